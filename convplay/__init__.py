@@ -1,0 +1,3 @@
+"""convplay: a desktop convolution playground checked against PyTorch."""
+
+__version__ = "0.1.0"

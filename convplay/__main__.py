@@ -1,0 +1,18 @@
+"""Command line entry point.  Qt and torch are imported lazily so ``--help`` is instant."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from convplay.cli import parse_args
+
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from convplay.qt.app import run
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

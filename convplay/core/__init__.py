@@ -1,0 +1,5 @@
+"""The convolution model, its formulas and the reference walk: numpy only, no Qt, no torch."""
+
+from convplay.core.spec import PADDING_MODES, ConvSpec, ConvSpecError
+
+__all__ = ["ConvSpec", "ConvSpecError", "PADDING_MODES"]

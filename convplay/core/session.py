@@ -1,0 +1,176 @@
+"""What the user is working on: the input image, the conv settings, the kernel and bias.
+
+The session owns the state and emits psygnal events; Qt views subscribe to them and call
+the setters.  Nothing here knows about Qt or torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from psygnal import Signal
+
+from convplay.core.spec import ConvSpec
+
+
+def fit_weight(weight: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    """``weight`` resized to ``shape``: the overlapping block kept, the rest zero."""
+    out = np.zeros(shape, dtype=np.float64)
+    if weight is not None and weight.ndim == 4:
+        o, i, h, w = (min(a, b) for a, b in zip(weight.shape, shape))
+        out[:o, :i, :h, :w] = weight[:o, :i, :h, :w]
+    return out
+
+
+def fit_bias(bias: np.ndarray | None, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=np.float64)
+    if bias is not None:
+        m = min(len(bias), n)
+        out[:m] = bias[:m]
+    return out
+
+
+class Session:
+    """The one model every panel reads.
+
+    ``image`` is (C, H, W) float64; ``weight`` has ``spec.weight_shape``; ``bias`` has
+    one value per output channel and is used only when ``spec.bias`` is true.
+    ``true_convolution`` flips the kernel (PyTorch itself computes cross-correlation).
+    """
+
+    image_changed = Signal()
+    spec_changed = Signal()
+    kernel_changed = Signal()
+    changed = Signal()  # after any of the above
+
+    def __init__(
+        self,
+        image: np.ndarray | None = None,
+        spec: ConvSpec | None = None,
+        weight: np.ndarray | None = None,
+        bias: np.ndarray | None = None,
+    ):
+        self._image = np.zeros((1, 8, 8)) if image is None else _as_image(image)
+        self._spec = spec or ConvSpec(in_channels=self._image.shape[0])
+        shape = self._spec.weight_shape
+        self._weight = fit_weight(None if weight is None else np.asarray(weight, float), shape)
+        if weight is not None and np.shape(weight) != shape:
+            raise ValueError(f"weight shape {np.shape(weight)} does not match the spec's {shape}")
+        n_bias = self._bias_len(self._spec)
+        self._bias = fit_bias(None if bias is None else np.asarray(bias, float).ravel(), n_bias)
+        self._true_convolution = False
+
+    @staticmethod
+    def _bias_len(spec: ConvSpec) -> int:
+        return spec.out_channels
+
+    # -- state ------------------------------------------------------------------
+    @property
+    def image(self) -> np.ndarray:
+        return self._image
+
+    @property
+    def spec(self) -> ConvSpec:
+        return self._spec
+
+    @property
+    def weight(self) -> np.ndarray:
+        return self._weight
+
+    @property
+    def bias(self) -> np.ndarray | None:
+        """The bias if the spec has one, else None (what conv2d receives)."""
+        return self._bias if self._spec.bias else None
+
+    @property
+    def bias_values(self) -> np.ndarray:
+        """The stored bias values, kept even while the spec's bias is off."""
+        return self._bias
+
+    @property
+    def true_convolution(self) -> bool:
+        return self._true_convolution
+
+    # -- setters ----------------------------------------------------------------
+    def set_image(self, image: np.ndarray, *, adapt_channels: bool = True) -> None:
+        image = _as_image(image)
+        self._image = image
+        self.image_changed.emit()
+        if adapt_channels and image.shape[0] != self._spec.in_channels:
+            self._apply_spec(_with_in_channels(self._spec, image.shape[0]))
+        self.changed.emit()
+
+    def set_spec(self, spec: ConvSpec) -> None:
+        if spec == self._spec:
+            return
+        self._apply_spec(spec)
+        self.changed.emit()
+
+    def _apply_spec(self, spec: ConvSpec) -> None:
+        old_shape = self._weight.shape
+        self._spec = spec
+        try:
+            shape = spec.weight_shape
+        except ValueError:
+            shape = old_shape  # an impossible spec keeps the kernel until it is fixed
+        if shape != old_shape:
+            self._weight = fit_weight(self._weight, shape)
+        if len(self._bias) != self._bias_len(spec):
+            self._bias = fit_bias(self._bias, self._bias_len(spec))
+        self.spec_changed.emit()
+        if shape != old_shape:
+            self.kernel_changed.emit()
+
+    def set_weight(self, weight: np.ndarray) -> None:
+        weight = np.array(weight, dtype=np.float64)
+        if weight.shape != self._weight.shape:
+            raise ValueError(f"weight shape {weight.shape} does not match {self._weight.shape}")
+        self._weight = weight
+        self.kernel_changed.emit()
+        self.changed.emit()
+
+    def set_bias(self, bias: np.ndarray) -> None:
+        bias = np.array(bias, dtype=np.float64).ravel()
+        if bias.shape != self._bias.shape:
+            raise ValueError(f"bias length {bias.shape[0]} does not match {self._bias.shape[0]}")
+        self._bias = bias
+        self.kernel_changed.emit()
+        self.changed.emit()
+
+    def set_kernel(self, spec: ConvSpec, weight: np.ndarray, bias: np.ndarray | None = None) -> None:
+        """Replace spec, weight and bias together (a preset, a loaded layer)."""
+        weight = np.array(weight, dtype=np.float64)
+        if weight.shape != spec.weight_shape:
+            raise ValueError(f"weight shape {weight.shape} does not match the spec's {spec.weight_shape}")
+        self._spec = spec
+        self._weight = weight
+        self._bias = fit_bias(None if bias is None else np.asarray(bias, float).ravel(), self._bias_len(spec))
+        self.spec_changed.emit()
+        self.kernel_changed.emit()
+        self.changed.emit()
+
+    def set_true_convolution(self, on: bool) -> None:
+        on = bool(on)
+        if on == self._true_convolution:
+            return
+        self._true_convolution = on
+        self.kernel_changed.emit()
+        self.changed.emit()
+
+    def effective_weight(self) -> np.ndarray:
+        """The weight PyTorch is given: flipped in both spatial axes for true convolution."""
+        return self._weight[..., ::-1, ::-1].copy() if self._true_convolution else self._weight
+
+
+def _as_image(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim == 2:
+        image = image[None]
+    if image.ndim != 3:
+        raise ValueError(f"an image must be (H, W) or (C, H, W), not {image.shape}")
+    return np.ascontiguousarray(image)
+
+
+def _with_in_channels(spec: ConvSpec, c: int) -> ConvSpec:
+    """The spec adapted to an input of ``c`` channels, keeping groups valid where it can."""
+    groups = spec.groups if c % spec.groups == 0 and spec.out_channels % spec.groups == 0 else 1
+    return spec.replace(in_channels=c, groups=groups)

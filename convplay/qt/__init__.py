@@ -1,0 +1,1 @@
+"""The Qt application: windows, docks, views, the animation player, compute workers."""

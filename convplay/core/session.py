@@ -6,6 +6,8 @@ the setters.  Nothing here knows about Qt or torch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from psygnal import Signal
 
@@ -27,6 +29,25 @@ def fit_bias(bias: np.ndarray | None, n: int) -> np.ndarray:
         m = min(len(bias), n)
         out[:m] = bias[:m]
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class SessionSnapshot:
+    image: np.ndarray
+    spec: ConvSpec
+    weight: np.ndarray
+    bias: np.ndarray
+    true_convolution: bool
+
+    def same_as(self, other: "SessionSnapshot") -> bool:
+        """True when nothing changed (arrays compared by identity: setters replace them)."""
+        return (
+            self.image is other.image
+            and self.spec == other.spec
+            and self.weight is other.weight
+            and self.bias is other.bias
+            and self.true_convolution == other.true_convolution
+        )
 
 
 class Session:
@@ -155,6 +176,30 @@ class Session:
         self._true_convolution = on
         self.kernel_changed.emit()
         self.changed.emit()
+
+    # -- snapshots for undo ----------------------------------------------------------
+    def snapshot(self) -> "SessionSnapshot":
+        """The whole state; arrays are shared, not copied (setters always replace them)."""
+        return SessionSnapshot(self._image, self._spec, self._weight, self._bias, self._true_convolution)
+
+    def restore(self, snap: "SessionSnapshot") -> None:
+        image_changed = snap.image is not self._image
+        spec_changed = snap.spec != self._spec
+        kernel_changed = (
+            snap.weight is not self._weight
+            or snap.bias is not self._bias
+            or snap.true_convolution != self._true_convolution
+        )
+        self._image, self._spec, self._weight = snap.image, snap.spec, snap.weight
+        self._bias, self._true_convolution = snap.bias, snap.true_convolution
+        if image_changed:
+            self.image_changed.emit()
+        if spec_changed:
+            self.spec_changed.emit()
+        if kernel_changed:
+            self.kernel_changed.emit()
+        if image_changed or spec_changed or kernel_changed:
+            self.changed.emit()
 
     def effective_weight(self) -> np.ndarray:
         """The weight PyTorch is given: flipped in both spatial axes for true convolution."""

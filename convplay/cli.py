@@ -1,0 +1,90 @@
+"""The command line: ``convplay [IMAGE] [options]``.
+
+Only the standard library is imported here, so ``convplay --help`` answers at once;
+Qt, numpy and torch load after the arguments have been parsed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Union
+
+Padding = Union[int, tuple[int, int], str]
+
+DTYPES = ("float32", "float64", "float16", "bfloat16")
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def int_or_pair(text: str) -> Union[int, tuple[int, int]]:
+    """'2' -> 2, '1,2' -> (1, 2): one value for both axes, or (height, width)."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) not in (1, 2):
+        raise argparse.ArgumentTypeError(f"expected N or H,W, got {text!r}")
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or H,W with whole numbers, got {text!r}") from None
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"values must not be negative, got {text!r}")
+    return values[0] if len(values) == 1 else (values[0], values[1])
+
+
+def _positive_int_or_pair(text: str) -> Union[int, tuple[int, int]]:
+    value = int_or_pair(text)
+    if min(value if isinstance(value, tuple) else (value,)) < 1:
+        raise argparse.ArgumentTypeError(f"values must be at least 1, got {text!r}")
+    return value
+
+
+def padding_arg(text: str) -> Padding:
+    """An int, a pair 'H,W', or one of PyTorch's words 'same' / 'valid'."""
+    word = text.strip().lower()
+    if word in ("same", "valid"):
+        return word
+    return int_or_pair(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="convplay",
+        description=(
+            "A convolution playground: load or draw an image, edit a kernel and the "
+            "nn.Conv2d settings, and see PyTorch's output live."
+        ),
+        epilog="Example: convplay photo.png --kernel sobel_x --stride 2 --padding same",
+    )
+    parser.add_argument("image", nargs="?", help="an image file to open (PNG, JPEG, BMP, TIFF, WebP)")
+    conv = parser.add_argument_group("convolution (named as in nn.Conv2d)")
+    conv.add_argument("--kernel", metavar="PRESET", help="a kernel preset, e.g. sobel_x, sobel_y, box, identity")
+    conv.add_argument("--stride", type=_positive_int_or_pair, metavar="N|H,W", help="stride (default 1)")
+    conv.add_argument(
+        "--padding", type=padding_arg, metavar="N|H,W|same|valid", help="padding (default 0)"
+    )
+    conv.add_argument("--padding-mode", choices=PADDING_MODES, help="how padding is filled (default zeros)")
+    conv.add_argument("--dilation", type=_positive_int_or_pair, metavar="N|H,W", help="dilation (default 1)")
+    conv.add_argument("--groups", type=_positive_int, metavar="N", help="groups (default 1)")
+    conv.add_argument("--out-channels", type=_positive_int, metavar="N", help="number of output channels")
+    run = parser.add_argument_group("computation and display")
+    run.add_argument("--device", metavar="DEV", help="cpu (default) or cuda, cuda:0, ...")
+    run.add_argument("--dtype", choices=DTYPES, help="tensor dtype (default float32)")
+    run.add_argument("--size", type=_positive_int, metavar="PX", help="working size of the input, 8 to 1024 px")
+    run.add_argument(
+        "--screenshot",
+        metavar="OUT.png",
+        help="build the window offscreen, wait for PyTorch's output, save the window as a PNG and exit",
+    )
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)

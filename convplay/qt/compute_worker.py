@@ -1,0 +1,220 @@
+"""Runs PyTorch off the UI thread: coalesced requests, one job at a time, newest wins.
+
+``submit`` never blocks.  Requests arriving in one burst (within ``debounce_ms``, or
+while a job runs) collapse into the newest one; a result whose generation is older than
+the newest request is dropped, so the screen only ever shows the latest settings.
+torch itself is first imported inside the worker thread (``start_backend``), after the
+window has painted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from convplay.core.spec import ConvSpec
+
+
+@dataclass(frozen=True, eq=False)
+class ComputeRequest:
+    """Everything one PyTorch call needs; arrays are shared, never written to."""
+
+    spec: ConvSpec
+    image: np.ndarray  # (C, H, W)
+    weight: np.ndarray  # spec.weight_shape, already flipped for true convolution
+    bias: np.ndarray | None
+    device: str = "cpu"
+    dtype: str = "float32"
+    tf32: bool = False
+
+    @property
+    def compare_with_cpu64(self) -> bool:
+        """On CUDA the result is checked against a CPU float64 run of the same conv."""
+        return self.device.startswith("cuda")
+
+
+@dataclass(frozen=True, eq=False)
+class ComputeOutcome:
+    request: ComputeRequest
+    output: np.ndarray  # (out_channels, H_out, W_out)
+    elapsed_s: float
+    device_name: str
+    max_diff_cpu64: float | None = None
+    generation: int = 0
+
+
+Runner = Callable[[ComputeRequest], ComputeOutcome]
+DeviceLister = Callable[[], list]
+
+
+def run_request(request: ComputeRequest) -> ComputeOutcome:
+    """The real thing: ``convplay.compute.run_conv`` (imports torch on first use)."""
+    from convplay.compute.run import run_conv
+
+    result = run_conv(
+        request.spec,
+        request.image,
+        request.weight,
+        request.bias,
+        device=request.device,
+        dtype=request.dtype,
+        tf32=request.tf32,
+    )
+    output = np.asarray(result.output)
+    max_diff = None
+    if request.compare_with_cpu64:
+        reference = run_conv(request.spec, request.image, request.weight, request.bias, device="cpu", dtype="float64")
+        ref = np.asarray(reference.output)
+        max_diff = float(np.max(np.abs(output.astype(np.float64) - ref))) if ref.size else 0.0
+    return ComputeOutcome(request, output, float(result.elapsed_s), str(result.device_name), max_diff)
+
+
+def list_devices() -> list[tuple[str, str]]:
+    """(id, label) for every device PyTorch can use; the first import of torch happens here."""
+    from convplay.compute.allocator import apply_thread_policy
+    from convplay.compute.devices import devices
+
+    apply_thread_policy()
+    return [(dev.id, dev.name) for dev in devices()]
+
+
+class _Runner(QObject):
+    """Lives in the worker thread; every slot runs there."""
+
+    finished = Signal(int, object, str)  # generation, ComputeOutcome | None, error text
+    devices_found = Signal(object, str)  # list of (id, label), error text
+
+    def __init__(self, runner: Runner, lister: DeviceLister):
+        super().__init__()
+        self._runner = runner
+        self._lister = lister
+
+    @Slot()
+    def warm_up(self) -> None:
+        try:
+            self.devices_found.emit(self._lister(), "")
+        except Exception as exc:  # a broken torch install is shown, not raised
+            self.devices_found.emit([("cpu", "CPU")], f"PyTorch could not start: {exc}")
+
+    @Slot(int, object)
+    def run(self, generation: int, request: ComputeRequest) -> None:
+        try:
+            outcome = self._runner(request)
+        except Exception as exc:  # every failure becomes a message on screen
+            self.finished.emit(generation, None, str(exc) or type(exc).__name__)
+            return
+        self.finished.emit(generation, outcome, "")
+
+
+class ComputeWorker(QObject):
+    """Owns the worker thread.  Signals arrive on the UI thread.
+
+    ``result_ready(ComputeOutcome)`` for the newest request; ``failed(str)`` when it
+    raised; ``busy_changed(bool)``; ``devices_ready(list, str)`` once torch is loaded.
+    """
+
+    result_ready = Signal(object)
+    failed = Signal(str)
+    busy_changed = Signal(bool)
+    devices_ready = Signal(object, str)
+    _run_job = Signal(int, object)
+    _warm_up = Signal()
+
+    def __init__(
+        self,
+        runner: Runner = run_request,
+        lister: DeviceLister = list_devices,
+        debounce_ms: int = 0,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self._generation = 0
+        self._pending: tuple[int, ComputeRequest] | None = None
+        self._running = False
+        self.dropped = 0  # results thrown away because newer settings had arrived
+        self._thread = QThread()
+        self._thread.setObjectName("convplay-compute")
+        self._runner = _Runner(runner, lister)
+        self._runner.moveToThread(self._thread)
+        self._run_job.connect(self._runner.run)
+        self._warm_up.connect(self._runner.warm_up)
+        self._runner.finished.connect(self._on_finished)
+        self._runner.devices_found.connect(self.devices_ready)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(debounce_ms)
+        self._debounce.timeout.connect(self._dispatch)
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        return self._running or self._pending is not None
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def start_backend(self) -> None:
+        """Import torch and list the devices, in the worker thread."""
+        self._warm_up.emit()
+
+    def submit(self, request: ComputeRequest) -> int:
+        """Queue ``request``, replacing any not yet started; returns its generation."""
+        self._generation += 1
+        was_busy = self.busy
+        self._pending = (self._generation, request)
+        if not was_busy:
+            self.busy_changed.emit(True)
+        if not self._running and not self._debounce.isActive():
+            self._debounce.start()
+        return self._generation
+
+    def cancel_pending(self) -> None:
+        """Forget the queued request and make any running one stale (invalid settings)."""
+        self._generation += 1
+        self._pending = None
+        self._debounce.stop()
+        if not self._running:
+            self.busy_changed.emit(False)
+
+    def shutdown(self) -> None:
+        """Stop the thread (waits for a running PyTorch call to return)."""
+        self._debounce.stop()
+        self._pending = None
+        if self._thread.isRunning():
+            self._thread.quit()
+            self._thread.wait()
+
+    @Slot()
+    def _dispatch(self) -> None:
+        if self._running or self._pending is None:
+            return
+        generation, request = self._pending
+        self._pending = None
+        self._running = True
+        self._run_job.emit(generation, request)
+
+    @Slot(int, object, str)
+    def _on_finished(self, generation: int, outcome: ComputeOutcome | None, error: str) -> None:
+        self._running = False
+        if generation != self._generation:
+            self.dropped += 1
+        elif outcome is None:
+            self.failed.emit(error)
+        else:
+            outcome = ComputeOutcome(
+                outcome.request,
+                outcome.output,
+                outcome.elapsed_s,
+                outcome.device_name,
+                outcome.max_diff_cpu64,
+                generation,
+            )
+            self.result_ready.emit(outcome)
+        if self._pending is not None:
+            self._dispatch()
+        else:
+            self.busy_changed.emit(False)

@@ -1,0 +1,107 @@
+"""Where PyTorch runs: device, dtype, TF32, and what the last call took."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QWidget
+
+from convplay.core.compute_settings import DTYPES, ComputeSettings
+
+NO_CUDA = "CUDA not available: PyTorch runs on the CPU"
+TF32_TIP = (
+    "TensorFloat-32: on CUDA, cuDNN may round float32 convolutions to a 10-bit mantissa.\n"
+    "Faster, but results differ from float64 by ~1e-2 instead of ~1e-4.\n"
+    "Only applies on a CUDA device with dtype float32."
+)
+
+
+def format_seconds(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+class DevicePanel(QWidget):
+    """View of a ``ComputeSettings``; the widgets call its setters, its events update them."""
+
+    def __init__(self, settings: ComputeSettings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._settings = settings
+        self.device_combo = QComboBox()
+        self.device_combo.setToolTip("The device PyTorch runs the convolution on")
+        self.dtype_combo = QComboBox()
+        self.dtype_combo.addItems(DTYPES)
+        self.dtype_combo.setToolTip("The dtype of the input, weight and output tensors")
+        self.tf32_check = QCheckBox("allow TF32")
+        self.tf32_check.setToolTip(TF32_TIP)
+        self.cuda_label = QLabel(NO_CUDA)
+        self.cuda_label.setStyleSheet("QLabel { color: gray; }")
+        self.cuda_label.setToolTip("PyTorch found no CUDA device (or was built without CUDA)")
+        self.time_label = QLabel("\u2014")
+        self.time_label.setToolTip("Wall time of the last PyTorch call, measured in the worker thread")
+        self.ran_on_label = QLabel("\u2014")
+        self.ran_on_label.setToolTip("The device the last result came from")
+        self.diff_label = QLabel("\u2014")
+        self.diff_label.setToolTip(
+            "On CUDA: the largest |difference| between this result and a CPU float64 run of the same conv"
+        )
+        self.status_label = QLabel("loading PyTorch\u2026")
+        self.status_label.setWordWrap(True)
+        self.status_label.setStyleSheet("QLabel { color: gray; }")
+        self.status_label.setToolTip("PyTorch is imported after the window first paints")
+
+        form = QFormLayout(self)
+        form.addRow("device", self.device_combo)
+        form.addRow("", self.cuda_label)
+        form.addRow("dtype", self.dtype_combo)
+        form.addRow("", self.tf32_check)
+        form.addRow("last call", self.time_label)
+        form.addRow("ran on", self.ran_on_label)
+        form.addRow("max |\u0394| vs CPU f64", self.diff_label)
+        form.addRow(self.status_label)
+
+        self.device_combo.currentIndexChanged.connect(self._on_device_picked)
+        self.dtype_combo.currentTextChanged.connect(settings.set_dtype)
+        self.tf32_check.toggled.connect(settings.set_tf32)
+        settings.changed.connect(self._sync)
+        settings.devices_changed.connect(self._sync)
+        self.destroyed.connect(lambda: _disconnect(settings, self._sync))
+        self._sync()
+
+    # -- model -> view ---------------------------------------------------------------
+    def _sync(self) -> None:
+        s = self._settings
+        with QSignalBlocker(self.device_combo), QSignalBlocker(self.dtype_combo), QSignalBlocker(self.tf32_check):
+            ids = [self.device_combo.itemData(i) for i in range(self.device_combo.count())]
+            if ids != [d for d, _ in s.devices]:
+                self.device_combo.clear()
+                for dev, label in s.devices:
+                    self.device_combo.addItem(label if dev == "cpu" else f"{dev}: {label}", dev)
+            index = self.device_combo.findData(s.device)
+            self.device_combo.setCurrentIndex(max(index, 0))
+            self.dtype_combo.setCurrentText(s.dtype)
+            self.tf32_check.setChecked(s.tf32)
+            self.tf32_check.setEnabled(s.tf32_applicable)
+        self.cuda_label.setVisible(not s.cuda_available)
+        self.device_combo.setEnabled(len(s.devices) > 1)
+        if not s.cuda_available:
+            self.device_combo.setToolTip(NO_CUDA)
+
+    def set_status(self, text: str) -> None:
+        """A line under the figures ("" hides it): PyTorch loading, errors."""
+        self.status_label.setText(text)
+        self.status_label.setVisible(bool(text))
+
+    def show_outcome(self, elapsed_s: float, device_name: str, max_diff_cpu64: float | None) -> None:
+        self.time_label.setText(format_seconds(elapsed_s))
+        self.ran_on_label.setText(device_name)
+        self.diff_label.setText("\u2014 (CPU)" if max_diff_cpu64 is None else f"{max_diff_cpu64:.3g}")
+
+    # -- view -> model ---------------------------------------------------------------
+    def _on_device_picked(self, index: int) -> None:
+        device = self.device_combo.itemData(index)
+        if device:
+            self._settings.set_device(device)
+
+
+def _disconnect(settings: ComputeSettings, slot) -> None:
+    settings.changed.disconnect(slot)
+    settings.devices_changed.disconnect(slot)

@@ -1,0 +1,164 @@
+"""A pyqtgraph view for one image: cells centred on integer coordinates, fixed levels.
+
+Usage::
+
+    view = ImageView(name="output", colorbar=True)      # diverging 'CET-D1' by default
+    view.set_image(array_2d, levels=(-m, m))              # (H, W), or (H, W, 3) for RGB
+    view.hovered.connect(status_label.setText)            # "output  row 3, col 7: -0.25"
+    view.link_view(other_view)                            # shared zoom and pan
+
+Pixel (row r, col c) covers [c-0.5, c+0.5] x [r-0.5, r+0.5], so item coordinates are
+the array indices.  The image is never auto-levelled: every ``set_image`` names its
+levels, which keeps a frame's cost to one lookup-table pass (DESIGN.md's recipes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtGui import QTransform
+from PySide6.QtWidgets import QWidget
+
+DIVERGING = "CET-D1"
+
+
+def format_value(value: float) -> str:
+    """Short but exact enough to compare with PyTorch: 6 significant digits."""
+    return f"{value:.6g}"
+
+
+class ImageView(pg.GraphicsLayoutWidget):
+    """One image in a PlotItem with aspect locked, y pointing down, and a hover readout.
+
+    Signals: ``hovered(str)`` the readout text ("" when the pointer leaves the image);
+    ``cell_hovered(int, int)`` the (row, col) under the pointer, (-1, -1) off the image.
+    """
+
+    hovered = Signal(str)
+    cell_hovered = Signal(int, int)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        name: str = "",
+        colormap: str = DIVERGING,
+        colorbar: bool = False,
+        axes: bool = True,
+        title: str | None = None,
+    ):
+        super().__init__(parent)
+        self.name = name
+        self._image: np.ndarray | None = None
+        self._values: np.ndarray | None = None
+        self.ci.setContentsMargins(2, 2, 2, 2)
+        self.plot_item: pg.PlotItem = self.addPlot(title=title)
+        self.plot_item.setMenuEnabled(False)
+        self.plot_item.hideButtons()
+        if not axes:
+            self.plot_item.hideAxis("left")
+            self.plot_item.hideAxis("bottom")
+        self.view_box: pg.ViewBox = self.plot_item.getViewBox()
+        self.view_box.setAspectLocked(True)
+        self.view_box.invertY(True)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.image_item.setTransform(QTransform().translate(-0.5, -0.5))
+        self.plot_item.addItem(self.image_item)
+        self._colormap = pg.colormap.get(colormap)
+        self._colormap_name = colormap
+        self.image_item.setColorMap(self._colormap)
+        self.colorbar: pg.ColorBarItem | None = None
+        if colorbar:
+            self.colorbar = pg.ColorBarItem(
+                values=(-1.0, 1.0), colorMap=self._colormap, interactive=False, width=14
+            )
+            self.colorbar.setImageItem(self.image_item, insert_in=self.plot_item)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    # -- public API ------------------------------------------------------------------
+    @property
+    def image(self) -> np.ndarray | None:
+        """The array last given to ``set_image`` (read the values under the pointer)."""
+        return self._image
+
+    def set_image(
+        self, image: np.ndarray, levels: tuple[float, float], values: np.ndarray | None = None
+    ) -> None:
+        """Show ``image`` (H, W) or (H, W, 3|4) with fixed ``levels``.
+
+        float32 C-contiguous arrays go to pyqtgraph without a copy; others are converted.
+        ``values`` (same H, W) is what the hover readout reports, when it differs from
+        what is drawn (e.g. the raw output behind an |x| view).  The view is fitted to
+        the image when its shape changes.
+        """
+        if image.ndim not in (2, 3):
+            raise ValueError(f"an image must be (H, W) or (H, W, C), not {image.shape}")
+        if image.dtype != np.float32 or not image.flags.c_contiguous:
+            image = np.ascontiguousarray(image, dtype=np.float32)
+        reshaped = self._image is None or self._image.shape[:2] != image.shape[:2]
+        colour = image.ndim == 3
+        was_colour = self._image is not None and self._image.ndim == 3
+        self._image = image
+        self._values = image if values is None else values
+        if colour != was_colour:
+            # A colour image is shown as is; a lookup table would be applied per channel.
+            self.image_item.setLookupTable(None if colour else self._colormap.getLookupTable(nPts=256))
+        lo, hi = float(levels[0]), float(levels[1])
+        if not hi > lo:
+            hi = lo + 1.0
+        self.image_item.setImage(image, autoLevels=False, levels=(lo, hi))
+        if self.colorbar is not None:
+            self.colorbar.setLevels((lo, hi), update_items=False)
+        if reshaped:
+            self.view_box.autoRange(padding=0.02)
+
+    @property
+    def colormap_name(self) -> str:
+        return self._colormap_name
+
+    def set_colormap(self, name: str) -> None:
+        """Change the colour map (e.g. 'CET-D1' for signed values, 'CET-L1' for |x|)."""
+        self._colormap = pg.colormap.get(name)
+        self._colormap_name = name
+        if self.colorbar is not None:
+            self.colorbar.setColorMap(self._colormap)
+        if self._image is None or self._image.ndim == 2:
+            self.image_item.setColorMap(self._colormap)
+
+    def clear(self) -> None:
+        self._image = self._values = None
+        self.image_item.clear()
+
+    def link_view(self, other: "ImageView") -> None:
+        """Share zoom and pan with ``other`` (both axes)."""
+        self.view_box.setXLink(other.view_box)
+        self.view_box.setYLink(other.view_box)
+
+    def readout(self, row: int, col: int) -> str:
+        """The hover text for a cell, or "" outside the image."""
+        image = self._values
+        if image is None or not (0 <= row < image.shape[0] and 0 <= col < image.shape[1]):
+            return ""
+        value = image[row, col]
+        if np.ndim(value) == 0:
+            text = format_value(float(value))
+        else:
+            text = "(" + ", ".join(format_value(float(v)) for v in value) + ")"
+        prefix = f"{self.name}  " if self.name else ""
+        return f"{prefix}row {row}, col {col}: {text}"
+
+    # -- internals -------------------------------------------------------------------
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if not self.view_box.sceneBoundingRect().contains(scene_pos):
+            self._emit_hover(-1, -1)
+            return
+        point = self.view_box.mapSceneToView(scene_pos)
+        self._emit_hover(int(np.floor(point.y() + 0.5)), int(np.floor(point.x() + 0.5)))
+
+    def _emit_hover(self, row: int, col: int) -> None:
+        text = self.readout(row, col)
+        if not text:
+            row, col = -1, -1
+        self.cell_hovered.emit(row, col)
+        self.hovered.emit(text)

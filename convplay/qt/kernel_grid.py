@@ -1,0 +1,134 @@
+"""A table of numbers the user can type into: kernel weights, biases, small input images.
+
+Typed text is parsed by ``parse_value`` (floats and simple fractions such as 1/9); text
+that is not a finite number is put back to the previous value and reported through
+``rejected`` so the panel can show the reason beside the grid.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSizePolicy, QTableWidget, QTableWidgetItem, QWidget
+
+_FRACTION = re.compile(r"^([+-]?[^/]+)/([^/]+)$")
+
+
+def parse_value(text: str) -> float:
+    """A finite float from ``text``: "0.5", "-2", "1e-3", "1/9", "-1 / 8".
+
+    Raises ValueError with a message a user can read.
+    """
+    cleaned = text.strip().replace("\u2212", "-").replace(",", ".")  # typographic minus, decimal comma
+    if not cleaned:
+        raise ValueError("Type a number (e.g. 0.5, -2 or 1/9).")
+    match = _FRACTION.match(cleaned)
+    try:
+        if match:
+            numerator, denominator = float(match.group(1)), float(match.group(2))
+            if denominator == 0:
+                raise ValueError(f"{text.strip()!r} divides by zero.")
+            value = numerator / denominator
+        else:
+            value = float(cleaned)
+    except ValueError as exc:
+        if "divides by zero" in str(exc):
+            raise
+        raise ValueError(f"{text.strip()!r} is not a number (e.g. 0.5, -2 or 1/9).") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{text.strip()!r} is not a finite number: NaN and infinity are not allowed.")
+    return value
+
+
+def format_number(value: float) -> str:
+    """Four significant digits for the cell: 1/9 -> 0.1111, 2.0 -> 2 (the tooltip is exact)."""
+    return f"{value:.4g}"
+
+
+class ValueGrid(QTableWidget):
+    """A 2-D array shown and edited cell by cell.
+
+    Signals: ``value_edited(row, col, value)`` after a valid edit; ``rejected(message)``
+    when the typed text was refused (the cell shows the previous value again).
+    """
+
+    value_edited = Signal(int, int, float)
+    rejected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, cell_width: int = 48, tint: bool = True):
+        super().__init__(parent)
+        self._values = np.zeros((0, 0))
+        self._cell_width = cell_width
+        self._tint = tint
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.horizontalHeader().setDefaultSectionSize(cell_width)
+        self.verticalHeader().setDefaultSectionSize(24)
+        self.horizontalHeader().setMinimumSectionSize(20)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.itemChanged.connect(self._on_item_changed)
+
+    def values(self) -> np.ndarray:
+        return self._values.copy()
+
+    def set_values(self, values: np.ndarray) -> None:
+        """Show ``values`` (2-D); emits nothing."""
+        values = np.array(values, dtype=np.float64, ndmin=2)
+        with QSignalBlocker(self):
+            if values.shape != self._values.shape:
+                self.setRowCount(values.shape[0])
+                self.setColumnCount(values.shape[1])
+                self.setHorizontalHeaderLabels([str(c) for c in range(values.shape[1])])
+                self.setVerticalHeaderLabels([str(r) for r in range(values.shape[0])])
+            scale = float(np.abs(values).max()) if values.size else 0.0
+            for (r, c), v in np.ndenumerate(values):
+                item = self.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem()
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                    self.setItem(r, c, item)
+                item.setText(format_number(float(v)))
+                item.setToolTip(repr(float(v)))
+                if self._tint:
+                    item.setBackground(_sign_tint(float(v), scale))
+                    item.setForeground(QColor(0, 0, 0))  # readable on the pale tint in a dark theme too
+            self.resizeColumnsToContents()
+            for c in range(values.shape[1]):
+                self.setColumnWidth(c, max(self._cell_width, self.columnWidth(c)))
+        self._values = values
+
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        r, c = item.row(), item.column()
+        previous = float(self._values[r, c])
+        try:
+            value = parse_value(item.text())
+        except ValueError as exc:
+            with QSignalBlocker(self):
+                item.setText(format_number(previous))
+            self.rejected.emit(str(exc))
+            return
+        with QSignalBlocker(self):
+            item.setText(format_number(value))
+            item.setToolTip(repr(value))
+        if value != previous:
+            self._values[r, c] = value
+            self.value_edited.emit(r, c, value)
+
+
+def _sign_tint(value: float, scale: float) -> QColor:
+    """Pale red for positive, pale blue for negative, white for zero: the sign at a glance."""
+    if scale == 0 or value == 0:
+        return QColor(255, 255, 255)
+    strength = min(1.0, abs(value) / scale)
+    fade = int(255 - 90 * strength)
+    return QColor(255, fade, fade) if value > 0 else QColor(fade, fade, 255)

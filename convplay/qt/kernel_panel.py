@@ -1,0 +1,416 @@
+"""The Kernel panel: the weights of each (out, in) channel pair, the bias, presets and edits.
+
+Every edit goes through ``push_change`` so that Edit > Undo takes it back.  The panel
+reads the session and redraws on its events; the widgets never hold state of their own
+beyond which pair is selected.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtGui import QTransform, QUndoStack
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convplay.core.presets import PRESETS, Preset
+from convplay.core.session import Session
+from convplay.core.spec import ConvSpec
+from convplay.qt.kernel_grid import ValueGrid
+from convplay.qt.undo import push_change
+
+MAX_KERNEL_SIDE = 15
+SELECTED, ALL = "selected", "all"
+
+
+# -- kernel edits (pure numpy; the panel wraps each in an undoable session change) ------------
+
+
+def centred_resize(weight: np.ndarray, kh: int, kw: int) -> np.ndarray:
+    """(o, i, h, w) ``weight`` grown with zeros or cropped to (kh, kw) around its centre.
+
+    A 3x3 Sobel put into a 5x5 stays in the middle, as the user expects when enlarging.
+    """
+    o, i, h, w = weight.shape
+    out = np.zeros((o, i, kh, kw))
+    src_r, dst_r = _centred_span(h, kh)
+    src_c, dst_c = _centred_span(w, kw)
+    out[:, :, dst_r, dst_c] = weight[:, :, src_r, src_c]
+    return out
+
+
+def _centred_span(old: int, new: int) -> tuple[slice, slice]:
+    """Source and destination slices that line up the centres of two lengths."""
+    n = min(old, new)
+    src = (old - n) // 2
+    dst = (new - n) // 2
+    return slice(src, src + n), slice(dst, dst + n)
+
+
+def normalised(kernel: np.ndarray) -> np.ndarray:
+    """``kernel`` scaled to sum to 1; ValueError when it sums to 0 (an edge detector)."""
+    total = float(kernel.sum())
+    if abs(total) < 1e-12:
+        raise ValueError("This kernel sums to 0 (an edge or gradient kernel): it cannot be scaled to sum to 1.")
+    return kernel / total
+
+
+def kaiming_uniform(spec: ConvSpec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Weight and bias drawn as nn.Conv2d.reset_parameters draws them.
+
+    kaiming_uniform_(a=sqrt(5)) gives U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with
+    fan_in = weight.size(1) * kh * kw (in/groups * kh * kw; out/groups for a transposed
+    conv, whose weight is (in, out/groups, kh, kw)); the bias uses the same bound.
+    """
+    shape = spec.weight_shape
+    fan_in = shape[1] * shape[2] * shape[3]
+    bound = 1.0 / np.sqrt(fan_in) if fan_in > 0 else 0.0
+    weight = rng.uniform(-bound, bound, size=shape)
+    bias = rng.uniform(-bound, bound, size=spec.out_channels)
+    return weight, bias
+
+
+def _size_arg(kh: int, kw: int) -> int | tuple[int, int]:
+    return kh if kh == kw else (kh, kw)
+
+
+class KernelPanel(QWidget):
+    """Edit the weights of ``session`` pair by pair; undoable through ``undo_stack``."""
+
+    def __init__(self, session: Session, undo_stack: QUndoStack | None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._session = session
+        self._stack = undo_stack
+        self._rng = np.random.default_rng()
+
+        self.kh_spin = _spin(1, MAX_KERNEL_SIDE, "Kernel height (rows), 1 to 15. Changes kernel_size.")
+        self.kw_spin = _spin(1, MAX_KERNEL_SIDE, "Kernel width (columns), 1 to 15. Changes kernel_size.")
+        self.out_spin = _spin(0, 0, "Which output channel's kernel to show and edit.")
+        self.in_spin = _spin(0, 0, "Which input channel (within its group) of that output channel.")
+        self.out_label = QLabel("out")
+        self.in_label = QLabel("in")
+        self.scope_combo = QComboBox()
+        self.scope_combo.addItem("selected pair", SELECTED)
+        self.scope_combo.addItem("all pairs", ALL)
+        self.scope_combo.setToolTip(
+            "What presets, normalise, flip, transpose and clear change: the kernel shown, or every "
+            "(out, in) pair."
+        )
+        self.preset_combo = QComboBox()
+        self.preset_combo.setToolTip("Load a named kernel; it sets the kernel size to the preset's.")
+        self.preset_combo.addItem("Load a preset…", None)
+        for preset in PRESETS:
+            self.preset_combo.addItem(preset.name, preset.key)
+            self.preset_combo.setItemData(self.preset_combo.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole)
+
+        self.normalise_button = _button("Normalise", "Scale so the weights sum to 1 (for all pairs: each output channel's filter).")
+        self.flip_h_button = _button("Flip ↔", "Mirror left-right.")
+        self.flip_v_button = _button("Flip ↕", "Mirror top-bottom.")
+        self.transpose_button = _button(
+            "Transpose", "Swap rows and columns. A non-square kernel swaps kernel_size, so every pair is transposed."
+        )
+        self.random_button = _button(
+            "Random", "Every weight and bias drawn as nn.Conv2d initialises them: U(-1/√fan_in, 1/√fan_in)."
+        )
+        self.clear_button = _button("Clear", "Set the weights to 0.")
+
+        self.grid = ValueGrid()
+        self.grid.setToolTip("The weights of the selected pair. Type a number or a fraction such as 1/9.")
+        self.bias_grid = ValueGrid()
+        self.bias_grid.setToolTip("One bias per output channel, added after the sum.")
+        self.bias_grid.verticalHeader().setVisible(False)
+        self.bias_grid.setFixedHeight(52)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #c62828;")
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: palette(mid);")
+
+        self.heatmap = pg.GraphicsLayoutWidget()
+        self.heatmap.setToolTip("The selected kernel: red positive, blue negative, white 0 (levels symmetric about 0).")
+        self.heatmap.setMinimumSize(120, 120)
+        self.heatmap.ci.setContentsMargins(2, 2, 2, 2)
+        self.heatmap.setBackground(self.palette().window().color())
+        self._heat_view = self.heatmap.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
+        self.heat_item = pg.ImageItem(axisOrder="row-major")
+        self.heat_item.setTransform(QTransform().translate(-0.5, -0.5))
+        self.heat_item.setColorMap(pg.colormap.get("CET-D1"))
+        self._heat_view.addItem(self.heat_item)
+        self.heat_bar = pg.ColorBarItem(values=(-1, 1), colorMap=pg.colormap.get("CET-D1"), interactive=False, width=12)
+        self.heat_bar.setImageItem(self.heat_item)
+        self.heatmap.addItem(self.heat_bar)
+
+        self._build_layout()
+        self._connect()
+        self._refresh()
+
+    # -- layout ------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        size_row = QHBoxLayout()
+        size_row.addWidget(self.kh_spin)
+        size_row.addWidget(QLabel("×"))
+        size_row.addWidget(self.kw_spin)
+        size_row.addStretch(1)
+        pair_row = QHBoxLayout()
+        pair_row.addWidget(self.out_label)
+        pair_row.addWidget(self.out_spin)
+        pair_row.addWidget(self.in_label)
+        pair_row.addWidget(self.in_spin)
+        pair_row.addStretch(1)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.addRow("Kernel size", size_row)
+        form.addRow("Pair", pair_row)
+        form.addRow("Apply to", self.scope_combo)
+        form.addRow("Preset", self.preset_combo)
+
+        buttons = QGridLayout()
+        for n, b in enumerate(
+            (self.normalise_button, self.flip_h_button, self.flip_v_button,
+             self.transpose_button, self.random_button, self.clear_button)
+        ):
+            buttons.addWidget(b, n // 3, n % 3)
+
+        weights_box = QGroupBox("Weights")
+        weights_layout = QHBoxLayout(weights_box)
+        weights_layout.addWidget(self.grid, 4)
+        weights_layout.addWidget(self.heatmap, 2)
+
+        bias_box = QGroupBox("Bias (per output channel)")
+        bias_layout = QVBoxLayout(bias_box)
+        bias_layout.addWidget(self.bias_grid)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(weights_box, 1)
+        layout.addWidget(bias_box)
+        layout.addWidget(self.note)
+        layout.addWidget(self.message)
+
+    def _connect(self) -> None:
+        self.kh_spin.valueChanged.connect(self._on_size_changed)
+        self.kw_spin.valueChanged.connect(self._on_size_changed)
+        self.out_spin.valueChanged.connect(self._refresh_kernel)
+        self.in_spin.valueChanged.connect(self._refresh_kernel)
+        self.preset_combo.activated.connect(self._on_preset_activated)
+        self.normalise_button.clicked.connect(self.normalise)
+        self.flip_h_button.clicked.connect(lambda: self.flip(axis=3))
+        self.flip_v_button.clicked.connect(lambda: self.flip(axis=2))
+        self.transpose_button.clicked.connect(self.transpose)
+        self.random_button.clicked.connect(self.randomise)
+        self.clear_button.clicked.connect(self.clear)
+        self.grid.value_edited.connect(self._on_weight_typed)
+        self.grid.rejected.connect(self._show_error)
+        self.bias_grid.value_edited.connect(self._on_bias_typed)
+        self.bias_grid.rejected.connect(self._show_error)
+        self._session.kernel_changed.connect(self._refresh)
+        self._session.spec_changed.connect(self._refresh)
+
+    # -- public actions (buttons call these; so can menus and tests) ----------------------
+    @property
+    def pair(self) -> tuple[int, int]:
+        return self.out_spin.value(), self.in_spin.value()
+
+    @property
+    def scope(self) -> str:
+        return self.scope_combo.currentData()
+
+    def set_scope(self, scope: str) -> None:
+        self.scope_combo.setCurrentIndex(self.scope_combo.findData(scope))
+
+    def apply_preset(self, preset: Preset) -> None:
+        """Set the kernel size to the preset's and fill the selected pair or every pair."""
+        kernel = np.asarray(preset.weights, dtype=np.float64)
+        kh, kw = kernel.shape
+
+        def change() -> None:
+            spec = self._session.spec.replace(kernel_size=_size_arg(kh, kw))
+            if self.scope == ALL:
+                weight = np.broadcast_to(kernel, spec.weight_shape).copy()
+            else:
+                weight = centred_resize(self._session.weight, kh, kw)
+                o, i = self.pair
+                weight[o, i] = kernel
+            self._session.set_kernel(spec, weight, self._session.bias_values)
+
+        self._edit(f"Preset {preset.name}", change)
+
+    def normalise(self) -> None:
+        def change() -> None:
+            weight = self._session.weight.copy()
+            if self.scope == ALL:
+                # Each output channel's filter over all its inputs sums to 1, so a blur of an
+                # RGB image keeps its brightness.  A transposed weight is (in, out/g, kh, kw).
+                axis = 1 if self._session.spec.transposed else 0
+                for k in range(weight.shape[axis]):
+                    index = (slice(None), k) if axis == 1 else (k,)
+                    weight[index] = normalised(weight[index])
+            else:
+                o, i = self.pair
+                weight[o, i] = normalised(weight[o, i])
+            self._session.set_weight(weight)
+
+        self._edit("Normalise kernel", change)
+
+    def flip(self, axis: int) -> None:
+        def change() -> None:
+            weight = self._session.weight.copy()
+            if self.scope == ALL:
+                weight = np.flip(weight, axis=axis).copy()
+            else:
+                o, i = self.pair
+                weight[o, i] = np.flip(weight[o, i], axis=axis - 2)
+            self._session.set_weight(weight)
+
+        self._edit("Flip kernel", change)
+
+    def transpose(self) -> None:
+        def change() -> None:
+            weight = self._session.weight
+            kh, kw = weight.shape[2:]
+            if kh == kw and self.scope == SELECTED:
+                weight = weight.copy()
+                o, i = self.pair
+                weight[o, i] = weight[o, i].T
+                self._session.set_weight(weight)
+            else:
+                spec = self._session.spec.replace(kernel_size=_size_arg(kw, kh))
+                self._session.set_kernel(spec, weight.swapaxes(2, 3).copy(), self._session.bias_values)
+
+        self._edit("Transpose kernel", change)
+
+    def randomise(self) -> None:
+        def change() -> None:
+            weight, bias = kaiming_uniform(self._session.spec, self._rng)
+            self._session.set_kernel(self._session.spec, weight, bias)
+
+        self._edit("Random kernel", change)
+
+    def clear(self) -> None:
+        def change() -> None:
+            weight = self._session.weight.copy()
+            if self.scope == ALL:
+                weight[:] = 0.0
+            else:
+                o, i = self.pair
+                weight[o, i] = 0.0
+            self._session.set_weight(weight)
+
+        self._edit("Clear kernel", change)
+
+    def set_kernel_size(self, kh: int, kw: int) -> None:
+        """Resize every kernel to kh x kw around its centre (kernel_size changes in the spec)."""
+
+        def change() -> None:
+            spec = self._session.spec.replace(kernel_size=_size_arg(kh, kw))
+            weight = centred_resize(self._session.weight, kh, kw)
+            self._session.set_kernel(spec, weight, self._session.bias_values)
+
+        self._edit(f"Kernel size {kh}×{kw}", change)
+
+    # -- widget -> model ---------------------------------------------------------------
+    def _edit(self, text: str, change: Callable[[], None]) -> None:
+        try:
+            push_change(self._stack, self._session, text, change)
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return
+        self.message.clear()
+
+    def _on_size_changed(self) -> None:
+        kh, kw = self.kh_spin.value(), self.kw_spin.value()
+        if (kh, kw) != self._session.weight.shape[2:]:
+            self.set_kernel_size(kh, kw)
+
+    def _on_preset_activated(self, index: int) -> None:
+        key = self.preset_combo.itemData(index)
+        with QSignalBlocker(self.preset_combo):
+            self.preset_combo.setCurrentIndex(0)  # a menu of actions, not a state
+        for preset in PRESETS:
+            if preset.key == key:
+                self.apply_preset(preset)
+
+    def _on_weight_typed(self, row: int, col: int, value: float) -> None:
+        o, i = self.pair
+
+        def change() -> None:
+            weight = self._session.weight.copy()
+            weight[o, i, row, col] = value
+            self._session.set_weight(weight)
+
+        self._edit("Edit weight", change)
+
+    def _on_bias_typed(self, _row: int, col: int, value: float) -> None:
+        def change() -> None:
+            bias = self._session.bias_values.copy()
+            bias[col] = value
+            self._session.set_bias(bias)
+
+        self._edit("Edit bias", change)
+
+    def _show_error(self, text: str) -> None:
+        self.message.setText(text)
+        self._refresh_kernel()  # the grid shows the session's values again
+
+    # -- model -> widget ---------------------------------------------------------------
+    def _refresh(self) -> None:
+        weight = self._session.weight
+        o_count, i_count, kh, kw = weight.shape
+        transposed = self._session.spec.transposed
+        with QSignalBlocker(self.kh_spin), QSignalBlocker(self.kw_spin):
+            self.kh_spin.setValue(kh)
+            self.kw_spin.setValue(kw)
+        with QSignalBlocker(self.out_spin), QSignalBlocker(self.in_spin):
+            self.out_spin.setMaximum(o_count - 1)
+            self.in_spin.setMaximum(i_count - 1)
+        # weight[a, b] is (out, in/groups) for conv2d and (in, out/groups) for conv_transpose2d.
+        self.out_label.setText("in" if transposed else "out")
+        self.in_label.setText("out" if transposed else "in")
+        self.bias_grid.set_values(self._session.bias_values[None, :])
+        self.bias_grid.setEnabled(self._session.spec.bias)
+        notes = []
+        if not self._session.spec.bias:
+            notes.append("Bias is off in the parameters: the values are kept but not used.")
+        if self._session.true_convolution:
+            notes.append("True convolution is on: PyTorch receives this kernel flipped in both axes.")
+        self.note.setText(" ".join(notes))
+        self.note.setVisible(bool(notes))
+        self._refresh_kernel()
+
+    def _refresh_kernel(self) -> None:
+        o, i = self.pair
+        kernel = self._session.weight[o, i]
+        self.grid.set_values(kernel)
+        m = float(np.abs(kernel).max()) or 1.0
+        self.heat_item.setImage(np.ascontiguousarray(kernel, dtype=np.float32), autoLevels=False, levels=(-m, m))
+        self.heat_bar.setLevels((-m, m))
+        self._heat_view.autoRange(padding=0.02)
+
+
+def _spin(lo: int, hi: int, tip: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(lo, hi)
+    spin.setToolTip(tip)
+    spin.setKeyboardTracking(False)  # typing "12" must not pass through kernel size 1
+    return spin
+
+
+def _button(text: str, tip: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    return button

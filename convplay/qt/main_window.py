@@ -1,0 +1,384 @@
+"""The convplay window: the panels in docks, the menus, undo, and the compute path.
+
+The window paints before torch is imported: the worker thread loads torch once the
+first paint is done (``first_painted``), and only then is the first convolution run.
+Every session change becomes one request to the worker; the newest result is shown.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QPaintEvent, QUndoStack
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+
+import convplay
+from convplay.core.compute_settings import ComputeSettings
+from convplay.core.image_io import load_image
+from convplay.core.samples import SAMPLES, Sample
+from convplay.core.session import Session
+from convplay.core.spec import ConvSpecError
+from convplay.qt.compute_worker import ComputeOutcome, ComputeRequest, ComputeWorker
+from convplay.qt.device_panel import DevicePanel, format_seconds
+from convplay.qt.output_panel import OutputPanel
+from convplay.qt.undo import push_change
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)"
+DEFAULT_WORKING_SIZE = 256
+SETTINGS_GEOMETRY = "window/geometry"
+SETTINGS_STATE = "window/state"
+SETTINGS_LAST_FOLDER = "files/last_folder"
+
+
+def default_settings() -> QSettings:
+    return QSettings("convplay", "convplay")
+
+
+def versions() -> list[tuple[str, str]]:
+    """(package, version) for the About box; read from metadata, importing nothing."""
+    from PySide6 import QtCore
+
+    found = [("convplay", convplay.__version__), ("Python", sys.version.split()[0]), ("Qt", QtCore.qVersion())]
+    for label, dist in (("PySide6", "PySide6-Essentials"), ("pyqtgraph", "pyqtgraph"), ("numpy", "numpy"), ("torch", "torch")):
+        try:
+            found.append((label, metadata.version(dist)))
+        except metadata.PackageNotFoundError:
+            found.append((label, "not installed"))
+    return found
+
+
+class MainWindow(QMainWindow):
+    """Signals: ``first_painted`` once; ``output_shown`` after each new PyTorch output is
+    on screen; ``compute_failed(str)`` when the settings are invalid or PyTorch refused."""
+
+    first_painted = Signal()
+    output_shown = Signal()
+    compute_failed = Signal(str)
+
+    def __init__(
+        self,
+        session: Session,
+        compute_settings: ComputeSettings | None = None,
+        *,
+        worker: ComputeWorker | None = None,
+        settings: QSettings | None = None,
+        working_size: int = DEFAULT_WORKING_SIZE,
+        remember_layout: bool = True,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.setWindowTitle("convplay \u2014 convolution playground")
+        self.setObjectName("convplay-main-window")
+        self.session = session
+        self.compute_settings = compute_settings or ComputeSettings()
+        self.settings = settings if settings is not None else default_settings()
+        self.undo_stack = QUndoStack(self)
+        self.worker = worker or ComputeWorker(parent=self)
+        self.working_size = working_size
+        self._remember_layout = remember_layout  # False: neither read nor write the layout
+        self._painted = False
+        self._backend_started = False
+        self._host_image_cache: tuple[np.ndarray, np.dtype, np.ndarray] | None = None
+
+        self.output_panel = OutputPanel()
+        self.device_panel = DevicePanel(self.compute_settings)
+        self.docks: dict[str, QDockWidget] = {}
+        self.setDockNestingEnabled(True)
+        self._add_dock("output", "Output (PyTorch)", self.output_panel)
+        self._add_dock("device", "Device", self.device_panel)
+        self._arrange_default_layout()
+        self._default_state = self.saveState()
+
+        self.hover_label = QLabel("")
+        self.hover_label.setToolTip("The value under the mouse pointer")
+        self.compute_label = QLabel("")
+        self.compute_label.setToolTip("The last PyTorch call")
+        self.statusBar().addWidget(self.hover_label, 1)
+        self.statusBar().addPermanentWidget(self.compute_label)
+
+        self._build_menus()
+        if remember_layout:
+            self._restore_window()
+
+        self.output_panel.hovered.connect(self.hover_label.setText)
+        self.output_panel.displayed.connect(self.output_shown)
+        self.worker.result_ready.connect(self._on_result)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.devices_ready.connect(self._on_devices_ready)
+        self.worker.busy_changed.connect(self._on_busy)
+        session.changed.connect(self.request_compute)
+        self.compute_settings.changed.connect(self.request_compute)
+
+    # -- layout ----------------------------------------------------------------------
+    def _add_dock(self, key: str, title: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{key}")
+        dock.setWidget(widget)
+        dock.setToolTip(title)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.docks[key] = dock
+        return dock
+
+    def _arrange_default_layout(self) -> None:
+        """Output in the middle, wide; the device panel to its right."""
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        output, device = self.docks["output"], self.docks["device"]
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, output)
+        self.splitDockWidget(output, device, Qt.Orientation.Horizontal)
+        self.resizeDocks([output, device], [3, 1], Qt.Orientation.Horizontal)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in self.docks.values():
+            dock.show()
+
+    # -- menus -----------------------------------------------------------------------
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setStatusTip(tip)
+        action.setToolTip(tip or text.replace("&", ""))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = self._action(
+            "&Open image\u2026", self._choose_image, QKeySequence.StandardKey.Open, "Open an image file as the input"
+        )
+        file_menu.addAction(self.open_action)
+        samples_menu = file_menu.addMenu("&Samples")
+        samples_menu.setToolTipsVisible(True)
+        group = ""
+        for sample in SAMPLES:
+            if sample.group != group:
+                if group:
+                    samples_menu.addSeparator()
+                group = sample.group
+            action = self._action(sample.name, lambda _=False, s=sample: self.load_sample(s), tip=sample.description)
+            samples_menu.addAction(action)
+        file_menu.addSeparator()
+        self.save_output_action = self._action(
+            "&Save output as PNG / NPY\u2026",
+            self._choose_output_file,
+            QKeySequence.StandardKey.Save,
+            "Save the shown output channel as a PNG, or every channel as a .npy array",
+        )
+        file_menu.addAction(self.save_output_action)
+        file_menu.addAction(
+            self._action("Save screens&hot\u2026", self._choose_screenshot_file, "Ctrl+Shift+S", "Save the whole window as a PNG")
+        )
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, "Close convplay"))
+
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+
+        self.view_menu = bar.addMenu("&View")
+        for dock in self.docks.values():
+            toggle = dock.toggleViewAction()
+            toggle.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
+            self.view_menu.addAction(toggle)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self._action("&Reset layout", self.reset_layout, tip="Put every panel back where it started"))
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("&Keyboard shortcuts", self.show_shortcuts, "F1", "List the keyboard shortcuts"))
+        help_menu.addAction(self._action("&About convplay", self.show_about, tip="Versions of convplay and its libraries"))
+
+    def shortcut_table(self) -> list[tuple[str, str]]:
+        """(action, shortcuts) for every menu action that has a shortcut."""
+        rows = []
+        for menu_action in self.menuBar().actions():
+            menu = menu_action.menu()
+            for action in menu.actions() if menu else []:
+                keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+                if keys:
+                    rows.append((action.text().replace("&", "").rstrip("\u2026"), keys))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td>{name}</td><td><b>{keys}</b></td></tr>" for name, keys in self.shortcut_table())
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table cellspacing='6'>{rows}</table>")
+
+    def about_text(self) -> str:
+        rows = "".join(f"<tr><td>{name}</td><td>{version}</td></tr>" for name, version in versions())
+        return (
+            "<h3>convplay</h3><p>A convolution playground: everything on screen is what PyTorch computes.</p>"
+            f"<table cellspacing='4'>{rows}</table>"
+        )
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About convplay", self.about_text())
+
+    # -- files -----------------------------------------------------------------------
+    def _last_folder(self) -> str:
+        return str(self.settings.value(SETTINGS_LAST_FOLDER, str(Path.home())))
+
+    def _remember_folder(self, path: str) -> None:
+        self.settings.setValue(SETTINGS_LAST_FOLDER, str(Path(path).resolve().parent))
+
+    def _choose_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", self._last_folder(), IMAGE_FILTER)
+        if not path:
+            return
+        self._remember_folder(path)
+        error = self.open_image(path)
+        if error:
+            QMessageBox.warning(self, "Cannot open image", error)
+
+    def open_image(self, path: str) -> str:
+        """Load ``path`` as the input (undoable); the error text, or "" on success."""
+        try:
+            image = load_image(path, long_side=self.working_size)
+        except (OSError, ValueError) as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return str(exc)
+        push_change(self.undo_stack, self.session, f"Open {Path(path).name}", lambda: self.session.set_image(image))
+        return ""
+
+    def load_sample(self, sample: Sample) -> None:
+        image = sample.image(self.working_size)
+        push_change(self.undo_stack, self.session, f"Sample: {sample.name}", lambda: self.session.set_image(image))
+
+    def _choose_output_file(self) -> None:
+        if self.output_panel.output is None:
+            self.statusBar().showMessage("No output to save yet", 5000)
+            return
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Save output", self._last_folder(), "PNG image (*.png);;NumPy array, all channels (*.npy)"
+        )
+        if path:
+            self._remember_folder(path)
+            if not Path(path).suffix:
+                path += ".npy" if "npy" in chosen else ".png"
+            error = self.save_output(path)
+            if error:
+                QMessageBox.warning(self, "Cannot save output", error)
+
+    def save_output(self, path: str) -> str:
+        """.npy: every channel as float values; .png: the shown channel as coloured.  Error or ""."""
+        output = self.output_panel.output
+        if output is None:
+            return "there is no output yet"
+        try:
+            if path.lower().endswith(".npy"):
+                np.save(path, output, allow_pickle=False)
+            elif not self.output_panel.view.image_item.save(path):
+                return f"could not write {path}"
+        except OSError as exc:
+            return str(exc)
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return ""
+
+    def _choose_screenshot_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", self._last_folder(), "PNG image (*.png)")
+        if path:
+            self._remember_folder(path)
+            if not self.grab().save(path):
+                QMessageBox.warning(self, "Cannot save screenshot", f"could not write {path}")
+
+    # -- compute path ------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            # After this paint pass has finished (children included), not inside it.
+            QTimer.singleShot(0, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self.first_painted.emit()
+        self._backend_started = True
+        self.worker.start_backend()
+        self.request_compute()
+
+    def _host_image(self, dtype: str) -> np.ndarray:
+        """The session's image in the host dtype PyTorch will read, converted once per image."""
+        image = self.session.image
+        host = np.dtype(np.float64 if dtype == "float64" else np.float32)
+        cache = self._host_image_cache
+        if cache is None or cache[0] is not image or cache[1] != host:
+            cache = (image, host, np.ascontiguousarray(image, dtype=host))
+            self._host_image_cache = cache
+        return cache[2]
+
+    def request_compute(self) -> None:
+        """Ask the worker for PyTorch's output of the current session, unless it is invalid."""
+        if not self._backend_started:
+            return  # the first paint starts the backend and computes
+        session, cs = self.session, self.compute_settings
+        try:
+            session.spec.output_shape(session.image.shape)
+        except ConvSpecError as exc:
+            self.worker.cancel_pending()
+            self._on_failed(str(exc))
+            return
+        self.worker.submit(
+            ComputeRequest(
+                session.spec,
+                self._host_image(cs.dtype),
+                session.effective_weight(),
+                session.bias,
+                cs.device,
+                cs.dtype,
+                cs.tf32_effective,
+            )
+        )
+
+    def _on_result(self, outcome: ComputeOutcome) -> None:
+        self.output_panel.show_output(outcome.output)
+        self.device_panel.show_outcome(outcome.elapsed_s, outcome.device_name, outcome.max_diff_cpu64)
+        self.compute_label.setText(f"PyTorch {format_seconds(outcome.elapsed_s)} on {outcome.device_name}")
+
+    def _on_failed(self, message: str) -> None:
+        self.output_panel.set_stale(message)
+        self.compute_label.setText("settings invalid: output is stale")
+        self.compute_failed.emit(message)
+
+    def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self.compute_label.setText("computing\u2026")
+
+    def _on_devices_ready(self, devices: list, error: str) -> None:
+        wanted = self.compute_settings.device
+        self.compute_settings.set_devices(devices)
+        notes = [error] if error else []
+        if self.compute_settings.device != wanted:
+            notes.append(f"{wanted} is not available here; using the CPU")
+        self.device_panel.set_status("\n".join(notes))
+
+    # -- settings ----------------------------------------------------------------------
+    def _restore_window(self) -> None:
+        geometry = self.settings.value(SETTINGS_GEOMETRY)
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = self.settings.value(SETTINGS_STATE)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def save_window_settings(self) -> None:
+        self.settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
+        self.settings.setValue(SETTINGS_STATE, self.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event) -> None:
+        if self._remember_layout:
+            self.save_window_settings()
+        self.session.changed.disconnect(self.request_compute)
+        self.compute_settings.changed.disconnect(self.request_compute)
+        self.worker.shutdown()
+        super().closeEvent(event)

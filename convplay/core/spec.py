@@ -1,19 +1,27 @@
 """The convolution's settings, named as nn.Conv2d / nn.ConvTranspose2d name them.
 
-This module holds the dataclass and the normalised accessors every other part reads.
-Validation, output shapes and formula terms live beside it (see ``ConvSpec.output_shape``).
+``ConvSpec`` holds the settings and everything that follows from them without running a
+convolution: validation (the same refusals PyTorch makes, raised before anything runs),
+output shapes, weight shape, parameter and multiply-accumulate counts, receptive field.
+The output-size formula as renderable terms lives in ``convplay.core.formula``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Union
+
+import numpy as np
 
 Pair = tuple[int, int]
 IntOrPair = Union[int, tuple[int, int]]
 PaddingArg = Union[int, tuple[int, int], str]
+Shape3 = tuple[int, int, int]
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+PADDING_STRINGS = ("same", "valid")
+_AXES = ("height", "width")
 
 
 class ConvSpecError(ValueError):
@@ -28,28 +36,59 @@ class ConvSpecError(ValueError):
         self.field = field
 
 
+def _is_int(value) -> bool:
+    # bool is an int subclass, but True as a kernel size is a mistake, not a 1.
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _pair(value, field: str) -> Pair:
     """(h, w) from an int or a pair; ConvSpecError for anything else."""
-    if isinstance(value, bool):
-        raise ConvSpecError(f"{field} must be an int or a pair of ints, not {value!r}", field)
-    if isinstance(value, int):
-        return (value, value)
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        a, b = value
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in (a, b)):
-            return (int(a), int(b))
-    try:
-        import numpy as np
-
-        if isinstance(value, np.integer):
-            return (int(value), int(value))
-        if isinstance(value, (tuple, list)) and len(value) == 2 and all(
-            isinstance(v, np.integer) for v in value
-        ):
-            return (int(value[0]), int(value[1]))
-    except ImportError:  # pragma: no cover
-        pass
+    if _is_int(value):
+        return (int(value), int(value))
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
+        return (int(value[0]), int(value[1]))
     raise ConvSpecError(f"{field} must be an int or a pair of ints, not {value!r}", field)
+
+
+def _positive_int(value, field: str) -> int:
+    if not _is_int(value):
+        raise ConvSpecError(f"{field} must be a whole number, not {value!r}", field)
+    if value < 1:
+        raise ConvSpecError(f"{field} must be at least 1, but got {value}", field)
+    return int(value)
+
+
+def _positive_pair(value, field: str) -> Pair:
+    pair = _pair(value, field)
+    if min(pair) < 1:
+        raise ConvSpecError(f"{field} must be at least 1 on each axis, but got {_fmt(pair)}", field)
+    return pair
+
+
+def _non_negative_pair(value, field: str) -> Pair:
+    pair = _pair(value, field)
+    if min(pair) < 0:
+        raise ConvSpecError(f"negative {field} is not supported, but got {_fmt(pair)}", field)
+    return pair
+
+
+def _fmt(pair: Pair) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"({pair[0]}, {pair[1]})"
+
+
+def _input_shape(input_shape) -> Shape3:
+    """(C, H, W) as ints; ConvSpecError(field='input') for anything else."""
+    if not (isinstance(input_shape, (tuple, list)) and len(input_shape) == 3
+            and all(_is_int(v) for v in input_shape)):
+        raise ConvSpecError(
+            f"the input must have a shape (channels, height, width) of whole numbers, "
+            f"not {input_shape!r}", "input")
+    c, h, w = (int(v) for v in input_shape)
+    if min(c, h, w) < 1:
+        raise ConvSpecError(
+            f"the input must have at least one channel, row and column, but its shape is "
+            f"{c}×{h}×{w}", "input")
+    return (c, h, w)
 
 
 @dataclass(frozen=True)
@@ -119,3 +158,195 @@ class ConvSpec:
 
     def replace(self, **changes) -> "ConvSpec":
         return replace(self, **changes)
+
+    # -- validation ------------------------------------------------------------------
+    def validate(self, input_shape=None) -> None:
+        """Raise ConvSpecError (with ``field`` set) if PyTorch would refuse these settings.
+
+        Without ``input_shape`` only the checks that need no input run (what nn.Conv2d's
+        constructor and the op's argument checks refuse); with it, also the checks against
+        the input (channel count, kernel vs padded input, padding-mode limits, output size).
+        """
+        if input_shape is None:
+            self._validate_settings()
+        else:
+            self.output_shape(input_shape)
+
+    def is_valid(self, input_shape=None) -> bool:
+        try:
+            self.validate(input_shape)
+        except ConvSpecError:
+            return False
+        return True
+
+    def _validate_settings(self) -> None:
+        if not isinstance(self.transposed, (bool, np.bool_)):
+            raise ConvSpecError(f"transposed must be True or False, not {self.transposed!r}",
+                                "transposed")
+        if not isinstance(self.bias, (bool, np.bool_)):
+            raise ConvSpecError(f"bias must be True or False, not {self.bias!r}", "bias")
+        c_in = _positive_int(self.in_channels, "in_channels")
+        c_out = _positive_int(self.out_channels, "out_channels")
+        groups = _positive_int(self.groups, "groups")
+        if c_in % groups:
+            raise ConvSpecError(
+                f"in_channels must be divisible by groups: {c_in} input channels can't be "
+                f"split into {groups} groups", "groups")
+        if c_out % groups:
+            raise ConvSpecError(
+                f"out_channels must be divisible by groups: {c_out} output channels can't be "
+                f"split into {groups} groups", "groups")
+        _positive_pair(self.kernel_size, "kernel_size")
+        stride = _positive_pair(self.stride, "stride")
+        dilation = _positive_pair(self.dilation, "dilation")
+        if not isinstance(self.padding_mode, str) or self.padding_mode not in PADDING_MODES:
+            raise ConvSpecError(
+                f"padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
+                f"not {self.padding_mode!r}", "padding_mode")
+        if isinstance(self.padding, str):
+            if self.padding not in PADDING_STRINGS:
+                raise ConvSpecError(
+                    f"padding must be an int, a pair, 'same' or 'valid', not {self.padding!r}",
+                    "padding")
+            if self.padding == "same" and stride != (1, 1):
+                raise ConvSpecError(
+                    f"padding='same' is not supported for strided convolutions "
+                    f"(stride is {_fmt(stride)}): use stride 1 or a number for padding",
+                    "padding")
+        else:
+            _non_negative_pair(self.padding, "padding")
+        if self.transposed:
+            self._validate_transposed_settings(stride, dilation)
+
+    def _validate_transposed_settings(self, stride: Pair, dilation: Pair) -> None:
+        if self.padding_mode != "zeros":
+            raise ConvSpecError(
+                f"only 'zeros' padding mode is supported for a transposed convolution, "
+                f"not {self.padding_mode!r}", "padding_mode")
+        if isinstance(self.padding, str):
+            raise ConvSpecError(
+                f"a transposed convolution takes a number for padding, not {self.padding!r}",
+                "padding")
+        out_pad = _non_negative_pair(self.output_padding, "output_padding")
+        for axis, op, s, d in zip(_AXES, out_pad, stride, dilation):
+            if op >= s and op >= d:
+                raise ConvSpecError(
+                    f"output_padding must be smaller than either stride or dilation, but on "
+                    f"the {axis} axis output_padding is {op}, stride {s} and dilation {d}",
+                    "output_padding")
+
+    # -- shapes ------------------------------------------------------------------------
+    def output_shape(self, input_shape) -> Shape3:
+        """(C_out, H_out, W_out) for one (C, H, W) input, or ConvSpecError where PyTorch refuses."""
+        self._validate_settings()
+        c, h, w = _input_shape(input_shape)
+        if c != self.in_channels:
+            raise ConvSpecError(
+                f"the input has {c} channel{'s' if c != 1 else ''} but in_channels is "
+                f"{self.in_channels}", "input")
+        if self.transposed:
+            hw = self._transposed_output_hw((h, w))
+        else:
+            hw = self._conv_output_hw((h, w))
+        return (int(self.out_channels), hw[0], hw[1])
+
+    def _conv_output_hw(self, size: Pair) -> Pair:
+        top, bottom, left, right = self.pads()
+        before_after = ((top, bottom), (left, right))
+        if self.padding_mode in ("reflect", "circular"):
+            for axis, n, pads in zip(_AXES, size, before_after):
+                self._check_wrapping_padding(axis, n, pads)
+        padded = tuple(n + a + b for n, (a, b) in zip(size, before_after))
+        reach = self.dilated_kernel_hw
+        if any(p < r for p, r in zip(padded, reach)):
+            what = "kernel" if self.dilation_hw == (1, 1) else "dilated kernel"
+            raise ConvSpecError(
+                f"kernel size can't be greater than the padded input: the {what} covers "
+                f"{reach[0]}×{reach[1]} but the padded input is only {padded[0]}×{padded[1]}",
+                "kernel_size")
+        return tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, self.stride_hw))
+
+    def _check_wrapping_padding(self, axis: str, n: int, pads: Pair) -> None:
+        pad = max(pads)
+        if self.padding_mode == "reflect" and pad >= n:
+            raise ConvSpecError(
+                f"reflect padding must be smaller than the input: padding {pad} on the "
+                f"{axis} axis, but the input is only {n} pixels {_AXIS_SIZE[axis]}", "padding")
+        if self.padding_mode == "circular" and pad > n:
+            raise ConvSpecError(
+                f"circular padding may wrap around at most once: padding {pad} on the "
+                f"{axis} axis, but the input is only {n} pixels {_AXIS_SIZE[axis]}", "padding")
+
+    def _transposed_output_hw(self, size: Pair) -> Pair:
+        ph, pw = self.pads()[0], self.pads()[2]
+        out = tuple(
+            (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+            for n, s, p, d, k, op in zip(size, self.stride_hw, (ph, pw), self.dilation_hw,
+                                         self.kernel_hw, self.output_padding_hw)
+        )
+        if min(out) < 1:
+            raise ConvSpecError(
+                f"output size is too small: this transposed convolution would give "
+                f"{out[0]}×{out[1]}; reduce the padding", "padding")
+        return out
+
+    # -- counts ------------------------------------------------------------------------
+    def param_count(self, with_bias: bool | None = None) -> int:
+        """Learnable parameters: the weight, plus one bias per output channel.
+
+        ``with_bias=None`` counts the bias as ``spec.bias`` says.
+        """
+        self._validate_settings()
+        bias = self.bias if with_bias is None else with_bias
+        return math.prod(self.weight_shape) + (int(self.out_channels) if bias else 0)
+
+    def macs(self, input_shape) -> int:
+        """Multiply-accumulates for one image, counting taps that fall on padding too.
+
+        Convolution: every output value takes (in/groups)·kh·kw products.  Transposed: every
+        input value is stamped by (out/groups)·kh·kw products (taps cut off by padding
+        included), the usual convention of FLOP counters.
+        """
+        c_out, h_out, w_out = self.output_shape(input_shape)
+        kh, kw = self.kernel_hw
+        if self.transposed:
+            c, h, w = _input_shape(input_shape)
+            return c * h * w * (c_out // self.groups) * kh * kw
+        return c_out * h_out * w_out * (self.in_channels // self.groups) * kh * kw
+
+    def fc_param_count(self, input_shape, out_features: int | None = None,
+                       with_bias: bool | None = None) -> int:
+        """Parameters of a fully connected layer over the flattened input.
+
+        By default it maps the same input to the same number of outputs as this conv
+        (C_out·H_out·W_out); ``out_features`` sets another output size (seed 000 compares
+        224×224×3 inputs to 64 neurons).  ``with_bias=None`` follows ``spec.bias``.
+        """
+        out_shape = self.output_shape(input_shape)
+        n_out = math.prod(out_shape) if out_features is None else _positive_int(
+            out_features, "out_features")
+        bias = self.bias if with_bias is None else with_bias
+        return math.prod(_input_shape(input_shape)) * n_out + (n_out if bias else 0)
+
+    @property
+    def receptive_field(self) -> Pair:
+        """(h, w): the span of input pixels one output pixel can depend on.
+
+        Convolution: the dilated kernel, d·(k−1)+1 per axis (gaps included).  Transposed:
+        an output pixel gathers from the input pixels whose stamps reach it, the taps k
+        whose offsets k·d agree modulo the stride; the widest such set spans
+        m·d/s + 1 pixels, m the largest multiple of s/gcd(s, d) not above k−1.  With
+        stride 1 both agree.
+        """
+        self._validate_settings()
+        if not self.transposed:
+            return self.dilated_kernel_hw
+        spans = []
+        for k, s, d in zip(self.kernel_hw, self.stride_hw, self.dilation_hw):
+            step = s // math.gcd(s, d)
+            m = (k - 1) // step * step
+            spans.append(m * d // s + 1)
+        return (spans[0], spans[1])
+
+
+_AXIS_SIZE = {"height": "high", "width": "wide"}

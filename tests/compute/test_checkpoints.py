@@ -1,0 +1,127 @@
+"""PyTorch and safetensors kernel files, the format dispatch, and the shipped learned kernels."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from convplay.compute.checkpoints import (
+    learned_kernels,
+    read_kernel_file,
+    read_safetensors,
+    save_safetensors,
+)
+from convplay.core.kernel_io import KernelFileError, format_imagej, save_imagej, save_npy
+from convplay.core.resources import resource_path
+
+
+def _nested_checkpoint() -> dict:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(), torch.nn.Conv2d(8, 16, 5, bias=False),
+        torch.nn.Flatten(), torch.nn.Linear(16, 10),
+    )
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(torch.randn(1, 3, 7, 7)).sum().backward()
+    optimizer.step()  # momentum buffers: 4-D tensors that are not layers
+    return {"epoch": 3, "model": {"features." + k: v for k, v in model.state_dict().items()},
+            "optimizer": optimizer.state_dict()}
+
+
+def test_nested_checkpoint_lists_the_right_layers(tmp_path):
+    ckpt = _nested_checkpoint()
+    torch.save(ckpt, tmp_path / "ckpt.pth")
+    kf = read_kernel_file(tmp_path / "ckpt.pth")
+    assert [(e.name, e.shape, e.dtype, e.has_bias) for e in kf.entries] == [
+        ("model.features.0.weight", (8, 3, 3, 3), "float32", True),
+        ("model.features.2.weight", (16, 8, 5, 5), "float32", False),
+    ]
+    loaded = kf.load(kf.find("features.0.weight"))
+    np.testing.assert_array_equal(loaded.weight, ckpt["model"]["features.0.weight"].double().numpy())
+    np.testing.assert_array_equal(loaded.bias, ckpt["model"]["features.0.bias"].double().numpy())
+    assert loaded.source_dtype == "float32" and loaded.warnings == []
+
+
+def test_plain_and_legacy_state_dicts(tmp_path):
+    sd = {"conv.weight": torch.randn(4, 2, 3, 3, dtype=torch.float16), "conv.bias": torch.randn(4)}
+    torch.save(sd, tmp_path / "new.pt")
+    torch.save(sd, tmp_path / "old.pth", _use_new_zipfile_serialization=False)
+    for name in ("new.pt", "old.pth"):
+        loaded = read_kernel_file(tmp_path / name).load("conv.weight")
+        np.testing.assert_array_equal(loaded.weight, sd["conv.weight"].double().numpy())
+        assert loaded.source_dtype == "float16" and loaded.bias.shape == (4,)
+
+
+def test_bfloat16_and_transposed_label(tmp_path):
+    sd = {"up1.weight": torch.randn(4, 2, 2, 2, dtype=torch.bfloat16)}
+    torch.save(sd, tmp_path / "u.pth")
+    [entry] = read_kernel_file(tmp_path / "u.pth").entries
+    assert entry.transposed and entry.dtype == "bfloat16"
+
+
+def test_safetensors_lists_without_loading(tmp_path, monkeypatch):
+    w = torch.randn(6, 3, 3, 3)
+    save_file({"stem.conv.weight": w, "stem.conv.bias": torch.zeros(6), "head.weight": torch.randn(2, 6)},
+              str(tmp_path / "m.safetensors"))
+    import convplay.compute.checkpoints as ck
+
+    calls = []
+    monkeypatch.setattr(ck, "_to_numpy", lambda t: calls.append(t) or t.double().numpy())
+    kf = read_safetensors(tmp_path / "m.safetensors")
+    assert calls == []  # the listing came from the header
+    assert [(e.name, e.shape, e.has_bias) for e in kf.entries] == [("stem.conv.weight", (6, 3, 3, 3), True)]
+    np.testing.assert_array_equal(kf.load("stem.conv.weight").weight, w.double().numpy())
+
+
+@pytest.mark.parametrize("fmt", ["npy", "safetensors", "imagej", "pth", "npz", "csv"])
+def test_round_trip_every_format(tmp_path, fmt):
+    rng = np.random.default_rng(7)
+    weight = rng.normal(size=(1, 1, 3, 5)) if fmt in ("imagej", "csv") else rng.normal(size=(4, 2, 3, 5))
+    bias = None if fmt in ("imagej", "csv", "npy") else rng.normal(size=4)
+    path = tmp_path / f"k.{ {'imagej': 'txt'}.get(fmt, fmt) }"
+    if fmt == "npy":
+        save_npy(path, weight)
+    elif fmt == "safetensors":
+        save_safetensors(path, weight, bias)
+    elif fmt == "imagej":
+        save_imagej(path, weight[0, 0])
+    elif fmt == "pth":
+        torch.save({"weight": torch.from_numpy(weight), "bias": torch.from_numpy(bias)}, path)
+    elif fmt == "npz":
+        np.savez(path, weight=weight, bias=bias)
+    else:
+        path.write_text(format_imagej(weight[0, 0]).replace(" ", ","))
+    kf = read_kernel_file(path)
+    loaded = kf.load(kf.first_loadable())
+    np.testing.assert_array_equal(loaded.weight, weight)
+    if bias is not None:
+        np.testing.assert_array_equal(loaded.bias, bias)
+
+
+def test_unknown_suffix_is_sniffed(tmp_path):
+    save_safetensors(tmp_path / "weights.dat", np.ones((2, 1, 3, 3)))
+    assert read_kernel_file(tmp_path / "weights.dat").format_name == "safetensors file"
+    torch.save({"w": torch.ones(1, 1, 2, 2)}, tmp_path / "weights.bin2")
+    assert read_kernel_file(tmp_path / "weights.bin2").format_name == "PyTorch file"
+
+
+def test_missing_file():
+    with pytest.raises(KernelFileError, match="no such file"):
+        read_kernel_file("/nonexistent/k.pth")
+
+
+def test_shipped_learned_kernels_load():
+    record = json.loads(resource_path("kernels", "digits_cnn.json").read_text())
+    assert record["test_accuracy"] > 0.9
+    kernels = learned_kernels()
+    assert [k.name for k in kernels] == ["digits CNN conv1", "digits CNN conv2"]
+    conv1, conv2 = (k.load() for k in kernels)
+    assert conv1.weight.shape == (8, 1, 3, 3) and conv1.bias.shape == (8,)
+    assert conv2.weight.shape == (16, 8, 3, 3) and conv2.bias.shape == (16,)
+    assert f"{100 * record['test_accuracy']:.1f}%" in kernels[0].description
+    assert np.isfinite(conv1.weight).all() and np.abs(conv1.weight).max() > 0.1
+    assert resource_path("kernels", "digits_cnn.safetensors").stat().st_size < 32_000

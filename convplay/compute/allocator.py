@@ -1,0 +1,80 @@
+"""Start-up tuning of the CPU runtime: glibc's allocator and torch's thread count.
+
+Why: a conv output of 16 MB or more is, by default, a fresh ``mmap`` on every call, and
+the kernel then page-faults on every page the conv writes; that costs more than the
+arithmetic.  Keeping freed memory in one heap makes the next call reuse warm pages.
+``tune_allocator`` must run before the large allocations it is meant to affect, so call
+it first thing at start-up (before ``import torch``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import platform
+
+# mallopt parameter numbers from glibc's <malloc.h>.
+_M_TRIM_THRESHOLD = -1
+_M_TOP_PAD = -2
+_M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
+
+_MiB = 1 << 20
+_GiB = 1 << 30
+
+# (parameter, value): allocations up to 1 GiB come from the heap, freed memory stays
+# mapped up to 2 GiB, the heap grows in 256 MiB steps, and worker threads share the main
+# arena instead of each keeping its own.
+_SETTINGS = (
+    (_M_MMAP_THRESHOLD, _GiB),
+    (_M_TRIM_THRESHOLD, 2 * _GiB),
+    (_M_TOP_PAD, 256 * _MiB),
+    (_M_ARENA_MAX, 1),
+)
+
+
+def tune_allocator() -> bool:
+    """Apply the allocator settings; True when glibc accepted all of them.
+
+    A silent no-op (False) off Linux, on other C libraries (musl), or when the C library
+    cannot be loaded.
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt.restype = ctypes.c_int
+    # A list, not a generator: apply every setting even when an earlier one is refused.
+    return all([mallopt(param, value) == 1 for param, value in _SETTINGS])
+
+
+def compute_threads(cpu_count: int | None = None) -> int:
+    """How many intra-op threads torch should use: all cores but one, at least one.
+
+    The spare core keeps the UI thread responsive while a worker computes; on a 2-core
+    machine this is 1 thread, which is also faster for interactive sizes there
+    (see benchmarks/raw_conv.py).
+    """
+    cores = cpu_count if cpu_count is not None else _usable_cpus()
+    return max(1, cores - 1)
+
+
+def _usable_cpus() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def apply_thread_policy(cpu_count: int | None = None) -> int:
+    """Set torch's intra-op thread count to ``compute_threads`` and return it (imports torch)."""
+    import torch
+
+    threads = compute_threads(cpu_count)
+    torch.set_num_threads(threads)
+    return threads

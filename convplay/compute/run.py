@@ -1,0 +1,149 @@
+"""Run the real PyTorch op for a ConvSpec, exactly as nn.Conv2d / nn.ConvTranspose2d would.
+
+The spec is validated first (``ConvSpec.output_shape`` raises ConvSpecError where PyTorch
+would refuse), so every error reaching the user is a plain message, not a torch traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from convplay.compute.devices import ComputeError, check_device, check_dtype, cpu_name
+from convplay.core.spec import ConvSpec
+
+
+@dataclass(frozen=True, eq=False)
+class ConvRun:
+    """One PyTorch call and what it produced.
+
+    ``output`` is (C_out, H_out, W_out): float64 for dtype float64, float32 otherwise
+    (float16 and bfloat16 widen to float32 exactly; numpy has no bfloat16).
+    ``elapsed_s`` is the op alone (padding included), device-synchronised: CUDA events on
+    a GPU.  ``total_s`` adds the host-to-device copy, the dtype conversions and the copy
+    back into numpy.  ``tf32`` says whether TF32 was actually allowed for this call.
+    """
+
+    output: np.ndarray
+    elapsed_s: float
+    total_s: float
+    device: str
+    device_name: str
+    dtype: str
+    tf32: bool
+
+
+def _host_array(value, what: str, shape: tuple[int, ...], np_dtype) -> np.ndarray:
+    """``value`` as a C-contiguous, writeable array of ``np_dtype``, copying only if needed.
+
+    Writeable because torch.from_numpy warns on read-only arrays; the tensor is never
+    written to, but a copy is cheaper than a warning filter that is not thread-safe.
+    """
+    array = np.asarray(value)
+    if array.dtype.kind not in "fiu":
+        raise ComputeError(f"the {what} must hold real numbers, not {array.dtype}", what)
+    if array.shape != shape:
+        raise ComputeError(
+            f"the {what} has shape {array.shape} but the settings need {shape}", what)
+    if array.dtype != np_dtype or not array.flags.c_contiguous or not array.flags.writeable:
+        array = np.array(array, dtype=np_dtype, order="C")
+    return array
+
+
+@contextmanager
+def _cudnn_tf32(allowed: bool) -> Iterator[None]:
+    import torch
+
+    previous = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = allowed
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32 = previous
+
+
+def _forward(spec: ConvSpec, x, weight, bias):
+    """The op itself, with the arguments nn.Conv2d / nn.ConvTranspose2d would pass."""
+    import torch.nn.functional as F
+
+    if spec.transposed:
+        return F.conv_transpose2d(
+            x, weight, bias, spec.stride_hw, spec.pads()[::2], spec.output_padding_hw,
+            spec.groups, spec.dilation_hw)
+    top, bottom, left, right = spec.pads()
+    if spec.padding_mode == "zeros" and (top, left) == (bottom, right):
+        return F.conv2d(x, weight, bias, spec.stride_hw, (top, left), spec.dilation_hw, spec.groups)
+    # Uneven zero padding ('same' with an even span) is what conv2d would do itself, with a
+    # warning: pad explicitly.  Other modes pad as nn.Conv2d._conv_forward does.
+    mode = "constant" if spec.padding_mode == "zeros" else spec.padding_mode
+    padded = F.pad(x, (left, right, top, bottom), mode=mode)
+    return F.conv2d(padded, weight, bias, spec.stride_hw, 0, spec.dilation_hw, spec.groups)
+
+
+def run_conv(
+    spec: ConvSpec,
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    device: str = "cpu",
+    dtype: str = "float32",
+    tf32: bool = False,
+) -> ConvRun:
+    """Convolve one (C, H, W) image with PyTorch on ``device`` in ``dtype``.
+
+    ``weight`` has ``spec.weight_shape``; ``bias`` (one value per output channel) is used
+    only when ``spec.bias`` is true, and None then means no bias.  ``tf32`` allows cuDNN's
+    TF32 for float32 on CUDA (the flag is restored afterwards); elsewhere it changes nothing.
+    Raises ConvSpecError for impossible settings and ComputeError for a device, dtype or
+    array it cannot use.
+    """
+    import torch
+
+    start_total = time.perf_counter()
+    device = check_device(device)
+    dtype = check_dtype(device, dtype)
+    x_shape = np.shape(x)
+    if len(x_shape) != 3:
+        raise ComputeError(f"the input must be (channels, height, width), not {x_shape}", "input")
+    spec.output_shape(x_shape)
+
+    host_dtype = np.float64 if dtype == "float64" else np.float32
+    torch_dtype = getattr(torch, dtype)
+    on_cuda = device != "cpu"
+    use_tf32 = bool(tf32) and on_cuda and dtype == "float32"
+
+    def to_device(array: np.ndarray):
+        # Copy in the host dtype, then narrow on the device: numpy has no bfloat16.
+        # On the CPU in float32/float64 both steps are no-ops: the tensor shares the array.
+        return torch.from_numpy(array).to(device).to(torch_dtype)
+
+    x_t = to_device(_host_array(x, "input", x_shape, host_dtype))[None]
+    w_t = to_device(_host_array(weight, "weight", spec.weight_shape, host_dtype))
+    b_t = None
+    if spec.bias and bias is not None:
+        b_t = to_device(_host_array(bias, "bias", (spec.out_channels,), host_dtype))
+
+    with torch.inference_mode():
+        if on_cuda:
+            with torch.cuda.device(device), _cudnn_tf32(use_tf32):
+                begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                begin.record()
+                out = _forward(spec, x_t, w_t, b_t)
+                end.record()
+                end.synchronize()
+                elapsed = begin.elapsed_time(end) / 1000.0
+            name = torch.cuda.get_device_name(device)
+        else:
+            begin_cpu = time.perf_counter()
+            out = _forward(spec, x_t, w_t, b_t)
+            elapsed = time.perf_counter() - begin_cpu
+            name = cpu_name()
+        out = out[0]
+        if out.dtype != torch.float64 and out.dtype != torch.float32:
+            out = out.float()
+        output = out.cpu().contiguous().numpy()
+    return ConvRun(output, elapsed, time.perf_counter() - start_total, device, name, dtype, use_tf32)

@@ -8,6 +8,7 @@ that cannot be used shows the reason in red under the controls and keeps the ima
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
@@ -60,7 +61,9 @@ class InputPanel(QWidget):
         super().__init__(parent)
         self._session = session
         self._stack = undo_stack
-        self._source = session.image  # what working-size changes resample from
+        # Makes the input at a given long side: from the loaded file or the sample itself, so
+        # that 16 px -> 512 px brings back the photo's detail instead of enlarging 16 px.
+        self._source: Callable[[int], np.ndarray] = _resampler(session.image)
         self._own_image: np.ndarray | None = None  # the last array this panel gave the session
         self._stroke_before = None
         self._last_folder = ""
@@ -202,16 +205,18 @@ class InputPanel(QWidget):
             self.show_error(str(exc))
             return False
         self._last_folder = str(path.parent)
-        self._set_source(image, resize=True, text=f"Open {path.name}")
+        self._set_source(_resampler(image), text=f"Open {path.name}")
         return True
 
     def load_sample(self, item: Sample) -> None:
         try:
-            image = item.image(self.size_spin.value())
+            if item.fixed_size:  # the tutorial's numbers at their own size
+                matrix = item.image()
+                self._set_source(_resampler(matrix), text=f"Sample {item.name}", image=matrix)
+            else:
+                self._set_source(item.image, text=f"Sample {item.name}")
         except ImageLoadError as exc:  # a damaged installation: the bundled file is unreadable
             self.show_error(str(exc))
-            return
-        self._set_source(image, resize=False, text=f"Sample {item.name}")
 
     def set_tool(self, tool: str) -> None:
         self.canvas.tool = tool
@@ -222,14 +227,15 @@ class InputPanel(QWidget):
         """Convert the input to 1 (grayscale) or 3 (RGB) channels; in_channels follows."""
         if channels == self._session.image.shape[0]:
             return
-        self._source = to_channels(self._source, channels)
+        previous = self._source
+        self._source = lambda long_side: to_channels(previous(long_side), channels)
         self._replace_image(to_channels(self._session.image, channels), "RGB input" if channels == 3 else "Grayscale input")
 
     def set_working_size(self, long_side: int) -> None:
         """Resample the input (from its loaded original) so that its long side is ``long_side``."""
         if max(self._session.image.shape[1:]) == long_side:
             return
-        self._replace_image(resize_long_side(self._source, long_side), f"Input size {long_side} px")
+        self._replace_image(self._source(long_side), f"Input size {long_side} px")
 
     def fill(self, value: float, text: str = "Fill input") -> None:
         self._draw_edit(np.full_like(self._session.image, value), text)
@@ -270,10 +276,12 @@ class InputPanel(QWidget):
             if s.key == key:
                 self.load_sample(s)
 
-    def _set_source(self, image: np.ndarray, *, resize: bool, text: str) -> None:
-        self._source = image
-        working = resize_long_side(image, self.size_spin.value()) if resize else image
-        self._replace_image(working, text)
+    def _set_source(
+        self, source: Callable[[int], np.ndarray], *, text: str, image: np.ndarray | None = None
+    ) -> None:
+        image = source(self.size_spin.value()) if image is None else image
+        self._source = source
+        self._replace_image(image, text)
 
     def _replace_image(self, image: np.ndarray, text: str) -> None:
         self._own_image = np.ascontiguousarray(image, dtype=np.float64)
@@ -282,7 +290,7 @@ class InputPanel(QWidget):
 
     def _draw_edit(self, image: np.ndarray, text: str) -> None:
         """An edit of the pixels: the drawing becomes the new original for resizing."""
-        self._source = image
+        self._source = _resampler(image)
         self._replace_image(image, text)
 
     def _on_value_typed(self, row: int, col: int, value: float) -> None:
@@ -304,7 +312,7 @@ class InputPanel(QWidget):
     def _on_stroke_finished(self) -> None:
         self._push_timer.stop()
         self._push_stroke_image()
-        self._source = self._own_image
+        self._source = _resampler(self._own_image)
         before, self._stroke_before = self._stroke_before, None
         after = self._session.snapshot()
         if self._stack is not None and before is not None and not after.same_as(before):
@@ -315,7 +323,7 @@ class InputPanel(QWidget):
     def _on_session_image(self) -> None:
         image = self._session.image
         if image is not self._own_image:
-            self._source = image  # undo, or an image set elsewhere: resize from it from now on
+            self._source = _resampler(image)  # undo, or an image set elsewhere: resize from it from now on
         if not self.canvas.in_stroke:
             self.canvas.set_image(image)
         c, h, w = image.shape
@@ -334,6 +342,11 @@ class InputPanel(QWidget):
         image = self._session.image
         if max(image.shape[1:]) <= MAX_LABELLED_SIDE:
             self.values_grid.set_values(image[self.values_channel.value()])
+
+
+def _resampler(image: np.ndarray) -> Callable[[int], np.ndarray]:
+    """The working-size maker of a fixed array: resizes it (the array itself at its own size)."""
+    return lambda long_side: resize_long_side(image, long_side)
 
 
 def _tool_button(text: str, tip: str, checked: bool = False) -> QToolButton:

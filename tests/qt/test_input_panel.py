@@ -1,0 +1,216 @@
+"""Input panel: drawing, files, samples, size, channels, typed values, errors, undo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QUndoStack
+
+from convplay.core.samples import sample
+from convplay.core.session import Session
+from convplay.qt.canvas import ERASER
+from convplay.qt.input_panel import InputPanel
+
+
+@pytest.fixture
+def setup(qtbot):
+    session = Session(np.zeros((1, 32, 32)))
+    stack = QUndoStack()
+    panel = InputPanel(session, stack)
+    qtbot.addWidget(panel)
+    panel.resize(420, 640)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return session, stack, panel
+
+
+def _save_formats(tmp_path):
+    rows, cols = np.mgrid[0:20, 0:30]
+    rgb = np.stack([rows * 12, cols * 8, np.full_like(rows, 90)], -1).astype(np.uint8)
+    paths = {}
+    for suffix in ("png", "jpg", "bmp", "tif", "webp"):
+        paths[suffix] = tmp_path / f"img.{suffix}"
+        Image.fromarray(rgb).save(paths[suffix])
+    paths["png16"] = tmp_path / "deep.png"
+    Image.fromarray((rows * 3000 + cols).astype(np.uint16)).save(paths["png16"])
+    return paths
+
+
+def test_each_format_opens_into_the_session(setup, tmp_path):
+    session, stack, panel = setup
+    panel.size_spin.setValue(30)
+    for key, path in _save_formats(tmp_path).items():
+        assert panel.open_image(path), key
+        expected_c = 1 if key == "png16" else 3
+        assert session.image.shape == (expected_c, 20, 30), key
+        assert session.spec.in_channels == expected_c
+    assert panel.message.isHidden()
+    # 16-bit precision kept: neighbouring columns differ by 1/65535
+    assert session.image[0, 0, 1] - session.image[0, 0, 0] == pytest.approx(1 / 65535)
+
+
+def _bad_files(tmp_path):
+    Image.fromarray(np.full((64, 64, 3), 7, np.uint8)).save(tmp_path / "ok.png")
+    data = (tmp_path / "ok.png").read_bytes()
+    (tmp_path / "truncated.png").write_bytes(data[: len(data) // 2])
+    (tmp_path / "random.png").write_bytes(np.random.default_rng(3).bytes(2048))
+    Image.new("1", (20000, 20000)).save(tmp_path / "huge.png")
+    return [tmp_path / "truncated.png", tmp_path / "random.png", tmp_path / "huge.png"]
+
+
+def test_bad_files_show_an_error_and_keep_the_image(setup, tmp_path):
+    session, stack, panel = setup
+    panel.load_sample(sample("tutorial_x"))
+    before, count = session.image, stack.count()
+    for path in _bad_files(tmp_path):
+        assert panel.open_image(path) is False
+        assert session.image is before and stack.count() == count
+        assert not panel.message.isHidden() and path.name in panel.message.text()
+    assert "megapixels" in panel.message.text()
+    # a good file afterwards clears the message
+    assert panel.open_image(tmp_path / "ok.png")
+    assert panel.message.isHidden()
+
+
+def test_drop_of_a_file_opens_it(setup, tmp_path):
+    session, _, panel = setup
+    Image.fromarray(np.full((10, 12), 200, np.uint8)).save(tmp_path / "drop.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "drop.png"))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    panel.dropEvent(event)
+    assert session.image.shape[0] == 1 and session.image.max() == pytest.approx(200 / 255)
+
+
+def test_stroke_through_the_canvas_api_is_one_undo_step(setup, qtbot):
+    session, stack, panel = setup
+    before = session.image
+    canvas = panel.canvas
+    canvas.brush_size = 1
+    canvas.begin_stroke()
+    for col in range(2, 20):
+        canvas.paint_segment((5.0, col - 1.0), (5.0, float(col)))
+    # the output follows during the stroke: the throttled push reaches the session
+    qtbot.waitUntil(lambda: session.image is not before and session.image[0, 5, 10] == 1.0)
+    canvas.end_stroke()
+    assert session.image[0, 5, 1:20].tolist() == [1.0] * 19
+    assert session.image[0, 4].sum() == 0 and session.image[0, 6].sum() == 0
+    assert stack.count() == 1 and stack.text(0) == "Draw"
+    stack.undo()
+    assert session.image is before
+    np.testing.assert_array_equal(panel.canvas.image, before)
+    stack.redo()
+    assert session.image[0, 5, 10] == 1.0
+
+
+def test_mouse_drag_draws(setup, qtbot):
+    session, stack, panel = setup
+    canvas = panel.canvas
+    canvas.brush_size = 3
+    view = canvas.view_box
+
+    def widget_point(row, col):
+        scene = view.mapViewToScene(QPointF(col, row))
+        return canvas.mapFromScene(scene)
+
+    start, end = widget_point(16, 4), widget_point(16, 28)
+    viewport = canvas.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    steps = 12
+    for n in range(1, steps + 1):
+        point = start + (end - start) * n / steps
+        qtbot.mouseMove(viewport, pos=QPoint(int(point.x()), int(point.y())))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    assert stack.count() == 1
+    assert session.image[0, 16, 6:26].min() == 1.0
+    assert session.image[0, :12].sum() == 0
+
+
+def test_eraser_writes_zero_and_click_paints_a_dab(setup):
+    session, _, panel = setup
+    panel.fill(1.0)
+    panel.set_tool(ERASER)
+    panel.canvas.brush_size = 1
+    panel.canvas.begin_stroke()
+    panel.canvas.paint_segment((3.0, 3.0), (3.0, 3.0))
+    panel.canvas.end_stroke()
+    assert session.image[0, 3, 3] == 0 and session.image.sum() == 32 * 32 - 1
+
+
+def test_clear_fill_invert(setup):
+    session, stack, panel = setup
+    panel.value_spin.setValue(0.25)
+    panel.fill_button.click()
+    assert (session.image == 0.25).all()
+    panel.invert_button.click()
+    assert (session.image == 0.75).all()
+    panel.clear_button.click()
+    assert not session.image.any()
+    assert stack.count() == 3
+    stack.undo()
+    assert (session.image == 0.75).all()
+
+
+def test_invert_uses_the_image_range(setup):
+    session, _, panel = setup
+    panel.load_sample(sample("tutorial_tens"))
+    panel.invert()
+    assert (session.image[0, :, :3] == 0).all() and (session.image[0, :, 3:] == 10).all()
+
+
+def test_samples_and_channels(setup):
+    session, stack, panel = setup
+    panel.size_spin.setValue(64)
+    panel.sample_combo.activated.emit(panel.sample_combo.findData("chelsea"))
+    assert session.image.shape == (3, 43, 64) and session.spec.in_channels == 3
+    assert panel.channels_combo.currentData() == 3
+    panel.channels_combo.setCurrentIndex(panel.channels_combo.findData(1))
+    panel.channels_combo.activated.emit(panel.channels_combo.currentIndex())
+    assert session.image.shape == (1, 43, 64) and session.spec.in_channels == 1
+    stack.undo()
+    assert session.image.shape[0] == 3 and panel.channels_combo.currentData() == 3
+
+
+def test_working_size_resamples_from_the_original(setup):
+    session, _, panel = setup
+    panel.size_spin.setValue(16)
+    panel.load_sample(sample("camera"))
+    assert session.image.shape == (1, 16, 16)
+    panel.size_spin.setValue(200)
+    assert session.image.shape == (1, 200, 200)
+    # resampled from the loaded photo, not enlarged from the 16 px copy: real detail remains
+    assert len(np.unique(session.image)) > 1000
+    assert "200 × 200" in panel.size_label.text()
+
+
+def test_small_inputs_show_values_and_accept_typing(setup):
+    session, stack, panel = setup
+    panel.load_sample(sample("tutorial_multi_in"))
+    assert not panel.values_box.isHidden()
+    assert len(panel.canvas.labels()) == 25 and panel.canvas.labels()[0] == "1/1/2"
+    panel.values_channel.setValue(1)
+    np.testing.assert_array_equal(panel.values_grid.values(), sample("tutorial_multi_in").image()[1])
+    panel.values_grid.item(2, 3).setText("7")
+    assert session.image[1, 2, 3] == 7
+    assert "7" in panel.canvas.labels()[2 * 5 + 3].split("/")
+    panel.values_grid.item(0, 0).setText("nan")
+    assert session.image[1, 0, 0] == 1 and "NaN" in panel.message.text()
+    panel.load_sample(sample("camera"))
+    assert panel.values_box.isHidden() and panel.canvas.labels() == []
+
+
+def test_model_to_view(setup):
+    session, _, panel = setup
+    session.set_image(np.full((3, 4, 6), 0.5))
+    assert panel.size_label.text().startswith("6 × 4, 3 channels")
+    np.testing.assert_array_equal(panel.canvas.image, session.image)
+    assert panel.channels_combo.currentData() == 3
+
+
+def test_render(setup):
+    _, _, panel = setup
+    panel.load_sample(sample("tutorial_x"))
+    image = panel.grab()
+    assert not image.isNull() and image.width() >= 400

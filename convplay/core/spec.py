@@ -244,51 +244,54 @@ class ConvSpec:
             raise ConvSpecError(
                 f"the input has {c} channel{'s' if c != 1 else ''} but in_channels is "
                 f"{self.in_channels}", "input")
-        if self.transposed:
-            hw = self._transposed_output_hw((h, w))
-        else:
-            hw = self._conv_output_hw((h, w))
-        return (int(self.out_channels), hw[0], hw[1])
+        return (int(self.out_channels), self._axis_size(0, h), self._axis_size(1, w))
 
-    def _conv_output_hw(self, size: Pair) -> Pair:
-        top, bottom, left, right = self.pads()
-        before_after = ((top, bottom), (left, right))
-        if self.padding_mode in ("reflect", "circular"):
-            for axis, n, pads in zip(_AXES, size, before_after):
-                self._check_wrapping_padding(axis, n, pads)
-        padded = tuple(n + a + b for n, (a, b) in zip(size, before_after))
-        reach = self.dilated_kernel_hw
-        if any(p < r for p, r in zip(padded, reach)):
-            what = "kernel" if self.dilation_hw == (1, 1) else "dilated kernel"
+    def axis_output_size(self, axis: int, size: int) -> int:
+        """The output size on one axis (0 = height, 1 = width) for an input ``size`` long.
+
+        Raises ConvSpecError for settings PyTorch refuses and for what is impossible on
+        this axis alone (padding limits, kernel larger than the padded input, output
+        size below 1); the channel count is not checked here.
+        """
+        self._validate_settings()
+        if axis not in (0, 1):
+            raise ConvSpecError(f"axis must be 0 (height) or 1 (width), not {axis!r}", "input")
+        if not _is_int(size) or size < 1:
             raise ConvSpecError(
-                f"kernel size can't be greater than the padded input: the {what} covers "
-                f"{reach[0]}×{reach[1]} but the padded input is only {padded[0]}×{padded[1]}",
-                "kernel_size")
-        return tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, self.stride_hw))
+                f"the input must be at least 1 pixel {_AXIS_SIZE[_AXES[axis]]}, not {size!r}",
+                "input")
+        return self._axis_size(axis, int(size))
 
-    def _check_wrapping_padding(self, axis: str, n: int, pads: Pair) -> None:
-        pad = max(pads)
+    def _axis_size(self, axis: int, n: int) -> int:
+        name = _AXES[axis]
+        k, s, d = self.kernel_hw[axis], self.stride_hw[axis], self.dilation_hw[axis]
+        before, after = self.pads()[2 * axis: 2 * axis + 2]
+        if self.transposed:
+            out = (n - 1) * s - 2 * before + d * (k - 1) + self.output_padding_hw[axis] + 1
+            if out < 1:
+                raise ConvSpecError(
+                    f"output size is too small: on the {name} axis this transposed "
+                    f"convolution would give {out}; reduce the padding", "padding")
+            return out
+        pad = max(before, after)
         if self.padding_mode == "reflect" and pad >= n:
             raise ConvSpecError(
                 f"reflect padding must be smaller than the input: padding {pad} on the "
-                f"{axis} axis, but the input is only {n} pixels {_AXIS_SIZE[axis]}", "padding")
+                f"{name} axis, but the input is only {n} pixel{'s' if n != 1 else ''} "
+                f"{_AXIS_SIZE[name]}", "padding")
         if self.padding_mode == "circular" and pad > n:
             raise ConvSpecError(
                 f"circular padding may wrap around at most once: padding {pad} on the "
-                f"{axis} axis, but the input is only {n} pixels {_AXIS_SIZE[axis]}", "padding")
-
-    def _transposed_output_hw(self, size: Pair) -> Pair:
-        ph, pw = self.pads()[0], self.pads()[2]
-        out = tuple(
-            (n - 1) * s - 2 * p + d * (k - 1) + op + 1
-            for n, s, p, d, k, op in zip(size, self.stride_hw, (ph, pw), self.dilation_hw,
-                                         self.kernel_hw, self.output_padding_hw)
-        )
-        if min(out) < 1:
+                f"{name} axis, but the input is only {n} pixel{'s' if n != 1 else ''} "
+                f"{_AXIS_SIZE[name]}", "padding")
+        padded, reach = n + before + after, d * (k - 1) + 1
+        if padded < reach:
+            what = "kernel" if d == 1 else f"kernel dilated by {d}"
             raise ConvSpecError(
-                f"output size is too small: this transposed convolution would give "
-                f"{out[0]}×{out[1]}; reduce the padding", "padding")
-        return out
+                f"kernel size can't be greater than the padded input: on the {name} axis "
+                f"the {what} spans {reach} pixels but the padded input is only {padded}",
+                "kernel_size")
+        return (padded - reach) // s + 1
 
     # -- counts ------------------------------------------------------------------------
     def param_count(self, with_bias: bool | None = None) -> int:

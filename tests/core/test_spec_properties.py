@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -98,6 +99,11 @@ wild_scalar = st.one_of(st.integers(-2, 0), st.booleans(), st.none(),
                         st.lists(st.integers(-1, 3), max_size=3))
 
 
+# numpy scalars and arrays reach a spec from loaded files; they must not slip past either
+wild_anything = st.one_of(wild_scalar, st.just(np.array([1, 2])), st.just(np.int64(2)),
+                          st.just(np.int64(-1)), st.just(np.bool_(True)), st.just(np.float64(2.0)))
+
+
 def maybe_wild(strategy, wild=wild_scalar):
     return st.one_of(strategy, strategy, strategy, strategy, wild)
 
@@ -151,19 +157,19 @@ def test_wild_values_refused_exactly_when_torch_refuses(case):
 @settings(max_examples=200, deadline=None)
 @given(st.builds(
     ConvSpec,
-    in_channels=st.one_of(st.integers(-3, 5), wild_scalar),
-    out_channels=st.one_of(st.integers(-3, 5), wild_scalar),
-    kernel_size=st.one_of(int_or_pair, wild_scalar),
-    stride=st.one_of(int_or_pair, wild_scalar),
-    padding=st.one_of(int_or_pair, st.text(max_size=6), wild_scalar),
-    dilation=st.one_of(int_or_pair, wild_scalar),
-    groups=st.one_of(st.integers(-3, 5), wild_scalar),
-    bias=st.one_of(st.booleans(), wild_scalar),
-    padding_mode=st.one_of(st.text(max_size=9), wild_scalar),
-    transposed=st.one_of(st.booleans(), wild_scalar),
-    output_padding=st.one_of(int_or_pair, wild_scalar),
+    in_channels=st.one_of(st.integers(-3, 5), wild_anything),
+    out_channels=st.one_of(st.integers(-3, 5), wild_anything),
+    kernel_size=st.one_of(int_or_pair, wild_anything),
+    stride=st.one_of(int_or_pair, wild_anything),
+    padding=st.one_of(int_or_pair, st.text(max_size=6), wild_anything),
+    dilation=st.one_of(int_or_pair, wild_anything),
+    groups=st.one_of(st.integers(-3, 5), wild_anything),
+    bias=st.one_of(st.booleans(), wild_anything),
+    padding_mode=st.one_of(st.text(max_size=9), wild_anything),
+    transposed=st.one_of(st.booleans(), wild_anything),
+    output_padding=st.one_of(int_or_pair, wild_anything),
 ), st.one_of(st.tuples(st.integers(-1, 9), st.integers(-1, 9), st.integers(-1, 9)),
-             st.lists(st.integers(0, 5), max_size=4), wild_scalar, st.none()))
+             st.lists(st.integers(0, 5), max_size=4), wild_anything, st.none()))
 def test_nothing_but_conv_spec_error_escapes(spec, input_shape):
     """Every public entry point either answers or raises ConvSpecError with a field."""
     for call in (lambda: spec.validate(), lambda: spec.validate(input_shape),

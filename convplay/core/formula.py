@@ -1,0 +1,212 @@
+"""The output-size formula of a ConvSpec, per axis, with the user's numbers filled in.
+
+``output_size_formula(spec, input_shape)`` gives one ``AxisFormula`` per spatial axis: the
+symbolic form, the same form with the numbers, the floor's remainder and the result, or
+the reason the size is impossible.  It never raises: a formula panel shows the numbers
+even while a value is impossible, and says why.  Views render ``text()`` (plain Unicode)
+or ``html()`` (rich text, subscripts).
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from convplay.core.spec import ConvSpec, ConvSpecError
+
+MINUS = "−"
+_AXES = (("H", "height", "row", ("top", "bottom")), ("W", "width", "column", ("left", "right")))
+_INVALID_COLOUR = "#c62828"
+
+
+@dataclass(frozen=True)
+class AxisFormula:
+    """The output-size formula on one axis.
+
+    ``symbolic`` and ``numeric`` are plain text, e.g.
+    ``H_out = ⌊(H_in + 2·p − d·(k−1) − 1) / s⌋ + 1`` and
+    ``H_out = ⌊(28 + 2·1 − 1·(3−1) − 1) / 1⌋ + 1 = 28``.
+    ``value`` is what the arithmetic gives (None when a number is unusable); ``result``
+    is the output size, None when PyTorch would refuse, and then ``error`` says why and
+    ``error_field`` names the ConvSpec field at fault.  ``remainder`` is what the floor
+    drops: that many rows (columns) at the end of the padded input are never under the
+    kernel, and ``remainder_note`` says so in words.
+    """
+
+    axis: str
+    symbolic: str
+    numeric: str
+    value: int | None
+    result: int | None
+    remainder: int = 0
+    remainder_note: str = ""
+    error: str = ""
+    error_field: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return self.result is not None
+
+    def text(self) -> str:
+        """The numeric line, then the remainder note or the error, one per line."""
+        return "\n".join(line for line in (self.numeric, self.remainder_note, self.error) if line)
+
+    def html(self, symbolic: bool = False) -> str:
+        """Rich text: subscripts for H_out, pad_top...; the result bold; the error in red."""
+        if symbolic:
+            return _rich(self.symbolic, italic_symbols=True)
+        line = _rich(self.numeric)
+        if self.valid:
+            line = _embolden_result(line)
+        else:
+            line = f'<span style="color:{_INVALID_COLOUR}">{line}</span>'
+        parts = [line]
+        if self.remainder_note:
+            parts.append(f"<small>{_html.escape(self.remainder_note)}</small>")
+        if self.error:
+            parts.append(f'<span style="color:{_INVALID_COLOUR}">{_html.escape(self.error)}</span>')
+        return "<br>".join(parts)
+
+
+def output_size_formula(spec: ConvSpec, input_shape) -> list[AxisFormula]:
+    """[H formula, W formula] for ``spec`` applied to a (C, H, W) input; never raises."""
+    sizes = _input_sizes(input_shape)
+    return [_axis_formula(spec, input_shape, i, sizes) for i in range(2)]
+
+
+# -- building one axis --------------------------------------------------------------
+
+def _axis_formula(spec: ConvSpec, input_shape, i: int, sizes: tuple) -> AxisFormula:
+    size = sizes[i]
+    letter, name, unit, (before, after) = _AXES[i]
+    k, s, d = (_axis_int(getattr(spec, f), i) for f in ("kernel_size", "stride", "dilation"))
+    error, field = _axis_error(spec, input_shape, i, sizes)
+    if spec.transposed is True:
+        p = _axis_int(spec.padding, i)
+        op = _axis_int(spec.output_padding, i)
+        symbolic = (f"{letter}_out = ({letter}_in{MINUS}1)·s {MINUS} 2·p + d·(k{MINUS}1) "
+                    f"+ output_padding + 1")
+        numbers = (f"({_num(size)}{MINUS}1)·{_num(s)} {MINUS} 2·{_num(p)} + "
+                   f"{_num(d)}·({_num(k)}{MINUS}1) + {_num(op)} + 1")
+        value = None
+        if _known(size, s, p, d, k, op):
+            value = (size - 1) * s - 2 * p + d * (k - 1) + op + 1
+        remainder = 0
+    else:
+        pad_before, pad_after, split = _conv_pads(spec, i)
+        if split:
+            pads_sym = f"pad_{before} + pad_{after}"
+            pads_num = f"{_num(pad_before)} + {_num(pad_after)}"
+        else:
+            pads_sym, pads_num = "2·p", f"2·{_num(pad_before)}"
+        symbolic = f"{letter}_out = ⌊({letter}_in + {pads_sym} {MINUS} d·(k{MINUS}1) {MINUS} 1) / s⌋ + 1"
+        numbers = (f"⌊({_num(size)} + {pads_num} {MINUS} {_num(d)}·({_num(k)}{MINUS}1) "
+                   f"{MINUS} 1) / {_num(s)}⌋ + 1")
+        value, remainder = None, 0
+        if _known(size, pad_before, pad_after, d, k, s) and s > 0:
+            numerator = size + pad_before + pad_after - d * (k - 1) - 1
+            value = numerator // s + 1
+            remainder = numerator % s if numerator >= 0 else 0
+    shown = "?" if value is None else _num(value)
+    result = value if not error else None
+    numeric = f"{letter}_out = {numbers} = {shown}" + ("" if result is not None else " ✗")
+    note = _remainder_note(remainder, unit, pad_after) if result is not None and remainder else ""
+    return AxisFormula(axis=letter, symbolic=symbolic, numeric=numeric, value=value,
+                       result=result, remainder=remainder, remainder_note=note,
+                       error=error, error_field=field)
+
+
+def _conv_pads(spec: ConvSpec, i: int):
+    """(before, after, shown as two terms?) with '?' for what can't be read."""
+    padding = spec.padding if isinstance(spec.padding, str) else None
+    if padding == "same":
+        k, d = _axis_int(spec.kernel_size, i), _axis_int(spec.dilation, i)
+        if not _known(k, d):
+            return "?", "?", True
+        total = d * (k - 1)
+        return total // 2, total - total // 2, True
+    if padding == "valid":
+        return 0, 0, False
+    p = _axis_int(spec.padding, i)
+    return p, p, False
+
+
+def _axis_error(spec: ConvSpec, input_shape, i: int, sizes) -> tuple[str, str]:
+    """The reason this axis's size is impossible, with the field; ('', '') when it is fine.
+
+    A refusal caused by the other axis alone is not reported here; one that concerns the
+    whole spec (channels, groups, padding mode, the input's shape) shows on both axes.
+    """
+    try:
+        spec.output_shape(input_shape)
+        return "", ""
+    except ConvSpecError as whole:
+        overall = whole
+    try:
+        spec.axis_output_size(i, sizes[i])
+    except ConvSpecError as own:
+        # a malformed input is better told as a whole than axis by axis
+        chosen = overall if own.field == "input" else own
+        return str(chosen), chosen.field
+    # this axis is fine on its own: the refusal is the other axis's, unless it is about
+    # the input as a whole (its shape or channel count)
+    if overall.field == "input":
+        return str(overall), overall.field
+    return "", ""
+
+
+def _remainder_note(remainder: int, unit: str, pad_after) -> str:
+    units = f"{unit} of the padded input is" if remainder == 1 else f"{unit}s of the padded input are"
+    real = remainder - pad_after if isinstance(pad_after, int) else 0
+    if real <= 0:
+        which = "only padding: no input is lost"
+    elif real == remainder:
+        which = "real input, never used"
+    else:
+        which = f"{real} of them real input, never used"
+    return (f"the floor drops a remainder of {remainder}: the last {remainder} {units} "
+            f"never under the kernel ({which})")
+
+
+# -- numbers and rendering ------------------------------------------------------------
+
+def _input_sizes(input_shape) -> tuple:
+    if isinstance(input_shape, (tuple, list)) and len(input_shape) == 3:
+        return tuple(_axis_int(v, 0) for v in input_shape[1:])
+    return (None, None)
+
+
+def _axis_int(value, i: int) -> int | None:
+    """The int this value gives axis i, or None when it is not a usable number."""
+    if isinstance(value, (tuple, list)):
+        value = value[i] if len(value) == 2 else None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    return None
+
+
+def _known(*values) -> bool:
+    return all(isinstance(v, int) for v in values)
+
+
+def _num(value) -> str:
+    if not isinstance(value, int):
+        return "?"
+    return f"({MINUS}{-value})" if value < 0 else str(value)
+
+
+_SUBSCRIPTED = re.compile(r"\b(H|W|pad)_(out|in|top|bottom|left|right)\b")
+_SYMBOL = re.compile(r"(?<![\w<])([spdk])(?![\w>])")
+
+
+def _rich(text: str, italic_symbols: bool = False) -> str:
+    out = _SUBSCRIPTED.sub(r"\1<sub>\2</sub>", _html.escape(text))
+    return _SYMBOL.sub(r"<i>\1</i>", out) if italic_symbols else out
+
+
+def _embolden_result(line: str) -> str:
+    head, _, result = line.rpartition(" = ")
+    return f"{head} = <b>{result}</b>"

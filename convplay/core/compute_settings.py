@@ -68,10 +68,9 @@ class ComputeSettings:
         devices = tuple((str(d), str(label)) for d, label in devices)
         if not any(d == "cpu" for d, _ in devices):
             devices = (("cpu", "CPU"),) + devices
-        if devices == self._devices:
-            return
-        self._devices = devices
-        self.devices_changed.emit()
+        if devices != self._devices:
+            self._devices = devices
+            self.devices_changed.emit()
         if self._device not in {d for d, _ in devices}:
             self._device = "cpu"
             self.changed.emit()

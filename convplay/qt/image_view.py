@@ -107,9 +107,14 @@ class ImageView(pg.GraphicsLayoutWidget):
         lo, hi = float(levels[0]), float(levels[1])
         if not hi > lo:
             hi = lo + 1.0
-        self.image_item.setImage(image, autoLevels=False, levels=(lo, hi))
         if self.colorbar is not None:
+            # First: the bar re-applies its own levels to the image when the image changes.
             self.colorbar.setLevels((lo, hi), update_items=False)
+        first = self.image_item.image is None
+        self.image_item.setImage(image, autoLevels=False, levels=(lo, hi))
+        if first:
+            # Levels set before any image (by the colour bar) are applied late, over ours.
+            self.image_item.setLevels((lo, hi))
         if reshaped:
             self.view_box.autoRange(padding=0.02)
 

@@ -24,6 +24,7 @@ from convplay.core.session import Session
 from convplay.core.spec import ConvSpecError
 from convplay.qt.compute_worker import ComputeOutcome, ComputeRequest, ComputeWorker
 from convplay.qt.device_panel import DevicePanel, format_seconds
+from convplay.qt.kernel_panel import KernelPanel
 from convplay.qt.output_panel import OutputPanel
 from convplay.qt.undo import push_change
 
@@ -86,9 +87,11 @@ class MainWindow(QMainWindow):
 
         self.output_panel = OutputPanel()
         self.device_panel = DevicePanel(self.compute_settings)
+        self.kernel_panel = KernelPanel(session, self.undo_stack)
         self.docks: dict[str, QDockWidget] = {}
         self.setDockNestingEnabled(True)
         self._add_dock("output", "Output (PyTorch)", self.output_panel)
+        self._add_dock("kernel", "Kernel", self.kernel_panel)
         self._add_dock("device", "Device", self.device_panel)
         self._arrange_default_layout()
         self._default_state = self.saveState()
@@ -124,14 +127,15 @@ class MainWindow(QMainWindow):
         return dock
 
     def _arrange_default_layout(self) -> None:
-        """Output in the middle, wide; the device panel to its right."""
+        """Kernel on the left, the output in the middle and widest, the device panel on the right."""
         for dock in self.docks.values():
             dock.setFloating(False)
             dock.show()
-        output, device = self.docks["output"], self.docks["device"]
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, output)
-        self.splitDockWidget(output, device, Qt.Orientation.Horizontal)
-        self.resizeDocks([output, device], [3, 1], Qt.Orientation.Horizontal)
+        d = self.docks
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["kernel"])
+        self.splitDockWidget(d["kernel"], d["output"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["output"], d["device"], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["kernel"], d["output"], d["device"]], [2, 5, 2], Qt.Orientation.Horizontal)
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)

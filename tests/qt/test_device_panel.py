@@ -1,0 +1,69 @@
+"""DevicePanel: the ComputeSettings model drives the widgets and the widgets drive it."""
+
+import pytest
+
+from convplay.core.compute_settings import ComputeSettings
+from convplay.qt.device_panel import NO_CUDA, DevicePanel
+
+
+@pytest.fixture
+def settings():
+    return ComputeSettings()
+
+
+@pytest.fixture
+def panel(qtbot, settings):
+    panel = DevicePanel(settings)
+    qtbot.addWidget(panel)
+    panel.show()
+    return panel
+
+
+def test_cpu_only_says_cuda_is_not_available(panel, settings):
+    assert panel.device_combo.count() == 1 and panel.device_combo.currentData() == "cpu"
+    assert panel.cuda_label.isVisible() and panel.cuda_label.text() == NO_CUDA
+    assert not panel.tf32_check.isEnabled()
+
+
+def test_model_to_view(panel, settings):
+    settings.set_devices([("cpu", "CPU"), ("cuda:0", "NVIDIA H200")])
+    assert [panel.device_combo.itemData(i) for i in range(2)] == ["cpu", "cuda:0"]
+    assert not panel.cuda_label.isVisible()
+    settings.set_device("cuda:0")
+    assert panel.device_combo.currentData() == "cuda:0"
+    assert panel.tf32_check.isEnabled()  # CUDA float32
+    settings.set_dtype("float64")
+    assert panel.dtype_combo.currentText() == "float64" and not panel.tf32_check.isEnabled()
+    settings.set_tf32(True)
+    assert panel.tf32_check.isChecked()
+
+
+def test_view_to_model(panel, settings):
+    settings.set_devices([("cpu", "CPU"), ("cuda:0", "NVIDIA H200")])
+    panel.device_combo.setCurrentIndex(1)
+    assert settings.device == "cuda:0"
+    panel.dtype_combo.setCurrentText("float16")
+    assert settings.dtype == "float16"
+    panel.dtype_combo.setCurrentText("float32")
+    panel.tf32_check.setChecked(True)
+    assert settings.tf32 and settings.tf32_effective
+
+
+def test_an_unknown_device_falls_back_to_the_cpu():
+    settings = ComputeSettings(device="cuda:0")
+    changes = []
+    settings.changed.connect(lambda: changes.append(settings.device))
+    settings.set_devices([("cpu", "CPU")])
+    assert settings.device == "cpu" and changes == ["cpu"]
+    with pytest.raises(ValueError):
+        settings.set_dtype("int8")
+
+
+def test_outcome_figures(panel):
+    panel.show_outcome(0.0042, "CPU (1 thread)", None)
+    assert panel.time_label.text() == "4.20 ms" and panel.ran_on_label.text() == "CPU (1 thread)"
+    assert "CPU" in panel.diff_label.text()
+    panel.show_outcome(1.5, "NVIDIA H200", 3.6e-2)
+    assert panel.time_label.text() == "1.50 s" and panel.diff_label.text() == "0.036"
+    panel.set_status("")
+    assert not panel.status_label.isVisible()

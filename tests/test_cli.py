@@ -1,0 +1,60 @@
+"""The command line: parsing, and a --help that imports neither Qt nor torch."""
+
+import subprocess
+import sys
+
+import pytest
+
+from convplay.cli import padding_arg, parse_args
+
+
+def test_defaults_leave_everything_to_the_app():
+    args = parse_args([])
+    assert args.image is None and args.kernel is None and args.screenshot is None
+    assert args.stride is None and args.padding is None and args.device is None
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("1", 1), ("0", 0), ("1,2", (1, 2)), (" 2 , 3 ", (2, 3)), ("same", "same"), ("VALID", "valid")],
+)
+def test_padding_forms(text, expected):
+    assert padding_arg(text) == expected
+
+
+def test_every_option_parses():
+    args = parse_args(
+        "img.png --kernel sobel_y --stride 2,1 --padding same --padding-mode reflect --dilation 2 "
+        "--groups 1 --out-channels 4 --device cpu --dtype float64 --size 64 --screenshot out.png".split()
+    )
+    assert args.image == "img.png" and args.kernel == "sobel_y"
+    assert args.stride == (2, 1) and args.padding == "same" and args.padding_mode == "reflect"
+    assert args.dilation == 2 and args.groups == 1 and args.out_channels == 4
+    assert args.device == "cpu" and args.dtype == "float64" and args.size == 64
+    assert args.screenshot == "out.png"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--stride", "0"], ["--stride", "a"], ["--padding", "1,2,3"], ["--padding", "-1"],
+     ["--groups", "0"], ["--dtype", "int8"], ["--padding-mode", "mirror"], ["--dilation", "1,0"]],
+)
+def test_bad_values_exit_with_usage_error(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        parse_args(argv)
+    assert info.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_help_is_instant_and_imports_no_qt_or_torch():
+    code = (
+        "import sys\n"
+        "from convplay.__main__ import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
+        "heavy = [m for m in ('torch', 'PySide6', 'pyqtgraph', 'numpy', 'superqt') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    for option in ("--kernel", "--stride", "--padding", "--dilation", "--groups", "--device", "--screenshot"):
+        assert option in result.stdout

@@ -124,17 +124,25 @@ class KernelLearner:
         calling ``run`` again resumes where it left off.
         """
         self._stop.clear()
-        done = 0
-        while done < steps and not self._stop.is_set():
-            n = min(chunk, steps - done)
-            for _ in range(n):
-                self._opt.zero_grad()
-                loss = F.mse_loss(F.conv2d(self._x, self._w), self._y)
-                loss.backward()
-                self._opt.step()
-            done += n
-            self.step += n
-            self.last_loss = float(loss.detach())
-            yield LearnStep(self.step, self.last_loss, self.kernel, self.output())
-            if not math.isfinite(self.last_loss):
-                return
+        # These tensors are tiny: a second OpenMP thread made each step 25-50x slower on a
+        # busy 2-core machine.  The thread count is per calling thread, so this leaves
+        # the app's own convolutions alone; it is restored when the run ends.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            done = 0
+            while done < steps and not self._stop.is_set():
+                n = min(chunk, steps - done)
+                for _ in range(n):
+                    self._opt.zero_grad()
+                    loss = F.mse_loss(F.conv2d(self._x, self._w), self._y)
+                    loss.backward()
+                    self._opt.step()
+                done += n
+                self.step += n
+                self.last_loss = float(loss.detach())
+                yield LearnStep(self.step, self.last_loss, self.kernel, self.output())
+                if not math.isfinite(self.last_loss):
+                    return
+        finally:
+            torch.set_num_threads(threads)

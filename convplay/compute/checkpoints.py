@@ -24,15 +24,19 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file as save_safetensors_numpy
 
 from convplay.core.kernel_io import (
+    KernelChoice,
     KernelFile,
     KernelFileError,
     LoadedKernel,
     TensorInfo,
+    choose_kernel,
+    parse_kernel_file_arg,
     read_kernel_text,
     read_npy,
     read_npz,
 )
 from convplay.core.resources import resource_path
+from convplay.core.spec import ConvSpec
 
 # A legacy (non-zip) .pth cannot be memory-mapped, so its size is the only check before loading.
 MAX_LEGACY_PTH_BYTES = 256 * 2**20
@@ -239,3 +243,23 @@ def learned_kernels() -> list[LearnedKernel]:
             )
         )
     return kernels
+
+
+# -- the --kernel-file command-line argument -------------------------------------------------------
+
+
+def resolve_kernel_file_arg(arg: str, base: ConvSpec, image_channels: int) -> KernelChoice:
+    """``PATH[:NAME][:INDEX]`` read, loaded and turned into a spec; KernelFileError with the reason.
+
+    Without NAME the first tensor that can be loaded is used (and a note says which).
+    Load warnings (NaN / Inf) are returned among the notes.
+    """
+    parsed = parse_kernel_file_arg(arg)
+    kernel_file = read_kernel_file(parsed.path)
+    entry = kernel_file.find(parsed.name) if parsed.name else kernel_file.first_loadable()
+    loaded = kernel_file.load(entry)
+    choice = choose_kernel(loaded, base, image_channels, index=parsed.index)
+    notes = list(loaded.warnings) + list(choice.notes)
+    if not parsed.name and len(kernel_file.entries) > 1:
+        notes.insert(0, f"using {entry.name}, the first of {len(kernel_file.entries)} 4-D tensors")
+    return KernelChoice(choice.spec, choice.weight, choice.bias, tuple(notes))

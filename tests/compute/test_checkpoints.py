@@ -125,3 +125,23 @@ def test_shipped_learned_kernels_load():
     assert f"{100 * record['test_accuracy']:.1f}%" in kernels[0].description
     assert np.isfinite(conv1.weight).all() and np.abs(conv1.weight).max() > 0.1
     assert resource_path("kernels", "digits_cnn.safetensors").stat().st_size < 32_000
+
+
+def test_resolve_kernel_file_arg(tmp_path):
+    from convplay.compute.checkpoints import resolve_kernel_file_arg
+    from convplay.core.spec import ConvSpec
+
+    ckpt = _nested_checkpoint()
+    torch.save(ckpt, tmp_path / "ckpt.pth")
+    base = ConvSpec(in_channels=3, stride=2)
+    whole = resolve_kernel_file_arg(str(tmp_path / "ckpt.pth"), base, 3)
+    assert whole.spec.out_channels == 8 and whole.spec.stride == 2 and "first of 2" in whole.notes[0]
+    one = resolve_kernel_file_arg(f"{tmp_path / 'ckpt.pth'}:features.2.weight:4", base, 3)
+    assert one.spec.weight_shape == (1, 8, 5, 5) and not one.spec.bias
+    np.testing.assert_array_equal(one.weight[0], ckpt["model"]["features.2.weight"][4].double().numpy())
+    with pytest.raises(KernelFileError, match="no 4-D tensor called 'nope'"):
+        resolve_kernel_file_arg(f"{tmp_path / 'ckpt.pth'}:nope", base, 3)
+    w = np.ones((1, 1, 3, 3))
+    w[0, 0, 1, 1] = np.nan
+    save_npy(tmp_path / "n.npy", w)
+    assert "NaN" in resolve_kernel_file_arg(str(tmp_path / "n.npy"), base, 1).notes[0]

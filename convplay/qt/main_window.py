@@ -12,21 +12,20 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPaintEvent, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
 import convplay
 from convplay.core.compute_settings import ComputeSettings
-from convplay.core.image_io import load_image
-from convplay.core.samples import SAMPLES, Sample
+from convplay.core.samples import SAMPLES
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpecError
 from convplay.qt.compute_worker import ComputeOutcome, ComputeRequest, ComputeWorker
 from convplay.qt.device_panel import DevicePanel, format_seconds
+from convplay.qt.input_panel import InputPanel
 from convplay.qt.kernel_panel import KernelPanel
 from convplay.qt.output_panel import OutputPanel
-from convplay.qt.undo import push_change
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)"
 DEFAULT_WORKING_SIZE = 256
@@ -79,7 +78,6 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else default_settings()
         self.undo_stack = QUndoStack(self)
         self.worker = worker or ComputeWorker(parent=self)
-        self.working_size = working_size
         self._remember_layout = remember_layout  # False: neither read nor write the layout
         self._painted = False
         self._backend_started = False
@@ -88,8 +86,15 @@ class MainWindow(QMainWindow):
         self.output_panel = OutputPanel()
         self.device_panel = DevicePanel(self.compute_settings)
         self.kernel_panel = KernelPanel(session, self.undo_stack)
+        self.input_panel = InputPanel(session, self.undo_stack)
+        with QSignalBlocker(self.input_panel.size_spin):  # the session's image is already this size
+            self.input_panel.size_spin.setValue(working_size)
+        # x only: both views lock their aspect, and panes of different shapes cannot also
+        # share a y range (pyqtgraph then crops the taller one's axis).
+        self.output_panel.view.view_box.setXLink(self.input_panel.image_view.view_box)
         self.docks: dict[str, QDockWidget] = {}
         self.setDockNestingEnabled(True)
+        self._add_dock("input", "Input", self.input_panel)
         self._add_dock("output", "Output (PyTorch)", self.output_panel)
         self._add_dock("kernel", "Kernel", self.kernel_panel)
         self._add_dock("device", "Device", self.device_panel)
@@ -108,6 +113,7 @@ class MainWindow(QMainWindow):
             self._restore_window()
 
         self.output_panel.hovered.connect(self.hover_label.setText)
+        self.input_panel.hovered.connect(self.hover_label.setText)
         self.output_panel.displayed.connect(self.output_shown)
         self.worker.result_ready.connect(self._on_result)
         self.worker.failed.connect(self._on_failed)
@@ -127,15 +133,16 @@ class MainWindow(QMainWindow):
         return dock
 
     def _arrange_default_layout(self) -> None:
-        """Kernel on the left, the output in the middle and widest, the device panel on the right."""
+        """Input over kernel on the left, the output in the middle, the device panel on the right."""
         for dock in self.docks.values():
             dock.setFloating(False)
             dock.show()
         d = self.docks
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["kernel"])
-        self.splitDockWidget(d["kernel"], d["output"], Qt.Orientation.Horizontal)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["input"])
+        self.splitDockWidget(d["input"], d["output"], Qt.Orientation.Horizontal)
         self.splitDockWidget(d["output"], d["device"], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["kernel"], d["output"], d["device"]], [2, 5, 2], Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["input"], d["kernel"], Qt.Orientation.Vertical)
+        self.resizeDocks([d["input"], d["output"], d["device"]], [4, 6, 3], Qt.Orientation.Horizontal)
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)
@@ -168,7 +175,9 @@ class MainWindow(QMainWindow):
                 if group:
                     samples_menu.addSeparator()
                 group = sample.group
-            action = self._action(sample.name, lambda _=False, s=sample: self.load_sample(s), tip=sample.description)
+            action = self._action(
+                sample.name, lambda _=False, s=sample: self.input_panel.load_sample(s), tip=sample.description
+            )
             samples_menu.addAction(action)
         file_menu.addSeparator()
         self.save_output_action = self._action(
@@ -241,23 +250,14 @@ class MainWindow(QMainWindow):
         if not path:
             return
         self._remember_folder(path)
-        error = self.open_image(path)
-        if error:
-            QMessageBox.warning(self, "Cannot open image", error)
+        self.open_image(path)
 
-    def open_image(self, path: str) -> str:
-        """Load ``path`` as the input (undoable); the error text, or "" on success."""
-        try:
-            image = load_image(path, long_side=self.working_size)
-        except (OSError, ValueError) as exc:
-            self.statusBar().showMessage(str(exc), 8000)
-            return str(exc)
-        push_change(self.undo_stack, self.session, f"Open {Path(path).name}", lambda: self.session.set_image(image))
-        return ""
-
-    def load_sample(self, sample: Sample) -> None:
-        image = sample.image(self.working_size)
-        push_change(self.undo_stack, self.session, f"Sample: {sample.name}", lambda: self.session.set_image(image))
+    def open_image(self, path: str) -> bool:
+        """Load ``path`` as the input (undoable); False, with the reason shown, if it cannot."""
+        if self.input_panel.open_image(path):
+            return True
+        self.statusBar().showMessage(self.input_panel.message.text(), 8000)
+        return False
 
     def _choose_output_file(self) -> None:
         if self.output_panel.output is None:

@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
             self._action("Save screens&hot\u2026", self._choose_screenshot_file, "Ctrl+Shift+S", "Save the whole window as a PNG")
         )
         file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, "Close convplay"))
+        file_menu.addAction(self._action("&Quit", self.close, "Ctrl+Q", "Close convplay"))
 
         edit_menu = bar.addMenu("&Edit")
         self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
@@ -282,8 +282,12 @@ class MainWindow(QMainWindow):
         try:
             if path.lower().endswith(".npy"):
                 np.save(path, output, allow_pickle=False)
-            elif not self.output_panel.view.image_item.save(path):
-                return f"could not write {path}"
+            else:
+                item = self.output_panel.view.image_item
+                if item.qimage is None:
+                    item.render()
+                if not item.qimage.save(path):
+                    return f"could not write {path}"
         except OSError as exc:
             return str(exc)
         self.statusBar().showMessage(f"Saved {path}", 5000)

@@ -1,0 +1,126 @@
+"""The main window: PyTorch's output on screen, invalid settings marked stale, undo through
+the Edit menu, menus and shortcuts, saving, and the layout kept in (temporary) QSettings."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PySide6.QtCore import QSettings
+
+from convplay.core.session import Session
+from convplay.core.spec import ConvSpec
+from convplay.qt.main_window import SETTINGS_STATE, MainWindow
+from convplay.qt.undo import push_change
+
+SOBEL_X = np.array([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+
+
+def torch_output(session: Session) -> np.ndarray:
+    x = torch.from_numpy(session.image)[None].float()
+    w = torch.from_numpy(session.effective_weight()).float()
+    b = None if session.bias is None else torch.from_numpy(session.bias).float()
+    spec = session.spec
+    return F.conv2d(x, w, b, spec.stride_hw, spec.pads()[::2], spec.dilation_hw, spec.groups)[0].numpy()
+
+
+@pytest.fixture
+def session():
+    rng = np.random.default_rng(3)
+    spec = ConvSpec(in_channels=1, out_channels=2, kernel_size=3, padding=1)
+    weight = np.stack([SOBEL_X, SOBEL_X.T])[:, None]
+    return Session(rng.random((1, 24, 20)), spec, weight, np.array([0.5, -0.5]))
+
+
+@pytest.fixture
+def window(qtbot, session, temporary_settings):
+    window = MainWindow(session, settings=QSettings(str(temporary_settings / "t.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.output_shown, timeout=60_000):
+        window.resize(1200, 800)
+        window.show()
+    return window
+
+
+def test_first_output_is_pytorchs(window, session):
+    np.testing.assert_allclose(window.output_panel.output, torch_output(session), rtol=1e-6, atol=1e-6)
+    assert not window.output_panel.is_stale
+    assert window.device_panel.time_label.text().endswith(("ms", " s"))
+
+
+def test_a_kernel_edit_reaches_the_output(window, session, qtbot):
+    with qtbot.waitSignal(window.output_shown, timeout=30_000):
+        session.set_weight(session.weight * 2)
+    np.testing.assert_allclose(window.output_panel.output, torch_output(session), rtol=1e-6, atol=1e-5)
+
+
+def test_invalid_settings_mark_the_output_stale_and_raise_nothing(window, session, qtbot):
+    shown = window.output_panel.output
+    with qtbot.waitSignal(window.compute_failed) as blocker:
+        session.set_spec(session.spec.replace(kernel_size=40, padding=0))
+    assert blocker.args[0]
+    assert window.output_panel.is_stale and window.output_panel.stale_banner.isVisible()
+    assert window.output_panel.output is shown  # the last valid output stays
+    with qtbot.waitSignal(window.output_shown, timeout=30_000):
+        session.set_spec(session.spec.replace(kernel_size=3, padding=1))
+    assert not window.output_panel.is_stale
+
+
+def test_undo_and_redo_through_the_edit_menu(window, session, qtbot):
+    before = session.weight
+    push_change(window.undo_stack, session, "Double the kernel", lambda: session.set_weight(before * 2))
+    assert window.undo_action.isEnabled()
+    with qtbot.waitSignal(window.output_shown, timeout=30_000):
+        window.undo_action.trigger()
+    assert session.weight is before
+    np.testing.assert_allclose(window.output_panel.output, torch_output(session), rtol=1e-6, atol=1e-6)
+    window.redo_action.trigger()
+    np.testing.assert_array_equal(session.weight, before * 2)
+
+
+def test_menus_and_shortcuts(window):
+    menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert menus == ["File", "Edit", "View", "Help"]
+    shortcuts = dict(window.shortcut_table())
+    assert shortcuts["Open image"] == "Ctrl+O"
+    assert shortcuts["Quit"] == "Ctrl+Q"
+    assert shortcuts["Undo"] == "Ctrl+Z"
+    assert shortcuts["Redo"] == "Ctrl+Shift+Z, Ctrl+Y"
+    assert "Ctrl+S" in shortcuts["Save output as PNG / NPY"]
+    view_entries = [a.text() for a in window.view_menu.actions()]
+    for dock in window.docks.values():
+        assert dock.objectName() and dock.windowTitle() in view_entries
+
+
+def test_about_lists_versions(window):
+    text = window.about_text()
+    for name in ("convplay", "Python", "Qt", "PySide6", "pyqtgraph", "numpy", "torch"):
+        assert f"<td>{name}</td>" in text
+    assert torch.__version__.split("+")[0] in text
+
+
+def test_save_output_as_npy_and_png(window, tmp_path):
+    assert window.save_output(str(tmp_path / "out.npy")) == ""
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy", allow_pickle=False), window.output_panel.output)
+    assert window.save_output(str(tmp_path / "out.png")) == ""
+    assert (tmp_path / "out.png").stat().st_size > 100
+    assert window.save_output(str(tmp_path / "missing" / "out.npy"))  # an error text, nothing raised
+
+
+def test_open_image_errors_keep_the_image(window, session, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png at all")
+    image = session.image
+    assert window.open_image(str(bad)) is False
+    assert session.image is image
+
+
+def test_hidden_dock_and_reset_layout(window):
+    window.docks["device"].hide()
+    window.reset_layout()
+    assert all(d.isVisible() for d in window.docks.values())
+
+
+def test_layout_is_saved_to_the_settings(window, temporary_settings):
+    window.close()
+    saved = QSettings(str(temporary_settings / "t.ini"), QSettings.Format.IniFormat)
+    assert saved.value(SETTINGS_STATE) is not None

@@ -1,0 +1,254 @@
+"""The Formula panel: the output-size formula with the user's numbers, the layer's sizes
+and costs, and the equivalent PyTorch code with a Copy button.
+
+Everything is read from the session on each change; the formula text comes from
+``convplay.core.formula`` and the code from ``convplay.core.codegen``.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convplay.core.codegen import GeneratedCode, pytorch_code
+from convplay.core.formula import output_size_formula
+from convplay.core.session import Session
+from convplay.core.spec import ConvSpec, ConvSpecError
+
+# Large enough to read from the back of a lecture room.
+FORMULA_POINT_SIZE = 17
+CODE_POINT_SIZE = 11
+NOTE_POINT_SIZE = 11
+ERROR_COLOUR = "#c62828"
+MUTED_COLOUR = "#757575"
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}"
+
+
+def _times_more(big: int, small: int) -> str:
+    if small <= 0:
+        return ""
+    ratio = big / small
+    return f" ({ratio:,.0f}× more)" if ratio >= 10 else f" ({ratio:.1f}× more)"
+
+
+def _weight_shape_html(spec: ConvSpec) -> str:
+    layout = "in, out/groups, kH, kW" if spec.transposed else "out, in/groups, kH, kW"
+    try:
+        shape = spec.weight_shape
+    except ConvSpecError:
+        return "—"
+    return f"{shape}&nbsp;&nbsp;<span style='color:{MUTED_COLOUR}'>({layout})</span>"
+
+
+def _counts_html(spec: ConvSpec, input_shape: tuple[int, int, int]) -> list[tuple[str, str]]:
+    """(label, rich value) rows for the layer's size and cost; '—' where it is undefined."""
+    rows = [("weight shape", _weight_shape_html(spec))]
+    try:
+        out_shape = spec.output_shape(input_shape)
+    except ConvSpecError:
+        out_shape = None
+    try:
+        params = spec.param_count()
+    except ConvSpecError:
+        rows.append(("parameters", "—"))
+    else:
+        shape = spec.weight_shape
+        detail = "·".join(str(v) for v in shape) + " weights"
+        if spec.bias:
+            detail += f" + {spec.out_channels} biases"
+        rows.append(("parameters", f"<b>{_thousands(params)}</b> = {detail}"))
+        if out_shape is not None:
+            c, h, w = input_shape
+            # Seed 000's comparison: every input value wired to each of out_channels neurons.
+            fc = spec.fc_param_count(input_shape, out_features=spec.out_channels)
+            fc_all = spec.fc_param_count(input_shape)
+            rows.append((
+                "fully connected",
+                f"{_thousands(fc)} = {h}·{w}·{c}·{spec.out_channels} weights"
+                f"{' + biases' if spec.bias else ''}{_times_more(fc, params)}<br>"
+                f"<span style='color:{MUTED_COLOUR}'>{_thousands(fc_all)} to give the whole "
+                f"{'×'.join(map(str, out_shape))} output{_times_more(fc_all, params)}</span>",
+            ))
+    if out_shape is None:
+        rows.append(("multiply-adds", "—"))
+    else:
+        macs = spec.macs(input_shape)
+        short = f" ({_short(macs)})" if macs >= 1000 else ""
+        rows.append(("multiply-adds", f"<b>{_thousands(macs)}</b> for one image{short}"))
+    try:
+        rh, rw = spec.receptive_field
+    except ConvSpecError:
+        rows.append(("receptive field", "—"))
+    else:
+        rows.append(("receptive field", f"<b>{rh} × {rw}</b> input pixels per output pixel"))
+    return rows
+
+
+def _short(n: int) -> str:
+    """``n`` (at least 1000) in k, M, G or T, three significant digits."""
+    size, unit = next((size, unit) for size, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+                      if n >= size)
+    return f"≈ {n / size:.3g} {unit}"
+
+
+class FormulaPanel(QWidget):
+    """The formula, counts and PyTorch code for the session, refreshed on every change."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._session = session
+        self.code = GeneratedCode("")
+        self._build()
+        session.changed.connect(self.refresh)
+        # The session outlives the panel: stop hearing it once the widget is gone.
+        self.destroyed.connect(lambda: session.changed.disconnect(self.refresh))
+        self.refresh()
+
+    def _build(self) -> None:
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+
+        self.formula_view = QTextBrowser()
+        self.formula_view.setOpenLinks(False)
+        self.formula_view.setToolTip(
+            "The output size per axis with your numbers: the floor ⌊ ⌋ drops what the last\n"
+            "stride cannot reach.  Below: the weight shape, the parameter count beside a fully\n"
+            "connected layer's, the multiply-adds and the receptive field of one output pixel."
+        )
+        formula_font = QFont(mono)
+        formula_font.setPointSize(FORMULA_POINT_SIZE)
+        self.formula_view.document().setDefaultFont(formula_font)
+        # The formula module puts the floor's remainder note in <small>: keep it readable
+        # but well below the formula's projector size.
+        self.formula_view.document().setDefaultStyleSheet(
+            f"small {{ font-size: {NOTE_POINT_SIZE}pt; font-family: sans-serif; color: {MUTED_COLOUR}; }}"
+        )
+
+        self.code_view = QPlainTextEdit()
+        self.code_view.setReadOnly(True)
+        self.code_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        code_font = QFont(mono)
+        code_font.setPointSize(CODE_POINT_SIZE)
+        self.code_view.setFont(code_font)
+        self.code_view.setToolTip(
+            "PyTorch code that computes what convplay shows: nn.Conv2d with your arguments and\n"
+            "the F.conv2d call it makes, with your input, kernel and bias."
+        )
+
+        self.copy_button = QPushButton("Copy code")
+        self.copy_button.setToolTip("Copy the PyTorch code to the clipboard")
+        self.copy_button.clicked.connect(self.copy_code)
+        self.save_button = QPushButton("Save .npy files…")
+        self.save_button.setToolTip(
+            "Save the arrays the code loads (input.npy, weight.npy, bias.npy) into a folder;\n"
+            "run the code from that folder.  Small inputs and kernels are written into the code."
+        )
+        self.save_button.clicked.connect(self._ask_and_save_arrays)
+        self.status = QLabel()
+        self.status.setToolTip("What the last Copy or Save did")
+
+        code_box = QWidget()
+        code_layout = QVBoxLayout(code_box)
+        code_layout.setContentsMargins(0, 0, 0, 0)
+        title = QLabel("<b>Equivalent PyTorch code</b>")
+        title.setToolTip(self.code_view.toolTip())
+        code_layout.addWidget(title)
+        code_layout.addWidget(self.code_view, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.status, 1)
+        code_layout.addLayout(buttons)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.formula_view)
+        splitter.addWidget(code_box)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    # -- refresh ---------------------------------------------------------------------
+    def refresh(self) -> None:
+        session = self._session
+        spec, shape = session.spec, session.image.shape
+        self.formula_view.setHtml(self._formula_html(spec, shape))
+        self.code = pytorch_code(spec, session.image, session.weight, session.bias,
+                                 true_convolution=session.true_convolution)
+        scroll = self.code_view.verticalScrollBar().value()
+        self.code_view.setPlainText(self.code.text)
+        self.code_view.verticalScrollBar().setValue(scroll)  # keep the reader's place
+        self.save_button.setEnabled(bool(self.code.arrays))
+        self.status.clear()
+
+    def _formula_html(self, spec: ConvSpec, input_shape: tuple[int, int, int]) -> str:
+        note_style = f"font-family:sans-serif; font-size:{NOTE_POINT_SIZE + 1}pt"
+        parts, shown_notes = [], set()
+        for axis in output_size_formula(spec, input_shape):
+            # html() is the formula line, then its notes (remainder, reason), joined by <br>:
+            # the line at projector size, the notes at reading size and each reason once
+            # (a refusal about the whole spec is reported on both axes).
+            line, *notes = axis.html().split("<br>")
+            parts.append(f"<div style='color:{MUTED_COLOUR}'>{axis.html(symbolic=True)}</div>")
+            parts.append(f"<div>{line}</div>")
+            fresh = [n for n in notes if n not in shown_notes]
+            shown_notes.update(fresh)
+            if fresh:
+                parts.append(f"<div style='{note_style}'>{'<br>'.join(fresh)}</div>")
+            parts.append("<div style='font-size:6pt'>&nbsp;</div>")
+        rows = _counts_html(spec, input_shape)
+        if self._session.true_convolution:
+            rows.append(("kernel", f"<span style='color:{ERROR_COLOUR}'>flipped: true convolution, "
+                                   "not what nn.Conv2d computes (cross-correlation)</span>"))
+        table = "".join(
+            f"<tr><td style='padding-right:12px; color:{MUTED_COLOUR}'>{html.escape(label)}</td>"
+            f"<td>{value}</td></tr>"
+            for label, value in rows
+        )
+        parts.append(f"<table style='{note_style}'>{table}</table>")
+        return "".join(parts)
+
+    # -- actions ---------------------------------------------------------------------
+    def copy_code(self) -> None:
+        QApplication.clipboard().setText(self.code.text)
+        note = " (save the .npy files too)" if self.code.arrays else ""
+        self.status.setText(f"copied {self.code.text.count(chr(10))} lines{note}")
+
+    def save_arrays(self, folder: str | Path) -> list[Path]:
+        """Write the .npy files the code loads into ``folder``; the paths written."""
+        written = []
+        for name, values in self.code.arrays.items():
+            path = Path(folder) / name
+            np.save(path, np.ascontiguousarray(values), allow_pickle=False)
+            written.append(path)
+        return written
+
+    def _ask_and_save_arrays(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save the arrays the code loads")
+        if not folder:
+            return
+        try:
+            written = self.save_arrays(folder)
+        except OSError as err:
+            self.status.setText(f"<span style='color:{ERROR_COLOUR}'>could not save: {html.escape(str(err))}</span>")
+            return
+        self.status.setText("saved " + ", ".join(p.name for p in written))

@@ -117,6 +117,7 @@ class FormulaPanel(QWidget):
         super().__init__(parent)
         self._session = session
         self.code = GeneratedCode("")
+        self._shown_formula = ""
         self._build()
         session.changed.connect(self.refresh)
         # The session outlives the panel: stop hearing it once the widget is gone.
@@ -191,12 +192,18 @@ class FormulaPanel(QWidget):
     def refresh(self) -> None:
         session = self._session
         spec, shape = session.spec, session.image.shape
-        self.formula_view.setHtml(self._formula_html(spec, shape))
+        # Laying out rich text costs milliseconds; most edits (a stroke, a weight of a large
+        # kernel) change neither text, so only changed text is set.
+        formula = self._formula_html(spec, shape)
+        if formula != self._shown_formula:
+            self._shown_formula = formula
+            self.formula_view.setHtml(formula)
         self.code = pytorch_code(spec, session.image, session.weight, session.bias,
                                  true_convolution=session.true_convolution)
-        scroll = self.code_view.verticalScrollBar().value()
-        self.code_view.setPlainText(self.code.text)
-        self.code_view.verticalScrollBar().setValue(scroll)  # keep the reader's place
+        if self.code.text != self.code_view.toPlainText():
+            scroll = self.code_view.verticalScrollBar().value()
+            self.code_view.setPlainText(self.code.text)
+            self.code_view.verticalScrollBar().setValue(scroll)  # keep the reader's place
         self.save_button.setEnabled(bool(self.code.arrays))
         self.status.clear()
 

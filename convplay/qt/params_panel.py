@@ -347,18 +347,20 @@ class ParamsPanel(QWidget):
             self._mark_invalid(FIELD_ROWS.get(err.field, err.field), str(err))
             return
         self._mark_invalid(None, "")
-        self.summary.setStyleSheet("")
+        _set_style(self.summary, "")
         self.summary.setText("output (C, H, W) = ({}, {}, {})".format(*shape))
 
     def _mark_invalid(self, field: str | None, message: str) -> None:
         for name, row in self.fields.items():
             bad = name == field
-            row.frame.setProperty("invalid", bad)
-            row.frame.setStyleSheet(INVALID_STYLE if bad else VALID_STYLE)
+            # Setting a style sheet re-polishes the frame's children: only on a change.
+            if bool(row.frame.property("invalid")) != bad:
+                row.frame.setProperty("invalid", bad)
+                row.frame.setStyleSheet(INVALID_STYLE if bad else VALID_STYLE)
             row.error.setText(message if bad else "")
             row.error.setVisible(bad)
         if field is not None:
-            self.summary.setStyleSheet(ERROR_LABEL_STYLE)
+            _set_style(self.summary, ERROR_LABEL_STYLE)
             where = "" if field in self.fields else f"{message}\n"
             self.summary.setText(f"{where}PyTorch would refuse these settings: the last valid output stays on screen.")
 
@@ -366,6 +368,11 @@ class ParamsPanel(QWidget):
     def invalid_field(self) -> str | None:
         """The row marked red, if any."""
         return next((name for name, row in self.fields.items() if row.frame.property("invalid")), None)
+
+
+def _set_style(widget: QWidget, sheet: str) -> None:
+    if widget.styleSheet() != sheet:  # an unchanged sheet would still re-polish
+        widget.setStyleSheet(sheet)
 
 
 def _widen_to(spin: QSpinBox, value: int) -> None:

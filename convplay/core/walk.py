@@ -113,8 +113,7 @@ class ConvWalk:
         self.output_shape: tuple[int, int, int] = spec.output_shape(x.shape)
         self.geometry = padded_geometry(spec, x.shape[1:])
         self._x = x
-        self._weight = weight
-        self._kernel = sliding_kernel(weight, spec, flip=self.flip)
+        self._kernel = np.ascontiguousarray(sliding_kernel(weight, spec, flip=self.flip))
         self._bias = np.zeros(spec.out_channels) if bias is None else bias
         _, in_per_group, kh, kw = self._kernel.shape
         self._in_per_group = in_per_group
@@ -122,19 +121,17 @@ class ConvWalk:
         self._stride = (1, 1) if spec.transposed else spec.stride_hw
         self._dilation = spec.dilation_hw
         # Grid of tap indices, shared by every step: (channel, ki, kj) flattened.
-        grid = np.indices((in_per_group, kh, kw)).reshape(3, -1)
-        self._tap_channel, self._tap_ki, self._tap_kj = grid
+        self._tap_channel, self._tap_ki, self._tap_kj = _index_grid(in_per_group, kh, kw)
         mirrored = spec.transposed != self.flip  # the window reads the stored weight mirrored
-        self._tap_weight_ki = kh - 1 - self._tap_ki if mirrored else self._tap_ki
-        self._tap_weight_kj = kw - 1 - self._tap_kj if mirrored else self._tap_kj
+        self._tap_weight_ki = _read_only(kh - 1 - self._tap_ki) if mirrored else self._tap_ki
+        self._tap_weight_kj = _read_only(kw - 1 - self._tap_kj) if mirrored else self._tap_kj
         self.taps_shape = (in_per_group, kh, kw)
         if spec.transposed:
             # The scatter view stamps the kernel as applied: (in, out/groups, kh, kw).
-            self._stamp_kernel = weight[:, :, ::-1, ::-1] if self.flip else weight
-            grid = np.indices((self._out_per_group, kh, kw)).reshape(3, -1)
-            self._stamp_out, self._stamp_ki, self._stamp_kj = grid
-            self._stamp_weight_ki = kh - 1 - self._stamp_ki if self.flip else self._stamp_ki
-            self._stamp_weight_kj = kw - 1 - self._stamp_kj if self.flip else self._stamp_kj
+            self._stamp_kernel = np.ascontiguousarray(weight[:, :, ::-1, ::-1] if self.flip else weight)
+            self._stamp_out, self._stamp_ki, self._stamp_kj = _index_grid(self._out_per_group, kh, kw)
+            self._stamp_weight_ki = _read_only(kh - 1 - self._stamp_ki) if self.flip else self._stamp_ki
+            self._stamp_weight_kj = _read_only(kw - 1 - self._stamp_kj) if self.flip else self._stamp_kj
 
     def __len__(self) -> int:
         c, h, w = self.output_shape
@@ -255,3 +252,14 @@ class ConvWalk:
             weight=weights,
             product=value * weights,
         )
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """Index arrays shared by every step: a caller must not be able to change them."""
+    a.setflags(write=False)
+    return a
+
+
+def _index_grid(channels: int, kh: int, kw: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(channel, ki, kj) of every tap, flattened in that order."""
+    return tuple(_read_only(axis.copy()) for axis in np.indices((channels, kh, kw)).reshape(3, -1))

@@ -236,3 +236,11 @@ def test_walk_over_a_megapixel_input_allocates_no_per_step_table():
     assert len(walk) == 16 * 1024 * 1024
     # One float64 per step would be 128 MiB; the input itself is 24 MiB.  Allow 1 MiB.
     assert peak < 1 << 20
+
+
+def test_a_caller_cannot_corrupt_the_tap_grid_shared_by_every_step():
+    walk = ConvWalk(np.ones((1, 4, 4)), np.ones((1, 1, 3, 3)), None, ConvSpec(1, 1, 3))
+    taps = walk.step(0).taps
+    with pytest.raises(ValueError):
+        taps.ki[0] = 5
+    np.testing.assert_array_equal(walk.step(1).taps.ki, [0, 0, 0, 1, 1, 1, 2, 2, 2])

@@ -1,0 +1,295 @@
+"""Learn a kernel live (seed 001's experiment): gradient descent runs on a QThread while
+the kernel, the output and the loss curve update; stop, resume, and keep the kernel.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QThread, Signal
+from PySide6.QtGui import QCloseEvent, QFont, QTransform, QUndoStack
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convplay.compute.learn import KernelLearner, LearnStep, hidden_kernel_target, random_kernel, seed001_example
+from convplay.core.session import Session
+from convplay.qt.undo import push_change
+
+EXAMPLE_INPUT = "Seed 001 example (6x6 of 10s and 0s)"
+SESSION_INPUT = "The session's image"
+EXAMPLE_TARGET = "Seed 001 target (4x4: 0, 30, 30, 0)"
+HIDDEN_KERNELS: dict[str, np.ndarray] = {
+    "Hidden kernel: vertical edge": np.array([[1.0, 0, -1], [1, 0, -1], [1, 0, -1]]),
+    "Hidden kernel: Sobel x": np.array([[1.0, 0, -1], [2, 0, -2], [1, 0, -1]]),
+    "Hidden kernel: Sobel y": np.array([[1.0, 2, 1], [0, 0, 0], [-1, -2, -1]]),
+    "Hidden kernel: Laplacian": np.array([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+    "Hidden kernel: box blur": np.full((3, 3), 1 / 9),
+    "Hidden kernel: sharpen": np.array([[0.0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
+}
+# Learning reads every pixel on every step: a centre crop keeps a big photo interactive.
+MAX_LEARN_SIZE = 96
+CHUNK = 10
+
+
+class LearnThread(QThread):
+    """Runs ``learner.run(steps)`` off the UI thread and reports every chunk."""
+
+    progress = Signal(object)  # LearnStep
+
+    def __init__(self, learner: KernelLearner, steps: int, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.learner = learner
+        self.steps = steps
+
+    def run(self) -> None:
+        for step in self.learner.run(self.steps, chunk=CHUNK):
+            self.progress.emit(step)
+
+
+def _image_view(layout: pg.GraphicsLayoutWidget, title: str, col: int) -> pg.ImageItem:
+    layout.addLabel(title, row=0, col=col)
+    view = layout.addViewBox(row=1, col=col, lockAspect=True, invertY=True, enableMouse=False)
+    item = pg.ImageItem(axisOrder="row-major")
+    item.setTransform(QTransform().translate(-0.5, -0.5))
+    item.setColorMap(pg.colormap.get("CET-D1"))
+    view.addItem(item)
+    return item
+
+
+class LearnDialog(QDialog):
+    """Pick input, target, optimiser, learning rate and steps; watch the kernel being learned."""
+
+    finished_run = Signal()
+
+    def __init__(self, session: Session, undo_stack: Optional[QUndoStack], parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.setWindowTitle("Learn a kernel")
+        self._session = session
+        self._undo = undo_stack
+        self._thread: Optional[LearnThread] = None
+        self.learner: Optional[KernelLearner] = None
+        self._target: Optional[np.ndarray] = None
+        self._losses: list[tuple[int, float]] = []
+        self.last: Optional[LearnStep] = None
+
+        self.input = QComboBox()
+        self.input.addItems([EXAMPLE_INPUT, SESSION_INPUT])
+        self.input.setToolTip("What the kernel is applied to")
+        self.target = QComboBox()
+        self.target.addItems([EXAMPLE_TARGET, *HIDDEN_KERNELS])
+        self.target.setToolTip("The output to reach: seed 001's target, or what a hidden kernel makes of the input")
+        self.optimiser = QComboBox()
+        self.optimiser.addItems(["sgd", "adam"])
+        self.optimiser.setToolTip("Plain gradient descent (as in seed 001) or Adam")
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(5)
+        self.lr.setRange(1e-5, 10.0)
+        self.lr.setSingleStep(0.001)
+        self.lr.setValue(0.001)
+        self.lr.setToolTip("Learning rate; seed 001 uses 0.001 with SGD")
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 1_000_000)
+        self.steps.setValue(400)
+        self.steps.setToolTip("Number of gradient steps per run")
+        self.init = QComboBox()
+        self.init.addItems(["zeros", "random (as nn.Conv2d)"])
+        self.init.setToolTip("The kernel to start from")
+        self.use_example_image = QCheckBox("Keeping also loads the example as the input image")
+        self.use_example_image.setChecked(True)
+        self.use_example_image.setToolTip("So the main window shows the example with its learned kernel")
+
+        self.start = QPushButton("Start")
+        self.start.setToolTip("Start learning from the initial kernel")
+        self.stop = QPushButton("Stop")
+        self.stop.setToolTip("Stop after the current chunk of steps")
+        self.resume = QPushButton("Resume")
+        self.resume.setToolTip("Continue from where it stopped, for the chosen number of steps")
+        self.keep = QPushButton("Keep kernel")
+        self.keep.setToolTip("Use the learned kernel in the main window (undoable)")
+        self.status = QLabel("Ready")
+        self.status.setWordWrap(True)
+        self.values = QLabel()
+        self.values.setFont(QFont("monospace"))
+        self.values.setToolTip("The learned kernel's values")
+
+        images = pg.GraphicsLayoutWidget()
+        self.kernel_item = _image_view(images, "kernel", 0)
+        self.output_item = _image_view(images, "output", 1)
+        self.target_item = _image_view(images, "target", 2)
+        self.loss_plot = pg.PlotWidget(title="loss (MSE)")
+        self.loss_plot.setLogMode(y=True)
+        self.loss_plot.setLabel("bottom", "step")
+        self.loss_curve = self.loss_plot.plot(pen="y")
+
+        form = QFormLayout()
+        form.addRow("Input", self.input)
+        form.addRow("Target", self.target)
+        form.addRow("Optimiser", self.optimiser)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Steps", self.steps)
+        form.addRow("Initial kernel", self.init)
+        form.addRow(self.use_example_image)
+        buttons = QHBoxLayout()
+        for b in (self.start, self.stop, self.resume, self.keep):
+            buttons.addWidget(b)
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addLayout(buttons)
+        left.addWidget(self.values)
+        left.addWidget(self.status)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(images, 1)
+        right.addWidget(self.loss_plot, 1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left)
+        layout.addLayout(right, 1)
+        self.resize(900, 520)
+
+        self.start.clicked.connect(self.start_learning)
+        self.stop.clicked.connect(self.stop_learning)
+        self.resume.clicked.connect(self.resume_learning)
+        self.keep.clicked.connect(self.keep_kernel)
+        self._update_buttons()
+
+    # -- running ---------------------------------------------------------------------------
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def _problem(self) -> tuple[np.ndarray, np.ndarray]:
+        """The input (C, H, W) and target (1, h, w) the current choices describe; ValueError if they do not fit."""
+        if self.input.currentText() == EXAMPLE_INPUT:
+            image, example_target = seed001_example()
+        else:
+            image, example_target = _centre_crop(self._session.image, MAX_LEARN_SIZE), None
+        if self.target.currentText() == EXAMPLE_TARGET:
+            if example_target is None:
+                raise ValueError("seed 001's target belongs to its own 6x6 input: pick a hidden kernel as the target")
+            return image, example_target
+        hidden = HIDDEN_KERNELS[self.target.currentText()]
+        if min(image.shape[1:]) < hidden.shape[0]:
+            raise ValueError(f"the image is smaller than the {hidden.shape[0]}x{hidden.shape[1]} kernel")
+        return image, hidden_kernel_target(image, hidden)
+
+    def start_learning(self) -> None:
+        if self.running():
+            return
+        try:
+            image, target = self._problem()
+            shape = (1, image.shape[0], 3, 3)
+            initial = np.zeros(shape) if self.init.currentIndex() == 0 else random_kernel(shape, seed=0)
+            self.learner = KernelLearner(image, target, initial, self.optimiser.currentText(), self.lr.value())
+        except ValueError as exc:
+            self.status.setText(str(exc))
+            return
+        self._target = target
+        self._losses = []
+        self.last = None
+        self.loss_curve.setData([], [])
+        self._show_image(self.target_item, target[0])
+        self._show_kernel(self.learner.kernel)
+        self._show_image(self.output_item, self.learner.output()[0])
+        self._launch()
+
+    def resume_learning(self) -> None:
+        if self.learner is not None and not self.running():
+            self._launch()
+
+    def stop_learning(self) -> None:
+        if self.learner is not None:
+            self.learner.stop()
+
+    def _launch(self) -> None:
+        self._thread = LearnThread(self.learner, self.steps.value(), self)
+        self._thread.progress.connect(self._on_progress)
+        self._thread.finished.connect(self._on_finished)
+        self._thread.start()
+        self.status.setText("Learning...")
+        self._update_buttons()
+
+    def _on_progress(self, step: LearnStep) -> None:
+        self.last = step
+        self._losses.append((step.step, step.loss))
+        steps, losses = zip(*self._losses)
+        # Log axis: an exact fit (loss 0) is drawn at the smallest positive double.
+        self.loss_curve.setData(np.array(steps), np.maximum(np.array(losses), np.finfo(float).tiny))
+        self._show_kernel(step.kernel)
+        self._show_image(self.output_item, step.output[0])
+        self.status.setText(f"step {step.step}: loss {step.loss:.3g}")
+
+    def _on_finished(self) -> None:
+        if self.last is not None:
+            self.status.setText(f"stopped at step {self.last.step}: loss {self.last.loss:.3g}")
+        self._update_buttons()
+        self.finished_run.emit()
+
+    def _update_buttons(self) -> None:
+        running = self.running()
+        self.start.setEnabled(not running)
+        self.stop.setEnabled(running)
+        self.resume.setEnabled(not running and self.learner is not None)
+        self.keep.setEnabled(not running and self.last is not None)
+
+    # -- showing -------------------------------------------------------------------------------
+    def _show_image(self, item: pg.ImageItem, values: np.ndarray) -> None:
+        finite = values[np.isfinite(values)]
+        m = float(np.abs(finite).max()) if finite.size else 1.0
+        item.setImage(np.ascontiguousarray(values, dtype=np.float32), autoLevels=False, levels=(-m or -1, m or 1))
+
+    def _show_kernel(self, kernel: np.ndarray) -> None:
+        shown = kernel[0].sum(axis=0) if kernel.shape[1] > 1 else kernel[0, 0]
+        self._show_image(self.kernel_item, shown)
+        label = "kernel (summed over channels)" if kernel.shape[1] > 1 else "kernel"
+        rows = "\n".join(" ".join(f"{v:8.4f}" for v in row) for row in shown)
+        self.values.setText(f"{label}:\n{rows}")
+
+    # -- keeping -------------------------------------------------------------------------------
+    def keep_kernel(self) -> None:
+        """The learned kernel into the session, one undoable step (with the example image if chosen)."""
+        if self.last is None or self.running():
+            return
+        weight = self.last.kernel
+        session = self._session
+        load_example = self.input.currentText() == EXAMPLE_INPUT and self.use_example_image.isChecked()
+
+        def change() -> None:
+            if load_example:
+                session.set_image(seed001_example()[0])
+            spec = session.spec.replace(
+                in_channels=weight.shape[1], out_channels=1, kernel_size=3, groups=1,
+                bias=False, transposed=False, output_padding=0,
+            )
+            session.set_kernel(spec, weight)
+
+        push_change(self._undo, session, "Keep learned kernel", change)
+        self.status.setText(f"kernel kept (step {self.last.step}, loss {self.last.loss:.3g})")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop a running learner and wait for its thread (closing, tests)."""
+        if self.learner is not None:
+            self.learner.stop()
+        if self._thread is not None:
+            self._thread.wait()
+
+
+def _centre_crop(image: np.ndarray, size: int) -> np.ndarray:
+    _, h, w = image.shape
+    top, left = max(0, (h - size) // 2), max(0, (w - size) // 2)
+    return image[:, top : top + size, left : left + size]

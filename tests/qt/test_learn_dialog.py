@@ -1,0 +1,81 @@
+"""The live-learning window: runs off the UI thread, updates, stops, resumes, keeps the kernel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QUndoStack
+
+from convplay.core.session import Session
+from convplay.core.spec import ConvSpec
+from convplay.qt.learn_dialog import EXAMPLE_TARGET, SESSION_INPUT, LearnDialog
+
+
+@pytest.fixture
+def dialog(qtbot):
+    session = Session(image=np.random.default_rng(0).random((3, 20, 20)), spec=ConvSpec(in_channels=3, stride=2))
+    stack = QUndoStack()
+    dlg = LearnDialog(session, stack)
+    qtbot.addWidget(dlg)
+    yield dlg, session, stack
+    dlg.shutdown()
+
+
+def test_seed001_learned_live(qtbot, dialog):
+    dlg, session, stack = dialog
+    with qtbot.waitSignal(dlg.finished_run, timeout=60_000):
+        qtbot.mouseClick(dlg.start, Qt.MouseButton.LeftButton)
+        assert dlg.stop.isEnabled() or dlg.last is not None
+    assert dlg.last.step == 400 and dlg.last.loss < 1e-3
+    np.testing.assert_allclose(dlg.last.kernel[0, 0], [[1, 0, -1]] * 3, atol=1e-4)
+    x, y = dlg.loss_curve.getData()
+    assert len(x) == 40 and y[-1] < y[0]
+    assert dlg.loss_plot.getPlotItem().ctrl.logYCheck.isChecked()
+    assert dlg.output_item.image.shape == (4, 4) and "1.0000" in dlg.values.text()
+    assert dlg.keep.isEnabled() and dlg.resume.isEnabled() and not dlg.stop.isEnabled()
+
+    qtbot.mouseClick(dlg.keep, Qt.MouseButton.LeftButton)
+    assert session.image.shape == (1, 6, 6) and session.weight.shape == (1, 1, 3, 3)
+    np.testing.assert_allclose(session.weight[0, 0], [[1, 0, -1]] * 3, atol=1e-4)
+    assert session.spec.stride == 2 and not session.spec.bias
+    stack.undo()
+    assert session.image.shape == (3, 20, 20) and session.weight.shape == (1, 3, 3, 3)
+
+
+def test_stop_and_resume(qtbot, dialog):
+    dlg, _, _ = dialog
+    dlg.steps.setValue(3000)
+    with qtbot.waitSignal(dlg.finished_run, timeout=60_000):
+        dlg.start_learning()
+        qtbot.waitUntil(lambda: dlg.last is not None, timeout=30_000)
+        qtbot.mouseClick(dlg.stop, Qt.MouseButton.LeftButton)
+    stopped_at = dlg.last.step
+    assert stopped_at < 3000
+    dlg.steps.setValue(50)
+    with qtbot.waitSignal(dlg.finished_run, timeout=60_000):
+        qtbot.mouseClick(dlg.resume, Qt.MouseButton.LeftButton)
+    assert dlg.last.step == stopped_at + 50
+
+
+def test_hidden_kernel_on_session_image(qtbot, dialog):
+    dlg, session, _ = dialog
+    dlg.input.setCurrentText(SESSION_INPUT)
+    dlg.target.setCurrentText("Hidden kernel: Sobel x")
+    dlg.optimiser.setCurrentText("adam")
+    dlg.lr.setValue(0.05)
+    dlg.steps.setValue(300)
+    with qtbot.waitSignal(dlg.finished_run, timeout=60_000):
+        dlg.start_learning()
+    assert dlg.last.kernel.shape == (1, 3, 3, 3) and dlg.target_item.image.shape == (18, 18)
+    assert dlg.last.loss < dlg._losses[0][1]
+    dlg.keep_kernel()
+    assert session.weight.shape == (1, 3, 3, 3) and session.image.shape == (3, 20, 20)
+
+
+def test_mismatched_choice_says_why(qtbot, dialog):
+    dlg, _, _ = dialog
+    dlg.input.setCurrentText(SESSION_INPUT)
+    dlg.target.setCurrentText(EXAMPLE_TARGET)
+    dlg.start_learning()
+    assert "pick a hidden kernel" in dlg.status.text() and not dlg.running()

@@ -64,7 +64,7 @@ class AxisPair(QWidget):
             spin.setKeyboardTracking(False)
             spin.setToolTip(f"{tooltip}\nThis box: the {axis} axis.")
         self.lock = QToolButton()
-        self.lock.setText("h = w")
+        self.lock.setText("h=w")
         self.lock.setCheckable(True)
         self.lock.setChecked(True)
         self.lock.setToolTip("Lock: keep the height and width values equal (one int in PyTorch)")
@@ -221,7 +221,7 @@ class ParamsPanel(QWidget):
             "compute cross-correlation, with the kernel as stored."
         )
         self._add_row("true_convolution", "", self.true_convolution_check)
-        true_note = QLabel("not what PyTorch computes: nn.Conv2d does not flip")
+        true_note = QLabel("not what PyTorch computes (it does not flip)")
         true_note.setStyleSheet(NOTE_STYLE)
         true_note.setToolTip(self.true_convolution_check.toolTip())
         self._grid.addWidget(true_note, self._grid.rowCount(), 1)
@@ -316,7 +316,7 @@ class ParamsPanel(QWidget):
 
     def _show_spec(self, spec: ConvSpec) -> None:
         self.in_channels_label.setText(
-            f"<b>{spec.in_channels}</b>&nbsp;&nbsp;&nbsp;<i>(follows the input image's channels)</i>"
+            f"<b>{spec.in_channels}</b>&nbsp;&nbsp;&nbsp;<i>(follows the image)</i>"
         )
         _show_int(self.out_channels_spin, spec.out_channels)
         _show_pair(self.kernel_size_pair, spec.kernel_size)

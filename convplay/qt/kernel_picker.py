@@ -167,7 +167,9 @@ class KernelPickerDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setToolTip("Every 4-D tensor (conv weight) in the file")
         for row, e in enumerate(kernel_file.entries):
             note = e.problem or ("transposed (by its name)" if e.transposed else "")
@@ -227,7 +229,7 @@ class KernelPickerDialog(QDialog):
         layout.addWidget(self.warnings)
         layout.addWidget(self.notes)
         layout.addWidget(self.buttons)
-        self.resize(760, 460)
+        self.resize(980, 480)
 
         self.table.itemSelectionChanged.connect(self._on_select)
         self.mosaic.filterClicked.connect(self._pick_filter)

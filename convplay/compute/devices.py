@@ -13,7 +13,9 @@ CUDA_DTYPES = ("float32", "float64", "float16", "bfloat16")
 
 
 class ComputeError(ValueError):
-    """A request the device cannot serve (unknown device, unsupported dtype, bad array).
+    """A request PyTorch cannot serve here: unknown device, unsupported dtype, or an array
+    that does not hold real numbers.  (Impossible settings and wrong shapes are
+    ConvSpecError, as in the reference.)
 
     ``field`` names what is at fault: ``"device"``, ``"dtype"``, ``"input"``,
     ``"weight"`` or ``"bias"``, so a view can mark that control.

@@ -14,7 +14,7 @@ from typing import Iterator
 import numpy as np
 
 from convplay.compute.devices import ComputeError, check_device, check_dtype, cpu_name
-from convplay.core.spec import ConvSpec
+from convplay.core.spec import ConvSpec, ConvSpecError
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,11 +44,12 @@ def _host_array(value, what: str, shape: tuple[int, ...], np_dtype) -> np.ndarra
     written to, but a copy is cheaper than a warning filter that is not thread-safe.
     """
     array = np.asarray(value)
+    if array.shape != shape:
+        # the same words and error type as the reference, so a view treats both alike
+        raise ConvSpecError(
+            f"the {what} has shape {array.shape} but these settings need {shape}", what)
     if array.dtype.kind not in "fiu":
         raise ComputeError(f"the {what} must hold real numbers, not {array.dtype}", what)
-    if array.shape != shape:
-        raise ComputeError(
-            f"the {what} has shape {array.shape} but the settings need {shape}", what)
     if array.dtype != np_dtype or not array.flags.c_contiguous or not array.flags.writeable:
         array = np.array(array, dtype=np_dtype, order="C")
     return array
@@ -98,8 +99,9 @@ def run_conv(
     ``weight`` has ``spec.weight_shape``; ``bias`` (one value per output channel) is used
     only when ``spec.bias`` is true, and None then means no bias.  ``tf32`` allows cuDNN's
     TF32 for float32 on CUDA (the flag is restored afterwards); elsewhere it changes nothing.
-    Raises ConvSpecError for impossible settings and ComputeError for a device, dtype or
-    array it cannot use.
+    Raises ConvSpecError for impossible settings or array shapes (``field`` "input",
+    "weight" or "bias" for the latter), ComputeError for a device or dtype it cannot use
+    or an array that does not hold real numbers.
     """
     import torch
 
@@ -107,9 +109,7 @@ def run_conv(
     device = check_device(device)
     dtype = check_dtype(device, dtype)
     x_shape = np.shape(x)
-    if len(x_shape) != 3:
-        raise ComputeError(f"the input must be (channels, height, width), not {x_shape}", "input")
-    spec.output_shape(x_shape)
+    spec.output_shape(x_shape)  # ConvSpecError wherever PyTorch would refuse
 
     host_dtype = np.float64 if dtype == "float64" else np.float32
     torch_dtype = getattr(torch, dtype)

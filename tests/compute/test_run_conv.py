@@ -14,6 +14,7 @@ from torch import nn
 
 from convplay.compute import ComputeError, ConvRun, run_conv
 from convplay.core.presets import get_preset
+from convplay.core.reference import conv2d_reference
 from convplay.core.spec import PADDING_MODES, ConvSpec, ConvSpecError
 
 # The oracle (nn.Conv2d itself) warns that 'same' with an even kernel copies the input;
@@ -92,6 +93,18 @@ def test_matches_nn_module_in_float64(case, dtype):
     assert run.output.shape == expected.shape == spec.output_shape(x.shape)
     assert run.output.dtype == (np.float64 if dtype == "float64" else np.float32)
     tolerance = (1e-12 if dtype == "float64" else 1e-5) * value_scale(x, weight, bias)
+    np.testing.assert_allclose(run.output, expected, rtol=0, atol=tolerance)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(cases())
+def test_float64_agrees_with_the_numpy_reference(case):
+    """The reference walk that the animation shows and the op PyTorch runs agree."""
+    spec, x, weight, bias = case
+    assume(spec.is_valid(x.shape))
+    run = run_conv(spec, x, weight, bias, dtype="float64")
+    expected = conv2d_reference(x, weight, bias if spec.bias else None, spec)
+    tolerance = 1e-12 * value_scale(x, weight, bias)
     np.testing.assert_allclose(run.output, expected, rtol=0, atol=tolerance)
 
 
@@ -217,20 +230,22 @@ def test_half_precision_on_cpu_is_refused_clearly(dtype):
 
 
 @pytest.mark.parametrize(
-    "kwargs, field, message",
+    "kwargs, error, field, message",
     [
-        (dict(dtype="int8"), "dtype", "unknown dtype 'int8'"),
-        (dict(device="tpu"), "device", "unknown device 'tpu'"),
-        (dict(x=np.ones((4, 4))), "input", r"\(channels, height, width\)"),
-        (dict(x=np.full((1, 4, 4), "a")), "input", "real numbers"),
-        (dict(weight=np.ones((1, 1, 2, 2))), "weight", r"shape \(1, 1, 2, 2\).*\(1, 1, 3, 3\)"),
-        (dict(bias=np.ones(3)), "bias", r"shape \(3,\).*\(1,\)"),
+        (dict(dtype="int8"), ComputeError, "dtype", "unknown dtype 'int8'"),
+        (dict(device="tpu"), ComputeError, "device", "unknown device 'tpu'"),
+        (dict(x=np.full((1, 4, 4), "a")), ComputeError, "input", "real numbers"),
+        (dict(x=np.ones((4, 4))), ConvSpecError, "input", r"\(channels, height, width\)"),
+        (dict(x=np.ones((1, 0, 4))), ConvSpecError, "input", "at least one"),
+        (dict(weight=np.ones((1, 1, 2, 2))), ConvSpecError, "weight",
+         r"shape \(1, 1, 2, 2\).*\(1, 1, 3, 3\)"),
+        (dict(bias=np.ones(3)), ConvSpecError, "bias", r"shape \(3,\).*\(1,\)"),
     ],
 )
-def test_unusable_requests_raise_compute_error(kwargs, field, message):
+def test_unusable_requests_raise_a_clear_error(kwargs, error, field, message):
     args = dict(spec=ConvSpec(), x=np.ones((1, 4, 4)), weight=np.ones((1, 1, 3, 3)), bias=np.ones(1))
     args.update(kwargs)
-    with pytest.raises(ComputeError, match=message) as info:
+    with pytest.raises(error, match=message) as info:
         run_conv(**args)
     assert info.value.field == field
 

@@ -1,0 +1,279 @@
+"""The animation panel: view, arithmetic, controls and the "Matches PyTorch" badge, as one widget.
+
+Wiring from the main window::
+
+    dock = AnimationDock(session)
+    worker.result_ready.connect(dock.set_outcome)   # PyTorch's output for the badge and checks
+
+The reference output (for the badge and for filling in cells after a jump) is computed
+on the UI thread only when it is small (``SYNC_REFERENCE_MACS``); larger ones run in a
+background thread and the newest result wins, so a 1024×1024 input never blocks the UI.
+Each frame itself costs O(taps): the walk builds the current step on demand.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QSplitter, QVBoxLayout, QWidget
+
+from convplay.core.animation import AnimationState
+from convplay.core.match import Match, compare_conv, output_magnitude, precision_of, tolerance_for
+from convplay.core.reference import conv2d_reference
+from convplay.core.session import Session
+from convplay.core.spec import ConvSpecError
+from convplay.core.walk import ConvWalk
+from convplay.qt.animation_view import AnimationView
+from convplay.qt.arithmetic_panel import ArithmeticPanel
+from convplay.qt.player import Player, PlayerControls, install_shortcuts
+
+SYNC_REFERENCE_MACS = 2_000_000  # about 2 ms of numpy: done at once, below a frame
+
+
+def _macs(walk: ConvWalk) -> int:
+    return len(walk) * int(np.prod(walk.taps_shape))
+
+
+class AnimationDock(QWidget):
+    """Signals: ``reference_ready`` once the reference output for the current settings is
+    known; ``match_changed(object)`` with the new ``Match`` (or None)."""
+
+    reference_ready = Signal()
+    match_changed = Signal(object)
+    _reference_done = Signal(int, object)  # generation, output (from the worker thread)
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.state = AnimationState(speed=4.0)
+        self.player = Player(self.state, self)
+        self.view = AnimationView()
+        self.arithmetic = ArithmeticPanel()
+        self.controls = PlayerControls(self.state)
+        self.badge = QLabel()
+        self.badge.setWordWrap(True)
+        self.badge.setToolTip("The reference's output (float64 numpy) against PyTorch's, over every output cell")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.hover_label = QLabel()
+        self.hover_label.setToolTip("The cell under the mouse pointer")
+        self.scatter_channel = QSpinBox()
+        self.scatter_channel.setPrefix("show output channel ")
+        self.scatter_channel.setToolTip("The output channel whose stamps the transposed convolution's view shows")
+        self.scatter_channel.valueChanged.connect(lambda _: self.show_step(self.state.position))
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.view)
+        splitter.addWidget(self.arithmetic)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        top = QHBoxLayout()
+        top.addWidget(self.message, 1)
+        top.addWidget(self.scatter_channel)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.controls)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.badge, 2)
+        bottom.addWidget(self.hover_label, 1)
+        layout.addLayout(bottom)
+        self.shortcuts = install_shortcuts(self, self.state)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+        self.walk: ConvWalk | None = None
+        self.reference: np.ndarray | None = None
+        self.torch_output: np.ndarray | None = None
+        self.match: Match | None = None
+        self._torch_precision = ("float32", False)
+        self._tolerance: float | None = None
+        self._generation = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convplay-reference")
+        self._scatter_acc: np.ndarray | None = None
+        self._scatter_oc = -1
+        self._scatter_k = -2
+
+        self.state.position_changed.connect(self.show_step)
+        self.view.output_clicked.connect(self._on_output_clicked)
+        self.view.output_hovered.connect(self._on_output_hovered)
+        self.view.hovered.connect(self.hover_label.setText)
+        self._reference_done.connect(self._on_reference_done)
+        session.changed.connect(self.rebuild)
+        self.rebuild()
+
+    # -- the convolution changed ---------------------------------------------------------
+    def rebuild(self) -> None:
+        """New walk for the session's settings; the position is kept where it still exists."""
+        self._generation += 1
+        self.reference = self.torch_output = self.match = None
+        self._tolerance = None
+        self._scatter_k = -2
+        s = self.session
+        try:
+            walk = ConvWalk(s.image, s.weight, s.bias, s.spec, flip=s.true_convolution)
+        except ConvSpecError as exc:
+            self.walk = None
+            self.view.set_walk(None, None)
+            self.message.setText(f"Cannot animate these settings: {exc}")
+            self.state.set_shape((0, 0, 0))
+            self._show_badge()
+            return
+        self.walk = walk
+        self.view.set_walk(walk, s.image)
+        transposed = s.spec.transposed
+        self.scatter_channel.setVisible(transposed)
+        self.scatter_channel.setRange(0, s.spec.out_channels - 1)
+        kind = "true convolution (kernel flipped 180\u00b0)" if s.true_convolution else "cross-correlation, as PyTorch computes it"
+        if transposed:
+            self.message.setText(f"Transposed convolution, {kind}: each input pixel stamps value \u00d7 kernel onto the output; overlaps add up.")
+        else:
+            self.message.setText(f"Sliding window, {kind}: {len(walk)} steps.")
+        if _macs(walk) <= SYNC_REFERENCE_MACS:
+            self._set_reference(self._compute_reference(s.image, s.weight, s.bias, s.spec, s.true_convolution))
+        else:
+            self._submit_reference()
+        old_shape = self.state.shape
+        self.state.set_shape(s.image.shape if transposed else walk.output_shape)
+        if self.state.shape == old_shape and self.state.n_steps:
+            self.show_step(self.state.position)  # same shape: set_shape emitted nothing
+        self._show_badge()
+
+    @staticmethod
+    def _compute_reference(image, weight, bias, spec, flip) -> np.ndarray:
+        return conv2d_reference(image, weight, bias, spec, flip=flip)
+
+    def _submit_reference(self) -> None:
+        s = self.session
+        job = (self._generation, s.image, s.weight, s.bias, s.spec, s.true_convolution)
+
+        def run() -> None:
+            generation, *operands = job
+            try:
+                out = self._compute_reference(*operands)
+            except (ConvSpecError, ValueError, MemoryError):
+                out = None
+            self._reference_done.emit(generation, out)
+
+        self._executor.submit(run)
+
+    def _on_reference_done(self, generation: int, output) -> None:
+        if generation == self._generation and output is not None:
+            self._set_reference(output)
+            self.show_step(self.state.position)
+
+    def _set_reference(self, output: np.ndarray) -> None:
+        self.reference = output
+        self._update_values()
+        self._compare()
+        self.reference_ready.emit()
+
+    def _update_values(self) -> None:
+        values = self.reference if self.reference is not None else self.torch_output
+        if values is None:
+            self.view.set_output_values(None, (-1.0, 1.0))
+            return
+        finite = np.abs(values[np.isfinite(values)])
+        m = float(finite.max()) if finite.size else 1.0
+        self.view.set_output_values(values, (-m, m) if m > 0 else (-1.0, 1.0))
+
+    # -- PyTorch's result ------------------------------------------------------------------
+    def set_outcome(self, outcome) -> None:
+        """A ``ComputeOutcome`` from the compute worker: PyTorch's output for the session."""
+        self.set_torch_output(outcome.output, outcome.request.dtype, outcome.request.tf32)
+
+    def set_torch_output(self, output: np.ndarray, dtype: str = "float32", tf32: bool = False) -> None:
+        walk = self.walk
+        if walk is None or np.shape(output) != walk.output_shape:
+            return  # settings changed since that run; a newer result is on its way
+        self.torch_output = np.asarray(output, dtype=np.float64)
+        self._torch_precision = (dtype, tf32)
+        s = self.session
+        weight = s.effective_weight()
+        first, second, kh, kw = weight.shape
+        n_terms = (first // s.spec.groups if s.spec.transposed else second) * kh * kw
+        self._tolerance = tolerance_for(output_magnitude(s.image, weight, s.bias, s.spec), n_terms, precision_of(dtype, tf32))
+        if self.reference is None:
+            self._update_values()
+        self._compare()
+        if self.state.n_steps:
+            self.show_step(self.state.position)
+
+    def _compare(self) -> None:
+        if self.reference is None or self.torch_output is None:
+            self.match = None
+        else:
+            s = self.session
+            dtype, tf32 = self._torch_precision
+            self.match = compare_conv(self.reference, self.torch_output, s.image, s.effective_weight(), s.bias, s.spec, dtype, tf32)
+            self._tolerance = self.match.tolerance
+        self._show_badge()
+        self.match_changed.emit(self.match)
+
+    def _show_badge(self) -> None:
+        if self.walk is None:
+            self.badge.setText("")
+            return
+        if self.match is None:
+            waiting = "PyTorch's output" if self.torch_output is None else "the reference output"
+            self.badge.setText(f"Matches PyTorch? waiting for {waiting}\u2026")
+            self.badge.setStyleSheet("")
+            return
+        note = f"<br><i>{self.match.note}</i>" if self.match.note else ""
+        colour = "#1a7f37" if self.match.matches else "#c62828"
+        mark = "\u2713" if self.match.matches else "\u2717"
+        self.badge.setText(f"<b style='color:{colour}'>{mark} {self.match.summary()}</b>{note}")
+
+    # -- frames ----------------------------------------------------------------------------
+    def show_step(self, k: int) -> None:
+        """Draw step ``k``: the frame update the timer drives."""
+        walk = self.walk
+        if walk is None or not 0 <= k < self.state.n_steps:
+            return
+        if walk.spec.transposed:
+            self._show_stamp(k)
+            return
+        step = walk.step(k)
+        self.view.show_step(step)
+        oc, (i, j) = step.out_channel, step.position
+        torch_value = None if self.torch_output is None else float(self.torch_output[oc, i, j])
+        self.arithmetic.show_step(step, self.session.true_convolution, torch_value, self._tolerance)
+        self.view.set_mismatches(self.match.mismatched if self.match is not None else np.zeros((0, 3), int), oc)
+
+    def _show_stamp(self, k: int) -> None:
+        walk, s = self.walk, self.session
+        oc = min(self.scatter_channel.value(), s.spec.out_channels - 1)
+        stamp = walk.scatter(*walk.scatter_pixel(k))
+        if k == self._scatter_k + 1 and self._scatter_acc is not None and oc == self._scatter_oc:
+            mask = (stamp.out_channel == oc) & stamp.inside
+            np.add.at(self._scatter_acc, (stamp.out_row[mask], stamp.out_col[mask]), stamp.product[mask])
+        else:
+            self._scatter_acc = self._stamped_output(k, oc)
+        self._scatter_k, self._scatter_oc = k, oc
+        self.view.show_stamp(stamp, oc, self._scatter_acc)
+        self.arithmetic.show_stamp(stamp, oc, s.spec.kernel_hw, s.true_convolution)
+
+    def _stamped_output(self, k: int, oc: int) -> np.ndarray:
+        """Output channel ``oc`` after input pixels 0..k have stamped (it starts at the bias)."""
+        s = self.session
+        masked = np.zeros_like(s.image)
+        masked.reshape(-1)[: k + 1] = s.image.reshape(-1)[: k + 1]
+        return conv2d_reference(masked, s.weight, s.bias, s.spec, flip=s.true_convolution)[oc].copy()
+
+    def _on_output_clicked(self, i: int, j: int) -> None:
+        if self.walk is not None and not self.walk.spec.transposed:
+            self.state.seek_cell(self.state.cell()[0], i, j)
+
+    def _on_output_hovered(self, i: int, j: int) -> None:
+        walk = self.walk
+        if walk is None or walk.spec.transposed or i < 0:
+            self.view.preview(None)
+            return
+        self.view.preview(walk.step(walk.index_of(self.state.cell()[0], i, j)))
+
+    def shutdown(self) -> None:
+        """Stop the timer and the reference thread (the window is closing)."""
+        self.state.pause()
+        self._executor.shutdown(wait=True, cancel_futures=True)

@@ -104,14 +104,13 @@ wild_anything = st.one_of(wild_scalar, st.just(np.array([1, 2])), st.just(np.int
                           st.just(np.int64(-1)), st.just(np.bool_(True)), st.just(np.float64(2.0)))
 
 
-def maybe_wild(strategy, wild=wild_scalar):
-    return st.one_of(strategy, strategy, strategy, strategy, wild)
-
-
 @st.composite
 def spec_and_input(draw, wild: bool):
     def pick(strategy):
-        return draw(maybe_wild(strategy) if wild else strategy)
+        # one field in ten goes wild, so that each kind of wildness is met on its own
+        if wild and draw(st.integers(0, 9)) == 0:
+            return draw(wild_scalar)
+        return draw(strategy)
 
     groups = pick(st.sampled_from([1, 1, 1, 2, 3]))
     g = groups if isinstance(groups, int) and not isinstance(groups, bool) and groups > 0 else 1
@@ -120,6 +119,10 @@ def spec_and_input(draw, wild: bool):
     out_channels = pick(st.integers(1, 3).map(lambda n: n * g) | st.integers(1, 6))
     padding = pick(st.one_of(st.integers(0, 4), st.tuples(st.integers(0, 4), st.integers(0, 4)),
                              st.sampled_from(["same", "valid"])))
+    transposed = pick(st.booleans())
+    # a transposed conv refuses every mode but 'zeros': mostly give it that one
+    modes = ["zeros"] * 6 + ["reflect", "replicate", "circular"] if transposed is True else \
+        ["zeros", "reflect", "replicate", "circular"]
     spec = ConvSpec(
         in_channels=in_channels,
         out_channels=out_channels,
@@ -129,14 +132,15 @@ def spec_and_input(draw, wild: bool):
         dilation=pick(st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3)))),
         groups=groups,
         bias=pick(st.booleans()),
-        padding_mode=pick(st.sampled_from(["zeros", "reflect", "replicate", "circular"])),
-        transposed=pick(st.booleans()),
+        padding_mode=pick(st.sampled_from(modes)),
+        transposed=transposed,
         output_padding=pick(st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2)))),
     )
     c = draw(st.one_of(st.just(in_channels), st.just(in_channels), st.integers(1, 6)))
     if not (isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= 12):
         c = 1
-    shape = (c, draw(st.integers(1, 12)), draw(st.integers(1, 12)))
+    side = st.one_of(st.integers(1, 4), st.integers(1, 12))  # small inputs meet the limits
+    shape = (c, draw(side), draw(side))
     return spec, shape
 
 
@@ -213,14 +217,13 @@ def _max_dependency_span(spec: ConvSpec, input_shape) -> tuple[int, int]:
     impulses = torch.eye(h * w, dtype=torch.float64).reshape(h * w, 1, h, w)
     with torch.no_grad():
         reach = module(impulses)[:, 0] != 0  # (input pixel, H_out, W_out)
-    spans = [1, 1]
-    for i in range(reach.shape[1]):
-        for j in range(reach.shape[2]):
-            sources = torch.nonzero(reach[:, i, j]).flatten()
-            if len(sources):
-                rows, cols = sources // w, sources % w
-                spans[0] = max(spans[0], int(rows.max() - rows.min()) + 1)
-                spans[1] = max(spans[1], int(cols.max() - cols.min()) + 1)
+    index = torch.arange(h * w)
+    spans = []
+    for coordinate in (index // w, index % w):
+        where = coordinate[:, None, None]
+        highest = torch.where(reach, where, -1).amax(0)
+        lowest = torch.where(reach, where, h * w).amin(0)
+        spans.append(int((highest - lowest + 1)[reach.any(0)].max()))
     return (spans[0], spans[1])
 
 
@@ -232,7 +235,7 @@ def test_receptive_field_is_the_widest_dependency(kernel, stride, dilation, tran
                     output_padding=(min(stride[0], dilation[0]) - 1, min(stride[1], dilation[1]) - 1)
                     if transposed else 0)
     # large enough that the widest window fits away from the borders
-    assert spec.receptive_field == _max_dependency_span(spec, (1, 14, 14))
+    assert spec.receptive_field == _max_dependency_span(spec, (1, 12, 12))
 
 
 @pytest.mark.parametrize("transposed", [False, True])

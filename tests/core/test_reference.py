@@ -169,17 +169,18 @@ def test_same_padding_with_an_even_kernel_pads_one_before_two_after():
 
 
 @pytest.mark.parametrize(
-    ("spec", "size"),
+    ("spec", "hw"),
     [
-        (ConvSpec(3, 16, 3, padding=1, padding_mode="reflect"), 300),
-        (ConvSpec(4, 8, (3, 2), stride=2, dilation=2, padding=(2, 1), groups=2, padding_mode="circular"), 200),
-        (ConvSpec(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2, transposed=True), 120),
+        (ConvSpec(3, 16, 3, padding=1, padding_mode="reflect"), (300, 300)),
+        (ConvSpec(3, 16, 3, padding=1), (6, 1500)),  # rows wider than a block: split across columns
+        (ConvSpec(4, 8, (3, 2), stride=2, dilation=2, padding=(2, 1), groups=2, padding_mode="circular"), (200, 200)),
+        (ConvSpec(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2, transposed=True), (120, 120)),
     ],
 )
-def test_large_inputs_match_torch_across_row_blocks(spec, size):
-    """Inputs this large split into many row blocks of unrolled windows; every block must be right."""
+def test_large_inputs_match_torch_across_blocks(spec, hw):
+    """Inputs this large split into many blocks of unrolled windows; every block must be right."""
     rng = np.random.default_rng(4)
-    x = rng.normal(size=(spec.in_channels, size, size))
+    x = rng.normal(size=(spec.in_channels, *hw))
     weight = rng.normal(size=spec.weight_shape)
     bias = rng.normal(size=spec.out_channels)
     assert_close(conv2d_reference(x, weight, bias, spec), torch_conv(x, weight, bias, spec))

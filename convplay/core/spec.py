@@ -22,6 +22,7 @@ Shape3 = tuple[int, int, int]
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 PADDING_STRINGS = ("same", "valid")
 _AXES = ("height", "width")
+_AXIS_SIZE = {"height": "high", "width": "wide"}
 
 
 class ConvSpecError(ValueError):
@@ -351,5 +352,3 @@ class ConvSpec:
             spans.append(m * d // s + 1)
         return (spans[0], spans[1])
 
-
-_AXIS_SIZE = {"height": "high", "width": "wide"}

@@ -56,11 +56,11 @@ def cuda_status() -> str:
     )
 
 
-def _tf32_capable(index: int) -> bool:
+def tf32_capable(device: str | int) -> bool:
+    """Whether a CUDA device has TF32 tensor cores (Ampere, compute capability 8.0, on)."""
     import torch
 
-    # TF32 tensor cores arrived with Ampere (compute capability 8.0).
-    return torch.cuda.get_device_capability(index)[0] >= 8
+    return torch.cuda.get_device_capability(device)[0] >= 8
 
 
 def devices() -> list[DeviceInfo]:
@@ -75,7 +75,7 @@ def devices() -> list[DeviceInfo]:
                     f"cuda:{index}",
                     torch.cuda.get_device_name(index),
                     CUDA_DTYPES,
-                    _tf32_capable(index),
+                    tf32_capable(index),
                 )
             )
     return found

@@ -13,7 +13,13 @@ from typing import Iterator
 
 import numpy as np
 
-from convplay.compute.devices import ComputeError, check_device, check_dtype, cpu_name
+from convplay.compute.devices import (
+    ComputeError,
+    check_device,
+    check_dtype,
+    cpu_name,
+    tf32_capable,
+)
 from convplay.core.spec import ConvSpec, ConvSpecError
 
 
@@ -25,7 +31,8 @@ class ConvRun:
     (float16 and bfloat16 widen to float32 exactly; numpy has no bfloat16).
     ``elapsed_s`` is the op alone (padding included), device-synchronised: CUDA events on
     a GPU.  ``total_s`` adds the host-to-device copy, the dtype conversions and the copy
-    back into numpy.  ``tf32`` says whether TF32 was actually allowed for this call.
+    back into numpy.  ``tf32`` says whether this call could use TF32 (float32 on an Ampere
+    or newer GPU with TF32 requested).
     """
 
     output: np.ndarray
@@ -114,7 +121,7 @@ def run_conv(
     host_dtype = np.float64 if dtype == "float64" else np.float32
     torch_dtype = getattr(torch, dtype)
     on_cuda = device != "cpu"
-    use_tf32 = bool(tf32) and on_cuda and dtype == "float32"
+    use_tf32 = bool(tf32) and on_cuda and dtype == "float32" and tf32_capable(device)
 
     def to_device(array: np.ndarray):
         # Copy in the host dtype, then narrow on the device: numpy has no bfloat16.

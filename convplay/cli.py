@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("image", nargs="?", help="an image file to open (PNG, JPEG, BMP, TIFF, WebP)")
     conv = parser.add_argument_group("convolution (named as in nn.Conv2d)")
     conv.add_argument("--kernel", metavar="PRESET", help="a kernel preset, e.g. sobel_x, sobel_y, box, identity")
+    conv.add_argument(
+        "--kernel-file",
+        metavar="PATH[:NAME][:INDEX]",
+        help="load the kernel from a .pth/.pt, .safetensors, .npy/.npz, ImageJ or CSV file; "
+        "NAME picks a tensor (e.g. conv1.weight), INDEX one filter of it",
+    )
     conv.add_argument("--stride", type=_positive_int_or_pair, metavar="N|H,W", help="stride (default 1)")
     conv.add_argument(
         "--padding", type=padding_arg, metavar="N|H,W|same|valid", help="padding (default 0)"

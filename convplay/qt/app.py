@@ -57,7 +57,24 @@ def initial_session(args: argparse.Namespace, working_size: int):
     except ValueError:
         shape = (1, 1, *kernel.shape)
     weight = np.broadcast_to(kernel, shape).copy() if shape[1] > 0 else np.zeros(shape)
-    return Session(image, spec, weight)
+    session = Session(image, spec, weight)
+    if getattr(args, "kernel_file", None):
+        _load_kernel_file(session, args.kernel_file)
+    return session
+
+
+def _load_kernel_file(session, arg: str) -> None:
+    """Apply ``--kernel-file PATH[:NAME][:INDEX]``; a refused file is a StartupError."""
+    from convplay.compute.checkpoints import resolve_kernel_file_arg
+    from convplay.core.kernel_io import KernelFileError
+
+    try:
+        choice = resolve_kernel_file_arg(arg, session.spec, session.image.shape[0])
+    except KernelFileError as exc:
+        raise StartupError(str(exc)) from None
+    for note in choice.notes:
+        print(f"convplay: {note}", file=sys.stderr)
+    session.set_kernel(choice.spec, choice.weight, choice.bias)
 
 
 def _screenshot(app, window, path: str) -> None:

@@ -22,10 +22,13 @@ from convplay.core.samples import SAMPLES
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpecError
 from convplay.qt.compute_worker import ComputeOutcome, ComputeRequest, ComputeWorker
+from convplay.core.image_io import IMAGE_SUFFIXES
 from convplay.qt.device_panel import DevicePanel, format_seconds
+from convplay.qt.formula_panel import FormulaPanel
 from convplay.qt.input_panel import InputPanel
 from convplay.qt.kernel_panel import KernelPanel
 from convplay.qt.output_panel import OutputPanel
+from convplay.qt.params_panel import ParamsPanel
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)"
 DEFAULT_WORKING_SIZE = 256
@@ -87,6 +90,8 @@ class MainWindow(QMainWindow):
         self.device_panel = DevicePanel(self.compute_settings)
         self.kernel_panel = KernelPanel(session, self.undo_stack)
         self.input_panel = InputPanel(session, self.undo_stack)
+        self.params_panel = ParamsPanel(session, self.undo_stack)
+        self.formula_panel = FormulaPanel(session)
         with QSignalBlocker(self.input_panel.size_spin):  # the session's image is already this size
             self.input_panel.size_spin.setValue(working_size)
         # x only: both views lock their aspect, and panes of different shapes cannot also
@@ -97,8 +102,11 @@ class MainWindow(QMainWindow):
         self._add_dock("input", "Input", self.input_panel)
         self._add_dock("output", "Output (PyTorch)", self.output_panel)
         self._add_dock("kernel", "Kernel", self.kernel_panel)
+        self._add_dock("params", "Parameters", self.params_panel)
+        self._add_dock("formula", "Formula and code", self.formula_panel)
         self._add_dock("device", "Device", self.device_panel)
         self._arrange_default_layout()
+        self.setAcceptDrops(True)  # kernel files dropped anywhere; images on the input panel
         self._default_state = self.saveState()
 
         self.hover_label = QLabel("")
@@ -133,16 +141,20 @@ class MainWindow(QMainWindow):
         return dock
 
     def _arrange_default_layout(self) -> None:
-        """Input over kernel on the left, the output in the middle, the device panel on the right."""
+        """Input over kernel on the left, the output in the middle, parameters over the
+        formula and the device on the right."""
         for dock in self.docks.values():
             dock.setFloating(False)
             dock.show()
         d = self.docks
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["input"])
         self.splitDockWidget(d["input"], d["output"], Qt.Orientation.Horizontal)
-        self.splitDockWidget(d["output"], d["device"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["output"], d["params"], Qt.Orientation.Horizontal)
         self.splitDockWidget(d["input"], d["kernel"], Qt.Orientation.Vertical)
-        self.resizeDocks([d["input"], d["output"], d["device"]], [4, 6, 3], Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["params"], d["formula"], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(d["formula"], d["device"])
+        d["formula"].raise_()
+        self.resizeDocks([d["input"], d["output"], d["params"]], [4, 7, 4], Qt.Orientation.Horizontal)
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)
@@ -180,6 +192,27 @@ class MainWindow(QMainWindow):
             )
             samples_menu.addAction(action)
         file_menu.addSeparator()
+        file_menu.addAction(
+            self._action(
+                "Open &kernel…",
+                self._choose_kernel_file,
+                "Ctrl+K",
+                "Load a kernel from a .pth/.pt state_dict, .safetensors, .npy/.npz, ImageJ or CSV file",
+            )
+        )
+        self.learned_menu = file_menu.addMenu("&Learned kernels")
+        self.learned_menu.setToolTipsVisible(True)
+        # Filled when first opened: listing them imports torch, which must wait for the first paint.
+        self.learned_menu.aboutToShow.connect(self._fill_learned_menu)
+        file_menu.addAction(
+            self._action(
+                "Save k&ernel as…",
+                self._save_kernel,
+                "Ctrl+Shift+K",
+                "Save the kernel as .npy, .safetensors or ImageJ text",
+            )
+        )
+        file_menu.addSeparator()
         self.save_output_action = self._action(
             "&Save output as PNG / NPY\u2026",
             self._choose_output_file,
@@ -200,6 +233,25 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(
+            self._action(
+                "&Copy kernel as PyTorch",
+                self._copy_kernel,
+                "Ctrl+Shift+C",
+                "Copy the weights (and bias) as a torch.tensor literal",
+            )
+        )
+
+        tools_menu = bar.addMenu("&Tools")
+        tools_menu.addAction(
+            self._action(
+                "&Learn a kernel…",
+                self.show_learn_dialog,
+                "Ctrl+L",
+                "Find a kernel by gradient descent from an input and a target (seed 001's experiment)",
+            )
+        )
 
         self.view_menu = bar.addMenu("&View")
         for dock in self.docks.values():
@@ -258,6 +310,75 @@ class MainWindow(QMainWindow):
             return True
         self.statusBar().showMessage(self.input_panel.message.text(), 8000)
         return False
+
+    def _choose_kernel_file(self) -> None:
+        from convplay.qt.kernel_picker import KERNEL_FILE_FILTER
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open kernel", self._last_folder(), KERNEL_FILE_FILTER)
+        if path:
+            self._remember_folder(path)
+            self.open_kernel(path)
+
+    def open_kernel(self, path: str) -> bool:
+        """Pick a kernel from ``path`` (a dialog lists its 4-D weights); False if refused."""
+        from convplay.qt.kernel_picker import open_kernel_file
+
+        return open_kernel_file(self, self.session, self.undo_stack, path)
+
+    def _save_kernel(self) -> None:
+        from convplay.qt.kernel_picker import save_kernel_file
+
+        save_kernel_file(self, self.session, self._last_folder())
+
+    def _fill_learned_menu(self) -> None:
+        if self.learned_menu.actions():
+            return
+        from convplay.compute.checkpoints import learned_kernels
+
+        for learned in learned_kernels():
+            self.learned_menu.addAction(
+                self._action(learned.name, lambda _=False, k=learned: self.apply_learned_kernel(k), tip=learned.description)
+            )
+
+    def apply_learned_kernel(self, learned) -> None:
+        from convplay.core.kernel_io import KernelFileError, choose_kernel
+        from convplay.qt.kernel_picker import apply_kernel_choice
+
+        try:
+            choice = choose_kernel(learned.load(), self.session.spec, self.session.image.shape[0])
+        except KernelFileError as exc:
+            QMessageBox.warning(self, "Cannot load the learned kernel", str(exc))
+            return
+        apply_kernel_choice(self.session, self.undo_stack, choice, f"Load {learned.name}")
+        self.statusBar().showMessage(f"Loaded {learned.name}", 5000)
+
+    def _copy_kernel(self) -> None:
+        from convplay.qt.kernel_picker import copy_kernel_literal
+
+        copy_kernel_literal(self.session)
+        self.statusBar().showMessage("Kernel copied as a torch.tensor literal", 5000)
+
+    def show_learn_dialog(self) -> None:
+        from convplay.qt.learn_dialog import LearnDialog
+
+        dialog = LearnDialog(self.session, self.undo_stack, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    def dragEnterEvent(self, event) -> None:
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            return
+        event.acceptProposedAction()
+        path = paths[0]
+        if Path(path).suffix.lower() in IMAGE_SUFFIXES:
+            self.open_image(path)
+        else:
+            self.open_kernel(path)
 
     def _choose_output_file(self) -> None:
         if self.output_panel.output is None:

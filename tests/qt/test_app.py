@@ -52,3 +52,22 @@ def test_bad_choices_print_a_reason_and_exit_non_zero(tmp_path):
     result = run_convplay(str(tmp_path / "missing.png"), "--screenshot", str(out), tmp_path=tmp_path)
     assert result.returncode != 0 and "missing.png" in result.stderr
     assert not out.exists()
+
+
+def test_kernel_file_works_with_screenshot(tmp_path):
+    laplacian = np.array([[[[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]]])
+    np.save(tmp_path / "lap.npy", laplacian)
+    out = tmp_path / "shot.png"
+    result = run_convplay("--kernel-file", str(tmp_path / "lap.npy"), "--size", "48", "--screenshot", str(out), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert out.exists()
+
+
+def test_a_refused_kernel_file_prints_the_reason_and_exits_non_zero(tmp_path):
+    hostile = tmp_path / "evil.pth"
+    hostile.write_bytes(os.urandom(2000))
+    out = tmp_path / "shot.png"
+    result = run_convplay("--kernel-file", str(hostile), "--screenshot", str(out), tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "evil.pth" in result.stderr
+    assert not out.exists()

@@ -79,7 +79,7 @@ def test_undo_and_redo_through_the_edit_menu(window, session, qtbot):
 
 def test_menus_and_shortcuts(window):
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "Edit", "View", "Help"]
+    assert menus == ["File", "Edit", "Tools", "View", "Help"]
     shortcuts = dict(window.shortcut_table())
     assert shortcuts["Open image"] == "Ctrl+O"
     assert shortcuts["Quit"] == "Ctrl+Q"
@@ -124,3 +124,33 @@ def test_layout_is_saved_to_the_settings(window, temporary_settings):
     window.close()
     saved = QSettings(str(temporary_settings / "t.ini"), QSettings.Format.IniFormat)
     assert saved.value(SETTINGS_STATE) is not None
+
+
+def test_learned_kernels_menu_loads_conv1_undoably(window, session, qtbot):
+    window._fill_learned_menu()
+    actions = {a.text(): a for a in window.learned_menu.actions()}
+    assert set(actions) == {"digits CNN conv1", "digits CNN conv2"}
+    assert "accuracy" in actions["digits CNN conv1"].toolTip()
+    before = session.weight
+    with qtbot.waitSignal(window.output_shown, timeout=30_000):
+        actions["digits CNN conv1"].trigger()
+    assert session.weight.shape == (8, 1, 3, 3)
+    assert session.spec.out_channels == 8
+    window.undo_action.trigger()
+    assert session.weight is before
+
+
+def test_a_dropped_kernel_file_opens_the_picker_path(window, session, tmp_path, monkeypatch):
+    np.save(tmp_path / "k.npy", np.ones((2, 1, 3, 3)))
+    opened = []
+    monkeypatch.setattr(window, "open_kernel", lambda path: opened.append(path) or True)
+    monkeypatch.setattr(window, "open_image", lambda path: opened.append(("image", path)) or True)
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    for name in ("k.npy", "photo.png"):
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(tmp_path / name))])
+        event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        window.dropEvent(event)
+    assert opened == [str(tmp_path / "k.npy"), ("image", str(tmp_path / "photo.png"))]

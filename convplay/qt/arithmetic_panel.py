@@ -124,6 +124,7 @@ class ArithmeticPanel(QWidget):
         self.heading.setFont(font)
         self.kernel_note = QLabel()
         self.kernel_note.setToolTip("How the kernel is applied")
+        self.kernel_note.setWordWrap(True)
         self.grid = ProductGrid()
         self.equation = QLabel()
         self.equation.setWordWrap(True)

@@ -1,0 +1,343 @@
+"""The animation panel: seed 001 animates, every control and key works, numbers match PyTorch."""
+
+from __future__ import annotations
+
+import gc
+import resource
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import QPointF, Qt
+
+from convplay.core.samples import X_5X5
+from convplay.core.session import Session
+from convplay.core.spec import ConvSpec
+from convplay.core.walk import ConvWalk
+from convplay.qt.animation_dock import AnimationDock
+from convplay.qt.arithmetic_panel import format_number
+
+X_KERNEL = np.array([[[[1, 0, 1], [0, 1, 0], [1, 0, 1]]]], dtype=float)
+X_OUTPUT = [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
+
+
+def _torch(session: Session) -> np.ndarray:
+    s = session.spec
+    x = torch.from_numpy(session.image)[None]
+    w = torch.from_numpy(session.effective_weight().copy())
+    b = None if session.bias is None else torch.from_numpy(session.bias)
+    if s.transposed:
+        out = F.conv_transpose2d(x, w, b, s.stride_hw, s.pads()[::2], s.output_padding_hw, s.groups, s.dilation_hw)
+    else:
+        top, bottom, left, right = s.pads()
+        mode = "constant" if s.padding_mode == "zeros" else s.padding_mode
+        x = F.pad(x, (left, right, top, bottom), mode=mode)
+        out = F.conv2d(x, w, b, s.stride_hw, 0, s.dilation_hw, s.groups)
+    return out[0].numpy()
+
+
+def _seed_session() -> Session:
+    return Session(X_5X5.reshape(1, 5, 5), ConvSpec(kernel_size=3, bias=False), X_KERNEL)
+
+
+@pytest.fixture
+def dock(qtbot):
+    widget = AnimationDock(_seed_session())
+    qtbot.addWidget(widget)
+    widget.resize(1280, 720)
+    widget.show()
+    yield widget
+    widget.shutdown()
+
+
+def test_seed_001_animates_to_the_tutorial_output(dock):
+    seen = []
+    for k in range(9):
+        dock.state.seek(k)
+        seen.append(dock.arithmetic.total)
+    assert np.array(seen).reshape(3, 3).tolist() == X_OUTPUT
+    assert np.array_equal(dock.view._fill, np.array(X_OUTPUT, dtype=np.float32))
+    # Integers print as integers, in the grid, the equation and the sums.
+    assert dock.arithmetic.grid.cell_texts(0, 0, 0) == ("1\u00d71", "= 1")
+    assert dock.arithmetic.equation.text().endswith("= 4")
+    assert "." not in dock.arithmetic.equation.text()
+
+
+def test_not_yet_computed_cells_are_empty(dock):
+    dock.state.seek(4)
+    fill = dock.view._fill.reshape(-1)
+    assert np.isnan(fill[5:]).all() and not np.isnan(fill[:5]).any()
+    dock.state.step_back()
+    assert np.isnan(dock.view._fill.reshape(-1)[4:]).all()
+
+
+def test_badge_and_pytorch_check(dock):
+    assert "waiting" in dock.badge.text()
+    dock.set_torch_output(_torch(dock.session).astype(np.float32))
+    assert dock.match.matches and "Matches PyTorch" in dock.badge.text()
+    assert "\u2713 equals" in dock.arithmetic.check.text()
+    wrong = _torch(dock.session)
+    wrong[0, 2, 1] += 0.5
+    dock.set_torch_output(wrong)
+    assert not dock.match.matches and "1 cells differ" in dock.badge.text()
+    dock.state.seek(7)
+    assert "\u2717 differs" in dock.arithmetic.check.text()
+    bad = dock.view.output.bad
+    assert bad.used == 1 and bad.items[0].isVisible()
+    assert bad.items[0].rect().center() == QPointF(1, 2)
+
+
+def test_buttons_and_scrubber(dock, qtbot):
+    c = dock.controls
+    qtbot.mouseClick(c.forward_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(c.forward_button, Qt.MouseButton.LeftButton)
+    assert dock.state.position == 2
+    qtbot.mouseClick(c.back_button, Qt.MouseButton.LeftButton)
+    assert dock.state.position == 1
+    qtbot.mouseClick(c.end_button, Qt.MouseButton.LeftButton)
+    assert dock.state.position == 8 and c.step_label.text() == "step 9 / 9"
+    qtbot.mouseClick(c.start_button, Qt.MouseButton.LeftButton)
+    assert dock.state.position == 0
+    c.scrubber.setValue(6)
+    assert dock.state.position == 6 and dock.arithmetic.total == 2
+    dock.state.seek(3)
+    assert c.scrubber.value() == 3
+    c.speed.setValue(60.0)
+    assert dock.state.speed == 60.0
+    c.speed.setValue(100.0)
+    assert dock.state.speed == 60.0
+    c.speed.setValue(0.1)
+    assert dock.state.speed == 0.5
+    c.loop_box.setChecked(True)
+    assert dock.state.loop
+    dock.state.set_loop(False)
+    assert not c.loop_box.isChecked()
+    qtbot.mouseClick(c.play_button, Qt.MouseButton.LeftButton)
+    assert dock.state.playing and dock.player.timer.isActive() and c.play_button.text() == "||"
+    qtbot.mouseClick(c.play_button, Qt.MouseButton.LeftButton)
+    assert not dock.state.playing and not dock.player.timer.isActive()
+
+
+def test_the_timer_plays_to_the_end(dock, qtbot):
+    dock.state.set_speed(60)
+    dock.state.play()
+    qtbot.waitUntil(lambda: not dock.state.playing, timeout=5000)
+    assert dock.state.position == 8 and not dock.player.timer.isActive()
+    assert np.array_equal(dock.view._fill, np.array(X_OUTPUT, dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    "key, start, expected",
+    [
+        (Qt.Key.Key_Right, 4, 5), (Qt.Key.Key_Left, 4, 3), (Qt.Key.Key_Down, 4, 7), (Qt.Key.Key_Up, 4, 1),
+        (Qt.Key.Key_Home, 4, 0), (Qt.Key.Key_End, 4, 8),
+    ],
+)
+def test_shortcuts(dock, qtbot, key, start, expected):
+    dock.state.seek(start)
+    dock.setFocus()
+    qtbot.keyClick(dock, key)
+    assert dock.state.position == expected
+
+
+def test_space_plays_and_pauses(dock, qtbot):
+    dock.setFocus()
+    qtbot.keyClick(dock, Qt.Key.Key_Space)
+    assert dock.state.playing
+    qtbot.keyClick(dock, Qt.Key.Key_Space)
+    assert not dock.state.playing
+
+
+def _scene_point(panel, x, y):
+    return panel.view_box.mapViewToScene(QPointF(x, y))
+
+
+def test_clicking_an_output_cell_jumps_there_and_hovering_previews(dock):
+    dock.state.seek(0)
+    with pytest.MonkeyPatch.context():
+        dock.view.output_clicked.emit(2, 1)
+    assert dock.state.cell() == (0, 2, 1)
+    assert dock.view._cell_at(dock.view.output, _scene_point(dock.view.output, 2, 1)) == (1, 2)
+    dock.view._on_mouse_moved(_scene_point(dock.view.output, 2, 0))  # hover output (0, 2)
+    preview = dock.view.inputs[0].preview
+    assert preview.used == 9
+    xs = sorted({item.rect().center().x() for item in preview.items[:9]})
+    assert xs == [2, 3, 4]
+    assert dock.view.output.preview.items[0].rect().center() == QPointF(2, 0)
+    dock.view._on_mouse_moved(QPointF(-1000, -1000))
+    assert preview.used == 0
+
+
+def test_hover_names_the_pixel_a_pad_cell_copies(qtbot):
+    spec = ConvSpec(kernel_size=3, padding=1, padding_mode="reflect", bias=False)
+    image = np.arange(16.0).reshape(1, 4, 4)
+    dock = AnimationDock(Session(image, spec, np.ones(spec.weight_shape)))
+    qtbot.addWidget(dock)
+    # Padded (0, 0) with reflect copies pixel (1, 1) = 5.
+    assert dock.view.describe_input_cell(0, 0, 0) == "padding (0, 0), reflect: copies pixel (1, 1) = 5"
+    assert dock.view.describe_input_cell(0, 1, 1) == "input (0, 0, 0) = 0"
+    labels = dock.view.inputs[0].pad_labels
+    texts = [item.text() for item in labels.items[: labels.used]]
+    assert len(texts) == 6 * 6 - 16 and "(1,1)" in texts
+    assert dock.view.inputs[0].pads.used == 4  # four hatched bands
+    dock.shutdown()
+
+
+def test_a_change_keeps_the_position_where_it_exists_else_restarts(dock):
+    dock.state.seek(4)  # output (0, 1, 1)
+    dock.session.set_weight(X_KERNEL * 2)
+    assert dock.state.position == 4 and dock.arithmetic.total == 8
+    dock.session.set_spec(dock.session.spec.replace(padding=1))  # 5x5 output: (1, 1) still exists
+    assert dock.state.cell() == (0, 1, 1)
+    dock.state.seek_cell(0, 4, 4)
+    dock.session.set_spec(dock.session.spec.replace(padding=0))  # (4, 4) is gone
+    assert dock.state.position == 0 and not dock.state.playing
+    assert dock.arithmetic.total == 8
+
+
+def test_invalid_settings_show_a_message_and_raise_nothing(dock):
+    dock.session.set_spec(dock.session.spec.replace(kernel_size=7))
+    assert "Cannot animate" in dock.message.text()
+    assert dock.state.n_steps == 0 and not dock.controls.isEnabled()
+    dock.session.set_spec(dock.session.spec.replace(kernel_size=3))
+    assert dock.state.n_steps == 9
+
+
+def test_true_convolution_is_drawn_flipped_and_labelled(dock):
+    dock.session.set_weight(np.arange(9.0).reshape(1, 1, 3, 3))
+    dock.session.set_true_convolution(True)
+    dock.state.seek(0)
+    assert "flipped" in dock.arithmetic.kernel_note.text()
+    assert dock.arithmetic.grid.cell_texts(0, 0, 0)[0] == "1\u00d78"
+    dock.set_torch_output(_torch(dock.session))
+    assert dock.match.matches
+
+
+def test_transposed_scatter_adds_up_to_pytorch(qtbot):
+    rng = np.random.default_rng(3)
+    spec = ConvSpec(in_channels=2, out_channels=2, kernel_size=3, stride=2, padding=1, output_padding=1,
+                    transposed=True, groups=2)
+    session = Session(rng.integers(0, 4, (2, 3, 3)).astype(float), spec, rng.integers(-2, 3, spec.weight_shape).astype(float),
+                      np.array([0.5, -1.0]))
+    dock = AnimationDock(session)
+    qtbot.addWidget(dock)
+    expected = _torch(session)
+    for oc in range(2):
+        dock.scatter_channel.setValue(oc)
+        dock.state.to_start()
+        for _ in range(dock.state.n_steps - 1):
+            dock.state.step_forward()  # incremental stamps
+        np.testing.assert_allclose(dock._scatter_acc, expected[oc], atol=1e-12)
+        dock.state.seek(4)
+        dock.state.to_end()  # a jump recomputes
+        np.testing.assert_allclose(dock._scatter_acc, expected[oc], atol=1e-12)
+    assert "stamps value" in dock.arithmetic.heading.text()
+    dock.shutdown()
+
+
+specs = st.builds(
+    dict,
+    c_in=st.sampled_from([1, 2, 3, 4]),
+    c_out_per_group=st.integers(1, 2),
+    groups=st.sampled_from([1, 2]),
+    kh=st.integers(1, 4), kw=st.integers(1, 4),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    padding=st.one_of(st.tuples(st.integers(0, 2), st.integers(0, 2)), st.just("same"), st.just("valid")),
+    mode=st.sampled_from(["zeros", "reflect", "replicate", "circular"]),
+    bias=st.booleans(), flip=st.booleans(), seed=st.integers(0, 2**16), where=st.floats(0, 1),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(p=specs)
+def test_panel_numbers_equal_the_walk_and_pytorch(qtbot, p):
+    groups = p["groups"] if p["c_in"] % p["groups"] == 0 else 1
+    stride = (1, 1) if p["padding"] == "same" else p["stride"]
+    spec = ConvSpec(in_channels=p["c_in"], out_channels=p["c_out_per_group"] * groups, kernel_size=(p["kh"], p["kw"]),
+                    stride=stride, padding=p["padding"], dilation=p["dilation"], groups=groups, bias=p["bias"],
+                    padding_mode=p["mode"])
+    rng = np.random.default_rng(p["seed"])
+    image = rng.normal(size=(p["c_in"], 7, 8))
+    if not spec.is_valid(image.shape):
+        return
+    session = Session(image, spec, rng.normal(size=spec.weight_shape), rng.normal(size=spec.out_channels))
+    session.set_true_convolution(p["flip"])
+    dock = _shared_dock(qtbot, session)
+    out = _torch(session)
+    dock.set_torch_output(out, "float64")
+    k = int(p["where"] * (dock.state.n_steps - 1))
+    dock.state.seek(k)
+    step = ConvWalk(session.image, session.weight, session.bias, spec, flip=p["flip"]).step(k)
+    oc, (i, j) = step.out_channel, step.position
+    assert dock.arithmetic.total == step.total
+    assert dock.arithmetic.total == pytest.approx(out[oc, i, j], abs=1e-9)
+    assert "\u2713 equals" in dock.arithmetic.check.text()
+    grid = dock.arithmetic.grid
+    shown = grid._values.shape[0]
+    _, kh, kw = step.taps_shape
+    for t in range(shown * kh * kw):
+        g, rest = divmod(t, kh * kw)
+        r, c = divmod(rest, kw)
+        upper, lower = grid.cell_texts(g, r, c)
+        assert upper == f"{format_number(step.taps.value[t])}\u00d7" + (
+            f"({format_number(step.taps.weight[t])})" if step.taps.weight[t] < 0 else format_number(step.taps.weight[t]))
+        assert lower == f"= {format_number(step.taps.product[t])}"
+    assert f"bias {format_number(step.bias, 6)}" in dock.arithmetic.sums.text()
+    assert dock.match.matches
+
+
+_DOCKS: dict[str, AnimationDock] = {}
+
+
+def _shared_dock(qtbot, session):
+    """One dock per test run: hypothesis examples swap the session in, as the window would."""
+    dock = _DOCKS.get("dock")
+    if dock is None:
+        dock = _DOCKS["dock"] = AnimationDock(session)
+        return dock
+    dock.session.changed.disconnect(dock.rebuild)
+    dock.session = session
+    session.changed.connect(dock.rebuild)
+    dock.rebuild()
+    return dock
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def test_100000_steps_without_warnings_or_memory_growth(qtbot):
+    rng = np.random.default_rng(0)
+    spec = ConvSpec(in_channels=3, out_channels=8, kernel_size=5, padding=2)
+    session = Session(rng.random((3, 64, 64)), spec, rng.normal(size=spec.weight_shape), rng.normal(size=8))
+    dock = AnimationDock(session)
+    qtbot.addWidget(dock)
+    dock.resize(1280, 720)
+    dock.show()
+    dock.state.set_loop(True)
+    dock.state.set_speed(60)
+    dock.state.play()
+    dock.player.timer.stop()  # frames are driven directly below, not by real time
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(2000):
+            dock.player.tick(1 / 60)
+        gc.collect()
+        before = _rss_kib()
+        for _ in range(98000):
+            dock.player.tick(1 / 60)
+        gc.collect()
+        after = _rss_kib()
+    assert dock.state.position == 100000 % dock.state.n_steps
+    assert after - before < 8 * 1024, f"RSS grew by {after - before} KiB"
+    assert len(dock.view.inputs[0].taps.items) == 25
+    dock.shutdown()

@@ -6,7 +6,10 @@ little more than torch, on purpose (each case below says why):
 - a bool where a number belongs: torch reads True as 1, convplay calls it a mistake;
 - negative padding: torch refuses it for 'zeros', but for the other padding modes F.pad
   silently crops the input instead; convplay refuses it for every mode, as the issue asks;
-- bias / transposed that are not bools (torch only tests their truth).
+- bias / transposed that are not bools (torch only tests their truth);
+- a one-element sequence for stride, padding, dilation or output_padding: ATen stretches
+  it to both axes, but not for kernel_size and not for padding with the non-zeros modes;
+  convplay takes an int or a pair, everywhere.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ def convplay_refuses_on_purpose(spec: ConvSpec) -> bool:
     ints = (spec.in_channels, spec.out_channels, spec.kernel_size, spec.stride, spec.padding,
             spec.dilation, spec.groups, spec.output_padding if spec.transposed else 0)
     return (any(_contains_bool(v) for v in ints)
+            or any(isinstance(v, (tuple, list)) and len(v) == 1 for v in ints)
             or _negative_padding(spec.padding)
             or not isinstance(spec.bias, bool)
             or not isinstance(spec.transposed, bool))

@@ -115,6 +115,12 @@ REFUSED_ON_PURPOSE = [
     (S(padding=-1, padding_mode="reflect"), "padding"),
     (S(padding=-1, padding_mode="replicate"), "padding"),
     (S(padding=-1, padding_mode="circular"), "padding"),
+    # ATen stretches a one-element sequence to both axes (not for kernel_size, nor for
+    # padding with the non-zeros modes); here a value is an int or a pair
+    (S(padding=(1,)), "padding"),
+    (S(stride=[2]), "stride"),
+    (S(dilation=(2,)), "dilation"),
+    (S(transposed=True, stride=2, output_padding=(1,)), "output_padding"),
     # torch only tests these for truth
     (S(bias="yes"), "bias"),
     (S(transposed=1), "transposed"),

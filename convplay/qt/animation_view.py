@@ -191,6 +191,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._channels: tuple[int, ...] = ()
         self._hover_hint: tuple[int, int] = (-1, -1)
         self._prev_origin: tuple[int, int] = (0, 0)
+        self._titled_channel = -1
         orange, cyan = QColor("#ff8c00"), QColor("#00b7eb")
         for panel in self.inputs:
             panel.pads = _RectPool(panel.view_box, _pen("#888888", 1, Qt.PenStyle.DotLine),
@@ -218,6 +219,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         """A new convolution to draw; ``x`` is the (C, H, W) input it reads."""
         self._walk, self._x = walk, x
         self._values, self._fill_channel, self._last_k, self._channels = None, -1, -2, ()
+        self._titled_channel = -1
         if walk is None or x is None:
             for panel in (*self.inputs, self.output):
                 panel.plot.setVisible(False)
@@ -336,7 +338,9 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._fill_to(step.k, oc, i, j, step.total)
         self.output.current.show(j, i)
         self.output.follow(j, i, 1, 1)
-        self.output.plot.setTitle(f"output channel {oc}: filled up to ({i}, {j})", size="9pt")
+        if oc != self._titled_channel:  # a title change re-lays out the scene: not per frame
+            self._titled_channel = oc
+            self.output.plot.setTitle(f"output channel {oc}, filling in row by row", size="9pt")
 
     def _fill_to(self, k: int, oc: int, i: int, j: int, total: float) -> None:
         """Output cells up to (i, j) of channel ``oc`` filled, later ones empty."""
@@ -399,7 +403,9 @@ class AnimationView(pg.GraphicsLayoutWidget):
         if mask.any():
             rows, cols = stamp.out_row[mask], stamp.out_col[mask]
             self.output.follow(int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1))
-        self.output.plot.setTitle(f"output channel {out_channel}: sum of the stamps so far", size="9pt")
+        if out_channel != self._titled_channel:
+            self._titled_channel = out_channel
+            self.output.plot.setTitle(f"output channel {out_channel}: sum of the stamps so far", size="9pt")
 
     def preview(self, step: Step | None) -> None:
         """Outline ``step``'s window (a hovered output cell), or clear the preview."""

@@ -1,21 +1,24 @@
 """Runs PyTorch off the UI thread: coalesced requests, one job at a time, newest wins.
 
-``submit`` never blocks.  Requests arriving in one burst (within ``debounce_ms``, or
-while a job runs) collapse into the newest one; a result whose generation is older than
-the newest request is dropped, so the screen only ever shows the latest settings.
-torch itself is first imported inside the worker thread (``start_backend``), after the
-window has painted.
+``submit`` never blocks.  With no debounce an idle worker starts at once, inside
+``submit``, so PyTorch runs while the UI thread repaints the panels the edit touched.
+Requests arriving while a job runs (or within ``debounce_ms``) collapse into the newest
+one; a result whose generation is older than the newest request is dropped, so the
+screen only ever shows the latest settings.  A ``preparer`` (``set_preparer``) turns each
+output into what the views show, in the worker thread too.  torch itself is first
+imported inside the worker thread (``start_backend``), after the window has painted.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from convplay.core.spec import ConvSpec
+from convplay.qt.output_display import OutputDisplay
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,10 +47,12 @@ class ComputeOutcome:
     device_name: str
     max_diff_cpu64: float | None = None
     generation: int = 0
+    display: OutputDisplay | None = None  # the preparer's ready-to-show arrays
 
 
 Runner = Callable[[ComputeRequest], ComputeOutcome]
 DeviceLister = Callable[[], list]
+Preparer = Callable[[np.ndarray], OutputDisplay]
 
 
 def run_request(request: ComputeRequest) -> ComputeOutcome:
@@ -91,6 +96,7 @@ class _Runner(QObject):
         super().__init__()
         self._runner = runner
         self._lister = lister
+        self.preparer: Preparer | None = None  # set from the UI thread, read here
 
     @Slot()
     def warm_up(self) -> None:
@@ -103,6 +109,9 @@ class _Runner(QObject):
     def run(self, generation: int, request: ComputeRequest) -> None:
         try:
             outcome = self._runner(request)
+            preparer = self.preparer
+            if preparer is not None:
+                outcome = replace(outcome, display=preparer(outcome.output))
         except Exception as exc:  # every failure becomes a message on screen
             self.finished.emit(generation, None, str(exc) or type(exc).__name__)
             return
@@ -157,6 +166,10 @@ class ComputeWorker(QObject):
     def generation(self) -> int:
         return self._generation
 
+    def set_preparer(self, preparer: Preparer | None) -> None:
+        """Run ``preparer(output)`` in the worker after each job; its result is ``outcome.display``."""
+        self._runner.preparer = preparer
+
     def start_backend(self) -> None:
         """Import torch and list the devices, in the worker thread."""
         self._warm_up.emit()
@@ -168,7 +181,9 @@ class ComputeWorker(QObject):
         self._pending = (self._generation, request)
         if not was_busy:
             self.busy_changed.emit(True)
-        if not self._running and not self._debounce.isActive():
+        if self._debounce.interval() == 0:
+            self._dispatch()  # no timer hop: the worker starts before any repaint
+        elif not self._running and not self._debounce.isActive():
             self._debounce.start()
         return self._generation
 
@@ -205,15 +220,7 @@ class ComputeWorker(QObject):
         elif outcome is None:
             self.failed.emit(error)
         else:
-            outcome = ComputeOutcome(
-                outcome.request,
-                outcome.output,
-                outcome.elapsed_s,
-                outcome.device_name,
-                outcome.max_diff_cpu64,
-                generation,
-            )
-            self.result_ready.emit(outcome)
+            self.result_ready.emit(replace(outcome, generation=generation))
         if self._pending is not None:
             self._dispatch()
         else:

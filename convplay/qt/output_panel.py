@@ -4,16 +4,17 @@ Raw values use the diverging 'CET-D1' map with symmetric levels +-max|x|, so zer
 map's centre and negative responses are never clipped to black.  |x| and ReLU views use
 a sequential map from 0 to the maximum.  Each grid thumbnail has its own symmetric
 levels (a weak channel stays readable next to a strong one); its title gives that scale.
+
+The arrays shown are prepared in the compute worker (``preparer``, an
+``output_display.DisplayPreparer``): the UI thread only hands them to the views.  They
+are redone here only when the user changes the channel or the mode, or shows the grid.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QTransform
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -24,125 +25,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convplay.qt.image_view import DIVERGING, ImageView, format_value
+from convplay.qt.channel_grid import ChannelGrid
+from convplay.qt.image_view import DIVERGING, ImageView
+from convplay.qt.output_display import (
+    MODES,
+    DisplayChoice,
+    DisplayPreparer,
+    OutputDisplay,
+    channel_view,
+    thumbnails,
+)
 
-MODES = ("raw", "abs", "relu")
 MODE_LABELS = {"raw": "raw x", "abs": "|x|", "relu": "ReLU(x)"}
 SEQUENTIAL = "viridis"
-GRID_MAX_CHANNELS = 64
-THUMB_MAX_PX = 96  # thumbnails are decimated to this many pixels per side at most
 STALE_OPACITY = 0.4
 
 
-def finite_abs_max(x: np.ndarray) -> float:
-    """max |x| over the finite values (0 for an empty or all-NaN array)."""
-    if x.size == 0:
-        return 0.0
-    m = max(float(x.max()), -float(x.min()))
-    if math.isfinite(m):
-        return m
-    finite = x[np.isfinite(x)]
-    return float(np.abs(finite).max()) if finite.size else 0.0
+def colormap_for(mode: str) -> str:
+    return DIVERGING if mode == "raw" else SEQUENTIAL
 
 
-def transformed(x: np.ndarray, mode: str) -> tuple[np.ndarray, tuple[float, float]]:
-    """What a view shows for ``mode`` and the levels to show it with."""
-    if mode == "raw":
-        m = finite_abs_max(x) or 1.0
-        return x, (-m, m)
-    y = np.abs(x) if mode == "abs" else np.maximum(x, 0)
-    return y, (0.0, finite_abs_max(y) or 1.0)
-
-
-class _ChannelGrid(pg.GraphicsLayoutWidget):
-    """Small images of every output channel; clicking one selects it."""
-
-    channel_clicked = Signal(int)
-    hovered = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setToolTip(
-            "Every output channel.  Each thumbnail has its own symmetric scale (its title "
-            "gives +-max); click one to show it large."
-        )
-        self._cells: list[tuple[pg.ViewBox, pg.ImageItem, pg.LabelItem]] = []
-        self._output: np.ndarray | None = None
-        self._cmap_name = ""
-        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
-
-    def show_output(self, output: np.ndarray, mode: str, selected: int) -> None:
-        self._output = output
-        n = min(output.shape[0], GRID_MAX_CHANNELS)
-        if n != len(self._cells):
-            self._rebuild(n)
-        cmap_name = DIVERGING if mode == "raw" else SEQUENTIAL
-        h, w = output.shape[1:]
-        step = max(1, math.ceil(max(h, w) / THUMB_MAX_PX))
-        # thumbnail pixel j covers source pixels j*step .. (j+1)*step-1: item -> output coordinates
-        transform = QTransform(step, 0, 0, step, -0.5, -0.5)
-        for ch, (box, item, label) in enumerate(self._cells):
-            thumb = np.ascontiguousarray(output[ch, ::step, ::step], dtype=np.float32)
-            shown, levels = transformed(thumb, mode)
-            if cmap_name != self._cmap_name:
-                item.setColorMap(pg.colormap.get(cmap_name))
-            reshaped = item.image is None or item.image.shape != shown.shape
-            item.setTransform(transform)
-            item.setImage(np.ascontiguousarray(shown, dtype=np.float32), autoLevels=False, levels=levels)
-            if reshaped:
-                box.autoRange(padding=0.0)
-            mark = "\u25b6 " if ch == selected else ""
-            scale = f"\u00b1{levels[1]:.3g}" if mode == "raw" else f"max {levels[1]:.3g}"
-            label.setText(f"{mark}ch {ch}  {scale}", size="8pt")
-        self._cmap_name = cmap_name
-
-    def _rebuild(self, n: int) -> None:
-        self.ci.clear()
-        self.ci.setSpacing(2)
-        self._cells = []
-        cols = max(1, math.ceil(math.sqrt(n)))
-        for ch in range(n):
-            row, col = divmod(ch, cols)
-            label = self.ci.addLabel(f"ch {ch}", row=2 * row, col=col, size="8pt")
-            self.ci.layout.setRowMaximumHeight(2 * row, 16)
-            box = self.ci.addViewBox(row=2 * row + 1, col=col, lockAspect=True, invertY=True, enableMouse=False)
-            box.setMenuEnabled(False)
-            item = pg.ImageItem(axisOrder="row-major")
-            box.addItem(item)
-            self._cells.append((box, item, label))
-        self._cmap_name = ""
-
-    def _cell_at(self, scene_pos: QPointF) -> tuple[int, int, int] | None:
-        if self._output is None:
-            return None
-        for ch, (box, _item, _label) in enumerate(self._cells):
-            if box.sceneBoundingRect().contains(scene_pos):
-                p = box.mapSceneToView(scene_pos)
-                row, col = int(math.floor(p.y() + 0.5)), int(math.floor(p.x() + 0.5))
-                if 0 <= row < self._output.shape[1] and 0 <= col < self._output.shape[2]:
-                    return ch, row, col
-                return None
-        return None
-
-    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
-        cell = self._cell_at(scene_pos)
-        if cell is None or self._output is None:
-            self.hovered.emit("")
-            return
-        ch, row, col = cell
-        self.hovered.emit(f"output ch {ch}  row {row}, col {col}: {format_value(float(self._output[ch, row, col]))}")
-
-    def _on_mouse_clicked(self, event) -> None:
-        cell = self._cell_at(event.scenePos())
-        if cell is not None:
-            self.channel_clicked.emit(cell[0])
+def _lookup_table(name: str) -> np.ndarray:
+    return pg.colormap.get(name).getLookupTable(nPts=256, alpha=True)
 
 
 class OutputPanel(QWidget):
     """Shows an output array (C, H, W); ``hovered(str)`` carries the readout of any view.
 
-    Model -> view: ``show_output(array)``, ``set_stale(reason)``, ``clear_stale()``.
+    Model -> view: ``show_output(array, display=None)`` (``display`` from ``preparer``,
+    run in the compute worker), ``set_stale(reason)``, ``clear_stale()``.
     View -> model: the channel spin box and the view-mode combo (``channel``, ``mode``).
     """
 
@@ -152,7 +63,10 @@ class OutputPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._output: np.ndarray | None = None
+        self._grid_output: np.ndarray | None = None  # what the thumbnails were made from
         self._stale_message = ""
+        luts = {mode: _lookup_table(colormap_for(mode)) for mode in MODES}
+        self.preparer = DisplayPreparer(luts)
 
         self.channel_spin = QSpinBox()
         self.channel_spin.setRange(0, 0)
@@ -179,7 +93,8 @@ class OutputPanel(QWidget):
 
         self.view = ImageView(name="output", colorbar=True)
         self.view.setToolTip("PyTorch's output for the chosen channel; hover for values")
-        self.grid = _ChannelGrid()
+        self.grid = ChannelGrid()
+        self.grid.installEventFilter(self)  # its show / hide events decide whether it is drawn
 
         controls = QHBoxLayout()
         controls.addWidget(self.channel_spin)
@@ -198,8 +113,8 @@ class OutputPanel(QWidget):
         layout.addWidget(self.stale_banner)
         layout.addWidget(splitter, 1)
 
-        self.channel_spin.valueChanged.connect(self._refresh)
-        self.mode_combo.currentIndexChanged.connect(self._refresh)
+        self.channel_spin.valueChanged.connect(self._on_channel_changed)
+        self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
         self.grid.channel_clicked.connect(self.channel_spin.setValue)
         self.view.hovered.connect(self.hovered)
         self.grid.hovered.connect(self.hovered)
@@ -232,8 +147,12 @@ class OutputPanel(QWidget):
         self.mode_combo.setCurrentIndex(MODES.index(mode))
 
     # -- model -> view -----------------------------------------------------------------
-    def show_output(self, output: np.ndarray) -> None:
-        """Show a fresh PyTorch output (C, H, W); clears the stale mark."""
+    def show_output(self, output: np.ndarray, display: OutputDisplay | None = None) -> None:
+        """Show a fresh PyTorch output (C, H, W); clears the stale mark.
+
+        ``display``, when given, is ``preparer(output)``: whatever in it still matches the
+        current channel and mode is shown as is, the rest is prepared here.
+        """
         if output.ndim != 3:
             raise ValueError(f"an output must be (C, H, W), not {output.shape}")
         self._output = output
@@ -242,7 +161,10 @@ class OutputPanel(QWidget):
         self.channel_spin.blockSignals(True)
         self.channel_spin.setMaximum(max(0, output.shape[0] - 1))
         self.channel_spin.blockSignals(False)
-        self._refresh()
+        self._update_choice()
+        self._show_channel(display)
+        self._show_grid(display)
+        self.displayed.emit()
 
     def set_stale(self, reason: str) -> None:
         """Mark the shown output as out of date, with the reason, keeping it on screen."""
@@ -257,18 +179,60 @@ class OutputPanel(QWidget):
         self.view.image_item.setOpacity(1.0)
 
     # -- internals -------------------------------------------------------------------
-    def _refresh(self) -> None:
+    def _grid_wanted(self) -> bool:
+        return self.grid.isVisible()
+
+    def _update_choice(self) -> None:
+        """Tell the worker's preparer what to make for the next output."""
+        choice = DisplayChoice(self.channel, self.mode, self._grid_wanted())
+        if choice != self.preparer.choice:
+            self.preparer.choice = choice
+
+    def _show_channel(self, display: OutputDisplay | None) -> None:
         output = self._output
         if output is None:
             return
         channel = min(self.channel, output.shape[0] - 1)
         mode = self.mode
-        raw = output[channel]
-        shown, levels = transformed(raw, mode)
-        cmap = DIVERGING if mode == "raw" else SEQUENTIAL
+        view = display.view if display is not None else None
+        if view is None or view.channel != channel or view.mode != mode:
+            view = channel_view(output, channel, mode)
+        cmap = colormap_for(mode)
         if cmap != self.view.colormap_name:
             self.view.set_colormap(cmap)
         self.view.name = f"output ch {channel}"
-        self.view.set_image(shown, levels, values=raw)
-        self.grid.show_output(output, mode, channel)
-        self.displayed.emit()
+        self.view.set_image(view.image, view.levels, values=output[channel])
+
+    def _show_grid(self, display: OutputDisplay | None) -> None:
+        output = self._output
+        if output is None:
+            return
+        if not self._grid_wanted():
+            self._grid_output = None  # made when the grid is shown again
+            return
+        thumbs = display.thumbnails if display is not None else None
+        if thumbs is None or thumbs.mode != self.mode:
+            thumbs = thumbnails(output, self.mode, self.preparer.luts)
+        self.grid.show_thumbnails(thumbs, output, self.channel)
+        self._grid_output = output
+
+    def _on_channel_changed(self) -> None:
+        self._update_choice()
+        self.grid.set_selected(self.channel)
+        self._show_channel(None)
+        if self._output is not None:
+            self.displayed.emit()
+
+    def _on_mode_changed(self) -> None:
+        self._update_choice()
+        self._show_channel(None)
+        self._show_grid(None)
+        if self._output is not None:
+            self.displayed.emit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.grid and event.type() in (QEvent.Type.Show, QEvent.Type.Hide):
+            self._update_choice()
+            if event.type() == QEvent.Type.Show and self._output is not None and self._grid_output is not self._output:
+                self._show_grid(None)
+        return super().eventFilter(watched, event)

@@ -151,3 +151,43 @@ def test_ui_handles_events_while_a_long_convolution_runs(qtbot, make_worker):
     with qtbot.waitSignal(worker.busy_changed, timeout=120_000):
         pass
     assert not worker.busy
+
+
+def test_an_idle_worker_starts_inside_submit(qtbot, make_worker):
+    """No timer hop: the job starts even while the UI thread processes no events."""
+    started = threading.Event()
+
+    def runner(req):
+        started.set()
+        return ComputeOutcome(req, req.image, 0.0, "fake")
+
+    worker = make_worker(runner)
+    worker.submit(request(1.0))
+    assert started.wait(30)  # the UI thread is blocked here, not running its event loop
+    qtbot.waitUntil(lambda: not worker.busy)
+
+
+def test_the_preparer_runs_in_the_worker_thread(qtbot, make_worker):
+    threads = []
+
+    def preparer(output):
+        threads.append(threading.current_thread())
+        return ("prepared", output.shape)
+
+    worker = make_worker(lambda req: ComputeOutcome(req, req.image, 0.0, "fake"))
+    worker.set_preparer(preparer)
+    with qtbot.waitSignal(worker.result_ready) as blocker:
+        worker.submit(request(2.0))
+    assert blocker.args[0].display == ("prepared", (1, 2, 2))
+    assert threads and threads[0] is not threading.main_thread()
+
+
+def test_a_failing_preparer_becomes_a_message(qtbot, make_worker):
+    def preparer(output):
+        raise ValueError("cannot show that")
+
+    worker = make_worker(lambda req: ComputeOutcome(req, req.image, 0.0, "fake"))
+    worker.set_preparer(preparer)
+    with qtbot.waitSignal(worker.failed) as blocker:
+        worker.submit(request(1.0))
+    assert blocker.args == ["cannot show that"]

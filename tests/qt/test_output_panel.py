@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 
-from convplay.qt.output_panel import GRID_MAX_CHANNELS, OutputPanel, finite_abs_max, transformed
+from convplay.qt.output_display import GRID_MAX_CHANNELS, finite_abs_max, transformed
+from convplay.qt.output_panel import OutputPanel
 
 
 @pytest.fixture
@@ -59,24 +60,26 @@ def test_abs_and_relu_views(panel, mode, fn):
     assert panel.view.colormap_name == "CET-D1"
 
 
-def test_grid_shows_every_channel_with_its_own_scale(panel):
+def test_grid_shows_every_channel_with_its_own_scale(panel, qtbot):
     out = signed_output(channels=5)
     panel.show_output(out)
-    cells = panel.grid._cells
-    assert len(cells) == 5
-    for ch, (_box, item, label) in enumerate(cells):
+    grid = panel.grid
+    assert grid.count == 5
+    for ch in range(5):
         m = np.abs(out[ch]).max()
-        assert item.getLevels() == pytest.approx((-m, m))
-        assert f"ch {ch}" in label.text
-    panel.grid.channel_clicked.emit(3)
+        assert grid.thumbnails.scales[ch] == pytest.approx(m)
+        assert grid.title(ch).endswith(f"ch {ch}  \u00b1{m:.3g}")
+    assert grid.title(0).startswith("\u25b6")  # the channel shown large
+    qtbot.mouseClick(grid, Qt.MouseButton.LeftButton, pos=grid.position_of(3, 4, 4).toPoint())
     assert panel.channel == 3
+    assert grid.title(3).startswith("\u25b6") and not grid.title(0).startswith("\u25b6")
 
 
 def test_grid_caps_the_number_of_thumbnails_and_decimates_large_outputs(panel):
     out = np.ones((GRID_MAX_CHANNELS + 6, 400, 300), np.float32)
     panel.show_output(out)
-    assert len(panel.grid._cells) == GRID_MAX_CHANNELS
-    assert max(panel.grid._cells[0][1].image.shape) <= 100
+    assert panel.grid.count == GRID_MAX_CHANNELS
+    assert max(panel.grid.thumbnails.rgba.shape[1:3]) <= 100
 
 
 def test_stale_banner_keeps_the_last_output(panel):
@@ -99,8 +102,7 @@ def test_hover_readout_reports_raw_values(panel, qtbot):
     scene_pos = panel.view.view_box.mapViewToScene(QPointF(4.2, 7.3))  # col 4, row 7
     panel.view.scene().sigMouseMoved.emit(scene_pos)
     assert seen[-1] == f"output ch 0  row 7, col 4: {float(out[0, 7, 4]):.6g}"
-    grid_box = panel.grid._cells[1][0]
-    panel.grid.scene().sigMouseMoved.emit(grid_box.mapViewToScene(QPointF(3.0, 5.0)))
+    panel.grid.hover_at(panel.grid.position_of(1, 5, 3))
     assert seen[-1] == f"output ch 1  row 5, col 3: {float(out[1, 5, 3]):.6g}"
     panel.view.scene().sigMouseMoved.emit(panel.view.view_box.mapViewToScene(QPointF(-50, -50)))
     assert seen[-1] == ""
@@ -110,3 +112,38 @@ def test_levels_ignore_nan_and_constant_outputs():
     x = np.array([[np.nan, -2.0], [1.0, np.inf]], np.float32)
     assert finite_abs_max(x) == 2.0
     assert transformed(np.zeros((2, 2), np.float32), "raw")[1] == (-1.0, 1.0)
+
+
+def test_a_display_prepared_elsewhere_is_shown_as_is(panel):
+    out = signed_output()
+    panel.set_mode("abs")  # |x| is a new array: a redo here would not share its memory
+    display = panel.preparer(out)  # what the compute worker makes
+    panel.show_output(out, display)
+    assert np.shares_memory(panel.view.image_item.image, display.view.image)  # no copy, no redo
+    assert panel.grid.thumbnails is display.thumbnails
+
+
+def test_a_display_prepared_for_other_choices_is_redone(panel):
+    out = signed_output()
+    display = panel.preparer(out)  # made for channel 0, raw
+    panel.show_output(out)
+    panel.set_channel(2)
+    panel.set_mode("relu")
+    assert panel.preparer.choice.channel == 2 and panel.preparer.choice.mode == "relu"
+    panel.show_output(out, display)
+    np.testing.assert_array_equal(panel.view.image_item.image, np.maximum(out[2], 0))
+    assert panel.grid.thumbnails.mode == "relu" and panel.grid.thumbnails is not display.thumbnails
+
+
+def test_hidden_grid_is_not_prepared_until_shown(panel):
+    out = signed_output()
+    panel.grid.hide()
+    assert not panel.preparer.choice.with_thumbnails
+    display = panel.preparer(out)
+    assert display.thumbnails is None
+    panel.show_output(out, display)
+    assert panel.grid.thumbnails is None
+    panel.grid.show()
+    assert panel.preparer.choice.with_thumbnails
+    assert panel.grid.count == out.shape[0]
+    assert panel.grid.thumbnails.scales[2] == pytest.approx(np.abs(out[2]).max())

@@ -1,0 +1,153 @@
+"""What the output panel shows for one PyTorch output, computed off the UI thread.
+
+The compute worker calls a ``DisplayPreparer`` right after PyTorch returns, so the UI
+thread only hands ready arrays to the views: the chosen channel as float32 with its
+levels (the raw values, |x| or ReLU(x)), and every channel's thumbnail already coloured
+with its own scale.  numpy only: no Qt, safe in any thread.
+
+Raw values use symmetric levels +-max|x| (zero is the diverging map's centre, negatives
+are never clipped); |x| and ReLU(x) use 0 .. max.  Non-finite values are left out of the
+scales; a NaN thumbnail pixel is transparent.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MODES = ("raw", "abs", "relu")
+GRID_MAX_CHANNELS = 64
+THUMB_MAX_PX = 96  # thumbnails are decimated to this many pixels per side at most
+
+
+def finite_abs_max(x: np.ndarray) -> float:
+    """max |x| over the finite values (0 for an empty or all-NaN array)."""
+    if x.size == 0:
+        return 0.0
+    m = max(float(x.max()), -float(x.min()))
+    if math.isfinite(m):
+        return m
+    finite = x[np.isfinite(x)]
+    return float(np.abs(finite).max()) if finite.size else 0.0
+
+
+def transformed(x: np.ndarray, mode: str) -> tuple[np.ndarray, tuple[float, float]]:
+    """What a view shows for ``mode`` and the levels to show it with."""
+    if mode == "raw":
+        m = finite_abs_max(x) or 1.0
+        return x, (-m, m)
+    y = np.abs(x) if mode == "abs" else np.maximum(x, 0)
+    return y, (0.0, finite_abs_max(y) or 1.0)
+
+
+@dataclass(frozen=True, eq=False)
+class ChannelView:
+    """The large view's image: ``image`` (H, W) float32 C-contiguous, drawn with ``levels``."""
+
+    channel: int
+    mode: str
+    image: np.ndarray
+    levels: tuple[float, float]
+
+
+def channel_view(output: np.ndarray, channel: int, mode: str) -> ChannelView:
+    """Channel ``channel`` of ``output`` (C, H, W) as the large view shows it in ``mode``."""
+    channel = min(max(channel, 0), output.shape[0] - 1)
+    raw = output[channel]
+    if raw.dtype != np.float32 or not raw.flags.c_contiguous:
+        raw = np.ascontiguousarray(raw, dtype=np.float32)
+    shown, levels = transformed(raw, mode)
+    return ChannelView(channel, mode, shown, levels)
+
+
+@dataclass(frozen=True, eq=False)
+class Thumbnails:
+    """Every channel (up to GRID_MAX_CHANNELS) small and coloured, each with its own scale.
+
+    ``rgba`` is (n, h, w, 4) uint8; thumbnail pixel (i, j) is output pixel
+    (i * step, j * step).  ``scales[c]`` is the value the map's end stands for: +-scale
+    for raw values, 0 .. scale for |x| and ReLU(x).
+    """
+
+    mode: str
+    step: int
+    rgba: np.ndarray
+    scales: np.ndarray
+
+
+def _channel_scales(values: np.ndarray) -> np.ndarray:
+    """max|x| over the finite values of each channel of ``values`` (n, h, w); 0 -> 1."""
+    flat = values.reshape(values.shape[0], -1)
+    if flat.shape[1] == 0:
+        return np.ones(values.shape[0])
+    scales = np.maximum(flat.max(axis=1), -flat.min(axis=1)).astype(np.float64)
+    for c in np.flatnonzero(~np.isfinite(scales)):  # rare: a NaN or an infinity in that channel
+        scales[c] = finite_abs_max(flat[c])
+    scales[scales == 0] = 1.0
+    return scales
+
+
+def thumbnails(output: np.ndarray, mode: str, luts: dict[str, np.ndarray]) -> Thumbnails:
+    """Decimate and colour every channel of ``output`` (C, H, W) with ``luts[mode]`` (256, 4)."""
+    n = min(output.shape[0], GRID_MAX_CHANNELS)
+    h, w = output.shape[1:]
+    step = max(1, math.ceil(max(h, w, 1) / THUMB_MAX_PX))
+    small = np.array(output[:n, ::step, ::step], dtype=np.float32)
+    if mode != "raw":
+        small = np.abs(small) if mode == "abs" else np.maximum(small, 0)
+    scales = _channel_scales(small)
+    # Every finite value is within +-scale: 256 equal bins over [-1, 1] (raw) or [0, 1]
+    # (|x|, ReLU); infinities clip to the ends.
+    index = small / scales[:, None, None].astype(np.float32)
+    if mode == "raw":
+        index += 1.0
+        index *= 128.0
+    else:
+        index *= 256.0
+    nan = np.isnan(index)
+    np.clip(index, 0, 255, out=index)
+    index[nan] = 0
+    rgba = luts[mode][index.astype(np.uint8)]
+    rgba[nan] = 0
+    return Thumbnails(mode, step, rgba, scales)
+
+
+@dataclass(frozen=True, eq=False)
+class OutputDisplay:
+    """Ready-to-show arrays for one output; ``thumbnails`` is None when the grid is hidden."""
+
+    view: ChannelView
+    thumbnails: Thumbnails | None
+
+
+@dataclass(frozen=True)
+class DisplayChoice:
+    """The panel's current choices, read by the worker thread (replaced, never mutated)."""
+
+    channel: int = 0
+    mode: str = "raw"
+    with_thumbnails: bool = True
+
+
+class DisplayPreparer:
+    """``preparer(output) -> OutputDisplay`` for the panel's current ``choice``; any thread.
+
+    The panel replaces ``choice`` whenever the channel, the mode or the grid's visibility
+    changes; a result prepared for an older choice is redone by the panel.
+    """
+
+    def __init__(self, luts: dict[str, np.ndarray]):
+        self._luts = {mode: np.ascontiguousarray(lut, dtype=np.uint8) for mode, lut in luts.items()}
+        self.choice = DisplayChoice()
+
+    @property
+    def luts(self) -> dict[str, np.ndarray]:
+        return self._luts
+
+    def __call__(self, output: np.ndarray) -> OutputDisplay:
+        choice = self.choice  # one read: the UI thread may replace it meanwhile
+        view = channel_view(output, choice.channel, choice.mode)
+        thumbs = thumbnails(output, choice.mode, self._luts) if choice.with_thumbnails else None
+        return OutputDisplay(view, thumbs)

@@ -1,0 +1,112 @@
+"""output_display: the arrays the output panel shows, made in the compute worker."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from convplay.qt.output_display import (
+    GRID_MAX_CHANNELS,
+    THUMB_MAX_PX,
+    DisplayChoice,
+    DisplayPreparer,
+    channel_view,
+    thumbnails,
+)
+
+# A lookup table whose red byte is the colour index: the tests read the index back.
+INDEX_LUT = np.zeros((256, 4), np.uint8)
+INDEX_LUT[:, 0] = np.arange(256)
+INDEX_LUT[:, 3] = 255
+LUTS = {"raw": INDEX_LUT, "abs": INDEX_LUT, "relu": INDEX_LUT}
+
+
+def colour_index(thumbs) -> np.ndarray:
+    return thumbs.rgba[..., 0].astype(int)
+
+
+def test_raw_thumbnails_are_symmetric_per_channel_so_signs_are_never_clipped():
+    out = np.zeros((2, 3, 3), np.float32)
+    out[0, 0, :] = [-2.0, 0.0, 2.0]
+    out[1, 0, :] = [-0.5, 0.25, 0.125]  # a weak channel keeps its own scale
+    thumbs = thumbnails(out, "raw", LUTS)
+    np.testing.assert_allclose(thumbs.scales, [2.0, 0.5])
+    index = colour_index(thumbs)
+    assert list(index[0, 0]) == [0, 128, 255]  # -max, 0 and +max: both ends and the centre
+    assert index[1, 0, 0] == 0 and index[1, 0, 1] == 192
+    assert thumbs.step == 1 and thumbs.mode == "raw"
+
+
+@pytest.mark.parametrize("mode, fn", [("abs", np.abs), ("relu", lambda x: np.maximum(x, 0))])
+def test_abs_and_relu_thumbnails_scale_from_zero(mode, fn):
+    out = np.array([[[-4.0, -1.0, 0.0, 2.0]]], np.float32)
+    thumbs = thumbnails(out, mode, LUTS)
+    m = float(fn(out).max())
+    assert thumbs.scales[0] == pytest.approx(m)
+    expected = np.minimum(fn(out[0, 0]) / m * 256, 255).astype(int)
+    assert list(colour_index(thumbs)[0, 0]) == list(expected)
+
+
+def test_non_finite_values_stay_out_of_the_scale_and_nan_is_transparent():
+    out = np.array([[[np.nan, np.inf, -np.inf, 1.0, -3.0]]], np.float32)
+    thumbs = thumbnails(out, "raw", LUTS)
+    assert thumbs.scales[0] == 3.0
+    assert thumbs.rgba[0, 0, 0, 3] == 0  # NaN
+    assert list(colour_index(thumbs)[0, 0, 1:3]) == [255, 0]  # infinities clip to the ends
+    all_zero = thumbnails(np.zeros((1, 2, 2)), "raw", LUTS)
+    assert all_zero.scales[0] == 1.0 and (colour_index(all_zero) == 128).all()
+
+
+def test_large_outputs_are_decimated_and_capped():
+    out = np.arange((GRID_MAX_CHANNELS + 3) * 500 * 301, dtype=np.float64).reshape(-1, 500, 301)
+    thumbs = thumbnails(out, "raw", LUTS)
+    assert thumbs.rgba.shape[0] == GRID_MAX_CHANNELS
+    assert max(thumbs.rgba.shape[1:3]) <= THUMB_MAX_PX
+    assert thumbs.rgba.shape[1:3] == out[0, :: thumbs.step, :: thumbs.step].shape
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    hnp.arrays(np.float32, hnp.array_shapes(min_dims=3, max_dims=3, max_side=9),
+               elements=st.floats(-2.0**100, 2.0**100, width=32)),
+    st.sampled_from(["raw", "abs", "relu"]),
+)
+def test_every_finite_value_maps_inside_its_channels_scale(out, mode):
+    thumbs = thumbnails(out, mode, LUTS)
+    shown = {"raw": out, "abs": np.abs(out), "relu": np.maximum(out, 0)}[mode][:GRID_MAX_CHANNELS]
+    for c, values in enumerate(shown):
+        m = float(np.abs(values).max())
+        assert thumbs.scales[c] == pytest.approx(m if m > 0 else 1.0, rel=1e-6)
+    index = colour_index(thumbs)
+    for c, values in enumerate(shown):  # colours follow the values, ends stand for +-scale
+        order = np.argsort(values, axis=None, kind="stable")
+        assert (np.diff(index[c].ravel()[order]) >= 0).all()
+        m = thumbs.scales[c]
+        assert (index[c][values == m] == 255).all()
+        if mode == "raw":
+            assert (index[c][values == -m] == 0).all()
+            assert (index[c][values <= 0] <= 128).all() and (index[c][values >= 0] >= 128).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_channel_view_is_float32_with_symmetric_levels(dtype):
+    out = np.array([[[1.0, -3.0]], [[0.5, 2.0]]], dtype)
+    view = channel_view(out, 0, "raw")
+    assert view.image.dtype == np.float32 and view.image.flags.c_contiguous
+    assert view.levels == (-3.0, 3.0)
+    relu = channel_view(out, 5, "relu")  # clamped to the last channel
+    assert relu.channel == 1 and relu.levels == (0.0, 2.0)
+    if dtype == np.float32:
+        assert np.shares_memory(view.image, out)  # the raw view is not copied
+
+
+def test_preparer_follows_the_current_choice():
+    preparer = DisplayPreparer(LUTS)
+    out = np.random.default_rng(0).normal(size=(3, 8, 8)).astype(np.float32)
+    first = preparer(out)
+    assert first.view.channel == 0 and first.view.mode == "raw" and first.thumbnails is not None
+    preparer.choice = DisplayChoice(channel=2, mode="abs", with_thumbnails=False)
+    second = preparer(out)
+    assert (second.view.channel, second.view.mode, second.thumbnails) == (2, "abs", None)
+    np.testing.assert_array_equal(second.view.image, np.abs(out[2]))

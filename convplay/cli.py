@@ -64,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: convplay photo.png --kernel sobel_x --stride 2 --padding same",
     )
     parser.add_argument("image", nargs="?", help="an image file to open (PNG, JPEG, BMP, TIFF, WebP)")
+    parser.add_argument(
+        "--sample",
+        metavar="NAME",
+        help="open a built-in sample instead of a file: camera, chelsea, brick, checkerboard, "
+        "vertical_edge, horizontal_edge, disk, stripes, noise, tutorial_x, tutorial_multi_in, "
+        "tutorial_1x1, tutorial_tens",
+    )
     conv = parser.add_argument_group("convolution (named as in nn.Conv2d)")
     conv.add_argument("--kernel", metavar="PRESET", help="a kernel preset, e.g. sobel_x, sobel_y, box, identity")
     conv.add_argument(
@@ -84,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", metavar="DEV", help="cpu (default) or cuda, cuda:0, ...")
     run.add_argument("--dtype", choices=DTYPES, help="tensor dtype (default float32)")
     run.add_argument("--size", type=_positive_int, metavar="PX", help="working size of the input, 8 to 1024 px")
+    run.add_argument(
+        "--step",
+        type=_positive_int,
+        metavar="N",
+        help="show the sliding-window animation at step N (1-based) instead of the output",
+    )
     run.add_argument(
         "--screenshot",
         metavar="OUT.png",

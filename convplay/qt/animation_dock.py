@@ -95,6 +95,9 @@ class AnimationDock(QWidget):
         self._scatter_acc: np.ndarray | None = None
         self._scatter_oc = -1
         self._scatter_k = -2
+        self._active = True
+        self._deferred = False
+        self._pending_outcome = None
 
         self.state.position_changed.connect(self.show_step)
         self.view.output_clicked.connect(self._on_output_clicked)
@@ -105,8 +108,23 @@ class AnimationDock(QWidget):
         self.rebuild()
 
     # -- the convolution changed ---------------------------------------------------------
+    def set_active(self, active: bool) -> None:
+        """False while the panel is out of sight (a tab behind another, a hidden dock):
+        edits then cost nothing here, and the panel catches up when it is active again."""
+        self._active = bool(active)
+        if self._active and self._deferred:
+            self.rebuild()
+
     def rebuild(self) -> None:
-        """New walk for the session's settings; the position is kept where it still exists."""
+        """New walk for the session's settings; the position is kept where it still exists.
+
+        While the panel is inactive (see ``set_active``) the rebuild waits.
+        """
+        if not self._active:
+            self._deferred = True
+            return
+        self._deferred = False
+        pending, self._pending_outcome = self._pending_outcome, None
         self._generation += 1
         self.reference = self.torch_output = self.match = None
         self._tolerance = None
@@ -140,6 +158,8 @@ class AnimationDock(QWidget):
         if self.state.shape == old_shape and self.state.n_steps:
             self.show_step(self.state.position)  # same shape: set_shape emitted nothing
         self._show_badge()
+        if pending is not None:
+            self.set_outcome(pending)
 
     @staticmethod
     def _compute_reference(image, weight, bias, spec, flip) -> np.ndarray:
@@ -182,6 +202,9 @@ class AnimationDock(QWidget):
     # -- PyTorch's result ------------------------------------------------------------------
     def set_outcome(self, outcome) -> None:
         """A ``ComputeOutcome`` from the compute worker: PyTorch's output for the session."""
+        if self._deferred:
+            self._pending_outcome = outcome
+            return
         self.set_torch_output(outcome.output, outcome.request.dtype, outcome.request.tf32)
 
     def set_torch_output(self, output: np.ndarray, dtype: str = "float32", tf32: bool = False) -> None:

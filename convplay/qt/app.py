@@ -28,13 +28,18 @@ def initial_session(args: argparse.Namespace, working_size: int):
     from convplay.core.session import Session
     from convplay.core.spec import ConvSpec
 
+    if args.image and getattr(args, "sample", None):
+        raise StartupError("give an image file or --sample, not both")
     if args.image:
         try:
             image = load_image(args.image, long_side=working_size)
         except (OSError, ValueError) as exc:
             raise StartupError(str(exc)) from None
     else:
-        image = sample("camera").image(working_size)
+        try:
+            image = sample(getattr(args, "sample", None) or "camera").image(working_size)
+        except KeyError as exc:
+            raise StartupError(str(exc).strip("'\"")) from None
     try:
         preset = get_preset(args.kernel or DEFAULT_PRESET_KEY)
     except UnknownPresetError as exc:
@@ -130,6 +135,11 @@ def run(args: argparse.Namespace) -> int:
     window = MainWindow(session, compute_settings, working_size=working_size, remember_layout=not args.screenshot)
     if os.environ.get(FIRST_PAINT_ENV):
         window.first_painted.connect(lambda: print(f"convplay-first-paint {time.time():.6f}", file=sys.stderr, flush=True))
+    if getattr(args, "step", None):
+        if not window.show_animation_step(args.step - 1):
+            print(f"convplay: --step {args.step}: {window.animation_panel.message.text()}", file=sys.stderr)
+            window.close()  # stops the compute thread before Qt tears it down
+            return 2
     if args.screenshot:
         _screenshot(app, window, args.screenshot)
         window.resize(*SCREENSHOT_SIZE)

@@ -23,6 +23,7 @@ from convplay.core.session import Session
 from convplay.core.spec import ConvSpecError
 from convplay.qt.compute_worker import ComputeOutcome, ComputeRequest, ComputeWorker
 from convplay.core.image_io import IMAGE_SUFFIXES
+from convplay.qt.animation_dock import AnimationDock
 from convplay.qt.device_panel import DevicePanel, format_seconds
 from convplay.qt.formula_panel import FormulaPanel
 from convplay.qt.input_panel import InputPanel
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.input_panel = InputPanel(session, self.undo_stack)
         self.params_panel = ParamsPanel(session, self.undo_stack)
         self.formula_panel = FormulaPanel(session)
+        self.animation_panel = AnimationDock(session)
         with QSignalBlocker(self.input_panel.size_spin):  # the session's image is already this size
             self.input_panel.size_spin.setValue(working_size)
         # x only: both views lock their aspect, and panes of different shapes cannot also
@@ -101,6 +103,7 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self._add_dock("input", "Input", self.input_panel)
         self._add_dock("output", "Output (PyTorch)", self.output_panel)
+        self._add_dock("animation", "Sliding window", self.animation_panel)
         self._add_dock("kernel", "Kernel", self.kernel_panel)
         self._add_dock("params", "Parameters", self.params_panel)
         self._add_dock("formula", "Formula and code", self.formula_panel)
@@ -124,6 +127,8 @@ class MainWindow(QMainWindow):
         self.input_panel.hovered.connect(self.hover_label.setText)
         self.output_panel.displayed.connect(self.output_shown)
         self.worker.result_ready.connect(self._on_result)
+        self.worker.result_ready.connect(self.animation_panel.set_outcome)
+        self.docks["animation"].visibilityChanged.connect(self.animation_panel.set_active)
         self.worker.failed.connect(self._on_failed)
         self.worker.devices_ready.connect(self._on_devices_ready)
         self.worker.busy_changed.connect(self._on_busy)
@@ -150,11 +155,29 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["input"])
         self.splitDockWidget(d["input"], d["output"], Qt.Orientation.Horizontal)
         self.splitDockWidget(d["output"], d["params"], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(d["output"], d["animation"])
+        d["output"].raise_()
         self.splitDockWidget(d["input"], d["kernel"], Qt.Orientation.Vertical)
         self.splitDockWidget(d["params"], d["formula"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(d["formula"], d["device"])
         d["formula"].raise_()
         self.resizeDocks([d["input"], d["output"], d["params"]], [4, 7, 4], Qt.Orientation.Horizontal)
+
+    def show_animation_step(self, k: int) -> bool:
+        """Bring the sliding-window animation to the front at step ``k`` (0-based).
+
+        False, with the reason in the animation panel's message, if there is no such step.
+        """
+        panel = self.animation_panel
+        self.docks["animation"].show()
+        self.docks["animation"].raise_()
+        n = panel.state.n_steps
+        if not 0 <= k < n:
+            if n:
+                panel.message.setText(f"there are {n} steps (1 to {n})")
+            return False
+        panel.state.seek(k)
+        return True
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)
@@ -510,4 +533,5 @@ class MainWindow(QMainWindow):
         self.session.changed.disconnect(self.request_compute)
         self.compute_settings.changed.disconnect(self.request_compute)
         self.worker.shutdown()
+        self.animation_panel.shutdown()
         super().closeEvent(event)

@@ -71,3 +71,28 @@ def test_a_refused_kernel_file_prints_the_reason_and_exits_non_zero(tmp_path):
     assert result.returncode == 2
     assert "evil.pth" in result.stderr
     assert not out.exists()
+
+
+def test_screenshot_at_an_animation_step(tmp_path):
+    out = tmp_path / "anim.png"
+    result = run_convplay(
+        "--sample", "tutorial_x", "--kernel", "x_shape", "--step", "5", "--screenshot", str(out), tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.exists()
+
+
+def test_a_step_past_the_end_is_refused_with_the_count(tmp_path):
+    out = tmp_path / "anim.png"
+    result = run_convplay(
+        "--sample", "tutorial_x", "--kernel", "x_shape", "--step", "10", "--screenshot", str(out), tmp_path=tmp_path
+    )
+    assert result.returncode == 2
+    assert "9 steps" in result.stderr
+    assert not out.exists()
+
+
+def test_an_unknown_sample_lists_the_samples(tmp_path):
+    result = run_convplay("--sample", "nope", "--screenshot", str(tmp_path / "x.png"), tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "tutorial_x" in result.stderr

@@ -154,3 +154,26 @@ def test_a_dropped_kernel_file_opens_the_picker_path(window, session, tmp_path, 
         event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
         window.dropEvent(event)
     assert opened == [str(tmp_path / "k.npy"), ("image", str(tmp_path / "photo.png"))]
+
+
+def test_the_animation_follows_pytorchs_output_and_jumps_to_a_step(window, session, qtbot):
+    panel = window.animation_panel
+    assert window.show_animation_step(7)
+    qtbot.waitUntil(lambda: panel.match is not None, timeout=30_000)
+    assert panel.state.position == 7
+    assert panel.match.matches
+    np.testing.assert_allclose(panel.torch_output, window.output_panel.output, rtol=0, atol=1e-6)
+    assert not window.show_animation_step(panel.state.n_steps)
+
+
+def test_the_hidden_animation_catches_up_when_shown(window, session, qtbot):
+    window.docks["output"].raise_()
+    panel = window.animation_panel
+    qtbot.waitUntil(lambda: not panel._active, timeout=5_000)
+    with qtbot.waitSignal(window.output_shown, timeout=30_000):
+        session.set_weight(session.weight * 3)
+    assert panel._deferred
+    window.docks["animation"].raise_()
+    qtbot.waitUntil(lambda: panel.match is not None, timeout=30_000)
+    step = panel.walk.step(0)
+    np.testing.assert_array_equal(step.taps.weight.reshape(-1), session.weight[0].reshape(-1))

@@ -30,6 +30,7 @@ from convplay.qt.input_panel import InputPanel
 from convplay.qt.kernel_panel import KernelPanel
 from convplay.qt.output_panel import OutputPanel
 from convplay.qt.params_panel import ParamsPanel
+from convplay.qt.view_link import ProportionalLink
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)"
 DEFAULT_WORKING_SIZE = 256
@@ -96,9 +97,12 @@ class MainWindow(QMainWindow):
         self.animation_panel = AnimationDock(session)
         with QSignalBlocker(self.input_panel.size_spin):  # the session's image is already this size
             self.input_panel.size_spin.setValue(working_size)
-        # x only: both views lock their aspect, and panes of different shapes cannot also
-        # share a y range (pyqtgraph then crops the taller one's axis).
-        self.output_panel.view.view_box.setXLink(self.input_panel.image_view.view_box)
+        self._view_link = ProportionalLink(
+            self.input_panel.image_view.view_box,
+            lambda: self.session.image.shape[1:],
+            self.output_panel.view.view_box,
+            self._output_hw,
+        )
         self.docks: dict[str, QDockWidget] = {}
         self.setDockNestingEnabled(True)
         self._add_dock("input", "Input", self.input_panel)
@@ -178,6 +182,10 @@ class MainWindow(QMainWindow):
             return False
         panel.state.seek(k)
         return True
+
+    def _output_hw(self) -> tuple[int, int] | None:
+        output = self.output_panel.output
+        return None if output is None else output.shape[1:]
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)

@@ -177,3 +177,23 @@ def test_the_hidden_animation_catches_up_when_shown(window, session, qtbot):
     qtbot.waitUntil(lambda: panel.match is not None, timeout=30_000)
     step = panel.walk.step(0)
     np.testing.assert_array_equal(step.taps.weight.reshape(-1), session.weight[0].reshape(-1))
+
+
+def test_zooming_the_input_shows_the_same_region_of_a_smaller_output(window, session, qtbot):
+    with qtbot.waitSignal(window.output_shown, timeout=30_000):
+        session.set_spec(session.spec.replace(stride=2, padding=0))  # 24x20 -> 11x9
+    rows, cols = window.output_panel.output.shape[1:]
+    source = window.input_panel.image_view.view_box
+    source.setRange(xRange=(-0.5, 9.5), yRange=(-0.5, 11.5), padding=0)
+    source.sigRangeChangedManually.emit([True, True])  # as a wheel or drag does
+    (x0, x1), (y0, y1) = window.output_panel.view.view_box.viewRange()
+    # the region the input shows, as a fraction of its 24x20 cells, is what the output
+    # shows of its own cells (centred on it; its aspect lock may widen one axis)
+    (sx0, sx1), (sy0, sy1) = source.viewRange()
+    want_x = [(v + 0.5) * cols / 20 - 0.5 for v in (sx0, sx1)]
+    want_y = [(v + 0.5) * rows / 24 - 0.5 for v in (sy0, sy1)]
+    assert (x0 + x1) / 2 == pytest.approx(sum(want_x) / 2, abs=0.05)
+    assert (y0 + y1) / 2 == pytest.approx(sum(want_y) / 2, abs=0.05)
+    assert x0 <= want_x[0] + 1e-6 and x1 >= want_x[1] - 1e-6
+    assert y0 <= want_y[0] + 1e-6 and y1 >= want_y[1] - 1e-6
+    assert min(x1 - x0 - (want_x[1] - want_x[0]), y1 - y0 - (want_y[1] - want_y[0])) < 1e-6

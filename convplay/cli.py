@@ -46,6 +46,18 @@ def _positive_int_or_pair(text: str) -> Union[int, tuple[int, int]]:
     return value
 
 
+def window_size_arg(text: str) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720)."""
+    parts = text.lower().replace("\u00d7", "x").split("x")
+    try:
+        width, height = (int(v) for v in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}") from None
+    if not (320 <= width <= 8192 and 240 <= height <= 8192):
+        raise argparse.ArgumentTypeError(f"a window from 320x240 to 8192x8192, not {text!r}")
+    return width, height
+
+
 def padding_arg(text: str) -> Padding:
     """An int, a pair 'H,W', or one of PyTorch's words 'same' / 'valid'."""
     word = text.strip().lower()
@@ -96,6 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         metavar="N",
         help="show the sliding-window animation at step N (1-based) instead of the output",
+    )
+    run.add_argument(
+        "--focus",
+        action="store_true",
+        help="lecture view: show only the sliding-window animation (View > Focus on the sliding window)",
+    )
+    run.add_argument(
+        "--window-size",
+        type=window_size_arg,
+        metavar="WxH",
+        help="window size in pixels, e.g. 1280x720 (a screenshot defaults to 1600x1000)",
     )
     run.add_argument(
         "--screenshot",

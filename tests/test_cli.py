@@ -58,3 +58,12 @@ def test_help_is_instant_and_imports_no_qt_or_torch():
     assert result.returncode == 0, result.stderr
     for option in ("--kernel", "--stride", "--padding", "--dilation", "--groups", "--device", "--screenshot"):
         assert option in result.stdout
+
+
+def test_window_size_and_focus_options():
+    from convplay.cli import parse_args
+
+    args = parse_args(["--window-size", "1280x720", "--focus", "--step", "5", "--sample", "tutorial_x"])
+    assert args.window_size == (1280, 720) and args.focus and args.step == 5 and args.sample == "tutorial_x"
+    with pytest.raises(SystemExit):
+        parse_args(["--window-size", "big"])

@@ -135,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     window = MainWindow(session, compute_settings, working_size=working_size, remember_layout=not args.screenshot)
     if os.environ.get(FIRST_PAINT_ENV):
         window.first_painted.connect(lambda: print(f"convplay-first-paint {time.time():.6f}", file=sys.stderr, flush=True))
+    if getattr(args, "focus", False):
+        window.set_focus_mode(True)
     if getattr(args, "step", None):
         if not window.show_animation_step(args.step - 1):
             print(f"convplay: --step {args.step}: {window.animation_panel.message.text()}", file=sys.stderr)
@@ -142,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
     if args.screenshot:
         _screenshot(app, window, args.screenshot)
-        window.resize(*SCREENSHOT_SIZE)
+        window.resize(*(getattr(args, "window_size", None) or SCREENSHOT_SIZE))
+    elif getattr(args, "window_size", None):
+        window.resize(*args.window_size)
     window.show()
     return app.exec()

@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.worker = worker or ComputeWorker(parent=self)
         self._remember_layout = remember_layout  # False: neither read nor write the layout
         self._painted = False
+        self._focus_state: QByteArray | None = None  # the layout to go back to after focus mode
         self._backend_started = False
         self._host_image_cache: tuple[np.ndarray, np.dtype, np.ndarray] | None = None
 
@@ -187,7 +188,25 @@ class MainWindow(QMainWindow):
         output = self.output_panel.output
         return None if output is None else output.shape[1:]
 
+    def set_focus_mode(self, on: bool) -> None:
+        """Only the animation on screen (for a projector), or back to the layout before."""
+        on = bool(on)
+        self.focus_action.setChecked(on)
+        if on == (self._focus_state is not None):
+            return
+        if on:
+            self._focus_state = self.saveState()
+            for key, dock in self.docks.items():
+                dock.setVisible(key == "animation")
+            self.docks["animation"].raise_()
+            self.animation_panel.setFocus()
+        else:
+            state, self._focus_state = self._focus_state, None
+            self.restoreState(state)
+
     def reset_layout(self) -> None:
+        self._focus_state = None
+        self.focus_action.setChecked(False)
         self.restoreState(self._default_state)
         for dock in self.docks.values():
             dock.show()
@@ -290,6 +309,14 @@ class MainWindow(QMainWindow):
             toggle.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
             self.view_menu.addAction(toggle)
         self.view_menu.addSeparator()
+        self.focus_action = self._action(
+            "&Focus on the sliding window",
+            self.set_focus_mode,
+            "Ctrl+Shift+F",
+            "Lecture view: only the sliding-window animation, as large as the window (again to leave)",
+        )
+        self.focus_action.setCheckable(True)
+        self.view_menu.addAction(self.focus_action)
         self.view_menu.addAction(self._action("&Reset layout", self.reset_layout, tip="Put every panel back where it started"))
 
         help_menu = bar.addMenu("&Help")

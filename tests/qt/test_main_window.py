@@ -197,3 +197,13 @@ def test_zooming_the_input_shows_the_same_region_of_a_smaller_output(window, ses
     assert x0 <= want_x[0] + 1e-6 and x1 >= want_x[1] - 1e-6
     assert y0 <= want_y[0] + 1e-6 and y1 >= want_y[1] - 1e-6
     assert min(x1 - x0 - (want_x[1] - want_x[0]), y1 - y0 - (want_y[1] - want_y[0])) < 1e-6
+
+
+def test_focus_mode_shows_only_the_animation_and_comes_back(window, qtbot):
+    visible_before = {k for k, d in window.docks.items() if d.isVisible()}
+    window.focus_action.trigger()
+    assert window.focus_action.isChecked()
+    assert {k for k, d in window.docks.items() if d.isVisible()} == {"animation"}
+    window.focus_action.trigger()
+    assert not window.focus_action.isChecked()
+    assert {k for k, d in window.docks.items() if d.isVisible()} == visible_before

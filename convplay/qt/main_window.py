@@ -335,7 +335,10 @@ class MainWindow(QMainWindow):
         return rows
 
     def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td>{name}</td><td><b>{keys}</b></td></tr>" for name, keys in self.shortcut_table())
+        from convplay.qt.player import SHORTCUTS
+
+        table = self.shortcut_table() + [(f"Sliding window: {what}", key) for key, _, what in SHORTCUTS]
+        rows = "".join(f"<tr><td>{name}</td><td><b>{keys}</b></td></tr>" for name, keys in table)
         QMessageBox.information(self, "Keyboard shortcuts", f"<table cellspacing='6'>{rows}</table>")
 
     def about_text(self) -> str:

@@ -13,6 +13,13 @@ Padding = Union[int, tuple[int, int], str]
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+# Kept here, not read from convplay.core.presets, so that --help imports nothing;
+# a test checks the two lists agree.
+PRESET_KEYS = (
+    "identity", "box3", "box5", "gaussian3", "gaussian5", "sharpen", "sobel_x", "sobel_y", "scharr_x",
+    "scharr_y", "prewitt_x", "prewitt_y", "laplacian4", "laplacian8", "log5", "emboss", "edge_vertical",
+    "edge_horizontal", "x_shape",
+)
 
 
 def _positive_int(text: str) -> int:
@@ -84,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "tutorial_1x1, tutorial_tens",
     )
     conv = parser.add_argument_group("convolution (named as in nn.Conv2d)")
-    conv.add_argument("--kernel", metavar="PRESET", help="a kernel preset, e.g. sobel_x, sobel_y, box, identity")
+    conv.add_argument("--kernel", metavar="PRESET", help="a kernel preset: " + ", ".join(PRESET_KEYS) + " (default sobel_x)")
     conv.add_argument(
         "--kernel-file",
         metavar="PATH[:NAME][:INDEX]",
@@ -99,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--dilation", type=_positive_int_or_pair, metavar="N|H,W", help="dilation (default 1)")
     conv.add_argument("--groups", type=_positive_int, metavar="N", help="groups (default 1)")
     conv.add_argument("--out-channels", type=_positive_int, metavar="N", help="number of output channels")
+    conv.add_argument("--no-bias", action="store_true", help="bias=False")
+    conv.add_argument("--transposed", action="store_true", help="nn.ConvTranspose2d instead of nn.Conv2d")
+    conv.add_argument(
+        "--output-padding", type=int_or_pair, metavar="N|H,W", help="output_padding of a transposed conv (default 0)"
+    )
+    conv.add_argument(
+        "--true-convolution",
+        action="store_true",
+        help="flip the kernel (mathematical convolution; PyTorch itself computes cross-correlation)",
+    )
     run = parser.add_argument_group("computation and display")
     run.add_argument("--device", metavar="DEV", help="cpu (default) or cuda, cuda:0, ...")
     run.add_argument("--dtype", choices=DTYPES, help="tensor dtype (default float32)")

@@ -67,3 +67,10 @@ def test_window_size_and_focus_options():
     assert args.window_size == (1280, 720) and args.focus and args.step == 5 and args.sample == "tutorial_x"
     with pytest.raises(SystemExit):
         parse_args(["--window-size", "big"])
+
+
+def test_the_preset_list_in_help_is_the_real_one():
+    from convplay.cli import PRESET_KEYS
+    from convplay.core.presets import preset_keys
+
+    assert tuple(PRESET_KEYS) == tuple(preset_keys())

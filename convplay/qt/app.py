@@ -28,7 +28,7 @@ def initial_session(args: argparse.Namespace, working_size: int):
     from convplay.core.session import Session
     from convplay.core.spec import ConvSpec
 
-    if args.image and getattr(args, "sample", None):
+    if args.image and args.sample:
         raise StartupError("give an image file or --sample, not both")
     if args.image:
         try:
@@ -37,7 +37,7 @@ def initial_session(args: argparse.Namespace, working_size: int):
             raise StartupError(str(exc)) from None
     else:
         try:
-            image = sample(getattr(args, "sample", None) or "camera").image(working_size)
+            image = sample(args.sample or "camera").image(working_size)
         except KeyError as exc:
             raise StartupError(str(exc).strip("'\"")) from None
     try:
@@ -52,6 +52,9 @@ def initial_session(args: argparse.Namespace, working_size: int):
         "dilation": args.dilation,
         "groups": args.groups,
         "out_channels": args.out_channels,
+        "output_padding": args.output_padding,
+        "bias": False if args.no_bias else None,
+        "transposed": True if args.transposed else None,
     }
     spec = ConvSpec(in_channels=image.shape[0], kernel_size=kernel.shape).replace(
         **{k: v for k, v in options.items() if v is not None}
@@ -63,7 +66,8 @@ def initial_session(args: argparse.Namespace, working_size: int):
         shape = (1, 1, *kernel.shape)
     weight = np.broadcast_to(kernel, shape).copy() if shape[1] > 0 else np.zeros(shape)
     session = Session(image, spec, weight)
-    if getattr(args, "kernel_file", None):
+    session.set_true_convolution(args.true_convolution)
+    if args.kernel_file:
         _load_kernel_file(session, args.kernel_file)
     return session
 
@@ -135,17 +139,17 @@ def run(args: argparse.Namespace) -> int:
     window = MainWindow(session, compute_settings, working_size=working_size, remember_layout=not args.screenshot)
     if os.environ.get(FIRST_PAINT_ENV):
         window.first_painted.connect(lambda: print(f"convplay-first-paint {time.time():.6f}", file=sys.stderr, flush=True))
-    if getattr(args, "focus", False):
+    if args.focus:
         window.set_focus_mode(True)
-    if getattr(args, "step", None):
+    if args.step:
         if not window.show_animation_step(args.step - 1):
             print(f"convplay: --step {args.step}: {window.animation_panel.message.text()}", file=sys.stderr)
             window.close()  # stops the compute thread before Qt tears it down
             return 2
     if args.screenshot:
         _screenshot(app, window, args.screenshot)
-        window.resize(*(getattr(args, "window_size", None) or SCREENSHOT_SIZE))
-    elif getattr(args, "window_size", None):
+        window.resize(*(args.window_size or SCREENSHOT_SIZE))
+    elif args.window_size:
         window.resize(*args.window_size)
     window.show()
     return app.exec()

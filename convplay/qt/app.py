@@ -152,4 +152,19 @@ def run(args: argparse.Namespace) -> int:
     elif args.window_size:
         window.resize(*args.window_size)
     window.show()
-    return app.exec()
+    code = app.exec()
+    _tear_down(app, window)
+    return code
+
+
+def _tear_down(app, window) -> None:
+    """Delete the window while Python is still whole.
+
+    Left to interpreter shutdown, Qt delivers layout events to pyqtgraph's Python
+    overrides after their modules are gone, and shiboken crashes printing the error.
+    """
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    app.processEvents()

@@ -30,6 +30,8 @@ from convplay.qt.arithmetic_panel import ArithmeticPanel
 from convplay.qt.player import Player, PlayerControls, install_shortcuts
 
 SYNC_REFERENCE_MACS = 2_000_000  # about 2 ms of numpy: done at once, below a frame
+ARITHMETIC_SHARE = 0.38  # of the splitter for the arithmetic, until the user drags the handle
+STACK_ASPECT = 0.9  # a dock taller than this times its width puts the arithmetic below the view
 
 
 def _macs(walk: ConvWalk) -> int:
@@ -64,11 +66,12 @@ class AnimationDock(QWidget):
         self.scatter_channel.setToolTip("The output channel whose stamps the transposed convolution's view shows")
         self.scatter_channel.valueChanged.connect(lambda _: self.show_step(self.state.position))
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.view)
         splitter.addWidget(self.arithmetic)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+        splitter.splitterMoved.connect(self._on_splitter_moved)
+        self._arithmetic_share = ARITHMETIC_SHARE
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         top = QHBoxLayout()
@@ -106,6 +109,29 @@ class AnimationDock(QWidget):
         self._reference_done.connect(self._on_reference_done)
         session.changed.connect(self.rebuild)
         self.rebuild()
+
+    # -- layout ----------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_splitter()
+
+    def _fit_splitter(self) -> None:
+        """The view and the arithmetic side by side on a wide dock, stacked on a tall one;
+        the arithmetic keeps its share of the space (a projector's 1280×720 gives it ~480 px)."""
+        vertical = self.height() > STACK_ASPECT * self.width()
+        orientation = Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal
+        if self.splitter.orientation() != orientation:
+            self.splitter.setOrientation(orientation)
+        size = self.splitter.size()
+        total = (size.height() if vertical else size.width()) - self.splitter.handleWidth()
+        if total > 0:
+            arithmetic = round(total * self._arithmetic_share)
+            self.splitter.setSizes([total - arithmetic, arithmetic])
+
+    def _on_splitter_moved(self, _pos: int, _index: int) -> None:
+        view, arithmetic = self.splitter.sizes()
+        if view + arithmetic > 0:
+            self._arithmetic_share = arithmetic / (view + arithmetic)
 
     # -- the convolution changed ---------------------------------------------------------
     def set_active(self, active: bool) -> None:

@@ -24,6 +24,10 @@ from convplay.qt.arithmetic_panel import format_number
 MAX_INPUT_PANELS = 4
 FOLLOW_CELLS = 24  # beyond this many cells per axis the view zooms in and follows the window
 LABEL_CELLS = 16  # padded inputs / outputs up to this size get a label in every cell
+LABEL_MIN_PX = 9.0  # smaller value labels are unreadable: hidden instead
+LABEL_MAX_PX = 34.0  # big cells on a projector: large numbers, but not shouting
+DIGIT_WIDTH = 0.55  # a label character's mean width as a fraction of the font's pixel size
+TITLE_SIZE = "11pt"
 GROUP_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
 
@@ -57,7 +61,7 @@ class _RectPool:
             self._view_box.addItem(item, ignoreBounds=True)
             self.items.append(item)
         for item, x, y, w, h in zip(self.items, xs, ys, ws, hs):
-            item.setRect(float(x) - 0.5, float(y) - 0.5, float(w), float(h))
+            item.setRect(float(x) - w / 2, float(y) - h / 2, float(w), float(h))
             item.setVisible(True)
         for item in self.items[len(xs) : self.used]:
             item.setVisible(False)
@@ -68,16 +72,25 @@ class _RectPool:
 
 
 class _LabelPool:
-    """Centred text labels that keep their pixel size at any zoom."""
+    """Centred text labels that keep their pixel size at any zoom.
 
-    def __init__(self, view_box: pg.ViewBox, colour: QColor | str, point_size: float = 8.0, z: float = 20):
+    ``fit`` sizes the font to the cells on screen (numbers legible from the back of a
+    lecture hall when cells are big) and hides the labels when cells are too small to
+    hold them.  The font changes only when the zoom does, never per frame.
+    """
+
+    def __init__(self, view_box: pg.ViewBox, colour: QColor | str, scale: float = 1.0, min_px: float = LABEL_MIN_PX,
+                 z: float = 20):
         self._view_box, self._colour, self._z = view_box, QBrush(QColor(colour)), z
-        self._light = QBrush(QColor("#f4f4f4"))
+        self._light = QBrush(QColor("#ffffff"))
+        self._scale, self._min_px = scale, min_px
         self._font = QFont()
-        self._font.setPointSizeF(point_size)
+        self._font.setPixelSize(12)
         self.items: list[QGraphicsSimpleTextItem] = []
         self.used = 0
         self.visible = True
+        self.longest = 0  # characters in the longest text so far: what the font must fit
+        self.refit = False  # a longer text arrived: ``fit`` again
 
     def _item(self, n: int) -> QGraphicsSimpleTextItem:
         while len(self.items) <= n:
@@ -86,9 +99,15 @@ class _LabelPool:
             item.setBrush(self._colour)
             item.setZValue(self._z)
             item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+            item.setVisible(False)
             self._view_box.addItem(item, ignoreBounds=True)
             self.items.append(item)
         return self.items[n]
+
+    @staticmethod
+    def _centre(item: QGraphicsSimpleTextItem) -> None:
+        rect = item.boundingRect()
+        item.setTransform(QTransform.fromTranslate(-rect.width() / 2, -rect.height() / 2))
 
     def set(self, n: int, x: float, y: float, text: str, light: bool = False) -> None:
         """Label ``n`` at cell (x, y); ``light`` text for a dark cell."""
@@ -98,8 +117,9 @@ class _LabelPool:
             item.setBrush(brush)
         if item.text() != text:
             item.setText(text)
-            rect = item.boundingRect()
-            item.setTransform(QTransform.fromTranslate(-rect.width() / 2, -rect.height() / 2))
+            self._centre(item)
+            if len(text) > self.longest:
+                self.longest, self.refit = len(text), True
         item.setPos(QPointF(x, y))
         item.setVisible(self.visible)
 
@@ -109,10 +129,40 @@ class _LabelPool:
             item.setVisible(False)
         self.used = used
 
+    def reset(self) -> None:
+        """No labels; the next texts decide the font again (a new convolution)."""
+        self.finish(0)
+        self.longest = 0
+
     def set_visible(self, visible: bool) -> None:
+        if visible == self.visible:
+            return
         self.visible = visible
         for item in self.items[: self.used]:
             item.setVisible(visible)
+
+    def pixel_size(self) -> int:
+        return self._font.pixelSize()
+
+    def fit(self, cell_px: float) -> None:
+        """Size the font for cells ``cell_px`` screen pixels wide; hide labels that would be too small."""
+        self.refit = False
+        chars = max(self.longest, 2)
+        px = self._scale * min(0.36 * cell_px, 0.9 * cell_px / (DIGIT_WIDTH * chars))
+        self.set_visible(px >= self._min_px)
+        px = int(min(max(px, self._min_px), LABEL_MAX_PX * self._scale))
+        if px == self._font.pixelSize():
+            return
+        self._font.setPixelSize(px)
+        for item in self.items:
+            item.setFont(self._font)
+            self._centre(item)
+
+
+def _dark_table(colormap: pg.ColorMap) -> np.ndarray:
+    """For 256 steps along ``colormap``: True where the colour is dark enough for white text."""
+    rgb = colormap.getLookupTable(nPts=256, alpha=False).astype(float)
+    return rgb @ np.array([0.299, 0.587, 0.114]) < 150
 
 
 class _Panel:
@@ -130,9 +180,19 @@ class _Panel:
         self.view_box.setMouseEnabled(x=True, y=True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setTransform(QTransform().translate(-0.5, -0.5))
-        self.image.setColorMap(pg.colormap.get(colormap))
+        colours = pg.colormap.get(colormap)
+        self.image.setColorMap(colours)
         self.plot.addItem(self.image)
         self.shape = (0, 0)
+        self._dark = _dark_table(colours)
+
+    def is_dark(self, value: float, levels: tuple[float, float]) -> bool:
+        """Whether the colour map paints ``value`` dark (its label then is white)."""
+        lo, hi = levels
+        if not np.isfinite(value) or not hi > lo:
+            return False
+        t = min(max((value - lo) / (hi - lo), 0.0), 1.0)
+        return bool(self._dark[int(t * 255)])
 
     def set_image(self, array: np.ndarray, levels: tuple[float, float]) -> None:
         array = np.ascontiguousarray(array, dtype=np.float32)
@@ -164,6 +224,14 @@ class _Panel:
         return 1.0 / size[0] if size[0] > 0 else 0.0
 
 
+def _cell_size(width: float, height: float, panels: list[tuple[int, int]]) -> float:
+    """Screen pixels per cell when ``panels`` ((rows, cols) each) share one row of ``width`` × ``height``."""
+    if not panels:
+        return float("inf")
+    each = width / len(panels)
+    return min(min(each / cols, (height - 30) / rows) for rows, cols in panels)
+
+
 class AnimationView(pg.GraphicsLayoutWidget):
     """Signals: ``output_clicked(i, j)``, ``output_hovered(i, j)`` ((-1, -1) off the output),
     ``hovered(str)``: what the cell under the pointer is (a pad cell names the pixel it copies)."""
@@ -192,27 +260,34 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._hover_hint: tuple[int, int] = (-1, -1)
         self._prev_origin: tuple[int, int] = (0, 0)
         self._titled_channel = -1
+        self._output_below = False
         orange, cyan = QColor("#ff8c00"), QColor("#00b7eb")
         for panel in self.inputs:
-            panel.pads = _RectPool(panel.view_box, _pen("#888888", 1, Qt.PenStyle.DotLine),
-                                   QBrush(QColor(120, 120, 120, 150), Qt.BrushStyle.BDiagPattern), z=5)
-            panel.taps = _RectPool(panel.view_box, _pen(orange, 2), QBrush(QColor(255, 140, 0, 50)))
-            panel.extent = _RectPool(panel.view_box, _pen(orange, 1, Qt.PenStyle.DashLine))
-            panel.ghost = _RectPool(panel.view_box, _pen(QColor(255, 140, 0, 110), 1, Qt.PenStyle.DotLine), z=9)
+            # Padding: a blue hatch and a dashed border, visible on black and on white cells alike.
+            panel.pads = _RectPool(panel.view_box, _pen("#1f5fbf", 1.5, Qt.PenStyle.DashLine),
+                                   QBrush(QColor(31, 95, 191, 190), Qt.BrushStyle.BDiagPattern), z=5)
+            panel.taps = _RectPool(panel.view_box, _pen(orange, 3), QBrush(QColor(255, 140, 0, 60)))
+            panel.extent = _RectPool(panel.view_box, _pen(orange, 1.5, Qt.PenStyle.DashLine))
+            # The previous window: thin and grey, so that the jump reads without competing with the window.
+            panel.ghost = _RectPool(panel.view_box, _pen(QColor(90, 90, 90, 150), 1.5, Qt.PenStyle.DotLine), z=9)
             panel.preview = _RectPool(panel.view_box, _pen(cyan, 2, Qt.PenStyle.DashLine), z=11)
-            panel.labels = _LabelPool(panel.view_box, "#202020")
-            panel.pad_labels = _LabelPool(panel.view_box, "#707070", point_size=6.5)
+            panel.labels = _LabelPool(panel.view_box, "#111111")
+            panel.pad_labels = _LabelPool(panel.view_box, "#303030", scale=0.55, min_px=8.0)
         out = self.output
+        # Behind the output image: cells not computed yet (NaN, transparent) read as an empty mesh,
+        # distinct from the near-white that the colour map gives a zero.
+        out.empty = _RectPool(out.view_box, QPen(Qt.PenStyle.NoPen), QBrush(QColor("#9a9a9a"), Qt.BrushStyle.Dense6Pattern), z=-1)
         out.cells = _RectPool(out.view_box, _pen("#b0b0b0", 1), z=4)
-        out.current = _RectPool(out.view_box, _pen(orange, 3), z=12)
+        out.current = _RectPool(out.view_box, _pen(orange, 4), z=12)
         out.preview = _RectPool(out.view_box, _pen(cyan, 2, Qt.PenStyle.DashLine), z=11)
         out.bad = _RectPool(out.view_box, _pen("#e00000", 2), z=13)
         out.stamp = _RectPool(out.view_box, _pen(orange, 2), QBrush(QColor(255, 140, 0, 50)))
-        out.labels = _LabelPool(out.view_box, "#000000", point_size=9)
+        out.labels = _LabelPool(out.view_box, "#111111")
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         for panel in (*self.inputs, out):
-            panel.view_box.sigRangeChanged.connect(self._update_label_visibility)
+            panel.view_box.sigRangeChanged.connect(self._fit_labels)
+            panel.view_box.sigResized.connect(self._fit_labels)
 
     # -- geometry (once per input, kernel or parameter change) ----------------------------
     def set_walk(self, walk: ConvWalk | None, x: np.ndarray | None) -> None:
@@ -234,8 +309,8 @@ class AnimationView(pg.GraphicsLayoutWidget):
             panel.plot.setVisible(p < n_panels)
             for pool in (panel.taps, panel.extent, panel.ghost, panel.preview, panel.pads):
                 pool.hide()
-            panel.labels.finish(0)
-            panel.pad_labels.finish(0)
+            panel.labels.reset()
+            panel.pad_labels.reset()
         c_out, h_out, w_out = walk.output_shape
         self.output.plot.setVisible(True)
         self._fill = np.full((h_out, w_out), np.nan, dtype=np.float32)
@@ -245,10 +320,12 @@ class AnimationView(pg.GraphicsLayoutWidget):
             self.output.cells.show(jj.ravel(), ii.ravel())
         else:
             self.output.cells.show(np.array([(w_out - 1) / 2]), np.array([(h_out - 1) / 2]), w_out, h_out)
+        self.output.empty.show(np.array([(w_out - 1) / 2]), np.array([(h_out - 1) / 2]), w_out, h_out)
         for pool in (self.output.current, self.output.preview, self.output.bad, self.output.stamp):
             pool.hide()
-        self.output.labels.finish(0)
+        self.output.labels.reset()
         self._draw_pads(n_panels)
+        self._arrange()
 
     def _draw_pads(self, n_panels: int) -> None:
         walk = self._walk
@@ -273,26 +350,24 @@ class AnimationView(pg.GraphicsLayoutWidget):
         walk = self._walk
         source = self._x if walk.spec.transposed else self._padded
         ph, pw = source.shape[1:]
-        lo, hi = self._levels
         small = ph <= LABEL_CELLS and pw <= LABEL_CELLS
         for panel, ch in zip(self.inputs, channels):
             panel.set_image(source[ch], self._levels)
             colour = group_colour(group).name()
-            panel.plot.setTitle(f"<span style='color:{colour}'>input channel {ch} (group {group})</span>", size="9pt")
+            panel.plot.setTitle(f"<span style='color:{colour}'>input channel {ch} (group {group})</span>", size=TITLE_SIZE)
             n = 0
             if small:
                 for r in range(ph):
                     for c in range(pw):
                         value = source[ch, r, c]
-                        dark_cell = (value - lo) / (hi - lo) < 0.5
-                        panel.labels.set(n, c, r, format_number(value, 3), light=dark_cell)
+                        panel.labels.set(n, c, r, format_number(value, 3), light=panel.is_dark(value, self._levels))
                         n += 1
             panel.labels.finish(n)
-            self._label_pad_sources(panel, small)
-        self._update_label_visibility()
+            self._label_pad_sources(panel, source[ch], small)
+        self._fit_labels()
 
-    def _label_pad_sources(self, panel: _Panel, small: bool) -> None:
-        """A faint "(r,c)" under each copied pad cell: the real pixel it repeats."""
+    def _label_pad_sources(self, panel: _Panel, padded: np.ndarray, small: bool) -> None:
+        """A small "(r,c)" under each copied pad cell: the real pixel it repeats."""
         walk = self._walk
         geometry = walk.geometry
         n = 0
@@ -302,7 +377,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
                 for c in range(pw):
                     if geometry.rows.on_pad(r) or geometry.cols.on_pad(c):
                         sr, sc = int(geometry.rows.source(r)), int(geometry.cols.source(c))
-                        panel.pad_labels.set(n, c, r + 0.32, f"({sr},{sc})")
+                        panel.pad_labels.set(n, c, r + 0.3, f"({sr},{sc})", light=panel.is_dark(padded[r, c], self._levels))
                         n += 1
         panel.pad_labels.finish(n)
 
@@ -340,7 +415,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self.output.follow(j, i, 1, 1)
         if oc != self._titled_channel:  # a title change re-lays out the scene: not per frame
             self._titled_channel = oc
-            self.output.plot.setTitle(f"output channel {oc}, filling in row by row", size="9pt")
+            self.output.plot.setTitle(f"output channel {oc}, filling in row by row", size=TITLE_SIZE)
 
     def _fill_to(self, k: int, oc: int, i: int, j: int, total: float) -> None:
         """Output cells up to (i, j) of channel ``oc`` filled, later ones empty."""
@@ -359,6 +434,8 @@ class AnimationView(pg.GraphicsLayoutWidget):
             self._relabel_output(n)
         self._last_k = k
         self.output.image.setImage(self._fill, autoLevels=False, levels=self._out_levels)
+        if self.output.labels.refit:
+            self._fit_labels()
 
     def _label_output(self, n: int, i: int, j: int) -> None:
         h, w = self._fill.shape
@@ -368,8 +445,8 @@ class AnimationView(pg.GraphicsLayoutWidget):
             labels.used = max(labels.used, n + 1)
 
     def _dark_output(self, value: float) -> bool:
-        """True where the diverging map is saturated enough for light text."""
-        return bool(abs(value) > 0.6 * self._out_levels[1])
+        """True where the output's colour map is dark enough for white text."""
+        return self.output.is_dark(float(value), self._out_levels)
 
     def _relabel_output(self, last: int) -> None:
         h, w = self._fill.shape
@@ -400,12 +477,14 @@ class AnimationView(pg.GraphicsLayoutWidget):
                 i, j = divmod(n, w)
                 self.output.labels.set(n, j, i, format_number(self._fill[i, j], 3), self._dark_output(self._fill[i, j]))
             self.output.labels.finish(h * w)
+            if self.output.labels.refit:
+                self._fit_labels()
         if mask.any():
             rows, cols = stamp.out_row[mask], stamp.out_col[mask]
             self.output.follow(int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1))
         if out_channel != self._titled_channel:
             self._titled_channel = out_channel
-            self.output.plot.setTitle(f"output channel {out_channel}: sum of the stamps so far", size="9pt")
+            self.output.plot.setTitle(f"output channel {out_channel}: sum of the stamps so far", size=TITLE_SIZE)
 
     def preview(self, step: Step | None) -> None:
         """Outline ``step``'s window (a hovered output cell), or clear the preview."""
@@ -428,13 +507,45 @@ class AnimationView(pg.GraphicsLayoutWidget):
         cells = cells[cells[:, 0] == out_channel] if len(cells) else cells
         self.output.bad.show(cells[:, 2], cells[:, 1]) if len(cells) else self.output.bad.hide()
 
-    # -- labels and the pointer ------------------------------------------------------------
-    def _update_label_visibility(self, *_) -> None:
+    # -- layout and labels --------------------------------------------------------------
+    def _fit_labels(self, *_) -> None:
+        """Value labels sized to the cells on screen (called when the zoom or the size changes)."""
         for panel in self.inputs:
             px = panel.cell_pixels()
-            panel.labels.set_visible(px >= 22)
-            panel.pad_labels.set_visible(px >= 30)
-        self.output.labels.set_visible(self.output.cell_pixels() >= 22)
+            panel.labels.fit(px)
+            panel.pad_labels.fit(px)
+        self.output.labels.fit(self.output.cell_pixels())
+
+    def _arrange(self) -> None:
+        """The output beside the inputs, or below them when that shows bigger cells (several channels)."""
+        walk = getattr(self, "_walk", None)  # pyqtgraph resizes the view inside its own __init__
+        if walk is None:
+            return
+        n = sum(panel.plot.isVisible() for panel in self.inputs)
+        h_in, w_in = (self._x.shape[1:] if walk.spec.transposed else walk.geometry.padded_shape)
+        _, h_out, w_out = walk.output_shape
+        inputs = [(min(h_in, FOLLOW_CELLS), min(w_in, FOLLOW_CELLS))] * n
+        output = [(min(h_out, FOLLOW_CELLS), min(w_out, FOLLOW_CELLS))]
+        width, height = max(self.width(), 1), max(self.height(), 1)
+        beside = _cell_size(width, height, inputs + output)
+        below = min(_cell_size(width, height / 2, inputs), _cell_size(width, height / 2, output))
+        want_below = n > 1 and below > 1.1 * beside
+        if want_below == self._output_below:
+            return
+        self._output_below = want_below
+        # Straight on the Qt grid layout: pyqtgraph's removeItem would take the plot out of the scene.
+        grid = self.ci.layout
+        grid.removeItem(self.output.plot)
+        if want_below:
+            grid.addItem(self.output.plot, 1, 0, 1, MAX_INPUT_PANELS)
+        else:
+            grid.addItem(self.output.plot, 0, MAX_INPUT_PANELS)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange()
+
+    # -- the pointer ------------------------------------------------------------------------
 
     def _cell_at(self, panel: _Panel, scene_pos) -> tuple[int, int] | None:
         if not panel.plot.isVisible() or not panel.view_box.sceneBoundingRect().contains(scene_pos):

@@ -19,6 +19,12 @@ from convplay.core.walk import Stamp, Step
 
 MAX_GRIDS = 4  # product grids drawn; further input channels appear in the sums only
 MAX_EQUATION_TERMS = 27
+GRID_GAP = 10.0  # pixels between the grids of two input channels
+TITLE_H = 20.0  # pixels for a grid's title line
+CELL_MAX = 130.0  # larger product cells only spread the numbers apart
+CELL_TEXT_MIN_PX = 9  # below this "value × weight" is unreadable: the cell shows its product alone
+CELL_TEXT_MAX_PX = 30
+POSITIVE, NEGATIVE = "#d6573e", "#2151db"  # the ends of the output's colour map (CET-D1)
 
 
 def format_number(value: float, digits: int = 4) -> str:
@@ -35,22 +41,40 @@ def _signed_term(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-class ProductGrid(QWidget):
-    """kh × kw cells per input channel, each showing "value × weight" over "= product"."""
+def grid_arrangement(grids: int, kh: int, kw: int, width: float, height: float) -> tuple[int, float]:
+    """(grids per row, cell size in pixels): the arrangement with the largest square cells."""
+    best = (1, 0.0)
+    for columns in range(1, max(grids, 1) + 1):
+        rows = math.ceil(grids / columns)
+        across = (width - (columns - 1) * GRID_GAP) / (columns * kw)
+        down = (height - rows * TITLE_H - (rows - 1) * GRID_GAP) / (rows * kh)
+        cell = min(across, down, CELL_MAX)
+        if cell > best[1]:
+            best = (columns, cell)
+    return best
 
-    CELL_MIN = QSize(58, 36)
+
+class ProductGrid(QWidget):
+    """kh × kw square cells per input channel, each showing "value × weight" over "= product".
+
+    A cell's tint follows the sign and size of its product (red positive, blue negative, as
+    the output's colour map); grey hatching marks taps that read padding.
+    """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setToolTip("Each tap: input value × weight = product (grey cells read padding)")
+        self.setToolTip("Each tap: input value × weight = product (hatched cells read padding)")
         self._values = np.zeros((0, 0, 0))
         self._weights = self._values
         self._products = self._values
         self._on_pad = np.zeros((0, 0, 0), dtype=bool)
         self._titles: list[str] = []
         self._font = QFont(self.font())
-        self._pad_brush = QBrush(QColor(150, 150, 150, 90), Qt.BrushStyle.BDiagPattern)
+        self._title_font = QFont(self.font())
+        self._pad_brush = QBrush(QColor(110, 110, 110, 150), Qt.BrushStyle.BDiagPattern)
+        self.cell_size = 0.0  # pixels, as last painted (tests read it)
+        self.text_px = 0  # the cells' font size in pixels, as last painted
 
     def set_taps(self, values: np.ndarray, weights: np.ndarray, products: np.ndarray,
                  on_pad: np.ndarray, titles: list[str]) -> None:
@@ -66,7 +90,7 @@ class ProductGrid(QWidget):
 
     def sizeHint(self) -> QSize:
         grids, kh, kw = self._values.shape if self._values.ndim == 3 else (0, 0, 0)
-        return QSize(max(kw, 1) * self.CELL_MIN.width(), max(grids, 1) * (max(kh, 1) * self.CELL_MIN.height() + 20))
+        return QSize(max(kw, 1) * 64, max(grids, 1) * (max(kh, 1) * 64 + TITLE_H))
 
     def minimumSizeHint(self) -> QSize:
         return QSize(120, 60)
@@ -75,38 +99,60 @@ class ProductGrid(QWidget):
         if self._values.ndim != 3 or self._values.size == 0:
             return
         grids, kh, kw = self._values.shape
+        width, height = self.width() - 1, self.height() - 1  # the last pixel row and column hold the border
+        columns, cell = grid_arrangement(grids, kh, kw, width, height)
+        cell = max(cell, 4.0)
+        self.cell_size = cell
+        rows = math.ceil(grids / columns)
+        block_w, block_h = kw * cell, TITLE_H + kh * cell
+        left0 = (width - (columns * block_w + (columns - 1) * GRID_GAP)) / 2
+        top0 = (height - (rows * block_h + (rows - 1) * GRID_GAP)) / 2
+        texts = [[self.cell_texts(g, r, c) for r in range(kh) for c in range(kw)] for g in range(grids)]
+        longest = max((len(t[0]) for block in texts for t in block), default=1)
+        # The largest font whose longest line fits a cell, capped so that big cells stay calm.
+        px = int(min(0.3 * cell, 0.9 * cell / (0.6 * max(longest, 3)), CELL_TEXT_MAX_PX))
+        both_lines = px >= CELL_TEXT_MIN_PX
+        if not both_lines:  # too small for "value × weight": the product alone, as large as fits
+            shortest_fit = max(len(t[1]) for block in texts for t in block)
+            px = int(min(0.45 * cell, 0.9 * cell / (0.6 * max(shortest_fit, 2)), CELL_TEXT_MAX_PX))
+        self.text_px = px
+        self._font.setPixelSize(max(px, 1))
+        self._title_font.setPixelSize(int(min(max(TITLE_H * 0.7, 10), 16)))
+        scale = float(np.abs(self._products).max()) or 1.0
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        title_h = 18.0
-        block_h = self.height() / grids
-        cell_w = self.width() / kw
-        cell_h = max((block_h - title_h) / kh, 1.0)
-        # The largest font whose longest line fits a cell, capped so that big cells stay calm.
-        longest = max((len(self.cell_texts(g, r, c)[0]) for g in range(grids) for r in range(kh) for c in range(kw)), default=1)
-        size = max(6.0, min(cell_h / 2.6, cell_w / (0.62 * max(longest, 4)), 15.0))
-        self._font.setPointSizeF(size * 0.75)  # points at 96 dpi
-        painter.setFont(self._font)
-        metrics = QFontMetricsF(self._font)
         grid_pen = QPen(QColor(120, 120, 120))
         text_pen = QPen(self.palette().windowText().color())
+        centre = Qt.AlignmentFlag.AlignCenter
         for g in range(grids):
-            top = g * block_h
+            left = left0 + (g % columns) * (block_w + GRID_GAP)
+            top = top0 + (g // columns) * (block_h + GRID_GAP)
             painter.setPen(text_pen)
-            painter.drawText(QRectF(0, top, self.width(), title_h), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._titles[g])
+            painter.setFont(self._title_font)
+            painter.drawText(QRectF(left, top, max(block_w, width - left), TITLE_H),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._titles[g])
+            painter.setFont(self._font)
             for r in range(kh):
                 for c in range(kw):
-                    rect = QRectF(c * cell_w, top + title_h + r * cell_h, cell_w, cell_h)
+                    rect = QRectF(left + c * cell, top + TITLE_H + r * cell, cell, cell)
+                    product = float(self._products[g, r, c])
+                    if product and math.isfinite(product):
+                        tint = QColor(POSITIVE if product > 0 else NEGATIVE)
+                        tint.setAlpha(int(25 + 70 * min(abs(product) / scale, 1.0)))
+                        painter.fillRect(rect, tint)
                     if self._on_pad[g, r, c]:
                         painter.fillRect(rect, self._pad_brush)
                     painter.setPen(grid_pen)
-                    painter.drawRect(rect.adjusted(0, 0, -1, -1))
+                    painter.drawRect(rect)
                     painter.setPen(text_pen)
-                    upper, lower = self.cell_texts(g, r, c)
-                    half = rect.height() / 2
-                    painter.drawText(QRectF(rect.left(), rect.top() + half - metrics.height(), rect.width(), metrics.height()),
-                                     Qt.AlignmentFlag.AlignCenter, upper)
-                    painter.drawText(QRectF(rect.left(), rect.top() + half, rect.width(), metrics.height()),
-                                     Qt.AlignmentFlag.AlignCenter, lower)
+                    upper, lower = texts[g][r * kw + c]
+                    if both_lines:
+                        half = rect.height() / 2
+                        line = px * 1.3
+                        painter.drawText(QRectF(rect.left(), rect.top() + half - line, cell, line), centre, upper)
+                        painter.drawText(QRectF(rect.left(), rect.top() + half, cell, line), centre, lower)
+                    else:
+                        painter.drawText(rect, centre, lower[2:])
         painter.end()
 
 
@@ -119,9 +165,8 @@ class ArithmeticPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         self.heading = QLabel()
         self.heading.setToolTip("Which output value this step computes")
-        font = self.heading.font()
-        font.setBold(True)
-        self.heading.setFont(font)
+        self.heading.setWordWrap(True)
+        self.heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.kernel_note = QLabel()
         self.kernel_note.setToolTip("How the kernel is applied")
         self.kernel_note.setWordWrap(True)
@@ -141,7 +186,28 @@ class ArithmeticPanel(QWidget):
         layout.addWidget(self.grid, 1)
         for widget in (self.equation, self.sums, self.check):
             layout.addWidget(widget)
+        for label in (self.kernel_note, self.equation, self.sums, self.check):
+            # Wrapped lines take the height they need; the product grid gives way.
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.total: float | None = None
+        self.text_px = 0  # the labels' font size in pixels, set from the panel's size
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._scale_fonts()
+
+    def _scale_fonts(self) -> None:
+        """Text that grows with the panel (a projector's wide dock), from 13 to 18 pixels."""
+        px = int(min(max(min(self.width(), 1.2 * self.height()) / 30, 13), 18))
+        if px == self.text_px:
+            return
+        self.text_px = px
+        for label, factor, bold in ((self.heading, 1.25, True), (self.kernel_note, 1.0, False),
+                                    (self.equation, 0.9, False), (self.sums, 1.0, False), (self.check, 1.0, False)):
+            font = label.font()
+            font.setPixelSize(int(px * factor))
+            font.setBold(bold)
+            label.setFont(font)
 
     # -- a direct convolution's step (and a transposed conv's gather view) -------------
     def show_step(self, step: Step, flipped: bool, torch_value: float | None, tolerance: float | None) -> None:

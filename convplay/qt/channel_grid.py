@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QHideEvent, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QShowEvent
 from PySide6.QtWidgets import QWidget
 
 from convplay.qt.image_view import format_value
@@ -30,6 +30,7 @@ class ChannelGrid(QWidget):
 
     channel_clicked = Signal(int)
     hovered = Signal(str)
+    visibility_changed = Signal(bool)  # shown or hidden (also when an ancestor is)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -156,6 +157,14 @@ class ChannelGrid(QWidget):
                 painter.setPen(frame)
                 painter.drawRect(rect.adjusted(-1, -1, 1, 1))
         painter.end()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.visibility_changed.emit(True)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self.visibility_changed.emit(False)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         self.hover_at(event.position())

@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self._host_image_cache: tuple[np.ndarray, np.dtype, np.ndarray] | None = None
 
         self.output_panel = OutputPanel()
+        self.worker.set_preparer(self.output_panel.preparer)  # display arrays made off the UI thread
         self.device_panel = DevicePanel(self.compute_settings)
         self.kernel_panel = KernelPanel(session, self.undo_stack)
         self.input_panel = InputPanel(session, self.undo_stack)
@@ -137,7 +138,8 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(self._on_failed)
         self.worker.devices_ready.connect(self._on_devices_ready)
         self.worker.busy_changed.connect(self._on_busy)
-        session.changed.connect(self.request_compute)
+        # First in line: PyTorch starts before the other panels follow the edit.
+        session.changed.connect(self.request_compute, priority=1)
         self.compute_settings.changed.connect(self.request_compute)
 
     # -- layout ----------------------------------------------------------------------
@@ -530,7 +532,7 @@ class MainWindow(QMainWindow):
         )
 
     def _on_result(self, outcome: ComputeOutcome) -> None:
-        self.output_panel.show_output(outcome.output)
+        self.output_panel.show_output(outcome.output, outcome.display)
         self.device_panel.show_outcome(outcome.elapsed_s, outcome.device_name, outcome.max_diff_cpu64)
         self.compute_label.setText(f"PyTorch {format_seconds(outcome.elapsed_s)} on {outcome.device_name}")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -94,7 +94,6 @@ class OutputPanel(QWidget):
         self.view = ImageView(name="output", colorbar=True)
         self.view.setToolTip("PyTorch's output for the chosen channel; hover for values")
         self.grid = ChannelGrid()
-        self.grid.installEventFilter(self)  # its show / hide events decide whether it is drawn
 
         controls = QHBoxLayout()
         controls.addWidget(self.channel_spin)
@@ -118,6 +117,7 @@ class OutputPanel(QWidget):
         self.grid.channel_clicked.connect(self.channel_spin.setValue)
         self.view.hovered.connect(self.hovered)
         self.grid.hovered.connect(self.hovered)
+        self.grid.visibility_changed.connect(self._on_grid_visibility)
 
     # -- state -----------------------------------------------------------------------
     @property
@@ -230,9 +230,8 @@ class OutputPanel(QWidget):
         if self._output is not None:
             self.displayed.emit()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.grid and event.type() in (QEvent.Type.Show, QEvent.Type.Hide):
-            self._update_choice()
-            if event.type() == QEvent.Type.Show and self._output is not None and self._grid_output is not self._output:
-                self._show_grid(None)
-        return super().eventFilter(watched, event)
+    def _on_grid_visibility(self, visible: bool) -> None:
+        """A hidden grid is not prepared; once shown again it catches up with the output."""
+        self._update_choice()
+        if visible and self._output is not None and self._grid_output is not self._output:
+            self._show_grid(None)

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 
 from convplay.core.samples import X_5X5
 from convplay.core.session import Session
@@ -342,4 +342,124 @@ def test_100000_steps_without_warnings_or_memory_growth(qtbot):
     assert dock.state.position == 100000 % dock.state.n_steps
     assert after - before < 8 * 1024, f"RSS grew by {after - before} KiB"
     assert len(dock.view.inputs[0].taps.items) == 9  # the pool never grew
+    dock.shutdown()
+
+
+# -- the lecture view: legible on a projector, nothing clipped ----------------------------------
+
+
+def _settle():
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(3):
+        QApplication.processEvents()
+
+
+def test_outlines_are_centred_on_their_cells(qtbot):
+    spec = ConvSpec(kernel_size=3, padding=1, dilation=2, bias=False)
+    dock = AnimationDock(Session(np.arange(36.0).reshape(1, 6, 6), spec, np.ones(spec.weight_shape)))
+    qtbot.addWidget(dock)
+    panel = dock.view.inputs[0]
+    # Padded 8x8: the four bands of padding cover rows/columns 0 and 7 exactly.
+    bands = sorted(item.rect().getRect() for item in panel.pads.items[: panel.pads.used])
+    assert bands == sorted([(-0.5, -0.5, 8, 1), (-0.5, 6.5, 8, 1), (-0.5, 0.5, 1, 6), (6.5, 0.5, 1, 6)])
+    dock.state.seek(5)  # output (1, 1): the dilated 5x5 footprint starts at padded (1, 1)
+    assert panel.extent.items[0].rect().getRect() == (0.5, 0.5, 5, 5)
+    dock.state.seek(4)
+    dock.state.step_forward()  # from output (1, 0): the previous window is one column to the left
+    assert panel.ghost.items[0].isVisible() and panel.ghost.items[0].rect().getRect() == (-0.5, 0.5, 5, 5)
+    tap_centres = sorted({(item.rect().center().x(), item.rect().center().y()) for item in panel.taps.items[:9]})
+    assert tap_centres == [(x, y) for x in (1, 3, 5) for y in (1, 3, 5)]
+    out = dock.view.output
+    assert out.empty.items[0].rect().getRect() == (-0.5, -0.5, 4, 4)  # the mesh behind every output cell
+    dock.shutdown()
+
+
+def test_value_labels_grow_with_the_cells_and_hide_when_too_small(dock):
+    _settle()
+    labels = dock.view.inputs[0].labels
+    big = labels.pixel_size()
+    cell = dock.view.inputs[0].cell_pixels()
+    assert cell > 60 and big >= 20 and labels.visible  # seed 001 at 1280x720: legible from the back
+    assert labels.items[0].boundingRect().width() < cell  # still inside its cell
+    dock.resize(560, 330)
+    _settle()
+    assert labels.pixel_size() < big and labels.visible
+    dock.view.inputs[0].view_box.setRange(QRectF(-0.5, -0.5, 200, 200), padding=0)  # zoomed far out
+    _settle()
+    assert not labels.visible and not any(item.isVisible() for item in labels.items)
+    dock.view.inputs[0].view_box.setRange(QRectF(-0.5, -0.5, 5, 5), padding=0)
+    _settle()
+    assert labels.visible
+
+
+def test_labels_contrast_with_their_cells(dock):
+    dock.state.seek(4)
+    labels = dock.view.output.labels
+    white = [item.brush().color().lightness() > 200 for item in labels.items[:5]]
+    # Outputs 4, 3, 4, 2, 4 on a map spanning -4..4: the 4s are dark red (white text), 2 is pale (dark text).
+    assert white[0] and white[2] and white[4] and not white[3]
+    inputs = dock.view.inputs[0].labels  # black 0s get white text, white 1s dark text
+    x = X_5X5.reshape(-1)
+    for item, value in zip(inputs.items[:25], x):
+        assert (item.brush().color().lightness() > 200) == (value == 0)
+
+
+def test_the_arithmetic_gets_its_share_with_square_cells_and_no_clipped_text(dock):
+    dock.set_torch_output(_torch(dock.session).astype(np.float32))
+    dock.state.seek(4)
+    _settle()
+    arithmetic = dock.arithmetic
+    assert dock.splitter.orientation() == Qt.Orientation.Horizontal
+    assert arithmetic.width() >= 0.35 * dock.splitter.width()
+    grid = arithmetic.grid
+    grid.grab()  # paint once: the cell size is decided while painting
+    assert grid.cell_size >= 80 and grid.text_px >= 20  # seed 001's products legible on a projector
+    assert 3 * grid.cell_size <= grid.width() and 3 * grid.cell_size + 20 <= grid.height()
+    widgets = [arithmetic.heading, arithmetic.kernel_note, grid, arithmetic.equation, arithmetic.sums, arithmetic.check]
+    for upper, lower in zip(widgets, widgets[1:]):
+        assert upper.geometry().bottom() < lower.geometry().top()  # nothing overlaps
+    for label in widgets[3:]:
+        assert label.height() >= label.heightForWidth(label.width())  # every wrapped line shown
+    assert widgets[-1].geometry().bottom() <= arithmetic.height()
+
+
+def test_a_tall_dock_puts_the_arithmetic_below_and_a_dragged_split_is_kept(dock):
+    dock.resize(600, 900)
+    _settle()
+    assert dock.splitter.orientation() == Qt.Orientation.Vertical
+    view, arithmetic = dock.splitter.sizes()
+    assert arithmetic >= 0.35 * (view + arithmetic)
+    dock.resize(1280, 720)
+    _settle()
+    dock.splitter.moveSplitter(700, 1)
+    dock.splitter.splitterMoved.emit(700, 1)
+    share = dock.splitter.sizes()[1] / sum(dock.splitter.sizes())
+    dock.resize(1100, 700)
+    _settle()
+    assert dock.splitter.sizes()[1] / sum(dock.splitter.sizes()) == pytest.approx(share, abs=0.01)
+
+
+def test_the_dock_fits_a_1024x640_window(dock):
+    hint = dock.minimumSizeHint()
+    assert hint.width() <= 1000 and hint.height() <= 520  # room left for the menu bar and the dock's title
+    dock.resize(1020, 560)
+    _settle()
+    assert dock.size().toTuple() == (1020, 560)
+    assert dock.controls.geometry().bottom() < dock.badge.geometry().top() <= dock.height()
+
+
+def test_several_input_channels_stack_the_output_below_them(qtbot):
+    rng = np.random.default_rng(5)
+    spec = ConvSpec(in_channels=3, out_channels=2, kernel_size=3, bias=False)
+    dock = AnimationDock(Session(rng.integers(0, 4, (3, 5, 5)).astype(float), spec, rng.integers(-2, 3, spec.weight_shape).astype(float)))
+    qtbot.addWidget(dock)
+    dock.resize(1280, 720)
+    dock.show()
+    _settle()
+    below = dock.view.output.plot.geometry().top() >= dock.view.inputs[0].plot.geometry().bottom()
+    assert below  # 3 inputs and the output in one row would make every cell smaller
+    grid = dock.arithmetic.grid
+    grid.grab()
+    assert grid.cell_size >= 40  # three 3x3 grids side by side or wrapped, never squeezed into a column
     dock.shutdown()

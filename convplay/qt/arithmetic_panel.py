@@ -151,7 +151,7 @@ class ProductGrid(QWidget):
                         line = px * 1.3
                         painter.drawText(QRectF(rect.left(), rect.top() + half - line, cell, line), centre, upper)
                         painter.drawText(QRectF(rect.left(), rect.top() + half, cell, line), centre, lower)
-                    else:
+                    elif px >= CELL_TEXT_MIN_PX - 2:  # smaller still: the tint alone shows the product
                         painter.drawText(rect, centre, lower[2:])
         painter.end()
 

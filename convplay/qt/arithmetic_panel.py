@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from convplay.core.walk import Stamp, Step
@@ -90,7 +90,7 @@ class ProductGrid(QWidget):
 
     def sizeHint(self) -> QSize:
         grids, kh, kw = self._values.shape if self._values.ndim == 3 else (0, 0, 0)
-        return QSize(max(kw, 1) * 64, max(grids, 1) * (max(kh, 1) * 64 + TITLE_H))
+        return QSize(max(kw, 1) * 64, max(grids, 1) * (max(kh, 1) * 64 + int(TITLE_H)))
 
     def minimumSizeHint(self) -> QSize:
         return QSize(120, 60)

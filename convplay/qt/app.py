@@ -97,6 +97,9 @@ def _screenshot(app, window, path: str) -> None:
         app.exit(code)
 
     def save() -> None:
+        # Let wrapped labels and docks finish their layout passes before the picture.
+        for _ in range(3):
+            app.processEvents()
         if window.grab().save(path):
             finish(0)
         else:

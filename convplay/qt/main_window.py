@@ -21,7 +21,7 @@ from convplay.core.compute_settings import ComputeSettings
 from convplay.core.samples import SAMPLES
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpecError
-from convplay.qt.compute_worker import ComputeOutcome, ComputeRequest, ComputeWorker
+from convplay.qt.compute_worker import ComputeOutcome, ComputeRequest, ComputeWorker, quick_result_wait_ms
 from convplay.core.image_io import IMAGE_SUFFIXES
 from convplay.qt.animation_dock import AnimationDock
 from convplay.qt.device_panel import DevicePanel, format_seconds
@@ -140,6 +140,9 @@ class MainWindow(QMainWindow):
         self.worker.busy_changed.connect(self._on_busy)
         # First in line: PyTorch starts before the other panels follow the edit.
         session.changed.connect(self.request_compute, priority=1)
+        # Last in line: with few cores, PyTorch runs alone for a moment (see quick_result_wait_ms).
+        self._quick_result_ms = quick_result_wait_ms()
+        session.changed.connect(self._await_quick_result, priority=-1)
         self.compute_settings.changed.connect(self.request_compute)
 
     # -- layout ----------------------------------------------------------------------
@@ -205,6 +208,9 @@ class MainWindow(QMainWindow):
         else:
             state, self._focus_state = self._focus_state, None
             self.restoreState(state)
+        # The window's minimum size follows the docks on screen only after this: without it
+        # the lecture view could not be resized below the full layout's minimum.
+        self.layout().activate()
 
     def reset_layout(self) -> None:
         self._focus_state = None
@@ -531,6 +537,9 @@ class MainWindow(QMainWindow):
             )
         )
 
+    def _await_quick_result(self) -> None:
+        self.worker.wait_for_result(self._quick_result_ms)
+
     def _on_result(self, outcome: ComputeOutcome) -> None:
         self.output_panel.show_output(outcome.output, outcome.display)
         self.device_panel.show_outcome(outcome.elapsed_s, outcome.device_name, outcome.max_diff_cpu64)
@@ -571,6 +580,7 @@ class MainWindow(QMainWindow):
         if self._remember_layout:
             self.save_window_settings()
         self.session.changed.disconnect(self.request_compute)
+        self.session.changed.disconnect(self._await_quick_result)
         self.compute_settings.changed.disconnect(self.request_compute)
         self.worker.shutdown()
         self.animation_panel.shutdown()

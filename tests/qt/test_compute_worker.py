@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLineEdit
 
 from convplay.core.spec import ConvSpec
-from convplay.qt.compute_worker import ComputeOutcome, ComputeRequest, ComputeWorker, run_request
+from convplay.qt.compute_worker import ComputeOutcome, ComputeRequest, ComputeWorker, quick_result_wait_ms, run_request
 
 
 def request(tag: float, spec: ConvSpec | None = None) -> ComputeRequest:
@@ -191,3 +191,35 @@ def test_a_failing_preparer_becomes_a_message(qtbot, make_worker):
     with qtbot.waitSignal(worker.failed) as blocker:
         worker.submit(request(1.0))
     assert blocker.args == ["cannot show that"]
+
+
+def test_waiting_for_a_quick_result_delivers_it_at_once(qtbot, make_worker):
+    worker = make_worker(lambda req: ComputeOutcome(req, req.image, 0.0, "fake"))
+    results = []
+    worker.result_ready.connect(results.append)
+    generation = worker.submit(request(4.0))
+    assert worker.wait_for_result(30_000)
+    assert [r.generation for r in results] == [generation]  # emitted before wait_for_result returned
+    assert not worker.wait_for_result(30_000)  # nothing is running any more
+
+
+def test_waiting_for_a_slow_result_gives_up_and_it_arrives_later(qtbot, make_worker):
+    gate = threading.Event()
+
+    def runner(req):
+        gate.wait(30)
+        return ComputeOutcome(req, req.image, 0.0, "fake")
+
+    worker = make_worker(runner)
+    results = []
+    worker.result_ready.connect(results.append)
+    worker.submit(request(5.0))
+    assert not worker.wait_for_result(20)
+    assert results == [] and worker.busy
+    gate.set()
+    qtbot.waitUntil(lambda: len(results) == 1)
+
+
+def test_only_few_cores_wait_for_pytorch():
+    assert quick_result_wait_ms(1) == quick_result_wait_ms(2) > 0
+    assert quick_result_wait_ms(4) == 0

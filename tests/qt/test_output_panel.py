@@ -34,6 +34,7 @@ def test_raw_view_uses_symmetric_levels_so_negatives_are_not_clipped(panel):
     assert panel.view.colormap_name == "CET-D1"
     np.testing.assert_array_equal(item.image, out[0])
     assert panel.view.colorbar.levels() == pytest.approx((-m, m))
+    assert panel.view.colorbar.tick_texts() == [f"{-m:.3g}", f"{-m / 2:.3g}", "0", f"{m / 2:.3g}", f"{m:.3g}"]
 
 
 def test_channel_spin_box_selects_the_channel(panel):

@@ -1,12 +1,18 @@
 """Edit -> painted latency of the convplay window, against the raw F.conv2d call.
 
 Measures, in one run on this machine:
-- the median time from a kernel edit (Session.set_weight) to the output image being
-  painted, through the real window: worker thread, PyTorch, OutputPanel, pyqtgraph paint;
-- the median raw ``F.conv2d`` time for the same shapes in the same process;
+- the median time from a kernel edit (Session.set_weight) to the output being painted,
+  through the real window: the panels that follow the edit, the worker thread, PyTorch,
+  the display preparation, OutputPanel, and the paint of both the large output view and
+  the feature-map grid (the later of the two paints ends the measurement);
+- the median raw ``F.conv2d`` time for the same shapes, with the thread count the app
+  uses, interleaved with the edits so that both see the same load on a shared machine:
+  before each edit a few back-to-back calls, of which the last (warm) one counts;
 - process start -> first painted window (``convplay --screenshot`` in a subprocess with
   CONVPLAY_REPORT_FIRST_PAINT set; the median of a few runs).
-The last line is one JSON object: ratio_512, ratio_1024, first_paint_s and the raw figures.
+It also prints where an edit's time goes (PyTorch's own time inside the app, and the
+time from the result reaching the UI thread to the last paint) and the load average.
+The last line is one JSON object: ratio_512, ratio_1024, first_paint_s and the figures.
 Run: QT_QPA_PLATFORM=offscreen python benchmarks/live_update.py
 """
 
@@ -21,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from convplay.compute.allocator import tune_allocator
+from convplay.compute.allocator import apply_thread_policy, tune_allocator
 
 tune_allocator()  # as the app does, before any large allocation
 
@@ -38,6 +44,7 @@ from convplay.qt.main_window import MainWindow  # noqa: E402
 EDITS = 30
 OUT_CHANNELS = 16
 FIRST_PAINT_RUNS = 3
+RAW_PER_EDIT = 3
 
 
 def wait_until(app: QApplication, done, timeout_s: float = 120.0) -> None:
@@ -48,56 +55,68 @@ def wait_until(app: QApplication, done, timeout_s: float = 120.0) -> None:
             raise TimeoutError("the window did not paint the output in time")
 
 
-def edit_to_painted(app: QApplication, size: int, settings_dir: str) -> list[float]:
+class PaintClock:
+    """Records when an item last finished painting (the method is wrapped on the instance)."""
+
+    def __init__(self, obj, method: str = "paint"):
+        self.at = 0.0
+        original = getattr(obj, method)
+
+        def timed(*args):
+            original(*args)
+            self.at = time.perf_counter()
+
+        setattr(obj, method, timed)
+
+
+def edit_to_painted(app: QApplication, size: int, settings_dir: str) -> dict[str, list[float]]:
+    """Per edit: edit -> painted, the raw conv just before it, PyTorch inside the app, and
+    result -> painted (all in seconds)."""
+    import torch
+    import torch.nn.functional as F
+
     rng = np.random.default_rng(size)
     spec = ConvSpec(in_channels=3, out_channels=OUT_CHANNELS, kernel_size=3, padding=1)
     session = Session(rng.random((3, size, size)), spec, rng.normal(size=spec.weight_shape))
     settings = QSettings(str(Path(settings_dir) / f"bench{size}.ini"), QSettings.Format.IniFormat)
     window = MainWindow(session, settings=settings, remember_layout=False)
     window.resize(1600, 1000)
-    item = window.output_panel.view.image_item
-    painted = {"at": 0.0, "shape": None}
-    original_paint = item.paint
-
-    def timed_paint(*args):
-        original_paint(*args)
-        painted["at"] = time.perf_counter()
-
-    item.paint = timed_paint
-    shown = []
+    panel = window.output_panel
+    clocks = [PaintClock(panel.view.image_item), PaintClock(panel.grid, "paintEvent")]
+    shown: list[float] = []
+    results: list[tuple[float, float]] = []  # (arrival on the UI thread, PyTorch's elapsed_s)
+    window.worker.result_ready.connect(lambda outcome: results.append((time.perf_counter(), outcome.elapsed_s)))
     window.output_shown.connect(lambda: shown.append(time.perf_counter()))
+
+    def painted() -> bool:
+        return bool(shown) and all(clock.at > shown[-1] for clock in clocks)
+
     window.show()
-    wait_until(app, lambda: shown and painted["at"] > shown[-1])
-    samples = []
+    wait_until(app, painted)
+    x = torch.from_numpy(np.ascontiguousarray(session.image, dtype=np.float32))[None]
+    figures: dict[str, list[float]] = {"live": [], "raw": [], "conv_in_app": [], "result_to_painted": []}
     for i in range(EDITS + 3):
+        w = torch.from_numpy(session.weight.astype(np.float32))
+        with torch.inference_mode():
+            for _ in range(RAW_PER_EDIT):  # the last of a few back-to-back calls: PyTorch at its best
+                r0 = time.perf_counter()
+                F.conv2d(x, w, None, 1, 1)
+                raw = time.perf_counter() - r0
         weight = session.weight * (1.0 + 1e-3 * ((-1) ** i))
         count = len(shown)
         t0 = time.perf_counter()
         session.set_weight(weight)
-        wait_until(app, lambda: len(shown) > count and painted["at"] > shown[-1])
+        wait_until(app, lambda: len(shown) > count and painted())
+        done = max(clock.at for clock in clocks)
         if i >= 3:  # the first edits warm caches
-            samples.append(painted["at"] - t0)
+            figures["live"].append(done - t0)
+            figures["raw"].append(raw)
+            figures["conv_in_app"].append(results[-1][1])
+            figures["result_to_painted"].append(done - results[-1][0])
     window.close()
     window.deleteLater()
     app.processEvents()
-    return samples
-
-
-def raw_conv(size: int) -> list[float]:
-    import torch
-    import torch.nn.functional as F
-
-    rng = np.random.default_rng(size)
-    x = torch.from_numpy(rng.random((1, 3, size, size)).astype(np.float32))
-    w = torch.from_numpy(rng.normal(size=(OUT_CHANNELS, 3, 3, 3)).astype(np.float32))
-    samples = []
-    with torch.inference_mode():
-        for i in range(EDITS + 3):
-            t0 = time.perf_counter()
-            F.conv2d(x, w, None, 1, 1)
-            if i >= 3:
-                samples.append(time.perf_counter() - t0)
-    return samples
+    return figures
 
 
 def first_paint(tmp: str) -> float:
@@ -113,24 +132,52 @@ def first_paint(tmp: str) -> float:
     raise RuntimeError(f"no first-paint line from convplay: {result.stderr}")
 
 
+def raw_default_threads(size: int) -> tuple[int, float]:
+    """torch's default thread count and the median warm F.conv2d time with it (for comparison)."""
+    import torch
+    import torch.nn.functional as F
+
+    threads = torch.get_num_threads()
+    x = torch.rand(1, 3, size, size)
+    w = torch.randn(OUT_CHANNELS, 3, 3, 3)
+    samples = []
+    with torch.inference_mode():
+        for _ in range(EDITS + 3):
+            t0 = time.perf_counter()
+            F.conv2d(x, w, None, 1, 1)
+            samples.append(time.perf_counter() - t0)
+    return threads, statistics.median(samples[3:])
+
+
 def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    figures: dict[str, float] = {}
+    default_threads = {size: raw_default_threads(size) for size in (512, 1024)}
+    # The app's worker runs PyTorch with this many threads; the raw calls use the same.
+    app_threads = apply_thread_policy()
+    figures: dict[str, float] = {"load_average_1min": round(os.getloadavg()[0], 2)}
     with tempfile.TemporaryDirectory() as tmp:
         for size in (512, 1024):
-            live = statistics.median(edit_to_painted(app, size, tmp))
-            raw = statistics.median(raw_conv(size))
+            runs = {key: statistics.median(values) for key, values in edit_to_painted(app, size, tmp).items()}
+            live, raw = runs["live"], runs["raw"]
             print(f"{size}x{size} RGB -> {OUT_CHANNELS} ch 3x3: edit->painted {live * 1e3:.2f} ms, "
-                  f"raw F.conv2d {raw * 1e3:.2f} ms, ratio {live / raw:.2f}")
+                  f"raw F.conv2d {raw * 1e3:.2f} ms, ratio {live / raw:.2f}  "
+                  f"(PyTorch in the app {runs['conv_in_app'] * 1e3:.2f} ms, "
+                  f"result->painted {runs['result_to_painted'] * 1e3:.2f} ms)")
             figures[f"edit_to_painted_{size}_ms"] = round(live * 1e3, 3)
             figures[f"raw_conv_{size}_ms"] = round(raw * 1e3, 3)
             figures[f"ratio_{size}"] = round(live / raw, 3)
+            figures[f"conv_in_app_{size}_ms"] = round(runs["conv_in_app"] * 1e3, 3)
+            figures[f"result_to_painted_{size}_ms"] = round(runs["result_to_painted"] * 1e3, 3)
+            threads, raw_default = default_threads[size]
+            figures[f"raw_conv_{size}_default_threads_ms"] = round(raw_default * 1e3, 3)
+            print(f"    raw F.conv2d with torch's default {threads} threads: {raw_default * 1e3:.2f} ms "
+                  f"(edit->painted is {live / raw_default:.2f} times that)")
         paints = [first_paint(tmp) for _ in range(FIRST_PAINT_RUNS)]
         print("process start -> first paint: " + ", ".join(f"{p:.3f} s" for p in paints))
         figures["first_paint_s"] = round(statistics.median(paints), 3)
-    import torch
-
-    figures["torch_threads"] = torch.get_num_threads()
+    figures["torch_threads"] = app_threads
+    figures["torch_default_threads"] = default_threads[512][0]
+    figures["load_average_1min_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(figures))
 
 

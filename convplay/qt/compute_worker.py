@@ -162,6 +162,7 @@ class ComputeWorker(QObject):
         self._generation = 0
         self._pending: tuple[int, ComputeRequest] | None = None
         self._running = False
+        self._running_generation = -1  # the job in the worker thread, -1 when idle
         self.dropped = 0  # results thrown away because newer settings had arrived
         self._thread = QThread()
         self._thread.setObjectName("convplay-compute")
@@ -212,11 +213,14 @@ class ComputeWorker(QObject):
 
         True when a result was delivered.  See ``quick_result_wait_ms`` for why to wait.
         """
-        if not self._running or timeout_ms <= 0 or not self._runner.done.wait(timeout_ms / 1000):
+        running = self._running_generation
+        if running != self._generation or timeout_ms <= 0:
+            return False  # nothing running, or only a job whose result will be dropped
+        if not self._runner.done.wait(timeout_ms / 1000):
             return False
         # The job's ``finished`` is already posted to this object: deliver it now.
         QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
-        return not self._running
+        return self._running_generation != running
 
     def cancel_pending(self) -> None:
         """Forget the queued request and make any running one stale (invalid settings)."""
@@ -241,12 +245,14 @@ class ComputeWorker(QObject):
         generation, request = self._pending
         self._pending = None
         self._running = True
+        self._running_generation = generation
         self._runner.done.clear()
         self._run_job.emit(generation, request)
 
     @Slot(int, object, str)
     def _on_finished(self, generation: int, outcome: ComputeOutcome | None, error: str) -> None:
         self._running = False
+        self._running_generation = -1
         if generation != self._generation:
             self.dropped += 1
         elif outcome is None:

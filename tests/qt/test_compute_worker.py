@@ -216,8 +216,11 @@ def test_waiting_for_a_slow_result_gives_up_and_it_arrives_later(qtbot, make_wor
     worker.submit(request(5.0))
     assert not worker.wait_for_result(20)
     assert results == [] and worker.busy
+    worker.submit(request(6.0))  # queued behind the running job, which is now stale
+    assert not worker.wait_for_result(30_000)  # returns at once: that result will be dropped
     gate.set()
     qtbot.waitUntil(lambda: len(results) == 1)
+    assert results[0].output[0, 0, 0] == 6.0
 
 
 def test_only_few_cores_wait_for_pytorch():

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from convplay.core.animation import AnimationState
 from convplay.core.match import Match, compare_conv, output_magnitude, precision_of, tolerance_for
@@ -27,6 +27,7 @@ from convplay.core.spec import ConvSpecError
 from convplay.core.walk import ConvWalk
 from convplay.qt.animation_view import AnimationView
 from convplay.qt.arithmetic_panel import ArithmeticPanel
+from convplay.qt.group_diagram import GroupDiagram
 from convplay.qt.player import Player, PlayerControls, install_shortcuts
 
 SYNC_REFERENCE_MACS = 2_000_000  # about 2 ms of numpy: done at once, below a frame
@@ -52,6 +53,13 @@ class AnimationDock(QWidget):
         self.state = AnimationState(speed=4.0)
         self.player = Player(self.state, self)
         self.view = AnimationView()
+        self.diagram = GroupDiagram()
+        self.diagram_button = QToolButton()
+        self.diagram_button.setText("Channels")
+        self.diagram_button.setCheckable(True)
+        self.diagram_button.setChecked(True)
+        self.diagram_button.setToolTip("Show or hide the diagram of which input channels feed which output channels (groups)")
+        self.diagram_button.toggled.connect(self._show_diagram)
         self.arithmetic = ArithmeticPanel()
         self.controls = PlayerControls(self.state)
         self.badge = QLabel()
@@ -66,8 +74,16 @@ class AnimationDock(QWidget):
         self.scatter_channel.setToolTip("The output channel whose stamps the transposed convolution's view shows")
         self.scatter_channel.valueChanged.connect(lambda _: self.show_step(self.state.position))
 
+        # The diagram sits beside the view (above it when the dock stacks), never taking
+        # room from the arithmetic's products.
+        self.stage = QWidget()
+        self._stage_layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self.stage)
+        self._stage_layout.setContentsMargins(0, 0, 0, 0)
+        self._stage_layout.setSpacing(2)
+        self._stage_layout.addWidget(self.diagram)
+        self._stage_layout.addWidget(self.view, 1)
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.view)
+        splitter.addWidget(self.stage)
         splitter.addWidget(self.arithmetic)
         splitter.setChildrenCollapsible(False)
         splitter.splitterMoved.connect(self._on_splitter_moved)
@@ -77,6 +93,7 @@ class AnimationDock(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.message, 1)
         top.addWidget(self.scatter_channel)
+        top.addWidget(self.diagram_button)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.controls)
@@ -122,6 +139,8 @@ class AnimationDock(QWidget):
         orientation = Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal
         if self.splitter.orientation() != orientation:
             self.splitter.setOrientation(orientation)
+            self._stage_layout.setDirection(QBoxLayout.Direction.TopToBottom if vertical else QBoxLayout.Direction.LeftToRight)
+            self.diagram.set_orientation(Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal)
         size = self.splitter.size()
         total = (size.height() if vertical else size.width()) - self.splitter.handleWidth()
         if total > 0:
@@ -161,12 +180,14 @@ class AnimationDock(QWidget):
         except ConvSpecError as exc:
             self.walk = None
             self.view.set_walk(None, None)
+            self._set_diagram_spec(None)
             self.message.setText(f"Cannot animate these settings: {exc}")
             self.state.set_shape((0, 0, 0))
             self._show_badge()
             return
         self.walk = walk
         self.view.set_walk(walk, s.image)
+        self._set_diagram_spec(s.spec)
         transposed = s.spec.transposed
         self.scatter_channel.setVisible(transposed)
         self.scatter_channel.setRange(0, s.spec.out_channels - 1)
@@ -186,6 +207,17 @@ class AnimationDock(QWidget):
         self._show_badge()
         if pending is not None:
             self.set_outcome(pending)
+
+    def _set_diagram_spec(self, spec) -> None:
+        """The channel diagram for ``spec`` (None: invalid settings); shown only where there
+        is more than one channel on a side, and the Channels button is on."""
+        self.diagram.set_spec(spec)
+        several = spec is not None and (spec.in_channels > 1 or spec.out_channels > 1)
+        self.diagram_button.setVisible(several)
+        self.diagram.setVisible(several and self.diagram_button.isChecked())
+
+    def _show_diagram(self, on: bool) -> None:
+        self.diagram.setVisible(on and self.diagram_button.isVisibleTo(self))
 
     @staticmethod
     def _compute_reference(image, weight, bias, spec, flip) -> np.ndarray:
@@ -286,6 +318,7 @@ class AnimationDock(QWidget):
             return
         step = walk.step(k)
         self.view.show_step(step)
+        self.diagram.set_current(step.out_channel)
         oc, (i, j) = step.out_channel, step.position
         torch_value = None if self.torch_output is None else float(self.torch_output[oc, i, j])
         self.arithmetic.show_step(step, self.session.true_convolution, torch_value, self._tolerance)
@@ -302,6 +335,7 @@ class AnimationDock(QWidget):
             self._scatter_acc = self._stamped_output(k, oc)
         self._scatter_k, self._scatter_oc = k, oc
         self.view.show_stamp(stamp, oc, self._scatter_acc)
+        self.diagram.set_current(oc, stamp.in_channel)
         self.arithmetic.show_stamp(stamp, oc, s.spec.kernel_hw, s.true_convolution)
 
     def _stamped_output(self, k: int, oc: int) -> np.ndarray:

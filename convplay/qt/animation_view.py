@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleT
 from convplay.core.padding import NO_SOURCE
 from convplay.core.walk import ConvWalk, Stamp, Step
 from convplay.qt.arithmetic_panel import format_number
+from convplay.qt.group_diagram import group_colour
 
 MAX_INPUT_PANELS = 4
 FOLLOW_CELLS = 24  # beyond this many cells per axis the view zooms in and follows the window
@@ -28,11 +29,6 @@ LABEL_MIN_PX = 9.0  # smaller value labels are unreadable: hidden instead
 LABEL_MAX_PX = 34.0  # big cells on a projector: large numbers, but not shouting
 DIGIT_WIDTH = 0.55  # a label character's mean width as a fraction of the font's pixel size
 TITLE_SIZE = "11pt"
-GROUP_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
-
-
-def group_colour(group: int) -> QColor:
-    return QColor(GROUP_COLOURS[group % len(GROUP_COLOURS)])
 
 
 def _pen(colour: QColor | str, width: float = 1.0, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
@@ -353,7 +349,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         small = ph <= LABEL_CELLS and pw <= LABEL_CELLS
         for panel, ch in zip(self.inputs, channels):
             panel.set_image(source[ch], self._levels)
-            colour = group_colour(group).name()
+            colour = group_colour(group).darker(140).name()  # the diagram's hue, dark enough for text
             panel.plot.setTitle(f"<span style='color:{colour}'>input channel {ch} (group {group})</span>", size=TITLE_SIZE)
             n = 0
             if small:

@@ -32,7 +32,7 @@ from convplay.core.session import Session
 from convplay.core.spec import ConvSpec, ConvSpecError
 
 # Large enough to read from the back of a lecture room.
-FORMULA_POINT_SIZE = 12
+FORMULA_POINT_SIZE = 11
 CODE_POINT_SIZE = 11
 NOTE_POINT_SIZE = 11
 ERROR_COLOUR = "#c62828"

@@ -187,8 +187,8 @@ class KernelPanel(QWidget):
 
         weights_box = QGroupBox("Weights")
         weights_layout = QHBoxLayout(weights_box)
-        weights_layout.addWidget(self.grid, 4)
-        weights_layout.addWidget(self.heatmap, 2)
+        weights_layout.addWidget(self.grid, 1)
+        weights_layout.addWidget(self.heatmap, 1)
 
         bias_box = QGroupBox("Bias (per output channel)")
         bias_layout = QVBoxLayout(bias_box)

@@ -171,7 +171,9 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["params"], d["formula"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(d["formula"], d["device"])
         d["formula"].raise_()
-        self.resizeDocks([d["input"], d["output"], d["params"]], [4, 7, 4], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["input"], d["output"], d["params"]], [4, 6, 5], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["input"], d["kernel"]], [5, 4], Qt.Orientation.Vertical)
+        self.resizeDocks([d["params"], d["formula"]], [3, 5], Qt.Orientation.Vertical)
 
     def show_animation_step(self, k: int) -> bool:
         """Bring the sliding-window animation to the front at step ``k`` (0-based).

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QLineF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -31,6 +31,11 @@ MIXED_COLOUR = "#9a9a9a"  # an ellipsis box that spans channels of several group
 HIGHLIGHT = "#ff8c00"  # the sliding window's orange: what the window reads now
 COLUMN_WIDTH = 156  # pixels, inputs left and outputs right (beside the view)
 ROW_HEIGHT = 118  # pixels, inputs above and outputs below (a strip above the view)
+
+
+def _towards_white(colour: QColor, amount: float) -> QColor:
+    """``colour`` mixed with white: ``amount`` 0 keeps it, 1 gives white."""
+    return QColor.fromRgbF(*(c + (1.0 - c) * amount for c in colour.getRgbF()[:3]))
 
 
 def group_colour(group: int | None) -> QColor:
@@ -349,7 +354,7 @@ class GroupDiagram(QWidget):
 
     @staticmethod
     def _paint_bands(painter: QPainter, slots: Sequence[Slot], rects: list[QRectF], columns: bool) -> None:
-        """A translucent band behind each run of boxes of one group."""
+        """A pale band behind each run of boxes of one group."""
         i = 0
         while i < len(slots):
             j = i
@@ -358,36 +363,36 @@ class GroupDiagram(QWidget):
             if slots[i].group is not None:
                 band = rects[i].united(rects[j]).adjusted(-4, -2, 4, 2) if columns else rects[i].united(rects[j]).adjusted(-2, -4, 2, 4)
                 colour = group_colour(slots[i].group)
-                fill = QColor(colour)
-                fill.setAlpha(70)
                 painter.setPen(QPen(colour, 1.5))
-                painter.setBrush(fill)
+                painter.setBrush(_towards_white(colour, 0.72))  # opaque: cheaper than alpha on white
                 painter.drawRoundedRect(band, 5, 5)
             i = j + 1
 
     @staticmethod
     def _paint_links(painter: QPainter, model: GroupModel, inputs: list[QRectF], outputs: list[QRectF], columns: bool) -> None:
+        """Lines batched per pen; faint ones in opaque pale hues, since translucent
+        antialiased lines cost ~7x more to draw (256 of them: 10 ms against 1.4 ms)."""
         painter.setBrush(Qt.BrushStyle.NoBrush)
 
-        def ends(link: Link) -> tuple[QPointF, QPointF]:
+        def line(link: Link) -> QLineF:
             a, b = inputs[link.source], outputs[link.target]
             if columns:
-                return QPointF(a.right() + 4, a.center().y()), QPointF(b.left() - 4, b.center().y())
-            return QPointF(a.center().x(), a.bottom() + 4), QPointF(b.center().x(), b.top() - 4)
+                return QLineF(a.right() + 4, a.center().y(), b.left() - 4, b.center().y())
+            return QLineF(a.center().x(), a.bottom() + 4, b.center().x(), b.top() - 4)
 
-        faint = 110 if len(model.links) <= 64 else 60
+        pale = 0.55 if len(model.links) <= 64 else 0.75  # many lines: paler, so the highlight stands out
+        batches: dict[tuple[int | None, bool], list[QLineF]] = {}
         for link in model.links:
-            if link.highlighted:
-                continue
-            colour = group_colour(link.group)
-            colour.setAlpha(faint)
-            style = Qt.PenStyle.DashLine if model.inputs[link.source].is_ellipsis or model.outputs[link.target].is_ellipsis else Qt.PenStyle.SolidLine
-            painter.setPen(QPen(colour, 1.2, style))
-            painter.drawLine(*ends(link))
+            if not link.highlighted:
+                dashed = model.inputs[link.source].is_ellipsis or model.outputs[link.target].is_ellipsis
+                batches.setdefault((link.group, dashed), []).append(line(link))
+        for (group, dashed), lines in batches.items():
+            style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+            painter.setPen(QPen(_towards_white(group_colour(group), pale), 1.2, style))
+            painter.drawLines(lines)
+        hot = [line(link) for link in model.links if link.highlighted]
         painter.setPen(QPen(QColor(HIGHLIGHT), 2.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-        for link in model.links:
-            if link.highlighted:
-                painter.drawLine(*ends(link))
+        painter.drawLines(hot)
 
     def _paint_box(self, painter: QPainter, slot: Slot, rect: QRectF, hot: bool, current: bool) -> None:
         path = QPainterPath()
@@ -398,8 +403,16 @@ class GroupDiagram(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(path)
         font = QFont(self._font)
-        font.setPixelSize(int(min(10 if slot.is_ellipsis else 11, max(rect.height() - 4, 6))))
         font.setBold(current)
+        text = slot.label()
+        px = int(min(10 if slot.is_ellipsis else 11, max(rect.height() - 4, 6)))
+        while True:  # shrink to fit the box, down to 7 px; narrower still, an ellipsis box shows "…"
+            font.setPixelSize(px)
+            if QFontMetricsF(font).horizontalAdvance(text) <= rect.width() - 2 or px <= 7:
+                break
+            px -= 1
+        if QFontMetricsF(font).horizontalAdvance(text) > rect.width() - 2 and slot.is_ellipsis:
+            text = "\u2026"
         painter.setFont(font)
         painter.setPen(QColor("#202020"))
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), slot.label())
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)

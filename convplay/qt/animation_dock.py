@@ -27,7 +27,7 @@ from convplay.core.spec import ConvSpecError
 from convplay.core.walk import ConvWalk
 from convplay.qt.animation_view import AnimationView
 from convplay.qt.arithmetic_panel import ArithmeticPanel
-from convplay.qt.group_diagram import GroupDiagram
+from convplay.qt.group_diagram import COLUMN_WIDTH, ROW_HEIGHT, GroupDiagram
 from convplay.qt.player import Player, PlayerControls, install_shortcuts
 
 SYNC_REFERENCE_MACS = 2_000_000  # about 2 ms of numpy: done at once, below a frame
@@ -74,8 +74,8 @@ class AnimationDock(QWidget):
         self.scatter_channel.setToolTip("The output channel whose stamps the transposed convolution's view shows")
         self.scatter_channel.valueChanged.connect(lambda _: self.show_step(self.state.position))
 
-        # The diagram sits beside the view (above it when the dock stacks), never taking
-        # room from the arithmetic's products.
+        # The diagram sits beside the view or above it, whichever leaves the view bigger
+        # cells; it never takes room from the arithmetic's products.
         self.stage = QWidget()
         self._stage_layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self.stage)
         self._stage_layout.setContentsMargins(0, 0, 0, 0)
@@ -139,13 +139,31 @@ class AnimationDock(QWidget):
         orientation = Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal
         if self.splitter.orientation() != orientation:
             self.splitter.setOrientation(orientation)
-            self._stage_layout.setDirection(QBoxLayout.Direction.TopToBottom if vertical else QBoxLayout.Direction.LeftToRight)
-            self.diagram.set_orientation(Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal)
         size = self.splitter.size()
         total = (size.height() if vertical else size.width()) - self.splitter.handleWidth()
         if total > 0:
             arithmetic = round(total * self._arithmetic_share)
             self.splitter.setSizes([total - arithmetic, arithmetic])
+        self._place_diagram()
+
+    def _place_diagram(self) -> None:
+        """The channel diagram as a column beside the view or a strip above it: whichever
+        gives the view's cells more pixels (beside when it is a tie)."""
+        if not self.diagram.isVisibleTo(self):
+            return
+        stage = self.splitter.sizes()[0]
+        if self.splitter.orientation() == Qt.Orientation.Horizontal:
+            width, height = stage, self.splitter.height()
+        else:
+            width, height = self.splitter.width(), stage
+        gap = self._stage_layout.spacing()
+        beside = self.view.cell_size_for(width - COLUMN_WIDTH - gap, height)
+        above = self.view.cell_size_for(width, height - ROW_HEIGHT - gap)
+        strip = above > 1.02 * beside
+        orientation = Qt.Orientation.Vertical if strip else Qt.Orientation.Horizontal
+        if orientation != self.diagram.orientation:
+            self._stage_layout.setDirection(QBoxLayout.Direction.TopToBottom if strip else QBoxLayout.Direction.LeftToRight)
+            self.diagram.set_orientation(orientation)
 
     def _on_splitter_moved(self, _pos: int, _index: int) -> None:
         view, arithmetic = self.splitter.sizes()
@@ -214,10 +232,11 @@ class AnimationDock(QWidget):
         self.diagram.set_spec(spec)
         several = spec is not None and (spec.in_channels > 1 or spec.out_channels > 1)
         self.diagram_button.setVisible(several)
-        self.diagram.setVisible(several and self.diagram_button.isChecked())
+        self._show_diagram(self.diagram_button.isChecked())
 
     def _show_diagram(self, on: bool) -> None:
         self.diagram.setVisible(on and self.diagram_button.isVisibleTo(self))
+        self._place_diagram()
 
     @staticmethod
     def _compute_reference(image, weight, bias, spec, flip) -> np.ndarray:

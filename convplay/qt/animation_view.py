@@ -512,20 +512,39 @@ class AnimationView(pg.GraphicsLayoutWidget):
             panel.pad_labels.fit(px)
         self.output.labels.fit(self.output.cell_pixels())
 
+    def _panel_cells(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """(rows, cols) on screen of each visible input panel, and of the output panel."""
+        walk = self._walk
+        n = sum(panel.plot.isVisible() for panel in self.inputs)
+        h_in, w_in = (self._x.shape[1:] if walk.spec.transposed else walk.geometry.padded_shape)
+        _, h_out, w_out = walk.output_shape
+        inputs = [(min(h_in, FOLLOW_CELLS), min(w_in, FOLLOW_CELLS))] * n
+        return inputs, [(min(h_out, FOLLOW_CELLS), min(w_out, FOLLOW_CELLS))]
+
+    @staticmethod
+    def _layouts(width: float, height: float, inputs, output) -> tuple[float, float]:
+        """Cell pixels with the output beside the inputs, and with it below them."""
+        beside = _cell_size(width, height, inputs + output)
+        below = min(_cell_size(width, height / 2, inputs), _cell_size(width, height / 2, output))
+        return beside, below
+
+    def cell_size_for(self, width: float, height: float) -> float:
+        """Screen pixels per cell the panels would get in a view ``width`` × ``height``
+        (for the dock, to place its other widgets where they cost the cells least)."""
+        if getattr(self, "_walk", None) is None:
+            return 0.0
+        inputs, output = self._panel_cells()
+        beside, below = self._layouts(max(width, 1.0), max(height, 1.0), inputs, output)
+        return below if len(inputs) > 1 and below > 1.1 * beside else beside
+
     def _arrange(self) -> None:
         """The output beside the inputs, or below them when that shows bigger cells (several channels)."""
         walk = getattr(self, "_walk", None)  # pyqtgraph resizes the view inside its own __init__
         if walk is None:
             return
-        n = sum(panel.plot.isVisible() for panel in self.inputs)
-        h_in, w_in = (self._x.shape[1:] if walk.spec.transposed else walk.geometry.padded_shape)
-        _, h_out, w_out = walk.output_shape
-        inputs = [(min(h_in, FOLLOW_CELLS), min(w_in, FOLLOW_CELLS))] * n
-        output = [(min(h_out, FOLLOW_CELLS), min(w_out, FOLLOW_CELLS))]
-        width, height = max(self.width(), 1), max(self.height(), 1)
-        beside = _cell_size(width, height, inputs + output)
-        below = min(_cell_size(width, height / 2, inputs), _cell_size(width, height / 2, output))
-        want_below = n > 1 and below > 1.1 * beside
+        inputs, output = self._panel_cells()
+        beside, below = self._layouts(max(self.width(), 1), max(self.height(), 1), inputs, output)
+        want_below = len(inputs) > 1 and below > 1.1 * beside
         if want_below == self._output_below:
             return
         self._output_below = want_below

@@ -173,7 +173,7 @@ def test_the_diagram_follows_the_docks_settings_and_current_channel(qtbot):
     dock = _dock(qtbot, 6, ConvSpec(in_channels=6, out_channels=4, groups=2, kernel_size=3, bias=False))
     diagram = dock.diagram
     assert diagram.isVisible() and dock.diagram_button.isVisible()
-    assert diagram.geometry().right() < dock.view.geometry().left()  # beside the view, not over the arithmetic
+    assert dock.diagram.parent() is dock.stage and dock.arithmetic.parent() is dock.splitter  # not over the products
     dock.state.seek_cell(3, 1, 1)
     model = diagram.model
     assert model.current_out == 3 and [model.inputs[link.source].first for link in model.links if link.highlighted] == [3, 4, 5]
@@ -203,15 +203,16 @@ def test_one_channel_each_side_shows_no_diagram(qtbot):
     dock.shutdown()
 
 
-def test_a_tall_dock_puts_the_diagram_above_the_view_as_a_strip(qtbot):
+@pytest.mark.parametrize(("size", "where"), [((600, 900), "above"), ((1280, 720), "above"), ((1280, 420), "beside")])
+def test_the_diagram_goes_where_the_view_keeps_bigger_cells(qtbot, size, where):
     dock = _dock(qtbot, 3, ConvSpec(in_channels=3, out_channels=3, groups=3, kernel_size=3))
-    dock.resize(600, 900)
+    dock.resize(*size)
     QApplication.processEvents()
-    assert dock.diagram.orientation == Qt.Orientation.Vertical
-    assert dock.diagram.geometry().bottom() < dock.view.geometry().top()
-    dock.resize(1280, 720)
-    QApplication.processEvents()
-    assert dock.diagram.orientation == Qt.Orientation.Horizontal
+    diagram, view = dock.diagram.geometry(), dock.view.geometry()
+    if where == "above":  # a 5x5 input beside a 3x3 output: short of width, not of height
+        assert dock.diagram.orientation == Qt.Orientation.Vertical and diagram.bottom() < view.top()
+    else:  # a flat dock: short of height
+        assert dock.diagram.orientation == Qt.Orientation.Horizontal and diagram.right() < view.left()
     dock.shutdown()
 
 

@@ -58,6 +58,11 @@ class Session:
     ``true_convolution`` flips the kernel (PyTorch itself computes cross-correlation).
     """
 
+    # Every change emits ``edited`` first, once the whole new state is in place, then the
+    # specific events, then ``changed``.  ``edited`` is for work that must start before any
+    # view follows the edit: the window hands the new settings to PyTorch on it, so the
+    # convolution runs while the panels redraw.
+    edited = Signal()
     image_changed = Signal()
     spec_changed = Signal()
     kernel_changed = Signal()
@@ -115,18 +120,28 @@ class Session:
     def set_image(self, image: np.ndarray, *, adapt_channels: bool = True) -> None:
         image = _as_image(image)
         self._image = image
+        adapt = adapt_channels and image.shape[0] != self._spec.in_channels
+        reshaped = adapt and self._apply_spec(_with_in_channels(self._spec, image.shape[0]))
+        self.edited.emit()
         self.image_changed.emit()
-        if adapt_channels and image.shape[0] != self._spec.in_channels:
-            self._apply_spec(_with_in_channels(self._spec, image.shape[0]))
+        if adapt:
+            self.spec_changed.emit()
+        if reshaped:
+            self.kernel_changed.emit()
         self.changed.emit()
 
     def set_spec(self, spec: ConvSpec) -> None:
         if spec == self._spec:
             return
-        self._apply_spec(spec)
+        reshaped = self._apply_spec(spec)
+        self.edited.emit()
+        self.spec_changed.emit()
+        if reshaped:
+            self.kernel_changed.emit()
         self.changed.emit()
 
-    def _apply_spec(self, spec: ConvSpec) -> None:
+    def _apply_spec(self, spec: ConvSpec) -> bool:
+        """Take ``spec``, fitting the weight and bias to it; True when the weight's shape changed."""
         old_shape = self._weight.shape
         self._spec = spec
         try:
@@ -137,15 +152,14 @@ class Session:
             self._weight = fit_weight(self._weight, shape)
         if len(self._bias) != self._bias_len(spec):
             self._bias = fit_bias(self._bias, self._bias_len(spec))
-        self.spec_changed.emit()
-        if shape != old_shape:
-            self.kernel_changed.emit()
+        return shape != old_shape
 
     def set_weight(self, weight: np.ndarray) -> None:
         weight = np.array(weight, dtype=np.float64)
         if weight.shape != self._weight.shape:
             raise ValueError(f"weight shape {weight.shape} does not match {self._weight.shape}")
         self._weight = weight
+        self.edited.emit()
         self.kernel_changed.emit()
         self.changed.emit()
 
@@ -154,6 +168,7 @@ class Session:
         if bias.shape != self._bias.shape:
             raise ValueError(f"bias length {bias.shape[0]} does not match {self._bias.shape[0]}")
         self._bias = bias
+        self.edited.emit()
         self.kernel_changed.emit()
         self.changed.emit()
 
@@ -165,6 +180,7 @@ class Session:
         self._spec = spec
         self._weight = weight
         self._bias = fit_bias(None if bias is None else np.asarray(bias, float).ravel(), self._bias_len(spec))
+        self.edited.emit()
         self.spec_changed.emit()
         self.kernel_changed.emit()
         self.changed.emit()
@@ -174,6 +190,7 @@ class Session:
         if on == self._true_convolution:
             return
         self._true_convolution = on
+        self.edited.emit()
         self.kernel_changed.emit()
         self.changed.emit()
 
@@ -192,14 +209,16 @@ class Session:
         )
         self._image, self._spec, self._weight = snap.image, snap.spec, snap.weight
         self._bias, self._true_convolution = snap.bias, snap.true_convolution
+        if not (image_changed or spec_changed or kernel_changed):
+            return
+        self.edited.emit()
         if image_changed:
             self.image_changed.emit()
         if spec_changed:
             self.spec_changed.emit()
         if kernel_changed:
             self.kernel_changed.emit()
-        if image_changed or spec_changed or kernel_changed:
-            self.changed.emit()
+        self.changed.emit()
 
     def effective_weight(self) -> np.ndarray:
         """The weight PyTorch is given: flipped in both spatial axes for true convolution."""

@@ -138,8 +138,9 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(self._on_failed)
         self.worker.devices_ready.connect(self._on_devices_ready)
         self.worker.busy_changed.connect(self._on_busy)
-        # First in line: PyTorch starts before the other panels follow the edit.
-        session.changed.connect(self.request_compute, priority=1)
+        # ``edited`` comes before every other session event: PyTorch starts before any
+        # panel follows the edit, and runs while they redraw.
+        session.edited.connect(self.request_compute)
         # Last in line: with few cores, PyTorch runs alone for a moment (see quick_result_wait_ms).
         self._quick_result_ms = quick_result_wait_ms()
         session.changed.connect(self._await_quick_result, priority=-1)
@@ -581,7 +582,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         if self._remember_layout:
             self.save_window_settings()
-        self.session.changed.disconnect(self.request_compute)
+        self.session.edited.disconnect(self.request_compute)
         self.session.changed.disconnect(self._await_quick_result)
         self.compute_settings.changed.disconnect(self.request_compute)
         self.worker.shutdown()

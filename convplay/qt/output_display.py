@@ -2,8 +2,9 @@
 
 The compute worker calls a ``DisplayPreparer`` right after PyTorch returns, so the UI
 thread only hands ready arrays to the views: the chosen channel as float32 with its
-levels (the raw values, |x| or ReLU(x)), and every channel's thumbnail already coloured
-with its own scale.  numpy only: no Qt, safe in any thread.
+levels (the raw values, |x| or ReLU(x)) and as ready-coloured pixels, and every
+channel's thumbnail already coloured with its own scale.  numpy only: no Qt, safe in any
+thread.
 
 Raw values use symmetric levels +-max|x| (zero is the diverging map's centre, negatives
 are never clipped); |x| and ReLU(x) use 0 .. max.  Non-finite values are left out of the
@@ -42,24 +43,63 @@ def transformed(x: np.ndarray, mode: str) -> tuple[np.ndarray, tuple[float, floa
     return y, (0.0, finite_abs_max(y) or 1.0)
 
 
+def argb_table(lut: np.ndarray) -> np.ndarray:
+    """A (256, 3 or 4) uint8 RGB(A) lookup table as 256 premultiplied ARGB32 words.
+
+    Premultiplied ARGB32 is the raster engine's own pixel format: Qt draws such an image
+    without converting it (0.13 ms for 512x512 here, against 0.85 ms for an indexed one).
+    """
+    lut = np.asarray(lut, dtype=np.uint32)
+    alpha = lut[:, 3] if lut.shape[1] == 4 else np.full(len(lut), 255, dtype=np.uint32)
+    r, g, b = (lut[:, k] * alpha // 255 for k in range(3))
+    return np.ascontiguousarray((alpha << 24) | (r << 16) | (g << 8) | b, dtype=np.uint32)
+
+
+def coloured(values: np.ndarray, levels: tuple[float, float], table: np.ndarray) -> np.ndarray:
+    """``values`` (H, W) as (H, W) pixels of ``table`` (``argb_table``) over ``levels``.
+
+    Binned as pyqtgraph bins a float image for its 256-entry lookup table: bin
+    ``(x - lo) * 256 / (hi - lo)`` truncated and clipped to 0..255, so the picture is the
+    one pyqtgraph would draw.  NaN pixels are transparent (0), as in pyqtgraph.
+    """
+    lo, hi = float(levels[0]), float(levels[1])
+    index = np.subtract(values, np.float32(lo), dtype=np.float32)
+    index *= np.float32(256.0 / ((hi - lo) or 1.0))
+    np.clip(index, 0, 255, out=index)
+    nan = np.isnan(index) if index.size and np.isnan(index.max()) else None
+    if nan is not None:
+        index[nan] = 0
+    pixels = table.take(index.astype(np.uint8))
+    if nan is not None:
+        pixels[nan] = 0
+    return pixels
+
+
 @dataclass(frozen=True, eq=False)
 class ChannelView:
-    """The large view's image: ``image`` (H, W) float32 C-contiguous, drawn with ``levels``."""
+    """The large view's image: ``image`` (H, W) float32 C-contiguous, drawn with ``levels``.
+
+    ``pixels``, when not None, is ``image`` already coloured (``coloured``) with the
+    mode's colour map at ``levels``: the view draws it as is.
+    """
 
     channel: int
     mode: str
     image: np.ndarray
     levels: tuple[float, float]
+    pixels: np.ndarray | None = None
 
 
-def channel_view(output: np.ndarray, channel: int, mode: str) -> ChannelView:
-    """Channel ``channel`` of ``output`` (C, H, W) as the large view shows it in ``mode``."""
+def channel_view(output: np.ndarray, channel: int, mode: str, table: np.ndarray | None = None) -> ChannelView:
+    """Channel ``channel`` of ``output`` (C, H, W) as the large view shows it in ``mode``;
+    coloured with ``table`` (the mode's ``argb_table``) when one is given."""
     channel = min(max(channel, 0), output.shape[0] - 1)
     raw = output[channel]
     if raw.dtype != np.float32 or not raw.flags.c_contiguous:
         raw = np.ascontiguousarray(raw, dtype=np.float32)
     shown, levels = transformed(raw, mode)
-    return ChannelView(channel, mode, shown, levels)
+    pixels = None if table is None else coloured(shown, levels, table)
+    return ChannelView(channel, mode, shown, levels, pixels)
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,14 +182,20 @@ class DisplayPreparer:
 
     def __init__(self, luts: dict[str, np.ndarray]):
         self._luts = {mode: np.ascontiguousarray(lut, dtype=np.uint8) for mode, lut in luts.items()}
+        self._tables = {mode: argb_table(lut) for mode, lut in self._luts.items()}
         self.choice = DisplayChoice()
 
     @property
     def luts(self) -> dict[str, np.ndarray]:
         return self._luts
 
+    @property
+    def tables(self) -> dict[str, np.ndarray]:
+        """``argb_table`` of each mode's lookup table: what the large view is coloured with."""
+        return self._tables
+
     def __call__(self, output: np.ndarray) -> OutputDisplay:
         choice = self.choice  # one read: the UI thread may replace it meanwhile
-        view = channel_view(output, choice.channel, choice.mode)
+        view = channel_view(output, choice.channel, choice.mode, self._tables.get(choice.mode))
         thumbs = thumbnails(output, choice.mode, self._luts) if choice.with_thumbnails else None
         return OutputDisplay(view, thumbs)

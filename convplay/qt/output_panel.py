@@ -6,7 +6,8 @@ a sequential map from 0 to the maximum.  Each grid thumbnail has its own symmetr
 levels (a weak channel stays readable next to a strong one); its title gives that scale.
 
 The arrays shown are prepared in the compute worker (``preparer``, an
-``output_display.DisplayPreparer``): the UI thread only hands them to the views.  They
+``output_display.DisplayPreparer``), the large view's pixels already coloured: the UI
+thread only hands them to the views.  They
 are redone here only when the user changes the channel or the mode, or shows the grid.
 """
 
@@ -196,12 +197,12 @@ class OutputPanel(QWidget):
         mode = self.mode
         view = display.view if display is not None else None
         if view is None or view.channel != channel or view.mode != mode:
-            view = channel_view(output, channel, mode)
+            view = channel_view(output, channel, mode, self.preparer.tables[mode])
         cmap = colormap_for(mode)
         if cmap != self.view.colormap_name:
             self.view.set_colormap(cmap)
         self.view.name = f"output ch {channel}"
-        self.view.set_image(view.image, view.levels, values=output[channel])
+        self.view.set_image(view.image, view.levels, values=output[channel], pixels=view.pixels)
 
     def _show_grid(self, display: OutputDisplay | None) -> None:
         output = self._output

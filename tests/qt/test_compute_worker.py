@@ -226,3 +226,12 @@ def test_waiting_for_a_slow_result_gives_up_and_it_arrives_later(qtbot, make_wor
 def test_only_few_cores_wait_for_pytorch():
     assert quick_result_wait_ms(1) == quick_result_wait_ms(2) > 0
     assert quick_result_wait_ms(4) == 0
+
+
+def test_a_worker_lets_its_thread_take_the_gil_promptly(make_worker):
+    import sys
+
+    from convplay.qt.compute_worker import GIL_SWITCH_INTERVAL_S
+
+    make_worker(lambda req: ComputeOutcome(req, req.image, 0.0, "fake"))
+    assert sys.getswitchinterval() <= GIL_SWITCH_INTERVAL_S

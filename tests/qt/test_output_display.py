@@ -11,7 +11,9 @@ from convplay.qt.output_display import (
     THUMB_MAX_PX,
     DisplayChoice,
     DisplayPreparer,
+    argb_table,
     channel_view,
+    coloured,
     thumbnails,
 )
 
@@ -110,3 +112,48 @@ def test_preparer_follows_the_current_choice():
     second = preparer(out)
     assert (second.view.channel, second.view.mode, second.thumbnails) == (2, "abs", None)
     np.testing.assert_array_equal(second.view.image, np.abs(out[2]))
+
+
+def test_argb_table_packs_premultiplied_words():
+    lut = np.array([[10, 20, 30, 255], [200, 100, 50, 0], [255, 255, 255, 128]], np.uint8)
+    table = argb_table(lut)
+    assert table.dtype == np.uint32
+    assert [hex(v) for v in table] == ["0xff0a141e", "0x0", hex((128 << 24) | (128 << 16) | (128 << 8) | 128)]
+    assert argb_table(lut[:, :3])[1] == 0xFFC86432  # RGB tables are opaque
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=hnp.arrays(np.float32, (5, 7), elements=st.floats(-1e3, 1e3, width=32)),
+    lo=st.floats(-1e3, 0), stretch=st.floats(1.0, 2.0), floor=st.floats(1e-3, 1e3),
+)
+def test_coloured_bins_as_pyqtgraph_does(values, lo, stretch, floor):
+    """bin = (x - lo) * 256 / (hi - lo), truncated, clipped to 0..255 (pyqtgraph's rule).
+
+    The views' levels span at least their low end's magnitude (+-m, or 0 .. m).
+    """
+    span = max(-lo * stretch, floor)
+    table = argb_table(INDEX_LUT)
+    pixels = coloured(values, (lo, lo + span), table)
+    index = (pixels >> 16) & 0xFF  # INDEX_LUT's red byte is the bin
+    exact = np.clip((values.astype(np.float64) - lo) * 256 / span, 0, 255)
+    # float32 arithmetic may put a value that sits on a bin edge into the next bin
+    assert np.all(np.abs(index - np.floor(exact)) <= 1)
+    assert np.mean(index == np.floor(exact)) > 0.9
+    assert np.all(pixels >> 24 == 255)
+
+
+def test_coloured_leaves_nan_transparent_and_clips_infinities():
+    values = np.array([[np.nan, np.inf, -np.inf, 0.0]], np.float32)
+    pixels = coloured(values, (-1.0, 1.0), argb_table(INDEX_LUT))
+    assert pixels[0, 0] == 0
+    assert (pixels[0, 1] >> 16) & 0xFF == 255 and (pixels[0, 2] >> 16) & 0xFF == 0
+    assert (pixels[0, 3] >> 16) & 0xFF == 128
+
+
+def test_preparer_colours_the_large_view_with_the_modes_table():
+    preparer = DisplayPreparer(LUTS)
+    out = np.random.default_rng(3).normal(size=(2, 6, 9)).astype(np.float32)
+    view = preparer(out).view
+    np.testing.assert_array_equal(view.pixels, coloured(view.image, view.levels, preparer.tables["raw"]))
+    assert channel_view(out, 0, "raw").pixels is None  # no table, no colouring

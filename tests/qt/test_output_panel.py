@@ -148,3 +148,53 @@ def test_hidden_grid_is_not_prepared_until_shown(panel):
     assert panel.preparer.choice.with_thumbnails
     assert panel.grid.count == out.shape[0]
     assert panel.grid.thumbnails.scales[2] == pytest.approx(np.abs(out[2]).max())
+
+
+def qimage_words(image) -> np.ndarray:
+    """A QImage's pixels as premultiplied ARGB32 words (H, W)."""
+    from PySide6.QtGui import QImage
+
+    image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    h, w = image.height(), image.width()
+    return np.frombuffer(image.constBits(), np.uint32, count=h * image.bytesPerLine() // 4).reshape(h, -1)[:, :w].copy()
+
+
+def pyqtgraph_picture(view, image, levels) -> np.ndarray:
+    """What a plain pyqtgraph ImageItem draws for ``image`` with the view's colour map."""
+    import pyqtgraph as pg
+
+    item = pg.ImageItem(axisOrder="row-major")
+    item.setColorMap(pg.colormap.get(view.colormap_name))
+    item.setImage(image, autoLevels=False, levels=levels)
+    item.render()
+    return qimage_words(item.qimage)
+
+
+@pytest.mark.parametrize("mode", ["raw", "abs", "relu"])
+def test_ready_coloured_pixels_are_the_picture_pyqtgraph_would_draw(panel, mode):
+    from PySide6.QtGui import QImage
+
+    out = np.random.default_rng(5).normal(size=(3, 40, 30)).astype(np.float32)
+    out[1, 3, 4] = np.nan
+    panel.set_mode(mode)
+    for channel in (0, 1):
+        panel.set_channel(channel)
+        panel.show_output(out, panel.preparer(out))  # as the window does: prepared in the worker
+        item = panel.view.image_item
+        item.render()
+        assert item.qimage.format() == QImage.Format.Format_ARGB32_Premultiplied  # drawn as is
+        ours = qimage_words(item.qimage)
+        theirs = pyqtgraph_picture(panel.view, item.image, tuple(item.getLevels()))
+        assert ours.shape == theirs.shape == out.shape[1:]
+        assert np.mean(ours == theirs) > 0.99  # float rounding may move a value on a bin edge
+        if channel == 1:
+            assert ours[3, 4] == theirs[3, 4] == 0  # NaN is transparent
+
+
+def test_pixels_made_for_other_levels_are_not_used(panel):
+    out = signed_output()
+    panel.show_output(out, panel.preparer(out))
+    item = panel.view.image_item
+    item.setLevels((-1.0, 1.0))  # someone else changes the levels: pyqtgraph colours again
+    item.render()
+    assert qimage_words(item.qimage).tolist() == pyqtgraph_picture(panel.view, item.image, (-1.0, 1.0)).tolist()

@@ -84,6 +84,8 @@ class ValueGrid(QTableWidget):
     def set_values(self, values: np.ndarray) -> None:
         """Show ``values`` (2-D); emits nothing."""
         values = np.array(values, dtype=np.float64, ndmin=2)
+        if values.shape == self._values.shape and np.array_equal(values, self._values):
+            return  # e.g. the bias grid after a weight edit: nothing to lay out again
         with QSignalBlocker(self):
             if values.shape != self._values.shape:
                 self.setRowCount(values.shape[0])

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtGui import QTransform, QUndoStack
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 from convplay.core.presets import PRESETS, Preset
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
+from convplay.qt.image_view import DIVERGING, HeatMap
 from convplay.qt.kernel_grid import ValueGrid
 from convplay.qt.undo import push_change
 
@@ -140,19 +140,9 @@ class KernelPanel(QWidget):
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: palette(mid);")
 
-        self.heatmap = pg.GraphicsLayoutWidget()
+        self.heatmap = HeatMap(DIVERGING)
         self.heatmap.setToolTip("The selected kernel: red positive, blue negative, white 0 (levels symmetric about 0).")
         self.heatmap.setMinimumSize(120, 120)
-        self.heatmap.ci.setContentsMargins(2, 2, 2, 2)
-        self.heatmap.setBackground(self.palette().window().color())
-        self._heat_view = self.heatmap.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
-        self.heat_item = pg.ImageItem(axisOrder="row-major")
-        self.heat_item.setTransform(QTransform().translate(-0.5, -0.5))
-        self.heat_item.setColorMap(pg.colormap.get("CET-D1"))
-        self._heat_view.addItem(self.heat_item)
-        self.heat_bar = pg.ColorBarItem(values=(-1, 1), colorMap=pg.colormap.get("CET-D1"), interactive=False, width=12)
-        self.heat_bar.setImageItem(self.heat_item)
-        self.heatmap.addItem(self.heat_bar)
 
         self._build_layout()
         self._connect()
@@ -397,9 +387,7 @@ class KernelPanel(QWidget):
         kernel = self._session.weight[o, i]
         self.grid.set_values(kernel)
         m = float(np.abs(kernel).max()) or 1.0
-        self.heat_item.setImage(np.ascontiguousarray(kernel, dtype=np.float32), autoLevels=False, levels=(-m, m))
-        self.heat_bar.setLevels((-m, m))
-        self._heat_view.autoRange(padding=0.02)
+        self.heatmap.set_values(kernel, (-m, m))
 
 
 def _spin(lo: int, hi: int, tip: str) -> QSpinBox:

@@ -225,3 +225,33 @@ def test_centred_resize_round_trips_when_growing(h, w, kh, kw):
     grown = centred_resize(weight, max(h, kh), max(w, kw))
     np.testing.assert_array_equal(centred_resize(grown, h, w), weight)
     assert grown.sum() == pytest.approx(weight.sum())
+
+
+def test_heat_map_shows_the_selected_pair_with_symmetric_levels(setup, qtbot):
+    session, _stack, panel = setup
+    weight = np.zeros(session.weight.shape)
+    weight[1, 2] = [[4, 0, -2], [0, 0, 0], [0, 0, 1]]
+    session.set_weight(weight)
+    panel.in_spin.setValue(2)
+    panel.out_spin.setValue(1)
+    heat = panel.heatmap
+    np.testing.assert_array_equal(heat.values, weight[1, 2])
+    assert heat.levels() == (-4.0, 4.0)
+    assert heat.tick_texts() == ["-4", "-2", "0", "2", "4"]
+    panel.resize(600, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    picture = heat.grab().toImage()
+    rect = heat.cells_rect()
+    cell = rect.width() / 3
+    assert abs(cell - rect.height() / 3) < 1e-6  # square cells
+
+    def colour(row, col):
+        return picture.pixelColor(int(rect.x() + (col + 0.5) * cell), int(rect.y() + (row + 0.5) * cell))
+
+    top_left, top_right, centre = colour(0, 0), colour(0, 2), colour(1, 1)
+    assert top_left.red() > top_left.blue() + 100  # positive: red
+    assert top_right.blue() > top_right.red() + 50  # negative: blue
+    assert min(centre.red(), centre.green(), centre.blue()) > 180  # zero: pale
+    session.set_weight(weight * 0)  # an all-zero kernel still has levels
+    assert heat.levels() == (-1.0, 1.0)

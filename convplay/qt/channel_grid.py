@@ -13,7 +13,17 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QHideEvent, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QShowEvent
+from PySide6.QtGui import (
+    QColor,
+    QHideEvent,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import QWidget
 
 from convplay.qt.image_view import format_value
@@ -45,6 +55,7 @@ class ChannelGrid(QWidget):
         self._images: list[QImage] = []
         self._output: np.ndarray | None = None
         self._selected = 0
+        self._rects: list[QRectF] = []  # image_rect of each thumbnail, until a resize or a new shape
 
     # -- model -> view -------------------------------------------------------------------
     @property
@@ -61,6 +72,8 @@ class ChannelGrid(QWidget):
         self._output = output
         self._selected = selected
         n, h, w = thumbs.rgba.shape[:3]
+        if n != self.count or not self._images or (self._images[0].height(), self._images[0].width()) != (h, w):
+            self._rects = []
         # QImage shares the array's memory: ``thumbs`` is kept alive beside the images.
         self._images = [QImage(thumbs.rgba[c].data, w, h, 4 * w, QImage.Format.Format_RGBA8888) for c in range(n)]
         self.update()
@@ -86,6 +99,11 @@ class ChannelGrid(QWidget):
 
     def image_rect(self, channel: int) -> QRectF:
         """Where thumbnail ``channel`` is drawn, in widget coordinates (aspect kept)."""
+        if len(self._rects) != self.count:
+            self._rects = [self._layout_rect(c) for c in range(self.count)]
+        return QRectF(self._rects[channel])
+
+    def _layout_rect(self, channel: int) -> QRectF:
         cols = self._columns()
         rows = max(1, math.ceil(self.count / cols))
         cell_w, cell_h = self.width() / cols, self.height() / rows
@@ -157,6 +175,10 @@ class ChannelGrid(QWidget):
                 painter.setPen(frame)
                 painter.drawRect(rect.adjusted(-1, -1, 1, 1))
         painter.end()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._rects = []
+        super().resizeEvent(event)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -122,6 +122,8 @@ class MainWindow(QMainWindow):
         self.hover_label.setToolTip("The value under the mouse pointer")
         self.compute_label = QLabel("")
         self.compute_label.setToolTip("The last PyTorch call")
+        self.compute_label.setFixedHeight(self.compute_label.sizeHint().height())
+        self._show_compute_text("")
         self.statusBar().addWidget(self.hover_label, 1)
         self.statusBar().addPermanentWidget(self.compute_label)
 
@@ -546,16 +548,26 @@ class MainWindow(QMainWindow):
     def _on_result(self, outcome: ComputeOutcome) -> None:
         self.output_panel.show_output(outcome.output, outcome.display)
         self.device_panel.show_outcome(outcome.elapsed_s, outcome.device_name, outcome.max_diff_cpu64)
-        self.compute_label.setText(f"PyTorch {format_seconds(outcome.elapsed_s)} on {outcome.device_name}")
+        self._show_compute_text(f"PyTorch {format_seconds(outcome.elapsed_s)} on {outcome.device_name}")
 
     def _on_failed(self, message: str) -> None:
         self.output_panel.set_stale(message)
-        self.compute_label.setText("settings invalid: output is stale")
+        self._show_compute_text("settings invalid: output is stale")
         self.compute_failed.emit(message)
 
     def _on_busy(self, busy: bool) -> None:
         if busy:
-            self.compute_label.setText("computing\u2026")
+            self._show_compute_text("computing\u2026")
+
+    def _show_compute_text(self, text: str) -> None:
+        """Set the status bar's PyTorch text.  The label has a fixed size, grown only when a
+        longer text needs the room: a label that changes size lays the whole window out
+        again (0.5 ms here), twice per edit ("computing…", then the time)."""
+        label = self.compute_label
+        label.setText(text)
+        needed = label.fontMetrics().horizontalAdvance(text or "PyTorch 99.9 ms on CPU") + 12
+        if needed > label.minimumWidth():
+            label.setFixedWidth(needed)
 
     def _on_devices_ready(self, devices: list, error: str) -> None:
         wanted = self.compute_settings.device

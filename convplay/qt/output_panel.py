@@ -159,9 +159,11 @@ class OutputPanel(QWidget):
         self._output = output
         self.clear_stale()
         self.shape_label.setText("output " + " \u00d7 ".join(str(n) for n in output.shape))
-        self.channel_spin.blockSignals(True)
-        self.channel_spin.setMaximum(max(0, output.shape[0] - 1))
-        self.channel_spin.blockSignals(False)
+        last = max(0, output.shape[0] - 1)
+        if last != self.channel_spin.maximum():  # a new range lays the panel out again
+            self.channel_spin.blockSignals(True)
+            self.channel_spin.setMaximum(last)
+            self.channel_spin.blockSignals(False)
         self._update_choice()
         self._show_channel(display)
         self._show_grid(display)

@@ -198,3 +198,18 @@ def test_pixels_made_for_other_levels_are_not_used(panel):
     item.setLevels((-1.0, 1.0))  # someone else changes the levels: pyqtgraph colours again
     item.render()
     assert qimage_words(item.qimage).tolist() == pyqtgraph_picture(panel.view, item.image, (-1.0, 1.0)).tolist()
+
+
+def test_grid_thumbnails_follow_a_resize_and_a_new_channel_count(panel, qtbot):
+    grid = panel.grid
+    panel.show_output(signed_output(channels=4))
+    before = grid.image_rect(3)
+    grid.resize(grid.width() // 2, grid.height())
+    after = grid.image_rect(3)
+    assert after.right() <= grid.width() and after != before
+    panel.show_output(signed_output(channels=9))  # 3 x 3 instead of 2 x 2
+    assert grid.count == 9 and grid.image_rect(8).right() <= grid.width()
+    assert grid.image_rect(8).bottom() <= grid.height() and grid.image_rect(8).top() > grid.image_rect(2).bottom()
+    # the readout still finds each pixel where it is drawn
+    channel, row, col = grid.cell_at(grid.position_of(8, 5, 6))
+    assert (channel, row, col) == (8, 5, 6)

@@ -1,7 +1,8 @@
 """Runs PyTorch off the UI thread: coalesced requests, one job at a time, newest wins.
 
-``submit`` never blocks.  With no debounce an idle worker starts at once, inside
-``submit``, so PyTorch runs while the UI thread repaints the panels the edit touched.
+``submit`` never waits for a result.  With no debounce an idle worker starts at once,
+inside ``submit`` (which returns once the worker has picked the job up, START_WAIT_MS at
+most), so PyTorch runs while the UI thread repaints the panels the edit touched.
 Requests arriving while a job runs (or within ``debounce_ms``) collapse into the newest
 one; a result whose generation is older than the newest request is dropped, so the
 screen only ever shows the latest settings.  A ``preparer`` (``set_preparer``) turns each
@@ -11,7 +12,6 @@ imported inside the worker thread (``start_backend``), after the window has pain
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from dataclasses import dataclass, replace
@@ -89,27 +89,16 @@ def list_devices() -> list[tuple[str, str]]:
     return [(dev.id, dev.name) for dev in devices()]
 
 
-def quick_result_wait_ms(cpu_count: int | None = None) -> int:
-    """How long the UI thread should wait for PyTorch after an edit: 33 ms (two frames)
-    with two cores or fewer, else 0.
-
-    Why: with two cores the UI thread's repaint of the panels an edit touched runs on the
-    core PyTorch would use, and slows a 1024x1024 convolution down by more than the
-    repaint itself takes (measured here: 17 ms -> 34 ms).  Waiting lets PyTorch run
-    alone, and the edit and its output are then painted in one pass.  A longer job
-    simply arrives later, as without the wait.
-    """
-    if cpu_count is None:
-        cpu_count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return 33 if cpu_count <= 2 else 0
-
-
 # How often (seconds) a thread waiting for the GIL may take it from a busy one.  Python's
 # default, 5 ms, would let a job sit behind the UI thread's redraw for up to 5 ms before
 # PyTorch starts (its preamble is Python), and a finished job wait as long to hand over its
 # result; 0.5 ms lets both go at once (measured here: PyTorch started 2 ms after an edit
 # instead of right away).  PyTorch itself runs without the GIL.
 GIL_SWITCH_INTERVAL_S = 0.0005
+# How long ``submit`` waits (ms) for the worker thread to pick the job up, so that PyTorch
+# starts before the UI thread goes on (see ``ComputeWorker._dispatch``); a worker that
+# is slow to wake costs the UI thread no more than this.
+START_WAIT_MS = 2.0
 
 
 class _Runner(QObject):
@@ -123,7 +112,7 @@ class _Runner(QObject):
         self._runner = runner
         self._lister = lister
         self.preparer: Preparer | None = None  # set from the UI thread, read here
-        self.done = threading.Event()  # set once a job's ``finished`` has been posted
+        self.started = threading.Event()  # set as a job begins in the worker thread
 
     @Slot()
     def warm_up(self) -> None:
@@ -134,6 +123,7 @@ class _Runner(QObject):
 
     @Slot(int, object)
     def run(self, generation: int, request: ComputeRequest) -> None:
+        self.started.set()
         try:
             outcome = self._runner(request)
             preparer = self.preparer
@@ -143,7 +133,6 @@ class _Runner(QObject):
             self.finished.emit(generation, None, str(exc) or type(exc).__name__)
         else:
             self.finished.emit(generation, outcome, "")
-        self.done.set()
 
 
 class ComputeWorker(QObject):
@@ -166,12 +155,13 @@ class ComputeWorker(QObject):
         lister: DeviceLister = list_devices,
         debounce_ms: int = 0,
         parent: QObject | None = None,
+        start_wait_ms: float = START_WAIT_MS,
     ):
         super().__init__(parent)
         self._generation = 0
         self._pending: tuple[int, ComputeRequest] | None = None
         self._running = False
-        self._running_generation = -1  # the job in the worker thread, -1 when idle
+        self._start_wait_s = start_wait_ms / 1000
         self.dropped = 0  # results thrown away because newer settings had arrived
         self._thread = QThread()
         self._thread.setObjectName("convplay-compute")
@@ -217,21 +207,6 @@ class ComputeWorker(QObject):
             self._debounce.start()
         return self._generation
 
-    def wait_for_result(self, timeout_ms: float) -> bool:
-        """Block the calling (UI) thread up to ``timeout_ms`` for the running job; if it
-        ends in time, its ``result_ready`` (or ``failed``) is emitted before this returns.
-
-        True when a result was delivered.  See ``quick_result_wait_ms`` for why to wait.
-        """
-        running = self._running_generation
-        if running != self._generation or timeout_ms <= 0:
-            return False  # nothing running, or only a job whose result will be dropped
-        if not self._runner.done.wait(timeout_ms / 1000):
-            return False
-        # The job's ``finished`` is already posted to this object: deliver it now.
-        QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
-        return self._running_generation != running
-
     def cancel_pending(self) -> None:
         """Forget the queued request and make any running one stale (invalid settings)."""
         self._generation += 1
@@ -255,14 +230,15 @@ class ComputeWorker(QObject):
         generation, request = self._pending
         self._pending = None
         self._running = True
-        self._running_generation = generation
-        self._runner.done.clear()
+        self._runner.started.clear()
         self._run_job.emit(generation, request)
+        # Hand the GIL to the worker until the job has begun: else it waits for the UI
+        # thread's next switch (the panels' redraw is Python) before PyTorch can start.
+        self._runner.started.wait(self._start_wait_s)
 
     @Slot(int, object, str)
     def _on_finished(self, generation: int, outcome: ComputeOutcome | None, error: str) -> None:
         self._running = False
-        self._running_generation = -1
         if generation != self._generation:
             self.dropped += 1
         elif outcome is None:

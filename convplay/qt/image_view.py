@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QTransform
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QSizePolicy, QStyleOptionGraphicsItem, QWidget
 
 from convplay.qt.output_display import argb_table, coloured
@@ -36,7 +36,9 @@ class ColorBar(pg.GraphicsWidget):
 
     Why not pg.ColorBarItem: its axis is laid out again whenever the levels change, about
     1.5 ms per output here, and building it costs 13 ms at start-up; this bar paints a
-    256-colour strip and five numbers.
+    256-colour strip and five numbers.  It is painted again only when a printed number
+    changes (most edits move the levels by less than the three digits shown), and its
+    strip is kept as a pixmap of the bar's size, not scaled on every paint.
     """
 
     def __init__(self, colormap: pg.ColorMap, bar_width: int = 14, text_width: int = 52):
@@ -48,6 +50,7 @@ class ColorBar(pg.GraphicsWidget):
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.setPreferredWidth(bar_width + text_width)
         self.setMinimumWidth(bar_width + text_width)
+        self._strip_pixmap = QPixmap()  # the strip scaled to the bar, made when first painted
         self.setColorMap(colormap)
         self.setLevels(self._levels)
 
@@ -63,13 +66,16 @@ class ColorBar(pg.GraphicsWidget):
         if (lo, hi) == self._levels and self._labels:
             return
         self._levels = (lo, hi)
-        self._labels = tick_labels(self._levels)
-        self.update()
+        labels = tick_labels(self._levels)
+        if labels != self._labels:
+            self._labels = labels
+            self.update()
 
     def setColorMap(self, colormap: pg.ColorMap) -> None:
         lut = np.ascontiguousarray(colormap.getLookupTable(nPts=256, alpha=True)[::-1])  # high at the top
         self._lut = lut  # the strip below shares this memory
         self._strip = QImage(lut.data, 1, 256, 4, QImage.Format.Format_RGBA8888)
+        self._strip_pixmap = QPixmap()
         self.update()
 
     def _bar_rect(self) -> QRectF:
@@ -79,7 +85,10 @@ class ColorBar(pg.GraphicsWidget):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         bar = self._bar_rect()
-        painter.drawImage(bar, self._strip)
+        size = bar.size().toSize()
+        if self._strip_pixmap.size() != size:
+            self._strip_pixmap = QPixmap.fromImage(self._strip.scaled(size))
+        painter.drawPixmap(bar.topLeft(), self._strip_pixmap)
         painter.setPen(QColor("#969696"))
         painter.drawRect(bar)
         font = painter.font()

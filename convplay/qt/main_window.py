@@ -21,7 +21,7 @@ from convplay.core.compute_settings import ComputeSettings
 from convplay.core.samples import SAMPLES
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpecError
-from convplay.qt.compute_worker import ComputeOutcome, ComputeRequest, ComputeWorker, quick_result_wait_ms
+from convplay.qt.compute_worker import ComputeOutcome, ComputeRequest, ComputeWorker
 from convplay.core.image_io import IMAGE_SUFFIXES
 from convplay.qt.animation_dock import AnimationDock
 from convplay.qt.device_panel import DevicePanel, format_seconds
@@ -143,9 +143,6 @@ class MainWindow(QMainWindow):
         # ``edited`` comes before every other session event: PyTorch starts before any
         # panel follows the edit, and runs while they redraw.
         session.edited.connect(self.request_compute)
-        # Last in line: with few cores, PyTorch runs alone for a moment (see quick_result_wait_ms).
-        self._quick_result_ms = quick_result_wait_ms()
-        session.changed.connect(self._await_quick_result, priority=-1)
         self.compute_settings.changed.connect(self.request_compute)
 
     # -- layout ----------------------------------------------------------------------
@@ -542,9 +539,6 @@ class MainWindow(QMainWindow):
             )
         )
 
-    def _await_quick_result(self) -> None:
-        self.worker.wait_for_result(self._quick_result_ms)
-
     def _on_result(self, outcome: ComputeOutcome) -> None:
         self.output_panel.show_output(outcome.output, outcome.display)
         self.device_panel.show_outcome(outcome.elapsed_s, outcome.device_name, outcome.max_diff_cpu64)
@@ -595,7 +589,6 @@ class MainWindow(QMainWindow):
         if self._remember_layout:
             self.save_window_settings()
         self.session.edited.disconnect(self.request_compute)
-        self.session.changed.disconnect(self._await_quick_result)
         self.compute_settings.changed.disconnect(self.request_compute)
         self.worker.shutdown()
         self.animation_panel.shutdown()

@@ -199,12 +199,12 @@ class ComputeWorker(QObject):
         self._generation += 1
         was_busy = self.busy
         self._pending = (self._generation, request)
-        if not was_busy:
-            self.busy_changed.emit(True)
         if self._debounce.interval() == 0:
             self._dispatch()  # no timer hop: the worker starts before any repaint
         elif not self._running and not self._debounce.isActive():
             self._debounce.start()
+        if not was_busy:  # after the dispatch: its listeners must not delay PyTorch
+            self.busy_changed.emit(True)
         return self._generation
 
     def cancel_pending(self) -> None:

@@ -366,8 +366,10 @@ class KernelPanel(QWidget):
             self.kh_spin.setValue(kh)
             self.kw_spin.setValue(kw)
         with QSignalBlocker(self.out_spin), QSignalBlocker(self.in_spin):
-            self.out_spin.setMaximum(o_count - 1)
-            self.in_spin.setMaximum(i_count - 1)
+            # A spin box lays its parent out again whenever its range is set: only on change.
+            for spin, last in ((self.out_spin, o_count - 1), (self.in_spin, i_count - 1)):
+                if spin.maximum() != last:
+                    spin.setMaximum(last)
         # weight[a, b] is (out, in/groups) for conv2d and (in, out/groups) for conv_transpose2d.
         self.out_label.setText("in" if transposed else "out")
         self.in_label.setText("out" if transposed else "in")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -55,12 +56,24 @@ def argb_table(lut: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray((alpha << 24) | (r << 16) | (g << 8) | b, dtype=np.uint32)
 
 
-def coloured(values: np.ndarray, levels: tuple[float, float], table: np.ndarray) -> np.ndarray:
+Lookup = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def take_lookup(index: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table[index]`` for a uint8 ``index``: the numpy way (see ``coloured``)."""
+    return table.take(index)
+
+
+def coloured(
+    values: np.ndarray, levels: tuple[float, float], table: np.ndarray, lookup: Lookup = take_lookup
+) -> np.ndarray:
     """``values`` (H, W) as (H, W) pixels of ``table`` (``argb_table``) over ``levels``.
 
     Binned as pyqtgraph bins a float image for its 256-entry lookup table: bin
     ``(x - lo) * 256 / (hi - lo)`` truncated and clipped to 0..255, so the picture is the
     one pyqtgraph would draw.  NaN pixels are transparent (0), as in pyqtgraph.
+    ``lookup(index, table)`` turns the uint8 bins into pixels (``image_view.qt_lookup``
+    lets Qt do it, twice as fast as numpy's ``take``).
     """
     lo, hi = float(levels[0]), float(levels[1])
     index = np.subtract(values, np.float32(lo), dtype=np.float32)
@@ -69,7 +82,7 @@ def coloured(values: np.ndarray, levels: tuple[float, float], table: np.ndarray)
     nan = np.isnan(index) if index.size and np.isnan(index.max()) else None
     if nan is not None:
         index[nan] = 0
-    pixels = table.take(index.astype(np.uint8))
+    pixels = lookup(index.astype(np.uint8), table)
     if nan is not None:
         pixels[nan] = 0
     return pixels
@@ -90,15 +103,17 @@ class ChannelView:
     pixels: np.ndarray | None = None
 
 
-def channel_view(output: np.ndarray, channel: int, mode: str, table: np.ndarray | None = None) -> ChannelView:
+def channel_view(
+    output: np.ndarray, channel: int, mode: str, table: np.ndarray | None = None, lookup: Lookup = take_lookup
+) -> ChannelView:
     """Channel ``channel`` of ``output`` (C, H, W) as the large view shows it in ``mode``;
-    coloured with ``table`` (the mode's ``argb_table``) when one is given."""
+    coloured with ``table`` (the mode's ``argb_table``, through ``lookup``) when one is given."""
     channel = min(max(channel, 0), output.shape[0] - 1)
     raw = output[channel]
     if raw.dtype != np.float32 or not raw.flags.c_contiguous:
         raw = np.ascontiguousarray(raw, dtype=np.float32)
     shown, levels = transformed(raw, mode)
-    pixels = None if table is None else coloured(shown, levels, table)
+    pixels = None if table is None else coloured(shown, levels, table, lookup)
     return ChannelView(channel, mode, shown, levels, pixels)
 
 
@@ -180,9 +195,10 @@ class DisplayPreparer:
     changes; a result prepared for an older choice is redone by the panel.
     """
 
-    def __init__(self, luts: dict[str, np.ndarray]):
+    def __init__(self, luts: dict[str, np.ndarray], lookup: Lookup = take_lookup):
         self._luts = {mode: np.ascontiguousarray(lut, dtype=np.uint8) for mode, lut in luts.items()}
         self._tables = {mode: argb_table(lut) for mode, lut in self._luts.items()}
+        self.lookup = lookup  # how ``coloured`` turns bins into pixels
         self.choice = DisplayChoice()
 
     @property
@@ -196,6 +212,6 @@ class DisplayPreparer:
 
     def __call__(self, output: np.ndarray) -> OutputDisplay:
         choice = self.choice  # one read: the UI thread may replace it meanwhile
-        view = channel_view(output, choice.channel, choice.mode, self._tables.get(choice.mode))
+        view = channel_view(output, choice.channel, choice.mode, self._tables.get(choice.mode), self.lookup)
         thumbs = thumbnails(output, choice.mode, self._luts) if choice.with_thumbnails else None
         return OutputDisplay(view, thumbs)

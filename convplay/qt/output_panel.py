@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from convplay.qt.channel_grid import ChannelGrid
-from convplay.qt.image_view import DIVERGING, ImageView
+from convplay.qt.image_view import DIVERGING, ImageView, qt_lookup
 from convplay.qt.output_display import (
     MODES,
     DisplayChoice,
@@ -67,7 +67,7 @@ class OutputPanel(QWidget):
         self._grid_output: np.ndarray | None = None  # what the thumbnails were made from
         self._stale_message = ""
         luts = {mode: _lookup_table(colormap_for(mode)) for mode in MODES}
-        self.preparer = DisplayPreparer(luts)
+        self.preparer = DisplayPreparer(luts, qt_lookup)
 
         self.channel_spin = QSpinBox()
         self.channel_spin.setRange(0, 0)
@@ -199,7 +199,7 @@ class OutputPanel(QWidget):
         mode = self.mode
         view = display.view if display is not None else None
         if view is None or view.channel != channel or view.mode != mode:
-            view = channel_view(output, channel, mode, self.preparer.tables[mode])
+            view = channel_view(output, channel, mode, self.preparer.tables[mode], qt_lookup)
         cmap = colormap_for(mode)
         if cmap != self.view.colormap_name:
             self.view.set_colormap(cmap)

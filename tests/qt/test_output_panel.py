@@ -213,3 +213,17 @@ def test_grid_thumbnails_follow_a_resize_and_a_new_channel_count(panel, qtbot):
     # the readout still finds each pixel where it is drawn
     channel, row, col = grid.cell_at(grid.position_of(8, 5, 6))
     assert (channel, row, col) == (8, 5, 6)
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (1, 1), (7, 13), (64, 33)])
+def test_qt_lookup_is_numpys_take(shape):
+    from convplay.qt.image_view import qt_lookup
+    from convplay.qt.output_display import take_lookup
+
+    rng = np.random.default_rng(sum(shape))
+    index = rng.integers(0, 256, shape, dtype=np.uint8)
+    table = (np.uint32(0xFF000000) | rng.integers(0, 1 << 24, 256, dtype=np.uint32)).astype(np.uint32)
+    table[7] = 0  # transparent
+    np.testing.assert_array_equal(qt_lookup(index, table), take_lookup(index, table))
+    strided = np.ascontiguousarray(rng.integers(0, 256, (9, 20), dtype=np.uint8))[:, ::3]
+    np.testing.assert_array_equal(qt_lookup(strided, table), take_lookup(strided, table))

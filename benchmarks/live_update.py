@@ -10,14 +10,18 @@ Measures, in one run on this machine:
   before each edit a few back-to-back calls, of which the last (warm) one counts;
 - process start -> first painted window (``convplay --screenshot`` in a subprocess with
   CONVPLAY_REPORT_FIRST_PAINT set; the median of a few runs).
-It also prints where an edit's time goes (PyTorch's own time inside the app, and the
-time from the result reaching the UI thread to the last paint) and the load average.
+It also prints where an edit's time goes (PyTorch's own time inside the app, the time
+from the edit to the result reaching the UI thread, which adds the worker's start and its
+display preparation, and from there to the last paint) and the load average.
+``--runs N`` repeats the edit measurements N times (the machine is shared: each run's
+ratios are printed, the JSON holds the medians over the runs).
 The last line is one JSON object: ratio_512, ratio_1024, first_paint_s and the figures.
-Run: QT_QPA_PLATFORM=offscreen python benchmarks/live_update.py
+Run: QT_QPA_PLATFORM=offscreen python benchmarks/live_update.py [--runs 3]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -70,8 +74,8 @@ class PaintClock:
 
 
 def edit_to_painted(app: QApplication, size: int, settings_dir: str) -> dict[str, list[float]]:
-    """Per edit: edit -> painted, the raw conv just before it, PyTorch inside the app, and
-    result -> painted (all in seconds)."""
+    """Per edit: edit -> painted, the raw conv just before it, PyTorch inside the app,
+    edit -> result on the UI thread, and result -> painted (all in seconds)."""
     import torch
     import torch.nn.functional as F
 
@@ -94,7 +98,9 @@ def edit_to_painted(app: QApplication, size: int, settings_dir: str) -> dict[str
     window.show()
     wait_until(app, painted)
     x = torch.from_numpy(np.ascontiguousarray(session.image, dtype=np.float32))[None]
-    figures: dict[str, list[float]] = {"live": [], "raw": [], "conv_in_app": [], "result_to_painted": []}
+    figures: dict[str, list[float]] = {
+        "live": [], "raw": [], "conv_in_app": [], "edit_to_result": [], "result_to_painted": [],
+    }
     for i in range(EDITS + 3):
         w = torch.from_numpy(session.weight.astype(np.float32))
         with torch.inference_mode():
@@ -112,6 +118,7 @@ def edit_to_painted(app: QApplication, size: int, settings_dir: str) -> dict[str
             figures["live"].append(done - t0)
             figures["raw"].append(raw)
             figures["conv_in_app"].append(results[-1][1])
+            figures["edit_to_result"].append(results[-1][0] - t0)
             figures["result_to_painted"].append(done - results[-1][0])
     window.close()
     window.deleteLater()
@@ -150,28 +157,39 @@ def raw_default_threads(size: int) -> tuple[int, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1, help="repeat the edit measurements (medians over runs)")
+    args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     default_threads = {size: raw_default_threads(size) for size in (512, 1024)}
     # The app's worker runs PyTorch with this many threads; the raw calls use the same.
     app_threads = apply_thread_policy()
-    figures: dict[str, float] = {"load_average_1min": round(os.getloadavg()[0], 2)}
+    figures: dict[str, float | list[float]] = {"load_average_1min": round(os.getloadavg()[0], 2)}
     with tempfile.TemporaryDirectory() as tmp:
         for size in (512, 1024):
-            runs = {key: statistics.median(values) for key, values in edit_to_painted(app, size, tmp).items()}
-            live, raw = runs["live"], runs["raw"]
-            print(f"{size}x{size} RGB -> {OUT_CHANNELS} ch 3x3: edit->painted {live * 1e3:.2f} ms, "
-                  f"raw F.conv2d {raw * 1e3:.2f} ms, ratio {live / raw:.2f}  "
-                  f"(PyTorch in the app {runs['conv_in_app'] * 1e3:.2f} ms, "
-                  f"result->painted {runs['result_to_painted'] * 1e3:.2f} ms)")
-            figures[f"edit_to_painted_{size}_ms"] = round(live * 1e3, 3)
-            figures[f"raw_conv_{size}_ms"] = round(raw * 1e3, 3)
-            figures[f"ratio_{size}"] = round(live / raw, 3)
+            per_run = []
+            for run in range(max(1, args.runs)):
+                medians = {key: statistics.median(values) for key, values in edit_to_painted(app, size, tmp).items()}
+                per_run.append(medians)
+                print(f"{size}x{size} RGB -> {OUT_CHANNELS} ch 3x3, run {run + 1}: "
+                      f"edit->painted {medians['live'] * 1e3:.2f} ms, raw F.conv2d {medians['raw'] * 1e3:.2f} ms, "
+                      f"ratio {medians['live'] / medians['raw']:.2f}  (PyTorch in the app "
+                      f"{medians['conv_in_app'] * 1e3:.2f} ms, edit->result {medians['edit_to_result'] * 1e3:.2f} ms, "
+                      f"result->painted {medians['result_to_painted'] * 1e3:.2f} ms; load {os.getloadavg()[0]:.2f})")
+            runs = {key: statistics.median(m[key] for m in per_run) for key in per_run[0]}
+            ratios = [m["live"] / m["raw"] for m in per_run]
+            figures[f"edit_to_painted_{size}_ms"] = round(runs["live"] * 1e3, 3)
+            figures[f"raw_conv_{size}_ms"] = round(runs["raw"] * 1e3, 3)
+            figures[f"ratio_{size}"] = round(statistics.median(ratios), 3)
+            if len(ratios) > 1:
+                figures[f"ratio_{size}_runs"] = [round(r, 3) for r in ratios]
             figures[f"conv_in_app_{size}_ms"] = round(runs["conv_in_app"] * 1e3, 3)
+            figures[f"edit_to_result_{size}_ms"] = round(runs["edit_to_result"] * 1e3, 3)
             figures[f"result_to_painted_{size}_ms"] = round(runs["result_to_painted"] * 1e3, 3)
             threads, raw_default = default_threads[size]
             figures[f"raw_conv_{size}_default_threads_ms"] = round(raw_default * 1e3, 3)
             print(f"    raw F.conv2d with torch's default {threads} threads: {raw_default * 1e3:.2f} ms "
-                  f"(edit->painted is {live / raw_default:.2f} times that)")
+                  f"(edit->painted is {runs['live'] / raw_default:.2f} times that)")
         paints = [first_paint(tmp) for _ in range(FIRST_PAINT_RUNS)]
         print("process start -> first paint: " + ", ".join(f"{p:.3f} s" for p in paints))
         figures["first_paint_s"] = round(statistics.median(paints), 3)

@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
         self._focus_state: QByteArray | None = None  # the layout to go back to after focus mode
         self._backend_started = False
         self._host_image_cache: tuple[np.ndarray, np.dtype, np.ndarray] | None = None
+        self._device_shown = True  # the Device dock on screen, not a tab behind another
+        self._unshown_outcome: ComputeOutcome | None = None  # for the Device panel, once shown
 
         self.output_panel = OutputPanel()
         self.worker.set_preparer(self.output_panel.preparer)  # display arrays made off the UI thread
@@ -137,6 +139,7 @@ class MainWindow(QMainWindow):
         self.worker.result_ready.connect(self._on_result)
         self.worker.result_ready.connect(self.animation_panel.set_outcome)
         self.docks["animation"].visibilityChanged.connect(self.animation_panel.set_active)
+        self.docks["device"].visibilityChanged.connect(self._on_device_visibility)
         self.worker.failed.connect(self._on_failed)
         self.worker.devices_ready.connect(self._on_devices_ready)
         self.worker.busy_changed.connect(self._on_busy)
@@ -541,7 +544,12 @@ class MainWindow(QMainWindow):
 
     def _on_result(self, outcome: ComputeOutcome) -> None:
         self.output_panel.show_output(outcome.output, outcome.display)
-        self.device_panel.show_outcome(outcome.elapsed_s, outcome.device_name, outcome.max_diff_cpu64)
+        if self._device_shown:
+            self._show_device_outcome(outcome)
+        else:
+            # New label texts lay the window out again (0.5 ms before the output can be
+            # painted): a Device tab out of sight catches up when it is brought up.
+            self._unshown_outcome = outcome
         self._show_compute_text(f"PyTorch {format_seconds(outcome.elapsed_s)} on {outcome.device_name}")
 
     def _on_failed(self, message: str) -> None:
@@ -552,6 +560,15 @@ class MainWindow(QMainWindow):
     def _on_busy(self, busy: bool) -> None:
         if busy:
             self._show_compute_text("computing\u2026")
+
+    def _show_device_outcome(self, outcome: ComputeOutcome) -> None:
+        self._unshown_outcome = None
+        self.device_panel.show_outcome(outcome.elapsed_s, outcome.device_name, outcome.max_diff_cpu64)
+
+    def _on_device_visibility(self, visible: bool) -> None:
+        self._device_shown = visible
+        if visible and self._unshown_outcome is not None:
+            self._show_device_outcome(self._unshown_outcome)
 
     def _show_compute_text(self, text: str) -> None:
         """Set the status bar's PyTorch text.  The label has a fixed size, grown only when a

@@ -41,10 +41,27 @@ def window(qtbot, session, temporary_settings):
     return window
 
 
-def test_first_output_is_pytorchs(window, session):
+def test_first_output_is_pytorchs(window, session, qtbot):
     np.testing.assert_allclose(window.output_panel.output, torch_output(session), rtol=1e-6, atol=1e-6)
     assert not window.output_panel.is_stale
+    window.docks["device"].raise_()  # a tab behind Formula by default: it catches up when shown
+    qtbot.waitUntil(lambda: window.device_panel.time_label.text().endswith(("ms", " s")))
+
+
+def test_the_device_tab_follows_results_while_it_is_shown(window, session, qtbot):
+    window.docks["device"].raise_()
+    qtbot.waitUntil(lambda: window.device_panel.time_label.text().endswith(("ms", " s")))
+    window.device_panel.time_label.setText("")
+    with qtbot.waitSignal(window.output_shown, timeout=30_000):
+        session.set_weight(session.weight * 3)
     assert window.device_panel.time_label.text().endswith(("ms", " s"))
+    window.docks["formula"].raise_()  # hidden again: the next result waits for it
+    window.device_panel.time_label.setText("")
+    with qtbot.waitSignal(window.output_shown, timeout=30_000):
+        session.set_weight(session.weight * 2)
+    assert window.device_panel.time_label.text() == ""
+    window.docks["device"].raise_()
+    qtbot.waitUntil(lambda: window.device_panel.time_label.text().endswith(("ms", " s")))
 
 
 def test_a_kernel_edit_reaches_the_output(window, session, qtbot):

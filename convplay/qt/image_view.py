@@ -143,6 +143,9 @@ class HeatMap(QWidget):
 
     def __init__(self, colormap: str = DIVERGING, parent: QWidget | None = None):
         super().__init__(parent)
+        # paintEvent fills every pixel: Qt need not repaint the group box and dock beneath
+        # it on each edit (1.3 ms here).
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         lut = pg.colormap.get(colormap).getLookupTable(nPts=256, alpha=True)
         self._table = argb_table(lut)
         self._strip_pixels = np.ascontiguousarray(self._table[::-1].reshape(256, 1))  # high at the top

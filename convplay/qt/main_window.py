@@ -37,6 +37,7 @@ DEFAULT_WORKING_SIZE = 256
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_STATE = "window/state"
 SETTINGS_LAST_FOLDER = "files/last_folder"
+BUSY_NOTE_DELAY_MS = 150  # a PyTorch call still running after this is shown as "computing…"
 
 
 def default_settings() -> QSettings:
@@ -142,6 +143,10 @@ class MainWindow(QMainWindow):
         self.docks["device"].visibilityChanged.connect(self._on_device_visibility)
         self.worker.failed.connect(self._on_failed)
         self.worker.devices_ready.connect(self._on_devices_ready)
+        self._busy_note = QTimer(self)
+        self._busy_note.setSingleShot(True)
+        self._busy_note.setInterval(BUSY_NOTE_DELAY_MS)
+        self._busy_note.timeout.connect(self._show_busy_note)
         self.worker.busy_changed.connect(self._on_busy)
         # ``edited`` comes before every other session event: PyTorch starts before any
         # panel follows the edit, and runs while they redraw.
@@ -551,6 +556,8 @@ class MainWindow(QMainWindow):
             # painted): a Device tab out of sight catches up when it is brought up.
             self._unshown_outcome = outcome
         self._show_compute_text(f"PyTorch {format_seconds(outcome.elapsed_s)} on {outcome.device_name}")
+        if self.worker.busy:
+            self._busy_note.start()  # the next job: its own delay before the note
 
     def _on_failed(self, message: str) -> None:
         self.output_panel.set_stale(message)
@@ -558,7 +565,15 @@ class MainWindow(QMainWindow):
         self.compute_failed.emit(message)
 
     def _on_busy(self, busy: bool) -> None:
+        # Said only for a job that takes a while: most results come within a frame, and a
+        # note shown and replaced at once is a repaint per edit while PyTorch runs.
         if busy:
+            self._busy_note.start()
+        else:
+            self._busy_note.stop()
+
+    def _show_busy_note(self) -> None:
+        if self.worker.busy:
             self._show_compute_text("computing\u2026")
 
     def _show_device_outcome(self, outcome: ComputeOutcome) -> None:
@@ -573,7 +588,7 @@ class MainWindow(QMainWindow):
     def _show_compute_text(self, text: str) -> None:
         """Set the status bar's PyTorch text.  The label has a fixed size, grown only when a
         longer text needs the room: a label that changes size lays the whole window out
-        again (0.5 ms here), twice per edit ("computing…", then the time)."""
+        again (0.5 ms here) on every result."""
         label = self.compute_label
         label.setText(text)
         needed = label.fontMetrics().horizontalAdvance(text or "PyTorch 99.9 ms on CPU") + 12

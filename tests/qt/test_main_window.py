@@ -224,3 +224,25 @@ def test_focus_mode_shows_only_the_animation_and_comes_back(window, qtbot):
     window.focus_action.trigger()
     assert not window.focus_action.isChecked()
     assert {k for k, d in window.docks.items() if d.isVisible()} == visible_before
+
+
+def test_a_slow_pytorch_call_is_shown_as_computing(qtbot, session, temporary_settings):
+    import threading
+
+    from convplay.qt.compute_worker import ComputeWorker, run_request
+
+    gate = threading.Event()
+
+    def slow(request):
+        gate.wait(60)
+        return run_request(request)
+
+    worker = ComputeWorker(runner=slow, lister=lambda: [("cpu", "CPU")])
+    window = MainWindow(session, worker=worker, settings=QSettings(str(temporary_settings / "slow.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.compute_label.text() == "computing\u2026", timeout=10_000)
+    with qtbot.waitSignal(window.output_shown, timeout=60_000):
+        gate.set()
+    assert window.compute_label.text().startswith("PyTorch ")
+    window.close()

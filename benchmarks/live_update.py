@@ -38,7 +38,7 @@ tune_allocator()  # as the app does, before any large allocation
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QSettings  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from convplay.core.session import Session  # noqa: E402
@@ -51,24 +51,51 @@ FIRST_PAINT_RUNS = 3
 RAW_PER_EDIT = 3
 
 
-def wait_until(app: QApplication, done, timeout_s: float = 120.0) -> None:
-    end = time.perf_counter() + timeout_s
-    while not done():
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
-        if time.perf_counter() > end:
+class Waiter:
+    """Runs the event loop, as the app does, until a condition holds.
+
+    Why not a loop of ``processEvents`` calls: between events that loop spins in Python,
+    holding the GIL, and the compute worker's Python (its start and the display
+    preparation) then waits for the GIL again and again; the app's own event loop sleeps
+    between events.  ``check()`` (called after every timed paint) ends the wait.
+    """
+
+    def __init__(self) -> None:
+        self._loop: QEventLoop | None = None
+        self._done = None
+
+    def check(self) -> None:
+        if self._loop is not None and self._done():
+            self._loop.quit()
+
+    def wait_until(self, done, timeout_s: float = 120.0) -> None:
+        if done():
+            return
+        self._loop, self._done = QEventLoop(), done
+        timed_out: list[bool] = []
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(lambda: (timed_out.append(True), self._loop.quit()))
+        timer.start(int(timeout_s * 1000))
+        self._loop.exec()
+        timer.stop()
+        self._loop = None
+        if timed_out and not done():
             raise TimeoutError("the window did not paint the output in time")
 
 
 class PaintClock:
     """Records when an item last finished painting (the method is wrapped on the instance)."""
 
-    def __init__(self, obj, method: str = "paint"):
+    def __init__(self, obj, method: str = "paint", after=None):
         self.at = 0.0
         original = getattr(obj, method)
 
         def timed(*args):
             original(*args)
             self.at = time.perf_counter()
+            if after is not None:
+                after()
 
         setattr(obj, method, timed)
 
@@ -86,7 +113,9 @@ def edit_to_painted(app: QApplication, size: int, settings_dir: str) -> dict[str
     window = MainWindow(session, settings=settings, remember_layout=False)
     window.resize(1600, 1000)
     panel = window.output_panel
-    clocks = [PaintClock(panel.view.image_item), PaintClock(panel.grid, "paintEvent")]
+    waiter = Waiter()
+    clocks = [PaintClock(panel.view.image_item, after=waiter.check),
+              PaintClock(panel.grid, "paintEvent", after=waiter.check)]
     shown: list[float] = []
     results: list[tuple[float, float]] = []  # (arrival on the UI thread, PyTorch's elapsed_s)
     window.worker.result_ready.connect(lambda outcome: results.append((time.perf_counter(), outcome.elapsed_s)))
@@ -96,7 +125,7 @@ def edit_to_painted(app: QApplication, size: int, settings_dir: str) -> dict[str
         return bool(shown) and all(clock.at > shown[-1] for clock in clocks)
 
     window.show()
-    wait_until(app, painted)
+    waiter.wait_until(painted)
     x = torch.from_numpy(np.ascontiguousarray(session.image, dtype=np.float32))[None]
     figures: dict[str, list[float]] = {
         "live": [], "raw": [], "conv_in_app": [], "edit_to_result": [], "result_to_painted": [],
@@ -112,7 +141,7 @@ def edit_to_painted(app: QApplication, size: int, settings_dir: str) -> dict[str
         count = len(shown)
         t0 = time.perf_counter()
         session.set_weight(weight)
-        wait_until(app, lambda: len(shown) > count and painted())
+        waiter.wait_until(lambda: len(shown) > count and painted())
         done = max(clock.at for clock in clocks)
         if i >= 3:  # the first edits warm caches
             figures["live"].append(done - t0)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from convplay.core.spec import ConvSpec
 from convplay.qt.output_display import OutputDisplay

@@ -50,6 +50,19 @@ class SessionSnapshot:
         )
 
 
+def usable_weight_shape(spec: ConvSpec, fallback: tuple[int, ...]) -> tuple[int, ...]:
+    """The spec's weight shape, or ``fallback`` while the spec is impossible.
+
+    Groups that do not divide the channels give no real weight shape (in/groups rounds
+    down, even to 0): the kernel keeps its shape until the settings are fixed.
+    """
+    try:
+        spec.validate()
+        return spec.weight_shape
+    except ValueError:
+        return tuple(fallback)
+
+
 class Session:
     """The one model every panel reads.
 
@@ -77,7 +90,8 @@ class Session:
     ):
         self._image = np.zeros((1, 8, 8)) if image is None else _as_image(image)
         self._spec = spec or ConvSpec(in_channels=self._image.shape[0])
-        shape = self._spec.weight_shape
+        fallback = np.shape(weight) if weight is not None else (1, 1, 1, 1)
+        shape = usable_weight_shape(self._spec, fallback)
         self._weight = fit_weight(None if weight is None else np.asarray(weight, float), shape)
         if weight is not None and np.shape(weight) != shape:
             raise ValueError(f"weight shape {np.shape(weight)} does not match the spec's {shape}")
@@ -144,10 +158,7 @@ class Session:
         """Take ``spec``, fitting the weight and bias to it; True when the weight's shape changed."""
         old_shape = self._weight.shape
         self._spec = spec
-        try:
-            shape = spec.weight_shape
-        except ValueError:
-            shape = old_shape  # an impossible spec keeps the kernel until it is fixed
+        shape = usable_weight_shape(spec, old_shape)
         if shape != old_shape:
             self._weight = fit_weight(self._weight, shape)
         if len(self._bias) != self._bias_len(spec):

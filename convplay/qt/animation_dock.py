@@ -175,8 +175,13 @@ class AnimationDock(QWidget):
         """False while the panel is out of sight (a tab behind another, a hidden dock):
         edits then cost nothing here, and the panel catches up when it is active again."""
         self._active = bool(active)
-        if self._active and self._deferred:
-            self.rebuild()
+        if not self._active:
+            return
+        if self._deferred:
+            self.rebuild()  # takes the pending outcome too
+        elif self._pending_outcome is not None:
+            pending, self._pending_outcome = self._pending_outcome, None
+            self.set_outcome(pending)
 
     def rebuild(self) -> None:
         """New walk for the session's settings; the position is kept where it still exists.
@@ -279,8 +284,8 @@ class AnimationDock(QWidget):
     # -- PyTorch's result ------------------------------------------------------------------
     def set_outcome(self, outcome) -> None:
         """A ``ComputeOutcome`` from the compute worker: PyTorch's output for the session."""
-        if self._deferred:
-            self._pending_outcome = outcome
+        if self._deferred or not self._active:
+            self._pending_outcome = outcome  # compared when the panel is shown
             return
         self.set_torch_output(outcome.output, outcome.request.dtype, outcome.request.tf32)
 

@@ -25,7 +25,7 @@ def initial_session(args: argparse.Namespace, working_size: int):
     from convplay.core.image_io import load_image
     from convplay.core.presets import DEFAULT_PRESET_KEY, UnknownPresetError, get_preset
     from convplay.core.samples import sample
-    from convplay.core.session import Session
+    from convplay.core.session import Session, usable_weight_shape
     from convplay.core.spec import ConvSpec
 
     if args.image and args.sample:
@@ -60,11 +60,8 @@ def initial_session(args: argparse.Namespace, working_size: int):
         **{k: v for k, v in options.items() if v is not None}
     )
     # The preset on every (out, in) pair; an impossible spec keeps a 1x1-channel kernel.
-    try:
-        shape = spec.weight_shape
-    except ValueError:
-        shape = (1, 1, *kernel.shape)
-    weight = np.broadcast_to(kernel, shape).copy() if shape[1] > 0 else np.zeros(shape)
+    shape = usable_weight_shape(spec, (1, 1, *kernel.shape))
+    weight = np.broadcast_to(kernel, shape).copy()
     session = Session(image, spec, weight)
     session.set_true_convolution(args.true_convolution)
     if args.kernel_file:

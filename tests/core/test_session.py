@@ -84,3 +84,27 @@ def test_restore_emits_only_what_changed(session):
     seen.clear()
     session.restore(snap)  # already there
     assert seen == []
+
+
+def test_groups_that_do_not_divide_keep_the_kernel_until_fixed():
+    import numpy as np
+
+    from convplay.core.session import Session
+    from convplay.core.spec import ConvSpec
+
+    session = Session(np.zeros((1, 8, 8)), ConvSpec(1, 3, 3), np.ones((3, 1, 3, 3)))
+    session.set_spec(session.spec.replace(groups=3))  # 1 input channel cannot be split in 3
+    assert session.weight.shape == (3, 1, 3, 3)
+    session.set_spec(session.spec.replace(groups=1, out_channels=2))
+    assert session.weight.shape == (2, 1, 3, 3)
+    assert np.all(session.weight == 1)
+
+
+def test_a_session_can_start_on_impossible_settings():
+    import numpy as np
+
+    from convplay.core.session import Session
+    from convplay.core.spec import ConvSpec
+
+    session = Session(np.zeros((1, 8, 8)), ConvSpec(1, 3, 3, groups=3), np.ones((1, 1, 3, 3)))
+    assert session.weight.shape == (1, 1, 3, 3)

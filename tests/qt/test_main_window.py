@@ -246,3 +246,14 @@ def test_a_slow_pytorch_call_is_shown_as_computing(qtbot, session, temporary_set
         gate.set()
     assert window.compute_label.text().startswith("PyTorch ")
     window.close()
+
+
+def test_groups_that_do_not_divide_mark_the_output_stale_and_crash_nothing(window, session, qtbot):
+    with qtbot.waitSignal(window.compute_failed, timeout=10_000) as blocker:
+        session.set_spec(session.spec.replace(groups=3))
+    assert "groups" in blocker.args[0]
+    assert window.output_panel.is_stale
+    assert window.params_panel.invalid_field() == "groups"
+    with qtbot.waitSignal(window.output_shown, timeout=30_000):
+        session.set_spec(session.spec.replace(groups=1))
+    assert not window.output_panel.is_stale

@@ -87,6 +87,9 @@ class DrawingCanvas(pg.GraphicsLayoutWidget):
         self.image_item.setTransform(QTransform().translate(-0.5, -0.5))
         self.view_box.addItem(self.image_item)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._label_px = 0
+        self.view_box.sigRangeChanged.connect(self._fit_labels)
+        self.view_box.sigResized.connect(self._fit_labels)
         self._show(fit=True)
 
     # -- state -------------------------------------------------------------------------
@@ -173,9 +176,9 @@ class DrawingCanvas(pg.GraphicsLayoutWidget):
         needed = h * w if labelled else 0
         while len(self._labels) < needed:
             label = pg.TextItem(anchor=(0.5, 0.5))
-            label.setFont(QFont("", 8))
             self.view_box.addItem(label, ignoreBounds=True)
             self._labels.append(label)
+            self._label_px = 0  # the new labels get the fitted font below
         lo, hi = self._levels
         mid = (lo + hi) / 2
         for n, label in enumerate(self._labels):
@@ -189,6 +192,25 @@ class DrawingCanvas(pg.GraphicsLayoutWidget):
             label.setColor(QColor(0, 0, 0) if values.mean() > mid else QColor(255, 255, 255))
             label.setPos(col, r)
             label.setVisible(True)
+        self._fit_labels()
+
+    def _fit_labels(self, *_) -> None:
+        """Size the cell labels to the cells on screen, so "1/0/2" stays inside its cell."""
+        shown = [label.toPlainText() for label in self._labels if label.isVisible()]
+        (x0, x1), _ = self.view_box.viewRange()
+        width = self.view_box.width()
+        if not shown or x1 <= x0 or width <= 0:
+            return
+        cell_px = width / (x1 - x0)
+        longest = max(len(text) for text in shown)
+        # A digit is about 0.6 em wide; leave a margin around the text.
+        px = max(5, int(min(16.0, 0.6 * cell_px, 0.85 * cell_px / (0.62 * longest))))
+        if px != self._label_px:
+            self._label_px = px
+            font = QFont()
+            font.setPixelSize(px)
+            for label in self._labels:
+                label.setFont(font)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         point = self.view_box.mapSceneToView(scene_pos)

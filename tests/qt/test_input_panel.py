@@ -214,3 +214,28 @@ def test_render(setup):
     panel.load_sample(sample("tutorial_x"))
     image = panel.grab()
     assert not image.isNull() and image.width() >= 400
+
+
+def test_cell_labels_fit_their_cells(qtbot):
+    import numpy as np
+
+    from convplay.core.session import Session
+    from convplay.qt.input_panel import InputPanel
+
+    rng = np.random.default_rng(0)
+    session = Session(rng.integers(0, 4, (3, 5, 5)).astype(float))
+    panel = InputPanel(session, None)
+    qtbot.addWidget(panel)
+    panel.resize(260, 420)
+    panel.show()
+    qtbot.waitExposed(panel)
+    canvas = panel.image_view
+    canvas.view_box.autoRange(padding=0.02)
+    (x0, x1), _ = canvas.view_box.viewRange()
+    cell_px = canvas.view_box.width() / (x1 - x0)
+    from PySide6.QtGui import QFontMetricsF
+
+    shown = [label for label in canvas._labels if label.isVisible()]
+    assert len(shown) == 25
+    widest = max(QFontMetricsF(label.textItem.font()).horizontalAdvance(label.toPlainText()) for label in shown)
+    assert widest <= 0.95 * cell_px  # the text's glyphs stay inside the cell

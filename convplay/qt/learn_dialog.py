@@ -163,7 +163,10 @@ class LearnDialog(QDialog):
         self.stop.clicked.connect(self.stop_learning)
         self.resume.clicked.connect(self.resume_learning)
         self.keep.clicked.connect(self.keep_kernel)
+        for choice in (self.input, self.target, self.init):
+            choice.currentIndexChanged.connect(self.preview)
         self._update_buttons()
+        self.preview()
 
     # -- running ---------------------------------------------------------------------------
     def running(self) -> bool:
@@ -184,13 +187,29 @@ class LearnDialog(QDialog):
             raise ValueError(f"the image is smaller than the {hidden.shape[0]}x{hidden.shape[1]} kernel")
         return image, hidden_kernel_target(image, hidden)
 
+    def _initial_kernel(self, channels: int) -> np.ndarray:
+        shape = (1, channels, 3, 3)
+        return np.zeros(shape) if self.init.currentIndex() == 0 else random_kernel(shape, seed=0)
+
+    def preview(self) -> None:
+        """Show the chosen target and the starting kernel before learning starts."""
+        if self.running():
+            return
+        try:
+            image, target = self._problem()
+        except ValueError as exc:
+            self.status.setText(str(exc))
+            return
+        self._show_image(self.target_item, target[0])
+        self._show_kernel(self._initial_kernel(image.shape[0]))
+        self.status.setText("Ready: press Start")
+
     def start_learning(self) -> None:
         if self.running():
             return
         try:
             image, target = self._problem()
-            shape = (1, image.shape[0], 3, 3)
-            initial = np.zeros(shape) if self.init.currentIndex() == 0 else random_kernel(shape, seed=0)
+            initial = self._initial_kernel(image.shape[0])
             self.learner = KernelLearner(image, target, initial, self.optimiser.currentText(), self.lr.value())
         except ValueError as exc:
             self.status.setText(str(exc))

@@ -79,3 +79,14 @@ def test_mismatched_choice_says_why(qtbot, dialog):
     dlg.target.setCurrentText(EXAMPLE_TARGET)
     dlg.start_learning()
     assert "pick a hidden kernel" in dlg.status.text() and not dlg.running()
+
+
+def test_the_target_and_starting_kernel_show_before_start(dialog):
+    dialog, _, _ = dialog
+    target = dialog.target_item.image
+    assert target is not None and target.shape == (4, 4)
+    np.testing.assert_array_equal(target[:, 1], 30)
+    np.testing.assert_array_equal(dialog.kernel_item.image, 0)
+    dialog.init.setCurrentIndex(1)  # a random start
+    assert np.abs(dialog.kernel_item.image).max() > 0
+    assert not dialog.running()

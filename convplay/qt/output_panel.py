@@ -65,6 +65,7 @@ class OutputPanel(QWidget):
         super().__init__(parent)
         self._output: np.ndarray | None = None
         self._grid_output: np.ndarray | None = None  # what the thumbnails were made from
+        self._grid_hidden_for_one = False
         self._stale_message = ""
         luts = {mode: _lookup_table(colormap_for(mode)) for mode in MODES}
         self.preparer = DisplayPreparer(luts, qt_lookup)
@@ -164,6 +165,13 @@ class OutputPanel(QWidget):
             self.channel_spin.blockSignals(True)
             self.channel_spin.setMaximum(last)
             self.channel_spin.blockSignals(False)
+        # One channel is the large view already: the grid hides, and comes back with more.
+        if output.shape[0] == 1 and not self.grid.isHidden():
+            self.grid.hide()
+            self._grid_hidden_for_one = True
+        elif output.shape[0] > 1 and self._grid_hidden_for_one:
+            self._grid_hidden_for_one = False
+            self.grid.show()
         self._update_choice()
         self._show_channel(display)
         self._show_grid(display)

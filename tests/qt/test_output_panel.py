@@ -227,3 +227,18 @@ def test_qt_lookup_is_numpys_take(shape):
     np.testing.assert_array_equal(qt_lookup(index, table), take_lookup(index, table))
     strided = np.ascontiguousarray(rng.integers(0, 256, (9, 20), dtype=np.uint8))[:, ::3]
     np.testing.assert_array_equal(qt_lookup(strided, table), take_lookup(strided, table))
+
+
+def test_the_grid_shows_only_with_several_channels(qtbot):
+    import numpy as np
+
+    from convplay.qt.output_panel import OutputPanel
+
+    panel = OutputPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.show_output(np.ones((1, 8, 8)))
+    assert panel.grid.isHidden()
+    panel.show_output(np.ones((4, 8, 8)))
+    assert not panel.grid.isHidden()
+    qtbot.waitUntil(lambda: panel.grid.isVisible())

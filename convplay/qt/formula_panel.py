@@ -74,7 +74,7 @@ def _counts_html(spec: ConvSpec, input_shape: tuple[int, int, int]) -> list[tupl
         shape = spec.weight_shape
         detail = "·".join(str(v) for v in shape) + " weights"
         if spec.bias:
-            detail += f" + {spec.out_channels} biases"
+            detail += f" + {spec.out_channels} bias" + ("es" if spec.out_channels > 1 else "")
         rows.append(("parameters", f"<b>{_thousands(params)}</b> = {detail}"))
         if out_shape is not None:
             c, h, w = input_shape

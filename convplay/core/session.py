@@ -11,16 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from psygnal import Signal
 
+from convplay.core.kernel_edits import fit_weight
 from convplay.core.spec import ConvSpec
-
-
-def fit_weight(weight: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
-    """``weight`` resized to ``shape``: the overlapping block kept, the rest zero."""
-    out = np.zeros(shape, dtype=np.float64)
-    if weight is not None and weight.ndim == 4:
-        o, i, h, w = (min(a, b) for a, b in zip(weight.shape, shape))
-        out[:o, :i, :h, :w] = weight[:o, :i, :h, :w]
-    return out
 
 
 def fit_bias(bias: np.ndarray | None, n: int) -> np.ndarray:

@@ -25,62 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convplay.core.kernel_edits import centred_resize, kaiming_uniform, normalised
 from convplay.core.presets import PRESETS, Preset
 from convplay.core.session import Session
-from convplay.core.spec import ConvSpec
 from convplay.qt.image_view import DIVERGING, HeatMap
 from convplay.qt.kernel_grid import ValueGrid
 from convplay.qt.undo import push_change
 
 MAX_KERNEL_SIDE = 15
 SELECTED, ALL = "selected", "all"
-
-
-# -- kernel edits (pure numpy; the panel wraps each in an undoable session change) ------------
-
-
-def centred_resize(weight: np.ndarray, kh: int, kw: int) -> np.ndarray:
-    """(o, i, h, w) ``weight`` grown with zeros or cropped to (kh, kw) around its centre.
-
-    A 3x3 Sobel put into a 5x5 stays in the middle, as the user expects when enlarging.
-    """
-    o, i, h, w = weight.shape
-    out = np.zeros((o, i, kh, kw))
-    src_r, dst_r = _centred_span(h, kh)
-    src_c, dst_c = _centred_span(w, kw)
-    out[:, :, dst_r, dst_c] = weight[:, :, src_r, src_c]
-    return out
-
-
-def _centred_span(old: int, new: int) -> tuple[slice, slice]:
-    """Source and destination slices that line up the centres of two lengths."""
-    n = min(old, new)
-    src = (old - n) // 2
-    dst = (new - n) // 2
-    return slice(src, src + n), slice(dst, dst + n)
-
-
-def normalised(kernel: np.ndarray) -> np.ndarray:
-    """``kernel`` scaled to sum to 1; ValueError when it sums to 0 (an edge detector)."""
-    total = float(kernel.sum())
-    if abs(total) < 1e-12:
-        raise ValueError("This kernel sums to 0 (an edge or gradient kernel): it cannot be scaled to sum to 1.")
-    return kernel / total
-
-
-def kaiming_uniform(spec: ConvSpec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Weight and bias drawn as nn.Conv2d.reset_parameters draws them.
-
-    kaiming_uniform_(a=sqrt(5)) gives U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with
-    fan_in = weight.size(1) * kh * kw (in/groups * kh * kw; out/groups for a transposed
-    conv, whose weight is (in, out/groups, kh, kw)); the bias uses the same bound.
-    """
-    shape = spec.weight_shape
-    fan_in = shape[1] * shape[2] * shape[3]
-    bound = 1.0 / np.sqrt(fan_in) if fan_in > 0 else 0.0
-    weight = rng.uniform(-bound, bound, size=shape)
-    bias = rng.uniform(-bound, bound, size=spec.out_channels)
-    return weight, bias
 
 
 def _size_arg(kh: int, kw: int) -> int | tuple[int, int]:

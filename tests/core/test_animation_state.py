@@ -1,6 +1,5 @@
 """The animation's state machine, without Qt or a timer."""
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -108,3 +108,18 @@ def test_a_session_can_start_on_impossible_settings():
 
     session = Session(np.zeros((1, 8, 8)), ConvSpec(1, 3, 3, groups=3), np.ones((1, 1, 3, 3)))
     assert session.weight.shape == (1, 1, 3, 3)
+
+
+def test_a_larger_kernel_size_keeps_the_kernel_centred():
+    import numpy as np
+
+    from convplay.core.session import Session
+    from convplay.core.spec import ConvSpec
+
+    sobel = np.array([[[[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]]]])
+    session = Session(np.zeros((1, 9, 9)), ConvSpec(1, 1, 3), sobel)
+    session.set_spec(session.spec.replace(kernel_size=5))  # as the parameters panel does
+    np.testing.assert_array_equal(session.weight[0, 0, 1:4, 1:4], sobel[0, 0])
+    assert session.weight[0, 0, [0, 4], :].sum() == 0 and session.weight[0, 0, :, [0, 4]].sum() == 0
+    session.set_spec(session.spec.replace(kernel_size=3))
+    np.testing.assert_array_equal(session.weight, sobel)

@@ -12,7 +12,8 @@ from convplay.core.presets import PRESETS, get_preset
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
 from convplay.qt.kernel_grid import parse_value
-from convplay.qt.kernel_panel import ALL, SELECTED, KernelPanel, centred_resize, kaiming_uniform
+from convplay.core.kernel_edits import centred_resize, kaiming_uniform
+from convplay.qt.kernel_panel import ALL, SELECTED, KernelPanel
 
 
 @pytest.fixture

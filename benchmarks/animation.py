@@ -68,7 +68,7 @@ def main() -> None:
     from convplay.compute.allocator import apply_thread_policy
     from convplay.core.session import Session
     from convplay.core.spec import ConvSpec
-    from convplay.qt.animation_dock import AnimationDock
+    from convplay.qt.animation.dock import AnimationDock
 
     apply_thread_policy()
     app = QApplication.instance() or QApplication([])

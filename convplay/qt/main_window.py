@@ -21,16 +21,16 @@ from convplay.core.compute_settings import ComputeSettings
 from convplay.core.samples import SAMPLES
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpecError
-from convplay.qt.compute_worker import ComputeOutcome, ComputeRequest, ComputeWorker
+from convplay.qt.workers import ComputeOutcome, ComputeRequest, ComputeWorker
 from convplay.core.image_io import IMAGE_SUFFIXES
-from convplay.qt.animation_dock import AnimationDock
-from convplay.qt.device_panel import DevicePanel, format_seconds
-from convplay.qt.formula_panel import FormulaPanel
-from convplay.qt.input_panel import InputPanel
-from convplay.qt.kernel_panel import KernelPanel
-from convplay.qt.output_panel import OutputPanel
-from convplay.qt.params_panel import ParamsPanel
-from convplay.qt.view_link import ProportionalLink
+from convplay.qt.animation.dock import AnimationDock
+from convplay.qt.panels.device_panel import DevicePanel, format_seconds
+from convplay.qt.panels.formula_panel import FormulaPanel
+from convplay.qt.panels.input_panel import InputPanel
+from convplay.qt.panels.kernel_panel import KernelPanel
+from convplay.qt.panels.output_panel import OutputPanel
+from convplay.qt.panels.params_panel import ParamsPanel
+from convplay.qt.widgets.view_link import ProportionalLink
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)"
 DEFAULT_WORKING_SIZE = 256
@@ -353,7 +353,7 @@ class MainWindow(QMainWindow):
         return rows
 
     def show_shortcuts(self) -> None:
-        from convplay.qt.player import SHORTCUTS
+        from convplay.qt.animation.player import SHORTCUTS
 
         table = self.shortcut_table() + [(f"Sliding window: {what}", key) for key, _, what in SHORTCUTS]
         rows = "".join(f"<tr><td>{name}</td><td><b>{keys}</b></td></tr>" for name, keys in table)
@@ -391,7 +391,7 @@ class MainWindow(QMainWindow):
         return False
 
     def _choose_kernel_file(self) -> None:
-        from convplay.qt.kernel_picker import KERNEL_FILE_FILTER
+        from convplay.qt.dialogs.kernel_picker import KERNEL_FILE_FILTER
 
         path, _ = QFileDialog.getOpenFileName(self, "Open kernel", self._last_folder(), KERNEL_FILE_FILTER)
         if path:
@@ -400,12 +400,12 @@ class MainWindow(QMainWindow):
 
     def open_kernel(self, path: str) -> bool:
         """Pick a kernel from ``path`` (a dialog lists its 4-D weights); False if refused."""
-        from convplay.qt.kernel_picker import open_kernel_file
+        from convplay.qt.dialogs.kernel_picker import open_kernel_file
 
         return open_kernel_file(self, self.session, self.undo_stack, path)
 
     def _save_kernel(self) -> None:
-        from convplay.qt.kernel_picker import save_kernel_file
+        from convplay.qt.dialogs.kernel_picker import save_kernel_file
 
         save_kernel_file(self, self.session, self._last_folder())
 
@@ -421,7 +421,7 @@ class MainWindow(QMainWindow):
 
     def apply_learned_kernel(self, learned) -> None:
         from convplay.core.kernel_io import KernelFileError, choose_kernel
-        from convplay.qt.kernel_picker import apply_kernel_choice
+        from convplay.qt.dialogs.kernel_picker import apply_kernel_choice
 
         try:
             choice = choose_kernel(learned.load(), self.session.spec, self.session.image.shape[0])
@@ -432,13 +432,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Loaded {learned.name}", 5000)
 
     def _copy_kernel(self) -> None:
-        from convplay.qt.kernel_picker import copy_kernel_literal
+        from convplay.qt.dialogs.kernel_picker import copy_kernel_literal
 
         copy_kernel_literal(self.session)
         self.statusBar().showMessage("Kernel copied as a torch.tensor literal", 5000)
 
     def show_learn_dialog(self) -> None:
-        from convplay.qt.learn_dialog import LearnDialog
+        from convplay.qt.dialogs.learn_dialog import LearnDialog
 
         dialog = LearnDialog(self.session, self.undo_stack, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -229,7 +229,7 @@ def test_focus_mode_shows_only_the_animation_and_comes_back(window, qtbot):
 def test_a_slow_pytorch_call_is_shown_as_computing(qtbot, session, temporary_settings):
     import threading
 
-    from convplay.qt.compute_worker import ComputeWorker, run_request
+    from convplay.qt.workers import ComputeWorker, run_request
 
     gate = threading.Event()
 

@@ -1,6 +1,6 @@
 """Seed 002's feature-map grid: every output channel small, each with its own scale.
 
-A plain QWidget that paints ready-coloured thumbnails (``output_display.Thumbnails``,
+A plain QWidget that paints ready-coloured thumbnails (``display.Thumbnails``,
 made in the compute worker) with one ``drawImage`` each: no per-thumbnail scene items,
 layouts or colour lookups on the UI thread, so a new output costs well under a
 millisecond here however large it is.  Clicking a thumbnail selects that channel; the
@@ -26,8 +26,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from convplay.qt.image_view import format_value
-from convplay.qt.output_display import Thumbnails
+from convplay.qt.widgets.image_view import format_value
+from convplay.core.display import Thumbnails
 
 TITLE_PX = 14  # height of each thumbnail's title line
 GAP_PX = 4

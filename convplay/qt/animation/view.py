@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleT
 
 from convplay.core.padding import NO_SOURCE
 from convplay.core.walk import ConvWalk, Stamp, Step
-from convplay.qt.arithmetic_panel import format_number
-from convplay.qt.group_diagram import group_colour
+from convplay.qt.animation.arithmetic import format_number
+from convplay.qt.animation.group_diagram import group_colour
 
 MAX_INPUT_PANELS = 4
 FOLLOW_CELLS = 24  # beyond this many cells per axis the view zooms in and follows the window

@@ -14,7 +14,7 @@ from convplay.compute.run import run_conv
 from convplay.core.codegen import pytorch_code
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
-from convplay.qt.formula_panel import FormulaPanel
+from convplay.qt.panels.formula_panel import FormulaPanel
 
 
 @pytest.fixture

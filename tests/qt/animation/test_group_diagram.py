@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication
 
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
-from convplay.qt.animation_dock import AnimationDock
-from convplay.qt.group_diagram import HIGHLIGHT, MAX_BOXES, GroupDiagram, GroupModel, build_model
+from convplay.qt.animation.dock import AnimationDock
+from convplay.qt.animation.group_diagram import HIGHLIGHT, MAX_BOXES, GroupDiagram, GroupModel, build_model
 
 
 def feeds_by_torch(spec: ConvSpec) -> np.ndarray:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QSpinBox
 
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec, ConvSpecError
-from convplay.qt.params_panel import INVALID_STYLE, ParamsPanel
+from convplay.qt.panels.params_panel import INVALID_STYLE, ParamsPanel
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from convplay.core.spec import ConvSpec
-from convplay.qt.output_display import OutputDisplay
+from convplay.core.display import OutputDisplay
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLineEdit
 
 from convplay.core.spec import ConvSpec
-from convplay.qt.compute_worker import ComputeOutcome, ComputeRequest, ComputeWorker, run_request
+from convplay.qt.workers import ComputeOutcome, ComputeRequest, ComputeWorker, run_request
 
 
 def request(tag: float, spec: ConvSpec | None = None) -> ComputeRequest:
@@ -216,7 +216,7 @@ def test_submit_returns_once_the_worker_has_begun_the_job(qtbot, make_worker):
 def test_a_worker_lets_its_thread_take_the_gil_promptly(make_worker):
     import sys
 
-    from convplay.qt.compute_worker import GIL_SWITCH_INTERVAL_S
+    from convplay.qt.workers import GIL_SWITCH_INTERVAL_S
 
     make_worker(lambda req: ComputeOutcome(req, req.image, 0.0, "fake"))
     assert sys.getswitchinterval() <= GIL_SWITCH_INTERVAL_S

@@ -6,7 +6,7 @@ a sequential map from 0 to the maximum.  Each grid thumbnail has its own symmetr
 levels (a weak channel stays readable next to a strong one); its title gives that scale.
 
 The arrays shown are prepared in the compute worker (``preparer``, an
-``output_display.DisplayPreparer``), the large view's pixels already coloured: the UI
+``display.DisplayPreparer``), the large view's pixels already coloured: the UI
 thread only hands them to the views.  They
 are redone here only when the user changes the channel or the mode, or shows the grid.
 """
@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convplay.qt.channel_grid import ChannelGrid
-from convplay.qt.image_view import DIVERGING, ImageView, qt_lookup
-from convplay.qt.output_display import (
+from convplay.qt.widgets.channel_grid import ChannelGrid
+from convplay.qt.widgets.image_view import DIVERGING, ImageView, qt_lookup
+from convplay.core.display import (
     MODES,
     DisplayChoice,
     DisplayPreparer,

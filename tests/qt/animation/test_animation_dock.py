@@ -18,8 +18,8 @@ from convplay.core.samples import X_5X5
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
 from convplay.core.walk import ConvWalk
-from convplay.qt.animation_dock import AnimationDock
-from convplay.qt.arithmetic_panel import format_number
+from convplay.qt.animation.dock import AnimationDock
+from convplay.qt.animation.arithmetic import format_number
 
 X_KERNEL = np.array([[[[1, 0, 1], [0, 1, 0], [1, 0, 1]]]], dtype=float)
 X_OUTPUT = [[4, 3, 4], [2, 4, 3], [2, 3, 4]]

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from convplay.qt.output_display import (
+from convplay.core.display import (
     GRID_MAX_CHANNELS,
     THUMB_MAX_PX,
     DisplayChoice,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from convplay.qt.output_display import GRID_MAX_CHANNELS, finite_abs_max, transformed
-from convplay.qt.output_panel import OutputPanel
+from convplay.core.display import GRID_MAX_CHANNELS, finite_abs_max, transformed
+from convplay.qt.panels.output_panel import OutputPanel
 
 
 @pytest.fixture
@@ -217,8 +217,8 @@ def test_grid_thumbnails_follow_a_resize_and_a_new_channel_count(panel, qtbot):
 
 @pytest.mark.parametrize("shape", [(0, 5), (1, 1), (7, 13), (64, 33)])
 def test_qt_lookup_is_numpys_take(shape):
-    from convplay.qt.image_view import qt_lookup
-    from convplay.qt.output_display import take_lookup
+    from convplay.qt.widgets.image_view import qt_lookup
+    from convplay.core.display import take_lookup
 
     rng = np.random.default_rng(sum(shape))
     index = rng.integers(0, 256, shape, dtype=np.uint8)
@@ -232,7 +232,7 @@ def test_qt_lookup_is_numpys_take(shape):
 def test_the_grid_shows_only_with_several_channels(qtbot):
     import numpy as np
 
-    from convplay.qt.output_panel import OutputPanel
+    from convplay.qt.panels.output_panel import OutputPanel
 
     panel = OutputPanel()
     qtbot.addWidget(panel)

@@ -13,8 +13,8 @@ from convplay.compute.checkpoints import read_kernel_file
 from convplay.core.kernel_io import read_npy
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
-from convplay.qt import kernel_picker
-from convplay.qt.kernel_picker import (
+from convplay.qt.dialogs import kernel_picker
+from convplay.qt.dialogs.kernel_picker import (
     NON_FINITE_RGBA,
     KernelPickerDialog,
     copy_kernel_literal,

@@ -25,10 +25,10 @@ from convplay.core.reference import conv2d_reference
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpecError
 from convplay.core.walk import ConvWalk
-from convplay.qt.animation_view import AnimationView
-from convplay.qt.arithmetic_panel import ArithmeticPanel
-from convplay.qt.group_diagram import COLUMN_WIDTH, ROW_HEIGHT, GroupDiagram
-from convplay.qt.player import Player, PlayerControls, install_shortcuts
+from convplay.qt.animation.view import AnimationView
+from convplay.qt.animation.arithmetic import ArithmeticPanel
+from convplay.qt.animation.group_diagram import COLUMN_WIDTH, ROW_HEIGHT, GroupDiagram
+from convplay.qt.animation.player import Player, PlayerControls, install_shortcuts
 
 SYNC_REFERENCE_MACS = 2_000_000  # about 2 ms of numpy: done at once, below a frame
 ARITHMETIC_SHARE = 0.38  # of the splitter for the arithmetic, until the user drags the handle

@@ -39,8 +39,8 @@ from convplay.core.image_io import (
 )
 from convplay.core.samples import SAMPLES, Sample
 from convplay.core.session import Session
-from convplay.qt.canvas import ERASER, MAX_LABELLED_SIDE, PEN, DrawingCanvas
-from convplay.qt.kernel_grid import ValueGrid
+from convplay.qt.widgets.canvas import ERASER, MAX_LABELLED_SIDE, PEN, DrawingCanvas
+from convplay.qt.widgets.value_grid import ValueGrid
 from convplay.qt.undo import SessionChange, push_change
 
 DEFAULT_WORKING_SIZE = 128

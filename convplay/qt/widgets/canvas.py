@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QTransform
 from PySide6.QtWidgets import QWidget
 
-from convplay.qt.kernel_grid import format_number
+from convplay.qt.widgets.value_grid import format_number
 
 PEN, ERASER = "pen", "eraser"
 MAX_LABELLED_SIDE = 16  # inputs up to 16 x 16 show their values in the cells

@@ -10,8 +10,8 @@ from PySide6.QtGui import QDropEvent, QUndoStack
 
 from convplay.core.samples import sample
 from convplay.core.session import Session
-from convplay.qt.canvas import ERASER
-from convplay.qt.input_panel import InputPanel
+from convplay.qt.widgets.canvas import ERASER
+from convplay.qt.panels.input_panel import InputPanel
 
 
 @pytest.fixture
@@ -220,7 +220,7 @@ def test_cell_labels_fit_their_cells(qtbot):
     import numpy as np
 
     from convplay.core.session import Session
-    from convplay.qt.input_panel import InputPanel
+    from convplay.qt.panels.input_panel import InputPanel
 
     rng = np.random.default_rng(0)
     session = Session(rng.integers(0, 4, (3, 5, 5)).astype(float))

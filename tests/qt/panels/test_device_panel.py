@@ -3,7 +3,7 @@
 import pytest
 
 from convplay.core.compute_settings import ComputeSettings
-from convplay.qt.device_panel import NO_CUDA, DevicePanel
+from convplay.qt.panels.device_panel import NO_CUDA, DevicePanel
 
 
 @pytest.fixture

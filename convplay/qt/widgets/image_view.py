@@ -20,14 +20,14 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QSizePolicy, QStyleOptionGraphicsItem, QWidget
 
-from convplay.qt.output_display import argb_table, coloured
+from convplay.core.display import argb_table, coloured
 
 DIVERGING = "CET-D1"
 COLORBAR_TICKS = 5  # values printed beside the bar: both ends, the middle and the quarters
 
 
 def qt_lookup(index: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """``table[index]`` (``output_display.Lookup``) done by Qt: an indexed QImage converted
+    """``table[index]`` (``display.Lookup``) done by Qt: an indexed QImage converted
     to premultiplied ARGB32 in C++, 0.44 ms for 1024x1024 against numpy's 0.8 ms.  QImage
     is safe in any thread, so the compute worker can call this."""
     index = np.ascontiguousarray(index, dtype=np.uint8)
@@ -223,7 +223,7 @@ class ColouredImageItem(pg.ImageItem):
 
     Why: pyqtgraph colours a float image on the UI thread when it paints, into an indexed
     image that Qt converts again on every draw: 1.6 ms at 512x512 and 2.1 ms at 1024x1024
-    here.  Pixels coloured in the compute worker (``output_display.coloured``) draw in
+    here.  Pixels coloured in the compute worker (``display.coloured``) draw in
     0.15 ms.  ``image`` and the levels stay the float data, as for any ImageItem; the
     pixels are used only while the image and levels they were made for are still set.
     """
@@ -339,7 +339,7 @@ class ImageView(pg.GraphicsLayoutWidget):
         ``values`` (same H, W) is what the hover readout reports, when it differs from
         what is drawn (e.g. the raw output behind an |x| view).  ``pixels``, for an
         (H, W) image, is that image already coloured with this view's colour map at
-        ``levels`` (``output_display.coloured``): drawn as is, nothing is coloured here.
+        ``levels`` (``display.coloured``): drawn as is, nothing is coloured here.
         The view is fitted to the image when its shape changes.
         """
         if image.ndim not in (2, 3):

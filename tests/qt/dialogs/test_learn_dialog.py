@@ -9,7 +9,7 @@ from PySide6.QtGui import QUndoStack
 
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
-from convplay.qt.learn_dialog import EXAMPLE_TARGET, SESSION_INPUT, LearnDialog
+from convplay.qt.dialogs.learn_dialog import EXAMPLE_TARGET, SESSION_INPUT, LearnDialog
 
 
 @pytest.fixture

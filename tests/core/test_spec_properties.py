@@ -14,7 +14,6 @@ little more than torch, on purpose (each case below says why):
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pytest
@@ -23,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from convplay.core import ConvSpec, ConvSpecError
+from oracles import torch_output_shape
 
 FIELDS = {"in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
           "groups", "padding_mode", "output_padding", "input", "bias", "transposed"}
@@ -49,32 +49,6 @@ def convplay_refuses_on_purpose(spec: ConvSpec) -> bool:
             or _negative_padding(spec.padding)
             or not isinstance(spec.bias, bool)
             or not isinstance(spec.transposed, bool))
-
-
-def torch_output_shape(spec: ConvSpec, input_shape) -> tuple[int, ...] | None:
-    """The output shape PyTorch gives for one image, or None where it refuses."""
-    try:
-        with warnings.catch_warnings():
-            # zero-size weights warn on initialisation; the run below decides.
-            warnings.simplefilter("ignore")
-            if spec.transposed:
-                module = torch.nn.ConvTranspose2d(
-                    spec.in_channels, spec.out_channels, spec.kernel_size, stride=spec.stride,
-                    padding=spec.padding, output_padding=spec.output_padding,
-                    groups=spec.groups, bias=spec.bias, dilation=spec.dilation,
-                    padding_mode=spec.padding_mode, dtype=torch.float64)
-            else:
-                module = torch.nn.Conv2d(
-                    spec.in_channels, spec.out_channels, spec.kernel_size, stride=spec.stride,
-                    padding=spec.padding, dilation=spec.dilation, groups=spec.groups,
-                    bias=spec.bias, padding_mode=spec.padding_mode, dtype=torch.float64)
-            with torch.no_grad():
-                out = module(torch.zeros((1, *input_shape), dtype=torch.float64))
-    except Exception:  # any refusal by torch, whatever its type
-        return None
-    if out.numel() == 0:
-        return None
-    return tuple(out.shape[1:])
 
 
 def expected_shape(spec: ConvSpec, input_shape):

@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 
 from convplay.core import ConvSpec, ConvSpecError
-# pytest puts this folder on sys.path (no __init__.py): the oracle is shared by basename
-from test_spec_properties import torch_output_shape
+from oracles import torch_output_shape
 
 S = ConvSpec  # the tables read better short
 

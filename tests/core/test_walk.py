@@ -14,13 +14,14 @@ import torch
 import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_reference import SAME_PADDING_WARNING, conv_cases, torch_conv
 
 from convplay.core.animation import AnimationState
 from convplay.core.padding import NO_SOURCE
 from convplay.core.reference import conv2d_reference
 from convplay.core.spec import ConvSpec
 from convplay.core.walk import ConvWalk
+from oracles import SAME_PADDING_WARNING, torch_conv
+from strategies import conv_cases
 
 pytestmark = pytest.mark.filterwarnings(SAME_PADDING_WARNING)
 

@@ -24,7 +24,8 @@ from convplay.core.spec import ConvSpecError
 from convplay.qt.workers import ComputeOutcome, ComputeRequest, ComputeWorker
 from convplay.core.image_io import IMAGE_SUFFIXES
 from convplay.qt.animation.dock import AnimationDock
-from convplay.qt.panels.device_panel import DevicePanel, format_seconds
+from convplay.core.formatting import format_seconds
+from convplay.qt.panels.device_panel import DevicePanel
 from convplay.qt.panels.formula_panel import FormulaPanel
 from convplay.qt.panels.input_panel import InputPanel
 from convplay.qt.panels.kernel_panel import KernelPanel

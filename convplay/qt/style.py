@@ -25,10 +25,30 @@ GRID_LINE = "#b0b0b0"
 LABEL_TEXT = "#111111"
 PAD_LABEL_TEXT = "#303030"
 SELECTED_FRAME = "#ff9800"  # the selected feature map in the channel grid
+GHOST = "#5a5a5a"  # the previous window's outline (drawn translucent)
+VIEW_BACKGROUND = "#ffffff"  # behind the sliding window's cells: a cell not computed yet shows empty
+
+# -- cells, their labels and the views around them ---------------------------------------
+CELL_BACKGROUND = "#ffffff"  # a value grid's zero; the group diagram's ground and boxes
+POSITIVE_TINT = "#ffa5a5"  # a value grid's largest positive value (smaller ones paler)
+NEGATIVE_TINT = "#a5a5ff"  # a value grid's most negative value
+LIGHT_LABEL_TEXT = "#ffffff"  # a cell label on a dark cell (LABEL_TEXT on a light one)
+CANVAS_BACKGROUND = "#46464a"  # behind the input canvas: neither black nor white, both show as pixels
+THUMBNAIL_BACKGROUND = "#000000"  # behind the feature-map grid, as behind pyqtgraph's views beside it
+THUMBNAIL_TEXT = "#d0d0d0"
+COLORBAR_FRAME = "#969696"
+PAD_HATCH = "#6e6e6e"  # product-grid cells whose tap reads padding (drawn translucent)
+PRODUCT_GRID_LINE = "#787878"
+DIAGRAM_TEXT = "#202020"
+DIAGRAM_HEADING = "#505050"  # the group diagram's "in" and "out"
+# Paul Tol's "bright" scheme, safe for colour-blind readers, one hue per group; orange is
+# left out because the sliding window and its highlighted lines are orange.
+GROUP_COLOURS = ("#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377")
 
 # -- colour maps (pyqtgraph names) ------------------------------------------------------
 DIVERGING = "CET-D1"  # signed values: blue below 0, white at 0, red above
 SEQUENTIAL = "viridis"  # |x| and ReLU(x): 0 upwards
+GREYS = "CET-L1"  # input images in the sliding window: black to white
 POSITIVE, NEGATIVE = "#d6573e", "#2151db"  # the ends of DIVERGING, for text in those colours
 
 # -- style sheets -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QWidget
 
 from convplay.core.compute_settings import DTYPES, ComputeSettings
+from convplay.core.formatting import format_seconds
 
 NO_CUDA = "CUDA not available: PyTorch runs on the CPU"
 TF32_TIP = (
@@ -13,10 +14,6 @@ TF32_TIP = (
     "Faster, but results differ from float64 by ~1e-2 instead of ~1e-4.\n"
     "Only applies on a CUDA device with dtype float32."
 )
-
-
-def format_seconds(seconds: float) -> str:
-    return f"{seconds * 1e3:.2f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 class DevicePanel(QWidget):

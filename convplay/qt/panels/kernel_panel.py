@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 from convplay.core.kernel_edits import centred_resize, kaiming_uniform, normalised
 from convplay.core.presets import PRESETS, Preset
 from convplay.core.session import Session
-from convplay.qt.widgets.image_view import DIVERGING, HeatMap
+from convplay.qt.style import DIVERGING
+from convplay.qt.widgets.colorbar import HeatMap
 from convplay.qt.widgets.value_grid import ValueGrid
 from convplay.qt.undo import push_change
 

@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from convplay.qt.widgets.channel_grid import ChannelGrid
-from convplay.qt.widgets.image_view import DIVERGING, ImageView, qt_lookup
+from convplay.qt.style import DIVERGING, SEQUENTIAL
+from convplay.qt.widgets.image_view import ImageView
+from convplay.qt.widgets.lookup import qt_lookup
 from convplay.core.display import (
     MODES,
     DisplayChoice,
@@ -38,7 +40,6 @@ from convplay.core.display import (
 )
 
 MODE_LABELS = {"raw": "raw x", "abs": "|x|", "relu": "ReLU(x)"}
-SEQUENTIAL = "viridis"
 STALE_OPACITY = 0.4
 
 

@@ -14,10 +14,19 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QTransform
 from PySide6.QtWidgets import QWidget
 
-from convplay.qt.widgets.value_grid import format_number
+from convplay.core.formatting import format_cell, format_readout
+from convplay.qt import style
+from convplay.qt.widgets.cell_labels import is_dark_rgb, label_px
 
 PEN, ERASER = "pen", "eraser"
 MAX_LABELLED_SIDE = 16  # inputs up to 16 x 16 show their values in the cells
+LABEL_MAX_PX = 16  # the canvas shares its dock with the value grid: labels stay modest
+LABEL_HEIGHT_SHARE = 0.6  # one number per cell: it may take most of the cell's height
+# Read up close while drawing, not from the back of a room (cell_labels.MIN_LABEL_PX):
+# "1/0/2" stays legible down to here, and hides below.
+LABEL_MIN_PX = 6
+CONTENT_MARGIN = 2  # pixels around the view
+FIT_PADDING = 0.02  # the view fitted to a new image leaves this fraction of it as a margin
 
 
 class _PaintableImage(pg.ImageItem):
@@ -78,8 +87,9 @@ class DrawingCanvas(pg.GraphicsLayoutWidget):
         self._levels = (0.0, 1.0)
         self._in_stroke = False
         self._labels: list[pg.TextItem] = []
-        self.ci.setContentsMargins(2, 2, 2, 2)
-        self.setBackground(QColor(70, 70, 74))  # neither black nor white: both show as pixels
+        self._labelled = 0  # labels in use: one per cell of a small image, else none
+        self.ci.setContentsMargins(*(CONTENT_MARGIN,) * 4)
+        self.setBackground(QColor(style.CANVAS_BACKGROUND))
         self.view_box: pg.ViewBox = self.addViewBox(lockAspect=True, invertY=True)
         self.view_box.setMenuEnabled(False)
         self.image_item = _PaintableImage(self)
@@ -144,22 +154,18 @@ class DrawingCanvas(pg.GraphicsLayoutWidget):
             self.stroke_finished.emit()
 
     # -- view ------------------------------------------------------------------------
-    def link_view(self, other: pg.GraphicsLayoutWidget) -> None:
-        """Share zoom and pan with another view that has a ``view_box``."""
-        self.view_box.setXLink(other.view_box)
-        self.view_box.setYLink(other.view_box)
-
     def cell_text(self, row: int, col: int) -> str:
         """The values at (row, col) as shown in the hover readout; "" outside the image."""
         c, h, w = self._image.shape
         if not (0 <= row < h and 0 <= col < w):
             return ""
         values = self._image[:, row, col]
-        text = format_number(values[0]) if c == 1 else "(" + ", ".join(format_number(v) for v in values) + ")"
+        text = format_readout(values[0]) if c == 1 else "(" + ", ".join(format_readout(v) for v in values) + ")"
         return f"input  row {row}, col {col}: {text}"
 
     def labels(self) -> list[str]:
-        """The texts printed in the cells (empty when the image is larger than 16 x 16)."""
+        """The texts printed in the cells (none when the image is larger than 16 x 16 or
+        its cells are too small on screen for legible text)."""
         return [label.toPlainText() for label in self._labels if label.isVisible()]
 
     def _show(self, fit: bool) -> None:
@@ -168,19 +174,18 @@ class DrawingCanvas(pg.GraphicsLayoutWidget):
         self.image_item.setImage(np.ascontiguousarray(shown, dtype=np.float32), autoLevels=False, levels=self._levels)
         self._update_labels()
         if fit:
-            self.view_box.autoRange(padding=0.02)
+            self.view_box.autoRange(padding=FIT_PADDING)
 
     def _update_labels(self) -> None:
         c, h, w = self._image.shape
         labelled = max(h, w) <= MAX_LABELLED_SIDE
         needed = h * w if labelled else 0
+        self._labelled = needed
         while len(self._labels) < needed:
             label = pg.TextItem(anchor=(0.5, 0.5))
             self.view_box.addItem(label, ignoreBounds=True)
             self._labels.append(label)
             self._label_px = 0  # the new labels get the fitted font below
-        lo, hi = self._levels
-        mid = (lo + hi) / 2
         for n, label in enumerate(self._labels):
             if n >= needed:
                 label.setVisible(False)
@@ -188,23 +193,27 @@ class DrawingCanvas(pg.GraphicsLayoutWidget):
             r, col = divmod(n, w)
             values = self._image[:, r, col]
             # One number per cell: the value itself, or for RGB the channels separated by "/".
-            label.setText("/".join(format_number(v) for v in values) if c > 1 else format_number(values[0]))
-            label.setColor(QColor(0, 0, 0) if values.mean() > mid else QColor(255, 255, 255))
+            label.setText("/".join(format_cell(v) for v in values))
+            dark = is_dark_rgb(values if c == 3 else values[:1], self._levels)  # the colour drawn
+            label.setColor(QColor(style.LIGHT_LABEL_TEXT if dark else style.LABEL_TEXT))
             label.setPos(col, r)
             label.setVisible(True)
         self._fit_labels()
 
     def _fit_labels(self, *_) -> None:
         """Size the cell labels to the cells on screen, so "1/0/2" stays inside its cell."""
-        shown = [label.toPlainText() for label in self._labels if label.isVisible()]
+        shown = [label.toPlainText() for label in self._labels[: self._labelled]]
         (x0, x1), _ = self.view_box.viewRange()
         width = self.view_box.width()
         if not shown or x1 <= x0 or width <= 0:
             return
         cell_px = width / (x1 - x0)
         longest = max(len(text) for text in shown)
-        # A digit is about 0.6 em wide; leave a margin around the text.
-        px = max(5, int(min(16.0, 0.6 * cell_px, 0.85 * cell_px / (0.62 * longest))))
+        fitted = label_px(cell_px, longest, height_share=LABEL_HEIGHT_SHARE, max_px=LABEL_MAX_PX)
+        legible = fitted >= LABEL_MIN_PX  # else hidden until the view zooms in
+        for label in self._labels[: self._labelled]:
+            label.setVisible(legible)
+        px = int(max(fitted, LABEL_MIN_PX))
         if px != self._label_px:
             self._label_px = px
             font = QFont()

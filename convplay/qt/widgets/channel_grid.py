@@ -1,4 +1,4 @@
-"""Seed 002's feature-map grid: every output channel small, each with its own scale.
+"""The feature-map grid: every output channel small, each with its own scale.
 
 A plain QWidget that paints ready-coloured thumbnails (``display.Thumbnails``,
 made in the compute worker) with one ``drawImage`` each: no per-thumbnail scene items,
@@ -26,13 +26,16 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from convplay.qt.widgets.image_view import format_value
 from convplay.core.display import Thumbnails
+from convplay.core.formatting import format_readout, format_tick
+from convplay.qt import style
 
 TITLE_PX = 14  # height of each thumbnail's title line
+TITLE_MIN_WIDTH = 90  # pixels: a title is not cut to a narrow thumbnail's width
+TITLE_POINT_SIZE = 8
 GAP_PX = 4
-BACKGROUND = QColor("black")
-TEXT = QColor("#d0d0d0")
+FRAME_WIDTH = 2  # the selected thumbnail's frame
+MIN_SIZE = (120, 80)
 
 
 class ChannelGrid(QWidget):
@@ -49,7 +52,7 @@ class ChannelGrid(QWidget):
             "gives +-max); click one to show it large."
         )
         self.setMouseTracking(True)
-        self.setMinimumSize(120, 80)
+        self.setMinimumSize(*MIN_SIZE)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paintEvent fills every pixel
         self._thumbs: Thumbnails | None = None
         self._images: list[QImage] = []
@@ -89,7 +92,7 @@ class ChannelGrid(QWidget):
         if thumbs is None or not 0 <= channel < self.count:
             return ""
         scale = thumbs.scales[channel]
-        text = f"\u00b1{scale:.3g}" if thumbs.mode == "raw" else f"max {scale:.3g}"
+        text = f"\u00b1{format_tick(scale)}" if thumbs.mode == "raw" else f"max {format_tick(scale)}"
         mark = "\u25b6 " if channel == self._selected else ""
         return f"{mark}ch {channel}  {text}"
 
@@ -151,25 +154,26 @@ class ChannelGrid(QWidget):
             self.hovered.emit("")
             return
         ch, row, col = cell
-        self.hovered.emit(f"output ch {ch}  row {row}, col {col}: {format_value(float(self._output[ch, row, col]))}")
+        self.hovered.emit(f"output ch {ch}  row {row}, col {col}: {format_readout(float(self._output[ch, row, col]))}")
 
     # -- Qt events -----------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(event.rect(), BACKGROUND)  # as pyqtgraph's views, beside them
+        painter.fillRect(event.rect(), QColor(style.THUMBNAIL_BACKGROUND))  # as pyqtgraph's views, beside them
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)  # show the pixels
         font = painter.font()
-        font.setPointSize(8)
+        font.setPointSize(TITLE_POINT_SIZE)
         painter.setFont(font)
-        frame = QPen(QColor("#ff9800"), 2)
+        frame = QPen(QColor(style.SELECTED_FRAME), FRAME_WIDTH)
+        text = QColor(style.THUMBNAIL_TEXT)
         clip = QRectF(event.rect())
         for channel, image in enumerate(self._images):
             rect = self.image_rect(channel)
-            title = QRectF(rect.x() - GAP_PX, rect.y() - TITLE_PX, max(rect.width() + 2 * GAP_PX, 90), TITLE_PX)
+            title = QRectF(rect.x() - GAP_PX, rect.y() - TITLE_PX, max(rect.width() + 2 * GAP_PX, TITLE_MIN_WIDTH), TITLE_PX)
             if not clip.intersects(rect.united(title)):
                 continue
             painter.drawImage(rect, image)
-            painter.setPen(TEXT)
+            painter.setPen(text)
             painter.drawText(title, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.title(channel))
             if channel == self._selected:
                 painter.setPen(frame)

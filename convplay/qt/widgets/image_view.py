@@ -5,218 +5,27 @@ Usage::
     view = ImageView(name="output", colorbar=True)      # diverging 'CET-D1' by default
     view.set_image(array_2d, levels=(-m, m))              # (H, W), or (H, W, 3) for RGB
     view.hovered.connect(status_label.setText)            # "output  row 3, col 7: -0.25"
-    view.link_view(other_view)                            # shared zoom and pan
 
 Pixel (row r, col c) covers [c-0.5, c+0.5] x [r-0.5, r+0.5], so item coordinates are
 the array indices.  The image is never auto-levelled: every ``set_image`` names its
 levels, which keeps a frame's cost to one lookup-table pass (DESIGN.md's recipes).
+Two views share zoom and pan through ``view_link.ProportionalLink``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform
-from PySide6.QtWidgets import QSizePolicy, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtGui import QImage, QTransform
+from PySide6.QtWidgets import QWidget
 
-from convplay.core.display import argb_table, coloured
+from convplay.core.formatting import format_readout
+from convplay.qt.style import DIVERGING
+from convplay.qt.widgets.colorbar import LUT_SIZE, ColorBar
 
-DIVERGING = "CET-D1"
-COLORBAR_TICKS = 5  # values printed beside the bar: both ends, the middle and the quarters
-
-
-def qt_lookup(index: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """``table[index]`` (``display.Lookup``) done by Qt: an indexed QImage converted
-    to premultiplied ARGB32 in C++, 0.44 ms for 1024x1024 against numpy's 0.8 ms.  QImage
-    is safe in any thread, so the compute worker can call this."""
-    index = np.ascontiguousarray(index, dtype=np.uint8)
-    h, w = index.shape
-    if index.size == 0:
-        return np.zeros((h, w), np.uint32)
-    source = QImage(index.data, w, h, w, QImage.Format.Format_Indexed8)
-    source.setColorTable(table.tolist())
-    image = source.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
-    words = np.frombuffer(image.constBits(), np.uint32, count=h * image.bytesPerLine() // 4)
-    return words.reshape(h, -1)[:, :w].copy()  # a copy: ``image`` goes away with this call
-
-
-def format_value(value: float) -> str:
-    """Short but exact enough to compare with PyTorch: 6 significant digits."""
-    return f"{value:.6g}"
-
-
-class ColorBar(pg.GraphicsWidget):
-    """The colour map from the low level (bottom) to the high one (top), with values.
-
-    Why not pg.ColorBarItem: its axis is laid out again whenever the levels change, about
-    1.5 ms per output here, and building it costs 13 ms at start-up; this bar paints a
-    256-colour strip and five numbers.  It is painted again only when a printed number
-    changes (most edits move the levels by less than the three digits shown), and its
-    strip is kept as a pixmap of the bar's size, not scaled on every paint.
-    """
-
-    def __init__(self, colormap: pg.ColorMap, bar_width: int = 14, text_width: int = 52):
-        super().__init__()
-        self._bar_width = bar_width
-        self._levels = (-1.0, 1.0)
-        self._labels: list[tuple[float, str]] = []
-        self._strip = QImage()
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
-        self.setPreferredWidth(bar_width + text_width)
-        self.setMinimumWidth(bar_width + text_width)
-        self._strip_pixmap = QPixmap()  # the strip scaled to the bar, made when first painted
-        self.setColorMap(colormap)
-        self.setLevels(self._levels)
-
-    def levels(self) -> tuple[float, float]:
-        return self._levels
-
-    def tick_texts(self) -> list[str]:
-        """The values printed beside the bar, from the bottom (low) to the top (high)."""
-        return [text for _fraction, text in self._labels]
-
-    def setLevels(self, levels: tuple[float, float]) -> None:
-        lo, hi = float(levels[0]), float(levels[1])
-        if (lo, hi) == self._levels and self._labels:
-            return
-        self._levels = (lo, hi)
-        labels = tick_labels(self._levels)
-        if labels != self._labels:
-            self._labels = labels
-            self.update()
-
-    def setColorMap(self, colormap: pg.ColorMap) -> None:
-        lut = np.ascontiguousarray(colormap.getLookupTable(nPts=256, alpha=True)[::-1])  # high at the top
-        self._lut = lut  # the strip below shares this memory
-        self._strip = QImage(lut.data, 1, 256, 4, QImage.Format.Format_RGBA8888)
-        self._strip_pixmap = QPixmap()
-        self.update()
-
-    def _bar_rect(self) -> QRectF:
-        rect = self.boundingRect()
-        # Leave room for the half-height of the end labels, as an axis would.
-        return QRectF(rect.left() + 2, rect.top() + 8, self._bar_width, max(1.0, rect.height() - 16))
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        bar = self._bar_rect()
-        size = bar.size().toSize()
-        if self._strip_pixmap.size() != size:
-            self._strip_pixmap = QPixmap.fromImage(self._strip.scaled(size))
-        painter.drawPixmap(bar.topLeft(), self._strip_pixmap)
-        painter.setPen(QColor("#969696"))
-        painter.drawRect(bar)
-        font = painter.font()
-        font.setPointSize(8)
-        painter.setFont(font)
-        x = bar.right() + 3
-        for fraction, text in self._labels:
-            y = bar.bottom() - fraction * bar.height()
-            painter.drawLine(QPointF(bar.right(), y), QPointF(x, y))
-            painter.drawText(QRectF(x + 2, y - 8, self.boundingRect().width() - x, 16),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
-
-
-def format_tick(value: float) -> str:
-    """A colour-bar value: 3 significant digits, and 0 printed as 0 (not -0 or 1e-17)."""
-    return "0" if abs(value) < 1e-300 else f"{value:.3g}"
-
-
-def tick_labels(levels: tuple[float, float]) -> list[tuple[float, str]]:
-    """(fraction of the bar from the bottom, text) for each value printed beside a bar."""
-    lo, hi = levels
-    fractions = [k / (COLORBAR_TICKS - 1) for k in range(COLORBAR_TICKS)]
-    return [(f, format_tick(lo + (hi - lo) * f)) for f in fractions]
-
-
-class HeatMap(QWidget):
-    """A small matrix (a kernel) as square coloured cells beside a colour bar with values.
-
-    A plain painted widget: no graphics scene, axis or layout, so a new matrix costs one
-    colour lookup and a repaint of this widget alone (about 0.2 ms, where a pyqtgraph
-    view with a ColorBarItem took 2.5 ms per kernel edit).
-    """
-
-    BAR_WIDTH = 12
-    TEXT_WIDTH = 44
-    MARGIN = 4
-
-    def __init__(self, colormap: str = DIVERGING, parent: QWidget | None = None):
-        super().__init__(parent)
-        # paintEvent fills every pixel: Qt need not repaint the group box and dock beneath
-        # it on each edit (1.3 ms here).
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        lut = pg.colormap.get(colormap).getLookupTable(nPts=256, alpha=True)
-        self._table = argb_table(lut)
-        self._strip_pixels = np.ascontiguousarray(self._table[::-1].reshape(256, 1))  # high at the top
-        self._strip = QImage(self._strip_pixels.data, 1, 256, 4, QImage.Format.Format_ARGB32_Premultiplied)
-        self._values = np.zeros((0, 0))
-        self._pixels = np.zeros((0, 0), np.uint32)
-        self._cells = QImage()
-        self._levels = (-1.0, 1.0)
-        self._labels = tick_labels(self._levels)
-
-    @property
-    def values(self) -> np.ndarray:
-        return self._values
-
-    def levels(self) -> tuple[float, float]:
-        return self._levels
-
-    def tick_texts(self) -> list[str]:
-        """The values printed beside the bar, from the bottom (low) to the top (high)."""
-        return [text for _fraction, text in self._labels]
-
-    def set_values(self, values: np.ndarray, levels: tuple[float, float]) -> None:
-        """Show ``values`` (h, w) coloured over ``levels`` (low, high)."""
-        values = np.array(values, dtype=np.float32, ndmin=2)
-        lo, hi = float(levels[0]), float(levels[1])
-        if not hi > lo:
-            hi = lo + 1.0
-        self._values = values
-        self._pixels = np.ascontiguousarray(coloured(values, (lo, hi), self._table))
-        h, w = self._pixels.shape
-        self._cells = QImage(self._pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
-        if (lo, hi) != self._levels:
-            self._levels = (lo, hi)
-            self._labels = tick_labels(self._levels)
-        self.update()
-
-    def cells_rect(self) -> QRectF:
-        """Where the cells are drawn: square cells, as large as the room allows, centred."""
-        h, w = self._pixels.shape if self._pixels.size else (1, 1)
-        room = QRectF(self.rect()).adjusted(
-            self.MARGIN, self.MARGIN, -(self.MARGIN + self.BAR_WIDTH + self.TEXT_WIDTH), -self.MARGIN
-        )
-        cell = max(0.0, min(room.width() / w, room.height() / h))
-        return QRectF(
-            room.x() + (room.width() - cell * w) / 2, room.y() + (room.height() - cell * h) / 2, cell * w, cell * h
-        )
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), self.palette().window())
-        if not self._cells.isNull():
-            painter.drawImage(self.cells_rect(), self._cells)
-        bar = QRectF(
-            self.width() - self.BAR_WIDTH - self.TEXT_WIDTH - 2, self.MARGIN + 6,
-            self.BAR_WIDTH, max(1.0, self.height() - 2 * self.MARGIN - 12),
-        )
-        painter.drawImage(bar, self._strip)
-        painter.setPen(self.palette().mid().color())
-        painter.drawRect(bar)
-        font = painter.font()
-        font.setPointSize(8)
-        painter.setFont(font)
-        painter.setPen(self.palette().windowText().color())
-        x = bar.right() + 3
-        for fraction, text in self._labels:
-            y = bar.bottom() - fraction * bar.height()
-            painter.drawLine(QPointF(bar.right(), y), QPointF(x, y))
-            painter.drawText(QRectF(x + 2, y - 8, self.TEXT_WIDTH, 16),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
-        painter.end()
-
+CONTENT_MARGIN = 2  # pixels around the plot
+FIT_PADDING = 0.02  # the view fitted to a new image leaves this fraction of it as a margin
 
 class ColouredImageItem(pg.ImageItem):
     """An ImageItem that can be handed its pixels already coloured (``set_pixels``).
@@ -298,7 +107,7 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.name = name
         self._image: np.ndarray | None = None
         self._values: np.ndarray | None = None
-        self.ci.setContentsMargins(2, 2, 2, 2)
+        self.ci.setContentsMargins(*(CONTENT_MARGIN,) * 4)
         self.plot_item: pg.PlotItem = self.addPlot(title=title)
         self.plot_item.setMenuEnabled(False)
         self.plot_item.hideButtons()
@@ -353,7 +162,7 @@ class ImageView(pg.GraphicsLayoutWidget):
         self._values = image if values is None else values
         if colour != was_colour:
             # A colour image is shown as is; a lookup table would be applied per channel.
-            self.image_item.setLookupTable(None if colour else self._colormap.getLookupTable(nPts=256))
+            self.image_item.setLookupTable(None if colour else self._colormap.getLookupTable(nPts=LUT_SIZE))
         lo, hi = float(levels[0]), float(levels[1])
         if not hi > lo:
             hi = lo + 1.0
@@ -363,7 +172,7 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.image_item.setImage(image, autoLevels=False, levels=(lo, hi))
         self.image_item.set_pixels(None if colour else pixels, (lo, hi))
         if reshaped:
-            self.view_box.autoRange(padding=0.02)
+            self.view_box.autoRange(padding=FIT_PADDING)
 
     @property
     def colormap_name(self) -> str:
@@ -383,11 +192,6 @@ class ImageView(pg.GraphicsLayoutWidget):
         self._image = self._values = None
         self.image_item.clear()
 
-    def link_view(self, other: "ImageView") -> None:
-        """Share zoom and pan with ``other`` (both axes)."""
-        self.view_box.setXLink(other.view_box)
-        self.view_box.setYLink(other.view_box)
-
     def readout(self, row: int, col: int) -> str:
         """The hover text for a cell, or "" outside the image."""
         image = self._values
@@ -395,9 +199,9 @@ class ImageView(pg.GraphicsLayoutWidget):
             return ""
         value = image[row, col]
         if np.ndim(value) == 0:
-            text = format_value(float(value))
+            text = format_readout(float(value))
         else:
-            text = "(" + ", ".join(format_value(float(v)) for v in value) + ")"
+            text = "(" + ", ".join(format_readout(float(v)) for v in value) + ")"
         prefix = f"{self.name}  " if self.name else ""
         return f"{prefix}row {row}, col {col}: {text}"
 

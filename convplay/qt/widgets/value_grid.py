@@ -1,52 +1,23 @@
 """A table of numbers the user can type into: kernel weights, biases, small input images.
 
-Typed text is parsed by ``parse_value`` (floats and simple fractions such as 1/9); text
-that is not a finite number is put back to the previous value and reported through
-``rejected`` so the panel can show the reason beside the grid.
+Typed text is parsed by ``core.formatting.parse_value`` (floats and simple fractions such
+as 1/9); text that is not a finite number is put back to the previous value and reported
+through ``rejected`` so the panel can show the reason beside the grid.  Cells print
+``core.formatting.format_cell``; the tooltip holds the exact value.
 """
 
 from __future__ import annotations
-
-import math
-import re
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSizePolicy, QTableWidget, QTableWidgetItem, QWidget
 
-_FRACTION = re.compile(r"^([+-]?[^/]+)/([^/]+)$")
+from convplay.core.formatting import format_cell, parse_value
+from convplay.qt import style
 
-
-def parse_value(text: str) -> float:
-    """A finite float from ``text``: "0.5", "-2", "1e-3", "1/9", "-1 / 8".
-
-    Raises ValueError with a message a user can read.
-    """
-    cleaned = text.strip().replace("\u2212", "-").replace(",", ".")  # typographic minus, decimal comma
-    if not cleaned:
-        raise ValueError("Type a number (e.g. 0.5, -2 or 1/9).")
-    match = _FRACTION.match(cleaned)
-    try:
-        if match:
-            numerator, denominator = float(match.group(1)), float(match.group(2))
-            if denominator == 0:
-                raise ValueError(f"{text.strip()!r} divides by zero.")
-            value = numerator / denominator
-        else:
-            value = float(cleaned)
-    except ValueError as exc:
-        if "divides by zero" in str(exc):
-            raise
-        raise ValueError(f"{text.strip()!r} is not a number (e.g. 0.5, -2 or 1/9).") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{text.strip()!r} is not a finite number: NaN and infinity are not allowed.")
-    return value
-
-
-def format_number(value: float) -> str:
-    """Four significant digits for the cell: 1/9 -> 0.1111, 2.0 -> 2 (the tooltip is exact)."""
-    return f"{value:.4g}"
+ROW_HEIGHT = 24  # pixels: one line of text and its margins
+MIN_COLUMN_WIDTH = 20
 
 
 class ValueGrid(QTableWidget):
@@ -73,8 +44,8 @@ class ValueGrid(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.horizontalHeader().setDefaultSectionSize(cell_width)
-        self.verticalHeader().setDefaultSectionSize(24)
-        self.horizontalHeader().setMinimumSectionSize(20)
+        self.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        self.horizontalHeader().setMinimumSectionSize(MIN_COLUMN_WIDTH)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.itemChanged.connect(self._on_item_changed)
 
@@ -99,11 +70,11 @@ class ValueGrid(QTableWidget):
                     item = QTableWidgetItem()
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                     self.setItem(r, c, item)
-                item.setText(format_number(float(v)))
+                item.setText(format_cell(float(v)))
                 item.setToolTip(repr(float(v)))
                 if self._tint:
                     item.setBackground(_sign_tint(float(v), scale))
-                    item.setForeground(QColor(0, 0, 0))  # readable on the pale tint in a dark theme too
+                    item.setForeground(QColor(style.LABEL_TEXT))  # readable on the pale tint in a dark theme too
             self.resizeColumnsToContents()
             for c in range(values.shape[1]):
                 self.setColumnWidth(c, max(self._cell_width, self.columnWidth(c)))
@@ -116,11 +87,11 @@ class ValueGrid(QTableWidget):
             value = parse_value(item.text())
         except ValueError as exc:
             with QSignalBlocker(self):
-                item.setText(format_number(previous))
+                item.setText(format_cell(previous))
             self.rejected.emit(str(exc))
             return
         with QSignalBlocker(self):
-            item.setText(format_number(value))
+            item.setText(format_cell(value))
             item.setToolTip(repr(value))
         if value != previous:
             self._values[r, c] = value
@@ -130,7 +101,8 @@ class ValueGrid(QTableWidget):
 def _sign_tint(value: float, scale: float) -> QColor:
     """Pale red for positive, pale blue for negative, white for zero: the sign at a glance."""
     if scale == 0 or value == 0:
-        return QColor(255, 255, 255)
+        return QColor(style.CELL_BACKGROUND)
     strength = min(1.0, abs(value) / scale)
-    fade = int(255 - 90 * strength)
-    return QColor(255, fade, fade) if value > 0 else QColor(fade, fade, 255)
+    end = QColor(style.POSITIVE_TINT if value > 0 else style.NEGATIVE_TINT)
+    white = QColor(style.CELL_BACKGROUND)
+    return QColor.fromRgbF(*(w + (e - w) * strength for w, e in zip(white.getRgbF()[:3], end.getRgbF()[:3])))

@@ -11,7 +11,7 @@ from PySide6.QtGui import QUndoStack
 from convplay.core.presets import PRESETS, get_preset
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
-from convplay.qt.widgets.value_grid import parse_value
+from convplay.core.formatting import parse_value
 from convplay.core.kernel_edits import centred_resize, kaiming_uniform
 from convplay.qt.panels.kernel_panel import ALL, SELECTED, KernelPanel
 

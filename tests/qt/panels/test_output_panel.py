@@ -217,7 +217,7 @@ def test_grid_thumbnails_follow_a_resize_and_a_new_channel_count(panel, qtbot):
 
 @pytest.mark.parametrize("shape", [(0, 5), (1, 1), (7, 13), (64, 33)])
 def test_qt_lookup_is_numpys_take(shape):
-    from convplay.qt.widgets.image_view import qt_lookup
+    from convplay.qt.widgets.lookup import qt_lookup
     from convplay.core.display import take_lookup
 
     rng = np.random.default_rng(sum(shape))

@@ -1,36 +1,48 @@
 """Which input channels feed which output channels: the groups of a convolution, drawn.
 
-``build_model`` decides what to draw (boxes, links, highlights, caption) without Qt, so it
-can be tested against PyTorch; ``GroupDiagram`` paints it with one QPainter pass.  The
-model changes only when the settings or the current channel do, never per animation step.
-
-Many channels are capped at ``MAX_BOXES`` boxes per side: the current output channel, the
-inputs it reads, the ends and the group boundaries keep a box of their own, and each run
-of channels in between becomes one ellipsis box ("3–60") linked wherever any channel in it
-is linked.  A transposed convolution has the same picture: input channel c feeds the
-out/groups output channels of its group, so output channel o reads the in/groups inputs
-of its group, as for a convolution.
+``core.grouping.build_model`` decides what to draw (boxes, links, highlights, caption);
+``GroupDiagram`` paints it with one QPainter pass.  The model changes only when the
+settings or the current channel do, never per animation step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from PySide6.QtCore import QLineF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from convplay.core.grouping import GroupModel, Link, Slot, build_model
 from convplay.core.spec import ConvSpec
+from convplay.qt import style
 
-MAX_BOXES = 16  # boxes per side, ellipsis boxes included
-# Paul Tol's "bright" scheme, safe for colour-blind readers; orange is left out because
-# the sliding window and its highlighted lines are orange.
-GROUP_COLOURS = ("#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377")
-MIXED_COLOUR = "#9a9a9a"  # an ellipsis box that spans channels of several groups
-HIGHLIGHT = "#ff8c00"  # the sliding window's orange: what the window reads now
 COLUMN_WIDTH = 156  # pixels, inputs left and outputs right (beside the view)
 ROW_HEIGHT = 118  # pixels, inputs above and outputs below (a strip above the view)
+UNBOUNDED = 16_777_215  # Qt's QWIDGETSIZE_MAX: no limit on that side
+TEXT_PX = 11  # the box labels, headings and caption
+MIN_TEXT_PX = 7  # a box label shrinks to fit down to here; an ellipsis box then shows "…"
+MARGIN = 4.0  # pixels around the caption
+# Columns (beside the view): boxes in two columns under a heading line, caption below.
+HEADING_H = 18.0
+COLUMN_INSET = 10.0  # from each side to its column of boxes
+COLUMN_BOX_W = 40.0
+COLUMN_BOX_MAX_H = 24.0
+# Rows (a strip above the view): headings at the left, boxes in two rows, caption right.
+ROW_HEADING_W = 52.0
+ROW_TOP = 16.0
+ROW_BOX_H = 22.0
+ROW_BOX_MAX_W = 48.0
+CAPTION_MAX_W = 230.0
+CAPTION_SHARE = 0.4  # of the strip's width the caption may take
+BOX_GAP = 3.0  # pixels between neighbouring boxes
+MIN_BOX = 4.0  # pixels: a box never gets thinner than this
+LINK_GAP = 4.0  # pixels between a box and the lines that leave it
+BAND_PAD = (4.0, 2.0)  # a group's band around its boxes: across, along the column (row)
+BAND_PALE = 0.72  # how far a band's fill is mixed towards white
+LINK_PALE, LINK_PALER = 0.55, 0.75  # faint lines; paler still when there are many
+MANY_LINKS = 64
+HOT_LINK_WIDTH, LINK_WIDTH = 2.6, 1.2
 
 
 def _towards_white(colour: QColor, amount: float) -> QColor:
@@ -40,179 +52,8 @@ def _towards_white(colour: QColor, amount: float) -> QColor:
 
 def group_colour(group: int | None) -> QColor:
     """The hue of ``group`` (grey for None: a box spanning several groups)."""
-    return QColor(MIXED_COLOUR if group is None else GROUP_COLOURS[group % len(GROUP_COLOURS)])
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One box: channels ``first``..``last`` (one channel, or an ellipsis of several)."""
-
-    first: int
-    last: int
-    group: int | None  # None when the channels belong to several groups
-
-    @property
-    def is_ellipsis(self) -> bool:
-        return self.last > self.first
-
-    def label(self) -> str:
-        return f"{self.first}\u2013{self.last}" if self.is_ellipsis else str(self.first)
-
-    def holds(self, channel: int) -> bool:
-        return self.first <= channel <= self.last
-
-
-@dataclass(frozen=True)
-class Link:
-    """A line from input box ``source`` to output box ``target`` (indices into the model's slots)."""
-
-    source: int
-    target: int
-    group: int | None
-    highlighted: bool  # the current output channel reads this input now
-
-
-@dataclass(frozen=True)
-class GroupModel:
-    in_channels: int
-    out_channels: int
-    groups: int
-    transposed: bool
-    current_out: int
-    current_in: int | None  # a transposed conv's stamping input channel; None for a convolution
-    inputs: tuple[Slot, ...]
-    outputs: tuple[Slot, ...]
-    links: tuple[Link, ...]
-    caption: str
-
-    @property
-    def in_per_group(self) -> int:
-        return self.in_channels // self.groups
-
-    @property
-    def out_per_group(self) -> int:
-        return self.out_channels // self.groups
-
-    def feeds(self, c_in: int, c_out: int) -> bool:
-        """Whether input channel ``c_in`` takes part in output channel ``c_out``."""
-        return c_in // self.in_per_group == c_out // self.out_per_group
-
-    def read_by(self, c_out: int) -> range:
-        """The input channels output channel ``c_out`` reads."""
-        first = c_out // self.out_per_group * self.in_per_group
-        return range(first, first + self.in_per_group)
-
-
-def _channel_counts(spec: ConvSpec) -> tuple[int, int, int] | None:
-    """(in, out, groups) when they make a valid grouping, else None."""
-    counts = (spec.in_channels, spec.out_channels, spec.groups)
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in counts):
-        return None
-    c_in, c_out, groups = counts
-    return counts if c_in % groups == 0 and c_out % groups == 0 else None
-
-
-def _from_ends(lo: int, hi: int) -> Iterable[int]:
-    """lo, hi, lo+1, hi-1, ...: a range's ends first, its middle last."""
-    while lo <= hi:
-        yield lo
-        if hi > lo:
-            yield hi
-        lo, hi = lo + 1, hi - 1
-
-
-def _rows(chosen: Sequence[int], n: int) -> int:
-    """Boxes needed for the sorted channels ``chosen``: one each, plus one per gap."""
-    gaps = (chosen[0] > 0) + (chosen[-1] < n - 1) + sum(b - a > 1 for a, b in zip(chosen, chosen[1:]))
-    return len(chosen) + gaps
-
-
-def choose_slots(n: int, per_group: int, current: Sequence[int], near: Iterable[int],
-                 cap: int = MAX_BOXES) -> tuple[Slot, ...]:
-    """Boxes for ``n`` channels in groups of ``per_group``, at most ``cap`` of them.
-
-    The ``current`` channels get a box of their own first, then the first and last channel
-    of each group (when there are few groups, so that no ellipsis spans two groups), then
-    channels ``near`` them (up to half the boxes), then the channels from both ends
-    inwards; each run left out becomes one ellipsis box.
-    """
-    if n <= cap:
-        chosen = list(range(n))
-    else:
-        groups = n // per_group
-        candidates = list(current)
-        if 2 * groups <= cap // 2:
-            candidates += [c for g in range(groups) for c in (g * per_group, (g + 1) * per_group - 1)]
-        candidates += list(near)[: cap // 2]
-        candidates += _from_ends(0, n - 1)
-        chosen: list[int] = []
-        for c in dict.fromkeys(candidates):
-            trial = sorted([*chosen, c])
-            if _rows(trial, n) <= cap:
-                chosen = trial
-            if _rows(chosen, n) >= cap:
-                break
-    slots, previous = [], -1
-    for c in [*chosen, n]:
-        if c - previous > 1:
-            first, last = previous + 1, c - 1
-            same = first // per_group == last // per_group
-            slots.append(Slot(first, last, first // per_group if same else None))
-        if c < n:
-            slots.append(Slot(c, c, c // per_group))
-        previous = c
-    return tuple(slots)
-
-
-def _caption(c_in: int, c_out: int, groups: int, transposed: bool, current_out: int) -> str:
-    ipg, opg = c_in // groups, c_out // groups
-    kind = " (depthwise)" if groups == c_in and groups > 1 else ""
-    if transposed:
-        head = (f"groups={groups}{kind}, transposed: each input channel feeds "
-                + (f"all {c_out} output channels" if groups == 1 else f"{opg} of the {c_out} output channels"))
-    else:
-        head = (f"groups={groups}{kind}: each output channel reads "
-                + (f"all {c_in} input channels" if groups == 1 else f"{ipg} of the {c_in} input channels"))
-    group = current_out // opg
-    first = group * ipg
-    reads = f"input {first}" if ipg == 1 else f"inputs {first}\u2013{first + ipg - 1}"
-    return f"{head}. Output {current_out} reads {reads}" + (f" (group {group})." if groups > 1 else ".")
-
-
-def _span_group(slot: Slot, per_group: int) -> tuple[int, int]:
-    return slot.first // per_group, slot.last // per_group
-
-
-def build_model(spec: ConvSpec, current_out: int = 0, current_in: int | None = None,
-                cap: int = MAX_BOXES) -> GroupModel | None:
-    """What to draw for ``spec`` while output channel ``current_out`` is computed; None when
-    the channel counts and groups do not make a valid grouping (the dock says why)."""
-    counts = _channel_counts(spec)
-    if counts is None:
-        return None
-    c_in, c_out, groups = counts
-    ipg, opg = c_in // groups, c_out // groups
-    current_out = min(max(int(current_out), 0), c_out - 1)
-    if current_in is not None and not 0 <= current_in < c_in:
-        current_in = None
-    group = current_out // opg
-    read = range(group * ipg, (group + 1) * ipg)
-    current_ins = [current_in] if current_in is not None else [read.start]
-    inputs = choose_slots(c_in, ipg, current_ins, _from_ends(read.start, read.stop - 1), cap)
-    outputs = choose_slots(c_out, opg, [current_out], _from_ends(group * opg, (group + 1) * opg - 1), cap)
-    links = []
-    for t, target in enumerate(outputs):
-        lo_out, hi_out = _span_group(target, opg)
-        for s, source in enumerate(inputs):
-            lo_in, hi_in = _span_group(source, ipg)
-            if hi_in < lo_out or hi_out < lo_in:
-                continue
-            shared = lo_in if (lo_in, hi_in) == (lo_out, hi_out) and lo_in == hi_in else None
-            hot = target.holds(current_out) and source.first <= read.stop - 1 and source.last >= read.start
-            links.append(Link(s, t, shared, hot))
-    caption = _caption(c_in, c_out, groups, bool(spec.transposed), current_out)
-    return GroupModel(c_in, c_out, groups, bool(spec.transposed), current_out, current_in,
-                      inputs, outputs, tuple(links), caption)
+    colours = style.GROUP_COLOURS
+    return QColor(style.PENDING if group is None else colours[group % len(colours)])
 
 
 class GroupDiagram(QWidget):
@@ -227,9 +68,9 @@ class GroupDiagram(QWidget):
         self._spec: ConvSpec | None = None
         self._current: tuple[int, int | None] = (0, None)
         self._font = QFont()
-        self._font.setPixelSize(11)
+        self._font.setPixelSize(TEXT_PX)
         self._caption_font = QFont()
-        self._caption_font.setPixelSize(11)
+        self._caption_font.setPixelSize(TEXT_PX)
         self.orientation = Qt.Orientation.Horizontal
         self.set_orientation(Qt.Orientation.Horizontal)
 
@@ -259,21 +100,25 @@ class GroupDiagram(QWidget):
         self.orientation = orientation
         if orientation == Qt.Orientation.Horizontal:
             self.setMinimumHeight(0)
-            self.setMaximumHeight(16_777_215)
+            self.setMaximumHeight(UNBOUNDED)
             self.setFixedWidth(COLUMN_WIDTH)
             self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         else:
             self.setMinimumWidth(0)
-            self.setMaximumWidth(16_777_215)
+            self.setMaximumWidth(UNBOUNDED)
             self.setFixedHeight(ROW_HEIGHT)
             self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.update()
 
     def sizeHint(self) -> QSize:
-        return QSize(COLUMN_WIDTH, 320) if self.orientation == Qt.Orientation.Horizontal else QSize(480, ROW_HEIGHT)
+        if self.orientation == Qt.Orientation.Horizontal:
+            return QSize(COLUMN_WIDTH, 320)
+        return QSize(480, ROW_HEIGHT)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(COLUMN_WIDTH, 120) if self.orientation == Qt.Orientation.Horizontal else QSize(240, ROW_HEIGHT)
+        if self.orientation == Qt.Orientation.Horizontal:
+            return QSize(COLUMN_WIDTH, 120)
+        return QSize(240, ROW_HEIGHT)
 
     # -- geometry ---------------------------------------------------------------------------
     def box_rects(self) -> tuple[list[QRectF], list[QRectF], QRectF]:
@@ -282,32 +127,38 @@ class GroupDiagram(QWidget):
         if model is None:
             return [], [], QRectF()
         w, h = float(self.width()), float(self.height())
-        metrics = QFontMetricsF(self._caption_font)
-        flags = int(Qt.TextFlag.TextWordWrap)
         if self.orientation == Qt.Orientation.Horizontal:
-            caption_h = metrics.boundingRect(QRectF(0, 0, w - 8, 1000), flags, model.caption).height() + 6
-            caption = QRectF(4, h - caption_h, w - 8, caption_h)
-            top, bottom = 18.0, h - caption_h - 4
-            box_w = 40.0
-            xs = (10.0, w - 10.0 - box_w)
-            rects = []
-            for slots, x in zip((model.inputs, model.outputs), xs):
-                pitch = (bottom - top) / max(len(slots), 1)
-                box_h = min(max(pitch - 3, 4.0), 24.0)
-                y0 = top + (bottom - top - pitch * len(slots)) / 2
-                rects.append([QRectF(x, y0 + i * pitch + (pitch - box_h) / 2, box_w, box_h) for i in range(len(slots))])
-            return rects[0], rects[1], caption
-        caption_w = min(230.0, w * 0.4)
-        caption = QRectF(w - caption_w, 4, caption_w - 4, h - 8)
-        left, right = 52.0, w - caption_w - 8
-        box_h = 22.0
-        ys = (16.0, h - 8.0 - box_h)
+            return self._column_rects(model, w, h)
+        return self._row_rects(model, w, h)
+
+    def _column_rects(self, model: GroupModel, w: float, h: float) -> tuple[list[QRectF], list[QRectF], QRectF]:
+        """Inputs in a left column, outputs in a right one, the caption wrapped below."""
+        metrics = QFontMetricsF(self._caption_font)
+        room = QRectF(0, 0, w - 2 * MARGIN, 1000)
+        caption_h = metrics.boundingRect(room, int(Qt.TextFlag.TextWordWrap), model.caption).height() + 6
+        caption = QRectF(MARGIN, h - caption_h, w - 2 * MARGIN, caption_h)
+        top, bottom = HEADING_H, h - caption_h - MARGIN
         rects = []
-        for slots, y in zip((model.inputs, model.outputs), ys):
+        for slots, x in zip((model.inputs, model.outputs), (COLUMN_INSET, w - COLUMN_INSET - COLUMN_BOX_W)):
+            pitch = (bottom - top) / max(len(slots), 1)
+            box_h = min(max(pitch - BOX_GAP, MIN_BOX), COLUMN_BOX_MAX_H)
+            y0 = top + (bottom - top - pitch * len(slots)) / 2
+            rects.append([QRectF(x, y0 + i * pitch + (pitch - box_h) / 2, COLUMN_BOX_W, box_h)
+                          for i in range(len(slots))])
+        return rects[0], rects[1], caption
+
+    def _row_rects(self, model: GroupModel, w: float, h: float) -> tuple[list[QRectF], list[QRectF], QRectF]:
+        """Inputs in a top row, outputs in a bottom one, the caption at the right."""
+        caption_w = min(CAPTION_MAX_W, w * CAPTION_SHARE)
+        caption = QRectF(w - caption_w, MARGIN, caption_w - MARGIN, h - 2 * MARGIN)
+        left, right = ROW_HEADING_W, w - caption_w - 2 * MARGIN
+        rects = []
+        for slots, y in zip((model.inputs, model.outputs), (ROW_TOP, h - 2 * MARGIN - ROW_BOX_H)):
             pitch = (right - left) / max(len(slots), 1)
-            box_w = min(max(pitch - 3, 4.0), 48.0)
+            box_w = min(max(pitch - BOX_GAP, MIN_BOX), ROW_BOX_MAX_W)
             x0 = left + (right - left - pitch * len(slots)) / 2
-            rects.append([QRectF(x0 + i * pitch + (pitch - box_w) / 2, y, box_w, box_h) for i in range(len(slots))])
+            rects.append([QRectF(x0 + i * pitch + (pitch - box_w) / 2, y, box_w, ROW_BOX_H)
+                          for i in range(len(slots))])
         return rects[0], rects[1], caption
 
     # -- painting ---------------------------------------------------------------------------
@@ -318,7 +169,7 @@ class GroupDiagram(QWidget):
         inputs, outputs, caption = self.box_rects()
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.fillRect(self.rect(), QColor("#ffffff"))
+        painter.fillRect(self.rect(), QColor(style.CELL_BACKGROUND))
         columns = self.orientation == Qt.Orientation.Horizontal
         self._paint_headings(painter, inputs, outputs, columns)
         for slots, rects in ((model.inputs, inputs), (model.outputs, outputs)):
@@ -333,38 +184,40 @@ class GroupDiagram(QWidget):
             current = slot.holds(model.current_out)
             self._paint_box(painter, slot, rect, current, current)
         painter.setFont(self._caption_font)
-        painter.setPen(QColor("#202020"))
+        painter.setPen(QColor(style.DIAGRAM_TEXT))
         align = Qt.AlignmentFlag.AlignLeft | (Qt.AlignmentFlag.AlignTop if columns else Qt.AlignmentFlag.AlignVCenter)
         painter.drawText(caption, int(align) | int(Qt.TextFlag.TextWordWrap), model.caption)
         painter.end()
 
     def _paint_headings(self, painter: QPainter, inputs: list[QRectF], outputs: list[QRectF], columns: bool) -> None:
         painter.setFont(self._font)
-        painter.setPen(QColor("#505050"))
-        if columns:
-            for rects, text in ((inputs, "in"), (outputs, "out")):
-                if rects:
-                    r = rects[0]
-                    painter.drawText(QRectF(r.left() - 6, 0, r.width() + 12, 16), int(Qt.AlignmentFlag.AlignCenter), text)
-        else:
-            for rects, text in ((inputs, "in"), (outputs, "out")):
-                if rects:
-                    r = rects[0]
-                    painter.drawText(QRectF(2, r.top(), 46, r.height()), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+        painter.setPen(QColor(style.DIAGRAM_HEADING))
+        for rects, text in ((inputs, "in"), (outputs, "out")):
+            if not rects:
+                continue
+            r = rects[0]
+            if columns:  # above the column
+                painter.drawText(QRectF(r.left() - 6, 0, r.width() + 12, HEADING_H - 2),
+                                 int(Qt.AlignmentFlag.AlignCenter), text)
+            else:  # left of the row
+                painter.drawText(QRectF(2, r.top(), ROW_HEADING_W - 6, r.height()),
+                                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
 
     @staticmethod
     def _paint_bands(painter: QPainter, slots: Sequence[Slot], rects: list[QRectF], columns: bool) -> None:
         """A pale band behind each run of boxes of one group."""
+        across, along = BAND_PAD
+        dx, dy = (across, along) if columns else (along, across)
         i = 0
         while i < len(slots):
             j = i
             while j + 1 < len(slots) and slots[j + 1].group == slots[i].group and slots[i].group is not None:
                 j += 1
             if slots[i].group is not None:
-                band = rects[i].united(rects[j]).adjusted(-4, -2, 4, 2) if columns else rects[i].united(rects[j]).adjusted(-2, -4, 2, 4)
+                band = rects[i].united(rects[j]).adjusted(-dx, -dy, dx, dy)
                 colour = group_colour(slots[i].group)
                 painter.setPen(QPen(colour, 1.5))
-                painter.setBrush(_towards_white(colour, 0.72))  # opaque: cheaper than alpha on white
+                painter.setBrush(_towards_white(colour, BAND_PALE))  # opaque: cheaper than alpha on white
                 painter.drawRoundedRect(band, 5, 5)
             i = j + 1
 
@@ -377,42 +230,43 @@ class GroupDiagram(QWidget):
         def line(link: Link) -> QLineF:
             a, b = inputs[link.source], outputs[link.target]
             if columns:
-                return QLineF(a.right() + 4, a.center().y(), b.left() - 4, b.center().y())
-            return QLineF(a.center().x(), a.bottom() + 4, b.center().x(), b.top() - 4)
+                return QLineF(a.right() + LINK_GAP, a.center().y(), b.left() - LINK_GAP, b.center().y())
+            return QLineF(a.center().x(), a.bottom() + LINK_GAP, b.center().x(), b.top() - LINK_GAP)
 
-        pale = 0.55 if len(model.links) <= 64 else 0.75  # many lines: paler, so the highlight stands out
+        pale = LINK_PALE if len(model.links) <= MANY_LINKS else LINK_PALER  # the highlight stands out
         batches: dict[tuple[int | None, bool], list[QLineF]] = {}
         for link in model.links:
             if not link.highlighted:
                 dashed = model.inputs[link.source].is_ellipsis or model.outputs[link.target].is_ellipsis
                 batches.setdefault((link.group, dashed), []).append(line(link))
         for (group, dashed), lines in batches.items():
-            style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
-            painter.setPen(QPen(_towards_white(group_colour(group), pale), 1.2, style))
+            pen_style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+            painter.setPen(QPen(_towards_white(group_colour(group), pale), LINK_WIDTH, pen_style))
             painter.drawLines(lines)
         hot = [line(link) for link in model.links if link.highlighted]
-        painter.setPen(QPen(QColor(HIGHLIGHT), 2.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        painter.setPen(QPen(QColor(style.WINDOW), HOT_LINK_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         painter.drawLines(hot)
 
     def _paint_box(self, painter: QPainter, slot: Slot, rect: QRectF, hot: bool, current: bool) -> None:
         path = QPainterPath()
         path.addRoundedRect(rect, 3, 3)
-        painter.fillPath(path, QColor("#ffffff"))
-        edge = QColor(HIGHLIGHT) if current or hot else group_colour(slot.group)
-        painter.setPen(QPen(edge, 3.0 if current else 2.0 if hot else 1.2))
+        painter.fillPath(path, QColor(style.CELL_BACKGROUND))
+        edge = QColor(style.WINDOW) if current or hot else group_colour(slot.group)
+        width = 3.0 if current else 2.0 if hot else 1.2
+        painter.setPen(QPen(edge, width))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(path)
         font = QFont(self._font)
         font.setBold(current)
         text = slot.label()
-        px = int(min(10 if slot.is_ellipsis else 11, max(rect.height() - 4, 6)))
-        while True:  # shrink to fit the box, down to 7 px; narrower still, an ellipsis box shows "…"
+        px = int(min(TEXT_PX - 1 if slot.is_ellipsis else TEXT_PX, max(rect.height() - 4, MIN_TEXT_PX - 1)))
+        while True:  # shrink to fit the box, down to MIN_TEXT_PX; narrower still, an ellipsis box shows "…"
             font.setPixelSize(px)
-            if QFontMetricsF(font).horizontalAdvance(text) <= rect.width() - 2 or px <= 7:
+            if QFontMetricsF(font).horizontalAdvance(text) <= rect.width() - 2 or px <= MIN_TEXT_PX:
                 break
             px -= 1
         if QFontMetricsF(font).horizontalAdvance(text) > rect.width() - 2 and slot.is_ellipsis:
             text = "\u2026"
         painter.setFont(font)
-        painter.setPen(QColor("#202020"))
+        painter.setPen(QColor(style.DIAGRAM_TEXT))
         painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)

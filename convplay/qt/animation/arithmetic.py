@@ -15,26 +15,30 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from convplay.core.formatting import format_cell, format_compared, format_readout
 from convplay.core.walk import Stamp, Step
+from convplay.qt import style
+from convplay.qt.widgets.cell_labels import MIN_LABEL_PX, label_px
 
 MAX_GRIDS = 4  # product grids drawn; further input channels appear in the sums only
 MAX_EQUATION_TERMS = 27
 GRID_GAP = 10.0  # pixels between the grids of two input channels
 TITLE_H = 20.0  # pixels for a grid's title line
+TITLE_MIN_PX, TITLE_MAX_PX = 10, 16
 CELL_MAX = 130.0  # larger product cells only spread the numbers apart
-CELL_TEXT_MIN_PX = 9  # below this "value × weight" is unreadable: the cell shows its product alone
+CELL_MIN = 4.0  # pixels: a product cell is never drawn smaller
+HINT_CELL_PX = 64  # a comfortable cell, for the size hint
 CELL_TEXT_MAX_PX = 30
-POSITIVE, NEGATIVE = "#d6573e", "#2151db"  # the ends of the output's colour map (CET-D1)
-
-
-def format_number(value: float, digits: int = 4) -> str:
-    """Integers as integers (seed 001's examples), others with ``digits`` significant digits."""
-    value = float(value)
-    if not math.isfinite(value):
-        return str(value)
-    if value == int(value) and abs(value) < 1e9:
-        return str(int(value))
-    return f"{value:.{digits}g}"
+TWO_LINES_SHARE = 0.3  # "value × weight" over "= product": each line this share of the cell's height
+ONE_LINE_SHARE = 0.45  # the product alone, when two lines would be too small to read
+PRODUCT_MIN_PX = 7  # smaller still, the cell's tint alone shows its product
+LINE_SPACING = 1.3  # a line's height per pixel of font size
+TINT_ALPHA_MIN, TINT_ALPHA_RANGE = 25, 70  # a product's tint: faint for small |product|, stronger for large
+PAD_HATCH_ALPHA = 150
+# The labels grow with the panel (a projector's wide dock): pixels from the panel's size.
+LABEL_MIN_PX, LABEL_MAX_PX = 13, 18
+LABEL_SIZE_DIVISOR = 30  # the font's pixels: the panel's smaller side (height weighted 1.2) / 30
+HEIGHT_WEIGHT = 1.2
 
 
 def _signed_term(text: str) -> str:
@@ -72,7 +76,9 @@ class ProductGrid(QWidget):
         self._titles: list[str] = []
         self._font = QFont(self.font())
         self._title_font = QFont(self.font())
-        self._pad_brush = QBrush(QColor(110, 110, 110, 150), Qt.BrushStyle.BDiagPattern)
+        hatch = QColor(style.PAD_HATCH)
+        hatch.setAlpha(PAD_HATCH_ALPHA)
+        self._pad_brush = QBrush(hatch, Qt.BrushStyle.BDiagPattern)
         self.cell_size = 0.0  # pixels, as last painted (tests read it)
         self.text_px = 0  # the cells' font size in pixels, as last painted
 
@@ -85,12 +91,12 @@ class ProductGrid(QWidget):
 
     def cell_texts(self, g: int, r: int, c: int) -> tuple[str, str]:
         """The two lines of one cell, as painted (tests read them)."""
-        v, w = format_number(self._values[g, r, c]), format_number(self._weights[g, r, c])
-        return f"{v}\u00d7{_signed_term(w)}", f"= {format_number(self._products[g, r, c])}"
+        v, w = format_cell(self._values[g, r, c]), format_cell(self._weights[g, r, c])
+        return f"{v}\u00d7{_signed_term(w)}", f"= {format_cell(self._products[g, r, c])}"
 
     def sizeHint(self) -> QSize:
         grids, kh, kw = self._values.shape if self._values.ndim == 3 else (0, 0, 0)
-        return QSize(max(kw, 1) * 64, max(grids, 1) * (max(kh, 1) * 64 + int(TITLE_H)))
+        return QSize(max(kw, 1) * HINT_CELL_PX, max(grids, 1) * (max(kh, 1) * HINT_CELL_PX + int(TITLE_H)))
 
     def minimumSizeHint(self) -> QSize:
         return QSize(120, 60)
@@ -101,7 +107,7 @@ class ProductGrid(QWidget):
         grids, kh, kw = self._values.shape
         width, height = self.width() - 1, self.height() - 1  # the last pixel row and column hold the border
         columns, cell = grid_arrangement(grids, kh, kw, width, height)
-        cell = max(cell, 4.0)
+        cell = max(cell, CELL_MIN)
         self.cell_size = cell
         rows = math.ceil(grids / columns)
         block_w, block_h = kw * cell, TITLE_H + kh * cell
@@ -110,18 +116,18 @@ class ProductGrid(QWidget):
         texts = [[self.cell_texts(g, r, c) for r in range(kh) for c in range(kw)] for g in range(grids)]
         longest = max((len(t[0]) for block in texts for t in block), default=1)
         # The largest font whose longest line fits a cell, capped so that big cells stay calm.
-        px = int(min(0.3 * cell, 0.9 * cell / (0.6 * max(longest, 3)), CELL_TEXT_MAX_PX))
-        both_lines = px >= CELL_TEXT_MIN_PX
+        px = int(label_px(cell, longest, height_share=TWO_LINES_SHARE, max_px=CELL_TEXT_MAX_PX))
+        both_lines = px >= MIN_LABEL_PX
         if not both_lines:  # too small for "value × weight": the product alone, as large as fits
-            shortest_fit = max(len(t[1]) for block in texts for t in block)
-            px = int(min(0.45 * cell, 0.9 * cell / (0.6 * max(shortest_fit, 2)), CELL_TEXT_MAX_PX))
+            product_chars = max(len(t[1]) - 2 for block in texts for t in block)  # without "= "
+            px = int(label_px(cell, product_chars, height_share=ONE_LINE_SHARE, max_px=CELL_TEXT_MAX_PX))
         self.text_px = px
         self._font.setPixelSize(max(px, 1))
-        self._title_font.setPixelSize(int(min(max(TITLE_H * 0.7, 10), 16)))
+        self._title_font.setPixelSize(int(min(max(TITLE_H * 0.7, TITLE_MIN_PX), TITLE_MAX_PX)))
         scale = float(np.abs(self._products).max()) or 1.0
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        grid_pen = QPen(QColor(120, 120, 120))
+        grid_pen = QPen(QColor(style.PRODUCT_GRID_LINE))
         text_pen = QPen(self.palette().windowText().color())
         centre = Qt.AlignmentFlag.AlignCenter
         for g in range(grids):
@@ -137,8 +143,8 @@ class ProductGrid(QWidget):
                     rect = QRectF(left + c * cell, top + TITLE_H + r * cell, cell, cell)
                     product = float(self._products[g, r, c])
                     if product and math.isfinite(product):
-                        tint = QColor(POSITIVE if product > 0 else NEGATIVE)
-                        tint.setAlpha(int(25 + 70 * min(abs(product) / scale, 1.0)))
+                        tint = QColor(style.POSITIVE if product > 0 else style.NEGATIVE)
+                        tint.setAlpha(int(TINT_ALPHA_MIN + TINT_ALPHA_RANGE * min(abs(product) / scale, 1.0)))
                         painter.fillRect(rect, tint)
                     if self._on_pad[g, r, c]:
                         painter.fillRect(rect, self._pad_brush)
@@ -148,10 +154,10 @@ class ProductGrid(QWidget):
                     upper, lower = texts[g][r * kw + c]
                     if both_lines:
                         half = rect.height() / 2
-                        line = px * 1.3
+                        line = px * LINE_SPACING
                         painter.drawText(QRectF(rect.left(), rect.top() + half - line, cell, line), centre, upper)
                         painter.drawText(QRectF(rect.left(), rect.top() + half, cell, line), centre, lower)
-                    elif px >= CELL_TEXT_MIN_PX - 2:  # smaller still: the tint alone shows the product
+                    elif px >= PRODUCT_MIN_PX:  # smaller still: the tint alone shows the product
                         painter.drawText(rect, centre, lower[2:])
         painter.end()
 
@@ -198,7 +204,8 @@ class ArithmeticPanel(QWidget):
 
     def _scale_fonts(self) -> None:
         """Text that grows with the panel (a projector's wide dock), from 13 to 18 pixels."""
-        px = int(min(max(min(self.width(), 1.2 * self.height()) / 30, 13), 18))
+        room = min(self.width(), HEIGHT_WEIGHT * self.height())
+        px = int(min(max(room / LABEL_SIZE_DIVISOR, LABEL_MIN_PX), LABEL_MAX_PX))
         if px == self.text_px:
             return
         self.text_px = px
@@ -228,14 +235,14 @@ class ArithmeticPanel(QWidget):
             taps.value[:cut].reshape(shown, kh, kw), taps.weight[:cut].reshape(shown, kh, kw),
             taps.product[:cut].reshape(shown, kh, kw), taps.on_pad[:cut].reshape(shown, kh, kw), titles,
         )
-        terms = [f"{format_number(v)}\u00d7{_signed_term(format_number(w))}" for v, w in
+        terms = [f"{format_cell(v)}\u00d7{_signed_term(format_cell(w))}" for v, w in
                  zip(taps.value[:MAX_EQUATION_TERMS], taps.weight[:MAX_EQUATION_TERMS])]
         more = len(taps.value) - len(terms)
         tail = f" + \u2026 ({more} more terms)" if more > 0 else ""
-        self.equation.setText(" + ".join(terms) + tail + f" = {format_number(float(taps.product.sum()), 6)}")
-        parts = [f"channel {int(ch)}: {format_number(s, 6)}" for ch, s in zip(step.in_channels, step.partial_sums)]
+        self.equation.setText(" + ".join(terms) + tail + f" = {format_readout(float(taps.product.sum()))}")
+        parts = [f"channel {int(ch)}: {format_readout(s)}" for ch, s in zip(step.in_channels, step.partial_sums)]
         self.sums.setText(
-            "  +  ".join(parts) + f"  +  bias {format_number(step.bias, 6)}  =  <b>{format_number(step.total, 6)}</b>"
+            "  +  ".join(parts) + f"  +  bias {format_readout(step.bias)}  =  <b>{format_readout(step.total)}</b>"
         )
         self.total = step.total
         self._show_check(step.total, torch_value, tolerance)
@@ -249,15 +256,15 @@ class ArithmeticPanel(QWidget):
         ok = tolerance is not None and diff <= tolerance
         sign = "\u2713 equals" if ok else "\u2717 differs from"
         self.check.setText(
-            f"PyTorch: {format_number(torch_value, 8)}  {sign} the sum  (|difference| {diff:.2g}, tolerance {tolerance or 0:.2g})"
+            f"PyTorch: {format_compared(torch_value)}  {sign} the sum  (|difference| {diff:.2g}, tolerance {tolerance or 0:.2g})"
         )
-        self.check.setStyleSheet("color: #1a7f37;" if ok else "color: #c62828; font-weight: bold;")
+        self.check.setStyleSheet(style.OK_TEXT_STYLE if ok else style.FAILED_TEXT_STYLE)
 
     # -- a transposed convolution's scatter view ------------------------------------------
     def show_stamp(self, stamp: Stamp, out_channel: int, kernel_hw: tuple[int, int], flipped: bool) -> None:
         c_in, (r, c) = stamp.in_channel, stamp.position
         kh, kw = kernel_hw
-        self.heading.setText(f"input[{c_in}, {r}, {c}] = {format_number(stamp.value, 6)} stamps value \u00d7 kernel")
+        self.heading.setText(f"input[{c_in}, {r}, {c}] = {format_readout(stamp.value)} stamps value \u00d7 kernel")
         self.kernel_note.setText(
             ("kernel flipped 180\u00b0 (true convolution); " if flipped else "")
             + f"products added onto output channel {out_channel}; grey cells fall outside the output (cropped by padding)"
@@ -276,7 +283,7 @@ class ArithmeticPanel(QWidget):
                            [f"onto output channel {out_channel}"])
         rows, cols, products = stamp.out_row[mask], stamp.out_col[mask], stamp.product[mask]
         inside = stamp.inside[mask]
-        adds = [f"out[{int(y)},{int(x)}] += {format_number(p)}" for y, x, p, ok in zip(rows, cols, products, inside) if ok]
+        adds = [f"out[{int(y)},{int(x)}] += {format_cell(p)}" for y, x, p, ok in zip(rows, cols, products, inside) if ok]
         shown = adds[:MAX_EQUATION_TERMS]
         more = len(adds) - len(shown)
         self.equation.setText(";  ".join(shown) + (f";  \u2026 ({more} more)" if more > 0 else ""))

@@ -1,8 +1,8 @@
 """The sliding window drawn: padded input panels, the kernel's footprint, the output filling in.
 
 Every graphics item is made when the geometry changes and only moved, shown, hidden or
-relabelled per frame (pools of QGraphicsRectItem and QGraphicsSimpleTextItem), so a
-frame costs O(taps) item updates plus one ``setImage`` of the output.
+relabelled per frame (the pools in ``pools.py``, owned by the panels in ``plots.py``), so
+a frame costs O(taps) item updates plus one ``setImage`` of the output.
 
 Coordinates: an input panel is drawn in padded coordinates (cell (r, c) of the padded
 input at x=c, y=r), so padding cells are real cells of the picture; the output panel in
@@ -13,211 +13,26 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPen, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleTextItem, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QWidget
 
+from convplay.core.formatting import format_cell, format_readout
 from convplay.core.padding import NO_SOURCE
 from convplay.core.walk import ConvWalk, Stamp, Step
-from convplay.qt.animation.arithmetic import format_number
+from convplay.qt import style
 from convplay.qt.animation.group_diagram import group_colour
+from convplay.qt.animation.plots import FOLLOW_CELLS, CellPlot, InputPlot, OutputPlot
 
 MAX_INPUT_PANELS = 4
-FOLLOW_CELLS = 24  # beyond this many cells per axis the view zooms in and follows the window
 LABEL_CELLS = 16  # padded inputs / outputs up to this size get a label in every cell
-LABEL_MIN_PX = 9.0  # smaller value labels are unreadable: hidden instead
-LABEL_MAX_PX = 34.0  # big cells on a projector: large numbers, but not shouting
-DIGIT_WIDTH = 0.55  # a label character's mean width as a fraction of the font's pixel size
 TITLE_SIZE = "11pt"
-
-
-def _pen(colour: QColor | str, width: float = 1.0, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
-    pen = QPen(QColor(colour), width, style)
-    pen.setCosmetic(True)  # width in screen pixels at any zoom
-    return pen
-
-
-class _RectPool:
-    """QGraphicsRectItems in one view box, grown on demand and never destroyed."""
-
-    def __init__(self, view_box: pg.ViewBox, pen: QPen, brush: QBrush | None = None, z: float = 10):
-        self._view_box, self._pen, self._brush, self._z = view_box, pen, brush or QBrush(Qt.BrushStyle.NoBrush), z
-        self.items: list[QGraphicsRectItem] = []
-        self.used = 0
-
-    def show(self, xs, ys, ws=1.0, hs=1.0) -> None:
-        """One rect per (x, y) centre; cells are 1 wide unless ``ws``/``hs`` say otherwise."""
-        xs, ys = np.atleast_1d(xs), np.atleast_1d(ys)
-        ws, hs = np.broadcast_to(ws, xs.shape), np.broadcast_to(hs, xs.shape)
-        while len(self.items) < len(xs):
-            item = QGraphicsRectItem()
-            item.setPen(self._pen)
-            item.setBrush(self._brush)
-            item.setZValue(self._z)
-            self._view_box.addItem(item, ignoreBounds=True)
-            self.items.append(item)
-        for item, x, y, w, h in zip(self.items, xs, ys, ws, hs):
-            item.setRect(float(x) - w / 2, float(y) - h / 2, float(w), float(h))
-            item.setVisible(True)
-        for item in self.items[len(xs) : self.used]:
-            item.setVisible(False)
-        self.used = len(xs)
-
-    def hide(self) -> None:
-        self.show(np.zeros(0), np.zeros(0))
-
-
-class _LabelPool:
-    """Centred text labels that keep their pixel size at any zoom.
-
-    ``fit`` sizes the font to the cells on screen (numbers legible from the back of a
-    lecture hall when cells are big) and hides the labels when cells are too small to
-    hold them.  The font changes only when the zoom does, never per frame.
-    """
-
-    def __init__(self, view_box: pg.ViewBox, colour: QColor | str, scale: float = 1.0, min_px: float = LABEL_MIN_PX,
-                 z: float = 20):
-        self._view_box, self._colour, self._z = view_box, QBrush(QColor(colour)), z
-        self._light = QBrush(QColor("#ffffff"))
-        self._scale, self._min_px = scale, min_px
-        self._font = QFont()
-        self._font.setPixelSize(12)
-        self.items: list[QGraphicsSimpleTextItem] = []
-        self.used = 0
-        self.visible = True
-        self.longest = 0  # characters in the longest text so far: what the font must fit
-        self.refit = False  # a longer text arrived: ``fit`` again
-
-    def _item(self, n: int) -> QGraphicsSimpleTextItem:
-        while len(self.items) <= n:
-            item = QGraphicsSimpleTextItem()
-            item.setFont(self._font)
-            item.setBrush(self._colour)
-            item.setZValue(self._z)
-            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-            item.setVisible(False)
-            self._view_box.addItem(item, ignoreBounds=True)
-            self.items.append(item)
-        return self.items[n]
-
-    @staticmethod
-    def _centre(item: QGraphicsSimpleTextItem) -> None:
-        rect = item.boundingRect()
-        item.setTransform(QTransform.fromTranslate(-rect.width() / 2, -rect.height() / 2))
-
-    def set(self, n: int, x: float, y: float, text: str, light: bool = False) -> None:
-        """Label ``n`` at cell (x, y); ``light`` text for a dark cell."""
-        item = self._item(n)
-        brush = self._light if light else self._colour
-        if item.brush() != brush:
-            item.setBrush(brush)
-        if item.text() != text:
-            item.setText(text)
-            self._centre(item)
-            if len(text) > self.longest:
-                self.longest, self.refit = len(text), True
-        item.setPos(QPointF(x, y))
-        item.setVisible(self.visible)
-
-    def finish(self, used: int) -> None:
-        """Hide labels ``used`` onwards."""
-        for item in self.items[used : self.used]:
-            item.setVisible(False)
-        self.used = used
-
-    def reset(self) -> None:
-        """No labels; the next texts decide the font again (a new convolution)."""
-        self.finish(0)
-        self.longest = 0
-
-    def set_visible(self, visible: bool) -> None:
-        if visible == self.visible:
-            return
-        self.visible = visible
-        for item in self.items[: self.used]:
-            item.setVisible(visible)
-
-    def pixel_size(self) -> int:
-        return self._font.pixelSize()
-
-    def fit(self, cell_px: float) -> None:
-        """Size the font for cells ``cell_px`` screen pixels wide; hide labels that would be too small."""
-        self.refit = False
-        chars = max(self.longest, 2)
-        px = self._scale * min(0.36 * cell_px, 0.9 * cell_px / (DIGIT_WIDTH * chars))
-        self.set_visible(px >= self._min_px)
-        px = int(min(max(px, self._min_px), LABEL_MAX_PX * self._scale))
-        if px == self._font.pixelSize():
-            return
-        self._font.setPixelSize(px)
-        for item in self.items:
-            item.setFont(self._font)
-            self._centre(item)
-
-
-def _dark_table(colormap: pg.ColorMap) -> np.ndarray:
-    """For 256 steps along ``colormap``: True where the colour is dark enough for white text."""
-    rgb = colormap.getLookupTable(nPts=256, alpha=False).astype(float)
-    return rgb @ np.array([0.299, 0.587, 0.114]) < 150
-
-
-class _Panel:
-    """One image panel: a PlotItem with an ImageItem whose cells centre on integer coordinates."""
-
-    def __init__(self, layout: pg.GraphicsLayout, row: int, col: int, colormap: str):
-        self.plot: pg.PlotItem = layout.addPlot(row=row, col=col)
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
-        self.plot.hideAxis("left")
-        self.plot.hideAxis("bottom")
-        self.view_box: pg.ViewBox = self.plot.getViewBox()
-        self.view_box.setAspectLocked(True)
-        self.view_box.invertY(True)
-        self.view_box.setMouseEnabled(x=True, y=True)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setTransform(QTransform().translate(-0.5, -0.5))
-        colours = pg.colormap.get(colormap)
-        self.image.setColorMap(colours)
-        self.plot.addItem(self.image)
-        self.shape = (0, 0)
-        self._dark = _dark_table(colours)
-
-    def is_dark(self, value: float, levels: tuple[float, float]) -> bool:
-        """Whether the colour map paints ``value`` dark (its label then is white)."""
-        lo, hi = levels
-        if not np.isfinite(value) or not hi > lo:
-            return False
-        t = min(max((value - lo) / (hi - lo), 0.0), 1.0)
-        return bool(self._dark[int(t * 255)])
-
-    def set_image(self, array: np.ndarray, levels: tuple[float, float]) -> None:
-        array = np.ascontiguousarray(array, dtype=np.float32)
-        lo, hi = levels
-        if not hi > lo:
-            hi = lo + 1.0
-        self.image.setImage(array, autoLevels=False, levels=(lo, hi))
-        if array.shape != self.shape:
-            self.shape = array.shape
-            h, w = array.shape
-            span_h, span_w = min(h, FOLLOW_CELLS), min(w, FOLLOW_CELLS)
-            self.view_box.setRange(QRectF(-0.5, -0.5, span_w, span_h), padding=0.02)
-
-    def follow(self, left: float, top: float, width: float, height: float) -> None:
-        """Pan so that the box (cell coordinates) is inside the visible range."""
-        h, w = self.shape
-        if h <= FOLLOW_CELLS and w <= FOLLOW_CELLS:
-            return
-        (x0, x1), (y0, y1) = self.view_box.viewRange()
-        if left - 0.5 >= x0 and left + width - 0.5 <= x1 and top - 0.5 >= y0 and top + height - 0.5 <= y1:
-            return
-        span_x, span_y = max(x1 - x0, width + 1), max(y1 - y0, height + 1)
-        cx, cy = left + width / 2 - 0.5, top + height / 2 - 0.5
-        self.view_box.setRange(QRectF(cx - span_x / 2, cy - span_y / 2, span_x, span_y), padding=0)
-
-    def cell_pixels(self) -> float:
-        """How many screen pixels one cell spans."""
-        size = self.view_box.viewPixelSize()
-        return 1.0 / size[0] if size[0] > 0 else 0.0
+TITLE_ROOM_PX = 30  # of a panel's height, what its title line takes from the cells
+# The output moves below several input panels only when that makes the cells at least
+# this much bigger: a near tie keeps the scene where it is.
+BELOW_GAIN = 1.1
+PAD_SOURCE_BELOW = 0.3  # a pad cell's "(r,c)" sits this far below its value, in cells
+TITLE_DARKER = 140  # a group's hue darkened for title text (QColor.darker's percent)
+CONTENT_MARGIN = 2
 
 
 def _cell_size(width: float, height: float, panels: list[tuple[int, int]]) -> float:
@@ -225,7 +40,7 @@ def _cell_size(width: float, height: float, panels: list[tuple[int, int]]) -> fl
     if not panels:
         return float("inf")
     each = width / len(panels)
-    return min(min(each / cols, (height - 30) / rows) for rows, cols in panels)
+    return min(min(each / cols, (height - TITLE_ROOM_PX) / rows) for rows, cols in panels)
 
 
 class AnimationView(pg.GraphicsLayoutWidget):
@@ -237,14 +52,16 @@ class AnimationView(pg.GraphicsLayoutWidget):
     hovered = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
+        # pyqtgraph resizes the view inside its own __init__, before ours has run: the
+        # state ``_arrange`` reads must exist first.
+        self._walk: ConvWalk | None = None
         super().__init__(parent)
         # White behind the cells: an output cell not computed yet (NaN) shows as empty.
-        self.setBackground("w")
-        self.ci.setContentsMargins(2, 2, 2, 2)
-        self.inputs = [_Panel(self.ci, 0, p, "CET-L1") for p in range(MAX_INPUT_PANELS)]
-        self.output = _Panel(self.ci, 0, MAX_INPUT_PANELS, "CET-D1")
+        self.setBackground(style.VIEW_BACKGROUND)
+        self.ci.setContentsMargins(*(CONTENT_MARGIN,) * 4)
+        self.inputs = [InputPlot(self.ci, 0, p) for p in range(MAX_INPUT_PANELS)]
+        self.output = OutputPlot(self.ci, 0, MAX_INPUT_PANELS)
         self._x: np.ndarray | None = None
-        self._walk: ConvWalk | None = None
         self._padded: np.ndarray | None = None
         self._levels = (0.0, 1.0)
         self._out_levels = (-1.0, 1.0)
@@ -257,31 +74,9 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._prev_origin: tuple[int, int] = (0, 0)
         self._titled_channel = -1
         self._output_below = False
-        orange, cyan = QColor("#ff8c00"), QColor("#00b7eb")
-        for panel in self.inputs:
-            # Padding: a blue hatch and a dashed border, visible on black and on white cells alike.
-            panel.pads = _RectPool(panel.view_box, _pen("#1f5fbf", 1.5, Qt.PenStyle.DashLine),
-                                   QBrush(QColor(31, 95, 191, 190), Qt.BrushStyle.BDiagPattern), z=5)
-            panel.taps = _RectPool(panel.view_box, _pen(orange, 3), QBrush(QColor(255, 140, 0, 60)))
-            panel.extent = _RectPool(panel.view_box, _pen(orange, 1.5, Qt.PenStyle.DashLine))
-            # The previous window: thin and grey, so that the jump reads without competing with the window.
-            panel.ghost = _RectPool(panel.view_box, _pen(QColor(90, 90, 90, 150), 1.5, Qt.PenStyle.DotLine), z=9)
-            panel.preview = _RectPool(panel.view_box, _pen(cyan, 2, Qt.PenStyle.DashLine), z=11)
-            panel.labels = _LabelPool(panel.view_box, "#111111")
-            panel.pad_labels = _LabelPool(panel.view_box, "#303030", scale=0.55, min_px=8.0)
-        out = self.output
-        # Behind the output image: cells not computed yet (NaN, transparent) read as an empty mesh,
-        # distinct from the near-white that the colour map gives a zero.
-        out.empty = _RectPool(out.view_box, QPen(Qt.PenStyle.NoPen), QBrush(QColor("#9a9a9a"), Qt.BrushStyle.Dense6Pattern), z=-1)
-        out.cells = _RectPool(out.view_box, _pen("#b0b0b0", 1), z=4)
-        out.current = _RectPool(out.view_box, _pen(orange, 4), z=12)
-        out.preview = _RectPool(out.view_box, _pen(cyan, 2, Qt.PenStyle.DashLine), z=11)
-        out.bad = _RectPool(out.view_box, _pen("#e00000", 2), z=13)
-        out.stamp = _RectPool(out.view_box, _pen(orange, 2), QBrush(QColor(255, 140, 0, 50)))
-        out.labels = _LabelPool(out.view_box, "#111111")
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
-        for panel in (*self.inputs, out):
+        for panel in (*self.inputs, self.output):
             panel.view_box.sigRangeChanged.connect(self._fit_labels)
             panel.view_box.sigResized.connect(self._fit_labels)
 
@@ -303,23 +98,20 @@ class AnimationView(pg.GraphicsLayoutWidget):
         n_panels = 1 if transposed else min(walk.taps_shape[0], MAX_INPUT_PANELS)
         for p, panel in enumerate(self.inputs):
             panel.plot.setVisible(p < n_panels)
-            for pool in (panel.taps, panel.extent, panel.ghost, panel.preview, panel.pads):
-                pool.hide()
-            panel.labels.reset()
-            panel.pad_labels.reset()
+            panel.clear()
         c_out, h_out, w_out = walk.output_shape
-        self.output.plot.setVisible(True)
+        out = self.output
+        out.plot.setVisible(True)
         self._fill = np.full((h_out, w_out), np.nan, dtype=np.float32)
-        self.output.set_image(self._fill, self._out_levels)
+        out.set_image(self._fill, self._out_levels)
+        centre_x, centre_y = np.array([(w_out - 1) / 2]), np.array([(h_out - 1) / 2])
         if h_out <= LABEL_CELLS and w_out <= LABEL_CELLS:
             jj, ii = np.meshgrid(np.arange(w_out), np.arange(h_out))
-            self.output.cells.show(jj.ravel(), ii.ravel())
+            out.cells.show(jj.ravel(), ii.ravel())
         else:
-            self.output.cells.show(np.array([(w_out - 1) / 2]), np.array([(h_out - 1) / 2]), w_out, h_out)
-        self.output.empty.show(np.array([(w_out - 1) / 2]), np.array([(h_out - 1) / 2]), w_out, h_out)
-        for pool in (self.output.current, self.output.preview, self.output.bad, self.output.stamp):
-            pool.hide()
-        self.output.labels.reset()
+            out.cells.show(centre_x, centre_y, w_out, h_out)
+        out.empty.show(centre_x, centre_y, w_out, h_out)
+        out.clear()
         self._draw_pads(n_panels)
         self._arrange()
 
@@ -347,22 +139,22 @@ class AnimationView(pg.GraphicsLayoutWidget):
         source = self._x if walk.spec.transposed else self._padded
         ph, pw = source.shape[1:]
         small = ph <= LABEL_CELLS and pw <= LABEL_CELLS
+        colour = group_colour(group).darker(TITLE_DARKER).name()  # the diagram's hue, dark enough for text
         for panel, ch in zip(self.inputs, channels):
             panel.set_image(source[ch], self._levels)
-            colour = group_colour(group).darker(140).name()  # the diagram's hue, dark enough for text
             panel.plot.setTitle(f"<span style='color:{colour}'>input channel {ch} (group {group})</span>", size=TITLE_SIZE)
             n = 0
             if small:
                 for r in range(ph):
                     for c in range(pw):
                         value = source[ch, r, c]
-                        panel.labels.set(n, c, r, format_number(value, 3), light=panel.is_dark(value, self._levels))
+                        panel.labels.set(n, c, r, format_cell(value), light=panel.is_dark(value, self._levels))
                         n += 1
             panel.labels.finish(n)
             self._label_pad_sources(panel, source[ch], small)
         self._fit_labels()
 
-    def _label_pad_sources(self, panel: _Panel, padded: np.ndarray, small: bool) -> None:
+    def _label_pad_sources(self, panel: InputPlot, padded: np.ndarray, small: bool) -> None:
         """A small "(r,c)" under each copied pad cell: the real pixel it repeats."""
         walk = self._walk
         geometry = walk.geometry
@@ -373,7 +165,8 @@ class AnimationView(pg.GraphicsLayoutWidget):
                 for c in range(pw):
                     if geometry.rows.on_pad(r) or geometry.cols.on_pad(c):
                         sr, sc = int(geometry.rows.source(r)), int(geometry.cols.source(c))
-                        panel.pad_labels.set(n, c, r + 0.3, f"({sr},{sc})", light=panel.is_dark(padded[r, c], self._levels))
+                        light = panel.is_dark(padded[r, c], self._levels)
+                        panel.pad_labels.set(n, c, r + PAD_SOURCE_BELOW, f"({sr},{sc})", light=light)
                         n += 1
         panel.pad_labels.finish(n)
 
@@ -387,8 +180,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
     def show_step(self, step: Step) -> None:
         """Draw step ``step``: its window on each input channel, its output cell, the fill."""
         walk = self._walk
-        group = step.group
-        self._show_channels(tuple(int(c) for c in step.in_channels[: MAX_INPUT_PANELS]), group)
+        self._show_channels(tuple(int(c) for c in step.in_channels[:MAX_INPUT_PANELS]), step.group)
         taps = step.taps
         _, kh, kw = step.taps_shape
         per = kh * kw
@@ -433,27 +225,27 @@ class AnimationView(pg.GraphicsLayoutWidget):
         if self.output.labels.refit:
             self._fit_labels()
 
-    def _label_output(self, n: int, i: int, j: int) -> None:
+    def _labelled_output(self) -> bool:
         h, w = self._fill.shape
-        if h <= LABEL_CELLS and w <= LABEL_CELLS:
-            labels = self.output.labels
-            labels.set(n, j, i, format_number(self._fill[i, j], 3), self._dark_output(self._fill[i, j]))
-            labels.used = max(labels.used, n + 1)
+        return h <= LABEL_CELLS and w <= LABEL_CELLS
 
-    def _dark_output(self, value: float) -> bool:
-        """True where the output's colour map is dark enough for white text."""
-        return self.output.is_dark(float(value), self._out_levels)
+    def _set_output_label(self, n: int, i: int, j: int) -> None:
+        value = float(self._fill[i, j])
+        text = "" if np.isnan(value) else format_cell(value)
+        self.output.labels.set(n, j, i, text, self.output.is_dark(value, self._out_levels))
+
+    def _label_output(self, n: int, i: int, j: int) -> None:
+        if self._labelled_output():
+            self._set_output_label(n, i, j)
 
     def _relabel_output(self, last: int) -> None:
-        h, w = self._fill.shape
-        if h > LABEL_CELLS or w > LABEL_CELLS:
+        """Labels on output cells 0 to ``last`` (row-major), none after it."""
+        if not self._labelled_output():
             self.output.labels.finish(0)
             return
-        n = 0
+        w = self._fill.shape[1]
         for n in range(last + 1):
-            i, j = divmod(n, w)
-            value = self._fill[i, j]
-            self.output.labels.set(n, j, i, "" if np.isnan(value) else format_number(value, 3), self._dark_output(value))
+            self._set_output_label(n, *divmod(n, w))
         self.output.labels.finish(last + 1)
 
     def show_stamp(self, stamp: Stamp, out_channel: int, accumulated: np.ndarray) -> None:
@@ -467,17 +259,14 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._fill = np.ascontiguousarray(accumulated, dtype=np.float32)
         self.output.image.setImage(self._fill, autoLevels=False, levels=self._out_levels)
         self.output.stamp.show(stamp.out_col[mask], stamp.out_row[mask])
-        h, w = self._fill.shape
-        if h <= LABEL_CELLS and w <= LABEL_CELLS:
-            for n in range(h * w):
-                i, j = divmod(n, w)
-                self.output.labels.set(n, j, i, format_number(self._fill[i, j], 3), self._dark_output(self._fill[i, j]))
-            self.output.labels.finish(h * w)
+        if self._labelled_output():
+            self._relabel_output(self._fill.size - 1)
             if self.output.labels.refit:
                 self._fit_labels()
         if mask.any():
             rows, cols = stamp.out_row[mask], stamp.out_col[mask]
-            self.output.follow(int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1))
+            self.output.follow(int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1),
+                               int(rows.max() - rows.min() + 1))
         if out_channel != self._titled_channel:
             self._titled_channel = out_channel
             self.output.plot.setTitle(f"output channel {out_channel}: sum of the stamps so far", size=TITLE_SIZE)
@@ -500,8 +289,8 @@ class AnimationView(pg.GraphicsLayoutWidget):
 
     def set_mismatches(self, cells: np.ndarray, out_channel: int) -> None:
         """Outline output cells (rows of (oc, i, j)) that disagree with PyTorch, on the shown channel."""
-        cells = cells[cells[:, 0] == out_channel] if len(cells) else cells
-        self.output.bad.show(cells[:, 2], cells[:, 1]) if len(cells) else self.output.bad.hide()
+        shown = cells[cells[:, 0] == out_channel] if len(cells) else cells
+        self.output.show_mismatches(shown[:, 1:] if len(shown) else np.zeros((0, 2), int))
 
     # -- layout and labels --------------------------------------------------------------
     def _fit_labels(self, *_) -> None:
@@ -521,30 +310,28 @@ class AnimationView(pg.GraphicsLayoutWidget):
         inputs = [(min(h_in, FOLLOW_CELLS), min(w_in, FOLLOW_CELLS))] * n
         return inputs, [(min(h_out, FOLLOW_CELLS), min(w_out, FOLLOW_CELLS))]
 
-    @staticmethod
-    def _layouts(width: float, height: float, inputs, output) -> tuple[float, float]:
-        """Cell pixels with the output beside the inputs, and with it below them."""
+    def _layout(self, width: float, height: float) -> tuple[bool, float]:
+        """(output below the inputs?, screen pixels per cell) in a view ``width`` × ``height``."""
+        inputs, output = self._panel_cells()
+        width, height = max(width, 1.0), max(height, 1.0)
         beside = _cell_size(width, height, inputs + output)
         below = min(_cell_size(width, height / 2, inputs), _cell_size(width, height / 2, output))
-        return beside, below
+        if len(inputs) > 1 and below > BELOW_GAIN * beside:
+            return True, below
+        return False, beside
 
     def cell_size_for(self, width: float, height: float) -> float:
         """Screen pixels per cell the panels would get in a view ``width`` × ``height``
         (for the dock, to place its other widgets where they cost the cells least)."""
-        if getattr(self, "_walk", None) is None:
+        if self._walk is None:
             return 0.0
-        inputs, output = self._panel_cells()
-        beside, below = self._layouts(max(width, 1.0), max(height, 1.0), inputs, output)
-        return below if len(inputs) > 1 and below > 1.1 * beside else beside
+        return self._layout(width, height)[1]
 
     def _arrange(self) -> None:
         """The output beside the inputs, or below them when that shows bigger cells (several channels)."""
-        walk = getattr(self, "_walk", None)  # pyqtgraph resizes the view inside its own __init__
-        if walk is None:
+        if self._walk is None:
             return
-        inputs, output = self._panel_cells()
-        beside, below = self._layouts(max(self.width(), 1), max(self.height(), 1), inputs, output)
-        want_below = len(inputs) > 1 and below > 1.1 * beside
+        want_below, _ = self._layout(self.width(), self.height())
         if want_below == self._output_below:
             return
         self._output_below = want_below
@@ -561,17 +348,12 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._arrange()
 
     # -- the pointer ------------------------------------------------------------------------
-
-    def _cell_at(self, panel: _Panel, scene_pos) -> tuple[int, int] | None:
-        if not panel.plot.isVisible() or not panel.view_box.sceneBoundingRect().contains(scene_pos):
-            return None
-        point = panel.view_box.mapSceneToView(scene_pos)
-        r, c = int(np.floor(point.y() + 0.5)), int(np.floor(point.x() + 0.5))
-        h, w = panel.shape
-        return (r, c) if 0 <= r < h and 0 <= c < w else None
+    @staticmethod
+    def _cell_at(panel: CellPlot, scene_pos) -> tuple[int, int] | None:
+        return panel.cell_at(scene_pos)
 
     def _on_mouse_moved(self, scene_pos) -> None:
-        cell = self._cell_at(self.output, scene_pos)
+        cell = self.output.cell_at(scene_pos)
         hint = cell if cell is not None else (-1, -1)
         if hint != self._hover_hint:
             self._hover_hint = hint
@@ -582,13 +364,13 @@ class AnimationView(pg.GraphicsLayoutWidget):
         """What the pointer is over, in words ("" when nothing)."""
         if self._walk is None:
             return ""
-        cell = self._cell_at(self.output, scene_pos)
+        cell = self.output.cell_at(scene_pos)
         if cell is not None:
             value = self._fill[cell]
-            shown = "not computed yet" if np.isnan(value) else format_number(float(value), 6)
+            shown = "not computed yet" if np.isnan(value) else format_readout(value)
             return f"output ({cell[0]}, {cell[1]}): {shown}; click to jump there"
         for panel, ch in zip(self.inputs, self._channels):
-            cell = self._cell_at(panel, scene_pos)
+            cell = panel.cell_at(scene_pos)
             if cell is not None:
                 return self.describe_input_cell(ch, *cell)
         return ""
@@ -597,17 +379,17 @@ class AnimationView(pg.GraphicsLayoutWidget):
         """An input panel's cell: a real pixel, or a pad cell and the pixel it copies."""
         walk = self._walk
         if walk.spec.transposed:
-            return f"input ({channel}, {r}, {c}) = {format_number(self._x[channel, r, c], 6)}"
+            return f"input ({channel}, {r}, {c}) = {format_readout(self._x[channel, r, c])}"
         geometry = walk.geometry
         sr, sc = int(geometry.rows.source(r)), int(geometry.cols.source(c))
         if not (geometry.rows.on_pad(r) or geometry.cols.on_pad(c)):
-            return f"input ({channel}, {sr}, {sc}) = {format_number(self._x[channel, sr, sc], 6)}"
+            return f"input ({channel}, {sr}, {sc}) = {format_readout(self._x[channel, sr, sc])}"
         if sr == NO_SOURCE or sc == NO_SOURCE:
             return f"padding ({r}, {c}): zero"
-        value = format_number(self._x[channel, sr, sc], 6)
+        value = format_readout(self._x[channel, sr, sc])
         return f"padding ({r}, {c}), {geometry.mode}: copies pixel ({sr}, {sc}) = {value}"
 
     def _on_mouse_clicked(self, event) -> None:
-        cell = self._cell_at(self.output, event.scenePos())
+        cell = self.output.cell_at(event.scenePos())
         if cell is not None and event.button() == Qt.MouseButton.LeftButton:
             self.output_clicked.emit(*cell)

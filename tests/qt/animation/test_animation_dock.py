@@ -19,7 +19,7 @@ from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
 from convplay.core.walk import ConvWalk
 from convplay.qt.animation.dock import AnimationDock
-from convplay.qt.animation.arithmetic import format_number
+from convplay.core.formatting import format_cell as format_number, format_readout
 
 X_KERNEL = np.array([[[[1, 0, 1], [0, 1, 0], [1, 0, 1]]]], dtype=float)
 X_OUTPUT = [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
@@ -287,7 +287,7 @@ def test_panel_numbers_equal_the_walk_and_pytorch(qtbot, p):
         assert upper == f"{format_number(step.taps.value[t])}\u00d7" + (
             f"({format_number(step.taps.weight[t])})" if step.taps.weight[t] < 0 else format_number(step.taps.weight[t]))
         assert lower == f"= {format_number(step.taps.product[t])}"
-    assert f"bias {format_number(step.bias, 6)}" in dock.arithmetic.sums.text()
+    assert f"bias {format_readout(step.bias)}" in dock.arithmetic.sums.text()
     assert dock.match.matches
 
 

@@ -3,14 +3,15 @@
 ``output_size_formula(spec, input_shape)`` gives one ``AxisFormula`` per spatial axis: the
 symbolic form, the same form with the numbers, the floor's remainder and the result, or
 the reason the size is impossible.  It never raises: a formula panel shows the numbers
-even while a value is impossible, and says why.  Views render ``text()`` (plain Unicode)
-or ``html()`` (rich text, subscripts).
+even while a value is impossible, and says why.  ``weight_shape_of(spec)`` gives the
+weight's shape, or says in words why it has none.
+
+Everything here is plain Unicode text and verdicts (``valid``, ``error``, ``reason``);
+how it looks (subscripts, bold, the error's colour) is the view's business.
 """
 
 from __future__ import annotations
 
-import html as _html
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,6 @@ from convplay.core.spec import ConvSpec, ConvSpecError
 
 MINUS = "−"
 _AXES = (("H", "height", "row", ("top", "bottom")), ("W", "width", "column", ("left", "right")))
-_INVALID_COLOUR = "#c62828"
 
 
 @dataclass(frozen=True)
@@ -54,21 +54,64 @@ class AxisFormula:
         """The numeric line, then the remainder note or the error, one per line."""
         return "\n".join(line for line in (self.numeric, self.remainder_note, self.error) if line)
 
-    def html(self, symbolic: bool = False) -> str:
-        """Rich text: subscripts for H_out, pad_top...; the result bold; the error in red."""
-        if symbolic:
-            return _rich(self.symbolic, italic_symbols=True)
-        line = _rich(self.numeric)
-        if self.valid:
-            line = _embolden_result(line)
-        else:
-            line = f'<span style="color:{_INVALID_COLOUR}">{line}</span>'
-        parts = [line]
-        if self.remainder_note:
-            parts.append(f"<small>{_html.escape(self.remainder_note)}</small>")
-        if self.error:
-            parts.append(f'<span style="color:{_INVALID_COLOUR}">{_html.escape(self.error)}</span>')
-        return "<br>".join(parts)
+
+@dataclass(frozen=True)
+class WeightShape:
+    """The weight tensor's shape as PyTorch stores it, or why the spec gives none.
+
+    ``layout`` says what each axis counts ("out, in/groups, kH, kW"; transposed
+    "in, out/groups, kH, kW").  ``shape`` is None exactly when ``reason`` is set: the
+    channels, groups or kernel size cannot make a weight (PyTorch's constructor refuses
+    them), said in words, e.g. "3 input channels can't be split into 2 equal groups
+    (3 / 2 is not a whole number)".  A shape is never shown with a zero dimension.
+    """
+
+    shape: tuple[int, int, int, int] | None
+    layout: str
+    reason: str = ""
+
+    @property
+    def defined(self) -> bool:
+        return self.shape is not None
+
+    def text(self) -> str:
+        """"(64, 3, 3, 3)", or "undefined: " and the reason."""
+        return str(self.shape) if self.shape is not None else f"undefined: {self.reason}"
+
+
+_WEIGHT_FIELDS = ("in_channels", "out_channels", "groups", "kernel_size")
+
+
+def weight_shape_of(spec: ConvSpec) -> WeightShape:
+    """The weight's shape for ``spec``, or the reason it has none; never raises.
+
+    Only what the weight depends on decides: a stride or padding PyTorch refuses leaves
+    the weight's shape defined.
+    """
+    if not isinstance(spec.transposed, (bool, np.bool_)):
+        return WeightShape(None, "out, in/groups, kH, kW", f"transposed must be True or False, not {spec.transposed!r}")
+    transposed = bool(spec.transposed)
+    layout = "in, out/groups, kH, kW" if transposed else "out, in/groups, kH, kW"
+    weight_only = ConvSpec(**{field: getattr(spec, field) for field in _WEIGHT_FIELDS}, transposed=transposed)
+    try:
+        weight_only.validate()
+    except ConvSpecError as refused:
+        return WeightShape(None, layout, _undivided(weight_only) or str(refused))
+    return WeightShape(weight_only.weight_shape, layout)
+
+
+def _undivided(spec: ConvSpec) -> str:
+    """The plain-words reason when groups does not divide a channel count, else ''."""
+    counts = (("input", spec.in_channels), ("output", spec.out_channels))
+    groups = spec.groups
+    if not all(isinstance(_axis_int(v, 0), int) and not isinstance(v, (tuple, list)) and v >= 1
+               for v in (spec.in_channels, spec.out_channels, groups)):
+        return ""
+    for name, n in counts:
+        if n % groups:
+            return (f"{n} {name} channel{'s' if n != 1 else ''} can't be split into {groups} equal groups "
+                    f"({n} / {groups} is not a whole number)")
+    return ""
 
 
 def output_size_formula(spec: ConvSpec, input_shape) -> list[AxisFormula]:
@@ -196,17 +239,3 @@ def _num(value) -> str:
     if not isinstance(value, int):
         return "?"
     return f"({MINUS}{-value})" if value < 0 else str(value)
-
-
-_SUBSCRIPTED = re.compile(r"\b(H|W|pad)_(out|in|top|bottom|left|right)\b")
-_SYMBOL = re.compile(r"(?<![\w<])([spdk])(?![\w>])")
-
-
-def _rich(text: str, italic_symbols: bool = False) -> str:
-    out = _SUBSCRIPTED.sub(r"\1<sub>\2</sub>", _html.escape(text))
-    return _SYMBOL.sub(r"<i>\1</i>", out) if italic_symbols else out
-
-
-def _embolden_result(line: str) -> str:
-    head, _, result = line.rpartition(" = ")
-    return f"{head} = <b>{result}</b>"

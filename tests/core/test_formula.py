@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracles import torch_module
 
 from convplay.core import AxisFormula, ConvSpec, ConvSpecError, output_size_formula
+from convplay.core.formula import weight_shape_of
 
 
 def test_issue_example_renders_exactly():
@@ -77,16 +81,39 @@ def test_malformed_values_render_question_marks():
     assert h.error_field == "kernel_size" and h.value is None
 
 
-def test_html_uses_subscripts_bold_result_and_marks_errors():
-    h, _ = output_size_formula(ConvSpec(kernel_size=4, padding="same"), (1, 28, 28))
-    assert h.html() == ("H<sub>out</sub> = ⌊(28 + 1 + 2 − 1·(4−1) − 1) / 1⌋ + 1 = <b>28</b>")
-    assert "pad<sub>top</sub> + pad<sub>bottom</sub>" in h.html(symbolic=True)
-    assert "<i>d</i>·(<i>k</i>−1)" in h.html(symbolic=True)
-    _, w = output_size_formula(ConvSpec(kernel_size=(3, 9)), (1, 8, 6))
-    assert "<b>" not in w.html() and "color:" in w.html()
-    assert "can&#x27;t" in w.html()  # the reason is escaped, not raw markup
-    t, _ = output_size_formula(ConvSpec(transposed=True, stride=2, output_padding=1), (1, 4, 4))
-    assert "output_padding" in t.html(symbolic=True)
+@pytest.mark.parametrize(
+    ("spec", "shape", "layout"),
+    [
+        (ConvSpec(3, 64, 3), (64, 3, 3, 3), "out, in/groups, kH, kW"),
+        (ConvSpec(6, 4, (3, 5), groups=2), (4, 3, 3, 5), "out, in/groups, kH, kW"),
+        (ConvSpec(4, 6, 3, groups=2, transposed=True), (4, 3, 3, 3), "in, out/groups, kH, kW"),
+        (ConvSpec(3, 4, 3, stride=0, padding="same"), (4, 3, 3, 3), "out, in/groups, kH, kW"),  # the weight is fine
+    ],
+)
+def test_weight_shape_as_pytorch_stores_it(spec, shape, layout):
+    weight = weight_shape_of(spec)
+    assert (weight.shape, weight.layout, weight.reason, weight.defined) == (shape, layout, "", True)
+    assert weight.text() == str(shape)
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        # the issue's case: 1 input channel in 2 groups gave "(2, 0, 3, 3)"
+        (ConvSpec(1, 2, 3, groups=2), "1 input channel can't be split into 2 equal groups (1 / 2 is not a whole number)"),
+        (ConvSpec(3, 4, 3, groups=2), "3 input channels can't be split into 2 equal groups (3 / 2 is not a whole number)"),
+        (ConvSpec(4, 6, 3, groups=4), "6 output channels can't be split into 4 equal groups (6 / 4 is not a whole number)"),
+        (ConvSpec(2, 3, 3, groups=2, transposed=True),
+         "3 output channels can't be split into 2 equal groups (3 / 2 is not a whole number)"),
+        (ConvSpec(3, 4, 3, groups=0), "groups must be at least 1, but got 0"),
+        (ConvSpec(3, 4, 0), "kernel_size must be at least 1 on each axis, but got 0"),
+        (ConvSpec(3, 4, 3, transposed="yes"), "transposed must be True or False, not 'yes'"),
+    ],
+)
+def test_an_undefined_weight_shape_says_why_in_words(spec, reason):
+    weight = weight_shape_of(spec)
+    assert weight.shape is None and not weight.defined and weight.reason == reason
+    assert weight.text() == f"undefined: {reason}"
 
 
 def _evaluate(formula: AxisFormula) -> int:
@@ -145,10 +172,28 @@ def test_formula_never_raises(spec, input_shape):
     assert [f.axis for f in formulas] == ["H", "W"]
     for formula in formulas:
         assert formula.valid != bool(formula.error)
-        assert formula.text() and formula.html() and formula.html(symbolic=True)
+        assert formula.text() and formula.symbolic
+    weight = weight_shape_of(spec)
+    assert (weight.shape is None) == bool(weight.reason)
+    assert weight.shape is None or min(weight.shape) >= 1  # never a zero dimension
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 1), (1, 2, 3)])
 def test_tiny_inputs(shape):
     formulas = output_size_formula(ConvSpec(kernel_size=1), shape)
     assert [f.result for f in formulas] == list(shape[1:])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 8), st.integers(1, 8), st.integers(1, 8), st.integers(1, 4), st.booleans())
+def test_weight_shape_is_pytorchs_or_undefined_where_pytorch_refuses(c_in, c_out, groups, k, transposed):
+    spec = ConvSpec(c_in, c_out, k, groups=groups, transposed=transposed)
+    weight = weight_shape_of(spec)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            module = torch_module(spec)
+    except ValueError:  # nn.Conv2d refuses channels that groups does not divide
+        assert not weight.defined and "can't be split into" in weight.reason
+        return
+    assert weight.shape == tuple(module.weight.shape)

@@ -1,13 +1,15 @@
 """The Formula panel: the output-size formula with the user's numbers, the layer's sizes
 and costs, and the equivalent PyTorch code with a Copy button.
 
-Everything is read from the session on each change; the formula text comes from
-``convplay.core.formula`` and the code from ``convplay.core.codegen``.
+Everything is read from the session on each change; the formula's terms and verdicts come
+from ``convplay.core.formula`` (plain text) and are styled here, the code from
+``convplay.core.codegen``.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import numpy as np
@@ -27,16 +29,53 @@ from PySide6.QtWidgets import (
 )
 
 from convplay.core.codegen import GeneratedCode, pytorch_code
-from convplay.core.formula import output_size_formula
+from convplay.core.formula import AxisFormula, output_size_formula, weight_shape_of
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec, ConvSpecError
+from convplay.qt.style import ERROR, MUTED
 
 # Large enough to read from the back of a lecture room.
 FORMULA_POINT_SIZE = 11
 CODE_POINT_SIZE = 11
 NOTE_POINT_SIZE = 11
-ERROR_COLOUR = "#c62828"
-MUTED_COLOUR = "#757575"
+SHORT_FROM = 1000  # counts from here on also show as "≈ 1.2 k"
+
+_SUBSCRIPTED = re.compile(r"\b(H|W|pad)_(out|in|top|bottom|left|right)\b")
+_SYMBOL = re.compile(r"(?<![\w<])([spdk])(?![\w>])")
+
+
+def _rich(text: str, italic_symbols: bool = False) -> str:
+    """``text`` escaped, with subscripts for H_out, pad_top...; s, p, d, k in italics if asked."""
+    out = _SUBSCRIPTED.sub(r"\1<sub>\2</sub>", html.escape(text))
+    return _SYMBOL.sub(r"<i>\1</i>", out) if italic_symbols else out
+
+
+def _in_colour(colour: str, rich: str) -> str:
+    return f"<span style='color:{colour}'>{rich}</span>"
+
+
+def symbolic_html(axis: AxisFormula) -> str:
+    """The axis's formula in symbols: subscripts, the symbols in italics."""
+    return _rich(axis.symbolic, italic_symbols=True)
+
+
+def numeric_html(axis: AxisFormula) -> str:
+    """The formula with the numbers: the result bold, or the whole line in the error's red."""
+    line = _rich(axis.numeric)
+    if not axis.valid:
+        return _in_colour(ERROR, line)
+    head, _, result = line.rpartition(" = ")
+    return f"{head} = <b>{result}</b>"
+
+
+def notes_html(axis: AxisFormula) -> list[str]:
+    """What the numbers do not say: the floor's remainder (small) and the refusal (red)."""
+    notes = []
+    if axis.remainder_note:
+        notes.append(f"<small>{html.escape(axis.remainder_note)}</small>")
+    if axis.error:
+        notes.append(_in_colour(ERROR, html.escape(axis.error)))
+    return notes
 
 
 def _thousands(n: int) -> str:
@@ -51,12 +90,12 @@ def _times_more(big: int, small: int) -> str:
 
 
 def _weight_shape_html(spec: ConvSpec) -> str:
-    layout = "in, out/groups, kH, kW" if spec.transposed else "out, in/groups, kH, kW"
-    try:
-        shape = spec.weight_shape
-    except ConvSpecError:
-        return "—"
-    return f"{shape}&nbsp;&nbsp;<span style='color:{MUTED_COLOUR}'>({layout})</span>"
+    """The shape and what its axes count; or "undefined" in red and why, never a zero."""
+    weight = weight_shape_of(spec)
+    layout = _in_colour(MUTED, f"({weight.layout})")
+    if weight.shape is None:
+        return f"{_in_colour(ERROR, 'undefined')}: {html.escape(weight.reason)}&nbsp;&nbsp;{layout}"
+    return f"{weight.shape}&nbsp;&nbsp;{layout}"
 
 
 def _counts_html(spec: ConvSpec, input_shape: tuple[int, int, int]) -> list[tuple[str, str]]:
@@ -78,21 +117,21 @@ def _counts_html(spec: ConvSpec, input_shape: tuple[int, int, int]) -> list[tupl
         rows.append(("parameters", f"<b>{_thousands(params)}</b> = {detail}"))
         if out_shape is not None:
             c, h, w = input_shape
-            # Seed 000's comparison: every input value wired to each of out_channels neurons.
+            # A fully connected layer beside it: every input value wired to each of out_channels neurons.
             fc = spec.fc_param_count(input_shape, out_features=spec.out_channels)
             fc_all = spec.fc_param_count(input_shape)
             rows.append((
                 "fully connected",
                 f"{_thousands(fc)} = {h}·{w}·{c}·{spec.out_channels} weights"
                 f"{' + biases' if spec.bias else ''}{_times_more(fc, params)}<br>"
-                f"<span style='color:{MUTED_COLOUR}'>{_thousands(fc_all)} to give the whole "
+                f"<span style='color:{MUTED}'>{_thousands(fc_all)} to give the whole "
                 f"{'×'.join(map(str, out_shape))} output{_times_more(fc_all, params)}</span>",
             ))
     if out_shape is None:
         rows.append(("multiply-adds", "—"))
     else:
         macs = spec.macs(input_shape)
-        short = f" ({_short(macs)})" if macs >= 1000 else ""
+        short = f" ({_short(macs)})" if macs >= SHORT_FROM else ""
         rows.append(("multiply-adds", f"<b>{_thousands(macs)}</b> for one image{short}"))
     try:
         rh, rw = spec.receptive_field
@@ -140,7 +179,7 @@ class FormulaPanel(QWidget):
         # The formula module puts the floor's remainder note in <small>: keep it readable
         # but well below the formula's projector size.
         self.formula_view.document().setDefaultStyleSheet(
-            f"small {{ font-size: {NOTE_POINT_SIZE}pt; font-family: sans-serif; color: {MUTED_COLOUR}; }}"
+            f"small {{ font-size: {NOTE_POINT_SIZE}pt; font-family: sans-serif; color: {MUTED}; }}"
         )
 
         self.code_view = QPlainTextEdit()
@@ -211,23 +250,21 @@ class FormulaPanel(QWidget):
         note_style = f"font-family:sans-serif; font-size:{NOTE_POINT_SIZE + 1}pt"
         parts, shown_notes = [], set()
         for axis in output_size_formula(spec, input_shape):
-            # html() is the formula line, then its notes (remainder, reason), joined by <br>:
-            # the line at projector size, the notes at reading size and each reason once
+            # The line at projector size, its notes at reading size and each reason once
             # (a refusal about the whole spec is reported on both axes).
-            line, *notes = axis.html().split("<br>")
-            parts.append(f"<div style='color:{MUTED_COLOUR}'>{axis.html(symbolic=True)}</div>")
-            parts.append(f"<div>{line}</div>")
-            fresh = [n for n in notes if n not in shown_notes]
+            parts.append(f"<div style='color:{MUTED}'>{symbolic_html(axis)}</div>")
+            parts.append(f"<div>{numeric_html(axis)}</div>")
+            fresh = [n for n in notes_html(axis) if n not in shown_notes]
             shown_notes.update(fresh)
             if fresh:
                 parts.append(f"<div style='{note_style}'>{'<br>'.join(fresh)}</div>")
             parts.append("<div style='font-size:6pt'>&nbsp;</div>")
         rows = _counts_html(spec, input_shape)
         if self._session.true_convolution:
-            rows.append(("kernel", f"<span style='color:{ERROR_COLOUR}'>flipped: true convolution, "
+            rows.append(("kernel", f"<span style='color:{ERROR}'>flipped: true convolution, "
                                    "not what nn.Conv2d computes (cross-correlation)</span>"))
         table = "".join(
-            f"<tr><td style='padding-right:12px; color:{MUTED_COLOUR}'>{html.escape(label)}</td>"
+            f"<tr><td style='padding-right:12px; color:{MUTED}'>{html.escape(label)}</td>"
             f"<td>{value}</td></tr>"
             for label, value in rows
         )
@@ -256,6 +293,6 @@ class FormulaPanel(QWidget):
         try:
             written = self.save_arrays(folder)
         except OSError as err:
-            self.status.setText(f"<span style='color:{ERROR_COLOUR}'>could not save: {html.escape(str(err))}</span>")
+            self.status.setText(f"<span style='color:{ERROR}'>could not save: {html.escape(str(err))}</span>")
             return
         self.status.setText("saved " + ", ".join(p.name for p in written))

@@ -12,9 +12,11 @@ from PySide6.QtWidgets import QApplication
 
 from convplay.compute.run import run_conv
 from convplay.core.codegen import pytorch_code
+from convplay.core.formula import output_size_formula
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
-from convplay.qt.panels.formula_panel import FormulaPanel
+from convplay.qt.panels.formula_panel import FormulaPanel, notes_html, numeric_html, symbolic_html
+from convplay.qt.style import ERROR
 
 
 @pytest.fixture
@@ -113,6 +115,36 @@ def test_refused_settings_render_with_their_reason_and_raise_nothing(make_panel)
 
     session.set_spec(ConvSpec(3, 4, 3))
     assert "✗" not in formula_text(panel)
+
+
+def test_refused_groups_show_the_weight_shape_undefined_and_why(make_panel):
+    panel, session = make_panel(np.zeros((1, 6, 6)), ConvSpec(1, 2, 3))
+    assert "(2, 1, 3, 3)" in formula_text(panel)
+    session.set_spec(session.spec.replace(groups=2))  # 1 input channel in 2 groups
+    text = formula_text(panel)
+    assert "weight shape\nundefined: 1 input channel can't be split into 2 equal groups (1 / 2 is not a whole number)" in text
+    assert "(2, 0, 3, 3)" not in text and ", 0, " not in text
+    assert "parameters\n—" in text
+    assert f"color:{ERROR};\">undefined</span>" in panel.formula_view.toHtml()  # in the error's red
+    session.set_spec(session.spec.replace(groups=1))
+    assert "(2, 1, 3, 3)" in formula_text(panel) and "undefined" not in formula_text(panel)
+
+
+def test_formula_lines_get_subscripts_a_bold_result_and_red_refusals():
+    h, _ = output_size_formula(ConvSpec(kernel_size=4, padding="same"), (1, 28, 28))
+    assert numeric_html(h) == "H<sub>out</sub> = ⌊(28 + 1 + 2 − 1·(4−1) − 1) / 1⌋ + 1 = <b>28</b>"
+    assert "pad<sub>top</sub> + pad<sub>bottom</sub>" in symbolic_html(h)
+    assert "<i>d</i>·(<i>k</i>−1)" in symbolic_html(h)
+    assert notes_html(h) == []
+    _, w = output_size_formula(ConvSpec(kernel_size=(3, 9)), (1, 8, 6))
+    assert "<b>" not in numeric_html(w) and numeric_html(w).startswith(f"<span style='color:{ERROR}'>")
+    (reason,) = notes_html(w)
+    assert ERROR in reason and "can&#x27;t" in reason  # the reason is escaped, not raw markup
+    h, _ = output_size_formula(ConvSpec(3, 64, 5, stride=2, padding=2), (3, 224, 224))
+    assert notes_html(h) == ["<small>the floor drops a remainder of 1: the last 1 row of the padded input is "
+                             "never under the kernel (only padding: no input is lost)</small>"]
+    t, _ = output_size_formula(ConvSpec(transposed=True, stride=2, output_padding=1), (1, 4, 4))
+    assert "output_padding" in symbolic_html(t)
 
 
 def test_saved_arrays_load_without_pickle(make_panel, tmp_path):

@@ -52,14 +52,22 @@ def torch_conv(
     180° first: true convolution, as a user would do it with ``torch.flip``.
     """
     module = torch_module(spec, dtype, bias=bias is not None)
-    w = torch.as_tensor(np.ascontiguousarray(weight), dtype=dtype)
+    w = _tensor(weight, dtype)
     if flip:
         w = torch.flip(w, dims=(2, 3))
     with torch.no_grad():
         module.weight.copy_(w)
         if bias is not None:
-            module.bias.copy_(torch.as_tensor(np.asarray(bias), dtype=dtype))
-        return module(torch.as_tensor(np.asarray(x), dtype=dtype)[None])[0].numpy()
+            module.bias.copy_(_tensor(bias, dtype))
+        with warnings.catch_warnings():
+            # torch's note that 'same' with an even kernel copies the input: not a finding.
+            warnings.filterwarnings("ignore", "Using padding='same' with even kernel lengths", UserWarning)
+            return module(_tensor(x, dtype)[None])[0].numpy()
+
+
+def _tensor(array, dtype: torch.dtype) -> torch.Tensor:
+    # A writeable float64 copy: convplay hands out read-only arrays, which from_numpy warns about.
+    return torch.from_numpy(np.array(array, dtype=np.float64)).to(dtype)
 
 
 def session_output(session, dtype: torch.dtype = torch.float64) -> np.ndarray:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from convplay.core.padding import NO_SOURCE, PaddedGeometry, padded_geometry
-from convplay.core.reference import checked_operands, sliding_kernel
+from convplay.core.reference import checked_operands, conv2d_reference, sliding_kernel
 from convplay.core.spec import ConvSpec
 
 
@@ -207,6 +207,20 @@ class ConvWalk:
     def scatter_count(self) -> int:
         """Input pixels that stamp the output (C*H*W); 0 unless transposed."""
         return self._x.size if self.spec.transposed else 0
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of the whole convolution (what a full reference costs)."""
+        return len(self) * int(np.prod(self.taps_shape))
+
+    def stamped_output(self, k: int, out_channel: int) -> np.ndarray:
+        """Output channel ``out_channel`` (float64, starting at its bias) once input pixels
+        0..k have stamped: a full reference of the masked input, so O(macs)."""
+        if not 0 <= k < self.scatter_count:
+            raise IndexError(f"scatter step {k} is outside 0..{self.scatter_count - 1}")
+        masked = np.zeros_like(self._x)
+        masked.reshape(-1)[: k + 1] = self._x.reshape(-1)[: k + 1]
+        return conv2d_reference(masked, self._stamp_kernel, self._bias, self.spec)[out_channel].copy()
 
     def scatter_pixel(self, k: int) -> tuple[int, int, int]:
         """(in_channel, r, c) of scatter step ``k``, row-major over the input."""

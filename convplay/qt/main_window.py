@@ -1,44 +1,40 @@
-"""The convplay window: the panels in docks, the menus, undo, and the compute path.
+"""The convplay window: the panels in docks, their layout, and the window's settings.
 
-The window paints before torch is imported: the worker thread loads torch once the
-first paint is done (``first_painted``), and only then is the first convolution run.
-Every session change becomes one request to the worker; the newest result is shown.
+The window paints before torch is imported: the compute controller starts its workers
+once the first paint is done (``first_painted``).  Every panel is a view of the session,
+the compute settings or the results; the menus come from ``actions.ACTIONS``.
 """
 
 from __future__ import annotations
 
 import sys
 from importlib import metadata
-from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QPaintEvent, QUndoStack
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QPaintEvent
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
 import convplay
 from convplay.core.compute_settings import ComputeSettings
-from convplay.core.samples import SAMPLES
-from convplay.core.session import Session
-from convplay.core.spec import ConvSpecError
-from convplay.qt.workers import ComputeOutcome, ComputeRequest, ComputeWorker
+from convplay.core.history import History
 from convplay.core.image_io import IMAGE_SUFFIXES
+from convplay.core.results import Results
+from convplay.core.session import Session
+from convplay.qt import actions
 from convplay.qt.animation.dock import AnimationDock
-from convplay.core.formatting import format_seconds
+from convplay.qt.compute_controller import ComputeController
 from convplay.qt.panels.device_panel import DevicePanel
 from convplay.qt.panels.formula_panel import FormulaPanel
 from convplay.qt.panels.input_panel import InputPanel
 from convplay.qt.panels.kernel_panel import KernelPanel
 from convplay.qt.panels.output_panel import OutputPanel
 from convplay.qt.panels.params_panel import ParamsPanel
+from convplay.qt.status import ComputeStatus
+from convplay.qt.undo import clear_history, undo_actions
 from convplay.qt.widgets.view_link import ProportionalLink
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp);;All files (*)"
-DEFAULT_WORKING_SIZE = 256
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_STATE = "window/state"
-SETTINGS_LAST_FOLDER = "files/last_folder"
-BUSY_NOTE_DELAY_MS = 150  # a PyTorch call still running after this is shown as "computing…"
 
 
 def default_settings() -> QSettings:
@@ -71,9 +67,10 @@ class MainWindow(QMainWindow):
         session: Session,
         compute_settings: ComputeSettings | None = None,
         *,
-        worker: ComputeWorker | None = None,
+        controller: ComputeController | None = None,
+        results: Results | None = None,
         settings: QSettings | None = None,
-        working_size: int = DEFAULT_WORKING_SIZE,
+        working_size: int | None = None,
         remember_layout: bool = True,
         parent: QWidget | None = None,
     ):
@@ -83,26 +80,29 @@ class MainWindow(QMainWindow):
         self.session = session
         self.compute_settings = compute_settings or ComputeSettings()
         self.settings = settings if settings is not None else default_settings()
-        self.undo_stack = QUndoStack(self)
-        self.worker = worker or ComputeWorker(parent=self)
+        # The undo history (Qt-free, with a byte budget); the name stays for every caller.
+        self.undo_stack = History()
+        self.undo_stack.steps_dropped.connect(lambda message: self.statusBar().showMessage(message, 8000))
+        if controller is None:
+            self.results = results if results is not None else Results()
+            controller = ComputeController(session, self.compute_settings, self.results, parent=self)
+        else:
+            self.results = controller.results
+        self.controller = controller
         self._remember_layout = remember_layout  # False: neither read nor write the layout
         self._painted = False
         self._focus_state: QByteArray | None = None  # the layout to go back to after focus mode
-        self._backend_started = False
-        self._host_image_cache: tuple[np.ndarray, np.dtype, np.ndarray] | None = None
-        self._device_shown = True  # the Device dock on screen, not a tab behind another
-        self._unshown_outcome: ComputeOutcome | None = None  # for the Device panel, once shown
 
-        self.output_panel = OutputPanel()
-        self.worker.set_preparer(self.output_panel.preparer)  # display arrays made off the UI thread
-        self.device_panel = DevicePanel(self.compute_settings)
+        self.output_panel = OutputPanel(self.results)
+        self.controller.set_preparer(self.output_panel.preparer)  # display arrays made off the UI thread
+        self.device_panel = DevicePanel(self.compute_settings, self.results)
         self.kernel_panel = KernelPanel(session, self.undo_stack)
-        self.input_panel = InputPanel(session, self.undo_stack)
+        self.input_panel = InputPanel(session, self.undo_stack, settings=self.settings)
         self.params_panel = ParamsPanel(session, self.undo_stack)
         self.formula_panel = FormulaPanel(session)
-        self.animation_panel = AnimationDock(session)
-        with QSignalBlocker(self.input_panel.size_spin):  # the session's image is already this size
-            self.input_panel.size_spin.setValue(working_size)
+        self.animation_panel = AnimationDock(session, self.results)
+        if working_size is not None:  # the session holds the working size; this only sets it
+            session.set_working_size(working_size)
         self._view_link = ProportionalLink(
             self.input_panel.image_view.view_box,
             lambda: self.session.image.shape[1:],
@@ -124,35 +124,20 @@ class MainWindow(QMainWindow):
 
         self.hover_label = QLabel("")
         self.hover_label.setToolTip("The value under the mouse pointer")
-        self.compute_label = QLabel("")
-        self.compute_label.setToolTip("The last PyTorch call")
-        self.compute_label.setFixedHeight(self.compute_label.sizeHint().height())
-        self._show_compute_text("")
+        self.compute_label = ComputeStatus(self.results)
         self.statusBar().addWidget(self.hover_label, 1)
         self.statusBar().addPermanentWidget(self.compute_label)
 
-        self._build_menus()
+        self.actions_by_id = actions.build_menus(self)
+        self.focus_action: QAction = self.actions_by_id["focus"]
         if remember_layout:
             self._restore_window()
 
         self.output_panel.hovered.connect(self.hover_label.setText)
         self.input_panel.hovered.connect(self.hover_label.setText)
         self.output_panel.displayed.connect(self.output_shown)
-        self.worker.result_ready.connect(self._on_result)
-        self.worker.result_ready.connect(self.animation_panel.set_outcome)
-        self.docks["animation"].visibilityChanged.connect(self.animation_panel.set_active)
-        self.docks["device"].visibilityChanged.connect(self._on_device_visibility)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.devices_ready.connect(self._on_devices_ready)
-        self._busy_note = QTimer(self)
-        self._busy_note.setSingleShot(True)
-        self._busy_note.setInterval(BUSY_NOTE_DELAY_MS)
-        self._busy_note.timeout.connect(self._show_busy_note)
-        self.worker.busy_changed.connect(self._on_busy)
-        # ``edited`` comes before every other session event: PyTorch starts before any
-        # panel follows the edit, and runs while they redraw.
-        session.edited.connect(self.request_compute)
-        self.compute_settings.changed.connect(self.request_compute)
+        self.controller.devices_ready.connect(self._on_devices_ready)
+        self.results.stale_changed.connect(self._on_stale)
 
     # -- layout ----------------------------------------------------------------------
     def _add_dock(self, key: str, title: str, widget: QWidget) -> QDockWidget:
@@ -184,24 +169,24 @@ class MainWindow(QMainWindow):
         self.resizeDocks([d["input"], d["kernel"]], [5, 4], Qt.Orientation.Vertical)
         self.resizeDocks([d["params"], d["formula"]], [3, 5], Qt.Orientation.Vertical)
 
-    def show_animation_step(self, k: int) -> bool:
+    def show_animation_step(self, k: int) -> str:
         """Bring the sliding-window animation to the front at step ``k`` (0-based).
 
-        False, with the reason in the animation panel's message, if there is no such step.
+        Returns "" when done, else why not (there is no such step, or nothing to animate).
         """
         panel = self.animation_panel
         self.docks["animation"].show()
         self.docks["animation"].raise_()
         n = panel.state.n_steps
+        if n == 0:
+            return panel.message.text() or "these settings cannot be animated"
         if not 0 <= k < n:
-            if n:
-                panel.message.setText(f"there are {n} steps (1 to {n})")
-            return False
+            return f"there are {n} steps (1 to {n})"
         panel.state.seek(k)
-        return True
+        return ""
 
     def _output_hw(self) -> tuple[int, int] | None:
-        output = self.output_panel.output
+        output = self.results.output
         return None if output is None else output.shape[1:]
 
     def set_focus_mode(self, on: bool) -> None:
@@ -231,133 +216,22 @@ class MainWindow(QMainWindow):
             dock.show()
 
     # -- menus -----------------------------------------------------------------------
-    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-        action.setStatusTip(tip)
-        action.setToolTip(tip or text.replace("&", ""))
-        action.triggered.connect(slot)
-        return action
+    def make_undo_actions(self) -> tuple[QAction, QAction]:
+        """Undo and redo for the Edit menu, following the history (made once)."""
+        if not hasattr(self, "_undo_actions"):
+            self._undo_actions = undo_actions(self.undo_stack, self)
+        return self._undo_actions
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.open_action = self._action(
-            "&Open image\u2026", self._choose_image, QKeySequence.StandardKey.Open, "Open an image file as the input"
-        )
-        file_menu.addAction(self.open_action)
-        samples_menu = file_menu.addMenu("&Samples")
-        samples_menu.setToolTipsVisible(True)
-        group = ""
-        for sample in SAMPLES:
-            if sample.group != group:
-                if group:
-                    samples_menu.addSeparator()
-                group = sample.group
-            action = self._action(
-                sample.name, lambda _=False, s=sample: self.input_panel.load_sample(s), tip=sample.description
-            )
-            samples_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(
-            self._action(
-                "Open &kernel…",
-                self._choose_kernel_file,
-                "Ctrl+K",
-                "Load a kernel from a .pth/.pt state_dict, .safetensors, .npy/.npz, ImageJ or CSV file",
-            )
-        )
-        self.learned_menu = file_menu.addMenu("&Learned kernels")
-        self.learned_menu.setToolTipsVisible(True)
-        # Filled when first opened: listing them imports torch, which must wait for the first paint.
-        self.learned_menu.aboutToShow.connect(self._fill_learned_menu)
-        file_menu.addAction(
-            self._action(
-                "Save k&ernel as…",
-                self._save_kernel,
-                "Ctrl+Shift+K",
-                "Save the kernel as .npy, .safetensors or ImageJ text",
-            )
-        )
-        file_menu.addSeparator()
-        self.save_output_action = self._action(
-            "&Save output as PNG / NPY\u2026",
-            self._choose_output_file,
-            QKeySequence.StandardKey.Save,
-            "Save the shown output channel as a PNG, or every channel as a .npy array",
-        )
-        file_menu.addAction(self.save_output_action)
-        file_menu.addAction(
-            self._action("Save screens&hot\u2026", self._choose_screenshot_file, "Ctrl+Shift+S", "Save the whole window as a PNG")
-        )
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", self.close, "Ctrl+Q", "Close convplay"))
-
-        edit_menu = bar.addMenu("&Edit")
-        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
-        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        edit_menu.addSeparator()
-        edit_menu.addAction(
-            self._action(
-                "&Copy kernel as PyTorch",
-                self._copy_kernel,
-                "Ctrl+Shift+C",
-                "Copy the weights (and bias) as a torch.tensor literal",
-            )
-        )
-
-        tools_menu = bar.addMenu("&Tools")
-        tools_menu.addAction(
-            self._action(
-                "&Learn a kernel…",
-                self.show_learn_dialog,
-                "Ctrl+L",
-                "Find a kernel by gradient descent from an input and a target (seed 001's experiment)",
-            )
-        )
-
-        self.view_menu = bar.addMenu("&View")
-        for dock in self.docks.values():
-            toggle = dock.toggleViewAction()
-            toggle.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
-            self.view_menu.addAction(toggle)
-        self.view_menu.addSeparator()
-        self.focus_action = self._action(
-            "&Focus on the sliding window",
-            self.set_focus_mode,
-            "Ctrl+Shift+F",
-            "Lecture view: only the sliding-window animation, as large as the window (again to leave)",
-        )
-        self.focus_action.setCheckable(True)
-        self.view_menu.addAction(self.focus_action)
-        self.view_menu.addAction(self._action("&Reset layout", self.reset_layout, tip="Put every panel back where it started"))
-
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self._action("&Keyboard shortcuts", self.show_shortcuts, "F1", "List the keyboard shortcuts"))
-        help_menu.addAction(self._action("&About convplay", self.show_about, tip="Versions of convplay and its libraries"))
+    def clear_undo_history(self) -> None:
+        """Edit > Clear undo history: forget every step and give their memory back."""
+        clear_history(self.undo_stack)
 
     def shortcut_table(self) -> list[tuple[str, str]]:
-        """(action, shortcuts) for every menu action that has a shortcut."""
-        rows = []
-        for menu_action in self.menuBar().actions():
-            menu = menu_action.menu()
-            for action in menu.actions() if menu else []:
-                keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
-                if keys:
-                    rows.append((action.text().replace("&", "").rstrip("\u2026"), keys))
-        return rows
+        """(command, shortcuts) for every menu action with a shortcut, and the animation's keys."""
+        return actions.shortcut_table(self)
 
     def show_shortcuts(self) -> None:
-        from convplay.qt.animation.player import SHORTCUTS
-
-        table = self.shortcut_table() + [(f"Sliding window: {what}", key) for key, _, what in SHORTCUTS]
-        rows = "".join(f"<tr><td>{name}</td><td><b>{keys}</b></td></tr>" for name, keys in table)
+        rows = "".join(f"<tr><td>{name}</td><td><b>{keys}</b></td></tr>" for name, keys in self.shortcut_table())
         QMessageBox.information(self, "Keyboard shortcuts", f"<table cellspacing='6'>{rows}</table>")
 
     def about_text(self) -> str:
@@ -371,79 +245,17 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About convplay", self.about_text())
 
     # -- files -----------------------------------------------------------------------
-    def _last_folder(self) -> str:
-        return str(self.settings.value(SETTINGS_LAST_FOLDER, str(Path.home())))
-
-    def _remember_folder(self, path: str) -> None:
-        self.settings.setValue(SETTINGS_LAST_FOLDER, str(Path(path).resolve().parent))
-
-    def _choose_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", self._last_folder(), IMAGE_FILTER)
-        if not path:
-            return
-        self._remember_folder(path)
-        self.open_image(path)
-
     def open_image(self, path: str) -> bool:
         """Load ``path`` as the input (undoable); False, with the reason shown, if it cannot."""
-        if self.input_panel.open_image(path):
-            return True
-        self.statusBar().showMessage(self.input_panel.message.text(), 8000)
-        return False
-
-    def _choose_kernel_file(self) -> None:
-        from convplay.qt.dialogs.kernel_picker import KERNEL_FILE_FILTER
-
-        path, _ = QFileDialog.getOpenFileName(self, "Open kernel", self._last_folder(), KERNEL_FILE_FILTER)
-        if path:
-            self._remember_folder(path)
-            self.open_kernel(path)
+        return actions.open_image(self, path)
 
     def open_kernel(self, path: str) -> bool:
         """Pick a kernel from ``path`` (a dialog lists its 4-D weights); False if refused."""
-        from convplay.qt.dialogs.kernel_picker import open_kernel_file
+        return actions.open_kernel(self, path)
 
-        return open_kernel_file(self, self.session, self.undo_stack, path)
-
-    def _save_kernel(self) -> None:
-        from convplay.qt.dialogs.kernel_picker import save_kernel_file
-
-        save_kernel_file(self, self.session, self._last_folder())
-
-    def _fill_learned_menu(self) -> None:
-        if self.learned_menu.actions():
-            return
-        from convplay.compute.checkpoints import learned_kernels
-
-        for learned in learned_kernels():
-            self.learned_menu.addAction(
-                self._action(learned.name, lambda _=False, k=learned: self.apply_learned_kernel(k), tip=learned.description)
-            )
-
-    def apply_learned_kernel(self, learned) -> None:
-        from convplay.core.kernel_io import KernelFileError, choose_kernel
-        from convplay.qt.dialogs.kernel_picker import apply_kernel_choice
-
-        try:
-            choice = choose_kernel(learned.load(), self.session.spec, self.session.image.shape[0])
-        except KernelFileError as exc:
-            QMessageBox.warning(self, "Cannot load the learned kernel", str(exc))
-            return
-        apply_kernel_choice(self.session, self.undo_stack, choice, f"Load {learned.name}")
-        self.statusBar().showMessage(f"Loaded {learned.name}", 5000)
-
-    def _copy_kernel(self) -> None:
-        from convplay.qt.dialogs.kernel_picker import copy_kernel_literal
-
-        copy_kernel_literal(self.session)
-        self.statusBar().showMessage("Kernel copied as a torch.tensor literal", 5000)
-
-    def show_learn_dialog(self) -> None:
-        from convplay.qt.dialogs.learn_dialog import LearnDialog
-
-        dialog = LearnDialog(self.session, self.undo_stack, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
+    def save_output(self, path: str) -> str:
+        """.npy: every channel; .png: the shown channel as coloured.  An error or ""."""
+        return actions.save_output(self, path)
 
     def dragEnterEvent(self, event) -> None:
         if any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -455,53 +267,17 @@ class MainWindow(QMainWindow):
             return
         event.acceptProposedAction()
         path = paths[0]
-        if Path(path).suffix.lower() in IMAGE_SUFFIXES:
+        if path.lower().endswith(tuple(IMAGE_SUFFIXES)):
             self.open_image(path)
         else:
             self.open_kernel(path)
 
-    def _choose_output_file(self) -> None:
-        if self.output_panel.output is None:
-            self.statusBar().showMessage("No output to save yet", 5000)
-            return
-        path, chosen = QFileDialog.getSaveFileName(
-            self, "Save output", self._last_folder(), "PNG image (*.png);;NumPy array, all channels (*.npy)"
-        )
-        if path:
-            self._remember_folder(path)
-            if not Path(path).suffix:
-                path += ".npy" if "npy" in chosen else ".png"
-            error = self.save_output(path)
-            if error:
-                QMessageBox.warning(self, "Cannot save output", error)
+    # -- compute ---------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """True while PyTorch has work in hand for this window."""
+        return self.results.busy
 
-    def save_output(self, path: str) -> str:
-        """.npy: every channel as float values; .png: the shown channel as coloured.  Error or ""."""
-        output = self.output_panel.output
-        if output is None:
-            return "there is no output yet"
-        try:
-            if path.lower().endswith(".npy"):
-                np.save(path, output, allow_pickle=False)
-            else:
-                item = self.output_panel.view.image_item
-                if item.qimage is None:
-                    item.render()
-                if not item.qimage.save(path):
-                    return f"could not write {path}"
-        except OSError as exc:
-            return str(exc)
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-        return ""
-
-    def _choose_screenshot_file(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", self._last_folder(), "PNG image (*.png)")
-        if path:
-            self._remember_folder(path)
-            if not self.grab().save(path):
-                QMessageBox.warning(self, "Cannot save screenshot", f"could not write {path}")
-
-    # -- compute path ------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         if not self._painted:
@@ -511,90 +287,11 @@ class MainWindow(QMainWindow):
 
     def _after_first_paint(self) -> None:
         self.first_painted.emit()
-        self._backend_started = True
-        self.worker.start_backend()
-        self.request_compute()
+        self.controller.start()
 
-    def _host_image(self, dtype: str) -> np.ndarray:
-        """The session's image in the host dtype PyTorch will read, converted once per image."""
-        image = self.session.image
-        host = np.dtype(np.float64 if dtype == "float64" else np.float32)
-        cache = self._host_image_cache
-        if cache is None or cache[0] is not image or cache[1] != host:
-            cache = (image, host, np.ascontiguousarray(image, dtype=host))
-            self._host_image_cache = cache
-        return cache[2]
-
-    def request_compute(self) -> None:
-        """Ask the worker for PyTorch's output of the current session, unless it is invalid."""
-        if not self._backend_started:
-            return  # the first paint starts the backend and computes
-        session, cs = self.session, self.compute_settings
-        try:
-            session.spec.output_shape(session.image.shape)
-        except ConvSpecError as exc:
-            self.worker.cancel_pending()
-            self._on_failed(str(exc))
-            return
-        self.worker.submit(
-            ComputeRequest(
-                session.spec,
-                self._host_image(cs.dtype),
-                session.effective_weight(),
-                session.bias,
-                cs.device,
-                cs.dtype,
-                cs.tf32_effective,
-            )
-        )
-
-    def _on_result(self, outcome: ComputeOutcome) -> None:
-        self.output_panel.show_output(outcome.output, outcome.display)
-        if self._device_shown:
-            self._show_device_outcome(outcome)
-        else:
-            # New label texts lay the window out again (0.5 ms before the output can be
-            # painted): a Device tab out of sight catches up when it is brought up.
-            self._unshown_outcome = outcome
-        self._show_compute_text(f"PyTorch {format_seconds(outcome.elapsed_s)} on {outcome.device_name}")
-        if self.worker.busy:
-            self._busy_note.start()  # the next job: its own delay before the note
-
-    def _on_failed(self, message: str) -> None:
-        self.output_panel.set_stale(message)
-        self._show_compute_text("settings invalid: output is stale")
-        self.compute_failed.emit(message)
-
-    def _on_busy(self, busy: bool) -> None:
-        # Said only for a job that takes a while: most results come within a frame, and a
-        # note shown and replaced at once is a repaint per edit while PyTorch runs.
-        if busy:
-            self._busy_note.start()
-        else:
-            self._busy_note.stop()
-
-    def _show_busy_note(self) -> None:
-        if self.worker.busy:
-            self._show_compute_text("computing\u2026")
-
-    def _show_device_outcome(self, outcome: ComputeOutcome) -> None:
-        self._unshown_outcome = None
-        self.device_panel.show_outcome(outcome.elapsed_s, outcome.device_name, outcome.max_diff_cpu64)
-
-    def _on_device_visibility(self, visible: bool) -> None:
-        self._device_shown = visible
-        if visible and self._unshown_outcome is not None:
-            self._show_device_outcome(self._unshown_outcome)
-
-    def _show_compute_text(self, text: str) -> None:
-        """Set the status bar's PyTorch text.  The label has a fixed size, grown only when a
-        longer text needs the room: a label that changes size lays the whole window out
-        again (0.5 ms here) on every result."""
-        label = self.compute_label
-        label.setText(text)
-        needed = label.fontMetrics().horizontalAdvance(text or "PyTorch 99.9 ms on CPU") + 12
-        if needed > label.minimumWidth():
-            label.setFixedWidth(needed)
+    def _on_stale(self, reason: str) -> None:
+        if reason:
+            self.compute_failed.emit(reason)
 
     def _on_devices_ready(self, devices: list, error: str) -> None:
         wanted = self.compute_settings.device
@@ -621,8 +318,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         if self._remember_layout:
             self.save_window_settings()
-        self.session.edited.disconnect(self.request_compute)
-        self.compute_settings.changed.disconnect(self.request_compute)
-        self.worker.shutdown()
+        self.controller.shutdown()
         self.animation_panel.shutdown()
         super().closeEvent(event)

@@ -1,93 +1,29 @@
-"""Runs PyTorch off the UI thread: coalesced requests, one job at a time, newest wins.
+"""The one way convplay runs work off the UI thread: a ``LatestWorker``.
 
-``submit`` never waits for a result.  With no debounce an idle worker starts at once,
-inside ``submit`` (which returns once the worker has picked the job up, START_WAIT_MS at
-most), so PyTorch runs while the UI thread repaints the panels the edit touched.
-Requests arriving while a job runs (or within ``debounce_ms``) collapse into the newest
-one; a result whose generation is older than the newest request is dropped, so the
-screen only ever shows the latest settings.  A ``preparer`` (``set_preparer``) turns each
-output into what the views show, in the worker thread too.  torch itself is first
-imported inside the worker thread (``start_backend``), after the window has painted.
+Each worker owns one thread and runs one job at a time.  Jobs submitted while one runs
+collapse into the newest: a job replaced before it began never starts, and the result of
+a job that newer work has made stale is dropped, so only the latest answer reaches the
+screen.  Every failure reaches the UI thread as ``errored`` with its text: none is
+swallowed.  A job function that returns a generator reports each item it yields
+(``yielded``) and stops early once a newer job has made it stale.
+
+The PyTorch call, the float64 reference, the transposed view's accumulation and kernel
+learning all run on workers of this kind.  torch itself is first imported inside a
+worker, after the window has painted.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-from dataclasses import dataclass, replace
-from typing import Callable
+import traceback
+import types
+from typing import Any, Callable
 
-import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from convplay.core.spec import ConvSpec
-from convplay.core.display import OutputDisplay
-
-
-@dataclass(frozen=True, eq=False)
-class ComputeRequest:
-    """Everything one PyTorch call needs; arrays are shared, never written to."""
-
-    spec: ConvSpec
-    image: np.ndarray  # (C, H, W)
-    weight: np.ndarray  # spec.weight_shape, already flipped for true convolution
-    bias: np.ndarray | None
-    device: str = "cpu"
-    dtype: str = "float32"
-    tf32: bool = False
-
-    @property
-    def compare_with_cpu64(self) -> bool:
-        """On CUDA the result is checked against a CPU float64 run of the same conv."""
-        return self.device.startswith("cuda")
-
-
-@dataclass(frozen=True, eq=False)
-class ComputeOutcome:
-    request: ComputeRequest
-    output: np.ndarray  # (out_channels, H_out, W_out)
-    elapsed_s: float
-    device_name: str
-    max_diff_cpu64: float | None = None
-    generation: int = 0
-    display: OutputDisplay | None = None  # the preparer's ready-to-show arrays
-
-
-Runner = Callable[[ComputeRequest], ComputeOutcome]
-DeviceLister = Callable[[], list]
-Preparer = Callable[[np.ndarray], OutputDisplay]
-
-
-def run_request(request: ComputeRequest) -> ComputeOutcome:
-    """The real thing: ``convplay.compute.run_conv`` (imports torch on first use)."""
-    from convplay.compute.run import run_conv
-
-    result = run_conv(
-        request.spec,
-        request.image,
-        request.weight,
-        request.bias,
-        device=request.device,
-        dtype=request.dtype,
-        tf32=request.tf32,
-    )
-    output = np.asarray(result.output)
-    max_diff = None
-    if request.compare_with_cpu64:
-        reference = run_conv(request.spec, request.image, request.weight, request.bias, device="cpu", dtype="float64")
-        ref = np.asarray(reference.output)
-        max_diff = float(np.max(np.abs(output.astype(np.float64) - ref))) if ref.size else 0.0
-    return ComputeOutcome(request, output, float(result.elapsed_s), str(result.device_name), max_diff)
-
-
-def list_devices() -> list[tuple[str, str]]:
-    """(id, label) for every device PyTorch can use; the first import of torch happens here."""
-    from convplay.compute.allocator import apply_thread_policy
-    from convplay.compute.devices import devices
-
-    apply_thread_policy()
-    return [(dev.id, dev.name) for dev in devices()]
-
+Job = Any
+JobFunction = Callable[[Job], Any]
 
 # How often (seconds) a thread waiting for the GIL may take it from a busy one.  Python's
 # default, 5 ms, would let a job sit behind the UI thread's redraw for up to 5 ms before
@@ -95,157 +31,196 @@ def list_devices() -> list[tuple[str, str]]:
 # result; 0.5 ms lets both go at once (measured here: PyTorch started 2 ms after an edit
 # instead of right away).  PyTorch itself runs without the GIL.
 GIL_SWITCH_INTERVAL_S = 0.0005
-# How long ``submit`` waits (ms) for the worker thread to pick the job up, so that PyTorch
-# starts before the UI thread goes on (see ``ComputeWorker._dispatch``); a worker that
-# is slow to wake costs the UI thread no more than this.
-START_WAIT_MS = 2.0
+SHUTDOWN_WAIT_MS = 3000  # closing the window never waits longer for a running job
+
+
+def apply_thread_switch_policy() -> None:
+    """Process policy, applied once by the application at start-up (see GIL_SWITCH_INTERVAL_S)."""
+    sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
+
+
+def describe_error(exc: BaseException) -> str:
+    """An exception as one line for the screen: its text, or its type when it has none."""
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+def _stop(thread: QThread) -> None:
+    try:
+        if thread.isRunning():
+            thread.quit()
+            thread.wait(SHUTDOWN_WAIT_MS)
+    except RuntimeError:  # already deleted along with its owner: nothing left to stop
+        pass
 
 
 class _Runner(QObject):
-    """Lives in the worker thread; every slot runs there."""
+    """Lives in the worker thread; ``run`` executes there."""
 
-    finished = Signal(int, object, str)  # generation, ComputeOutcome | None, error text
-    devices_found = Signal(object, str)  # list of (id, label), error text
+    finished = Signal(int, object, str)  # generation, result, error text ("" when it worked)
+    yielded = Signal(int, object)
 
-    def __init__(self, runner: Runner, lister: DeviceLister):
+    def __init__(self, is_current: Callable[[int], bool]):
         super().__init__()
-        self._runner = runner
-        self._lister = lister
-        self.preparer: Preparer | None = None  # set from the UI thread, read here
+        self._is_current = is_current
         self.started = threading.Event()  # set as a job begins in the worker thread
 
-    @Slot()
-    def warm_up(self) -> None:
-        try:
-            self.devices_found.emit(self._lister(), "")
-        except Exception as exc:  # a broken torch install is shown, not raised
-            self.devices_found.emit([("cpu", "CPU")], f"PyTorch could not start: {exc}")
-
-    @Slot(int, object)
-    def run(self, generation: int, request: ComputeRequest) -> None:
+    @Slot(int, object, object)
+    def run(self, generation: int, fn: JobFunction, job: Job) -> None:
         self.started.set()
         try:
-            outcome = self._runner(request)
-            preparer = self.preparer
-            if preparer is not None:
-                outcome = replace(outcome, display=preparer(outcome.output))
-        except Exception as exc:  # every failure becomes a message on screen
-            self.finished.emit(generation, None, str(exc) or type(exc).__name__)
+            result = fn(job)
+            if isinstance(result, types.GeneratorType):
+                last = None
+                for last in result:
+                    if not self._is_current(generation):
+                        result.close()
+                        break
+                    self.yielded.emit(generation, last)
+                result = last
+        except Exception as exc:  # every failure reaches the screen as text
+            message = describe_error(exc)
+            if not isinstance(exc, (ValueError, MemoryError, OSError)):
+                # An unexpected exception is a bug: its trace goes to stderr as well.
+                traceback.print_exc()
+            self.finished.emit(generation, None, message)
         else:
-            self.finished.emit(generation, outcome, "")
+            self.finished.emit(generation, result, "")
 
 
-class ComputeWorker(QObject):
-    """Owns the worker thread.  Signals arrive on the UI thread.
+class LatestWorker(QObject):
+    """Runs ``fn(job)`` in its own thread, newest job first; signals arrive on the UI thread.
 
-    ``result_ready(ComputeOutcome)`` for the newest request; ``failed(str)`` when it
-    raised; ``busy_changed(bool)``; ``devices_ready(list, str)`` once torch is loaded.
+    ``returned(generation, result)`` for the current job; ``errored(generation, text)``
+    when it raised; ``yielded(generation, item)`` for a generator job's items while it is
+    current; ``busy_changed(bool)``.
+
+    ``start_wait_ms`` > 0 makes ``submit`` hand the GIL to the worker until the job has
+    begun (at most that long), so it starts before the UI thread goes on redrawing: the
+    PyTorch worker uses it, since the edit's output is what the user waits for.
     """
 
-    result_ready = Signal(object)
-    failed = Signal(str)
+    returned = Signal(int, object)
+    errored = Signal(int, str)
+    yielded = Signal(int, object)
     busy_changed = Signal(bool)
-    devices_ready = Signal(object, str)
-    _run_job = Signal(int, object)
-    _warm_up = Signal()
+    _run_job = Signal(int, object, object)
 
     def __init__(
         self,
-        runner: Runner = run_request,
-        lister: DeviceLister = list_devices,
+        fn: JobFunction,
+        name: str,
+        *,
         debounce_ms: int = 0,
+        start_wait_ms: float = 0.0,
         parent: QObject | None = None,
-        start_wait_ms: float = START_WAIT_MS,
     ):
         super().__init__(parent)
+        self._fn = fn
         self._generation = 0
-        self._pending: tuple[int, ComputeRequest] | None = None
-        self._running = False
+        self._pending: tuple[int, JobFunction, Job] | None = None
+        self._running: int | None = None  # the generation of the job running, if any
         self._start_wait_s = start_wait_ms / 1000
-        self.dropped = 0  # results thrown away because newer settings had arrived
-        self._thread = QThread()
-        self._thread.setObjectName("convplay-compute")
-        self._runner = _Runner(runner, lister)
+        self.started_jobs = 0  # jobs that began (a replaced job never does)
+        self.dropped = 0  # results thrown away because newer work had been submitted
+        self._thread = QThread(self)  # a child: deleted after ``destroyed`` has stopped it
+        self._thread.setObjectName(name)
+        self._runner = _Runner(self.is_current)
         self._runner.moveToThread(self._thread)
         self._run_job.connect(self._runner.run)
-        self._warm_up.connect(self._runner.warm_up)
         self._runner.finished.connect(self._on_finished)
-        self._runner.devices_found.connect(self.devices_ready)
+        self._runner.yielded.connect(self._on_yielded)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(debounce_ms)
         self._debounce.timeout.connect(self._dispatch)
-        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
+        # A QThread destroyed while it runs aborts the process: whoever owns this worker
+        # (a window, a panel, a test) stops its thread by deleting it, shutdown or not.
+        self.destroyed.connect(lambda *_args, thread=self._thread: _stop(thread))
         self._thread.start()
 
+    # -- state -------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self._running or self._pending is not None
+        return self._running is not None or self._pending is not None
+
+    @property
+    def running(self) -> bool:
+        return self._running is not None
 
     @property
     def generation(self) -> int:
+        """The generation of the newest job submitted (or cancelled)."""
         return self._generation
 
-    def set_preparer(self, preparer: Preparer | None) -> None:
-        """Run ``preparer(output)`` in the worker after each job; its result is ``outcome.display``."""
-        self._runner.preparer = preparer
+    def is_current(self, generation: int) -> bool:
+        """True while no newer job has been submitted and nothing was cancelled (any thread)."""
+        return generation == self._generation
 
-    def start_backend(self) -> None:
-        """Import torch and list the devices, in the worker thread."""
-        self._warm_up.emit()
-
-    def submit(self, request: ComputeRequest) -> int:
-        """Queue ``request``, replacing any not yet started; returns its generation."""
+    # -- commands ----------------------------------------------------------------------
+    def submit(self, job: Job, fn: JobFunction | None = None) -> int:
+        """Queue ``job`` (for ``fn``, else the worker's function), replacing any job not
+        yet started; returns its generation."""
         self._generation += 1
         was_busy = self.busy
-        self._pending = (self._generation, request)
+        self._pending = (self._generation, fn or self._fn, job)
         if self._debounce.interval() == 0:
             self._dispatch()  # no timer hop: the worker starts before any repaint
-        elif not self._running and not self._debounce.isActive():
+        elif self._running is None and not self._debounce.isActive():
             self._debounce.start()
-        if not was_busy:  # after the dispatch: its listeners must not delay PyTorch
+        if not was_busy:  # after the dispatch: its listeners must not delay the job
             self.busy_changed.emit(True)
         return self._generation
 
-    def cancel_pending(self) -> None:
-        """Forget the queued request and make any running one stale (invalid settings)."""
+    def cancel(self) -> None:
+        """Forget the queued job and make a running one stale: neither result will arrive."""
         self._generation += 1
         self._pending = None
         self._debounce.stop()
-        if not self._running:
+        if self._running is None:
             self.busy_changed.emit(False)
 
-    def shutdown(self) -> None:
-        """Stop the thread (waits for a running PyTorch call to return)."""
-        self._debounce.stop()
-        self._pending = None
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait()
+    def shutdown(self, wait_ms: int = SHUTDOWN_WAIT_MS) -> bool:
+        """Stop the thread; waits at most ``wait_ms`` for a running job (False if it
+        was still running: its thread then ends on its own, its result unread)."""
+        self.cancel()
+        if not self._thread.isRunning():
+            return True
+        self._thread.quit()
+        return bool(self._thread.wait(wait_ms))
 
+
+    # -- internals ---------------------------------------------------------------------
     @Slot()
     def _dispatch(self) -> None:
-        if self._running or self._pending is None:
+        if self._running is not None or self._pending is None:
             return
-        generation, request = self._pending
+        generation, fn, job = self._pending
         self._pending = None
-        self._running = True
+        self._running = generation
+        self.started_jobs += 1
         self._runner.started.clear()
-        self._run_job.emit(generation, request)
-        # Hand the GIL to the worker until the job has begun: else it waits for the UI
-        # thread's next switch (the panels' redraw is Python) before PyTorch can start.
-        self._runner.started.wait(self._start_wait_s)
+        self._run_job.emit(generation, fn, job)
+        if self._start_wait_s > 0:
+            # Hand the GIL to the worker until the job has begun: else it waits for the UI
+            # thread's next switch (the panels' redraw is Python) before it can start.
+            self._runner.started.wait(self._start_wait_s)
 
     @Slot(int, object, str)
-    def _on_finished(self, generation: int, outcome: ComputeOutcome | None, error: str) -> None:
-        self._running = False
+    def _on_finished(self, generation: int, result: object, error: str) -> None:
+        self._running = None
         if generation != self._generation:
             self.dropped += 1
-        elif outcome is None:
-            self.failed.emit(error)
+        elif error:
+            self.errored.emit(generation, error)
         else:
-            self.result_ready.emit(replace(outcome, generation=generation))
+            self.returned.emit(generation, result)
         if self._pending is not None:
             self._dispatch()
-        else:
+        elif self._running is None:
             self.busy_changed.emit(False)
+
+    @Slot(int, object)
+    def _on_yielded(self, generation: int, item: object) -> None:
+        if generation == self._generation:
+            self.yielded.emit(generation, item)

@@ -1,26 +1,19 @@
 """The main window: PyTorch's output on screen, invalid settings marked stale, undo through
 the Edit menu, menus and shortcuts, saving, and the layout kept in (temporary) QSettings."""
 
+from importlib import metadata
+
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 from PySide6.QtCore import QSettings
 
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
 from convplay.qt.main_window import SETTINGS_STATE, MainWindow
 from convplay.qt.undo import push_change
+from oracles import session_output
 
 SOBEL_X = np.array([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]])
-
-
-def torch_output(session: Session) -> np.ndarray:
-    x = torch.from_numpy(session.image)[None].float()
-    w = torch.from_numpy(session.effective_weight()).float()
-    b = None if session.bias is None else torch.from_numpy(session.bias).float()
-    spec = session.spec
-    return F.conv2d(x, w, b, spec.stride_hw, spec.pads()[::2], spec.dilation_hw, spec.groups)[0].numpy()
 
 
 @pytest.fixture
@@ -42,7 +35,7 @@ def window(qtbot, session, temporary_settings):
 
 
 def test_first_output_is_pytorchs(window, session, qtbot):
-    np.testing.assert_allclose(window.output_panel.output, torch_output(session), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(window.output_panel.output, session_output(session), rtol=1e-6, atol=1e-6)
     assert not window.output_panel.is_stale
     window.docks["device"].raise_()  # a tab behind Formula by default: it catches up when shown
     qtbot.waitUntil(lambda: window.device_panel.time_label.text().endswith(("ms", " s")))
@@ -67,7 +60,7 @@ def test_the_device_tab_follows_results_while_it_is_shown(window, session, qtbot
 def test_a_kernel_edit_reaches_the_output(window, session, qtbot):
     with qtbot.waitSignal(window.output_shown, timeout=30_000):
         session.set_weight(session.weight * 2)
-    np.testing.assert_allclose(window.output_panel.output, torch_output(session), rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(window.output_panel.output, session_output(session), rtol=1e-6, atol=1e-5)
 
 
 def test_invalid_settings_mark_the_output_stale_and_raise_nothing(window, session, qtbot):
@@ -85,12 +78,12 @@ def test_invalid_settings_mark_the_output_stale_and_raise_nothing(window, sessio
 def test_undo_and_redo_through_the_edit_menu(window, session, qtbot):
     before = session.weight
     push_change(window.undo_stack, session, "Double the kernel", lambda: session.set_weight(before * 2))
-    assert window.undo_action.isEnabled()
+    assert window.actions_by_id["undo"].isEnabled()
     with qtbot.waitSignal(window.output_shown, timeout=30_000):
-        window.undo_action.trigger()
+        window.actions_by_id["undo"].trigger()
     assert session.weight is before
-    np.testing.assert_allclose(window.output_panel.output, torch_output(session), rtol=1e-6, atol=1e-6)
-    window.redo_action.trigger()
+    np.testing.assert_allclose(window.output_panel.output, session_output(session), rtol=1e-6, atol=1e-6)
+    window.actions_by_id["redo"].trigger()
     np.testing.assert_array_equal(session.weight, before * 2)
 
 
@@ -103,7 +96,7 @@ def test_menus_and_shortcuts(window):
     assert shortcuts["Undo"] == "Ctrl+Z"
     assert shortcuts["Redo"] == "Ctrl+Shift+Z, Ctrl+Y"
     assert "Ctrl+S" in shortcuts["Save output as PNG / NPY"]
-    view_entries = [a.text() for a in window.view_menu.actions()]
+    view_entries = [a.text() for a in window.actions_by_id["panels"].actions()]
     for dock in window.docks.values():
         assert dock.objectName() and dock.windowTitle() in view_entries
 
@@ -112,7 +105,7 @@ def test_about_lists_versions(window):
     text = window.about_text()
     for name in ("convplay", "Python", "Qt", "PySide6", "pyqtgraph", "numpy", "torch"):
         assert f"<td>{name}</td>" in text
-    assert torch.__version__.split("+")[0] in text
+    assert metadata.version("torch").split("+")[0] in text
 
 
 def test_save_output_as_npy_and_png(window, tmp_path):
@@ -144,8 +137,11 @@ def test_layout_is_saved_to_the_settings(window, temporary_settings):
 
 
 def test_learned_kernels_menu_loads_conv1_undoably(window, session, qtbot):
-    window._fill_learned_menu()
-    actions = {a.text(): a for a in window.learned_menu.actions()}
+    menu = window.actions_by_id["learned"]
+    menu.aboutToShow.emit()  # filled when first opened
+    menu.aboutToShow.emit()  # and only once
+    actions = {a.text(): a for a in menu.actions()}
+    assert len(menu.actions()) == 2
     assert set(actions) == {"digits CNN conv1", "digits CNN conv2"}
     assert "accuracy" in actions["digits CNN conv1"].toolTip()
     before = session.weight
@@ -153,7 +149,7 @@ def test_learned_kernels_menu_loads_conv1_undoably(window, session, qtbot):
         actions["digits CNN conv1"].trigger()
     assert session.weight.shape == (8, 1, 3, 3)
     assert session.spec.out_channels == 8
-    window.undo_action.trigger()
+    window.actions_by_id["undo"].trigger()
     assert session.weight is before
 
 
@@ -175,21 +171,27 @@ def test_a_dropped_kernel_file_opens_the_picker_path(window, session, tmp_path, 
 
 def test_the_animation_follows_pytorchs_output_and_jumps_to_a_step(window, session, qtbot):
     panel = window.animation_panel
-    assert window.show_animation_step(7)
+    assert window.show_animation_step(7) == ""
     qtbot.waitUntil(lambda: panel.match is not None, timeout=30_000)
     assert panel.state.position == 7
     assert panel.match.matches
-    np.testing.assert_allclose(panel.torch_output, window.output_panel.output, rtol=0, atol=1e-6)
-    assert not window.show_animation_step(panel.state.n_steps)
+    oc, i, j = panel.state.cell()
+    assert panel.arithmetic.check.text().startswith("PyTorch")
+    np.testing.assert_allclose(window.results.reference.reference, session_output(session), rtol=0, atol=1e-9)
+    assert f"{panel.state.n_steps} steps" in window.show_animation_step(panel.state.n_steps)
 
 
 def test_the_hidden_animation_catches_up_when_shown(window, session, qtbot):
+    from convplay.qt.shown import on_screen
+
     window.docks["output"].raise_()
     panel = window.animation_panel
-    qtbot.waitUntil(lambda: not panel._active, timeout=5_000)
+    qtbot.waitUntil(lambda: not on_screen(panel), timeout=5_000)
+    assert not window.results.reference_wanted  # no float64 reference for a hidden view
     with qtbot.waitSignal(window.output_shown, timeout=30_000):
         session.set_weight(session.weight * 3)
-    assert panel._deferred
+    assert panel.walk is None  # out of date: rebuilt once shown, never drawn from meanwhile
+    assert window.results.reference is None
     window.docks["animation"].raise_()
     qtbot.waitUntil(lambda: panel.match is not None, timeout=30_000)
     step = panel.walk.step(0)
@@ -229,7 +231,9 @@ def test_focus_mode_shows_only_the_animation_and_comes_back(window, qtbot):
 def test_a_slow_pytorch_call_is_shown_as_computing(qtbot, session, temporary_settings):
     import threading
 
-    from convplay.qt.workers import ComputeWorker, run_request
+    from convplay.core.compute_settings import ComputeSettings
+    from convplay.core.results import Results
+    from convplay.qt.compute_controller import ComputeController, run_request
 
     gate = threading.Event()
 
@@ -237,8 +241,9 @@ def test_a_slow_pytorch_call_is_shown_as_computing(qtbot, session, temporary_set
         gate.wait(60)
         return run_request(request)
 
-    worker = ComputeWorker(runner=slow, lister=lambda: [("cpu", "CPU")])
-    window = MainWindow(session, worker=worker, settings=QSettings(str(temporary_settings / "slow.ini"), QSettings.Format.IniFormat))
+    settings = ComputeSettings()
+    controller = ComputeController(session, settings, Results(), runner=slow, lister=lambda: [("cpu", "CPU")])
+    window = MainWindow(session, settings, controller=controller, settings=QSettings(str(temporary_settings / "slow.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.compute_label.text() == "computing\u2026", timeout=10_000)

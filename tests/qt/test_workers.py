@@ -1,30 +1,34 @@
-"""The compute worker: newest request wins, stale results are dropped, errors become
-messages, and the UI thread keeps handling events while PyTorch runs."""
+"""The one worker mechanism (LatestWorker) and the compute controller built on it.
+
+Newest wins, replaced jobs never start, stale results are dropped, every failure reaches
+the UI thread with its text, generator jobs report and stop once stale; the controller
+turns session edits into PyTorch jobs and writes the answers into Results.
+"""
+
+from __future__ import annotations
 
 import threading
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QLineEdit
 
+from convplay.core.compute_settings import ComputeSettings
+from convplay.core.results import ComputeOutcome, Results, reference_outcome
+from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
-from convplay.qt.workers import ComputeOutcome, ComputeRequest, ComputeWorker, run_request
-
-
-def request(tag: float, spec: ConvSpec | None = None) -> ComputeRequest:
-    spec = spec or ConvSpec(in_channels=1, out_channels=1, kernel_size=1, bias=False)
-    return ComputeRequest(spec, np.full((1, 2, 2), tag), np.ones((1, 1, 1, 1)), None)
+from convplay.qt.compute_controller import ComputeController, run_request
+from convplay.qt.workers import GIL_SWITCH_INTERVAL_S, LatestWorker, apply_thread_switch_policy
+from oracles import session_output, torch_conv
 
 
 @pytest.fixture
 def make_worker(qtbot):
     workers = []
 
-    def make(runner, **kwargs) -> ComputeWorker:
-        worker = ComputeWorker(runner=runner, lister=lambda: [("cpu", "CPU")], **kwargs)
+    def make(fn, **kwargs) -> LatestWorker:
+        worker = LatestWorker(fn, "convplay-test", **kwargs)
         workers.append(worker)
         return worker
 
@@ -33,190 +37,273 @@ def make_worker(qtbot):
         worker.shutdown()
 
 
-def test_stale_results_are_dropped_and_the_newest_wins(qtbot, make_worker):
-    started = []
+@pytest.fixture
+def make_controller(qtbot):
+    controllers = []
+
+    def make(session: Session, settings: ComputeSettings | None = None, **kwargs) -> ComputeController:
+        controller = ComputeController(session, settings or ComputeSettings(), Results(),
+                                       lister=lambda: [("cpu", "CPU")], **kwargs)
+        controllers.append(controller)
+        return controller
+
+    yield make
+    for controller in controllers:
+        controller.shutdown()
+
+
+# -- LatestWorker ----------------------------------------------------------------------------
+def test_the_newest_job_wins_and_replaced_jobs_never_start(qtbot, make_worker):
     gate = threading.Event()
-
-    def runner(req: ComputeRequest) -> ComputeOutcome:
-        tag = float(req.image[0, 0, 0])
-        started.append(tag)
-        if tag == 1.0:
-            gate.wait(30)  # the first job holds the thread while newer requests arrive
-        return ComputeOutcome(req, req.image.copy(), 0.0, "fake")
-
-    worker = make_worker(runner)
-    results = []
-    worker.result_ready.connect(results.append)
-    worker.submit(request(1.0))
-    qtbot.waitUntil(lambda: started == [1.0])
-    worker.submit(request(2.0))
-    last = worker.submit(request(3.0))
-    gate.set()
-    qtbot.waitUntil(lambda: len(results) == 1 and not worker.busy)
-    assert started == [1.0, 3.0]  # 2.0 was replaced before it ever ran
-    assert results[0].output[0, 0, 0] == 3.0 and results[0].generation == last
-    assert worker.dropped == 1  # job 1 finished after newer settings had arrived
-
-
-def test_a_burst_of_requests_runs_once(qtbot, make_worker):
     ran = []
 
-    def runner(req):
-        ran.append(float(req.image[0, 0, 0]))
-        return ComputeOutcome(req, req.image, 0.0, "fake")
+    def fn(tag):
+        ran.append(tag)
+        if tag == "first":
+            gate.wait(30)
+        return tag
 
-    worker = make_worker(runner, debounce_ms=5)
-    with qtbot.waitSignal(worker.result_ready) as blocker:
-        for tag in range(20):
-            worker.submit(request(float(tag)))
-    assert ran == [19.0]
-    assert blocker.args[0].output[0, 0, 0] == 19.0
+    worker = make_worker(fn)
+    returned = []
+    worker.returned.connect(lambda g, r: returned.append(r))
+    worker.submit("first")  # runs, then is made stale by the next ones
+    for tag in ("second", "third", "newest"):
+        worker.submit(tag)
+    gate.set()
+    qtbot.waitUntil(lambda: not worker.busy, timeout=30_000)
+    assert ran == ["first", "newest"]  # second and third were replaced before they began
+    assert returned == ["newest"] and worker.dropped == 1 and worker.started_jobs == 2
 
 
-def test_errors_become_messages(qtbot, make_worker):
-    def runner(req):
-        raise RuntimeError("no such luck")
+@pytest.mark.parametrize("error, text", [(ValueError("cannot show that"), "cannot show that"),
+                                         (KeyError("weight"), "'weight'"),
+                                         (RuntimeError(), "RuntimeError")])
+def test_every_failure_reaches_the_ui_thread_with_its_text(qtbot, make_worker, error, text, capsys):
+    def fn(_job):
+        raise error
 
-    worker = make_worker(runner)
-    with qtbot.waitSignal(worker.failed) as blocker:
-        worker.submit(request(1.0))
-    assert blocker.args == ["no such luck"]
+    worker = make_worker(fn)
+    with qtbot.waitSignal(worker.errored, timeout=30_000) as blocker:
+        worker.submit(None)
+    assert blocker.args[1] == text
     qtbot.waitUntil(lambda: not worker.busy)
+    if not isinstance(error, ValueError):  # an unexpected one is a bug: its trace is printed too
+        assert type(error).__name__ in capsys.readouterr().err
 
 
 def test_cancel_makes_the_running_job_stale(qtbot, make_worker):
     gate = threading.Event()
-
-    def runner(req):
-        gate.wait(30)
-        return ComputeOutcome(req, req.image, 0.0, "fake")
-
-    worker = make_worker(runner)
-    results = []
-    worker.result_ready.connect(results.append)
-    worker.submit(request(1.0))
-    qtbot.waitUntil(lambda: worker._running)
-    worker.cancel_pending()
+    worker = make_worker(lambda job: gate.wait(30) and job)
+    returned = []
+    worker.returned.connect(lambda g, r: returned.append(r))
+    worker.submit("stale")
+    worker.cancel()
+    assert worker.busy  # still running; its result will be dropped
     gate.set()
-    qtbot.waitUntil(lambda: not worker.busy)
-    assert results == [] and worker.dropped == 1
+    qtbot.waitUntil(lambda: not worker.busy, timeout=30_000)
+    assert returned == [] and worker.dropped == 1
 
 
-def test_real_pytorch_result_matches_the_oracle(qtbot, make_worker):
-    rng = np.random.default_rng(0)
-    spec = ConvSpec(in_channels=3, out_channels=4, kernel_size=(3, 2), stride=(2, 1), padding=1, dilation=(1, 2))
-    image, weight, bias = rng.normal(size=(3, 17, 13)), rng.normal(size=spec.weight_shape), rng.normal(size=4)
-    worker = make_worker(run_request)
-    with qtbot.waitSignal(worker.result_ready, timeout=60_000) as blocker:
-        worker.submit(ComputeRequest(spec, image, weight, bias, dtype="float64"))
-    expected = F.conv2d(torch.from_numpy(image)[None], torch.from_numpy(weight), torch.from_numpy(bias),
-                        stride=(2, 1), padding=1, dilation=(1, 2))[0].numpy()
-    np.testing.assert_allclose(blocker.args[0].output, expected, rtol=1e-12, atol=1e-12)
-    assert blocker.args[0].max_diff_cpu64 is None  # only compared on CUDA
+def test_a_generator_job_reports_each_item_and_stops_once_stale(qtbot, make_worker):
+    gate = threading.Event()
+    produced = []
 
+    def count(n):
+        for k in range(n):
+            produced.append(k)
+            yield k
+            if k == 2:
+                gate.wait(30)
 
-def test_ui_handles_events_while_a_long_convolution_runs(qtbot, make_worker):
-    """A 1024x1024 RGB input convolved to 64 channels, over and over until the test has seen
-    the UI thread tick a timer and take key presses meanwhile."""
-    spec = ConvSpec(in_channels=3, out_channels=64, kernel_size=3, padding=1)
-    big = ComputeRequest(spec, np.ones((3, 1024, 1024), np.float32), np.ones(spec.weight_shape, np.float32), None)
-    stop = threading.Event()
-    runs = []
-
-    def runner(req):
-        outcome = run_request(req)
-        runs.append(1)
-        while not stop.is_set():
-            outcome = run_request(req)
-            runs.append(1)
-        return outcome
-
-    worker = make_worker(runner)
-    ticks = []
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(worker.busy))
-    edit = QLineEdit()
-    qtbot.addWidget(edit)
-    edit.show()
-    worker.submit(big)
-    timer.start()
-    qtbot.waitUntil(lambda: len(runs) >= 1, timeout=120_000)  # PyTorch is really running
-    qtbot.waitUntil(lambda: sum(ticks) >= 5, timeout=60_000)
-    qtbot.keyClicks(edit, "ok")
-    assert edit.text() == "ok"
-    assert worker.busy
-    stop.set()
-    timer.stop()
-    with qtbot.waitSignal(worker.busy_changed, timeout=120_000):
-        pass
-    assert not worker.busy
+    worker = make_worker(count)
+    yielded = []
+    worker.yielded.connect(lambda g, item: yielded.append(item))
+    worker.submit(1000)
+    qtbot.waitUntil(lambda: yielded == [0, 1, 2], timeout=30_000)
+    worker.cancel()
+    gate.set()
+    qtbot.waitUntil(lambda: not worker.busy, timeout=30_000)
+    assert len(produced) <= 4  # stopped after the item in hand: nothing ran on to 1000
+    assert yielded == [0, 1, 2]
 
 
 def test_an_idle_worker_starts_inside_submit(qtbot, make_worker):
     """No timer hop: the job starts even while the UI thread processes no events."""
     started = threading.Event()
-
-    def runner(req):
-        started.set()
-        return ComputeOutcome(req, req.image, 0.0, "fake")
-
-    worker = make_worker(runner)
-    worker.submit(request(1.0))
+    worker = make_worker(lambda job: started.set())
+    worker.submit(None)
     assert started.wait(30)  # the UI thread is blocked here, not running its event loop
     qtbot.waitUntil(lambda: not worker.busy)
 
 
-def test_the_preparer_runs_in_the_worker_thread(qtbot, make_worker):
+def test_submit_hands_over_until_the_job_has_begun(qtbot, make_worker):
+    begun, gate = threading.Event(), threading.Event()
+
+    def fn(_job):
+        begun.set()
+        gate.wait(30)
+
+    # A generous limit, so that a busy test machine cannot make this flaky.
+    worker = make_worker(fn, start_wait_ms=60_000)
+    worker.submit(None)
+    assert worker._runner.started.is_set()  # set just before fn is called; fn follows at once
+    assert begun.wait(30)
+    gate.set()
+    qtbot.waitUntil(lambda: not worker.busy)
+
+
+def test_deleting_the_owner_stops_the_thread(qtbot):
+    owner = QObject()
+    worker = LatestWorker(lambda job: job, "convplay-test", parent=owner)
+    thread = worker._thread
+    with qtbot.waitSignal(worker.returned, timeout=30_000):
+        worker.submit(1)
+    assert thread.isRunning()
+    finished = []
+    thread.finished.connect(lambda: finished.append(True), Qt.ConnectionType.DirectConnection)
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: bool(finished), timeout=10_000)
+
+
+def test_the_gil_switch_policy_is_the_applications_not_a_constructors(make_worker):
+    import sys
+
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        make_worker(lambda job: job)
+        assert sys.getswitchinterval() == 0.005  # constructing a worker changes nothing
+        apply_thread_switch_policy()
+        assert sys.getswitchinterval() <= GIL_SWITCH_INTERVAL_S
+    finally:
+        sys.setswitchinterval(before)
+
+
+# -- the compute controller --------------------------------------------------------------------
+def _session(c=3, size=17, out=4) -> Session:
+    rng = np.random.default_rng(0)
+    spec = ConvSpec(in_channels=c, out_channels=out, kernel_size=(3, 2), stride=(2, 1), padding=1, dilation=(1, 2))
+    return Session(rng.normal(size=(c, size, size + 3)), spec, rng.normal(size=spec.weight_shape), rng.normal(size=out))
+
+
+def test_pytorchs_answer_lands_in_the_results(qtbot, make_controller):
+    session = _session()
+    controller = make_controller(session, ComputeSettings(dtype="float64"))
+    with qtbot.waitSignal(controller.results.outcome_changed, timeout=60_000):
+        controller.start()
+    results = controller.results
+    assert results.fresh and results.stale == ""
+    np.testing.assert_allclose(results.output, session_output(session), rtol=1e-12, atol=1e-12)
+    assert results.outcome.max_diff_cpu64 is None  # only compared on CUDA
+
+
+def test_invalid_settings_make_the_results_stale_and_run_nothing(qtbot, make_controller):
+    session = _session()
+    controller = make_controller(session)
+    with qtbot.waitSignal(controller.results.outcome_changed, timeout=60_000):
+        controller.start()
+    started = controller.torch.started_jobs
+    with qtbot.waitSignal(controller.results.stale_changed, timeout=5_000) as blocker:
+        session.set_spec(session.spec.replace(groups=2))  # 3 input channels: not divisible
+    assert "groups" in blocker.args[0]
+    assert controller.torch.started_jobs == started and not controller.results.fresh
+
+
+def test_the_preparer_runs_in_the_worker_thread(qtbot, make_controller):
     threads = []
 
     def preparer(output):
         threads.append(threading.current_thread())
         return ("prepared", output.shape)
 
-    worker = make_worker(lambda req: ComputeOutcome(req, req.image, 0.0, "fake"))
-    worker.set_preparer(preparer)
-    with qtbot.waitSignal(worker.result_ready) as blocker:
-        worker.submit(request(2.0))
-    assert blocker.args[0].display == ("prepared", (1, 2, 2))
+    session = _session()
+    controller = make_controller(session)
+    controller.set_preparer(preparer)
+    with qtbot.waitSignal(controller.results.outcome_changed, timeout=60_000) as blocker:
+        controller.start()
+    assert blocker.args[0].display == ("prepared", blocker.args[0].output.shape)
     assert threads and threads[0] is not threading.main_thread()
 
 
-def test_a_failing_preparer_becomes_a_message(qtbot, make_worker):
+def test_a_failing_preparer_makes_the_output_stale_with_its_words(qtbot, make_controller):
     def preparer(output):
         raise ValueError("cannot show that")
 
-    worker = make_worker(lambda req: ComputeOutcome(req, req.image, 0.0, "fake"))
-    worker.set_preparer(preparer)
-    with qtbot.waitSignal(worker.failed) as blocker:
-        worker.submit(request(1.0))
-    assert blocker.args == ["cannot show that"]
+    controller = make_controller(_session())
+    controller.set_preparer(preparer)
+    with qtbot.waitSignal(controller.results.stale_changed, timeout=60_000) as blocker:
+        controller.start()
+    assert "cannot show that" in blocker.args[0]
 
 
-def test_submit_returns_once_the_worker_has_begun_the_job(qtbot, make_worker):
-    """PyTorch starts before the UI thread goes on to redraw the panels."""
-    begun = threading.Event()
-    gate = threading.Event()
-
-    def runner(req):
-        begun.set()
-        gate.wait(30)
-        return ComputeOutcome(req, req.image, 0.0, "fake")
-
-    # A generous limit, so that a busy test machine cannot make this flaky.
-    worker = make_worker(runner, start_wait_ms=60_000)
-    worker.submit(request(4.0))
-    # ``started`` is set just before the runner is called; the runner follows at once.
-    assert worker._runner.started.is_set()
-    assert begun.wait(30)
-    gate.set()
-    qtbot.waitUntil(lambda: not worker.busy)
+def test_the_reference_runs_only_while_wanted_and_after_pytorch(qtbot, make_controller):
+    session = _session()
+    controller = make_controller(session)
+    results = controller.results
+    with qtbot.waitSignal(results.outcome_changed, timeout=60_000):
+        controller.start()
+    qtbot.wait(50)
+    assert controller.reference.started_jobs == 0 and results.reference is None
+    with qtbot.waitSignal(results.reference_changed, timeout=60_000):
+        results.want_reference("test")
+    assert results.match is not None and results.match.matches
+    np.testing.assert_allclose(results.reference.reference, session_output(session), rtol=0, atol=1e-12)
 
 
-def test_a_worker_lets_its_thread_take_the_gil_promptly(make_worker):
-    import sys
+def test_ten_quick_edits_start_at_most_two_reference_computations(qtbot, make_controller):
+    """3x1024² -> 16 channels, the reference wanted (the sliding window on screen)."""
+    rng = np.random.default_rng(1)
+    spec = ConvSpec(in_channels=3, out_channels=16, kernel_size=3, padding=1)
+    session = Session(rng.random((3, 1024, 1024)), spec, rng.normal(size=spec.weight_shape))
+    counted = []
 
-    from convplay.qt.workers import GIL_SWITCH_INTERVAL_S
+    def counting_reference(request, output):
+        counted.append(1)
+        return reference_outcome(request, output)
 
-    make_worker(lambda req: ComputeOutcome(req, req.image, 0.0, "fake"))
-    assert sys.getswitchinterval() <= GIL_SWITCH_INTERVAL_S
+    controller = make_controller(session, reference=counting_reference)
+    results = controller.results
+    results.want_reference("test")
+    controller.start()
+    for k in range(10):
+        session.set_weight(session.weight * 1.01)
+    qtbot.waitUntil(lambda: results.match is not None, timeout=240_000)
+    assert controller.reference.started_jobs <= 2 and len(counted) <= 2
+    assert results.match.matches
+    np.testing.assert_allclose(results.output, session_output(session), rtol=1e-4, atol=1e-3)
+
+
+def test_the_ui_handles_events_while_a_long_convolution_runs(qtbot, make_controller):
+    """A 1024x1024 RGB input convolved to 16 channels, over and over until the test has seen
+    the UI thread tick a timer and take key presses meanwhile."""
+    spec = ConvSpec(in_channels=3, out_channels=16, kernel_size=3, padding=1)
+    session = Session(np.ones((3, 1024, 1024)), spec, np.ones(spec.weight_shape))
+    stop, runs = threading.Event(), []
+
+    def runner(request):
+        outcome = run_request(request)
+        runs.append(1)
+        while not stop.is_set():
+            outcome = run_request(request)
+            runs.append(1)
+        return outcome
+
+    controller = make_controller(session, runner=runner)
+    ticks = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(controller.results.busy))
+    edit = QLineEdit()
+    qtbot.addWidget(edit)
+    edit.show()
+    controller.start()
+    timer.start()
+    qtbot.waitUntil(lambda: len(runs) >= 1, timeout=120_000)  # PyTorch is really running
+    qtbot.waitUntil(lambda: sum(ticks) >= 5, timeout=60_000)
+    qtbot.keyClicks(edit, "ok")
+    assert edit.text() == "ok" and controller.results.busy
+    stop.set()
+    timer.stop()
+    qtbot.waitUntil(lambda: not controller.results.busy, timeout=120_000)
+    expected = torch_conv(session.image, session.weight, None, spec)
+    np.testing.assert_allclose(controller.results.output, expected, rtol=1e-5)

@@ -1,55 +1,55 @@
 """The animation panel: view, arithmetic, controls and the "Matches PyTorch" badge, as one widget.
 
-Wiring from the main window::
+It is a view of two models: the ``Session`` (the convolution it walks through) and the
+``Results`` (PyTorch's output for each cell's check, the float64 reference the cells
+fill in from, and the verdict).  It computes nothing over the whole output itself: the
+reference and the comparison arrive from a worker, as a result object with its levels
+and the cells that disagree.  Out of sight it does no work per edit and catches up when
+shown; while on screen it asks the results for the reference.
 
-    dock = AnimationDock(session)
-    worker.result_ready.connect(dock.set_outcome)   # PyTorch's output for the badge and checks
-
-The reference output (for the badge and for filling in cells after a jump) is computed
-on the UI thread only when it is small (``SYNC_REFERENCE_MACS``); larger ones run in a
-background thread and the newest result wins, so a 1024×1024 input never blocks the UI.
-Each frame itself costs O(taps): the walk builds the current step on demand.
+Each frame costs O(taps): the walk builds the current step on demand.  A transposed
+convolution's scatter view needs the sum of every stamp so far after a jump: small ones
+are computed at once, larger ones on a worker (the newest jump wins).
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from convplay.core.animation import AnimationState
-from convplay.core.match import Match, compare_conv, output_magnitude, precision_of, tolerance_for
-from convplay.core.reference import conv2d_reference
+from convplay.core.results import Results, symmetric_levels
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpecError
 from convplay.core.walk import ConvWalk
-from convplay.qt.animation.view import AnimationView
+from convplay.qt import style
 from convplay.qt.animation.arithmetic import ArithmeticPanel
 from convplay.qt.animation.group_diagram import COLUMN_WIDTH, ROW_HEIGHT, GroupDiagram
 from convplay.qt.animation.player import Player, PlayerControls, install_shortcuts
+from convplay.qt.animation.view import AnimationView
+from convplay.qt.shown import WhenShown, on_screen
+from convplay.qt.workers import LatestWorker
 
-SYNC_REFERENCE_MACS = 2_000_000  # about 2 ms of numpy: done at once, below a frame
+SYNC_STAMP_MACS = 2_000_000  # about 2 ms of numpy: a scatter jump this small is done at once
 ARITHMETIC_SHARE = 0.38  # of the splitter for the arithmetic, until the user drags the handle
 STACK_ASPECT = 0.9  # a dock taller than this times its width puts the arithmetic below the view
+STRIP_GAIN = 1.02  # the diagram goes above the view only if that makes the cells this much bigger
+NO_MISMATCHES = np.zeros((0, 3), dtype=np.int64)
 
 
-def _macs(walk: ConvWalk) -> int:
-    return len(walk) * int(np.prod(walk.taps_shape))
+def _stamped(job: tuple[ConvWalk, int, int]) -> tuple[ConvWalk, int, int, np.ndarray]:
+    walk, k, oc = job
+    return walk, k, oc, walk.stamped_output(k, oc)
 
 
 class AnimationDock(QWidget):
-    """Signals: ``reference_ready`` once the reference output for the current settings is
-    known; ``match_changed(object)`` with the new ``Match`` (or None)."""
+    """The sliding-window animation of ``session``, checked against ``results``."""
 
-    reference_ready = Signal()
-    match_changed = Signal(object)
-    _reference_done = Signal(int, object)  # generation, output (from the worker thread)
-
-    def __init__(self, session: Session, parent: QWidget | None = None):
+    def __init__(self, session: Session, results: Results | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
+        self.results = results if results is not None else Results()
         self.state = AnimationState(speed=4.0)
         self.player = Player(self.state, self)
         self.view = AnimationView()
@@ -105,26 +105,26 @@ class AnimationDock(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.walk: ConvWalk | None = None
-        self.reference: np.ndarray | None = None
-        self.torch_output: np.ndarray | None = None
-        self.match: Match | None = None
-        self._torch_precision = ("float32", False)
-        self._tolerance: float | None = None
-        self._generation = 0
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convplay-reference")
+        self._torch_output: np.ndarray | None = None  # PyTorch's output for this walk, if in
         self._scatter_acc: np.ndarray | None = None
-        self._scatter_oc = -1
-        self._scatter_k = -2
-        self._active = True
-        self._deferred = False
-        self._pending_outcome = None
+        self._scatter_key: tuple[int, int] | None = None  # (k, out channel) of the accumulation
+        self._stamps = LatestWorker(_stamped, "convplay-stamps", parent=self)
+        self._stamps.returned.connect(self._on_stamped)
+        self._stamps.errored.connect(lambda _g, error: self.message.setText(f"Cannot add up the stamps: {error}"))
 
-        self.state.position_changed.connect(self.show_step)
+        # One pattern for every model event: drawn now when on screen, else once shown.
+        self._rebuild_when_shown = WhenShown(self, self.rebuild, self._on_visibility)
+        self._results_when_shown = WhenShown(self, self._apply_results)
+        self._step_when_shown = WhenShown(self, lambda: self.show_step(self.state.position))
+        self.state.position_changed.connect(self._on_position)
         self.view.output_clicked.connect(self._on_output_clicked)
         self.view.output_hovered.connect(self._on_output_hovered)
         self.view.hovered.connect(self.hover_label.setText)
-        self._reference_done.connect(self._on_reference_done)
-        session.changed.connect(self.rebuild)
+        session.changed.connect(self._on_session_changed)
+        for signal in (self.results.outcome_changed, self.results.reference_changed):
+            signal.connect(self._results_when_shown.request)
+        self.destroyed.connect(self._disconnect_models)
+        self.results.want_reference("animation", on_screen(self))
         self.rebuild()
 
     # -- layout ----------------------------------------------------------------------------
@@ -159,7 +159,7 @@ class AnimationDock(QWidget):
         gap = self._stage_layout.spacing()
         beside = self.view.cell_size_for(width - COLUMN_WIDTH - gap, height)
         above = self.view.cell_size_for(width, height - ROW_HEIGHT - gap)
-        strip = above > 1.02 * beside
+        strip = above > STRIP_GAIN * beside
         orientation = Qt.Orientation.Vertical if strip else Qt.Orientation.Horizontal
         if orientation != self.diagram.orientation:
             self._stage_layout.setDirection(QBoxLayout.Direction.TopToBottom if strip else QBoxLayout.Direction.LeftToRight)
@@ -171,65 +171,52 @@ class AnimationDock(QWidget):
             self._arithmetic_share = arithmetic / (view + arithmetic)
 
     # -- the convolution changed ---------------------------------------------------------
-    def set_active(self, active: bool) -> None:
-        """False while the panel is out of sight (a tab behind another, a hidden dock):
-        edits then cost nothing here, and the panel catches up when it is active again."""
-        self._active = bool(active)
-        if not self._active:
-            return
-        if self._deferred:
-            self.rebuild()  # takes the pending outcome too
-        elif self._pending_outcome is not None:
-            pending, self._pending_outcome = self._pending_outcome, None
-            self.set_outcome(pending)
+    def _on_session_changed(self) -> None:
+        # The walk no longer describes the session: no frame may draw from it, even a
+        # timer tick while the panel is out of sight.
+        self.walk = None
+        self._stamps.cancel()
+        self._rebuild_when_shown.request()
+
+    def _on_visibility(self, shown: bool) -> None:
+        self.results.want_reference("animation", shown)
 
     def rebuild(self) -> None:
-        """New walk for the session's settings; the position is kept where it still exists.
-
-        While the panel is inactive (see ``set_active``) the rebuild waits.
-        """
-        if not self._active:
-            self._deferred = True
-            return
-        self._deferred = False
-        pending, self._pending_outcome = self._pending_outcome, None
-        self._generation += 1
-        self.reference = self.torch_output = self.match = None
-        self._tolerance = None
-        self._scatter_k = -2
+        """New walk for the session's settings; the position is kept where it still exists."""
+        self._rebuild_when_shown.pending = False
+        self._torch_output = None
+        self._scatter_acc, self._scatter_key = None, None
+        self._stamps.cancel()
         s = self.session
         try:
             walk = ConvWalk(s.image, s.weight, s.bias, s.spec, flip=s.true_convolution)
-        except ConvSpecError as exc:
+        except (ConvSpecError, ValueError) as exc:
             self.walk = None
             self.view.set_walk(None, None)
             self._set_diagram_spec(None)
+            self.scatter_channel.setVisible(False)
             self.message.setText(f"Cannot animate these settings: {exc}")
+            self.arithmetic.setVisible(False)  # its last sum belongs to other settings
             self.state.set_shape((0, 0, 0))
             self._show_badge()
             return
         self.walk = walk
+        self.arithmetic.setVisible(True)
         self.view.set_walk(walk, s.image)
         self._set_diagram_spec(s.spec)
         transposed = s.spec.transposed
         self.scatter_channel.setVisible(transposed)
-        self.scatter_channel.setRange(0, s.spec.out_channels - 1)
+        with QSignalBlocker(self.scatter_channel):  # the frame is drawn once, below
+            self.scatter_channel.setRange(0, s.spec.out_channels - 1)
         kind = "true convolution (kernel flipped 180\u00b0)" if s.true_convolution else "cross-correlation, as PyTorch computes it"
         if transposed:
             self.message.setText(f"Transposed convolution, {kind}: each input pixel stamps value \u00d7 kernel onto the output; overlaps add up.")
         else:
             self.message.setText(f"Sliding window, {kind}: {len(walk)} steps.")
-        if _macs(walk) <= SYNC_REFERENCE_MACS:
-            self._set_reference(self._compute_reference(s.image, s.weight, s.bias, s.spec, s.true_convolution))
-        else:
-            self._submit_reference()
-        old_shape = self.state.shape
+        self._apply_results(draw=False)
         self.state.set_shape(s.image.shape if transposed else walk.output_shape)
-        if self.state.shape == old_shape and self.state.n_steps:
-            self.show_step(self.state.position)  # same shape: set_shape emitted nothing
-        self._show_badge()
-        if pending is not None:
-            self.set_outcome(pending)
+        if self.state.n_steps:
+            self.show_step(self.state.position)  # set_shape emits nothing for the same shape
 
     def _set_diagram_spec(self, spec) -> None:
         """The channel diagram for ``spec`` (None: invalid settings); shown only where there
@@ -243,131 +230,103 @@ class AnimationDock(QWidget):
         self.diagram.setVisible(on and self.diagram_button.isVisibleTo(self))
         self._place_diagram()
 
-    @staticmethod
-    def _compute_reference(image, weight, bias, spec, flip) -> np.ndarray:
-        return conv2d_reference(image, weight, bias, spec, flip=flip)
-
-    def _submit_reference(self) -> None:
-        s = self.session
-        job = (self._generation, s.image, s.weight, s.bias, s.spec, s.true_convolution)
-
-        def run() -> None:
-            generation, *operands = job
-            try:
-                out = self._compute_reference(*operands)
-            except (ConvSpecError, ValueError, MemoryError):
-                out = None
-            self._reference_done.emit(generation, out)
-
-        self._executor.submit(run)
-
-    def _on_reference_done(self, generation: int, output) -> None:
-        if generation == self._generation and output is not None:
-            self._set_reference(output)
-            self.show_step(self.state.position)
-
-    def _set_reference(self, output: np.ndarray) -> None:
-        self.reference = output
-        self._update_values()
-        self._compare()
-        self.reference_ready.emit()
-
-    def _update_values(self) -> None:
-        values = self.reference if self.reference is not None else self.torch_output
-        if values is None:
-            self.view.set_output_values(None, (-1.0, 1.0))
-            return
-        finite = np.abs(values[np.isfinite(values)])
-        m = float(finite.max()) if finite.size else 1.0
-        self.view.set_output_values(values, (-m, m) if m > 0 else (-1.0, 1.0))
-
-    # -- PyTorch's result ------------------------------------------------------------------
-    def set_outcome(self, outcome) -> None:
-        """A ``ComputeOutcome`` from the compute worker: PyTorch's output for the session."""
-        if self._deferred or not self._active:
-            self._pending_outcome = outcome  # compared when the panel is shown
-            return
-        self.set_torch_output(outcome.output, outcome.request.dtype, outcome.request.tf32)
-
-    def set_torch_output(self, output: np.ndarray, dtype: str = "float32", tf32: bool = False) -> None:
-        walk = self.walk
-        if walk is None or np.shape(output) != walk.output_shape:
-            return  # settings changed since that run; a newer result is on its way
-        self.torch_output = np.asarray(output, dtype=np.float64)
-        self._torch_precision = (dtype, tf32)
-        s = self.session
-        weight = s.effective_weight()
-        first, second, kh, kw = weight.shape
-        n_terms = (first // s.spec.groups if s.spec.transposed else second) * kh * kw
-        self._tolerance = tolerance_for(output_magnitude(s.image, weight, s.bias, s.spec), n_terms, precision_of(dtype, tf32))
-        if self.reference is None:
-            self._update_values()
-        self._compare()
-        if self.state.n_steps:
-            self.show_step(self.state.position)
-
-    def _compare(self) -> None:
-        if self.reference is None or self.torch_output is None:
-            self.match = None
+    # -- what PyTorch and the reference returned --------------------------------------------
+    def _apply_results(self, draw: bool = True) -> None:
+        """Take the results' current state: PyTorch's output for the checks, the reference
+        for the cells, the verdict for the badge."""
+        if self._rebuild_when_shown.pending:
+            return  # the rebuild takes the results when it runs
+        walk, results = self.walk, self.results
+        output = results.current_output
+        self._torch_output = output if walk is not None and output is not None and output.shape == walk.output_shape else None
+        reference = results.reference
+        if walk is not None and reference is not None and reference.reference.shape == walk.output_shape:
+            self.view.set_output_values(reference.reference, reference.levels)
+        elif self._torch_output is not None:
+            # Until the reference is in: PyTorch's values, scaled by the channel on screen
+            # (one channel's scan, not the whole output's, on the UI thread).
+            oc = min(self.state.cell()[0] if self.state.n_steps else 0, self._torch_output.shape[0] - 1)
+            self.view.set_output_values(self._torch_output, symmetric_levels(self._torch_output[oc]))
         else:
-            s = self.session
-            dtype, tf32 = self._torch_precision
-            self.match = compare_conv(self.reference, self.torch_output, s.image, s.effective_weight(), s.bias, s.spec, dtype, tf32)
-            self._tolerance = self.match.tolerance
+            self.view.set_output_values(None, (-1.0, 1.0))
         self._show_badge()
-        self.match_changed.emit(self.match)
+        if draw and self.state.n_steps:
+            self.show_step(self.state.position)
+
+    @property
+    def match(self):
+        """The verdict for the settings animated now (None until PyTorch and the reference are in)."""
+        return self.results.match if self.walk is not None else None
 
     def _show_badge(self) -> None:
+        results = self.results
         if self.walk is None:
             self.badge.setText("")
             return
-        if self.match is None:
-            waiting = "PyTorch's output" if self.torch_output is None else "the reference output"
-            self.badge.setText(f"Matches PyTorch? waiting for {waiting}\u2026")
-            self.badge.setStyleSheet("")
+        if results.reference_error:
+            self.badge.setText(f"<b style='color:{style.ERROR}'>The reference could not be computed: {results.reference_error}</b>")
             return
-        note = f"<br><i>{self.match.note}</i>" if self.match.note else ""
-        colour = "#1a7f37" if self.match.matches else "#c62828"
-        mark = "\u2713" if self.match.matches else "\u2717"
-        self.badge.setText(f"<b style='color:{colour}'>{mark} {self.match.summary()}</b>{note}")
+        match = self.match
+        if match is None:
+            waiting = "PyTorch's output" if self._torch_output is None else "the reference output"
+            self.badge.setText(f"Matches PyTorch? waiting for {waiting}\u2026")
+            return
+        note = f"<br><i>{match.note}</i>" if match.note else ""
+        colour = style.OK if match.matches else style.ERROR
+        mark = "\u2713" if match.matches else "\u2717"
+        self.badge.setText(f"<b style='color:{colour}'>{mark} {match.summary()}</b>{note}")
 
     # -- frames ----------------------------------------------------------------------------
+    def _on_position(self, k: int) -> None:
+        self._step_when_shown.request()
+
     def show_step(self, k: int) -> None:
         """Draw step ``k``: the frame update the timer drives."""
         walk = self.walk
         if walk is None or not 0 <= k < self.state.n_steps:
             return
         if walk.spec.transposed:
-            self._show_stamp(k)
+            if k < walk.scatter_count:
+                self._show_stamp(k)
+            return
+        if k >= len(walk):
             return
         step = walk.step(k)
         self.view.show_step(step)
         self.diagram.set_current(step.out_channel)
         oc, (i, j) = step.out_channel, step.position
-        torch_value = None if self.torch_output is None else float(self.torch_output[oc, i, j])
-        self.arithmetic.show_step(step, self.session.true_convolution, torch_value, self._tolerance)
-        self.view.set_mismatches(self.match.mismatched if self.match is not None else np.zeros((0, 3), int), oc)
+        output = self._torch_output
+        torch_value = None if output is None else float(output[oc, i, j])
+        match = self.match
+        tolerance = match.tolerance if match is not None else None
+        self.arithmetic.show_step(step, self.session.true_convolution, torch_value, tolerance)
+        self.view.set_mismatches(match.mismatched if match is not None else NO_MISMATCHES, oc)
 
     def _show_stamp(self, k: int) -> None:
-        walk, s = self.walk, self.session
-        oc = min(self.scatter_channel.value(), s.spec.out_channels - 1)
+        walk = self.walk
+        oc = min(self.scatter_channel.value(), walk.spec.out_channels - 1)
         stamp = walk.scatter(*walk.scatter_pixel(k))
-        if k == self._scatter_k + 1 and self._scatter_acc is not None and oc == self._scatter_oc:
+        if self._scatter_key == (k - 1, oc) and self._scatter_acc is not None:
             mask = (stamp.out_channel == oc) & stamp.inside
             np.add.at(self._scatter_acc, (stamp.out_row[mask], stamp.out_col[mask]), stamp.product[mask])
-        else:
-            self._scatter_acc = self._stamped_output(k, oc)
-        self._scatter_k, self._scatter_oc = k, oc
-        self.view.show_stamp(stamp, oc, self._scatter_acc)
+            self._scatter_key = (k, oc)
+        elif self._scatter_key != (k, oc):
+            if walk.macs <= SYNC_STAMP_MACS:
+                self._scatter_acc, self._scatter_key = walk.stamped_output(k, oc), (k, oc)
+            else:
+                # Cells not summed yet are empty until the worker's sum arrives.
+                self._scatter_acc, self._scatter_key = None, None
+                self._stamps.submit((walk, k, oc))
+        shown = self._scatter_acc if self._scatter_acc is not None else np.full(walk.output_shape[1:], np.nan)
+        self.view.show_stamp(stamp, oc, shown)
         self.diagram.set_current(oc, stamp.in_channel)
-        self.arithmetic.show_stamp(stamp, oc, s.spec.kernel_hw, s.true_convolution)
+        self.arithmetic.show_stamp(stamp, oc, walk.spec.kernel_hw, walk.flip)
 
-    def _stamped_output(self, k: int, oc: int) -> np.ndarray:
-        """Output channel ``oc`` after input pixels 0..k have stamped (it starts at the bias)."""
-        s = self.session
-        masked = np.zeros_like(s.image)
-        masked.reshape(-1)[: k + 1] = s.image.reshape(-1)[: k + 1]
-        return conv2d_reference(masked, s.weight, s.bias, s.spec, flip=s.true_convolution)[oc].copy()
+    def _on_stamped(self, _generation: int, answer: tuple[ConvWalk, int, int, np.ndarray]) -> None:
+        walk, k, oc, accumulated = answer
+        if walk is self.walk and k == self.state.position:
+            self._scatter_acc, self._scatter_key = accumulated, (k, oc)
+            self.show_step(k)
 
     def _on_output_clicked(self, i: int, j: int) -> None:
         if self.walk is not None and not self.walk.spec.transposed:
@@ -378,9 +337,24 @@ class AnimationDock(QWidget):
         if walk is None or walk.spec.transposed or i < 0:
             self.view.preview(None)
             return
-        self.view.preview(walk.step(walk.index_of(self.state.cell()[0], i, j)))
+        oc = self.state.cell()[0]
+        c, h, w = walk.output_shape
+        if 0 <= oc < c and 0 <= i < h and 0 <= j < w:
+            self.view.preview(walk.step(walk.index_of(oc, i, j)))
 
     def shutdown(self) -> None:
-        """Stop the timer and the reference thread (the window is closing)."""
+        """Stop the timer and the stamps' worker (the window is closing)."""
         self.state.pause()
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._stamps.shutdown()
+        self.results.want_reference("animation", False)
+
+    def _disconnect_models(self) -> None:
+        for signal, slot in (
+            (self.session.changed, self._on_session_changed),
+            (self.results.outcome_changed, self._results_when_shown.request),
+            (self.results.reference_changed, self._results_when_shown.request),
+        ):
+            try:
+                signal.disconnect(slot)
+            except (ValueError, RuntimeError):
+                pass

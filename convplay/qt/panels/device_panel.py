@@ -1,4 +1,8 @@
-"""Where PyTorch runs: device, dtype, TF32, and what the last call took."""
+"""Where PyTorch runs: device, dtype, TF32, and what the last call took.
+
+A view of two models: ``ComputeSettings`` (its widgets call the setters) and ``Results``
+(the last call's time, device and CUDA check; read when the panel is on screen).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QWidget
 
 from convplay.core.compute_settings import DTYPES, ComputeSettings
 from convplay.core.formatting import format_seconds
+from convplay.core.results import Results
+from convplay.qt import style
+from convplay.qt.shown import WhenShown
 
 NO_CUDA = "CUDA not available: PyTorch runs on the CPU"
 TF32_TIP = (
@@ -17,11 +24,12 @@ TF32_TIP = (
 
 
 class DevicePanel(QWidget):
-    """View of a ``ComputeSettings``; the widgets call its setters, its events update them."""
+    """View of a ``ComputeSettings`` and of the ``Results``' last PyTorch call."""
 
-    def __init__(self, settings: ComputeSettings, parent: QWidget | None = None):
+    def __init__(self, settings: ComputeSettings, results: Results | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self._settings = settings
+        self.results = results if results is not None else Results()
         self.device_combo = QComboBox()
         self.device_combo.setToolTip("The device PyTorch runs the convolution on")
         self.dtype_combo = QComboBox()
@@ -30,7 +38,7 @@ class DevicePanel(QWidget):
         self.tf32_check = QCheckBox("allow TF32")
         self.tf32_check.setToolTip(TF32_TIP)
         self.cuda_label = QLabel(NO_CUDA)
-        self.cuda_label.setStyleSheet("QLabel { color: gray; }")
+        self.cuda_label.setStyleSheet(style.MUTED_TEXT_STYLE)
         self.cuda_label.setToolTip("PyTorch found no CUDA device (or was built without CUDA)")
         self.time_label = QLabel("\u2014")
         self.time_label.setToolTip("Wall time of the last PyTorch call, measured in the worker thread")
@@ -42,7 +50,7 @@ class DevicePanel(QWidget):
         )
         self.status_label = QLabel("loading PyTorch\u2026")
         self.status_label.setWordWrap(True)
-        self.status_label.setStyleSheet("QLabel { color: gray; }")
+        self.status_label.setStyleSheet(style.MUTED_TEXT_STYLE)
         self.status_label.setToolTip("PyTorch is imported after the window first paints")
 
         form = QFormLayout(self)
@@ -60,8 +68,13 @@ class DevicePanel(QWidget):
         self.tf32_check.toggled.connect(settings.set_tf32)
         settings.changed.connect(self._sync)
         settings.devices_changed.connect(self._sync)
-        self.destroyed.connect(lambda: _disconnect(settings, self._sync))
+        # New label texts lay the window out again (0.5 ms before an output can be painted):
+        # out of sight (a tab behind another) the panel reads the last call when shown.
+        self._when_shown = WhenShown(self, self._show_last_call)
+        self.results.outcome_changed.connect(self._when_shown.request)
+        self.destroyed.connect(lambda: _disconnect(settings, self.results, self._sync, self._when_shown.request))
         self._sync()
+        self._when_shown.request()
 
     # -- model -> view ---------------------------------------------------------------
     def _sync(self) -> None:
@@ -87,10 +100,14 @@ class DevicePanel(QWidget):
         self.status_label.setText(text)
         self.status_label.setVisible(bool(text))
 
-    def show_outcome(self, elapsed_s: float, device_name: str, max_diff_cpu64: float | None) -> None:
-        self.time_label.setText(format_seconds(elapsed_s))
-        self.ran_on_label.setText(device_name)
-        self.diff_label.setText("\u2014 (CPU)" if max_diff_cpu64 is None else f"{max_diff_cpu64:.3g}")
+    def _show_last_call(self) -> None:
+        outcome = self.results.outcome
+        if outcome is None:
+            return
+        self.time_label.setText(format_seconds(outcome.elapsed_s))
+        self.ran_on_label.setText(outcome.device_name)
+        diff = outcome.max_diff_cpu64
+        self.diff_label.setText("\u2014 (CPU)" if diff is None else f"{diff:.3g}")
 
     # -- view -> model ---------------------------------------------------------------
     def _on_device_picked(self, index: int) -> None:
@@ -99,6 +116,7 @@ class DevicePanel(QWidget):
             self._settings.set_device(device)
 
 
-def _disconnect(settings: ComputeSettings, slot) -> None:
-    settings.changed.disconnect(slot)
-    settings.devices_changed.disconnect(slot)
+def _disconnect(settings: ComputeSettings, results: Results, sync, last_call) -> None:
+    settings.changed.disconnect(sync)
+    settings.devices_changed.disconnect(sync)
+    results.outcome_changed.disconnect(last_call)

@@ -5,10 +5,12 @@ map's centre and negative responses are never clipped to black.  |x| and ReLU vi
 a sequential map from 0 to the maximum.  Each grid thumbnail has its own symmetric
 levels (a weak channel stays readable next to a strong one); its title gives that scale.
 
-The arrays shown are prepared in the compute worker (``preparer``, an
-``display.DisplayPreparer``), the large view's pixels already coloured: the UI
-thread only hands them to the views.  They
-are redone here only when the user changes the channel or the mode, or shows the grid.
+The panel is a view of ``Results``: it draws PyTorch's latest outcome and marks it stale
+with the reason.  The arrays shown are prepared in the compute worker (``preparer``, a
+``display.DisplayPreparer``), the large view's pixels already coloured: the UI thread only
+hands them to the views.  They are redone here only when the user changes the channel or
+the mode, or shows the grid.  Out of sight (a tab behind another) it draws nothing and
+catches up when shown.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convplay.core.results import Results
+from convplay.qt import style
+from convplay.qt.shown import WhenShown
 from convplay.qt.widgets.channel_grid import ChannelGrid
-from convplay.qt.style import DIVERGING, SEQUENTIAL
 from convplay.qt.widgets.image_view import ImageView
 from convplay.qt.widgets.lookup import qt_lookup
 from convplay.core.display import (
@@ -44,7 +48,7 @@ STALE_OPACITY = 0.4
 
 
 def colormap_for(mode: str) -> str:
-    return DIVERGING if mode == "raw" else SEQUENTIAL
+    return style.DIVERGING if mode == "raw" else style.SEQUENTIAL
 
 
 def _lookup_table(name: str) -> np.ndarray:
@@ -52,22 +56,22 @@ def _lookup_table(name: str) -> np.ndarray:
 
 
 class OutputPanel(QWidget):
-    """Shows an output array (C, H, W); ``hovered(str)`` carries the readout of any view.
+    """Shows ``results``' output (C, H, W); ``hovered(str)`` carries the readout of any view.
 
-    Model -> view: ``show_output(array, display=None)`` (``display`` from ``preparer``,
-    run in the compute worker), ``set_stale(reason)``, ``clear_stale()``.
-    View -> model: the channel spin box and the view-mode combo (``channel``, ``mode``).
+    Model -> view: ``Results.outcome_changed`` (its ``display`` from ``preparer``, run in
+    the compute worker) and ``Results.stale_changed``.
+    View state: the channel spin box and the view-mode combo (``channel``, ``mode``).
     """
 
     hovered = Signal(str)
     displayed = Signal()  # after a new output (or channel / mode) reached the views
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, results: Results | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self._output: np.ndarray | None = None
+        self.results = results if results is not None else Results()
+        self._output: np.ndarray | None = None  # the output the views were drawn from
         self._grid_output: np.ndarray | None = None  # what the thumbnails were made from
         self._grid_hidden_for_one = False
-        self._stale_message = ""
         luts = {mode: _lookup_table(colormap_for(mode)) for mode in MODES}
         self.preparer = DisplayPreparer(luts, qt_lookup)
 
@@ -88,13 +92,12 @@ class OutputPanel(QWidget):
 
         self.stale_banner = QLabel("")
         self.stale_banner.setWordWrap(True)
-        self.stale_banner.setStyleSheet(
-            "QLabel { background: #ffd54f; color: #3e2723; font-weight: bold; padding: 4px; border-radius: 3px; }"
-        )
+        self.stale_banner.setStyleSheet(style.STALE_BANNER_STYLE)
         self.stale_banner.setToolTip("The settings are impossible; the last valid output is kept on screen")
         self.stale_banner.hide()
 
         self.view = ImageView(name="output", colorbar=True)
+        self._when_shown = WhenShown(self, self._show_latest)
         self.view.setToolTip("PyTorch's output for the chosen channel; hover for values")
         self.grid = ChannelGrid()
 
@@ -121,10 +124,17 @@ class OutputPanel(QWidget):
         self.view.hovered.connect(self.hovered)
         self.grid.hovered.connect(self.hovered)
         self.grid.visibility_changed.connect(self._on_grid_visibility)
+        self.results.outcome_changed.connect(self._when_shown.request)
+        self.results.stale_changed.connect(self._show_stale)
+        self.destroyed.connect(lambda: _disconnect(self.results, self._when_shown.request, self._show_stale))
+        self._show_stale(self.results.stale)
+        if self.results.outcome is not None:
+            self._when_shown.request()
 
     # -- state -----------------------------------------------------------------------
     @property
     def output(self) -> np.ndarray | None:
+        """The output on screen (the results' latest once the panel has drawn it)."""
         return self._output
 
     @property
@@ -137,11 +147,8 @@ class OutputPanel(QWidget):
 
     @property
     def is_stale(self) -> bool:
-        return bool(self._stale_message)
-
-    @property
-    def stale_message(self) -> str:
-        return self._stale_message
+        """True while the stale banner is up (test hook)."""
+        return not self.stale_banner.isHidden()
 
     def set_channel(self, channel: int) -> None:
         self.channel_spin.setValue(channel)
@@ -150,8 +157,13 @@ class OutputPanel(QWidget):
         self.mode_combo.setCurrentIndex(MODES.index(mode))
 
     # -- model -> view -----------------------------------------------------------------
+    def _show_latest(self) -> None:
+        outcome = self.results.outcome
+        if outcome is not None and outcome.output is not self._output:
+            self.show_output(outcome.output, outcome.display)
+
     def show_output(self, output: np.ndarray, display: OutputDisplay | None = None) -> None:
-        """Show a fresh PyTorch output (C, H, W); clears the stale mark.
+        """Draw a PyTorch output (C, H, W).
 
         ``display``, when given, is ``preparer(output)``: whatever in it still matches the
         current channel and mode is shown as is, the rest is prepared here.
@@ -159,7 +171,6 @@ class OutputPanel(QWidget):
         if output.ndim != 3:
             raise ValueError(f"an output must be (C, H, W), not {output.shape}")
         self._output = output
-        self.clear_stale()
         self.shape_label.setText("output " + " \u00d7 ".join(str(n) for n in output.shape))
         last = max(0, output.shape[0] - 1)
         if last != self.channel_spin.maximum():  # a new range lays the panel out again
@@ -178,17 +189,16 @@ class OutputPanel(QWidget):
         self._show_grid(display)
         self.displayed.emit()
 
-    def set_stale(self, reason: str) -> None:
-        """Mark the shown output as out of date, with the reason, keeping it on screen."""
-        self._stale_message = reason or "the settings are invalid"
-        self.stale_banner.setText(f"STALE \u2014 {self._stale_message}. Showing the last valid output.")
-        self.stale_banner.show()
-        self.view.image_item.setOpacity(STALE_OPACITY)
-
-    def clear_stale(self) -> None:
-        self._stale_message = ""
-        self.stale_banner.hide()
-        self.view.image_item.setOpacity(1.0)
+    def _show_stale(self, reason: str) -> None:
+        """The output on screen is out of date for ``reason`` ("" : it is not)."""
+        if reason:
+            kept = "Showing the last valid output." if self.results.outcome is not None else "No output yet."
+            self.stale_banner.setText(f"STALE \u2014 {reason.rstrip('.')}. {kept}")
+            self.stale_banner.show()
+            self.view.image_item.setOpacity(STALE_OPACITY)
+        elif not self.stale_banner.isHidden():
+            self.stale_banner.hide()
+            self.view.image_item.setOpacity(1.0)
 
     # -- internals -------------------------------------------------------------------
     def _grid_wanted(self) -> bool:
@@ -247,3 +257,12 @@ class OutputPanel(QWidget):
         self._update_choice()
         if visible and self._output is not None and self._grid_output is not self._output:
             self._show_grid(None)
+
+
+def _disconnect(results: Results, *slots) -> None:
+    for signal in (results.outcome_changed, results.stale_changed):
+        for slot in slots:
+            try:
+                signal.disconnect(slot)
+            except (ValueError, RuntimeError):
+                pass

@@ -1,8 +1,11 @@
 """DevicePanel: the ComputeSettings model drives the widgets and the widgets drive it."""
 
+import numpy as np
 import pytest
 
 from convplay.core.compute_settings import ComputeSettings
+from convplay.core.results import ComputeOutcome, ComputeRequest, Results
+from convplay.core.spec import ConvSpec
 from convplay.qt.panels.device_panel import NO_CUDA, DevicePanel
 
 
@@ -13,7 +16,7 @@ def settings():
 
 @pytest.fixture
 def panel(qtbot, settings):
-    panel = DevicePanel(settings)
+    panel = DevicePanel(settings, Results())
     qtbot.addWidget(panel)
     panel.show()
     return panel
@@ -59,11 +62,22 @@ def test_an_unknown_device_falls_back_to_the_cpu():
         settings.set_dtype("int8")
 
 
-def test_outcome_figures(panel):
-    panel.show_outcome(0.0042, "CPU (1 thread)", None)
+def _outcome(results, elapsed_s, device_name, max_diff):
+    request = ComputeRequest(ConvSpec(), np.zeros((1, 4, 4)), np.zeros((1, 1, 3, 3)), None)
+    results.start(request)
+    results.set_outcome(results.generation, ComputeOutcome(request, np.zeros((1, 2, 2)), elapsed_s, device_name, max_diff))
+
+
+def test_outcome_figures_follow_the_results(panel):
+    _outcome(panel.results, 0.0042, "CPU (1 thread)", None)
     assert panel.time_label.text() == "4.20 ms" and panel.ran_on_label.text() == "CPU (1 thread)"
     assert "CPU" in panel.diff_label.text()
-    panel.show_outcome(1.5, "NVIDIA H200", 3.6e-2)
+    _outcome(panel.results, 1.5, "NVIDIA H200", 3.6e-2)
     assert panel.time_label.text() == "1.50 s" and panel.diff_label.text() == "0.036"
+    panel.hide()  # out of sight: the labels wait, then catch up with the last call
+    _outcome(panel.results, 0.002, "CPU (2 threads)", None)
+    assert panel.time_label.text() == "1.50 s"
+    panel.show()
+    assert panel.time_label.text() == "2.00 ms" and panel.ran_on_label.text() == "CPU (2 threads)"
     panel.set_status("")
     assert not panel.status_label.isVisible()

@@ -5,12 +5,14 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from convplay.core.display import GRID_MAX_CHANNELS, finite_abs_max, transformed
+from convplay.core.results import ComputeOutcome, ComputeRequest, Results
+from convplay.core.spec import ConvSpec
 from convplay.qt.panels.output_panel import OutputPanel
 
 
 @pytest.fixture
 def panel(qtbot):
-    panel = OutputPanel()
+    panel = OutputPanel(Results())
     qtbot.addWidget(panel)
     panel.resize(700, 700)
     panel.show()
@@ -83,15 +85,40 @@ def test_grid_caps_the_number_of_thumbnails_and_decimates_large_outputs(panel):
     assert max(panel.grid.thumbnails.rgba.shape[1:3]) <= 100
 
 
-def test_stale_banner_keeps_the_last_output(panel):
+def _publish(results: Results, out: np.ndarray) -> None:
+    """What the compute controller does with PyTorch's answer."""
+    request = ComputeRequest(ConvSpec(out_channels=out.shape[0]), np.zeros((1, 8, 8)), np.zeros((out.shape[0], 1, 3, 3)), None)
+    results.start(request)
+    results.set_outcome(results.generation, ComputeOutcome(request, out, 0.001, "CPU"))
+
+
+def test_the_panel_draws_the_results_and_marks_them_stale_with_the_reason(panel):
     out = signed_output()
-    panel.show_output(out)
-    panel.set_stale("groups must divide in_channels")
+    _publish(panel.results, out)
+    np.testing.assert_array_equal(panel.view.image_item.image, out[0])
+    assert panel.output is out and not panel.is_stale
+    panel.results.invalidate("groups must divide in_channels")
     assert panel.is_stale and panel.stale_banner.isVisible()
     assert "STALE" in panel.stale_banner.text() and "groups must divide" in panel.stale_banner.text()
-    np.testing.assert_array_equal(panel.view.image_item.image, out[0])
-    panel.show_output(out * 2)
+    assert "last valid output" in panel.stale_banner.text()
+    np.testing.assert_array_equal(panel.view.image_item.image, out[0])  # kept on screen
+    _publish(panel.results, out * 2)
     assert not panel.is_stale and not panel.stale_banner.isVisible()
+    np.testing.assert_array_equal(panel.view.image_item.image, out[0] * 2)
+
+
+def test_a_hidden_panel_draws_nothing_and_catches_up_when_shown(panel, qtbot):
+    first = signed_output()
+    _publish(panel.results, first)
+    panel.hide()
+    drawn = []
+    panel.displayed.connect(lambda: drawn.append(panel.output))
+    later = signed_output() * 3
+    _publish(panel.results, later)
+    assert drawn == [] and panel.output is first
+    panel.show()
+    assert drawn == [later]
+    np.testing.assert_array_equal(panel.view.image_item.image, later[0])
 
 
 def test_hover_readout_reports_raw_values(panel, qtbot):

@@ -1,0 +1,309 @@
+"""Every menu command of the window, as one table: the menus, the shortcuts and the F1 list.
+
+An ``Action`` names its menu, title, shortcuts and tip, and the command it runs on the
+window; the file commands themselves (open, save, learned kernels, copy) live here too,
+so that ``MainWindow`` keeps only its layout and settings.  Errors are values: a command
+that cannot do what was asked says why in a message box or the status bar, next to where
+the user acted, and leaves the session as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+
+from convplay.core.display import channel_view
+from convplay.core.samples import SAMPLES
+from convplay.qt import files
+
+if TYPE_CHECKING:
+    from convplay.qt.main_window import MainWindow
+
+Key = str | QKeySequence.StandardKey
+MENUS = ("&File", "&Edit", "&Tools", "&View", "&Help")
+STATUS_MS = 5000
+
+
+@dataclass(frozen=True)
+class Action:
+    """One menu command.  ``run(window)`` is called on trigger (with ``checked`` for a
+    checkable action); ``make(window)``, when given, supplies a ready QAction instead (undo
+    and redo come from the history)."""
+
+    id: str
+    menu: str
+    title: str
+    run: Callable[..., object] | None = None
+    keys: tuple[Key, ...] = ()
+    tip: str = ""
+    checkable: bool = False
+    separator_before: bool = False
+    make: Callable[["MainWindow"], QAction] | None = None
+
+
+@dataclass(frozen=True)
+class Submenu:
+    """A menu filled by ``fill(window, menu)``; ``lazy`` fills it when first opened."""
+
+    id: str
+    menu: str
+    title: str
+    fill: Callable[["MainWindow", QMenu], None]
+    lazy: bool = False
+    separator_before: bool = False
+
+
+# -- file commands -----------------------------------------------------------------------
+def choose_image(window: "MainWindow") -> None:
+    path, _ = QFileDialog.getOpenFileName(window, "Open image", files.last_folder(window.settings), files.IMAGE_FILE_FILTER)
+    if path:
+        files.remember_folder(path, window.settings)
+        open_image(window, path)
+
+
+def open_image(window: "MainWindow", path: str) -> bool:
+    """Load ``path`` as the input (undoable); False, with the reason shown, if it cannot."""
+    error = window.input_panel.open_image(path)
+    if isinstance(error, bool):  # an input panel that answers yes / no
+        error = "" if error else window.input_panel.message.text()
+    if error:
+        window.statusBar().showMessage(error, 2 * STATUS_MS)
+        return False
+    return True
+
+
+def choose_kernel_file(window: "MainWindow") -> None:
+    from convplay.qt.dialogs.kernel_picker import KERNEL_FILE_FILTER
+
+    path, _ = QFileDialog.getOpenFileName(window, "Open kernel", files.last_folder(window.settings), KERNEL_FILE_FILTER)
+    if path:
+        files.remember_folder(path, window.settings)
+        open_kernel(window, path)
+
+
+def open_kernel(window: "MainWindow", path: str) -> bool:
+    """Pick a kernel from ``path`` (a dialog lists its 4-D weights); False if refused."""
+    from convplay.qt.dialogs.kernel_picker import open_kernel_file
+
+    return open_kernel_file(window, window.session, window.undo_stack, path)
+
+
+def save_kernel(window: "MainWindow") -> None:
+    from convplay.qt.dialogs.kernel_picker import save_kernel_file
+
+    save_kernel_file(window, window.session, settings=window.settings)
+
+
+def fill_learned_menu(window: "MainWindow", menu: QMenu) -> None:
+    from convplay.compute.checkpoints import learned_kernels
+
+    for learned in learned_kernels():
+        action = QAction(learned.name, menu)
+        action.setToolTip(learned.description)
+        action.setStatusTip(learned.description)
+        action.triggered.connect(lambda _=False, k=learned: apply_learned_kernel(window, k))
+        menu.addAction(action)
+
+
+def apply_learned_kernel(window: "MainWindow", learned) -> None:
+    from convplay.core.kernel_io import KernelFileError, choose_kernel
+    from convplay.qt.dialogs.kernel_picker import apply_kernel_choice
+
+    try:
+        choice = choose_kernel(learned.load(), window.session.spec, window.session.image.shape[0])
+    except KernelFileError as exc:
+        QMessageBox.warning(window, "Cannot load the learned kernel", str(exc))
+        return
+    apply_kernel_choice(window.session, window.undo_stack, choice, f"Load {learned.name}")
+    window.statusBar().showMessage(f"Loaded {learned.name}", STATUS_MS)
+
+
+def fill_samples_menu(window: "MainWindow", menu: QMenu) -> None:
+    menu.setToolTipsVisible(True)
+    group = ""
+    for sample in SAMPLES:
+        if sample.group != group:
+            if group:
+                menu.addSeparator()
+            group = sample.group
+        action = QAction(sample.name, menu)
+        action.setToolTip(sample.description)
+        action.setStatusTip(sample.description)
+        action.triggered.connect(lambda _=False, s=sample: window.input_panel.load_sample(s))
+        menu.addAction(action)
+
+
+def copy_kernel(window: "MainWindow") -> None:
+    from convplay.qt.dialogs.kernel_picker import copy_kernel_literal
+
+    copy_kernel_literal(window.session)
+    window.statusBar().showMessage("Kernel copied as a torch.tensor literal", STATUS_MS)
+
+
+def choose_output_file(window: "MainWindow") -> None:
+    if window.results.output is None:
+        window.statusBar().showMessage("No output to save yet", STATUS_MS)
+        return
+    path, chosen = QFileDialog.getSaveFileName(
+        window, "Save output", files.last_folder(window.settings), "PNG image (*.png);;NumPy array, all channels (*.npy)"
+    )
+    if not path:
+        return
+    files.remember_folder(path, window.settings)
+    if not Path(path).suffix:
+        path += ".npy" if "npy" in chosen else ".png"
+    error = save_output(window, path)
+    if error:
+        QMessageBox.warning(window, "Cannot save output", error)
+
+
+def save_output(window: "MainWindow", path: str) -> str:
+    """.npy: every channel as float values; .png: the shown channel, coloured as on screen.
+
+    Reads PyTorch's output from the results, never from a view.  Returns an error or "".
+    """
+    output = window.results.output
+    if output is None:
+        return "there is no output yet"
+    try:
+        if path.lower().endswith(".npy"):
+            np.save(path, output, allow_pickle=False)
+        else:
+            panel = window.output_panel
+            mode = panel.mode
+            view = channel_view(output, panel.channel, mode, panel.preparer.tables[mode])
+            if not _qimage(view.pixels).save(path):
+                return f"could not write {path}"
+    except OSError as exc:
+        return str(exc)
+    window.statusBar().showMessage(f"Saved {path}", STATUS_MS)
+    return ""
+
+
+def _qimage(pixels: np.ndarray) -> QImage:
+    """(H, W) premultiplied ARGB32 words as a QImage that owns its copy."""
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint32)
+    h, w = pixels.shape
+    return QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied).copy()
+
+
+def choose_screenshot_file(window: "MainWindow") -> None:
+    path, _ = QFileDialog.getSaveFileName(window, "Save screenshot", files.last_folder(window.settings), "PNG image (*.png)")
+    if path:
+        files.remember_folder(path, window.settings)
+        if not window.grab().save(path):
+            QMessageBox.warning(window, "Cannot save screenshot", f"could not write {path}")
+
+
+def show_learn_dialog(window: "MainWindow") -> None:
+    from PySide6.QtCore import Qt
+
+    from convplay.qt.dialogs.learn_dialog import LearnDialog
+
+    dialog = LearnDialog(window.session, window.undo_stack, window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+
+
+def fill_view_menu(window: "MainWindow", menu: QMenu) -> None:
+    for dock in window.docks.values():
+        toggle = dock.toggleViewAction()
+        toggle.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
+        menu.addAction(toggle)
+
+
+# -- the table -----------------------------------------------------------------------------
+ACTIONS: tuple[Action | Submenu, ...] = (
+    Action("open_image", "&File", "&Open image\u2026", choose_image, (QKeySequence.StandardKey.Open,),
+           "Open an image file as the input"),
+    Submenu("samples", "&File", "&Samples", fill_samples_menu),
+    Action("open_kernel", "&File", "Open &kernel\u2026", choose_kernel_file, ("Ctrl+K",),
+           "Load a kernel from a .pth/.pt state_dict, .safetensors, .npy/.npz, ImageJ or CSV file",
+           separator_before=True),
+    # Filled when first opened: listing them imports torch, which must wait for the first paint.
+    Submenu("learned", "&File", "&Learned kernels", fill_learned_menu, lazy=True),
+    Action("save_kernel", "&File", "Save k&ernel as\u2026", save_kernel, ("Ctrl+Shift+K",),
+           "Save the kernel as .npy, .safetensors or ImageJ text"),
+    Action("save_output", "&File", "&Save output as PNG / NPY\u2026", choose_output_file, (QKeySequence.StandardKey.Save,),
+           "Save the shown output channel as a PNG, or every channel as a .npy array", separator_before=True),
+    Action("screenshot", "&File", "Save screens&hot\u2026", choose_screenshot_file, ("Ctrl+Shift+S",),
+           "Save the whole window as a PNG"),
+    Action("quit", "&File", "&Quit", lambda w: w.close(), ("Ctrl+Q",), "Close convplay", separator_before=True),
+    Action("undo", "&Edit", "&Undo", make=lambda w: w.make_undo_actions()[0]),
+    Action("redo", "&Edit", "&Redo", make=lambda w: w.make_undo_actions()[1]),
+    Action("clear_history", "&Edit", "C&lear undo history", lambda w: w.clear_undo_history(), (),
+           "Forget every undo step and give the memory they held back to the system"),
+    Action("copy_kernel", "&Edit", "&Copy kernel as PyTorch", copy_kernel, ("Ctrl+Shift+C",),
+           "Copy the weights (and bias) as a torch.tensor literal", separator_before=True),
+    Action("learn", "&Tools", "&Learn a kernel\u2026", show_learn_dialog, ("Ctrl+L",),
+           "Find a kernel by gradient descent from an input and a target output"),
+    Submenu("panels", "&View", "&Panels", fill_view_menu),
+    Action("focus", "&View", "&Focus on the sliding window", lambda w, on: w.set_focus_mode(on), ("Ctrl+Shift+F",),
+           "Lecture view: only the sliding-window animation, as large as the window (again to leave)", checkable=True,
+           separator_before=True),
+    Action("reset_layout", "&View", "&Reset layout", lambda w: w.reset_layout(), (),
+           "Put every panel back where it started"),
+    Action("shortcuts", "&Help", "&Keyboard shortcuts", lambda w: w.show_shortcuts(), ("F1",), "List the keyboard shortcuts"),
+    Action("about", "&Help", "&About convplay", lambda w: w.show_about(), (), "Versions of convplay and its libraries"),
+)
+
+
+def _qaction(window: "MainWindow", spec: Action) -> QAction:
+    if spec.make is not None:
+        action = spec.make(window)
+    else:
+        action = QAction(spec.title, window)
+        if spec.checkable:
+            action.setCheckable(True)
+            action.triggered.connect(lambda checked, run=spec.run: run(window, checked))
+        else:
+            action.triggered.connect(lambda _=False, run=spec.run: run(window))
+        if spec.keys:
+            action.setShortcuts([QKeySequence(k) for k in spec.keys])
+    tip = spec.tip or spec.title.replace("&", "").rstrip("\u2026")
+    action.setStatusTip(spec.tip)
+    action.setToolTip(tip)
+    return action
+
+
+def build_menus(window: "MainWindow") -> dict[str, QAction | QMenu]:
+    """The window's menu bar from ``ACTIONS``; returns each entry by id."""
+    bar = window.menuBar()
+    menus = {title: bar.addMenu(title) for title in MENUS}
+    built: dict[str, QAction | QMenu] = {}
+    for entry in ACTIONS:
+        menu = menus[entry.menu]
+        if entry.separator_before:
+            menu.addSeparator()
+        if isinstance(entry, Submenu):
+            sub = menu.addMenu(entry.title)
+            sub.setToolTipsVisible(True)
+            if entry.lazy:
+                sub.aboutToShow.connect(lambda sub=sub, fill=entry.fill: sub.actions() or fill(window, sub))
+            else:
+                entry.fill(window, sub)
+            built[entry.id] = sub
+        else:
+            action = _qaction(window, entry)
+            menu.addAction(action)
+            built[entry.id] = action
+    return built
+
+
+def shortcut_table(window: "MainWindow") -> list[tuple[str, str]]:
+    """(command, keys) for every menu action with a shortcut, then the animation's keys."""
+    from convplay.qt.animation.player import SHORTCUTS
+
+    rows = []
+    for entry in ACTIONS:
+        action = window.actions_by_id.get(entry.id)
+        if isinstance(action, QAction):
+            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+            if keys:
+                rows.append((action.text().replace("&", "").rstrip("\u2026"), keys))
+    return rows + [(f"Sliding window: {what}", key) for key, _, what in SHORTCUTS]

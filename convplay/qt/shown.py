@@ -1,0 +1,97 @@
+"""One pattern for every view that follows a model: redraw now if on screen, else when shown.
+
+A tab behind another or a hidden dock costs nothing per edit: the model's events only
+mark the view out of date, and it reads the model's current state once it comes back.
+
+A dock tabbed behind another stays "visible" to Qt (it is moved out of the window's
+area, its visible region empty); its ``QDockWidget.visibilityChanged`` is what says when
+its tab comes to the front, so the helper listens to the dock that holds the view.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QDockWidget, QWidget
+
+
+def on_screen(widget: QWidget) -> bool:
+    """True if ``widget`` can be seen, or will be once its window is shown (a window not
+    shown yet counts: what it holds is drawn when it appears)."""
+    window = widget.window()
+    if window is widget:
+        return not (widget.isHidden() and widget.testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide))
+    if not widget.isVisibleTo(window):
+        return False
+    return not window.isVisible() or not widget.visibleRegion().isEmpty()
+
+
+def _dock_of(widget: QWidget) -> QDockWidget | None:
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QDockWidget):
+        parent = parent.parentWidget()
+    return parent
+
+
+class WhenShown(QObject):
+    """Calls ``refresh()`` on ``request()`` while ``widget`` is on screen, or once it is shown.
+
+    ``on_visibility(bool)``, when given, hears when the widget comes into sight or leaves
+    it (a view that needs costly data asks for it only while it is seen).
+    """
+
+    def __init__(
+        self,
+        widget: QWidget,
+        refresh: Callable[[], None],
+        on_visibility: Callable[[bool], None] | None = None,
+    ):
+        super().__init__(widget)
+        self._widget = widget
+        self._refresh = refresh
+        self._on_visibility = on_visibility
+        self._dock: QDockWidget | None = None
+        self._seen: bool | None = None  # what on_visibility was last told
+        self.pending = False
+        widget.installEventFilter(self)
+        self._bind_dock()
+
+    def request(self, *_args) -> None:
+        shown = on_screen(self._widget)
+        self._tell(shown)
+        if shown:
+            self.pending = False
+            self._refresh()
+        else:
+            self.pending = True
+
+    def _became(self, shown: bool) -> None:
+        self._tell(shown)
+        if shown and self.pending:
+            self.pending = False
+            self._refresh()
+
+    def _tell(self, shown: bool) -> None:
+        if self._on_visibility is not None and shown != self._seen:
+            self._seen = shown
+            self._on_visibility(shown)
+
+    def _bind_dock(self) -> None:
+        dock = _dock_of(self._widget)
+        if dock is self._dock:
+            return
+        if self._dock is not None:
+            self._dock.visibilityChanged.disconnect(self._became)
+        self._dock = dock
+        if dock is not None:
+            dock.visibilityChanged.connect(self._became)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._widget:
+            kind = event.type()
+            if kind == QEvent.Type.ParentChange:
+                self._bind_dock()
+            elif kind in (QEvent.Type.Show, QEvent.Type.Hide) and self._dock is None:
+                self._became(kind == QEvent.Type.Show)
+        return False

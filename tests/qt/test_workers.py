@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QLineEdit
 
 from convplay.core.compute_settings import ComputeSettings
-from convplay.core.results import ComputeOutcome, Results, reference_outcome
+from convplay.core.results import Results, reference_outcome
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
 from convplay.qt.compute_controller import ComputeController, run_request

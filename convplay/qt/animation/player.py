@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 from convplay.core.animation import MAX_SPEED, MIN_SPEED, AnimationState
 
 TICK_MS = 16  # one frame at 60 Hz: 60 steps/s is one step per tick
+STEP_LABEL_WIDTH = 90  # pixels: "step 1000 / 1000" without the row jumping as it grows
+CONTENT_MARGIN = 2
 
 
 class Player(QObject):
@@ -77,7 +79,7 @@ class PlayerControls(QWidget):
         super().__init__(parent)
         self.state = state
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setContentsMargins(*(CONTENT_MARGIN,) * 4)
         self.start_button = _button("|\u25c0\u25c0", "Go to the first step (Home)", state.to_start)
         self.back_button = _button("\u25c0|", "One step back (\u2190)", state.step_back)
         self.play_button = _button("\u25b6", "Play or pause (Space)", state.toggle)
@@ -89,7 +91,7 @@ class PlayerControls(QWidget):
         self.scrubber.valueChanged.connect(state.seek)
         self.step_label = QLabel()
         self.step_label.setToolTip("The current step and the number of steps")
-        self.step_label.setMinimumWidth(90)
+        self.step_label.setMinimumWidth(STEP_LABEL_WIDTH)
         self.speed = QDoubleSpinBox()
         self.speed.setRange(MIN_SPEED, MAX_SPEED)
         self.speed.setDecimals(1)

@@ -8,7 +8,7 @@ eye on the input zooms into the cat's eye on the output.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pyqtgraph as pg
 

@@ -20,6 +20,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 
+LOAD_SIZE = 1024  # the background convolution's input side
+
 
 def _play(app, dock, seconds: float) -> list[float]:
     """Play for ``seconds``; the intervals between frames, in seconds.
@@ -45,11 +47,11 @@ def _play(app, dock, seconds: float) -> list[float]:
     return list(np.diff(stamps))
 
 
-def _background_convolutions(stop: threading.Event, count: list[int]) -> None:
+def _background_convolutions(stop: threading.Event, count: list[int], size: int = LOAD_SIZE) -> None:
     import torch
     import torch.nn.functional as F
 
-    x = torch.rand(1, 3, 1024, 1024)
+    x = torch.rand(1, 3, size, size)
     w = torch.rand(16, 3, 3, 3)
     while not stop.is_set():
         F.conv2d(x, w, padding=1)
@@ -60,6 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--load-size", type=int, default=LOAD_SIZE, help="background conv input side (default 1024)")
     args = parser.parse_args()
 
     import torch
@@ -87,7 +90,7 @@ def main() -> None:
     loaded, convs = [], 0
     for _ in range(args.repeats):
         stop, count = threading.Event(), [0]
-        thread = threading.Thread(target=_background_convolutions, args=(stop, count))
+        thread = threading.Thread(target=_background_convolutions, args=(stop, count, args.load_size))
         thread.start()
         time.sleep(0.5)  # torch warmed up in the thread
         loaded.append(figures(_play(app, dock, args.seconds)))

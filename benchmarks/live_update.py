@@ -14,7 +14,8 @@ It also prints where an edit's time goes (PyTorch's own time inside the app, the
 from the edit to the result reaching the UI thread, which adds the worker's start and its
 display preparation, and from there to the last paint) and the load average.
 ``--runs N`` repeats the edit measurements N times (the machine is shared: each run's
-ratios are printed, the JSON holds the medians over the runs).
+ratios are printed, the JSON holds the medians over the runs).  ``--sizes``, ``--edits``
+and ``--no-first-paint`` make the smoke run the test suite does on tiny inputs.
 The last line is one JSON object: ratio_512, ratio_1024, first_paint_s and the figures.
 Run: QT_QPA_PLATFORM=offscreen python benchmarks/live_update.py [--runs 3]
 """
@@ -44,6 +45,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from convplay.core.session import Session  # noqa: E402
 from convplay.core.spec import ConvSpec  # noqa: E402
 from convplay.qt.main_window import MainWindow  # noqa: E402
+from convplay.qt.workers import apply_thread_switch_policy  # noqa: E402
+
+apply_thread_switch_policy()  # the app's process policy, as convplay's start-up applies it
 
 EDITS = 30
 OUT_CHANNELS = 16
@@ -100,7 +104,7 @@ class PaintClock:
         setattr(obj, method, timed)
 
 
-def edit_to_painted(app: QApplication, size: int, settings_dir: str) -> dict[str, list[float]]:
+def edit_to_painted(app: QApplication, size: int, settings_dir: str, edits: int = EDITS) -> dict[str, list[float]]:
     """Per edit: edit -> painted, the raw conv just before it, PyTorch inside the app,
     edit -> result on the UI thread, and result -> painted (all in seconds)."""
     import torch
@@ -118,7 +122,7 @@ def edit_to_painted(app: QApplication, size: int, settings_dir: str) -> dict[str
               PaintClock(panel.grid, "paintEvent", after=waiter.check)]
     shown: list[float] = []
     results: list[tuple[float, float]] = []  # (arrival on the UI thread, PyTorch's elapsed_s)
-    window.worker.result_ready.connect(lambda outcome: results.append((time.perf_counter(), outcome.elapsed_s)))
+    window.results.outcome_changed.connect(lambda outcome: results.append((time.perf_counter(), outcome.elapsed_s)))
     window.output_shown.connect(lambda: shown.append(time.perf_counter()))
 
     def painted() -> bool:
@@ -130,7 +134,7 @@ def edit_to_painted(app: QApplication, size: int, settings_dir: str) -> dict[str
     figures: dict[str, list[float]] = {
         "live": [], "raw": [], "conv_in_app": [], "edit_to_result": [], "result_to_painted": [],
     }
-    for i in range(EDITS + 3):
+    for i in range(edits + 3):
         w = torch.from_numpy(session.weight.astype(np.float32))
         with torch.inference_mode():
             for _ in range(RAW_PER_EDIT):  # the last of a few back-to-back calls: PyTorch at its best
@@ -168,7 +172,7 @@ def first_paint(tmp: str) -> float:
     raise RuntimeError(f"no first-paint line from convplay: {result.stderr}")
 
 
-def raw_default_threads(size: int) -> tuple[int, float]:
+def raw_default_threads(size: int, edits: int = EDITS) -> tuple[int, float]:
     """torch's default thread count and the median warm F.conv2d time with it (for comparison)."""
     import torch
     import torch.nn.functional as F
@@ -178,7 +182,7 @@ def raw_default_threads(size: int) -> tuple[int, float]:
     w = torch.randn(OUT_CHANNELS, 3, 3, 3)
     samples = []
     with torch.inference_mode():
-        for _ in range(EDITS + 3):
+        for _ in range(edits + 3):
             t0 = time.perf_counter()
             F.conv2d(x, w, None, 1, 1)
             samples.append(time.perf_counter() - t0)
@@ -188,17 +192,21 @@ def raw_default_threads(size: int) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1, help="repeat the edit measurements (medians over runs)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024], help="input sizes (default 512 1024)")
+    parser.add_argument("--edits", type=int, default=EDITS, help=f"edits per size and run (default {EDITS})")
+    parser.add_argument("--no-first-paint", action="store_true", help="skip the start-up measurement")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    default_threads = {size: raw_default_threads(size) for size in (512, 1024)}
+    default_threads = {size: raw_default_threads(size, args.edits) for size in args.sizes}
     # The app's worker runs PyTorch with this many threads; the raw calls use the same.
     app_threads = apply_thread_policy()
     figures: dict[str, float | list[float]] = {"load_average_1min": round(os.getloadavg()[0], 2)}
     with tempfile.TemporaryDirectory() as tmp:
-        for size in (512, 1024):
+        for size in args.sizes:
             per_run = []
             for run in range(max(1, args.runs)):
-                medians = {key: statistics.median(values) for key, values in edit_to_painted(app, size, tmp).items()}
+                measured = edit_to_painted(app, size, tmp, args.edits)
+                medians = {key: statistics.median(values) for key, values in measured.items()}
                 per_run.append(medians)
                 print(f"{size}x{size} RGB -> {OUT_CHANNELS} ch 3x3, run {run + 1}: "
                       f"edit->painted {medians['live'] * 1e3:.2f} ms, raw F.conv2d {medians['raw'] * 1e3:.2f} ms, "
@@ -219,11 +227,12 @@ def main() -> None:
             figures[f"raw_conv_{size}_default_threads_ms"] = round(raw_default * 1e3, 3)
             print(f"    raw F.conv2d with torch's default {threads} threads: {raw_default * 1e3:.2f} ms "
                   f"(edit->painted is {runs['live'] / raw_default:.2f} times that)")
-        paints = [first_paint(tmp) for _ in range(FIRST_PAINT_RUNS)]
-        print("process start -> first paint: " + ", ".join(f"{p:.3f} s" for p in paints))
-        figures["first_paint_s"] = round(statistics.median(paints), 3)
+        if not args.no_first_paint:
+            paints = [first_paint(tmp) for _ in range(FIRST_PAINT_RUNS)]
+            print("process start -> first paint: " + ", ".join(f"{p:.3f} s" for p in paints))
+            figures["first_paint_s"] = round(statistics.median(paints), 3)
     figures["torch_threads"] = app_threads
-    figures["torch_default_threads"] = default_threads[512][0]
+    figures["torch_default_threads"] = default_threads[args.sizes[0]][0]
     figures["load_average_1min_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(figures))
 

@@ -486,13 +486,13 @@ def _undo_stack(window):
 
 
 def e_undo(m: Monkey) -> None:
-    action = _attr(m.window, "undo_action")
+    action = _attr(m.window, "undo_action") or _menu_action(m.window, "Undo")
     if action is not None and action.isEnabled():
         action.trigger()
 
 
 def e_redo(m: Monkey) -> None:
-    action = _attr(m.window, "redo_action")
+    action = _attr(m.window, "redo_action") or _menu_action(m.window, "Redo")
     if action is not None and action.isEnabled():
         action.trigger()
 
@@ -593,10 +593,20 @@ def w_focus(m: Monkey) -> None:
     m.window.focus_action.trigger()
 
 
+def _menu_action(window, text: str):
+    """The menu bar's action called ``text`` (in any menu): what a user clicks."""
+    for top in window.menuBar().actions():
+        menu = top.menu()
+        for action in menu.actions() if menu else []:
+            if action.text().replace("&", "").rstrip("\u2026") == text:
+                return action
+    return None
+
+
 def w_reset(m: Monkey) -> None:
-    for action in m.window.view_menu.actions():
-        if action.text().replace("&", "") == "Reset layout":
-            action.trigger()
+    action = _menu_action(m.window, "Reset layout")
+    if action is not None:
+        action.trigger()
 
 
 def s_process(m: Monkey) -> None:

@@ -1,14 +1,15 @@
-"""Learn a kernel live (seed 001's experiment): gradient descent runs on a QThread while
-the kernel, the output and the loss curve update; stop, resume, and keep the kernel.
+"""Learn a kernel live: gradient descent on a worker while the kernel, the output and the
+loss curve update; stop, resume, and keep the kernel.
+
+The learner runs as a generator job on a ``LatestWorker``: each chunk of steps arrives as
+``yielded``, a failure as ``errored`` (said in the dialog), the end as ``returned``.
 """
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent, QFont, QTransform, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,10 +28,11 @@ from PySide6.QtWidgets import (
 from convplay.compute.learn import KernelLearner, LearnStep, hidden_kernel_target, random_kernel, seed001_example
 from convplay.core.session import Session
 from convplay.qt.undo import push_change
+from convplay.qt.workers import LatestWorker
 
-EXAMPLE_INPUT = "Seed 001 example (6x6 of 10s and 0s)"
+EXAMPLE_INPUT = "The 6×6 edge example (10s and 0s)"
 SESSION_INPUT = "The session's image"
-EXAMPLE_TARGET = "Seed 001 target (4x4: 0, 30, 30, 0)"
+EXAMPLE_TARGET = "The edge example's target (4×4: 0, 30, 30, 0)"
 HIDDEN_KERNELS: dict[str, np.ndarray] = {
     "Hidden kernel: vertical edge": np.array([[1.0, 0, -1], [1, 0, -1], [1, 0, -1]]),
     "Hidden kernel: Sobel x": np.array([[1.0, 0, -1], [2, 0, -2], [1, 0, -1]]),
@@ -44,19 +46,10 @@ MAX_LEARN_SIZE = 96
 CHUNK = 10
 
 
-class LearnThread(QThread):
-    """Runs ``learner.run(steps)`` off the UI thread and reports every chunk."""
-
-    progress = Signal(object)  # LearnStep
-
-    def __init__(self, learner: KernelLearner, steps: int, parent: Optional[QWidget] = None):
-        super().__init__(parent)
-        self.learner = learner
-        self.steps = steps
-
-    def run(self) -> None:
-        for step in self.learner.run(self.steps, chunk=CHUNK):
-            self.progress.emit(step)
+def _learn(job: tuple[KernelLearner, int]):
+    """The worker's job: the learner's steps, a chunk at a time (a generator)."""
+    learner, steps = job
+    return learner.run(steps, chunk=CHUNK)
 
 
 def _image_view(layout: pg.GraphicsLayoutWidget, title: str, col: int) -> pg.ImageItem:
@@ -74,32 +67,35 @@ class LearnDialog(QDialog):
 
     finished_run = Signal()
 
-    def __init__(self, session: Session, undo_stack: Optional[QUndoStack], parent: Optional[QWidget] = None):
+    def __init__(self, session: Session, undo_stack: QUndoStack | None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Learn a kernel")
         self._session = session
         self._undo = undo_stack
-        self._thread: Optional[LearnThread] = None
-        self.learner: Optional[KernelLearner] = None
-        self._target: Optional[np.ndarray] = None
+        self._worker = LatestWorker(_learn, "convplay-learn", parent=self)
+        self._worker.yielded.connect(lambda _g, step: self._on_progress(step))
+        self._worker.returned.connect(lambda _g, _last: self._on_finished())
+        self._worker.errored.connect(lambda _g, error: self._on_finished(f"learning stopped: {error}"))
+        self.learner: KernelLearner | None = None
+        self._target: np.ndarray | None = None
         self._losses: list[tuple[int, float]] = []
-        self.last: Optional[LearnStep] = None
+        self.last: LearnStep | None = None
 
         self.input = QComboBox()
         self.input.addItems([EXAMPLE_INPUT, SESSION_INPUT])
         self.input.setToolTip("What the kernel is applied to")
         self.target = QComboBox()
         self.target.addItems([EXAMPLE_TARGET, *HIDDEN_KERNELS])
-        self.target.setToolTip("The output to reach: seed 001's target, or what a hidden kernel makes of the input")
+        self.target.setToolTip("The output to reach: the edge example's target, or what a hidden kernel makes of the input")
         self.optimiser = QComboBox()
         self.optimiser.addItems(["sgd", "adam"])
-        self.optimiser.setToolTip("Plain gradient descent (as in seed 001) or Adam")
+        self.optimiser.setToolTip("Plain gradient descent (SGD) or Adam")
         self.lr = QDoubleSpinBox()
         self.lr.setDecimals(5)
         self.lr.setRange(1e-5, 10.0)
         self.lr.setSingleStep(0.001)
         self.lr.setValue(0.001)
-        self.lr.setToolTip("Learning rate; seed 001 uses 0.001 with SGD")
+        self.lr.setToolTip("Learning rate; 0.001 with SGD finds the edge example's kernel in 400 steps")
         self.steps = QSpinBox()
         self.steps.setRange(1, 1_000_000)
         self.steps.setValue(400)
@@ -170,7 +166,7 @@ class LearnDialog(QDialog):
 
     # -- running ---------------------------------------------------------------------------
     def running(self) -> bool:
-        return self._thread is not None and self._thread.isRunning()
+        return self._worker.running
 
     def _problem(self) -> tuple[np.ndarray, np.ndarray]:
         """The input (C, H, W) and target (1, h, w) the current choices describe; ValueError if they do not fit."""
@@ -180,7 +176,7 @@ class LearnDialog(QDialog):
             image, example_target = _centre_crop(self._session.image, MAX_LEARN_SIZE), None
         if self.target.currentText() == EXAMPLE_TARGET:
             if example_target is None:
-                raise ValueError("seed 001's target belongs to its own 6x6 input: pick a hidden kernel as the target")
+                raise ValueError("the edge example's target belongs to its own 6×6 input: pick a hidden kernel as the target")
             return image, example_target
         hidden = HIDDEN_KERNELS[self.target.currentText()]
         if min(image.shape[1:]) < hidden.shape[0]:
@@ -232,11 +228,8 @@ class LearnDialog(QDialog):
             self.learner.stop()
 
     def _launch(self) -> None:
-        self._thread = LearnThread(self.learner, self.steps.value(), self)
-        self._thread.progress.connect(self._on_progress)
-        self._thread.finished.connect(self._on_finished)
-        self._thread.start()
-        self.status.setText("Learning...")
+        self._worker.submit((self.learner, self.steps.value()))
+        self.status.setText("Learning\u2026")
         self._update_buttons()
 
     def _on_progress(self, step: LearnStep) -> None:
@@ -249,8 +242,10 @@ class LearnDialog(QDialog):
         self._show_image(self.output_item, step.output[0])
         self.status.setText(f"step {step.step}: loss {step.loss:.3g}")
 
-    def _on_finished(self) -> None:
-        if self.last is not None:
+    def _on_finished(self, error: str = "") -> None:
+        if error:
+            self.status.setText(error)
+        elif self.last is not None:
             self.status.setText(f"stopped at step {self.last.step}: loss {self.last.loss:.3g}")
         self._update_buttons()
         self.finished_run.emit()
@@ -301,11 +296,10 @@ class LearnDialog(QDialog):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop a running learner and wait for its thread (closing, tests)."""
+        """Stop a running learner and its worker (closing, tests)."""
         if self.learner is not None:
             self.learner.stop()
-        if self._thread is not None:
-            self._thread.wait()
+        self._worker.shutdown()
 
 
 def _centre_crop(image: np.ndarray, size: int) -> np.ndarray:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QUndoStack
 
+from convplay.core.history import History
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
 from convplay.qt.dialogs.learn_dialog import EXAMPLE_TARGET, SESSION_INPUT, LearnDialog
@@ -15,7 +15,7 @@ from convplay.qt.dialogs.learn_dialog import EXAMPLE_TARGET, SESSION_INPUT, Lear
 @pytest.fixture
 def dialog(qtbot):
     session = Session(image=np.random.default_rng(0).random((3, 20, 20)), spec=ConvSpec(in_channels=3, stride=2))
-    stack = QUndoStack()
+    stack = History()
     dlg = LearnDialog(session, stack)
     qtbot.addWidget(dlg)
     yield dlg, session, stack
@@ -90,3 +90,19 @@ def test_the_target_and_starting_kernel_show_before_start(dialog):
     dialog.init.setCurrentIndex(1)  # a random start
     assert np.abs(dialog.kernel_item.image).max() > 0
     assert not dialog.running()
+
+
+def test_a_failing_run_is_said_in_the_dialog_and_the_buttons_come_back(qtbot, dialog, monkeypatch):
+    dlg, _session, _stack = dialog
+
+    def broken(self, steps, chunk=10):
+        yield from ()
+        raise MemoryError("not enough memory for the gradients")
+
+    from convplay.compute.learn import KernelLearner
+
+    monkeypatch.setattr(KernelLearner, "run", broken)
+    with qtbot.waitSignal(dlg.finished_run, timeout=60_000):
+        qtbot.mouseClick(dlg.start, Qt.MouseButton.LeftButton)
+    assert "not enough memory" in dlg.status.text()
+    assert dlg.start.isEnabled() and not dlg.stop.isEnabled()

@@ -215,6 +215,17 @@ class ConvSpec:
                     f"(stride is {_fmt(stride)}): use stride 1 or a number for padding",
                     "padding")
         else:
+            pair = _pair(self.padding, "padding")
+            if min(pair) < 0 and self.padding_mode != "zeros" and not self.transposed:
+                # PyTorch takes this: F.pad crops by a negative pad.  A crop is not padding,
+                # and every view (formula, window, pad cells) would show cells that are not
+                # there, so convplay says what PyTorch would do and asks for a crop instead.
+                crop = _fmt((max(-pair[0], 0), max(-pair[1], 0)))
+                raise ConvSpecError(
+                    f"negative padding is not supported, but got {_fmt(pair)}: with padding_mode="
+                    f"'{self.padding_mode}' PyTorch would crop {crop} from each side of the input before "
+                    "convolving; crop the image instead (a smaller working size) and use padding 0",
+                    "padding")
             _non_negative_pair(self.padding, "padding")
         if self.transposed:
             self._validate_transposed_settings(stride, dilation)

@@ -157,3 +157,17 @@ def test_axis_output_size_checks_one_axis():
     for axis, size in ((2, 5), (0, 0), (1, None)):
         with pytest.raises(ConvSpecError):
             spec.axis_output_size(axis, size)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_negative_padding_that_pytorch_would_crop_is_refused_with_what_pytorch_would_do(mode):
+    import torch
+
+    spec = S(kernel_size=3, padding=(-1, -2), padding_mode=mode)
+    module = torch.nn.Conv2d(1, 1, 3, padding=(-1, -2), padding_mode=mode)
+    assert tuple(module(torch.zeros(1, 1, 9, 9)).shape[2:]) == (5, 3)  # PyTorch crops, then convolves
+    with pytest.raises(ConvSpecError) as refused:
+        spec.output_shape((1, 9, 9))
+    assert refused.value.field == "padding"
+    text = str(refused.value)
+    assert f"padding_mode='{mode}'" in text and "crop (1, 2) from each side" in text and "padding 0" in text

@@ -72,7 +72,7 @@ def coloured(
     Binned as pyqtgraph bins a float image for its 256-entry lookup table: bin
     ``(x - lo) * 256 / (hi - lo)`` truncated and clipped to 0..255, so the picture is the
     one pyqtgraph would draw.  NaN pixels are transparent (0), as in pyqtgraph.
-    ``lookup(index, table)`` turns the uint8 bins into pixels (``image_view.qt_lookup``
+    ``lookup(index, table)`` turns the uint8 bins into pixels (``widgets.lookup.qt_lookup``
     lets Qt do it, twice as fast as numpy's ``take``).
     """
     lo, hi = float(levels[0]), float(levels[1])

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from convplay.compute.learn import KernelLearner, LearnStep, hidden_kernel_target, random_kernel, seed001_example
 from convplay.core.session import Session
+from convplay.qt import style
 from convplay.qt.undo import push_change
 from convplay.qt.workers import LatestWorker
 
@@ -57,7 +58,7 @@ def _image_view(layout: pg.GraphicsLayoutWidget, title: str, col: int) -> pg.Ima
     view = layout.addViewBox(row=1, col=col, lockAspect=True, invertY=True, enableMouse=False)
     item = pg.ImageItem(axisOrder="row-major")
     item.setTransform(QTransform().translate(-0.5, -0.5))
-    item.setColorMap(pg.colormap.get("CET-D1"))
+    item.setColorMap(pg.colormap.get(style.DIVERGING))
     view.addItem(item)
     return item
 

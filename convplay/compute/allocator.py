@@ -34,23 +34,48 @@ _SETTINGS = (
 )
 
 
+def _glibc():
+    """glibc loaded through ctypes, or None off Linux, on other C libraries (musl), or
+    when the C library cannot be loaded."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
 def tune_allocator() -> bool:
     """Apply the allocator settings; True when glibc accepted all of them.
 
     A silent no-op (False) off Linux, on other C libraries (musl), or when the C library
     cannot be loaded.
     """
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    libc = _glibc()
+    mallopt = getattr(libc, "mallopt", None)
+    if mallopt is None:
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
     # A list, not a generator: apply every setting even when an earlier one is refused.
     return all([mallopt(param, value) == 1 for param, value in _SETTINGS])
+
+
+def release_memory() -> bool:
+    """Give the heap's free pages back to the system (glibc ``malloc_trim(0)``).
+
+    Why: with the trim threshold above, memory freed by the program stays mapped for the
+    next convolution; after clearing the undo history (hundreds of MiB of old images) the
+    user expects the process to shrink.  True when glibc returned memory; False where
+    nothing could be returned or the C library is not glibc (a no-op there).
+    """
+    libc = _glibc()
+    trim = getattr(libc, "malloc_trim", None)
+    if trim is None:
+        return False
+    trim.argtypes = (ctypes.c_size_t,)
+    trim.restype = ctypes.c_int
+    return trim(0) == 1
 
 
 def compute_threads(cpu_count: int | None = None) -> int:

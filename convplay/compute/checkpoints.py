@@ -34,6 +34,8 @@ from convplay.core.kernel_io import (
     read_kernel_text,
     read_npy,
     read_npz,
+    save_imagej,
+    save_npy,
 )
 from convplay.core.resources import resource_path
 from convplay.core.spec import ConvSpec
@@ -203,6 +205,36 @@ def save_safetensors(path: str | Path, weight: np.ndarray, bias: np.ndarray | No
     if bias is not None:
         tensors["bias"] = np.ascontiguousarray(np.ravel(bias), dtype=np.float64)
     save_safetensors_numpy(tensors, str(path))
+
+
+# -- saving: the twin of read_kernel_file ----------------------------------------------------------
+
+KERNEL_SAVE_SUFFIXES = (".npy", ".safetensors", ".txt")
+
+
+def save_kernel(path: str | Path, weight: np.ndarray, bias: np.ndarray | None = None) -> None:
+    """``weight`` (and ``bias``) in the format ``path``'s suffix names: .npy (the weight),
+    .safetensors ('weight' and 'bias'), or ImageJ kernel text (one 2-D filter).
+    KernelFileError, with what to do instead, if it cannot be saved that way; OSError if
+    the file cannot be written."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    weight = np.asarray(weight, dtype=np.float64)
+    if suffix == ".npy":
+        save_npy(path, weight)
+    elif suffix == ".safetensors":
+        save_safetensors(path, weight, bias)
+    elif suffix == ".txt":
+        if weight.ndim != 4 or weight.shape[:2] != (1, 1):
+            raise KernelFileError(
+                f"ImageJ kernel text holds one 2-D filter; this kernel is {' x '.join(map(str, weight.shape))}. "
+                "Save it as .npy or .safetensors"
+            )
+        save_imagej(path, weight[0, 0])
+    else:
+        raise KernelFileError(
+            f"cannot save kernels as {suffix or 'a file without a suffix'}: use .npy, .safetensors or .txt"
+        )
 
 
 # -- learned kernels shipped in resources/kernels ------------------------------------------------

@@ -34,7 +34,7 @@ def hidden_kernel_target(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
     Each channel gets ``kernel / C``, so the target is the kernel applied to the channel mean.
     """
-    image = np.asarray(image, dtype=np.float64)
+    image = np.array(image, dtype=np.float64)  # a copy: torch warns on the session's read-only arrays
     c = image.shape[0]
     weight = np.broadcast_to(np.asarray(kernel, dtype=np.float64) / c, (1, c, *np.shape(kernel)))
     with torch.no_grad():
@@ -74,9 +74,10 @@ class KernelLearner:
         optimiser: str = "sgd",
         lr: float = 1e-3,
     ):
-        image = np.asarray(image, dtype=np.float64)
+        # Copies: torch.from_numpy below warns on read-only arrays such as the session's.
+        image = np.array(image, dtype=np.float64)
         image = image[None] if image.ndim == 2 else image
-        target = np.asarray(target, dtype=np.float64)
+        target = np.array(target, dtype=np.float64)
         target = target[None] if target.ndim == 2 else target
         initial = np.asarray(initial, dtype=np.float64)
         if initial.ndim == 2:

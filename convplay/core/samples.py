@@ -1,4 +1,4 @@
-"""Built-in input images: bundled CC0 photos, procedural patterns and seed 001's matrices.
+"""Built-in input images: bundled CC0 photos, procedural patterns and the tutorial's matrices.
 
 Every sample makes a (C, H, W) float64 array.  Photos and patterns are made at the
 requested working size (the long side, in pixels); the tutorial matrices keep their exact
@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from convplay.core.image_io import load_image, resize_long_side
+from convplay.core.image_io import DEFAULT_WORKING_SIZE, load_image, resize_long_side
 from convplay.core.resources import resource_path
 
 PHOTOS = "Photos"
@@ -31,8 +31,8 @@ class Sample:
     make: Callable[[int], np.ndarray]
     fixed_size: bool = False  # True: the working size is ignored
 
-    def image(self, long_side: int = 128) -> np.ndarray:
-        """The sample as a (C, H, W) float64 array; ``long_side`` is ignored for fixed sizes."""
+    def image(self, long_side: int = DEFAULT_WORKING_SIZE) -> np.ndarray:
+        """The sample as a new (C, H, W) float64 array; ``long_side`` is ignored for fixed sizes."""
         return self.make(long_side)
 
 
@@ -92,7 +92,7 @@ def noise(n: int) -> np.ndarray:
     return np.random.default_rng(NOISE_SEED).random((1, n, n))
 
 
-# -- seed 001's worked examples (exact values from the tutorial) ---------------------------
+# -- the tutorial's worked examples (its exact values) --------------------------------------
 
 X_5X5 = np.array(
     [
@@ -143,10 +143,10 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("disk", "Disk", "A filled disk of 1 on 0: edges in every direction.", PATTERNS, _pattern(disk)),
     Sample("stripes", "Diagonal stripes", "Stripes of 0 and 1 at 45 degrees.", PATTERNS, _pattern(stripes)),
     Sample("noise", "Noise", "Uniform random values in [0, 1), the same every time (fixed seed).", PATTERNS, _pattern(noise)),
-    Sample("tutorial_x", "Tutorial: 5x5 X", "Seed 001's 5x5 input for the 3x3 X-shaped kernel [[1,0,1],[0,1,0],[1,0,1]].", TUTORIAL, _fixed(X_5X5), fixed_size=True),
-    Sample("tutorial_multi_in", "Tutorial: 3x5x5 three channels", "Seed 001's three-channel 5x5 input: each channel has its own 3x3 kernel and the results add up.", TUTORIAL, _fixed(MULTI_IN_3X5X5), fixed_size=True),
-    Sample("tutorial_1x1", "Tutorial: 3x3x3 for the 1x1 kernel", "Seed 001's 3-channel 3x3 input for the 1x1 convolution example (weight shape 3x3x1x1).", TUTORIAL, _fixed(ONE_BY_ONE_3X3X3), fixed_size=True),
-    Sample("tutorial_tens", "Tutorial: 6x6 of 10s and 0s", "Seed 001's 6x6 input (10 on the left, 0 on the right) for learning an edge kernel by gradient descent.", TUTORIAL, _fixed(TENS_6X6), fixed_size=True),
+    Sample("tutorial_x", "Tutorial: 5x5 X", "The tutorial's 5x5 input for the 3x3 X-shaped kernel [[1,0,1],[0,1,0],[1,0,1]].", TUTORIAL, _fixed(X_5X5), fixed_size=True),
+    Sample("tutorial_multi_in", "Tutorial: 3x5x5 three channels", "The tutorial's three-channel 5x5 input: each channel has its own 3x3 kernel and the results add up.", TUTORIAL, _fixed(MULTI_IN_3X5X5), fixed_size=True),
+    Sample("tutorial_1x1", "Tutorial: 3x3x3 for the 1x1 kernel", "The tutorial's 3-channel 3x3 input for the 1x1 convolution example (weight shape 3x3x1x1).", TUTORIAL, _fixed(ONE_BY_ONE_3X3X3), fixed_size=True),
+    Sample("tutorial_tens", "Tutorial: 6x6 of 10s and 0s", "The tutorial's 6x6 input (10 on the left, 0 on the right) for learning an edge kernel by gradient descent.", TUTORIAL, _fixed(TENS_6X6), fixed_size=True),
 )
 
 

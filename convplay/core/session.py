@@ -1,7 +1,11 @@
-"""What the user is working on: the input image, the conv settings, the kernel and bias.
+"""What the user is working on: the input (its original and working size), the conv
+settings, the kernel and bias.
 
 The session owns the state and emits psygnal events; Qt views subscribe to them and call
 the setters.  Nothing here knows about Qt or torch.
+
+Every array the session hands out is read-only: snapshots (undo) share arrays with the
+session instead of copying them, which is safe only because nobody can write into one.
 """
 
 from __future__ import annotations
@@ -11,21 +15,101 @@ from dataclasses import dataclass
 import numpy as np
 from psygnal import Signal
 
-from convplay.core.kernel_edits import fit_weight
+from convplay.core.image_io import (
+    DEFAULT_WORKING_SIZE,
+    MAX_WORKING_SIZE,
+    MIN_WORKING_SIZE,
+    resize_long_side,
+    to_channels,
+)
+from convplay.core.kernel_edits import fit_weight, usable_weight_shape
+from convplay.core.samples import Sample
 from convplay.core.spec import ConvSpec
+
+__all__ = [
+    "DEFAULT_WORKING_SIZE",
+    "InputSource",
+    "Session",
+    "SessionSnapshot",
+    "fit_bias",
+    "usable_weight_shape",
+]
 
 
 def fit_bias(bias: np.ndarray | None, n: int) -> np.ndarray:
-    out = np.zeros(n, dtype=np.float64)
+    out = np.zeros(max(0, n), dtype=np.float64)
     if bias is not None:
-        m = min(len(bias), n)
+        m = min(len(bias), len(out))
         out[:m] = bias[:m]
     return out
+
+
+def _sealed(array: np.ndarray) -> np.ndarray:
+    """``array`` itself, made read-only: only for arrays nobody else holds."""
+    array.setflags(write=False)
+    return array
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    """A read-only float64 array with ``array``'s values: ``array`` itself when it is
+    already read-only float64 (a caller handing its array over), else a copy, so that the
+    caller's own array stays writeable and unshared."""
+    if array.dtype != np.float64 or array.flags.writeable or not array.flags.c_contiguous:
+        array = np.array(array, dtype=np.float64, order="C")
+    return _sealed(array)
+
+
+@dataclass(frozen=True, eq=False)
+class InputSource:
+    """What the input image is made from, at any working size.
+
+    ``array``: an opened file (at most MAX_WORKING_SIZE on its long side) or pixels after
+    an edit; ``sample``: a built-in sample, made again at each size (a pattern is drawn at
+    the size asked for, a photo is read from its file).  Exactly one of them is set.
+    """
+
+    array: np.ndarray | None = None
+    sample: Sample | None = None
+    name: str = ""
+
+    @classmethod
+    def from_array(cls, array: np.ndarray, name: str = "") -> "InputSource":
+        return cls(array=_frozen(_as_image(array)), name=name)
+
+    @classmethod
+    def from_sample(cls, sample: Sample) -> "InputSource":
+        return cls(sample=sample, name=sample.name)
+
+    @property
+    def fixed_size(self) -> bool:
+        """True for the tutorial matrices: they are about their exact numbers and size."""
+        return self.sample is not None and self.sample.fixed_size
+
+    def own(self) -> np.ndarray:
+        """The source at its own size (a fixed-size sample, an array as it is)."""
+        if self.array is not None:
+            return self.array
+        return _sealed(_as_image(self.sample.image()))  # a new array per call
+
+    def at(self, long_side: int) -> np.ndarray:
+        """The source resampled so that its long side is ``long_side`` pixels."""
+        if self.array is not None:
+            return _sealed(resize_long_side(self.array, long_side))
+        if self.sample.fixed_size:
+            return _sealed(resize_long_side(_as_image(self.sample.image()), long_side))
+        return _sealed(_as_image(self.sample.image(long_side)))
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The arrays this source keeps alive (for the undo history's byte count)."""
+        return () if self.array is None else (self.array,)
 
 
 @dataclass(frozen=True, eq=False)
 class SessionSnapshot:
     image: np.ndarray
+    source: InputSource | None  # None: the image is its own original (edited pixels)
+    channels: int | None  # the channel count asked for, None: the source's own
+    working_size: int
     spec: ConvSpec
     weight: np.ndarray
     bias: np.ndarray
@@ -35,6 +119,9 @@ class SessionSnapshot:
         """True when nothing changed (arrays compared by identity: setters replace them)."""
         return (
             self.image is other.image
+            and self.source is other.source
+            and self.channels == other.channels
+            and self.working_size == other.working_size
             and self.spec == other.spec
             and self.weight is other.weight
             and self.bias is other.bias
@@ -42,31 +129,23 @@ class SessionSnapshot:
         )
 
 
-def usable_weight_shape(spec: ConvSpec, fallback: tuple[int, ...]) -> tuple[int, ...]:
-    """The spec's weight shape, or ``fallback`` while the spec is impossible.
-
-    Groups that do not divide the channels give no real weight shape (in/groups rounds
-    down, even to 0): the kernel keeps its shape until the settings are fixed.
-    """
-    try:
-        spec.validate()
-        return spec.weight_shape
-    except ValueError:
-        return tuple(fallback)
-
-
 class Session:
     """The one model every panel reads.
 
-    ``image`` is (C, H, W) float64; ``weight`` has ``spec.weight_shape``; ``bias`` has
-    one value per output channel and is used only when ``spec.bias`` is true.
-    ``true_convolution`` flips the kernel (PyTorch itself computes cross-correlation).
+    ``image`` is (C, H, W) float64, made from ``source`` at ``working_size`` (unless it
+    keeps its own size, as the tutorial matrices do), then converted to the channel count
+    asked for.  ``weight`` has ``usable_weight_shape(spec, ...)``: the spec's weight shape,
+    except for the parts a refused spec does not define (groups that do not divide the
+    channels), which keep the kernel's.  ``bias`` has one value per output channel and is
+    used only when ``spec.bias`` is true.  ``true_convolution`` flips the kernel (PyTorch
+    itself computes cross-correlation).
     """
 
     # Every change emits ``edited`` first, once the whole new state is in place, then the
     # specific events, then ``changed``.  ``edited`` is for work that must start before any
     # view follows the edit: the window hands the new settings to PyTorch on it, so the
-    # convolution runs while the panels redraw.
+    # convolution runs while the panels redraw.  ``image_changed`` covers the whole input:
+    # its pixels, its source, its channel count and the working size.
     edited = Signal()
     image_changed = Signal()
     spec_changed = Signal()
@@ -79,26 +158,54 @@ class Session:
         spec: ConvSpec | None = None,
         weight: np.ndarray | None = None,
         bias: np.ndarray | None = None,
+        *,
+        working_size: int | None = None,
+        source: InputSource | None = None,
     ):
-        self._image = np.zeros((1, 8, 8)) if image is None else _as_image(image)
+        self._image = _frozen(np.zeros((1, 8, 8)) if image is None else _as_image(image))
+        long_side = max(self._image.shape[1:])
+        if working_size is None:
+            working_size = min(max(long_side, MIN_WORKING_SIZE), MAX_WORKING_SIZE)
+        self._working_size = _checked_working_size(working_size)
+        self._source = source
+        self._channels: int | None = None
         self._spec = spec or ConvSpec(in_channels=self._image.shape[0])
-        fallback = np.shape(weight) if weight is not None else (1, 1, 1, 1)
+        given = None if weight is None else np.asarray(weight, dtype=np.float64)
+        fallback = given.shape if given is not None else (1, 1, 1, 1)
         shape = usable_weight_shape(self._spec, fallback)
-        self._weight = fit_weight(None if weight is None else np.asarray(weight, float), shape)
-        if weight is not None and np.shape(weight) != shape:
-            raise ValueError(f"weight shape {np.shape(weight)} does not match the spec's {shape}")
-        n_bias = self._bias_len(self._spec)
-        self._bias = fit_bias(None if bias is None else np.asarray(bias, float).ravel(), n_bias)
+        if given is not None and given.shape != shape:
+            raise ValueError(f"weight shape {given.shape} does not match the spec's {shape}")
+        self._weight = _frozen(given) if given is not None else _sealed(fit_weight(None, shape))
+        n_bias = self._bias_len(self._spec, 1)
+        self._bias = _sealed(fit_bias(None if bias is None else np.asarray(bias, float).ravel(), n_bias))
         self._true_convolution = False
 
     @staticmethod
-    def _bias_len(spec: ConvSpec) -> int:
-        return spec.out_channels
+    def _bias_len(spec: ConvSpec, fallback: int) -> int:
+        n = spec.out_channels
+        return int(n) if isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 else fallback
 
     # -- state ------------------------------------------------------------------
     @property
     def image(self) -> np.ndarray:
         return self._image
+
+    @property
+    def source(self) -> InputSource | None:
+        """What the input is made from; None while the image is its own original (after
+        drawing, typing a value, fill, invert: those pixels are what a resize starts from)."""
+        return self._source
+
+    @property
+    def working_size(self) -> int:
+        """The long side, in pixels, that opened images and samples are made at."""
+        return self._working_size
+
+    @property
+    def keeps_own_size(self) -> bool:
+        """True when the image is not at the working size: a tutorial matrix (or an image
+        set as it is) keeps its own size until the working size is changed."""
+        return max(self._image.shape[1:]) != self._working_size
 
     @property
     def spec(self) -> ConvSpec:
@@ -122,10 +229,54 @@ class Session:
     def true_convolution(self) -> bool:
         return self._true_convolution
 
-    # -- setters ----------------------------------------------------------------
+    # -- the input ----------------------------------------------------------------
     def set_image(self, image: np.ndarray, *, adapt_channels: bool = True) -> None:
-        image = _as_image(image)
-        self._image = image
+        """New pixels (a drawing, a typed value, fill, invert): they become the original
+        that later resizes start from.  An image of another channel count changes
+        in_channels (unless ``adapt_channels`` is False)."""
+        self._set_input(_frozen(_as_image(image)), None, None, self._working_size, adapt_channels)
+
+    def set_source(self, source: InputSource) -> None:
+        """Open a file or a sample: the image is made from it at the working size (a
+        fixed-size sample at its own size), in the source's own channels."""
+        image = source.own() if source.fixed_size else source.at(self._working_size)
+        self._set_input(_frozen(image), source, None, self._working_size)
+
+    def set_working_size(self, long_side: int) -> None:
+        """Resample the input from its original so that its long side is ``long_side``.
+
+        ValueError outside MIN_WORKING_SIZE..MAX_WORKING_SIZE; ImageLoadError if a
+        bundled photo can no longer be read.
+        """
+        long_side = _checked_working_size(long_side)
+        if long_side == self._working_size and not self.keeps_own_size:
+            return
+        source = self._source or InputSource.from_array(self._image)
+        image = _converted(source.at(long_side), self._channels)
+        self._set_input(_frozen(image), source, self._channels, long_side)
+
+    def set_channels(self, channels: int) -> None:
+        """The input as 1 (grayscale) or 3 (RGB) channels, converted from its original (a
+        colour photo made gray and then RGB again has its colours back); in_channels follows."""
+        if channels not in (1, 3):
+            raise ValueError(f"the input has 1 (grayscale) or 3 (RGB) channels, not {channels}")
+        if channels == self._image.shape[0]:
+            return
+        source = self._source or InputSource.from_array(self._image)
+        base = source.own() if self.keeps_own_size else source.at(self._working_size)
+        wanted = None if channels == base.shape[0] else channels
+        self._set_input(_frozen(_converted(base, wanted)), source, wanted, self._working_size)
+
+    def _set_input(
+        self,
+        image: np.ndarray,
+        source: InputSource | None,
+        channels: int | None,
+        working_size: int,
+        adapt_channels: bool = True,
+    ) -> None:
+        self._image, self._source, self._channels = image, source, channels
+        self._working_size = working_size
         adapt = adapt_channels and image.shape[0] != self._spec.in_channels
         reshaped = adapt and self._apply_spec(_with_in_channels(self._spec, image.shape[0]))
         self.edited.emit()
@@ -136,7 +287,10 @@ class Session:
             self.kernel_changed.emit()
         self.changed.emit()
 
+    # -- settings and kernel ------------------------------------------------------------
     def set_spec(self, spec: ConvSpec) -> None:
+        """New settings; the kernel is fitted to them (resized around its centre, channels
+        added as zeros or dropped), as far as they define its shape."""
         if spec == self._spec:
             return
         reshaped = self._apply_spec(spec)
@@ -152,37 +306,44 @@ class Session:
         self._spec = spec
         shape = usable_weight_shape(spec, old_shape)
         if shape != old_shape:
-            self._weight = fit_weight(self._weight, shape)
-        if len(self._bias) != self._bias_len(spec):
-            self._bias = fit_bias(self._bias, self._bias_len(spec))
+            self._weight = _sealed(fit_weight(self._weight, shape))
+        n_bias = self._bias_len(spec, len(self._bias))
+        if len(self._bias) != n_bias:
+            self._bias = _sealed(fit_bias(self._bias, n_bias))
         return shape != old_shape
 
     def set_weight(self, weight: np.ndarray) -> None:
-        weight = np.array(weight, dtype=np.float64)
+        weight = np.asarray(weight, dtype=np.float64)
         if weight.shape != self._weight.shape:
             raise ValueError(f"weight shape {weight.shape} does not match {self._weight.shape}")
-        self._weight = weight
+        self._weight = _frozen(weight)
         self.edited.emit()
         self.kernel_changed.emit()
         self.changed.emit()
 
     def set_bias(self, bias: np.ndarray) -> None:
-        bias = np.array(bias, dtype=np.float64).ravel()
+        bias = np.asarray(bias, dtype=np.float64).ravel()
         if bias.shape != self._bias.shape:
             raise ValueError(f"bias length {bias.shape[0]} does not match {self._bias.shape[0]}")
-        self._bias = bias
+        self._bias = _frozen(bias)
         self.edited.emit()
         self.kernel_changed.emit()
         self.changed.emit()
 
     def set_kernel(self, spec: ConvSpec, weight: np.ndarray, bias: np.ndarray | None = None) -> None:
-        """Replace spec, weight and bias together (a preset, a loaded layer)."""
-        weight = np.array(weight, dtype=np.float64)
-        if weight.shape != spec.weight_shape:
-            raise ValueError(f"weight shape {weight.shape} does not match the spec's {spec.weight_shape}")
+        """Replace spec, weight and bias together (a preset, a loaded layer, a random draw).
+
+        ``weight`` must have the spec's weight shape; where a refused spec does not define
+        a part of it (groups that do not divide the channels), the weight's own is taken.
+        """
+        weight = np.asarray(weight, dtype=np.float64)
+        expected = usable_weight_shape(spec, weight.shape)
+        if weight.shape != expected:
+            raise ValueError(f"weight shape {weight.shape} does not match the spec's {expected}")
+        n_bias = self._bias_len(spec, len(self._bias))
         self._spec = spec
-        self._weight = weight
-        self._bias = fit_bias(None if bias is None else np.asarray(bias, float).ravel(), self._bias_len(spec))
+        self._weight = _frozen(weight)
+        self._bias = _sealed(fit_bias(None if bias is None else np.asarray(bias, float).ravel(), n_bias))
         self.edited.emit()
         self.spec_changed.emit()
         self.kernel_changed.emit()
@@ -198,19 +359,28 @@ class Session:
         self.changed.emit()
 
     # -- snapshots for undo ----------------------------------------------------------
-    def snapshot(self) -> "SessionSnapshot":
-        """The whole state; arrays are shared, not copied (setters always replace them)."""
-        return SessionSnapshot(self._image, self._spec, self._weight, self._bias, self._true_convolution)
+    def snapshot(self) -> SessionSnapshot:
+        """The whole state; arrays are shared, not copied (they are read-only)."""
+        return SessionSnapshot(
+            self._image, self._source, self._channels, self._working_size,
+            self._spec, self._weight, self._bias, self._true_convolution,
+        )
 
-    def restore(self, snap: "SessionSnapshot") -> None:
-        image_changed = snap.image is not self._image
+    def restore(self, snap: SessionSnapshot) -> None:
+        image_changed = (
+            snap.image is not self._image
+            or snap.source is not self._source
+            or snap.channels != self._channels
+            or snap.working_size != self._working_size
+        )
         spec_changed = snap.spec != self._spec
         kernel_changed = (
             snap.weight is not self._weight
             or snap.bias is not self._bias
             or snap.true_convolution != self._true_convolution
         )
-        self._image, self._spec, self._weight = snap.image, snap.spec, snap.weight
+        self._image, self._source, self._channels = snap.image, snap.source, snap.channels
+        self._working_size, self._spec, self._weight = snap.working_size, snap.spec, snap.weight
         self._bias, self._true_convolution = snap.bias, snap.true_convolution
         if not (image_changed or spec_changed or kernel_changed):
             return
@@ -228,16 +398,34 @@ class Session:
         return self._weight[..., ::-1, ::-1].copy() if self._true_convolution else self._weight
 
 
+def _checked_working_size(long_side) -> int:
+    if isinstance(long_side, bool) or not isinstance(long_side, (int, np.integer)):
+        raise ValueError(f"the working size is a whole number of pixels, not {long_side!r}")
+    if not MIN_WORKING_SIZE <= long_side <= MAX_WORKING_SIZE:
+        raise ValueError(
+            f"the working size must be between {MIN_WORKING_SIZE} and {MAX_WORKING_SIZE} px, not {long_side}"
+        )
+    return int(long_side)
+
+
+def _converted(image: np.ndarray, channels: int | None) -> np.ndarray:
+    if channels is None or channels == image.shape[0]:
+        return image
+    return _sealed(np.ascontiguousarray(to_channels(image, channels)))
+
+
 def _as_image(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image, dtype=np.float64)
     if image.ndim == 2:
         image = image[None]
     if image.ndim != 3:
         raise ValueError(f"an image must be (H, W) or (C, H, W), not {image.shape}")
-    return np.ascontiguousarray(image)
+    return image
 
 
 def _with_in_channels(spec: ConvSpec, c: int) -> ConvSpec:
     """The spec adapted to an input of ``c`` channels, keeping groups valid where it can."""
-    groups = spec.groups if c % spec.groups == 0 and spec.out_channels % spec.groups == 0 else 1
+    groups = spec.groups
+    if not (isinstance(groups, int) and groups >= 1 and c % groups == 0 and spec.out_channels % groups == 0):
+        groups = 1
     return spec.replace(in_channels=c, groups=groups)

@@ -1,43 +1,63 @@
-"""Undo/redo of any change to the session, as snapshots of the state before and after."""
+"""Undo on the Qt side: the Edit menu's actions, which follow a ``History``.
+
+The history itself (steps, budget, session changes) is Qt-free, in
+``convplay.core.history``; ``push_change`` is re-exported here for the panels.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
 
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from convplay.compute.allocator import release_memory
+from convplay.core.history import History, push_change, record_change
 
-from convplay.core.session import Session, SessionSnapshot
-
-
-class SessionChange(QUndoCommand):
-    def __init__(self, session: Session, text: str, before: SessionSnapshot, after: SessionSnapshot):
-        super().__init__(text)
-        self._session = session
-        self._before = before
-        self._after = after
-        self._first = True
-
-    def redo(self) -> None:
-        if self._first:  # the change was already made when the command was pushed
-            self._first = False
-            return
-        self._session.restore(self._after)
-
-    def undo(self) -> None:
-        self._session.restore(self._before)
+__all__ = ["History", "clear_history", "clear_history_action", "push_change", "record_change", "undo_actions"]
 
 
-def push_change(stack: QUndoStack | None, session: Session, text: str, change: Callable[[], None]) -> None:
-    """Run ``change`` (which calls the session's setters) and make it undoable as ``text``.
+def undo_actions(history: History, parent: QWidget) -> tuple[QAction, QAction]:
+    """Undo (Ctrl+Z) and Redo (Ctrl+Shift+Z, Ctrl+Y) actions whose text ("Undo Draw") and
+    enabled state follow ``history``."""
+    undo = QAction("&Undo", parent)
+    undo.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
+    redo = QAction("&Redo", parent)
+    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    undo.triggered.connect(lambda _=False: history.undo())
+    redo.triggered.connect(lambda _=False: history.redo())
 
-    If ``change`` raises, the session is left as it was and nothing is pushed.
-    """
-    before = session.snapshot()
-    try:
-        change()
-    except Exception:
-        session.restore(before)
-        raise
-    after = session.snapshot()
-    if stack is not None and not after.same_as(before):
-        stack.push(SessionChange(session, text, before, after))
+    def follow() -> None:
+        for action, word, text, enabled in (
+            (undo, "&Undo", history.undo_text, history.can_undo),
+            (redo, "&Redo", history.redo_text, history.can_redo),
+        ):
+            action.setText(f"{word} {text}" if text else word)
+            action.setEnabled(enabled)
+
+    follow()
+    history.changed.connect(follow)
+    # The history can outlive the actions (a test's window): stop following once they go.
+    undo.destroyed.connect(lambda *_: history.changed.disconnect(follow))
+    return undo, redo
+
+
+def clear_history(history: History) -> None:
+    """Forget every undo step and give the memory they held back to the system."""
+    history.clear()
+    release_memory()
+
+
+def clear_history_action(history: History, parent: QWidget) -> QAction:
+    """Edit > Clear undo history, enabled while there is something to forget."""
+    action = QAction("C&lear undo history", parent)
+    tip = "Forget every undo step and give the memory they held back to the system"
+    action.setStatusTip(tip)
+    action.setToolTip(tip)
+    action.triggered.connect(lambda _=False: clear_history(history))
+
+    def follow() -> None:
+        action.setEnabled(len(history) > 0)
+
+    follow()
+    history.changed.connect(follow)
+    action.destroyed.connect(lambda *_: history.changed.disconnect(follow))
+    return action

@@ -145,3 +145,28 @@ def test_resolve_kernel_file_arg(tmp_path):
     w[0, 0, 1, 1] = np.nan
     save_npy(tmp_path / "n.npy", w)
     assert "NaN" in resolve_kernel_file_arg(str(tmp_path / "n.npy"), base, 1).notes[0]
+
+
+# -- saving: the twin of read_kernel_file ---------------------------------------------------
+@pytest.mark.parametrize("suffix", [".npy", ".safetensors", ".txt"])
+def test_save_kernel_and_read_it_back(tmp_path, suffix):
+    from convplay.compute.checkpoints import save_kernel
+
+    weight = np.array([[[[0.1, -2.0, 1 / 3], [4.0, 5.5, -6.25], [7.0, 8.0, 9.0]]]])
+    weight.setflags(write=False)  # as the session hands it out
+    save_kernel(tmp_path / f"k{suffix}", weight, np.array([0.5]))
+    kf = read_kernel_file(tmp_path / f"k{suffix}")
+    loaded = kf.load(kf.first_loadable())
+    np.testing.assert_array_equal(loaded.weight, weight)
+    if suffix == ".safetensors":
+        np.testing.assert_array_equal(loaded.bias, [0.5])
+
+
+def test_save_kernel_refusals_say_what_to_do(tmp_path):
+    from convplay.compute.checkpoints import save_kernel
+
+    with pytest.raises(KernelFileError, match="one 2-D filter.*npy"):
+        save_kernel(tmp_path / "k.txt", np.zeros((2, 3, 3, 3)))
+    with pytest.raises(KernelFileError, match="cannot save kernels as .png"):
+        save_kernel(tmp_path / "k.png", np.zeros((1, 1, 3, 3)))
+    assert not (tmp_path / "k.txt").exists() and not (tmp_path / "k.png").exists()

@@ -2,7 +2,8 @@
 of a whole layer or one filter; plus saving and copying the session's kernel.
 
 Entry points for the main window: :func:`open_kernel_file` (File > Open kernel..., drag and
-drop), :func:`save_kernel_file` and :func:`copy_kernel_literal`.
+drop), :func:`save_kernel_file` (the writing itself is ``compute.checkpoints.save_kernel``)
+and :func:`copy_kernel_literal`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QMouseEvent, QPixmap, QUndoStack
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QImage, QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -34,7 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convplay.compute.checkpoints import KERNEL_FILE_SUFFIXES, read_kernel_file, save_safetensors
+from convplay.compute.checkpoints import KERNEL_FILE_SUFFIXES, read_kernel_file, save_kernel
+from convplay.core.history import History, push_change
 from convplay.core.kernel_io import (
     KernelChoice,
     KernelFile,
@@ -42,11 +44,9 @@ from convplay.core.kernel_io import (
     LoadedKernel,
     choose_kernel,
     python_literal,
-    save_imagej,
-    save_npy,
 )
 from convplay.core.session import Session
-from convplay.qt.undo import push_change
+from convplay.qt import files, style
 
 MAX_THUMBNAIL_FILTERS = 64
 NON_FINITE_RGBA = np.array([255, 0, 255, 255], dtype=np.uint8)
@@ -204,7 +204,7 @@ class KernelPickerDialog(QDialog):
         self.transposed = QCheckBox("Use as a transposed convolution")
         self.transposed.setToolTip("Weights named deconv / up / transpose are taken as nn.ConvTranspose2d")
         self.warnings = QLabel()
-        self.warnings.setStyleSheet("color: #c000c0; font-weight: bold")
+        self.warnings.setStyleSheet(style.WARNING_TEXT_STYLE)
         self.warnings.setWordWrap(True)
         self.notes = QLabel()
         self.notes.setWordWrap(True)
@@ -304,12 +304,12 @@ class KernelPickerDialog(QDialog):
         self.notes.setText("\n".join((summary, *choice.notes)))
 
 
-def apply_kernel_choice(session: Session, undo_stack: Optional[QUndoStack], choice: KernelChoice, text: str) -> None:
+def apply_kernel_choice(session: Session, history: Optional[History], choice: KernelChoice, text: str) -> None:
     """Put the choice into the session as one undoable step."""
-    push_change(undo_stack, session, text, lambda: session.set_kernel(choice.spec, choice.weight, choice.bias))
+    push_change(history, session, text, lambda: session.set_kernel(choice.spec, choice.weight, choice.bias))
 
 
-def open_kernel_file(parent: Optional[QWidget], session: Session, undo_stack: Optional[QUndoStack], path: str | Path) -> bool:
+def open_kernel_file(parent: Optional[QWidget], session: Session, history: Optional[History], path: str | Path) -> bool:
     """Read ``path``, let the user pick a layer or filter, apply it undoably.
 
     A refused file shows its reason and leaves the session untouched.  True when a kernel was applied.
@@ -327,11 +327,11 @@ def open_kernel_file(parent: Optional[QWidget], session: Session, undo_stack: Op
         return False
     name = dialog.loaded.name if dialog.loaded else Path(path).name
     what = f"filter {dialog.index.value()} of {name}" if dialog.one.isChecked() else name
-    apply_kernel_choice(session, undo_stack, choice, f"Load kernel {what}")
+    apply_kernel_choice(session, history, choice, f"Load kernel {what}")
     return True
 
 
-KERNEL_FILE_FILTER = "Kernel files ({});;All files (*)".format(" ".join(f"*{s}" for s in KERNEL_FILE_SUFFIXES))
+KERNEL_FILE_FILTER = files.file_filter("Kernel files", KERNEL_FILE_SUFFIXES)
 SAVE_FILTERS = {
     "NumPy array (*.npy)": ".npy",
     "safetensors (*.safetensors)": ".safetensors",
@@ -339,36 +339,24 @@ SAVE_FILTERS = {
 }
 
 
-def save_kernel(session: Session, path: str | Path) -> None:
-    """The session's weight (and bias) in the format the suffix names; KernelFileError if it cannot."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    weight = session.weight
-    if suffix == ".npy":
-        save_npy(path, weight)
-    elif suffix == ".safetensors":
-        save_safetensors(path, weight, session.bias)
-    elif suffix == ".txt":
-        if weight.shape[:2] != (1, 1):
-            raise KernelFileError(
-                f"ImageJ kernel text holds one 2-D filter; this kernel is {' x '.join(map(str, weight.shape))}. "
-                "Save it as .npy or .safetensors"
-            )
-        save_imagej(path, weight[0, 0])
-    else:
-        raise KernelFileError(f"cannot save kernels as {suffix or 'a file without a suffix'}: use .npy, .safetensors or .txt")
+def save_kernel_file(
+    parent: Optional[QWidget], session: Session, directory: str = "", *, settings: Optional[QSettings] = None
+) -> Optional[Path]:
+    """Ask for a file name and save the kernel there; the path, or None if cancelled or refused.
 
-
-def save_kernel_file(parent: Optional[QWidget], session: Session, directory: str = "") -> Optional[Path]:
-    """Ask for a file name and save the kernel there; the path, or None if cancelled or refused."""
-    path, chosen = QFileDialog.getSaveFileName(parent, "Save kernel", directory, ";;".join(SAVE_FILTERS))
+    The dialog opens in ``directory``, or else in the last folder a file was opened or
+    saved in; the folder chosen becomes the last folder.
+    """
+    start = directory or files.last_folder(settings)
+    path, chosen = QFileDialog.getSaveFileName(parent, "Save kernel", start, ";;".join(SAVE_FILTERS))
     if not path:
         return None
+    files.remember_folder(path, settings)
     path = Path(path)
     if not path.suffix and chosen in SAVE_FILTERS:
         path = path.with_suffix(SAVE_FILTERS[chosen])
     try:
-        save_kernel(session, path)
+        save_kernel(path, session.weight, session.bias)
     except (KernelFileError, OSError) as exc:
         QMessageBox.warning(parent, "Kernel not saved", str(exc))
         return None

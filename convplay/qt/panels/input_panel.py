@@ -1,5 +1,8 @@
 """The Input panel: draw, open or pick the image that goes into the convolution.
 
+The panel holds no input state of its own: the original an image is made from, the
+working size and the channel count are the session's (so undo restores them); the panel
+calls the session's setters through ``push_change`` and shows what the session holds.
 Drawing pushes the image to the session while the stroke is under way (throttled, so the
 output follows the pen) and records the whole stroke as one undo step.  Opening a file
 that cannot be used shows the reason in red under the controls and keeps the image.
@@ -8,15 +11,13 @@ that cannot be used shows the reason in red under the controls and keeps the ima
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QUndoStack
+from PySide6.QtCore import QSettings, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -28,45 +29,49 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convplay.core.history import History, push_change, record_change
 from convplay.core.image_io import (
-    IMAGE_SUFFIXES,
     MAX_WORKING_SIZE,
     MIN_WORKING_SIZE,
     ImageLoadError,
     load_image,
-    resize_long_side,
-    to_channels,
 )
 from convplay.core.samples import SAMPLES, Sample
-from convplay.core.session import Session
+from convplay.core.session import InputSource, Session
+from convplay.qt import files, style
 from convplay.qt.widgets.canvas import ERASER, MAX_LABELLED_SIDE, PEN, DrawingCanvas
 from convplay.qt.widgets.value_grid import ValueGrid
-from convplay.qt.undo import SessionChange, push_change
 
-DEFAULT_WORKING_SIZE = 128
 STROKE_PUSH_MS = 30  # at most ~33 updates a second reach the session during a stroke
-FILE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)"
+# The size box shows this value, as OWN_SIZE_TEXT, while the input keeps its own size.
+OWN_SIZE = MIN_WORKING_SIZE - 1
+OWN_SIZE_TEXT = "own size"
+FILE_FILTER = files.IMAGE_FILTER
 
 
 class InputPanel(QWidget):
     """The input image of ``session``: a drawing canvas, files, samples, size and channels.
 
-    ``image_view`` is the canvas (a pyqtgraph widget with ``view_box`` and ``link_view``).
-    ``hovered(str)`` carries the readout of the cell under the pointer.
+    ``image_view`` is the canvas (a pyqtgraph widget with ``view_box``).  ``hovered(str)``
+    carries the readout of the cell under the pointer.  ``settings`` keeps the last folder
+    a file was opened from (shared with the window's file dialogs).
     """
 
     hovered = Signal(str)
 
-    def __init__(self, session: Session, undo_stack: QUndoStack | None, parent: QWidget | None = None):
+    def __init__(
+        self,
+        session: Session,
+        history: History | None,
+        parent: QWidget | None = None,
+        *,
+        settings: QSettings | None = None,
+    ):
         super().__init__(parent)
         self._session = session
-        self._stack = undo_stack
-        # Makes the input at a given long side: from the loaded file or the sample itself, so
-        # that 16 px -> 512 px brings back the photo's detail instead of enlarging 16 px.
-        self._source: Callable[[int], np.ndarray] = _resampler(session.image)
-        self._own_image: np.ndarray | None = None  # the last array this panel gave the session
+        self._history = history
+        self.settings = settings
         self._stroke_before = None
-        self._last_folder = ""
         self.setAcceptDrops(True)
 
         self.canvas = DrawingCanvas()
@@ -77,7 +82,7 @@ class InputPanel(QWidget):
         self._push_timer.setInterval(STROKE_PUSH_MS)
 
         self.open_button = QPushButton("Open…")
-        self.open_button.setToolTip("Open an image file (PNG, JPEG, BMP, TIFF, WebP, 16-bit PNG).")
+        self.open_button.setToolTip("Open an image file (PNG, JPEG, BMP, TIFF, WebP, GIF, 16-bit PNG).")
         self.sample_combo = QComboBox()
         self.sample_combo.setToolTip("Built-in inputs: CC0 photos, patterns and the tutorial's matrices.")
         self.sample_combo.addItem("Load a sample…", None)
@@ -90,12 +95,12 @@ class InputPanel(QWidget):
         self.channels_combo.setToolTip("1 or 3 input channels; the convolution's in_channels follows.")
         self.size_spin = QSpinBox()
         self.size_spin.setRange(MIN_WORKING_SIZE, MAX_WORKING_SIZE)
-        self.size_spin.setValue(DEFAULT_WORKING_SIZE)
         self.size_spin.setSuffix(" px")
         self.size_spin.setKeyboardTracking(False)
         self.size_spin.setToolTip(
-            "Working size: the long side of the input, 8 to 1024 pixels (aspect kept). "
-            "Opened images and samples are resized to it; the tutorial matrices keep their size."
+            f"Working size: the long side of the input, {MIN_WORKING_SIZE} to {MAX_WORKING_SIZE} pixels "
+            "(aspect kept). Opened images and samples are made at this size, from their original. "
+            f"'{OWN_SIZE_TEXT}': the tutorial matrices keep their exact size until you pick one."
         )
         self.size_label = QLabel()
 
@@ -123,7 +128,7 @@ class InputPanel(QWidget):
         self.values_box = QGroupBox("Values")
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #c62828;")
+        self.message.setStyleSheet(style.ERROR_TEXT_STYLE)
         self.message.setVisible(False)
 
         self._build_layout()
@@ -177,7 +182,7 @@ class InputPanel(QWidget):
         self.open_button.clicked.connect(self._ask_open)
         self.sample_combo.activated.connect(self._on_sample_activated)
         self.channels_combo.activated.connect(lambda _i: self.set_channels(self.channels_combo.currentData()))
-        self.size_spin.valueChanged.connect(self.set_working_size)
+        self.size_spin.valueChanged.connect(self._on_size_spin)
         self.pen_button.clicked.connect(lambda: self.set_tool(PEN))
         self.eraser_button.clicked.connect(lambda: self.set_tool(ERASER))
         self.brush_spin.valueChanged.connect(lambda v: setattr(self.canvas, "brush_size", v))
@@ -194,56 +199,50 @@ class InputPanel(QWidget):
         self.canvas.hovered.connect(self.hovered)
         self._push_timer.timeout.connect(self._push_stroke_image)
         self._session.image_changed.connect(self._on_session_image)
+        # The session outlives the panel: stop hearing it once the widget is gone.
+        self.destroyed.connect(lambda *_: self._session.image_changed.disconnect(self._on_session_image))
 
     # -- public API --------------------------------------------------------------------
-    def open_image(self, path: str | Path) -> bool:
-        """Load ``path`` at the working size; on failure show why, keep the image, return False."""
+    def open_image(self, path: str | Path) -> str:
+        """Open ``path`` as the input (undoable), made at the working size from the file
+        read at up to MAX_WORKING_SIZE.  Returns "" when it worked, else the reason, which
+        the panel also shows in red (the image stays as it was)."""
         path = Path(path)
         try:
             image = load_image(path, long_side=MAX_WORKING_SIZE)
         except ImageLoadError as exc:
             self.show_error(str(exc))
-            return False
-        self._last_folder = str(path.parent)
-        self._set_source(_resampler(image), text=f"Open {path.name}")
-        return True
+            return str(exc)
+        source = InputSource.from_array(image, path.name)
+        return self._edit(f"Open {path.name}", lambda: self._session.set_source(source))
 
-    def load_sample(self, item: Sample) -> None:
-        try:
-            if item.fixed_size:  # the tutorial's numbers at their own size
-                matrix = item.image()
-                self._set_source(_resampler(matrix), text=f"Sample {item.name}", image=matrix)
-            else:
-                self._set_source(item.image, text=f"Sample {item.name}")
-        except ImageLoadError as exc:  # a damaged installation: the bundled file is unreadable
-            self.show_error(str(exc))
+    def load_sample(self, item: Sample) -> str:
+        """Make ``item`` the input (a tutorial matrix at its own size); "" or the reason."""
+        return self._edit(f"Sample {item.name}", lambda: self._session.set_source(InputSource.from_sample(item)))
 
     def set_tool(self, tool: str) -> None:
         self.canvas.tool = tool
         self.pen_button.setChecked(tool == PEN)
         self.eraser_button.setChecked(tool == ERASER)
 
-    def set_channels(self, channels: int) -> None:
+    def set_channels(self, channels: int) -> str:
         """Convert the input to 1 (grayscale) or 3 (RGB) channels; in_channels follows."""
         if channels == self._session.image.shape[0]:
-            return
-        previous = self._source
-        self._source = lambda long_side: to_channels(previous(long_side), channels)
-        self._replace_image(to_channels(self._session.image, channels), "RGB input" if channels == 3 else "Grayscale input")
+            return ""
+        text = "RGB input" if channels == 3 else "Grayscale input"
+        return self._edit(text, lambda: self._session.set_channels(channels))
 
-    def set_working_size(self, long_side: int) -> None:
-        """Resample the input (from its loaded original) so that its long side is ``long_side``."""
-        if max(self._session.image.shape[1:]) == long_side:
-            return
-        self._replace_image(self._source(long_side), f"Input size {long_side} px")
+    def set_working_size(self, long_side: int) -> str:
+        """Remake the input from its original so that its long side is ``long_side``."""
+        return self._edit(f"Input size {long_side} px", lambda: self._session.set_working_size(long_side))
 
-    def fill(self, value: float, text: str = "Fill input") -> None:
-        self._draw_edit(np.full_like(self._session.image, value), text)
+    def fill(self, value: float, text: str = "Fill input") -> str:
+        return self._edit(text, lambda: self._session.set_image(np.full_like(self._session.image, value)))
 
-    def invert(self) -> None:
+    def invert(self) -> str:
         image = self._session.image
         lo, hi = min(float(image.min()), 0.0), max(float(image.max()), 1.0)
-        self._draw_edit(lo + hi - image, "Invert input")
+        return self._edit("Invert input", lambda: self._session.set_image(lo + hi - image))
 
     def show_error(self, text: str) -> None:
         self.message.setText(text)
@@ -263,8 +262,19 @@ class InputPanel(QWidget):
         self.open_image(urls[0].toLocalFile())
 
     # -- widget -> model ---------------------------------------------------------------
+    def _edit(self, text: str, change) -> str:
+        """Run ``change`` as one undo step; a refusal is shown and returned, never raised."""
+        try:
+            push_change(self._history, self._session, text, change)
+        except (ImageLoadError, ValueError) as exc:
+            self.show_error(str(exc))
+            self._on_session_image()  # the controls show the session again
+            return str(exc)
+        self.show_error("")
+        return ""
+
     def _ask_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", self._last_folder, FILE_FILTER)
+        path = files.ask_image_path(self, self.settings)
         if path:
             self.open_image(path)
 
@@ -276,27 +286,19 @@ class InputPanel(QWidget):
             if s.key == key:
                 self.load_sample(s)
 
-    def _set_source(
-        self, source: Callable[[int], np.ndarray], *, text: str, image: np.ndarray | None = None
-    ) -> None:
-        image = source(self.size_spin.value()) if image is None else image
-        self._source = source
-        self._replace_image(image, text)
-
-    def _replace_image(self, image: np.ndarray, text: str) -> None:
-        self._own_image = np.ascontiguousarray(image, dtype=np.float64)
-        push_change(self._stack, self._session, text, lambda: self._session.set_image(self._own_image))
-        self.show_error("")
-
-    def _draw_edit(self, image: np.ndarray, text: str) -> None:
-        """An edit of the pixels: the drawing becomes the new original for resizing."""
-        self._source = _resampler(image)
-        self._replace_image(image, text)
+    def _on_size_spin(self, value: int) -> None:
+        if value >= MIN_WORKING_SIZE:  # below it is the "own size" mark, not a size
+            self.set_working_size(value)
 
     def _on_value_typed(self, row: int, col: int, value: float) -> None:
-        image = self._session.image.copy()
-        image[self.values_channel.value(), row, col] = value
-        self._draw_edit(image, "Edit input value")
+        channel = self.values_channel.value()
+
+        def change() -> None:
+            image = np.array(self._session.image)
+            image[channel, row, col] = value
+            self._session.set_image(image)
+
+        self._edit("Edit input value", change)
 
     def _on_stroke_started(self) -> None:
         self._stroke_before = self._session.snapshot()
@@ -306,28 +308,40 @@ class InputPanel(QWidget):
             self._push_timer.start()
 
     def _push_stroke_image(self) -> None:
-        self._own_image = self.canvas.image.copy()
-        self._session.set_image(self._own_image)
+        image = self.canvas.image.copy()
+        image.setflags(write=False)  # handed over: the session keeps it without a copy
+        self._session.set_image(image)
 
     def _on_stroke_finished(self) -> None:
         self._push_timer.stop()
         self._push_stroke_image()
-        self._source = _resampler(self._own_image)
         before, self._stroke_before = self._stroke_before, None
-        after = self._session.snapshot()
-        if self._stack is not None and before is not None and not after.same_as(before):
-            self._stack.push(SessionChange(self._session, "Draw", before, after))
+        if before is not None:
+            record_change(self._history, self._session, "Draw", before)
         self.show_error("")
 
     # -- model -> widget ---------------------------------------------------------------
     def _on_session_image(self) -> None:
-        image = self._session.image
-        if image is not self._own_image:
-            self._source = _resampler(image)  # undo, or an image set elsewhere: resize from it from now on
+        session = self._session
+        image = session.image
         if not self.canvas.in_stroke:
             self.canvas.set_image(image)
         c, h, w = image.shape
-        self.size_label.setText(f"{w} × {h}, {c} channel{'s' if c > 1 else ''}")
+        text = f"{w} × {h}, {c} channel{'s' if c > 1 else ''}"
+        own = session.keeps_own_size
+        self.size_label.setText(text + (", its own size" if own else ""))
+        self.size_label.setToolTip(
+            f"This input keeps its own size; pick a working size to resample it. Files and samples "
+            f"open at {session.working_size} px." if own else "The input's size and channels."
+        )
+        with QSignalBlocker(self.size_spin):
+            # The box's minimum shows as "own size" while the input keeps its size; else
+            # the minimum is a real size and must read as one.
+            minimum = OWN_SIZE if own else MIN_WORKING_SIZE
+            if self.size_spin.minimum() != minimum:  # a new range lays the panel out again
+                self.size_spin.setMinimum(minimum)
+                self.size_spin.setSpecialValueText(OWN_SIZE_TEXT if own else "")
+            self.size_spin.setValue(OWN_SIZE if own else session.working_size)
         with QSignalBlocker(self.channels_combo):
             index = self.channels_combo.findData(c)
             self.channels_combo.setCurrentIndex(index)  # -1 (blank) for other channel counts
@@ -342,11 +356,6 @@ class InputPanel(QWidget):
         image = self._session.image
         if max(image.shape[1:]) <= MAX_LABELLED_SIDE:
             self.values_grid.set_values(image[self.values_channel.value()])
-
-
-def _resampler(image: np.ndarray) -> Callable[[int], np.ndarray]:
-    """The working-size maker of a fixed array: resizes it (the array itself at its own size)."""
-    return lambda long_side: resize_long_side(image, long_side)
 
 
 def _tool_button(text: str, tip: str, checked: bool = False) -> QToolButton:

@@ -1,8 +1,11 @@
 """The Kernel panel: the weights of each (out, in) channel pair, the bias, presets and edits.
 
-Every edit goes through ``push_change`` so that Edit > Undo takes it back.  The panel
-reads the session and redraws on its events; the widgets never hold state of their own
-beyond which pair is selected.
+Every edit goes through ``push_change`` so that Edit > Undo takes it back.  The edits
+themselves are core's (``kernel_edits``): the panel picks the scope (the selected pair or
+all pairs) and hands the result to the session.  A kernel-size edit is a settings edit,
+``session.set_spec(spec.replace(kernel_size=...))``, exactly as in the parameters panel.
+The panel reads the session and redraws on its events; the widgets hold no state of
+their own beyond which pair is selected.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -25,29 +27,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convplay.core.kernel_edits import centred_resize, kaiming_uniform, normalised
+from convplay.core import kernel_edits as edits
+from convplay.core.history import History, push_change
+from convplay.core.kernel_edits import ALL, SELECTED, kernel_size_arg
 from convplay.core.presets import PRESETS, Preset
 from convplay.core.session import Session
+from convplay.qt import style
 from convplay.qt.style import DIVERGING
 from convplay.qt.widgets.colorbar import HeatMap
 from convplay.qt.widgets.value_grid import ValueGrid
-from convplay.qt.undo import push_change
 
 MAX_KERNEL_SIDE = 15
-SELECTED, ALL = "selected", "all"
-
-
-def _size_arg(kh: int, kw: int) -> int | tuple[int, int]:
-    return kh if kh == kw else (kh, kw)
+__all__ = ["ALL", "MAX_KERNEL_SIDE", "SELECTED", "KernelPanel"]
 
 
 class KernelPanel(QWidget):
-    """Edit the weights of ``session`` pair by pair; undoable through ``undo_stack``."""
+    """Edit the weights of ``session`` pair by pair; undoable through ``history``."""
 
-    def __init__(self, session: Session, undo_stack: QUndoStack | None, parent: QWidget | None = None):
+    def __init__(self, session: Session, history: History | None, parent: QWidget | None = None):
         super().__init__(parent)
         self._session = session
-        self._stack = undo_stack
+        self._history = history
         self._rng = np.random.default_rng()
 
         self.kh_spin = _spin(1, MAX_KERNEL_SIDE, "Kernel height (rows), 1 to 15. Changes kernel_size.")
@@ -89,10 +89,10 @@ class KernelPanel(QWidget):
         self.bias_grid.setFixedHeight(52)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #c62828;")
+        self.message.setStyleSheet(style.ERROR_TEXT_STYLE)
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: palette(mid);")
+        self.note.setStyleSheet(style.MUTED_TEXT_STYLE)
 
         self.heatmap = HeatMap(DIVERGING)
         self.heatmap.setToolTip("The selected kernel: red positive, blue negative, white 0 (levels symmetric about 0).")
@@ -162,8 +162,12 @@ class KernelPanel(QWidget):
         self.grid.rejected.connect(self._show_error)
         self.bias_grid.value_edited.connect(self._on_bias_typed)
         self.bias_grid.rejected.connect(self._show_error)
-        self._session.kernel_changed.connect(self._refresh)
-        self._session.spec_changed.connect(self._refresh)
+        session = self._session
+        handlers = ((session.kernel_changed, self._refresh), (session.spec_changed, self._refresh))
+        for signal, handler in handlers:
+            signal.connect(handler)
+        # The session outlives the panel: stop hearing it once the widget is gone.
+        self.destroyed.connect(lambda *_: [signal.disconnect(handler) for signal, handler in handlers])
 
     # -- public actions (buttons call these; so can menus and tests) ----------------------
     @property
@@ -183,98 +187,60 @@ class KernelPanel(QWidget):
         kh, kw = kernel.shape
 
         def change() -> None:
-            spec = self._session.spec.replace(kernel_size=_size_arg(kh, kw))
-            if self.scope == ALL:
-                weight = np.broadcast_to(kernel, spec.weight_shape).copy()
-            else:
-                weight = centred_resize(self._session.weight, kh, kw)
-                o, i = self.pair
-                weight[o, i] = kernel
-            self._session.set_kernel(spec, weight, self._session.bias_values)
+            session = self._session
+            weight = edits.with_kernel(session.weight, kernel, self.scope, self.pair)
+            spec = session.spec.replace(kernel_size=kernel_size_arg(kh, kw))
+            session.set_kernel(spec, weight, session.bias_values)
 
         self._edit(f"Preset {preset.name}", change)
 
     def normalise(self) -> None:
-        def change() -> None:
-            weight = self._session.weight.copy()
-            if self.scope == ALL:
-                # Each output channel's filter over all its inputs sums to 1, so a blur of an
-                # RGB image keeps its brightness.  A transposed weight is (in, out/g, kh, kw).
-                axis = 1 if self._session.spec.transposed else 0
-                for k in range(weight.shape[axis]):
-                    index = (slice(None), k) if axis == 1 else (k,)
-                    weight[index] = normalised(weight[index])
-            else:
-                o, i = self.pair
-                weight[o, i] = normalised(weight[o, i])
-            self._session.set_weight(weight)
-
-        self._edit("Normalise kernel", change)
+        transposed = bool(self._session.spec.transposed)
+        self._edit_weight("Normalise kernel", lambda w: edits.normalise_weight(w, self.scope, self.pair, transposed))
 
     def flip(self, axis: int) -> None:
-        def change() -> None:
-            weight = self._session.weight.copy()
-            if self.scope == ALL:
-                weight = np.flip(weight, axis=axis).copy()
-            else:
-                o, i = self.pair
-                weight[o, i] = np.flip(weight[o, i], axis=axis - 2)
-            self._session.set_weight(weight)
-
-        self._edit("Flip kernel", change)
+        self._edit_weight("Flip kernel", lambda w: edits.flip_weight(w, axis, self.scope, self.pair))
 
     def transpose(self) -> None:
         def change() -> None:
-            weight = self._session.weight
-            kh, kw = weight.shape[2:]
-            if kh == kw and self.scope == SELECTED:
-                weight = weight.copy()
-                o, i = self.pair
-                weight[o, i] = weight[o, i].T
-                self._session.set_weight(weight)
-            else:
-                spec = self._session.spec.replace(kernel_size=_size_arg(kw, kh))
-                self._session.set_kernel(spec, weight.swapaxes(2, 3).copy(), self._session.bias_values)
+            session = self._session
+            weight = edits.transpose_weight(session.weight, self.scope, self.pair)
+            if weight.shape == session.weight.shape:
+                session.set_weight(weight)
+            else:  # a non-square window: kernel_size swaps
+                spec = session.spec.replace(kernel_size=kernel_size_arg(*weight.shape[2:]))
+                session.set_kernel(spec, weight, session.bias_values)
 
         self._edit("Transpose kernel", change)
 
     def randomise(self) -> None:
         def change() -> None:
-            weight, bias = kaiming_uniform(self._session.spec, self._rng)
-            self._session.set_kernel(self._session.spec, weight, bias)
+            session = self._session
+            weight, bias = edits.kaiming_uniform(session.weight.shape, len(session.bias_values), self._rng)
+            session.set_kernel(session.spec, weight, bias)
 
         self._edit("Random kernel", change)
 
     def clear(self) -> None:
-        def change() -> None:
-            weight = self._session.weight.copy()
-            if self.scope == ALL:
-                weight[:] = 0.0
-            else:
-                o, i = self.pair
-                weight[o, i] = 0.0
-            self._session.set_weight(weight)
-
-        self._edit("Clear kernel", change)
+        self._edit_weight("Clear kernel", lambda w: edits.cleared_weight(w, self.scope, self.pair))
 
     def set_kernel_size(self, kh: int, kw: int) -> None:
-        """Resize every kernel to kh x kw around its centre (kernel_size changes in the spec)."""
-
-        def change() -> None:
-            spec = self._session.spec.replace(kernel_size=_size_arg(kh, kw))
-            weight = centred_resize(self._session.weight, kh, kw)
-            self._session.set_kernel(spec, weight, self._session.bias_values)
-
-        self._edit(f"Kernel size {kh}×{kw}", change)
+        """Resize every kernel to kh x kw around its centre: a settings edit, as in the
+        parameters panel (the session fits the weight to the new kernel_size)."""
+        spec = self._session.spec.replace(kernel_size=kernel_size_arg(kh, kw))
+        self._edit(f"Kernel size {kh}×{kw}", lambda: self._session.set_spec(spec))
 
     # -- widget -> model ---------------------------------------------------------------
     def _edit(self, text: str, change: Callable[[], None]) -> None:
         try:
-            push_change(self._stack, self._session, text, change)
+            push_change(self._history, self._session, text, change)
         except ValueError as exc:
             self._show_error(str(exc))
             return
         self.message.clear()
+
+    def _edit_weight(self, text: str, edit: Callable[[np.ndarray], np.ndarray]) -> None:
+        self._edit(text, lambda: self._session.set_weight(edit(self._session.weight)))
 
     def _on_size_changed(self) -> None:
         kh, kw = self.kh_spin.value(), self.kw_spin.value()
@@ -290,26 +256,21 @@ class KernelPanel(QWidget):
                 self.apply_preset(preset)
 
     def _on_weight_typed(self, row: int, col: int, value: float) -> None:
-        o, i = self.pair
-
-        def change() -> None:
-            weight = self._session.weight.copy()
-            weight[o, i, row, col] = value
-            self._session.set_weight(weight)
-
-        self._edit("Edit weight", change)
+        pair = self.pair
+        self._edit_weight("Edit weight", lambda w: edits.with_value(w, pair, row, col, value))
 
     def _on_bias_typed(self, _row: int, col: int, value: float) -> None:
         def change() -> None:
-            bias = self._session.bias_values.copy()
+            bias = np.array(self._session.bias_values)
             bias[col] = value
             self._session.set_bias(bias)
 
         self._edit("Edit bias", change)
 
     def _show_error(self, text: str) -> None:
+        """Why an edit did not apply; every control shows the session's kernel again."""
         self.message.setText(text)
-        self._refresh_kernel()  # the grid shows the session's values again
+        self._refresh()
 
     # -- model -> widget ---------------------------------------------------------------
     def _refresh(self) -> None:
@@ -317,8 +278,10 @@ class KernelPanel(QWidget):
         o_count, i_count, kh, kw = weight.shape
         transposed = self._session.spec.transposed
         with QSignalBlocker(self.kh_spin), QSignalBlocker(self.kw_spin):
-            self.kh_spin.setValue(kh)
-            self.kw_spin.setValue(kw)
+            for spin, value in ((self.kh_spin, kh), (self.kw_spin, kw)):
+                if value > spin.maximum():  # a loaded layer may be larger than the usual range
+                    spin.setMaximum(value)
+                spin.setValue(value)
         with QSignalBlocker(self.out_spin), QSignalBlocker(self.in_spin):
             # A spin box lays its parent out again whenever its range is set: only on change.
             for spin, last in ((self.out_spin, o_count - 1), (self.in_spin, i_count - 1)):

@@ -12,7 +12,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,17 +25,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convplay.core.history import History, push_change
 from convplay.core.session import Session
 from convplay.core.spec import PADDING_MODES, ConvSpec, ConvSpecError
-from convplay.qt.undo import push_change
+from convplay.qt import style
 
 # The red goes on a frame around the field, selected by its object name, so the spin boxes
 # inside keep their native look (a style sheet on a QSpinBox itself redraws its arrows crudely).
 FRAME_NAME = "fieldFrame"
-INVALID_STYLE = f"QFrame#{FRAME_NAME} {{ border: 2px solid #c62828; border-radius: 4px; background-color: #ffcdd2; }}"
+INVALID_STYLE = style.invalid_frame_style(FRAME_NAME)
 VALID_STYLE = f"QFrame#{FRAME_NAME} {{ border: 2px solid transparent; }}"
-ERROR_LABEL_STYLE = "color: #c62828;"
-NOTE_STYLE = "color: palette(placeholder-text);"
+ERROR_LABEL_STYLE = style.ERROR_TEXT_STYLE
+NOTE_STYLE = style.MUTED_TEXT_STYLE
 
 # ConvSpecError.field values that have no row of their own, and the row that shows them.
 FIELD_ROWS = {"input": "in_channels"}
@@ -111,12 +111,12 @@ class FieldRow:
 
 
 class ParamsPanel(QWidget):
-    """Controls for every ConvSpec field, bound to ``session``; edits are pushed on ``undo_stack``."""
+    """Controls for every ConvSpec field, bound to ``session``; edits are pushed on ``history``."""
 
-    def __init__(self, session: Session, undo_stack: QUndoStack | None, parent: QWidget | None = None):
+    def __init__(self, session: Session, history: History | None, parent: QWidget | None = None):
         super().__init__(parent)
         self._session = session
-        self._undo_stack = undo_stack
+        self._history = history
         self.fields: dict[str, FieldRow] = {}
         self._build()
         self._connect()
@@ -292,7 +292,7 @@ class ParamsPanel(QWidget):
     # -- view -> model ---------------------------------------------------------------
     def _set(self, field: str, value, text: str) -> None:
         spec = self._session.spec.replace(**{field: value})
-        push_change(self._undo_stack, self._session, text, lambda: self._session.set_spec(spec))
+        push_change(self._history, self._session, text, lambda: self._session.set_spec(spec))
 
     def _on_padding_edited(self, *_) -> None:
         choice = self.padding_combo.currentData()
@@ -301,7 +301,7 @@ class ParamsPanel(QWidget):
 
     def _on_true_convolution_toggled(self, on: bool) -> None:
         text = "True convolution" if on else "Cross-correlation (PyTorch)"
-        push_change(self._undo_stack, self._session, text, lambda: self._session.set_true_convolution(on))
+        push_change(self._history, self._session, text, lambda: self._session.set_true_convolution(on))
 
     # -- model -> view ---------------------------------------------------------------
     def _refresh(self) -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QGuiApplication, QUndoStack
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from convplay.compute.checkpoints import read_kernel_file
+from convplay.core.history import History
 from convplay.core.kernel_io import read_npy
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
+from convplay.qt import files
 from convplay.qt.dialogs import kernel_picker
 from convplay.qt.dialogs.kernel_picker import (
     NON_FINITE_RGBA,
@@ -20,7 +22,6 @@ from convplay.qt.dialogs.kernel_picker import (
     copy_kernel_literal,
     filter_mosaic,
     open_kernel_file,
-    save_kernel,
 )
 
 
@@ -116,7 +117,7 @@ def test_nan_warning_shown(qtbot, tmp_path, session):
 
 def test_open_kernel_file_applies_undoably(qtbot, checkpoint, session, monkeypatch):
     path, model = checkpoint
-    stack = QUndoStack()
+    stack = History()
     before = session.snapshot()
 
     def accept(dialog):
@@ -129,7 +130,7 @@ def test_open_kernel_file_applies_undoably(qtbot, checkpoint, session, monkeypat
     assert open_kernel_file(None, session, stack, path)
     assert session.weight.shape == (1, 8, 5, 5) and session.spec.stride == 2
     np.testing.assert_array_equal(session.weight[0], model["features.2.weight"][4].double().numpy())
-    assert stack.count() == 1 and "filter 4" in stack.undoText()
+    assert stack.count() == 1 and "filter 4" in stack.undo_text
     stack.undo()
     assert session.snapshot().same_as(before)
 
@@ -145,7 +146,7 @@ def test_refused_file_leaves_session_untouched(qtbot, tmp_path, session, monkeyp
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[2]))
     before = session.snapshot()
-    assert not open_kernel_file(None, session, QUndoStack(), tmp_path / "evil.pth")
+    assert not open_kernel_file(None, session, History(), tmp_path / "evil.pth")
     assert session.snapshot().same_as(before) and not marker.exists()
     assert "Nothing was run" in shown[0]
 
@@ -153,30 +154,8 @@ def test_refused_file_leaves_session_untouched(qtbot, tmp_path, session, monkeyp
 def test_cancel_changes_nothing(qtbot, checkpoint, session, monkeypatch):
     monkeypatch.setattr(KernelPickerDialog, "exec", lambda self: QDialog.DialogCode.Rejected)
     before = session.snapshot()
-    assert not open_kernel_file(None, session, QUndoStack(), checkpoint[0])
+    assert not open_kernel_file(None, session, History(), checkpoint[0])
     assert session.snapshot().same_as(before)
-
-
-@pytest.mark.parametrize("suffix", [".npy", ".safetensors", ".txt"])
-def test_save_and_reopen(tmp_path, suffix):
-    weight = np.array([[[[0.1, -2.0, 1 / 3], [4.0, 5.5, -6.25], [7.0, 8.0, 9.0]]]])
-    session = Session(spec=ConvSpec(), weight=weight, bias=np.array([0.5]))
-    save_kernel(session, tmp_path / f"k{suffix}")
-    kf = read_kernel_file(tmp_path / f"k{suffix}")
-    loaded = kf.load(kf.first_loadable())
-    np.testing.assert_array_equal(loaded.weight, weight)
-    if suffix == ".safetensors":
-        np.testing.assert_array_equal(loaded.bias, [0.5])
-
-
-def test_save_refusals(tmp_path):
-    session = Session(image=np.zeros((3, 8, 8)), spec=ConvSpec(in_channels=3, out_channels=2))
-    from convplay.core.kernel_io import KernelFileError
-
-    with pytest.raises(KernelFileError, match="one 2-D filter"):
-        save_kernel(session, tmp_path / "k.txt")
-    with pytest.raises(KernelFileError, match="cannot save kernels as .png"):
-        save_kernel(session, tmp_path / "k.png")
 
 
 def test_copy_literal(qtbot):
@@ -196,5 +175,18 @@ def test_save_kernel_file_dialog(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "k"), "NumPy array (*.npy)")
     )
-    assert kernel_picker.save_kernel_file(None, session) == tmp_path / "k.npy"
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    assert kernel_picker.save_kernel_file(None, session, settings=settings) == tmp_path / "k.npy"
     np.testing.assert_array_equal(read_npy(tmp_path / "k.npy").load("k").weight, session.weight)
+    assert files.last_folder(settings) == str(tmp_path)  # the next file dialog starts here
+
+
+def test_a_refused_save_says_why(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    session = Session(image=np.zeros((3, 8, 8)), spec=ConvSpec(in_channels=3, out_channels=2))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "k.txt"), ""))
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[2]))
+    assert kernel_picker.save_kernel_file(None, session, str(tmp_path)) is None
+    assert "one 2-D filter" in shown[0] and not (tmp_path / "k.txt").exists()

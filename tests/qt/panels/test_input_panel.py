@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QUndoStack
+from PySide6.QtGui import QDropEvent
 
+from convplay.core.history import History
+from convplay.core.image_io import ImageLoadError
 from convplay.core.samples import sample
 from convplay.core.session import Session
 from convplay.qt.widgets.canvas import ERASER
@@ -17,7 +19,7 @@ from convplay.qt.panels.input_panel import InputPanel
 @pytest.fixture
 def setup(qtbot):
     session = Session(np.zeros((1, 32, 32)))
-    stack = QUndoStack()
+    stack = History()
     panel = InputPanel(session, stack)
     qtbot.addWidget(panel)
     panel.resize(420, 640)
@@ -42,7 +44,7 @@ def test_each_format_opens_into_the_session(setup, tmp_path):
     session, stack, panel = setup
     panel.size_spin.setValue(30)
     for key, path in _save_formats(tmp_path).items():
-        assert panel.open_image(path), key
+        assert panel.open_image(path) == "", key
         expected_c = 1 if key == "png16" else 3
         assert session.image.shape == (expected_c, 20, 30), key
         assert session.spec.in_channels == expected_c
@@ -65,12 +67,13 @@ def test_bad_files_show_an_error_and_keep_the_image(setup, tmp_path):
     panel.load_sample(sample("tutorial_x"))
     before, count = session.image, stack.count()
     for path in _bad_files(tmp_path):
-        assert panel.open_image(path) is False
+        reason = panel.open_image(path)
+        assert path.name in reason
         assert session.image is before and stack.count() == count
         assert not panel.message.isHidden() and path.name in panel.message.text()
     assert "megapixels" in panel.message.text()
     # a good file afterwards clears the message
-    assert panel.open_image(tmp_path / "ok.png")
+    assert panel.open_image(tmp_path / "ok.png") == ""
     assert panel.message.isHidden()
 
 
@@ -99,7 +102,7 @@ def test_stroke_through_the_canvas_api_is_one_undo_step(setup, qtbot):
     assert session.image[0, 4].sum() == 0 and session.image[0, 6].sum() == 0
     assert stack.count() == 1 and stack.text(0) == "Draw"
     stack.undo()
-    assert session.image is before
+    np.testing.assert_array_equal(session.image, before)
     np.testing.assert_array_equal(panel.canvas.image, before)
     stack.redo()
     assert session.image[0, 5, 10] == 1.0
@@ -239,3 +242,109 @@ def test_cell_labels_fit_their_cells(qtbot):
     assert len(shown) == 25
     widest = max(QFontMetricsF(label.textItem.font()).horizontalAdvance(label.toPlainText()) for label in shown)
     assert widest <= 0.95 * cell_px  # the text's glyphs stay inside the cell
+
+
+def _noise_png(tmp_path, size=512):
+    path = tmp_path / "noise512.png"
+    Image.fromarray((np.random.default_rng(5).random((size, size)) * 255).astype(np.uint8)).save(path)
+    return path
+
+
+def test_undo_of_a_resize_then_a_larger_size_rereads_the_original(setup, tmp_path):
+    """Open 512 px at 64, resize to 32, undo, then 512: no 8x8 blocks of the 64 px copy."""
+    session, stack, panel = setup
+    panel.size_spin.setValue(64)
+    assert panel.open_image(_noise_png(tmp_path)) == ""
+    assert session.image.shape == (1, 64, 64)
+    panel.size_spin.setValue(32)
+    assert session.image.shape == (1, 32, 32)
+    stack.undo()
+    assert session.image.shape == (1, 64, 64) and panel.size_spin.value() == 64
+    panel.size_spin.setValue(512)
+    tiles = session.image.reshape(1, 64, 8, 64, 8)
+    assert not np.all(tiles.max(axis=(2, 4)) == tiles.min(axis=(2, 4)))
+    assert len(np.unique(session.image)) > 200
+
+
+def test_the_size_box_shows_the_sessions_working_size(setup):
+    session, _, panel = setup
+    assert panel.size_spin.value() == session.working_size == 32
+    session.set_working_size(100)
+    assert panel.size_spin.value() == 100 and panel.size_spin.text() == "100 px"
+    panel.load_sample(sample("tutorial_x"))  # kept at its own 5 x 5: the box says so
+    assert session.image.shape == (1, 5, 5)
+    assert panel.size_spin.text() == "own size" and "own size" in panel.size_label.text()
+    assert "100 px" in panel.size_label.toolTip()
+    panel.size_spin.setValue(10)  # a size picked: the matrix is resampled to it
+    assert session.image.shape == (1, 10, 10) and panel.size_spin.text() == "10 px"
+    panel.size_spin.setValue(8)  # the smallest size reads as a size again
+    assert panel.size_spin.text() == "8 px"
+
+
+def test_a_refused_size_says_why_and_keeps_the_box_true(setup, monkeypatch):
+    session, stack, panel = setup
+    panel.load_sample(sample("camera"))
+    def damaged(*_args, **_kwargs):
+        raise ImageLoadError("camera.png is damaged or truncated and could not be decoded.")
+
+    monkeypatch.setattr("convplay.core.samples.load_image", damaged)  # the bundled photo is read again
+    panel.size_spin.setValue(48)
+    assert "damaged" in panel.message.text()
+    assert session.image.shape == (1, 32, 32) and panel.size_spin.value() == 32
+
+
+def test_channels_undo_and_colour_back_from_the_original(setup):
+    session, stack, panel = setup
+    panel.size_spin.setValue(64)
+    panel.load_sample(sample("chelsea"))
+    colour = session.image
+    _pick(panel.channels_combo, 1)
+    assert session.image.shape[0] == 1
+    _pick(panel.channels_combo, 3)
+    np.testing.assert_allclose(session.image, colour, atol=1e-6)  # converted from the photo, not the gray copy
+    stack.undo()
+    stack.undo()
+    assert session.image is colour and panel.channels_combo.currentData() == 3
+
+
+def _pick(combo, data):
+    combo.setCurrentIndex(combo.findData(data))
+    combo.activated.emit(combo.currentIndex())
+
+
+def test_open_button_uses_the_shared_last_folder(setup, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QFileDialog
+
+    from convplay.qt import files
+
+    session, _, panel = setup
+    panel.settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    Image.fromarray(np.full((10, 12), 9, np.uint8)).save(folder / "a.gif")
+    seen = []
+
+    def dialog(parent, title, start, file_filter):
+        seen.append((start, file_filter))
+        return str(folder / "a.gif"), ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", dialog)
+    panel.open_button.click()
+    assert session.image.shape[1:] == (27, 32)  # a GIF opens: the one filter lists it
+    assert "*.gif" in seen[0][1] and seen[0][1] == files.IMAGE_FILTER
+    assert files.last_folder(panel.settings) == str(folder)
+    panel.open_button.click()
+    assert seen[1][0] == str(folder)
+
+
+def test_strokes_cost_their_box_in_the_history(setup, qtbot):
+    session, stack, panel = setup
+    canvas = panel.canvas
+    canvas.brush_size = 1
+    for row in (3, 9, 20):
+        canvas.begin_stroke()
+        canvas.paint_segment((float(row), 2.0), (float(row), 6.0))
+        canvas.end_stroke()
+    assert stack.count() == 3
+    assert stack.nbytes == 3 * 2 * 5 * 8  # three 1 x 5 boxes, before and after, float64

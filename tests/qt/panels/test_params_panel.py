@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication, QComboBox, QSpinBox
 
+from convplay.core.history import History
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec, ConvSpecError
 from convplay.qt.panels.params_panel import INVALID_STYLE, ParamsPanel
@@ -17,7 +17,7 @@ from convplay.qt.panels.params_panel import INVALID_STYLE, ParamsPanel
 def make_panel(qtbot):
     def make(image_shape=(3, 16, 16), spec: ConvSpec | None = None):
         session = Session(np.zeros(image_shape), spec or ConvSpec(in_channels=image_shape[0]))
-        stack = QUndoStack()
+        stack = History()
         panel = ParamsPanel(session, stack)
         qtbot.addWidget(panel)
         return panel, session, stack
@@ -81,7 +81,7 @@ def test_typing_a_value_is_one_undoable_edit(qtbot, make_panel):
     panel, session, stack = make_panel()
     type_into(qtbot, panel.stride_pair.h_spin, "12")
     assert session.spec.stride == 12  # locked: both axes, as one int
-    assert stack.count() == 1 and stack.undoText() == "Set stride"
+    assert stack.count() == 1 and stack.undo_text == "Set stride"
     stack.undo()
     assert session.spec.stride == 1
     assert panel.stride_pair.value() == 1
@@ -257,7 +257,7 @@ def test_every_control_has_a_tooltip(make_panel):
 
 def test_a_deleted_panel_stops_listening(qtbot):
     session = Session(np.zeros((1, 8, 8)))
-    panel = ParamsPanel(session, QUndoStack())
+    panel = ParamsPanel(session, History())
     panel.deleteLater()
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     session.set_spec(session.spec.replace(stride=2))  # would touch a deleted widget otherwise

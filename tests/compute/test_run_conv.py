@@ -10,35 +10,21 @@ import pytest
 import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from torch import nn
 
 from convplay.compute import ComputeError, ConvRun, run_conv
 from convplay.core.presets import get_preset
 from convplay.core.reference import conv2d_reference
 from convplay.core.spec import PADDING_MODES, ConvSpec, ConvSpecError
+from oracles import torch_conv
 
 # The oracle (nn.Conv2d itself) warns that 'same' with an even kernel copies the input;
 # run_conv pads explicitly and must not warn (filterwarnings=error checks that elsewhere).
 ORACLE_SAME_WARNING = "ignore:Using padding='same' with even kernel lengths:UserWarning"
 
 
-def torch_module(spec: ConvSpec) -> nn.Module:
-    if spec.transposed:
-        return nn.ConvTranspose2d(
-            spec.in_channels, spec.out_channels, spec.kernel_size, spec.stride, spec.padding,
-            spec.output_padding, spec.groups, spec.bias, spec.dilation, dtype=torch.float64)
-    return nn.Conv2d(
-        spec.in_channels, spec.out_channels, spec.kernel_size, spec.stride, spec.padding,
-        spec.dilation, spec.groups, spec.bias, spec.padding_mode, dtype=torch.float64)
-
-
 def oracle(spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    module = torch_module(spec)
-    with torch.no_grad():
-        module.weight.copy_(torch.from_numpy(weight))
-        if module.bias is not None:
-            module.bias.copy_(torch.from_numpy(bias))
-        return module(torch.from_numpy(x)[None])[0].numpy()
+    """nn.Conv2d / nn.ConvTranspose2d itself, in float64, from the spec's own arguments."""
+    return torch_conv(x, weight, bias if spec.bias else None, spec)
 
 
 def value_scale(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> float:

@@ -52,16 +52,6 @@ def test_view_to_model(panel, settings):
     assert settings.tf32 and settings.tf32_effective
 
 
-def test_an_unknown_device_falls_back_to_the_cpu():
-    settings = ComputeSettings(device="cuda:0")
-    changes = []
-    settings.changed.connect(lambda: changes.append(settings.device))
-    settings.set_devices([("cpu", "CPU")])
-    assert settings.device == "cpu" and changes == ["cpu"]
-    with pytest.raises(ValueError):
-        settings.set_dtype("int8")
-
-
 def _outcome(results, elapsed_s, device_name, max_diff):
     request = ComputeRequest(ConvSpec(), np.zeros((1, 4, 4)), np.zeros((1, 1, 3, 3)), None)
     results.start(request)

@@ -20,6 +20,9 @@ PRESET_KEYS = (
     "scharr_y", "prewitt_x", "prewitt_y", "laplacian4", "laplacian8", "log5", "emboss", "edge_vertical",
     "edge_horizontal", "x_shape",
 )
+# core.image_io's MIN_WORKING_SIZE and MAX_WORKING_SIZE, for the help text only (start-up
+# checks --size against core's own); a test checks they agree.
+WORKING_SIZE_RANGE = (8, 1024)
 
 
 def _positive_int(text: str) -> int:
@@ -119,7 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = parser.add_argument_group("computation and display")
     run.add_argument("--device", metavar="DEV", help="cpu (default) or cuda, cuda:0, ...")
     run.add_argument("--dtype", choices=DTYPES, help="tensor dtype (default float32)")
-    run.add_argument("--size", type=_positive_int, metavar="PX", help="working size of the input, 8 to 1024 px")
+    low, high = WORKING_SIZE_RANGE
+    run.add_argument(
+        "--size", type=_positive_int, metavar="PX",
+        help=f"working size: the long side of the input, {low} to {high} px (default 256)",
+    )
     run.add_argument(
         "--step",
         type=_positive_int,

@@ -74,3 +74,12 @@ def test_the_preset_list_in_help_is_the_real_one():
     from convplay.core.presets import preset_keys
 
     assert tuple(PRESET_KEYS) == tuple(preset_keys())
+
+
+def test_the_working_size_range_in_help_is_cores():
+    from convplay.cli import WORKING_SIZE_RANGE, build_parser
+    from convplay.core.image_io import DEFAULT_WORKING_SIZE, MAX_WORKING_SIZE, MIN_WORKING_SIZE
+
+    assert WORKING_SIZE_RANGE == (MIN_WORKING_SIZE, MAX_WORKING_SIZE)
+    text = " ".join(build_parser().format_help().split())  # argparse wraps the help
+    assert f"{MIN_WORKING_SIZE} to {MAX_WORKING_SIZE} px (default {DEFAULT_WORKING_SIZE})" in text

@@ -33,7 +33,20 @@ def _screenshot(app, window, path: str) -> None:
         else:
             finish(1, f"could not write the screenshot to {path}")
 
-    window.output_shown.connect(lambda: QTimer.singleShot(0, save))
+    saved = []
+
+    def save_once() -> None:
+        if not saved:
+            saved.append(True)
+            QTimer.singleShot(0, save)
+
+    window.output_shown.connect(save_once)
+    # With the sliding window in front (--step) the output panel may show nothing new:
+    # PyTorch's result reaching the results model is the moment then (the views that
+    # follow it were connected first, and the save waits for their layout passes).
+    results = getattr(window, "results", None)
+    if results is not None:
+        results.outcome_changed.connect(lambda *_: save_once())
     window.compute_failed.connect(lambda message: finish(1, message))
     QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, lambda: finish(1, "timed out waiting for PyTorch's output"))
 
@@ -48,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
     from PySide6.QtWidgets import QApplication
+
+    from convplay.qt.workers import apply_thread_switch_policy
+
+    apply_thread_switch_policy()  # process policy: workers start their jobs at once
 
     from convplay.core.compute_settings import ComputeSettings
     from convplay.qt.main_window import MainWindow

@@ -355,8 +355,8 @@ def k_size(m: Monkey, axis: str, value: int) -> None:
     value = max(spin.minimum(), min(spin.maximum(), value))
     wanted = (value, other) if axis == "h" else (other, value)
     before = tuple(m.window.session.weight.shape[2:])
-    _set_spin(spin, value)
-    m.check_kernel_size(wanted if wanted != before else None, f"kernel size {wanted[0]}x{wanted[1]}")
+    if _set_spin(spin, value):
+        m.check_kernel_size(wanted if wanted != before else None, f"kernel size {wanted[0]}x{wanted[1]}")
 
 
 def k_pair(m: Monkey, which: str, frac: float) -> None:
@@ -377,8 +377,7 @@ def k_preset(m: Monkey, frac: float) -> None:
 
     key = combo.itemData(index)
     preset = next((p for p in PRESETS if p.key == key), None)
-    _choose(combo, index)
-    if preset is not None:
+    if _choose(combo, index) and preset is not None:  # only a preset the user could pick
         m.check_kernel_size(tuple(np.shape(preset.weights)), f"preset {preset.name} ({panel.scope})")
 
 
@@ -706,7 +705,7 @@ def check_views(m: Monkey) -> None:
     message = _attr(panel, "message")
     check = _attr(panel, "arithmetic.check")
     if message is not None and check is not None and message.text().startswith("Cannot animate"):
-        if "\u2713" in check.text():
+        if "\u2713" in check.text() and check.isVisibleTo(panel):  # a hidden panel says nothing
             m.recorder.add("stale-view", f"'{message.text()[:60]}' while the arithmetic says: {check.text()[:60]}",
                            "arithmetic: last valid check kept while it cannot animate")
 

@@ -15,15 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from psygnal import Signal
 
-from convplay.core.image_io import (
-    DEFAULT_WORKING_SIZE,
-    MAX_WORKING_SIZE,
-    MIN_WORKING_SIZE,
-    resize_long_side,
-    to_channels,
-)
+from convplay.core.image_io import DEFAULT_WORKING_SIZE, MAX_WORKING_SIZE, MIN_WORKING_SIZE, to_channels
+from convplay.core.input_source import InputSource, as_image, frozen, sealed
 from convplay.core.kernel_edits import fit_weight, usable_weight_shape
-from convplay.core.samples import Sample
 from convplay.core.spec import ConvSpec
 
 __all__ = [
@@ -42,66 +36,6 @@ def fit_bias(bias: np.ndarray | None, n: int) -> np.ndarray:
         m = min(len(bias), len(out))
         out[:m] = bias[:m]
     return out
-
-
-def _sealed(array: np.ndarray) -> np.ndarray:
-    """``array`` itself, made read-only: only for arrays nobody else holds."""
-    array.setflags(write=False)
-    return array
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    """A read-only float64 array with ``array``'s values: ``array`` itself when it is
-    already read-only float64 (a caller handing its array over), else a copy, so that the
-    caller's own array stays writeable and unshared."""
-    if array.dtype != np.float64 or array.flags.writeable or not array.flags.c_contiguous:
-        array = np.array(array, dtype=np.float64, order="C")
-    return _sealed(array)
-
-
-@dataclass(frozen=True, eq=False)
-class InputSource:
-    """What the input image is made from, at any working size.
-
-    ``array``: an opened file (at most MAX_WORKING_SIZE on its long side) or pixels after
-    an edit; ``sample``: a built-in sample, made again at each size (a pattern is drawn at
-    the size asked for, a photo is read from its file).  Exactly one of them is set.
-    """
-
-    array: np.ndarray | None = None
-    sample: Sample | None = None
-    name: str = ""
-
-    @classmethod
-    def from_array(cls, array: np.ndarray, name: str = "") -> "InputSource":
-        return cls(array=_frozen(_as_image(array)), name=name)
-
-    @classmethod
-    def from_sample(cls, sample: Sample) -> "InputSource":
-        return cls(sample=sample, name=sample.name)
-
-    @property
-    def fixed_size(self) -> bool:
-        """True for the tutorial matrices: they are about their exact numbers and size."""
-        return self.sample is not None and self.sample.fixed_size
-
-    def own(self) -> np.ndarray:
-        """The source at its own size (a fixed-size sample, an array as it is)."""
-        if self.array is not None:
-            return self.array
-        return _sealed(_as_image(self.sample.image()))  # a new array per call
-
-    def at(self, long_side: int) -> np.ndarray:
-        """The source resampled so that its long side is ``long_side`` pixels."""
-        if self.array is not None:
-            return _sealed(resize_long_side(self.array, long_side))
-        if self.sample.fixed_size:
-            return _sealed(resize_long_side(_as_image(self.sample.image()), long_side))
-        return _sealed(_as_image(self.sample.image(long_side)))
-
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """The arrays this source keeps alive (for the undo history's byte count)."""
-        return () if self.array is None else (self.array,)
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,7 +96,7 @@ class Session:
         working_size: int | None = None,
         source: InputSource | None = None,
     ):
-        self._image = _frozen(np.zeros((1, 8, 8)) if image is None else _as_image(image))
+        self._image = frozen(np.zeros((1, 8, 8)) if image is None else as_image(image))
         long_side = max(self._image.shape[1:])
         if working_size is None:
             working_size = min(max(long_side, MIN_WORKING_SIZE), MAX_WORKING_SIZE)
@@ -175,9 +109,9 @@ class Session:
         shape = usable_weight_shape(self._spec, fallback)
         if given is not None and given.shape != shape:
             raise ValueError(f"weight shape {given.shape} does not match the spec's {shape}")
-        self._weight = _frozen(given) if given is not None else _sealed(fit_weight(None, shape))
+        self._weight = frozen(given) if given is not None else sealed(fit_weight(None, shape))
         n_bias = self._bias_len(self._spec, 1)
-        self._bias = _sealed(fit_bias(None if bias is None else np.asarray(bias, float).ravel(), n_bias))
+        self._bias = sealed(fit_bias(None if bias is None else np.asarray(bias, float).ravel(), n_bias))
         self._true_convolution = False
 
     @staticmethod
@@ -234,13 +168,13 @@ class Session:
         """New pixels (a drawing, a typed value, fill, invert): they become the original
         that later resizes start from.  An image of another channel count changes
         in_channels (unless ``adapt_channels`` is False)."""
-        self._set_input(_frozen(_as_image(image)), None, None, self._working_size, adapt_channels)
+        self._set_input(frozen(as_image(image)), None, None, self._working_size, adapt_channels)
 
     def set_source(self, source: InputSource) -> None:
         """Open a file or a sample: the image is made from it at the working size (a
         fixed-size sample at its own size), in the source's own channels."""
         image = source.own() if source.fixed_size else source.at(self._working_size)
-        self._set_input(_frozen(image), source, None, self._working_size)
+        self._set_input(frozen(image), source, None, self._working_size)
 
     def set_working_size(self, long_side: int) -> None:
         """Resample the input from its original so that its long side is ``long_side``.
@@ -253,7 +187,7 @@ class Session:
             return
         source = self._source or InputSource.from_array(self._image)
         image = _converted(source.at(long_side), self._channels)
-        self._set_input(_frozen(image), source, self._channels, long_side)
+        self._set_input(frozen(image), source, self._channels, long_side)
 
     def set_channels(self, channels: int) -> None:
         """The input as 1 (grayscale) or 3 (RGB) channels, converted from its original (a
@@ -265,7 +199,7 @@ class Session:
         source = self._source or InputSource.from_array(self._image)
         base = source.own() if self.keeps_own_size else source.at(self._working_size)
         wanted = None if channels == base.shape[0] else channels
-        self._set_input(_frozen(_converted(base, wanted)), source, wanted, self._working_size)
+        self._set_input(frozen(_converted(base, wanted)), source, wanted, self._working_size)
 
     def _set_input(
         self,
@@ -306,17 +240,17 @@ class Session:
         self._spec = spec
         shape = usable_weight_shape(spec, old_shape)
         if shape != old_shape:
-            self._weight = _sealed(fit_weight(self._weight, shape))
+            self._weight = sealed(fit_weight(self._weight, shape))
         n_bias = self._bias_len(spec, len(self._bias))
         if len(self._bias) != n_bias:
-            self._bias = _sealed(fit_bias(self._bias, n_bias))
+            self._bias = sealed(fit_bias(self._bias, n_bias))
         return shape != old_shape
 
     def set_weight(self, weight: np.ndarray) -> None:
         weight = np.asarray(weight, dtype=np.float64)
         if weight.shape != self._weight.shape:
             raise ValueError(f"weight shape {weight.shape} does not match {self._weight.shape}")
-        self._weight = _frozen(weight)
+        self._weight = frozen(weight)
         self.edited.emit()
         self.kernel_changed.emit()
         self.changed.emit()
@@ -325,7 +259,7 @@ class Session:
         bias = np.asarray(bias, dtype=np.float64).ravel()
         if bias.shape != self._bias.shape:
             raise ValueError(f"bias length {bias.shape[0]} does not match {self._bias.shape[0]}")
-        self._bias = _frozen(bias)
+        self._bias = frozen(bias)
         self.edited.emit()
         self.kernel_changed.emit()
         self.changed.emit()
@@ -342,8 +276,8 @@ class Session:
             raise ValueError(f"weight shape {weight.shape} does not match the spec's {expected}")
         n_bias = self._bias_len(spec, len(self._bias))
         self._spec = spec
-        self._weight = _frozen(weight)
-        self._bias = _sealed(fit_bias(None if bias is None else np.asarray(bias, float).ravel(), n_bias))
+        self._weight = frozen(weight)
+        self._bias = sealed(fit_bias(None if bias is None else np.asarray(bias, float).ravel(), n_bias))
         self.edited.emit()
         self.spec_changed.emit()
         self.kernel_changed.emit()
@@ -411,16 +345,7 @@ def _checked_working_size(long_side) -> int:
 def _converted(image: np.ndarray, channels: int | None) -> np.ndarray:
     if channels is None or channels == image.shape[0]:
         return image
-    return _sealed(np.ascontiguousarray(to_channels(image, channels)))
-
-
-def _as_image(image: np.ndarray) -> np.ndarray:
-    image = np.asarray(image, dtype=np.float64)
-    if image.ndim == 2:
-        image = image[None]
-    if image.ndim != 3:
-        raise ValueError(f"an image must be (H, W) or (C, H, W), not {image.shape}")
-    return image
+    return sealed(np.ascontiguousarray(to_channels(image, channels)))
 
 
 def _with_in_channels(spec: ConvSpec, c: int) -> ConvSpec:

@@ -59,7 +59,7 @@ _LUT: Optional[np.ndarray] = None
 def _diverging_lut() -> np.ndarray:
     global _LUT
     if _LUT is None:
-        _LUT = pg.colormap.get("CET-D1").map(np.linspace(0.0, 1.0, 256), mode="byte").astype(np.uint8)
+        _LUT = pg.colormap.get(style.DIVERGING).map(np.linspace(0.0, 1.0, 256), mode="byte").astype(np.uint8)
     return _LUT
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QCloseEvent, QFont, QTransform, QUndoStack
+from PySide6.QtGui import QCloseEvent, QFont, QTransform
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from convplay.compute.learn import KernelLearner, LearnStep, hidden_kernel_target, random_kernel, seed001_example
+from convplay.core.history import History
 from convplay.core.session import Session
 from convplay.qt import style
 from convplay.qt.undo import push_change
@@ -68,7 +69,7 @@ class LearnDialog(QDialog):
 
     finished_run = Signal()
 
-    def __init__(self, session: Session, undo_stack: QUndoStack | None, parent: QWidget | None = None):
+    def __init__(self, session: Session, undo_stack: History | None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Learn a kernel")
         self._session = session

@@ -31,12 +31,11 @@ from convplay.core.kernel_io import (
     TensorInfo,
     choose_kernel,
     parse_kernel_file_arg,
-    read_kernel_text,
     read_npy,
     read_npz,
-    save_imagej,
     save_npy,
 )
+from convplay.core.kernel_text import read_kernel_text, save_imagej
 from convplay.core.resources import resource_path
 from convplay.core.spec import ConvSpec
 

@@ -15,7 +15,8 @@ from convplay.compute.checkpoints import (
     read_safetensors,
     save_safetensors,
 )
-from convplay.core.kernel_io import KernelFileError, format_imagej, save_imagej, save_npy
+from convplay.core.kernel_io import KernelFileError, save_npy
+from convplay.core.kernel_text import format_imagej, save_imagej
 from convplay.core.resources import resource_path
 
 

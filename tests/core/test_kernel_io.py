@@ -16,19 +16,15 @@ from convplay.core.kernel_io import (
     LoadedKernel,
     TensorInfo,
     choose_kernel,
-    format_imagej,
     list_kernel_entries,
     name_says_transposed,
     parse_kernel_file_arg,
-    parse_kernel_text,
-    python_literal,
-    read_kernel_text,
     read_npy,
     read_npz,
-    save_imagej,
     save_npy,
     size_problem,
 )
+from convplay.core.kernel_text import format_imagej, parse_kernel_text, python_literal, read_kernel_text, save_imagej
 from convplay.core.spec import ConvSpec
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)

@@ -37,14 +37,8 @@ from PySide6.QtWidgets import (
 
 from convplay.compute.checkpoints import KERNEL_FILE_SUFFIXES, read_kernel_file, save_kernel
 from convplay.core.history import History, push_change
-from convplay.core.kernel_io import (
-    KernelChoice,
-    KernelFile,
-    KernelFileError,
-    LoadedKernel,
-    choose_kernel,
-    python_literal,
-)
+from convplay.core.kernel_io import KernelChoice, KernelFile, KernelFileError, LoadedKernel, choose_kernel
+from convplay.core.kernel_text import python_literal
 from convplay.core.session import Session
 from convplay.qt import files, style
 

@@ -219,7 +219,7 @@ class MainWindow(QMainWindow):
     def make_undo_actions(self) -> tuple[QAction, QAction]:
         """Undo and redo for the Edit menu, following the history (made once)."""
         if not hasattr(self, "_undo_actions"):
-            self._undo_actions = undo_actions(self.undo_stack, self)
+            self._undo_actions = undo_actions(self.undo_stack, self, busy=lambda: self.input_panel.canvas.in_stroke)
         return self._undo_actions
 
     def clear_undo_history(self) -> None:

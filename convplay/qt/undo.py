@@ -6,6 +6,8 @@ The history itself (steps, budget, session changes) is Qt-free, in
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
@@ -15,15 +17,18 @@ from convplay.core.history import History, push_change, record_change
 __all__ = ["History", "clear_history", "clear_history_action", "push_change", "record_change", "undo_actions"]
 
 
-def undo_actions(history: History, parent: QWidget) -> tuple[QAction, QAction]:
+def undo_actions(
+    history: History, parent: QWidget, busy: Callable[[], bool] = lambda: False
+) -> tuple[QAction, QAction]:
     """Undo (Ctrl+Z) and Redo (Ctrl+Shift+Z, Ctrl+Y) actions whose text ("Undo Draw") and
-    enabled state follow ``history``."""
+    enabled state follow ``history``.  While ``busy()`` (a stroke in progress: the pen is
+    down) they do nothing, so a step is never undone under a half-drawn stroke."""
     undo = QAction("&Undo", parent)
     undo.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
     redo = QAction("&Redo", parent)
     redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-    undo.triggered.connect(lambda _=False: history.undo())
-    redo.triggered.connect(lambda _=False: history.redo())
+    undo.triggered.connect(lambda _=False: busy() or history.undo())
+    redo.triggered.connect(lambda _=False: busy() or history.redo())
 
     def follow() -> None:
         for action, word, text, enabled in (

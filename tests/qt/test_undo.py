@@ -50,3 +50,17 @@ def test_actions_deleted_before_the_history_stop_following(qtbot):
     parent.deleteLater()
     qtbot.waitUntil(lambda: len(history.changed) == 0)
     history.clear()  # no slot of a deleted action is called
+
+
+def test_undo_waits_while_the_pen_is_down(qtbot):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    session, history = Session(np.zeros((1, 8, 8)), ConvSpec()), History()
+    pen_down = [True]
+    undo_action, _redo = undo.undo_actions(history, parent, busy=lambda: pen_down[0])
+    undo.push_change(history, session, "Set stride", lambda: session.set_spec(session.spec.replace(stride=2)))
+    undo_action.trigger()
+    assert session.spec.stride == 2 and history.can_undo  # mid-stroke: nothing undone under the pen
+    pen_down[0] = False
+    undo_action.trigger()
+    assert session.spec.stride == 1

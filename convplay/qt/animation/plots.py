@@ -114,10 +114,16 @@ class InputPlot(CellPlot):
 
     def clear(self) -> None:
         """Nothing drawn over the image: a new convolution."""
-        for pool in (self.taps, self.extent, self.ghost, self.preview, self.pads):
-            pool.hide()
+        self.clear_window()
+        self.pads.hide()
         self.labels.reset()
         self.pad_labels.reset()
+
+    def clear_window(self) -> None:
+        """No window over the image; the image, its labels and its padding stay (a new
+        kernel on the same input)."""
+        for pool in (self.taps, self.extent, self.ghost, self.preview):
+            pool.hide()
 
 
 class OutputPlot(CellPlot):

@@ -82,23 +82,33 @@ class AnimationView(pg.GraphicsLayoutWidget):
 
     # -- geometry (once per input, kernel or parameter change) ----------------------------
     def set_walk(self, walk: ConvWalk | None, x: np.ndarray | None) -> None:
-        """A new convolution to draw; ``x`` is the (C, H, W) input it reads."""
+        """A new convolution to draw; ``x`` is the (C, H, W) input it reads.
+
+        The same input under the same padding (a kernel edit) keeps what was made from the
+        input: its levels, its padded copy and the images already in the input panels, so
+        a live kernel edit on a large photo costs no scan or copy of it.
+        """
+        old = self._walk
+        same_input = (walk is not None and old is not None and x is self._x
+                      and walk.spec.transposed == old.spec.transposed and walk.geometry == old.geometry)
         self._walk, self._x = walk, x
-        self._values, self._fill_channel, self._last_k, self._channels = None, -1, -2, ()
-        self._titled_channel = -1
+        self._values, self._fill_channel, self._last_k = None, -1, -2
+        if not same_input:
+            self._channels, self._titled_channel = (), -1
         if walk is None or x is None:
             for panel in (*self.inputs, self.output):
                 panel.plot.setVisible(False)
             return
-        finite = x[np.isfinite(x)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        self._levels = (lo, hi if hi > lo else lo + 1.0)
-        transposed = walk.spec.transposed
-        self._padded = None if transposed else walk.geometry.build(x)
-        n_panels = 1 if transposed else min(walk.taps_shape[0], MAX_INPUT_PANELS)
+        if not same_input:
+            self._levels = _finite_range(x)
+            self._padded = None if walk.spec.transposed else walk.geometry.build(x)
+        n_panels = 1 if walk.spec.transposed else min(walk.taps_shape[0], MAX_INPUT_PANELS)
         for p, panel in enumerate(self.inputs):
             panel.plot.setVisible(p < n_panels)
-            panel.clear()
+            if same_input:
+                panel.clear_window()
+            else:
+                panel.clear()
         c_out, h_out, w_out = walk.output_shape
         out = self.output
         out.plot.setVisible(True)
@@ -393,3 +403,12 @@ class AnimationView(pg.GraphicsLayoutWidget):
         cell = self.output.cell_at(event.scenePos())
         if cell is not None and event.button() == Qt.MouseButton.LeftButton:
             self.output_clicked.emit(*cell)
+
+
+def _finite_range(x: np.ndarray) -> tuple[float, float]:
+    """(lo, hi) of the finite values, hi > lo; one pass over ``x`` unless it holds NaN or inf."""
+    lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        finite = x[np.isfinite(x)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    return lo, (hi if hi > lo else lo + 1.0)

@@ -464,3 +464,16 @@ def test_several_input_channels_stack_the_output_below_them(qtbot):
     grid.grab()
     assert grid.cell_size >= 40  # three 3x3 grids side by side or wrapped, never squeezed into a column
     dock.shutdown()
+
+
+def test_a_kernel_edit_keeps_what_was_made_from_the_input(dock):
+    view = dock.view
+    padded, levels = view._padded, view._levels
+    dock.session.set_weight(dock.session.weight * 2)
+    assert view._padded is padded and view._levels == levels  # no scan or copy of the input
+    dock.state.seek(4)
+    assert dock.arithmetic.total == 8  # the new kernel: 2 x the X kernel on the X
+    dock.session.set_spec(dock.session.spec.replace(padding=1))
+    assert view._padded is not padded and view._padded.shape == (1, 7, 7)
+    dock.session.set_image(dock.session.image * 3)
+    assert view._levels == (0.0, 3.0)

@@ -197,10 +197,24 @@ class ArithmeticPanel(QWidget):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.total: float | None = None
         self.text_px = 0  # the labels' font size in pixels, set from the panel's size
+        self._tallest = (-1, 0)  # (width, the tallest minimum height seen at that width)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._scale_fonts()
+
+    def minimumSizeHint(self) -> QSize:
+        """The wrapped labels' minimum, but never lower than it was at this width: a sum
+        that wraps to one line fewer than the last step's would hand the height back to the
+        view beside it and take it again on the next step, a resize of the whole scene
+        (4-15 ms at 1024²) per step or edit."""
+        hint = super().minimumSizeHint()
+        width, tallest = self._tallest
+        if width != self.width():
+            tallest = 0
+        tallest = max(tallest, hint.height())
+        self._tallest = (self.width(), tallest)
+        return QSize(hint.width(), tallest)
 
     def _scale_fonts(self) -> None:
         """Text that grows with the panel (a projector's wide dock), from 13 to 18 pixels."""

@@ -34,6 +34,7 @@ from convplay.qt.workers import LatestWorker
 SYNC_STAMP_MACS = 2_000_000  # about 2 ms of numpy: a scatter jump this small is done at once
 ARITHMETIC_SHARE = 0.38  # of the splitter for the arithmetic, until the user drags the handle
 STACK_ASPECT = 0.9  # a dock taller than this times its width puts the arithmetic below the view
+TEXT_LINES = 2  # the message above and the badge below reserve this many lines
 STRIP_GAIN = 1.02  # the diagram goes above the view only if that makes the cells this much bigger
 NO_MISMATCHES = np.zeros((0, 3), dtype=np.int64)
 
@@ -101,6 +102,11 @@ class AnimationDock(QWidget):
         bottom.addWidget(self.badge, 2)
         bottom.addWidget(self.hover_label, 1)
         layout.addLayout(bottom)
+        # Room for two lines each, whatever they say: a label that grows by a line when its
+        # text changes ("waiting…" -> the verdict) would resize the view on every edit, and a
+        # resize of the scene costs 4-15 ms at 1024².
+        for label in (self.message, self.badge):
+            label.setMinimumHeight(TEXT_LINES * label.fontMetrics().lineSpacing() + label.margin() * 2 + 2)
         self.shortcuts = install_shortcuts(self, self.state)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 

@@ -38,7 +38,9 @@ class WhenShown(QObject):
     """Calls ``refresh()`` on ``request()`` while ``widget`` is on screen, or once it is shown.
 
     ``on_visibility(bool)``, when given, hears when the widget comes into sight or leaves
-    it (a view that needs costly data asks for it only while it is seen).
+    it (a view that needs costly data asks for it only while it is seen).  The widget is
+    seen when it and its parents are shown and, inside a dock, while the dock's tab is in
+    front.
     """
 
     def __init__(
@@ -52,13 +54,23 @@ class WhenShown(QObject):
         self._refresh = refresh
         self._on_visibility = on_visibility
         self._dock: QDockWidget | None = None
+        self._dock_in_front = True  # what the dock last said (a dock starts in front)
         self._seen: bool | None = None  # what on_visibility was last told
         self.pending = False
         widget.installEventFilter(self)
         self._bind_dock()
 
+    def seen(self) -> bool:
+        """True if the widget can be seen now (or will be once its window is shown)."""
+        widget = self._widget
+        self._bind_dock()  # an ancestor may have been put into a dock since (no event says so)
+        if self._dock is None:
+            return on_screen(widget)
+        window = widget.window()
+        return self._dock_in_front and (window is widget or widget.isVisibleTo(window))
+
     def request(self, *_args) -> None:
-        shown = on_screen(self._widget)
+        shown = self.seen()
         self._tell(shown)
         if shown:
             self.pending = False
@@ -66,11 +78,16 @@ class WhenShown(QObject):
         else:
             self.pending = True
 
-    def _became(self, shown: bool) -> None:
+    def _changed(self) -> None:
+        shown = self.seen()
         self._tell(shown)
         if shown and self.pending:
             self.pending = False
             self._refresh()
+
+    def _on_dock_visibility(self, in_front: bool) -> None:
+        self._dock_in_front = bool(in_front)
+        self._changed()
 
     def _tell(self, shown: bool) -> None:
         if self._on_visibility is not None and shown != self._seen:
@@ -82,16 +99,21 @@ class WhenShown(QObject):
         if dock is self._dock:
             return
         if self._dock is not None:
-            self._dock.visibilityChanged.disconnect(self._became)
+            try:
+                self._dock.visibilityChanged.disconnect(self._on_dock_visibility)
+            except (RuntimeError, TypeError):
+                pass
         self._dock = dock
+        # Bound late (an ancestor docked since): a tab behind another has no visible region.
+        self._dock_in_front = dock is None or not dock.isVisible() or not dock.visibleRegion().isEmpty()
         if dock is not None:
-            dock.visibilityChanged.connect(self._became)
+            dock.visibilityChanged.connect(self._on_dock_visibility)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._widget:
             kind = event.type()
             if kind == QEvent.Type.ParentChange:
                 self._bind_dock()
-            elif kind in (QEvent.Type.Show, QEvent.Type.Hide) and self._dock is None:
-                self._became(kind == QEvent.Type.Show)
+            elif kind in (QEvent.Type.Show, QEvent.Type.Hide):
+                self._changed()
         return False

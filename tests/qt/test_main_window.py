@@ -262,3 +262,20 @@ def test_groups_that_do_not_divide_mark_the_output_stale_and_crash_nothing(windo
     with qtbot.waitSignal(window.output_shown, timeout=30_000):
         session.set_spec(session.spec.replace(groups=1))
     assert not window.output_panel.is_stale
+
+
+def test_the_output_behind_the_sliding_window_prepares_and_draws_nothing_until_shown(window, session, qtbot):
+    panel = window.output_panel
+    assert panel.preparer.choice.with_thumbnails and panel.grid.count == 2
+    window.docks["animation"].raise_()
+    qtbot.waitUntil(lambda: not panel.preparer.choice.with_thumbnails, timeout=5_000)
+    drawn = []
+    panel.displayed.connect(lambda: drawn.append(True))
+    with qtbot.waitSignal(window.results.outcome_changed, timeout=30_000):
+        session.set_weight(session.weight * -1)
+    assert drawn == [] and panel.output is not window.results.output
+    window.docks["output"].raise_()
+    qtbot.waitUntil(lambda: panel.output is window.results.output, timeout=5_000)
+    assert panel.preparer.choice.with_thumbnails
+    np.testing.assert_allclose(panel.output, session_output(session), rtol=1e-6, atol=1e-6)
+    assert panel.grid.thumbnails is not None and panel.grid.count == 2

@@ -70,7 +70,7 @@ class OutputPanel(QWidget):
         super().__init__(parent)
         self.results = results if results is not None else Results()
         self._output: np.ndarray | None = None  # the output the views were drawn from
-        self._grid_output: np.ndarray | None = None  # what the thumbnails were made from
+        self._grid_display: OutputDisplay | None = None  # the worker's thumbnails for _output
         self._grid_hidden_for_one = False
         luts = {mode: _lookup_table(colormap_for(mode)) for mode in MODES}
         self.preparer = DisplayPreparer(luts, qt_lookup)
@@ -100,6 +100,8 @@ class OutputPanel(QWidget):
         self._when_shown = WhenShown(self, self._show_latest)
         self.view.setToolTip("PyTorch's output for the chosen channel; hover for values")
         self.grid = ChannelGrid()
+        # Thumbnails are made, in the worker too, only while the grid can be seen.
+        self._grid_when_shown = WhenShown(self.grid, self._draw_grid, lambda _seen: self._update_choice())
 
         controls = QHBoxLayout()
         controls.addWidget(self.channel_spin)
@@ -123,7 +125,6 @@ class OutputPanel(QWidget):
         self.grid.channel_clicked.connect(self.channel_spin.setValue)
         self.view.hovered.connect(self.hovered)
         self.grid.hovered.connect(self.hovered)
-        self.grid.visibility_changed.connect(self._on_grid_visibility)
         self.results.outcome_changed.connect(self._when_shown.request)
         self.results.stale_changed.connect(self._show_stale)
         self.destroyed.connect(lambda: _disconnect(self.results, self._when_shown.request, self._show_stale))
@@ -202,7 +203,7 @@ class OutputPanel(QWidget):
 
     # -- internals -------------------------------------------------------------------
     def _grid_wanted(self) -> bool:
-        return self.grid.isVisible()
+        return self._grid_when_shown.seen()
 
     def _update_choice(self) -> None:
         """Tell the worker's preparer what to make for the next output."""
@@ -226,17 +227,20 @@ class OutputPanel(QWidget):
         self.view.set_image(view.image, view.levels, values=output[channel], pixels=view.pixels)
 
     def _show_grid(self, display: OutputDisplay | None) -> None:
-        output = self._output
-        if output is None:
+        """Every channel's thumbnail, now if the grid is seen, else once it is shown."""
+        if self._output is None:
             return
-        if not self._grid_wanted():
-            self._grid_output = None  # made when the grid is shown again
+        self._grid_display = display
+        self._grid_when_shown.request()
+
+    def _draw_grid(self) -> None:
+        output, display = self._output, self._grid_display
+        if output is None:
             return
         thumbs = display.thumbnails if display is not None else None
         if thumbs is None or thumbs.mode != self.mode:
             thumbs = thumbnails(output, self.mode, self.preparer.luts)
         self.grid.show_thumbnails(thumbs, output, self.channel)
-        self._grid_output = output
 
     def _on_channel_changed(self) -> None:
         self._update_choice()
@@ -251,12 +255,6 @@ class OutputPanel(QWidget):
         self._show_grid(None)
         if self._output is not None:
             self.displayed.emit()
-
-    def _on_grid_visibility(self, visible: bool) -> None:
-        """A hidden grid is not prepared; once shown again it catches up with the output."""
-        self._update_choice()
-        if visible and self._output is not None and self._grid_output is not self._output:
-            self._show_grid(None)
 
 
 def _disconnect(results: Results, *slots) -> None:

@@ -15,14 +15,12 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
-    QHideEvent,
     QImage,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
     QResizeEvent,
-    QShowEvent,
 )
 from PySide6.QtWidgets import QWidget
 
@@ -43,7 +41,6 @@ class ChannelGrid(QWidget):
 
     channel_clicked = Signal(int)
     hovered = Signal(str)
-    visibility_changed = Signal(bool)  # shown or hidden (also when an ancestor is)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -183,14 +180,6 @@ class ChannelGrid(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._rects = []
         super().resizeEvent(event)
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self.visibility_changed.emit(True)
-
-    def hideEvent(self, event: QHideEvent) -> None:
-        super().hideEvent(event)
-        self.visibility_changed.emit(False)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         self.hover_at(event.position())

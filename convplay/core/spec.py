@@ -131,12 +131,32 @@ class ConvSpec:
 
     @property
     def weight_shape(self) -> tuple[int, int, int, int]:
-        """(out, in/groups, kh, kw); (in, out/groups, kh, kw) when transposed, as PyTorch stores it."""
+        """(out, in/groups, kh, kw); (in, out/groups, kh, kw) when transposed, as PyTorch stores it.
+
+        ConvSpecError where there is none: channel counts or groups that are not positive
+        whole numbers, or groups that do not divide both channel counts (in/groups would
+        round down, even to 0, and PyTorch refuses to build such a layer).
+        """
         kh, kw = self.kernel_hw
-        g = self.groups if isinstance(self.groups, int) and self.groups > 0 else 1
+        c_in, c_out, g = self._channel_groups()
         if self.transposed:
-            return (self.in_channels, self.out_channels // g, kh, kw)
-        return (self.out_channels, self.in_channels // g, kh, kw)
+            return (c_in, c_out // g, kh, kw)
+        return (c_out, c_in // g, kh, kw)
+
+    def _channel_groups(self) -> tuple[int, int, int]:
+        """(in_channels, out_channels, groups), checked as PyTorch checks them."""
+        c_in = _positive_int(self.in_channels, "in_channels")
+        c_out = _positive_int(self.out_channels, "out_channels")
+        groups = _positive_int(self.groups, "groups")
+        if c_in % groups:
+            raise ConvSpecError(
+                f"in_channels must be divisible by groups: {c_in} input channels can't be "
+                f"split into {groups} groups", "groups")
+        if c_out % groups:
+            raise ConvSpecError(
+                f"out_channels must be divisible by groups: {c_out} output channels can't be "
+                f"split into {groups} groups", "groups")
+        return c_in, c_out, groups
 
     def pads(self) -> tuple[int, int, int, int]:
         """(top, bottom, left, right) padding actually applied.
@@ -186,17 +206,7 @@ class ConvSpec:
                                 "transposed")
         if not isinstance(self.bias, (bool, np.bool_)):
             raise ConvSpecError(f"bias must be True or False, not {self.bias!r}", "bias")
-        c_in = _positive_int(self.in_channels, "in_channels")
-        c_out = _positive_int(self.out_channels, "out_channels")
-        groups = _positive_int(self.groups, "groups")
-        if c_in % groups:
-            raise ConvSpecError(
-                f"in_channels must be divisible by groups: {c_in} input channels can't be "
-                f"split into {groups} groups", "groups")
-        if c_out % groups:
-            raise ConvSpecError(
-                f"out_channels must be divisible by groups: {c_out} output channels can't be "
-                f"split into {groups} groups", "groups")
+        self._channel_groups()
         _positive_pair(self.kernel_size, "kernel_size")
         stride = _positive_pair(self.stride, "stride")
         dilation = _positive_pair(self.dilation, "dilation")

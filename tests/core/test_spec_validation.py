@@ -171,3 +171,17 @@ def test_negative_padding_that_pytorch_would_crop_is_refused_with_what_pytorch_w
     assert refused.value.field == "padding"
     text = str(refused.value)
     assert f"padding_mode='{mode}'" in text and "crop (1, 2) from each side" in text and "padding 0" in text
+
+
+@pytest.mark.parametrize("c_in, c_out, groups, transposed", [(3, 4, 2, False), (4, 3, 2, False), (1, 2, 2, True),
+                                                             (2, 3, 2, True)])
+def test_there_is_no_weight_shape_where_groups_do_not_divide(c_in, c_out, groups, transposed):
+    import torch
+
+    module = torch.nn.ConvTranspose2d if transposed else torch.nn.Conv2d
+    with pytest.raises(ValueError, match="divisible by groups"):
+        module(c_in, c_out, 3, groups=groups)  # PyTorch has no weight for it either
+    spec = S(in_channels=c_in, out_channels=c_out, groups=groups, transposed=transposed)
+    with pytest.raises(ConvSpecError) as refused:
+        spec.weight_shape
+    assert refused.value.field == "groups" and "divisible by groups" in str(refused.value)

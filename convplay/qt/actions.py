@@ -69,8 +69,6 @@ def choose_image(window: "MainWindow") -> None:
 def open_image(window: "MainWindow", path: str) -> bool:
     """Load ``path`` as the input (undoable); False, with the reason shown, if it cannot."""
     error = window.input_panel.open_image(path)
-    if isinstance(error, bool):  # an input panel that answers yes / no
-        error = "" if error else window.input_panel.message.text()
     if error:
         window.statusBar().showMessage(error, 2 * STATUS_MS)
         return False

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if args.focus:
         window.set_focus_mode(True)
     if args.step:
-        error = step_error(window.show_animation_step(args.step - 1))
+        error = window.show_animation_step(args.step - 1)
         if error:
             print(f"convplay: --step {args.step}: {error}", file=sys.stderr)
             window.close()  # stops the compute thread before Qt tears it down
@@ -104,16 +104,6 @@ def run(args: argparse.Namespace) -> int:
     code = app.exec()
     _tear_down(app, window)
     return code
-
-
-def step_error(result) -> str:
-    """The reason ``MainWindow.show_animation_step`` gave ("" when the step is shown).
-
-    It returns the reason as a string; a window that answers True / False instead is
-    read as "" / "no such step"."""
-    if isinstance(result, str):
-        return result
-    return "" if result else "no such step"
 
 
 def _tear_down(app, window) -> None:

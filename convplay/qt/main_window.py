@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
         self.docks["animation"].raise_()
         n = panel.state.n_steps
         if n == 0:
-            return panel.message.text() or "these settings cannot be animated"
+            return f"these settings cannot be animated: {panel.problem}" if panel.problem else "there is nothing to animate"
         if not 0 <= k < n:
             return f"there are {n} steps (1 to {n})"
         panel.state.seek(k)

@@ -12,7 +12,6 @@ from PIL import Image
 
 from convplay.cli import parse_args
 from convplay.core.image_io import DEFAULT_WORKING_SIZE, MAX_WORKING_SIZE, MIN_WORKING_SIZE
-from convplay.qt.app import step_error
 from convplay.startup import StartupError, initial_session, working_size_from
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,11 +139,6 @@ def test_a_refused_kernel_file_is_a_startup_error(tmp_path):
     (tmp_path / "evil.pth").write_bytes(os.urandom(2000))
     with pytest.raises(StartupError, match="evil.pth"):
         initial_session(parse_args(["--sample", "disk", "--size", "16", "--kernel-file", str(tmp_path / "evil.pth")]))
-
-
-def test_step_errors_are_values():
-    assert step_error("") == "" and step_error("there are 9 steps (1 to 9)") == "there are 9 steps (1 to 9)"
-    assert step_error(True) == "" and step_error(False) == "no such step"
 
 
 def test_startup_imports_no_qt():

@@ -279,3 +279,12 @@ def test_the_output_behind_the_sliding_window_prepares_and_draws_nothing_until_s
     assert panel.preparer.choice.with_thumbnails
     np.testing.assert_allclose(panel.output, session_output(session), rtol=1e-6, atol=1e-6)
     assert panel.grid.thumbnails is not None and panel.grid.count == 2
+
+
+def test_show_animation_step_says_why_not_as_a_value(window, session, qtbot):
+    assert window.show_animation_step(0) == ""
+    n = window.animation_panel.state.n_steps
+    assert window.show_animation_step(n) == f"there are {n} steps (1 to {n})"
+    session.set_spec(session.spec.replace(groups=2))  # 1 input channel: no groups of 2
+    error = window.show_animation_step(0)
+    assert error.startswith("these settings cannot be animated") and "divisible by groups" in error

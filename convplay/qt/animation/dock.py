@@ -111,6 +111,7 @@ class AnimationDock(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.walk: ConvWalk | None = None
+        self.problem = ""  # why these settings cannot be animated ("" when they can)
         self._torch_output: np.ndarray | None = None  # PyTorch's output for this walk, if in
         self._scatter_acc: np.ndarray | None = None
         self._scatter_key: tuple[int, int] | None = None  # (k, out channel) of the accumulation
@@ -198,6 +199,7 @@ class AnimationDock(QWidget):
             walk = ConvWalk(s.image, s.weight, s.bias, s.spec, flip=s.true_convolution)
         except (ConvSpecError, ValueError) as exc:
             self.walk = None
+            self.problem = str(exc)
             self.view.set_walk(None, None)
             self._set_diagram_spec(None)
             self.scatter_channel.setVisible(False)
@@ -207,6 +209,7 @@ class AnimationDock(QWidget):
             self._show_badge()
             return
         self.walk = walk
+        self.problem = ""
         self.arithmetic.setVisible(True)
         self.view.set_walk(walk, s.image)
         self._set_diagram_spec(s.spec)

@@ -288,3 +288,25 @@ def test_show_animation_step_says_why_not_as_a_value(window, session, qtbot):
     session.set_spec(session.spec.replace(groups=2))  # 1 input channel: no groups of 2
     error = window.show_animation_step(0)
     assert error.startswith("these settings cannot be animated") and "divisible by groups" in error
+
+
+def test_a_failing_reference_is_said_on_the_badge_not_left_waiting(qtbot, session, temporary_settings, capsys):
+    from convplay.core.compute_settings import ComputeSettings
+    from convplay.core.results import Results
+    from convplay.qt.compute_controller import ComputeController
+
+    def broken(request, output):
+        raise KeyError("a bug in the reference")
+
+    settings = ComputeSettings()
+    controller = ComputeController(session, settings, Results(), reference=broken, lister=lambda: [("cpu", "CPU")])
+    window = MainWindow(session, settings, controller=controller,
+                        settings=QSettings(str(temporary_settings / "ref.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    window.docks["animation"].raise_()
+    badge = window.animation_panel.badge
+    qtbot.waitUntil(lambda: "could not be computed" in badge.text(), timeout=30_000)
+    assert "a bug in the reference" in badge.text()
+    assert "KeyError" in capsys.readouterr().err  # an unexpected exception's trace is printed too
+    window.close()

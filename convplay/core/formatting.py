@@ -62,6 +62,12 @@ def format_compared(value: float) -> str:
     return _significant(value, COMPARED_DIGITS)
 
 
+def format_difference(value: float) -> str:
+    """A difference or a tolerance between PyTorch and the reference, three significant
+    digits, the same on the badge and in the arithmetic: ``0``, ``3.58e-06``."""
+    return f"{value:.3g}"
+
+
 def format_tick(value: float) -> str:
     """A colour-bar value, three significant digits: ``-0.25``, ``1.23e-05``, ``12345``.
 

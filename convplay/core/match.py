@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from convplay.core.formatting import format_difference
 from convplay.core.spec import ConvSpec
 
 # Unit roundoff (half the machine epsilon) of what the op multiplies in.  TF32 keeps 10
@@ -53,7 +54,8 @@ class Match:
 
     def summary(self) -> str:
         verdict = "Matches PyTorch" if self.matches else f"{self.n_mismatched} cells differ from PyTorch"
-        return f"{verdict}: max |reference \u2212 PyTorch| = {self.max_abs_diff:.3g} (tolerance {self.tolerance:.3g}, {self.precision})"
+        diff, tolerance = format_difference(self.max_abs_diff), format_difference(self.tolerance)
+        return f"{verdict}: max |reference \u2212 PyTorch| = {diff} (tolerance {tolerance}, {self.precision})"
 
     @property
     def note(self) -> str:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 from convplay.core.display import channel_view
 from convplay.core.samples import SAMPLES
 from convplay.qt import files
+from convplay.qt.undo import clear_history_action
 
 if TYPE_CHECKING:
     from convplay.qt.main_window import MainWindow
@@ -234,8 +235,8 @@ ACTIONS: tuple[Action | Submenu, ...] = (
     Action("quit", "&File", "&Quit", lambda w: w.close(), ("Ctrl+Q",), "Close convplay", separator_before=True),
     Action("undo", "&Edit", "&Undo", make=lambda w: w.make_undo_actions()[0]),
     Action("redo", "&Edit", "&Redo", make=lambda w: w.make_undo_actions()[1]),
-    Action("clear_history", "&Edit", "C&lear undo history", lambda w: w.clear_undo_history(), (),
-           "Forget every undo step and give the memory they held back to the system"),
+    Action("clear_history", "&Edit", "C&lear undo history", tip="Forget every undo step and give the memory they held back to the system",
+           make=lambda w: clear_history_action(w.undo_stack, w)),
     Action("copy_kernel", "&Edit", "&Copy kernel as PyTorch", copy_kernel, ("Ctrl+Shift+C",),
            "Copy the weights (and bias) as a torch.tensor literal", separator_before=True),
     Action("learn", "&Tools", "&Learn a kernel\u2026", show_learn_dialog, ("Ctrl+L",),

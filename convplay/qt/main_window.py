@@ -30,7 +30,7 @@ from convplay.qt.panels.kernel_panel import KernelPanel
 from convplay.qt.panels.output_panel import OutputPanel
 from convplay.qt.panels.params_panel import ParamsPanel
 from convplay.qt.status import ComputeStatus
-from convplay.qt.undo import clear_history, undo_actions
+from convplay.qt.undo import undo_actions
 from convplay.qt.widgets.view_link import ProportionalLink
 
 SETTINGS_GEOMETRY = "window/geometry"
@@ -221,10 +221,6 @@ class MainWindow(QMainWindow):
         if not hasattr(self, "_undo_actions"):
             self._undo_actions = undo_actions(self.undo_stack, self, busy=lambda: self.input_panel.canvas.in_stroke)
         return self._undo_actions
-
-    def clear_undo_history(self) -> None:
-        """Edit > Clear undo history: forget every step and give their memory back."""
-        clear_history(self.undo_stack)
 
     def shortcut_table(self) -> list[tuple[str, str]]:
         """(command, shortcuts) for every menu action with a shortcut, and the animation's keys."""

@@ -14,7 +14,9 @@ from convplay.core.display import (
     argb_table,
     channel_view,
     coloured,
+    finite_abs_max,
     thumbnails,
+    transformed,
 )
 
 # A lookup table whose red byte is the colour index: the tests read the index back.
@@ -157,3 +159,9 @@ def test_preparer_colours_the_large_view_with_the_modes_table():
     view = preparer(out).view
     np.testing.assert_array_equal(view.pixels, coloured(view.image, view.levels, preparer.tables["raw"]))
     assert channel_view(out, 0, "raw").pixels is None  # no table, no colouring
+
+
+def test_levels_ignore_nan_and_constant_outputs():
+    x = np.array([[np.nan, -2.0], [1.0, np.inf]], np.float32)
+    assert finite_abs_max(x) == 2.0
+    assert transformed(np.zeros((2, 2), np.float32), "raw")[1] == (-1.0, 1.0)

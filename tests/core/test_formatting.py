@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -115,3 +116,13 @@ def test_parse_value_refuses_with_a_reason(text, reason):
 @given(FINITE)
 def test_what_a_cell_shows_parses_back(value):
     assert math.isfinite(parse_value(format_cell(value)))
+
+
+@pytest.mark.parametrize("value, text", [(0.0, "0"), (1.1424e-05, "1.14e-05"), (3.58e-06, "3.58e-06"), (0.5, "0.5")])
+def test_differences_and_tolerances_print_alike_everywhere(value, text):
+    from convplay.core.formatting import format_difference
+    from convplay.core.match import Match
+
+    assert format_difference(value) == text
+    match = Match(value, value, 0, np.zeros((0, 3), int), "float32")
+    assert f"= {text} (tolerance {text}, float32)" in match.summary()

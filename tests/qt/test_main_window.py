@@ -310,3 +310,14 @@ def test_a_failing_reference_is_said_on_the_badge_not_left_waiting(qtbot, sessio
     assert "a bug in the reference" in badge.text()
     assert "KeyError" in capsys.readouterr().err  # an unexpected exception's trace is printed too
     window.close()
+
+
+def test_clear_undo_history_is_enabled_only_while_there_is_something_to_forget(window, session):
+    clear = window.actions_by_id["clear_history"]
+    window.undo_stack.clear()
+    assert not clear.isEnabled()
+    push_change(window.undo_stack, session, "Set stride", lambda: session.set_spec(session.spec.replace(stride=2)))
+    assert clear.isEnabled() and window.actions_by_id["undo"].isEnabled()
+    clear.trigger()
+    assert not clear.isEnabled() and not window.actions_by_id["undo"].isEnabled()
+    assert session.spec.stride == 2  # clearing forgets the steps, it undoes nothing

@@ -15,7 +15,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from convplay.core.formatting import format_cell, format_compared, format_readout
+from convplay.core.formatting import format_cell, format_compared, format_difference, format_readout
 from convplay.core.walk import Stamp, Step
 from convplay.qt import style
 from convplay.qt.widgets.cell_labels import MIN_LABEL_PX, label_px
@@ -270,7 +270,7 @@ class ArithmeticPanel(QWidget):
         ok = tolerance is not None and diff <= tolerance
         sign = "\u2713 equals" if ok else "\u2717 differs from"
         self.check.setText(
-            f"PyTorch: {format_compared(torch_value)}  {sign} the sum  (|difference| {diff:.2g}, tolerance {tolerance or 0:.2g})"
+            f"PyTorch: {format_compared(torch_value)}  {sign} the sum  (|difference| {format_difference(diff)}, tolerance {format_difference(tolerance or 0)})"
         )
         self.check.setStyleSheet(style.OK_TEXT_STYLE if ok else style.FAILED_TEXT_STYLE)
 

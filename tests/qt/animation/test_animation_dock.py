@@ -478,3 +478,17 @@ def test_a_kernel_edit_keeps_what_was_made_from_the_input(dock):
     assert view._padded is not padded and view._padded.shape == (1, 7, 7)
     dock.session.set_image(dock.session.image * 3)
     assert view._levels == (0.0, 3.0)
+
+
+def test_the_scene_comes_back_whole_after_settings_that_cannot_animate(dock, qtbot):
+    def geometry():
+        _settle()
+        return [dock.view.output.plot.geometry().getRect(), dock.view.inputs[0].plot.geometry().getRect()]
+
+    before = geometry()
+    assert before[0][3] > 0.5 * dock.view.height()  # the output plot takes the view's height
+    dock.session.set_spec(dock.session.spec.replace(out_channels=2, groups=2))  # 1 input channel: refused
+    assert "Cannot animate" in dock.message.text() and not dock.arithmetic.isVisibleTo(dock)
+    dock.session.set_spec(dock.session.spec.replace(out_channels=1, groups=1))
+    assert dock.arithmetic.isVisibleTo(dock)
+    assert geometry() == before  # not a thin strip

@@ -10,6 +10,7 @@ compares the two in the same job, off the UI thread.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import Callable
 
@@ -32,9 +33,23 @@ ReferenceRunner = Callable[[ComputeRequest, "np.ndarray | None"], ReferenceOutco
 START_WAIT_MS = 2.0
 
 
+_thread_state = threading.local()
+
+
 def run_request(request: ComputeRequest) -> ComputeOutcome:
-    """The real thing: ``convplay.compute.run_conv`` (imports torch on first use)."""
+    """The real thing: ``convplay.compute.run_conv`` (imports torch on first use).
+
+    The thread policy is applied in the thread that runs the convolution, before its
+    first one: OpenMP keeps the thread count a thread started its first parallel region
+    with, so a policy set only in another thread (the device listing's) may come too late.
+    """
     from convplay.compute.run import run_conv
+
+    if not getattr(_thread_state, "policy_applied", False):
+        from convplay.compute.allocator import apply_thread_policy
+
+        apply_thread_policy()
+        _thread_state.policy_applied = True
 
     result = run_conv(
         request.spec, request.image, request.weight, request.bias,

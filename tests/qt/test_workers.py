@@ -307,3 +307,21 @@ def test_the_ui_handles_events_while_a_long_convolution_runs(qtbot, make_control
     qtbot.waitUntil(lambda: not controller.results.busy, timeout=120_000)
     expected = torch_conv(session.image, session.weight, None, spec)
     np.testing.assert_allclose(controller.results.output, expected, rtol=1e-5)
+
+
+def test_pytorch_runs_with_the_policys_thread_count_in_the_worker(qtbot, make_controller):
+    import torch
+
+    from convplay.compute.allocator import compute_threads
+
+    seen = []
+
+    def runner(request):
+        outcome = run_request(request)
+        seen.append(torch.get_num_threads())  # in the worker's own thread
+        return outcome
+
+    controller = make_controller(_session(), runner=runner)
+    with qtbot.waitSignal(controller.results.outcome_changed, timeout=60_000):
+        controller.start()
+    assert seen == [compute_threads()]

@@ -221,6 +221,10 @@ class DrawingCanvas(pg.GraphicsLayoutWidget):
             for label in self._labels:
                 label.setFont(font)
 
+    def leaveEvent(self, event) -> None:
+        self.hovered.emit("")  # the pointer left: no cell is under it any more
+        super().leaveEvent(event)
+
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         point = self.view_box.mapSceneToView(scene_pos)
         row, col = int(np.floor(point.y() + 0.5)), int(np.floor(point.x() + 0.5))

@@ -206,6 +206,10 @@ class ImageView(pg.GraphicsLayoutWidget):
         return f"{prefix}row {row}, col {col}: {text}"
 
     # -- internals -------------------------------------------------------------------
+    def leaveEvent(self, event) -> None:
+        self._emit_hover(-1, -1)  # the pointer left: no cell is under it any more
+        super().leaveEvent(event)
+
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         if not self.view_box.sceneBoundingRect().contains(scene_pos):
             self._emit_hover(-1, -1)

@@ -12,7 +12,7 @@ from importlib import metadata
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QPaintEvent
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
 import convplay
 from convplay.core.compute_settings import ComputeSettings
@@ -30,7 +30,7 @@ from convplay.qt.panels.kernel_panel import KernelPanel
 from convplay.qt.panels.output_panel import OutputPanel
 from convplay.qt.panels.params_panel import ParamsPanel
 from convplay.qt.status import ComputeStatus
-from convplay.qt.undo import undo_actions
+from convplay.qt.undo import UndoKeysFromFields, undo_actions
 from convplay.qt.widgets.view_link import ProportionalLink
 
 SETTINGS_GEOMETRY = "window/geometry"
@@ -138,6 +138,9 @@ class MainWindow(QMainWindow):
         self.output_panel.displayed.connect(self.output_shown)
         self.controller.devices_ready.connect(self._on_devices_ready)
         self.results.stale_changed.connect(self._on_stale)
+        self._undo_keys = UndoKeysFromFields(self)
+        for field in (*self.findChildren(QAbstractSpinBox), *self.findChildren(QComboBox)):
+            field.installEventFilter(self._undo_keys)
 
     # -- layout ----------------------------------------------------------------------
     def _add_dock(self, key: str, title: str, widget: QWidget) -> QDockWidget:

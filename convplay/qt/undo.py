@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QWidget
 
 from convplay.compute.allocator import release_memory
 from convplay.core.history import History, push_change, record_change
 
-__all__ = ["History", "clear_history", "clear_history_action", "push_change", "record_change", "undo_actions"]
+__all__ = [
+    "History", "UndoKeysFromFields", "clear_history", "clear_history_action", "push_change", "record_change",
+    "undo_actions",
+]
 
 
 def undo_actions(
@@ -66,3 +70,26 @@ def clear_history_action(history: History, parent: QWidget) -> QAction:
     history.changed.connect(follow)
     action.destroyed.connect(lambda *_: history.changed.disconnect(follow))
     return action
+
+
+class UndoKeysFromFields(QObject):
+    """Lets Ctrl+Z / Ctrl+Shift+Z / Ctrl+Y in a spin box or combo box undo the session.
+
+    Their line edits claim the keys for undoing typed text, so a user who typed 128 into
+    the working size, pressed Enter and then Ctrl+Z saw nothing happen.  The value was
+    already given to the session by then: the keys belong to the session's history.
+    The window installs it on its spin and combo boxes; free text fields keep their own undo.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(watched, (QAbstractSpinBox, QComboBox)):
+            if isinstance(event, QKeyEvent) and _is_undo_key(event):
+                return True  # not claimed: the Edit menu's shortcut runs
+        return False
+
+
+def _is_undo_key(event: QKeyEvent) -> bool:
+    if event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo):
+        return True
+    pressed = QKeySequence(event.keyCombination())
+    return any(pressed.matches(QKeySequence(k)) == QKeySequence.SequenceMatch.ExactMatch for k in ("Ctrl+Shift+Z", "Ctrl+Y"))

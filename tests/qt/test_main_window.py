@@ -321,3 +321,20 @@ def test_clear_undo_history_is_enabled_only_while_there_is_something_to_forget(w
     clear.trigger()
     assert not clear.isEnabled() and not window.actions_by_id["undo"].isEnabled()
     assert session.spec.stride == 2  # clearing forgets the steps, it undoes nothing
+
+
+def test_ctrl_z_in_a_spin_box_undoes_the_session_not_the_typing(window, session, qtbot):
+    from PySide6.QtCore import Qt
+
+    size = window.input_panel.size_spin
+    size.setFocus()
+    qtbot.waitUntil(size.hasFocus, timeout=5_000)
+    before = session.image.shape
+    size.lineEdit().selectAll()
+    qtbot.keyClicks(size, "12")
+    qtbot.keyClick(size, Qt.Key.Key_Return)
+    assert session.image.shape != before and size.value() == 12
+    qtbot.keyClick(size, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert session.image.shape == before  # the session's step undone, from inside the box
+    qtbot.keyClick(size, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert size.value() == 12

@@ -1,6 +1,6 @@
 """A window that never raises: a seeded random user on the real window.
 
-Each seed drives a ``MainWindow`` through its widgets (tests/qt/monkey.py: every parameter
+Each seed drives a ``MainWindow`` through its widgets (tests/monkey.py: every parameter
 with extreme values, samples, working size, strokes as mouse events, typed values, kernel
 edits and presets, undo/redo, the animation's controls and cells, tabs, resizes, focus
 view), sometimes waiting for the worker and sometimes not.  Every exception and every Qt
@@ -28,7 +28,7 @@ CI_ACTIONS = 1500  # per seed: about 8 s each on the 2-core machine, ~35 s with 
 REGRESSION_SEEDS = (2, 4, 8)
 EXTRA_SEEDS = tuple(range(100, 110))  # with --random-actions
 
-# The shortest step lists found for each cause (tests/qt/monkey.py's actions), replayed on a
+# The shortest step lists found for each cause (tests/monkey.py's actions), replayed on a
 # fresh window: the random seeds reach the animation's causes too rarely to rely on them.
 REGRESSION_STEPS = {
     # A: after a refused setting, a channel change, then a kernel size through the Kernel panel

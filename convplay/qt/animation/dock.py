@@ -7,9 +7,8 @@ reference and the comparison arrive from a worker, as a result object with its l
 and the cells that disagree.  Out of sight it does no work per edit and catches up when
 shown; while on screen it asks the results for the reference.
 
-Each frame costs O(taps): the walk builds the current step on demand.  A transposed
-convolution's scatter view needs the sum of every stamp so far after a jump: small ones
-are computed at once, larger ones on a worker (the newest jump wins).
+Each frame costs O(taps): the walk builds the current step on demand; a transposed
+convolution's scatter view sums its stamps in ``stamps.StampSums``.
 """
 
 from __future__ import annotations
@@ -27,21 +26,15 @@ from convplay.qt import style
 from convplay.qt.animation.arithmetic import ArithmeticPanel
 from convplay.qt.animation.group_diagram import COLUMN_WIDTH, ROW_HEIGHT, GroupDiagram
 from convplay.qt.animation.player import Player, PlayerControls, install_shortcuts
+from convplay.qt.animation.stamps import StampSums
 from convplay.qt.animation.view import AnimationView
 from convplay.qt.shown import WhenShown, on_screen
-from convplay.qt.workers import LatestWorker
 
-SYNC_STAMP_MACS = 2_000_000  # about 2 ms of numpy: a scatter jump this small is done at once
 ARITHMETIC_SHARE = 0.38  # of the splitter for the arithmetic, until the user drags the handle
 STACK_ASPECT = 0.9  # a dock taller than this times its width puts the arithmetic below the view
 TEXT_LINES = 2  # the message above and the badge below reserve this many lines
 STRIP_GAIN = 1.02  # the diagram goes above the view only if that makes the cells this much bigger
 NO_MISMATCHES = np.zeros((0, 3), dtype=np.int64)
-
-
-def _stamped(job: tuple[ConvWalk, int, int]) -> tuple[ConvWalk, int, int, np.ndarray]:
-    walk, k, oc = job
-    return walk, k, oc, walk.stamped_output(k, oc)
 
 
 class AnimationDock(QWidget):
@@ -113,11 +106,7 @@ class AnimationDock(QWidget):
         self.walk: ConvWalk | None = None
         self.problem = ""  # why these settings cannot be animated ("" when they can)
         self._torch_output: np.ndarray | None = None  # PyTorch's output for this walk, if in
-        self._scatter_acc: np.ndarray | None = None
-        self._scatter_key: tuple[int, int] | None = None  # (k, out channel) of the accumulation
-        self._stamps = LatestWorker(_stamped, "convplay-stamps", parent=self)
-        self._stamps.returned.connect(self._on_stamped)
-        self._stamps.errored.connect(lambda _g, error: self.message.setText(f"Cannot add up the stamps: {error}"))
+        self.stamps = StampSums(self._on_stamps_summed, lambda error: self.message.setText(f"Cannot add up the stamps: {error}"), self)
 
         # One pattern for every model event: drawn now when on screen, else once shown.
         self._rebuild_when_shown = WhenShown(self, self.rebuild, self._on_visibility)
@@ -182,7 +171,7 @@ class AnimationDock(QWidget):
         # The walk no longer describes the session: no frame may draw from it, even a
         # timer tick while the panel is out of sight.
         self.walk = None
-        self._stamps.cancel()
+        self.stamps.forget()
         self._rebuild_when_shown.request()
 
     def _on_visibility(self, shown: bool) -> None:
@@ -192,8 +181,7 @@ class AnimationDock(QWidget):
         """New walk for the session's settings; the position is kept where it still exists."""
         self._rebuild_when_shown.pending = False
         self._torch_output = None
-        self._scatter_acc, self._scatter_key = None, None
-        self._stamps.cancel()
+        self.stamps.forget()
         s = self.session
         try:
             walk = ConvWalk(s.image, s.weight, s.bias, s.spec, flip=s.true_convolution)
@@ -315,26 +303,13 @@ class AnimationDock(QWidget):
         walk = self.walk
         oc = min(self.scatter_channel.value(), walk.spec.out_channels - 1)
         stamp = walk.scatter(*walk.scatter_pixel(k))
-        if self._scatter_key == (k - 1, oc) and self._scatter_acc is not None:
-            mask = (stamp.out_channel == oc) & stamp.inside
-            np.add.at(self._scatter_acc, (stamp.out_row[mask], stamp.out_col[mask]), stamp.product[mask])
-            self._scatter_key = (k, oc)
-        elif self._scatter_key != (k, oc):
-            if walk.macs <= SYNC_STAMP_MACS:
-                self._scatter_acc, self._scatter_key = walk.stamped_output(k, oc), (k, oc)
-            else:
-                # Cells not summed yet are empty until the worker's sum arrives.
-                self._scatter_acc, self._scatter_key = None, None
-                self._stamps.submit((walk, k, oc))
-        shown = self._scatter_acc if self._scatter_acc is not None else np.full(walk.output_shape[1:], np.nan)
-        self.view.show_stamp(stamp, oc, shown)
+        summed = self.stamps.at(walk, k, oc, stamp)
+        self.view.show_stamp(stamp, oc, summed if summed is not None else np.full(walk.output_shape[1:], np.nan))
         self.diagram.set_current(oc, stamp.in_channel)
         self.arithmetic.show_stamp(stamp, oc, walk.spec.kernel_hw, walk.flip)
 
-    def _on_stamped(self, _generation: int, answer: tuple[ConvWalk, int, int, np.ndarray]) -> None:
-        walk, k, oc, accumulated = answer
-        if walk is self.walk and k == self.state.position:
-            self._scatter_acc, self._scatter_key = accumulated, (k, oc)
+    def _on_stamps_summed(self, k: int) -> None:
+        if k == self.state.position:
             self.show_step(k)
 
     def _on_output_clicked(self, i: int, j: int) -> None:
@@ -354,7 +329,7 @@ class AnimationDock(QWidget):
     def shutdown(self) -> None:
         """Stop the timer and the stamps' worker (the window is closing)."""
         self.state.pause()
-        self._stamps.shutdown()
+        self.stamps.shutdown()
         self.results.want_reference("animation", False)
 
     def _disconnect_models(self) -> None:

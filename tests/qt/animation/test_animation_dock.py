@@ -232,10 +232,10 @@ def test_transposed_scatter_adds_up_to_pytorch(qtbot):
         dock.state.to_start()
         for _ in range(dock.state.n_steps - 1):
             dock.state.step_forward()  # incremental stamps
-        np.testing.assert_allclose(dock._scatter_acc, expected[oc], atol=1e-12)
+        np.testing.assert_allclose(dock.stamps.sum, expected[oc], atol=1e-12)
         dock.state.seek(4)
         dock.state.to_end()  # a jump recomputes
-        np.testing.assert_allclose(dock._scatter_acc, expected[oc], atol=1e-12)
+        np.testing.assert_allclose(dock.stamps.sum, expected[oc], atol=1e-12)
     assert "stamps value" in dock.arithmetic.heading.text()
     dock.shutdown()
 
@@ -492,3 +492,25 @@ def test_the_scene_comes_back_whole_after_settings_that_cannot_animate(dock, qtb
     dock.session.set_spec(dock.session.spec.replace(out_channels=1, groups=1))
     assert dock.arithmetic.isVisibleTo(dock)
     assert geometry() == before  # not a thin strip
+
+
+def test_a_large_scatter_jump_is_summed_on_a_worker(qtbot, monkeypatch):
+    from convplay.qt.animation import stamps
+
+    monkeypatch.setattr(stamps, "SYNC_STAMP_MACS", 0)  # every jump goes to the worker
+    rng = np.random.default_rng(5)
+    spec = ConvSpec(in_channels=1, out_channels=2, kernel_size=3, stride=2, transposed=True)
+    session = Session(rng.normal(size=(1, 4, 5)), spec, rng.normal(size=spec.weight_shape), np.array([0.25, -1.0]))
+    dock = AnimationDock(session)
+    qtbot.addWidget(dock)
+    dock.scatter_channel.setValue(1)
+    dock.state.to_end()  # a jump: the cells wait for the worker's sum
+    qtbot.waitUntil(lambda: dock.stamps.sum is not None, timeout=30_000)
+    np.testing.assert_allclose(dock.stamps.sum, _torch(session)[1], atol=1e-12)
+    dock.state.step_back()
+    qtbot.waitUntil(lambda: dock.stamps.sum is not None, timeout=30_000)
+    masked = session.image.copy()
+    masked.reshape(-1)[-1] = 0  # every stamp but the last input pixel's
+    expected = session_output(Session(masked, spec, session.weight, session.bias))[1]
+    np.testing.assert_allclose(dock.stamps.sum, expected, atol=1e-12)
+    dock.shutdown()

@@ -303,6 +303,6 @@ def shortcut_table(window: "MainWindow") -> list[tuple[str, str]]:
         action = window.actions_by_id.get(entry.id)
         if isinstance(action, QAction):
             keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
-            if keys:
-                rows.append((action.text().replace("&", "").rstrip("\u2026"), keys))
+            if keys:  # the table's title: an action's text may name its step ("Undo Draw")
+                rows.append((entry.title.replace("&", "").rstrip("\u2026"), keys))
     return rows + [(f"Sliding window: {what}", key) for key, _, what in SHORTCUTS]

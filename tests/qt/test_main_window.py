@@ -87,10 +87,12 @@ def test_undo_and_redo_through_the_edit_menu(window, session, qtbot):
     np.testing.assert_array_equal(session.weight, before * 2)
 
 
-def test_menus_and_shortcuts(window):
+def test_menus_and_shortcuts(window, session):
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus == ["File", "Edit", "Tools", "View", "Help"]
-    shortcuts = dict(window.shortcut_table())
+    push_change(window.undo_stack, session, "True convolution", lambda: session.set_true_convolution(True))
+    assert window.actions_by_id["undo"].text() == "&Undo True convolution"  # the menu names the step
+    shortcuts = dict(window.shortcut_table())  # F1 names the command
     assert shortcuts["Open image"] == "Ctrl+O"
     assert shortcuts["Quit"] == "Ctrl+Q"
     assert shortcuts["Undo"] == "Ctrl+Z"

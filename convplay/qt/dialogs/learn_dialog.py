@@ -274,24 +274,38 @@ class LearnDialog(QDialog):
 
     # -- keeping -------------------------------------------------------------------------------
     def keep_kernel(self) -> None:
-        """The learned kernel into the session, one undoable step (with the example image if chosen)."""
+        """The learned kernel into the session, one undoable step (with the example image if
+        chosen), so that the main window computes the output the dialog showed: the layer it
+        was learned as (stride 1, no padding, no bias), and flipped when true convolution is
+        on, since PyTorch then receives the stored kernel flipped.  What changed is said."""
         if self.last is None or self.running():
             return
-        weight = self.last.kernel
+        learned = self.last.kernel
         session = self._session
         load_example = self.input.currentText() == EXAMPLE_INPUT and self.use_example_image.isChecked()
+        flipped = session.true_convolution
+        stored = np.ascontiguousarray(learned[..., ::-1, ::-1]) if flipped else learned
+        before = session.spec
+        spec = before.replace(
+            in_channels=learned.shape[1], out_channels=1, kernel_size=tuple(learned.shape[2:]), stride=1, padding=0,
+            dilation=1, padding_mode="zeros", groups=1, bias=False, transposed=False, output_padding=0,
+        )
 
         def change() -> None:
             if load_example:
                 session.set_image(seed001_example()[0])
-            spec = session.spec.replace(
-                in_channels=weight.shape[1], out_channels=1, kernel_size=3, groups=1,
-                bias=False, transposed=False, output_padding=0,
-            )
-            session.set_kernel(spec, weight)
+            session.set_kernel(spec, stored)
 
         push_change(self._undo, session, "Keep learned kernel", change)
-        self.status.setText(f"kernel kept (step {self.last.step}, loss {self.last.loss:.3g})")
+        notes = []
+        if (before.stride, before.padding, before.dilation) != (spec.stride, spec.padding, spec.dilation):
+            notes.append("stride 1, padding 0 and dilation 1, as it was learned")
+        if before.bias:
+            notes.append("bias off: the learned kernel has none")
+        if flipped:
+            notes.append("stored flipped, since true convolution is on: PyTorch receives the learned kernel")
+        said = f"; {'; '.join(notes)}" if notes else ""
+        self.status.setText(f"kernel kept (step {self.last.step}, loss {self.last.loss:.3g}){said}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

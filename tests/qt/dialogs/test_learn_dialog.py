@@ -38,9 +38,10 @@ def test_seed001_learned_live(qtbot, dialog):
     qtbot.mouseClick(dlg.keep, Qt.MouseButton.LeftButton)
     assert session.image.shape == (1, 6, 6) and session.weight.shape == (1, 1, 3, 3)
     np.testing.assert_allclose(session.weight[0, 0], [[1, 0, -1]] * 3, atol=1e-4)
-    assert session.spec.stride == 2 and not session.spec.bias
+    assert session.spec.stride == 1 and not session.spec.bias  # the layer as it was learned
     stack.undo()
     assert session.image.shape == (3, 20, 20) and session.weight.shape == (1, 3, 3, 3)
+    assert session.spec.stride == 2 and session.spec.bias
 
 
 def test_stop_and_resume(qtbot, dialog):
@@ -106,3 +107,17 @@ def test_a_failing_run_is_said_in_the_dialog_and_the_buttons_come_back(qtbot, di
         qtbot.mouseClick(dlg.start, Qt.MouseButton.LeftButton)
     assert "not enough memory" in dlg.status.text()
     assert dlg.start.isEnabled() and not dlg.stop.isEnabled()
+
+
+def test_keep_gives_the_main_window_the_dialogs_output_even_with_true_convolution(qtbot, dialog):
+    from oracles import session_output
+
+    dlg, session, _stack = dialog
+    session.set_true_convolution(True)
+    assert session.spec.stride == 2 and session.spec.bias
+    with qtbot.waitSignal(dlg.finished_run, timeout=60_000):
+        qtbot.mouseClick(dlg.start, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dlg.keep, Qt.MouseButton.LeftButton)
+    np.testing.assert_allclose(session_output(session), dlg.last.output, atol=1e-9)  # +30, not -30
+    text = dlg.status.text()
+    assert "bias off" in text and "stride 1" in text and "flipped" in text

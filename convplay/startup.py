@@ -27,6 +27,22 @@ def working_size_from(args: argparse.Namespace) -> int:
     return int(size)
 
 
+def compute_choice(args: argparse.Namespace) -> tuple[str, str]:
+    """(device, dtype) from ``--device`` and ``--dtype``, refused with the reason where this
+    machine cannot run them (``--device cuda`` without CUDA, float16 on the CPU): running
+    somewhere else than asked, silently, would misreport every timing and precision."""
+    from convplay.compute.devices import ComputeError, check_device, check_dtype
+
+    device, dtype = getattr(args, "device", None) or "cpu", getattr(args, "dtype", None) or "float32"
+    try:
+        if device != "cpu":
+            device = check_device(device)  # imports torch: only for a device other than the CPU
+        return device, check_dtype(device, dtype)
+    except ComputeError as exc:
+        option = "--device" if exc.field == "device" else "--dtype"
+        raise StartupError(f"{option}: {exc}") from None
+
+
 def initial_session(args: argparse.Namespace, working_size: int | None = None):
     """The session the window opens on: the image (or the camera photo), the kernel preset
     on every channel pair, the settings given, and ``--kernel-file`` if any.

@@ -83,3 +83,28 @@ def test_startup_imports_no_qt():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_a_device_or_dtype_this_machine_cannot_run_is_refused_with_the_reason(monkeypatch):
+    import torch
+
+    from convplay.startup import compute_choice
+
+    assert compute_choice(parse_args([])) == ("cpu", "float32")
+    assert compute_choice(parse_args(["--dtype", "float64"])) == ("cpu", "float64")
+    with pytest.raises(StartupError, match="--dtype: float16 runs on CUDA only"):
+        compute_choice(parse_args(["--dtype", "float16"]))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(StartupError, match="--device: cannot run on cuda"):
+        compute_choice(parse_args(["--device", "cuda"]))
+
+
+def test_the_cpu_choice_imports_no_torch():
+    code = (
+        "import sys\n"
+        "from convplay.cli import parse_args\n"
+        "from convplay.startup import compute_choice\n"
+        "assert compute_choice(parse_args(['--dtype', 'float64'])) == ('cpu', 'float64')\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -68,15 +68,15 @@ def run(args: argparse.Namespace) -> int:
 
     from convplay.core.compute_settings import ComputeSettings
     from convplay.qt.main_window import MainWindow
-    from convplay.startup import StartupError, initial_session
+    from convplay.startup import StartupError, compute_choice, initial_session
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("convplay")
     app.setApplicationName("convplay")
     try:
         session, notes = initial_session(args)
-        device = args.device or "cpu"
-        compute_settings = ComputeSettings(device="cuda:0" if device == "cuda" else device, dtype=args.dtype or "float32")
+        device, dtype = compute_choice(args)
+        compute_settings = ComputeSettings(device=device, dtype=dtype)
     except (StartupError, ValueError) as exc:
         print(f"convplay: {exc}", file=sys.stderr)
         return 2

@@ -123,25 +123,26 @@ class Thumbnails:
 
     ``rgba`` is (n, h, w, 4) uint8; thumbnail pixel (i, j) is output pixel
     (i * step, j * step).  ``scales[c]`` is the value the map's end stands for: +-scale
-    for raw values, 0 .. scale for |x| and ReLU(x).
+    for raw values, 0 .. scale for |x| and ReLU(x).  ``zero[c]`` is True where every
+    thumbnail value of the channel is 0 (its scale is then 1, only to bin the colours).
     """
 
     mode: str
     step: int
     rgba: np.ndarray
     scales: np.ndarray
+    zero: np.ndarray | None = None
 
 
-def _channel_scales(values: np.ndarray) -> np.ndarray:
-    """max|x| over the finite values of each channel of ``values`` (n, h, w); 0 -> 1."""
+def _channel_peaks(values: np.ndarray) -> np.ndarray:
+    """max|x| over the finite values of each channel of ``values`` (n, h, w); 0 when none."""
     flat = values.reshape(values.shape[0], -1)
     if flat.shape[1] == 0:
-        return np.ones(values.shape[0])
-    scales = np.maximum(flat.max(axis=1), -flat.min(axis=1)).astype(np.float64)
-    for c in np.flatnonzero(~np.isfinite(scales)):  # rare: a NaN or an infinity in that channel
-        scales[c] = finite_abs_max(flat[c])
-    scales[scales == 0] = 1.0
-    return scales
+        return np.zeros(values.shape[0])
+    peaks = np.maximum(flat.max(axis=1), -flat.min(axis=1)).astype(np.float64)
+    for c in np.flatnonzero(~np.isfinite(peaks)):  # rare: a NaN or an infinity in that channel
+        peaks[c] = finite_abs_max(flat[c])
+    return peaks
 
 
 def thumbnails(output: np.ndarray, mode: str, luts: dict[str, np.ndarray]) -> Thumbnails:
@@ -152,7 +153,8 @@ def thumbnails(output: np.ndarray, mode: str, luts: dict[str, np.ndarray]) -> Th
     small = np.array(output[:n, ::step, ::step], dtype=np.float32)
     if mode != "raw":
         small = np.abs(small) if mode == "abs" else np.maximum(small, 0)
-    scales = _channel_scales(small)
+    peaks = _channel_peaks(small)
+    scales = np.where(peaks == 0, 1.0, peaks)
     # Every finite value is within +-scale: 256 equal bins over [-1, 1] (raw) or [0, 1]
     # (|x|, ReLU); infinities clip to the ends.
     index = small / scales[:, None, None].astype(np.float32)
@@ -168,7 +170,7 @@ def thumbnails(output: np.ndarray, mode: str, luts: dict[str, np.ndarray]) -> Th
     lut = np.ascontiguousarray(luts[mode], dtype=np.uint8).view(np.uint32).ravel()
     rgba = lut.take(index.astype(np.uint8)).view(np.uint8).reshape(*index.shape, 4)
     rgba[nan] = 0
-    return Thumbnails(mode, step, rgba, scales)
+    return Thumbnails(mode, step, rgba, scales, peaks == 0)
 
 
 @dataclass(frozen=True, eq=False)

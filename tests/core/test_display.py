@@ -124,27 +124,6 @@ def test_argb_table_packs_premultiplied_words():
     assert argb_table(lut[:, :3])[1] == 0xFFC86432  # RGB tables are opaque
 
 
-@settings(max_examples=150, deadline=None)
-@given(
-    values=hnp.arrays(np.float32, (5, 7), elements=st.floats(-1e3, 1e3, width=32)),
-    lo=st.floats(-1e3, 0), stretch=st.floats(1.0, 2.0), floor=st.floats(1e-3, 1e3),
-)
-def test_coloured_bins_as_pyqtgraph_does(values, lo, stretch, floor):
-    """bin = (x - lo) * 256 / (hi - lo), truncated, clipped to 0..255 (pyqtgraph's rule).
-
-    The views' levels span at least their low end's magnitude (+-m, or 0 .. m).
-    """
-    span = max(-lo * stretch, floor)
-    table = argb_table(INDEX_LUT)
-    pixels = coloured(values, (lo, lo + span), table)
-    index = (pixels >> 16) & 0xFF  # INDEX_LUT's red byte is the bin
-    exact = np.clip((values.astype(np.float64) - lo) * 256 / span, 0, 255)
-    # float32 arithmetic may put a value that sits on a bin edge into the next bin
-    assert np.all(np.abs(index - np.floor(exact)) <= 1)
-    assert np.mean(index == np.floor(exact)) > 0.9
-    assert np.all(pixels >> 24 == 255)
-
-
 def test_coloured_leaves_nan_transparent_and_clips_infinities():
     values = np.array([[np.nan, np.inf, -np.inf, 0.0]], np.float32)
     pixels = coloured(values, (-1.0, 1.0), argb_table(INDEX_LUT))

@@ -89,7 +89,12 @@ class ChannelGrid(QWidget):
         if thumbs is None or not 0 <= channel < self.count:
             return ""
         scale = thumbs.scales[channel]
-        text = f"\u00b1{format_tick(scale)}" if thumbs.mode == "raw" else f"max {format_tick(scale)}"
+        if thumbs.zero is not None and thumbs.zero[channel]:
+            text = "all 0"  # its scale of 1 only bins the colours
+        elif thumbs.mode == "raw":
+            text = f"\u00b1{format_tick(scale)}"
+        else:
+            text = f"max {format_tick(scale)}"
         mark = "\u25b6 " if channel == self._selected else ""
         return f"{mark}ch {channel}  {text}"
 

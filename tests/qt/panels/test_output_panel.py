@@ -263,3 +263,13 @@ def test_the_grid_shows_only_with_several_channels(qtbot):
     panel.show_output(np.ones((4, 8, 8)))
     assert not panel.grid.isHidden()
     qtbot.waitUntil(lambda: panel.grid.isVisible())
+
+
+def test_an_all_zero_channel_is_labelled_as_such_not_with_its_binning_scale(panel):
+    out = signed_output()
+    out[1] = 0.0
+    panel.show_output(out)
+    assert panel.grid.title(1).endswith("ch 1  all 0")
+    assert panel.grid.title(0).endswith(f"\u00b1{np.abs(out[0]).max():.3g}")
+    panel.set_mode("relu")
+    assert panel.grid.title(1).endswith("all 0")

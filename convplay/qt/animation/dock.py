@@ -15,7 +15,17 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from convplay.core.animation import AnimationState
 from convplay.core.results import Results, symmetric_levels
@@ -63,6 +73,8 @@ class AnimationDock(QWidget):
         self.message.setWordWrap(True)
         self.hover_label = QLabel()
         self.hover_label.setToolTip("The cell under the mouse pointer")
+        # Its share of the row only: a long read-out must not squeeze the badge onto more lines.
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.scatter_channel = QSpinBox()
         self.scatter_channel.setPrefix("show output channel ")
         self.scatter_channel.setToolTip("The output channel whose stamps the transposed convolution's view shows")
@@ -180,6 +192,7 @@ class AnimationDock(QWidget):
     def rebuild(self) -> None:
         """New walk for the session's settings; the position is kept where it still exists."""
         self._rebuild_when_shown.pending = False
+        self.hover_label.clear()  # it described a cell of the settings before
         self._torch_output = None
         self.stamps.forget()
         s = self.session

@@ -315,9 +315,13 @@ class ParamsPanel(QWidget):
         self._show_validation(spec)
 
     def _show_spec(self, spec: ConvSpec) -> None:
-        self.in_channels_label.setText(
-            f"<b>{spec.in_channels}</b>&nbsp;&nbsp;&nbsp;<i>(follows the image)</i>"
-        )
+        image_channels = self._session.image.shape[0]
+        if spec.in_channels == image_channels:
+            note = "(follows the image)"
+        else:  # a loaded kernel's in_channels, until the image or the kernel changes
+            plural = "s" if image_channels != 1 else ""
+            note = f"(the kernel's; the image has {image_channels} channel{plural})"
+        self.in_channels_label.setText(f"<b>{spec.in_channels}</b>&nbsp;&nbsp;&nbsp;<i>{note}</i>")
         _show_int(self.out_channels_spin, spec.out_channels)
         _show_pair(self.kernel_size_pair, spec.kernel_size)
         _show_pair(self.stride_pair, spec.stride)

@@ -514,3 +514,14 @@ def test_a_large_scatter_jump_is_summed_on_a_worker(qtbot, monkeypatch):
     expected = session_output(Session(masked, spec, session.weight, session.bias))[1]
     np.testing.assert_allclose(dock.stamps.sum, expected, atol=1e-12)
     dock.shutdown()
+
+
+def test_a_long_hover_readout_leaves_the_badge_alone_and_goes_with_the_settings(dock):
+    feed(dock, _torch(dock.session))
+    _settle()
+    height = dock.badge.height()
+    dock.hover_label.setText("input channel 0, row 4, col 4 (a pad cell copying row 3, col 3): 1; not computed yet")
+    _settle()
+    assert dock.badge.height() == height  # the badge keeps its lines; the scene does not move
+    dock.session.set_image(dock.session.image * 2)
+    assert dock.hover_label.text() == ""  # it described a cell of the image before

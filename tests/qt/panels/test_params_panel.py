@@ -263,3 +263,18 @@ def test_a_deleted_panel_stops_listening(qtbot):
     session.set_spec(session.spec.replace(stride=2))  # would touch a deleted widget otherwise
     session.set_true_convolution(True)
     session.set_image(np.zeros((1, 9, 9)))
+
+
+def test_in_channels_says_whose_it_is_when_a_kernel_disagrees_with_the_image(qtbot):
+    from convplay.core.session import Session
+    from convplay.core.spec import ConvSpec
+    from convplay.qt.panels.params_panel import ParamsPanel
+
+    session = Session(np.zeros((3, 8, 8)), ConvSpec(in_channels=3))
+    panel = ParamsPanel(session, None)
+    qtbot.addWidget(panel)
+    assert "follows the image" in panel.in_channels_label.text()
+    spec = session.spec.replace(in_channels=8)
+    session.set_kernel(spec, np.zeros(spec.weight_shape))  # an 8-input-channel kernel, loaded
+    text = panel.in_channels_label.text()
+    assert "<b>8</b>" in text and "the image has 3 channels" in text and "follows" not in text

@@ -11,6 +11,7 @@ a memory-mapped load (zip ``.pth``) and are checked before any tensor is copied.
 from __future__ import annotations
 
 import json
+import re
 import pickle
 import warnings
 import zipfile
@@ -128,22 +129,25 @@ def _refuse_torchscript(path: Path) -> None:
 
 
 def _unpickling_reason(message: str) -> str:
-    """torch's weights-only refusal, said for a person who only wanted to look at kernels."""
-    marker = "Unsupported global: GLOBAL "
-    if marker in message:
-        target = message.split(marker, 1)[1].split(" ", 1)[0]
-        if target.startswith("torch.nn.") or target.startswith("__main__."):
-            return (
-                f"a whole pickled model ({target}), which would need its Python code to load. "
-                "Save its weights instead: torch.save(model.state_dict(), 'weights.pth')"
-            )
+    """torch's weights-only refusal, said in convplay's words for a person who only wanted to
+    look at kernels: what was refused, that nothing ran, and how to export a state_dict.
+    torch's own advice (load again with weights_only=False) is never passed on."""
+    found = re.search(r"GLOBAL ([\w.]+)", message)  # torch 2.6+ words it in two ways
+    target = found.group(1) if found else ""
+    if target.startswith("torch.nn.") or target.startswith("__main__."):
+        return (
+            f"a whole pickled model ({target}), which would need its Python code to load. "
+            "Save its weights instead: torch.save(model.state_dict(), 'weights.pth')"
+        )
+    if target:
         return (
             f"the file asks to run {target} while loading, which a weights file never needs. "
-            "Nothing was run; convplay only loads tensors from PyTorch files"
+            "Nothing was run; convplay only loads tensors from PyTorch files. "
+            "Export the weights with torch.save(model.state_dict(), 'weights.pth')"
         )
     return (
         "the pickle holds something other than tensors and plain containers, so it was not loaded "
-        f"and nothing in it was run ({_first_line(message.split('WeightsUnpickler error:')[-1]) or 'unsupported content'})"
+        "and nothing in it was run. Export the weights with torch.save(model.state_dict(), 'weights.pth')"
     )
 
 

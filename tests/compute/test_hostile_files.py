@@ -52,6 +52,8 @@ def test_hostile_reduce_runs_nothing(tmp_path, payload, how):
     message = str(err.value)
     assert "evil.pth" in message and ("Nothing was run" in message or "nothing in it was run" in message)
     assert "\x1b" not in message  # torch's terminal colour codes do not leak into the UI
+    assert "weights_only" not in message and "False" not in message  # never: turn the protection off
+    assert "state_dict()" in message  # but: how to export what can be loaded
 
 
 # Making the archive needs torch.jit, deprecated in favour of torch.export; reading it must still be refused.

@@ -148,8 +148,9 @@ def choose_output_file(window: "MainWindow") -> None:
     if window.results.output is None:
         window.statusBar().showMessage("No output to save yet", STATUS_MS)
         return
+    name = files.suggested_path(f"output-channel-{window.output_panel.channel}.png", window.settings)
     path, chosen = QFileDialog.getSaveFileName(
-        window, "Save output", files.last_folder(window.settings), "PNG image (*.png);;NumPy array, all channels (*.npy)"
+        window, "Save output", name, "PNG image (*.png);;NumPy array, all channels (*.npy)"
     )
     if not path:
         return
@@ -192,7 +193,8 @@ def _qimage(pixels: np.ndarray) -> QImage:
 
 
 def choose_screenshot_file(window: "MainWindow") -> None:
-    path, _ = QFileDialog.getSaveFileName(window, "Save screenshot", files.last_folder(window.settings), "PNG image (*.png)")
+    name = files.suggested_path("convplay-window.png", window.settings)
+    path, _ = QFileDialog.getSaveFileName(window, "Save screenshot", name, "PNG image (*.png)")
     if path:
         files.remember_folder(path, window.settings)
         if not window.grab().save(path):

@@ -58,6 +58,11 @@ def ask_image_path(parent: QWidget | None, settings: QSettings | None = None) ->
     return ask_open_path(parent, "Open image", IMAGE_FILTER, settings)
 
 
+def suggested_path(name: str, settings: QSettings | None = None) -> str:
+    """``name`` in the last folder: what a save dialog proposes, so Enter saves at once."""
+    return str(Path(last_folder(settings)) / name)
+
+
 def ask_save_path(
     parent: QWidget | None, title: str, file_filter_text: str, settings: QSettings | None = None
 ) -> tuple[str, str]:

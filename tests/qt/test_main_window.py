@@ -340,3 +340,18 @@ def test_ctrl_z_in_a_spin_box_undoes_the_session_not_the_typing(window, session,
     assert session.image.shape == before  # the session's step undone, from inside the box
     qtbot.keyClick(size, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert size.value() == 12
+
+
+def test_save_dialogs_propose_a_file_name(window, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    from convplay.qt import files
+
+    files.remember_folder(tmp_path / "x.png", window.settings)
+    proposed = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda _p, _t, start, _f: proposed.append(start) or ("", ""))
+    window.actions_by_id["save_output"].trigger()
+    window.actions_by_id["screenshot"].trigger()
+    window.actions_by_id["save_kernel"].trigger()
+    assert proposed == [str(tmp_path / "output-channel-0.png"), str(tmp_path / "convplay-window.png"),
+                        str(tmp_path / "kernel.npy")]

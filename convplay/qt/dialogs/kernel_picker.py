@@ -341,7 +341,7 @@ def save_kernel_file(
     The dialog opens in ``directory``, or else in the last folder a file was opened or
     saved in; the folder chosen becomes the last folder.
     """
-    start = directory or files.last_folder(settings)
+    start = str(Path(directory) / "kernel.npy") if directory else files.suggested_path("kernel.npy", settings)
     path, chosen = QFileDialog.getSaveFileName(parent, "Save kernel", start, ";;".join(SAVE_FILTERS))
     if not path:
         return None

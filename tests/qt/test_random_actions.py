@@ -8,7 +8,8 @@ warning fails the seed; so does a kernel-size edit that is silently lost, and, a
 an output on screen that is not PyTorch's (nn.Conv2d built from the user's arguments)
 unless the settings are refused and the stale banner says so.
 
-``--random-actions N`` runs N actions per seed, and more seeds.  A failure prints the seed
+``--random-actions N`` runs N actions per seed, and more seeds; ``--random-seeds 7,8`` runs
+those seeds instead (ones it has never run).  A failure prints the seed
 and the steps before each distinct cause; ``monkey.replay`` plays them again.
 """
 
@@ -59,8 +60,13 @@ REGRESSION_STEPS = {
 
 def pytest_generate_tests(metafunc):
     if "seed" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--random-seeds", "")
         more = metafunc.config.getoption("--random-actions", 0)
-        metafunc.parametrize("seed", REGRESSION_SEEDS + (EXTRA_SEEDS if more else ()))
+        if chosen:
+            seeds = tuple(int(s) for s in chosen.split(","))
+        else:
+            seeds = REGRESSION_SEEDS + (EXTRA_SEEDS if more else ())
+        metafunc.parametrize("seed", seeds)
 
 
 @pytest.fixture

@@ -55,7 +55,8 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
     from convplay.core.kernel_edits import usable_weight_shape
     from convplay.core.presets import DEFAULT_PRESET_KEY, UnknownPresetError, get_preset
     from convplay.core.samples import sample
-    from convplay.core.session import InputSource, Session
+    from convplay.core.input_source import InputSource
+    from convplay.core.session import Session
     from convplay.core.spec import ConvSpec
 
     if working_size is None:

@@ -22,7 +22,8 @@ from typing import Callable, Iterable, Protocol
 import numpy as np
 from psygnal import Signal
 
-from convplay.core.session import InputSource, Session, SessionSnapshot
+from convplay.core.input_source import InputSource
+from convplay.core.session import Session, SessionSnapshot
 
 DEFAULT_BUDGET_BYTES = 256 * 2**20
 
@@ -41,13 +42,11 @@ class History:
     """Undo/redo steps, newest last; ``index`` of them are applied (the rest can be redone).
 
     Signals: ``changed`` after every push, undo, redo, clear or drop; ``steps_dropped(str)``
-    with a sentence for the user when the budget dropped old steps; ``cleared`` after
-    ``clear`` (the Qt side gives the freed memory back to the system then).
+    with a sentence for the user when the budget dropped old steps.
     """
 
     changed = Signal()
     steps_dropped = Signal(str)
-    cleared = Signal()
 
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES):
         if budget_bytes < 0:
@@ -147,7 +146,6 @@ class History:
         self._index = 0
         self._nbytes = 0
         self.changed.emit()
-        self.cleared.emit()
 
     # -- inside --------------------------------------------------------------------------
     def _apply(self, action: Callable[[], None]) -> None:

@@ -15,19 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 from psygnal import Signal
 
-from convplay.core.image_io import DEFAULT_WORKING_SIZE, MAX_WORKING_SIZE, MIN_WORKING_SIZE, to_channels
+from convplay.core.image_io import MAX_WORKING_SIZE, MIN_WORKING_SIZE, to_channels
 from convplay.core.input_source import InputSource, as_image, frozen, sealed
 from convplay.core.kernel_edits import fit_weight, usable_weight_shape
 from convplay.core.spec import ConvSpec
-
-__all__ = [
-    "DEFAULT_WORKING_SIZE",
-    "InputSource",
-    "Session",
-    "SessionSnapshot",
-    "fit_bias",
-    "usable_weight_shape",
-]
 
 
 def fit_bias(bias: np.ndarray | None, n: int) -> np.ndarray:

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from convplay.core.history import DEFAULT_BUDGET_BYTES, History, SessionStep, push_change, record_change
-from convplay.core.session import InputSource, Session
+from convplay.core.input_source import InputSource
+from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
 
 MiB = 2**20
@@ -66,11 +67,11 @@ def test_push_undo_redo_and_texts():
 
 
 def test_clear_forgets_everything():
-    history, log, cleared = History(), [], []
-    history.cleared.connect(lambda: cleared.append(1))
+    history, log, changed = History(), [], []
     _push(history, log, "a", 1000)
+    history.changed.connect(lambda: changed.append(1))
     history.clear()
-    assert len(history) == 0 and history.nbytes == 0 and not history.can_undo and cleared == [1]
+    assert len(history) == 0 and history.nbytes == 0 and not history.can_undo and changed == [1]
 
 
 def test_the_budget_drops_the_oldest_steps_and_says_so():

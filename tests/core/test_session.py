@@ -11,7 +11,8 @@ from PIL import Image
 from convplay.core.history import History, push_change
 from convplay.core.image_io import DEFAULT_WORKING_SIZE, MAX_WORKING_SIZE, MIN_WORKING_SIZE, load_image
 from convplay.core.samples import sample
-from convplay.core.session import InputSource, Session
+from convplay.core.input_source import InputSource
+from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
 
 EVENTS = ("edited", "image_changed", "spec_changed", "kernel_changed", "changed")

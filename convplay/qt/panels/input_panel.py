@@ -37,7 +37,8 @@ from convplay.core.image_io import (
     load_image,
 )
 from convplay.core.samples import SAMPLES, Sample
-from convplay.core.session import InputSource, Session
+from convplay.core.input_source import InputSource
+from convplay.core.session import Session
 from convplay.qt import files, style
 from convplay.qt.widgets.canvas import ERASER, MAX_LABELLED_SIDE, PEN, DrawingCanvas
 from convplay.qt.widgets.value_grid import ValueGrid

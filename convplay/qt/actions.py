@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from PySide6.QtGui import QAction, QImage, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox
 
 from convplay.core.display import channel_view
 from convplay.core.samples import SAMPLES
@@ -61,9 +61,8 @@ class Submenu:
 
 # -- file commands -----------------------------------------------------------------------
 def choose_image(window: "MainWindow") -> None:
-    path, _ = QFileDialog.getOpenFileName(window, "Open image", files.last_folder(window.settings), files.IMAGE_FILE_FILTER)
+    path = files.ask_image_path(window, window.settings)
     if path:
-        files.remember_folder(path, window.settings)
         open_image(window, path)
 
 
@@ -79,9 +78,8 @@ def open_image(window: "MainWindow", path: str) -> bool:
 def choose_kernel_file(window: "MainWindow") -> None:
     from convplay.qt.dialogs.kernel_picker import KERNEL_FILE_FILTER
 
-    path, _ = QFileDialog.getOpenFileName(window, "Open kernel", files.last_folder(window.settings), KERNEL_FILE_FILTER)
+    path = files.ask_open_path(window, "Open kernel", KERNEL_FILE_FILTER, window.settings)
     if path:
-        files.remember_folder(path, window.settings)
         open_kernel(window, path)
 
 
@@ -148,13 +146,12 @@ def choose_output_file(window: "MainWindow") -> None:
     if window.results.output is None:
         window.statusBar().showMessage("No output to save yet", STATUS_MS)
         return
-    name = files.suggested_path(f"output-channel-{window.output_panel.channel}.png", window.settings)
-    path, chosen = QFileDialog.getSaveFileName(
-        window, "Save output", name, "PNG image (*.png);;NumPy array, all channels (*.npy)"
+    path, chosen = files.ask_save_path(
+        window, "Save output", "PNG image (*.png);;NumPy array, all channels (*.npy)", window.settings,
+        name=f"output-channel-{window.output_panel.channel}.png",
     )
     if not path:
         return
-    files.remember_folder(path, window.settings)
     if not Path(path).suffix:
         path += ".npy" if "npy" in chosen else ".png"
     error = save_output(window, path)
@@ -193,10 +190,9 @@ def _qimage(pixels: np.ndarray) -> QImage:
 
 
 def choose_screenshot_file(window: "MainWindow") -> None:
-    name = files.suggested_path("convplay-window.png", window.settings)
-    path, _ = QFileDialog.getSaveFileName(window, "Save screenshot", name, "PNG image (*.png)")
+    path, _ = files.ask_save_path(window, "Save screenshot", "PNG image (*.png)", window.settings,
+                                  name="convplay-window.png")
     if path:
-        files.remember_folder(path, window.settings)
         if not window.grab().save(path):
             QMessageBox.warning(window, "Cannot save screenshot", f"could not write {path}")
 

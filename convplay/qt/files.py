@@ -23,7 +23,6 @@ def file_filter(label: str, suffixes: tuple[str, ...]) -> str:
 
 
 IMAGE_FILTER = file_filter("Images", IMAGE_SUFFIXES)
-IMAGE_FILE_FILTER = IMAGE_FILTER  # the name qt/actions.py uses
 
 
 def _settings(settings: QSettings | None) -> QSettings:
@@ -64,10 +63,12 @@ def suggested_path(name: str, settings: QSettings | None = None) -> str:
 
 
 def ask_save_path(
-    parent: QWidget | None, title: str, file_filter_text: str, settings: QSettings | None = None
+    parent: QWidget | None, title: str, file_filter_text: str, settings: QSettings | None = None, *, name: str = ""
 ) -> tuple[str, str]:
-    """A save dialog in the last folder: (path, chosen filter); ("", "") if cancelled."""
-    path, chosen = QFileDialog.getSaveFileName(parent, title, last_folder(settings), file_filter_text)
+    """A save dialog in the last folder, proposing ``name``: (path, chosen filter), ("", "")
+    if cancelled; the folder chosen is remembered."""
+    start = suggested_path(name, settings) if name else last_folder(settings)
+    path, chosen = QFileDialog.getSaveFileName(parent, title, start, file_filter_text)
     if path:
         remember_folder(path, settings)
     return path, chosen

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -333,19 +332,12 @@ SAVE_FILTERS = {
 }
 
 
-def save_kernel_file(
-    parent: Optional[QWidget], session: Session, directory: str = "", *, settings: Optional[QSettings] = None
-) -> Optional[Path]:
-    """Ask for a file name and save the kernel there; the path, or None if cancelled or refused.
-
-    The dialog opens in ``directory``, or else in the last folder a file was opened or
-    saved in; the folder chosen becomes the last folder.
-    """
-    start = str(Path(directory) / "kernel.npy") if directory else files.suggested_path("kernel.npy", settings)
-    path, chosen = QFileDialog.getSaveFileName(parent, "Save kernel", start, ";;".join(SAVE_FILTERS))
+def save_kernel_file(parent: Optional[QWidget], session: Session, *, settings: Optional[QSettings] = None) -> Optional[Path]:
+    """Ask for a file name (in the last folder) and save the kernel there; the path, or None
+    if cancelled or refused."""
+    path, chosen = files.ask_save_path(parent, "Save kernel", ";;".join(SAVE_FILTERS), settings, name="kernel.npy")
     if not path:
         return None
-    files.remember_folder(path, settings)
     path = Path(path)
     if not path.suffix and chosen in SAVE_FILTERS:
         path = path.with_suffix(SAVE_FILTERS[chosen])

@@ -47,7 +47,6 @@ STROKE_PUSH_MS = 30  # at most ~33 updates a second reach the session during a s
 # The size box shows this value, as OWN_SIZE_TEXT, while the input keeps its own size.
 OWN_SIZE = MIN_WORKING_SIZE - 1
 OWN_SIZE_TEXT = "own size"
-FILE_FILTER = files.IMAGE_FILTER
 
 
 class InputPanel(QWidget):

@@ -188,5 +188,5 @@ def test_a_refused_save_says_why(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "k.txt"), ""))
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[2]))
-    assert kernel_picker.save_kernel_file(None, session, str(tmp_path)) is None
+    assert kernel_picker.save_kernel_file(None, session) is None
     assert "one 2-D filter" in shown[0] and not (tmp_path / "k.txt").exists()

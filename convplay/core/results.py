@@ -18,6 +18,7 @@ import numpy as np
 from psygnal import Signal
 
 from convplay.core.compute_settings import ComputeSettings
+from convplay.core.display import finite_abs_max
 from convplay.core.match import Match, compare_conv
 from convplay.core.reference import conv2d_reference
 from convplay.core.spec import ConvSpec, ConvSpecError
@@ -76,12 +77,7 @@ class ReferenceOutcome:
 
 def symmetric_levels(values: np.ndarray) -> tuple[float, float]:
     """±max|x| over the finite values; (-1, 1) when there are none or all are 0."""
-    if values.size == 0:
-        return (-1.0, 1.0)
-    m = max(float(np.max(values)), -float(np.min(values)))
-    if not np.isfinite(m):
-        finite = values[np.isfinite(values)]
-        m = float(np.abs(finite).max()) if finite.size else 0.0
+    m = finite_abs_max(values)
     return (-m, m) if m > 0 else (-1.0, 1.0)
 
 

@@ -66,10 +66,8 @@ def run_request(request: ComputeRequest) -> ComputeOutcome:
 
 def list_devices() -> list[tuple[str, str]]:
     """(id, label) for every device PyTorch can use; the first import of torch happens here."""
-    from convplay.compute.allocator import apply_thread_policy
     from convplay.compute.devices import devices
 
-    apply_thread_policy()
     return [(dev.id, dev.name) for dev in devices()]
 
 

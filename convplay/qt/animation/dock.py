@@ -191,7 +191,8 @@ class AnimationDock(QWidget):
 
     def rebuild(self) -> None:
         """New walk for the session's settings; the position is kept where it still exists."""
-        self._rebuild_when_shown.pending = False
+        for when_shown in (self._rebuild_when_shown, self._results_when_shown, self._step_when_shown):
+            when_shown.pending = False  # the rebuild takes the results and draws the step itself
         self.hover_label.clear()  # it described a cell of the settings before
         self._torch_output = None
         self.stamps.forget()

@@ -68,9 +68,7 @@ class MainWindow(QMainWindow):
         compute_settings: ComputeSettings | None = None,
         *,
         controller: ComputeController | None = None,
-        results: Results | None = None,
         settings: QSettings | None = None,
-        working_size: int | None = None,
         remember_layout: bool = True,
         parent: QWidget | None = None,
     ):
@@ -83,12 +81,10 @@ class MainWindow(QMainWindow):
         # The undo history (Qt-free, with a byte budget); the name stays for every caller.
         self.undo_stack = History()
         self.undo_stack.steps_dropped.connect(lambda message: self.statusBar().showMessage(message, 8000))
-        if controller is None:
-            self.results = results if results is not None else Results()
-            controller = ComputeController(session, self.compute_settings, self.results, parent=self)
-        else:
-            self.results = controller.results
+        if controller is None:  # tests pass one with a stand-in for PyTorch
+            controller = ComputeController(session, self.compute_settings, Results(), parent=self)
         self.controller = controller
+        self.results = controller.results
         self._remember_layout = remember_layout  # False: neither read nor write the layout
         self._painted = False
         self._focus_state: QByteArray | None = None  # the layout to go back to after focus mode
@@ -101,8 +97,6 @@ class MainWindow(QMainWindow):
         self.params_panel = ParamsPanel(session, self.undo_stack)
         self.formula_panel = FormulaPanel(session)
         self.animation_panel = AnimationDock(session, self.results)
-        if working_size is not None:  # the session holds the working size; this only sets it
-            session.set_working_size(working_size)
         self._view_link = ProportionalLink(
             self.input_panel.image_view.view_box,
             lambda: self.session.image.shape[1:],

@@ -78,9 +78,10 @@ def make_window(qtbot, settings_dir, seed: int = 0) -> MainWindow:
     rng = np.random.default_rng(seed)
     spec = ConvSpec(in_channels=1, out_channels=2, kernel_size=3, padding=1)
     sobel = np.array([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]])
-    session = Session(rng.random((1, 12, 10)), spec, np.stack([sobel, sobel.T])[:, None], np.array([0.5, -0.5]))
+    session = Session(rng.random((1, 12, 10)), spec, np.stack([sobel, sobel.T])[:, None], np.array([0.5, -0.5]),
+                      working_size=12)
     settings = QSettings(str(settings_dir / f"random-{seed}.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(session, settings=settings, working_size=12, remember_layout=False)
+    window = MainWindow(session, settings=settings, remember_layout=False)
     qtbot.addWidget(window)
     with qtbot.waitSignal(window.output_shown, timeout=60_000):
         window.resize(1200, 800)

@@ -15,7 +15,7 @@ FIRST_PAINT_ENV = "CONVPLAY_REPORT_FIRST_PAINT"
 
 
 def _screenshot(app, window, path: str) -> None:
-    """Save the window once PyTorch's output is on screen; exit 1 on an error or a timeout."""
+    """Save the window once PyTorch's output is in; exit 1 on an error or a timeout."""
     from PySide6.QtCore import QTimer
 
     def finish(code: int, message: str = "") -> None:
@@ -33,20 +33,17 @@ def _screenshot(app, window, path: str) -> None:
         else:
             finish(1, f"could not write the screenshot to {path}")
 
+    # PyTorch's answer reaching the results is the moment, whichever tab is in front (the
+    # output panel draws nothing while the sliding window hides it): the views that follow
+    # the results were connected first, and the save waits for their layout passes.
     saved = []
 
-    def save_once() -> None:
+    def save_once(_outcome) -> None:
         if not saved:
             saved.append(True)
             QTimer.singleShot(0, save)
 
-    window.output_shown.connect(save_once)
-    # With the sliding window in front (--step) the output panel may show nothing new:
-    # PyTorch's result reaching the results model is the moment then (the views that
-    # follow it were connected first, and the save waits for their layout passes).
-    results = getattr(window, "results", None)
-    if results is not None:
-        results.outcome_changed.connect(lambda *_: save_once())
+    window.results.outcome_changed.connect(save_once)
     window.compute_failed.connect(lambda message: finish(1, message))
     QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, lambda: finish(1, "timed out waiting for PyTorch's output"))
 

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from convplay.core.display import channel_view
 from convplay.core.samples import SAMPLES
 from convplay.qt import files
 from convplay.qt.undo import clear_history_action
+from convplay.qt.widgets.lookup import argb_image
 
 if TYPE_CHECKING:
     from convplay.qt.main_window import MainWindow
@@ -174,19 +175,12 @@ def save_output(window: "MainWindow", path: str) -> str:
             panel = window.output_panel
             mode = panel.mode
             view = channel_view(output, panel.channel, mode, panel.preparer.tables[mode])
-            if not _qimage(view.pixels).save(path):
+            if not argb_image(np.ascontiguousarray(view.pixels, dtype=np.uint32)).save(path):
                 return f"could not write {path}"
     except OSError as exc:
         return str(exc)
     window.statusBar().showMessage(f"Saved {path}", STATUS_MS)
     return ""
-
-
-def _qimage(pixels: np.ndarray) -> QImage:
-    """(H, W) premultiplied ARGB32 words as a QImage that owns its copy."""
-    pixels = np.ascontiguousarray(pixels, dtype=np.uint32)
-    h, w = pixels.shape
-    return QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied).copy()
 
 
 def choose_screenshot_file(window: "MainWindow") -> None:

@@ -114,7 +114,13 @@ def test_save_output_as_npy_and_png(window, tmp_path):
     assert window.save_output(str(tmp_path / "out.npy")) == ""
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy", allow_pickle=False), window.output_panel.output)
     assert window.save_output(str(tmp_path / "out.png")) == ""
-    assert (tmp_path / "out.png").stat().st_size > 100
+    from PIL import Image
+
+    png = np.asarray(Image.open(tmp_path / "out.png").convert("RGB"))
+    shown = window.output_panel.view.image_item._pixels  # the words drawn on screen
+    assert png.shape[:2] == window.output_panel.output.shape[1:]
+    np.testing.assert_array_equal(png[..., 0], (shown >> 16) & 0xFF)  # the picture on screen
+    np.testing.assert_array_equal(png[..., 2], shown & 0xFF)
     assert window.save_output(str(tmp_path / "missing" / "out.npy"))  # an error text, nothing raised
 
 

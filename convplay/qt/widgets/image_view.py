@@ -17,12 +17,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Signal
-from PySide6.QtGui import QImage, QTransform
+from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QWidget
 
 from convplay.core.formatting import format_readout
 from convplay.qt.style import DIVERGING
 from convplay.qt.widgets.colorbar import LUT_SIZE, ColorBar
+from convplay.qt.widgets.lookup import argb_image
 
 CONTENT_MARGIN = 2  # pixels around the plot
 FIT_PADDING = 0.02  # the view fitted to a new image leaves this fraction of it as a margin
@@ -75,10 +76,8 @@ class ColouredImageItem(pg.ImageItem):
         if not self._pixels_current():
             super().render()
             return
-        pixels = self._pixels
-        h, w = pixels.shape
-        self._drawn_pixels = pixels  # QImage shares this memory: keep it alive
-        self.qimage = QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+        self._drawn_pixels = self._pixels  # QImage shares this memory: keep it alive
+        self.qimage = argb_image(self._pixels)
         self._renderRequired = False
         self._unrenderable = False
 

@@ -1,4 +1,4 @@
-"""Colouring an index image with Qt: ``display.Lookup`` done in C++."""
+"""Colouring an index image with Qt (``display.Lookup`` done in C++), and coloured pixels as a QImage."""
 
 from __future__ import annotations
 
@@ -19,3 +19,10 @@ def qt_lookup(index: np.ndarray, table: np.ndarray) -> np.ndarray:
     image = source.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
     words = np.frombuffer(image.constBits(), np.uint32, count=h * image.bytesPerLine() // 4)
     return words.reshape(h, -1)[:, :w].copy()  # a copy: ``image`` goes away with this call
+
+
+def argb_image(pixels: np.ndarray) -> QImage:
+    """(H, W) premultiplied ARGB32 words (``display.coloured``) as a QImage that shares
+    their memory: keep ``pixels`` alive while it is drawn, or ``.copy()`` it."""
+    h, w = pixels.shape
+    return QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)

@@ -56,6 +56,16 @@ def run(args: argparse.Namespace) -> int:
     tune_allocator()
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if "PySide6.QtWidgets" not in sys.modules:
+        # Before Qt chooses its platform plugin: a missing display or missing X libraries
+        # are a message and exit 1 here, where Qt itself would abort (exit 134) with a
+        # misleading line.  A QApplication made earlier (tests) has chosen already.
+        from convplay.platform_check import display_problem
+
+        problem = display_problem()
+        if problem:
+            print(problem, file=sys.stderr)
+            return 1
 
     from PySide6.QtWidgets import QApplication
 

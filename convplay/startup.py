@@ -9,6 +9,7 @@ to print.
 from __future__ import annotations
 
 import argparse
+import os
 
 
 class StartupError(ValueError):
@@ -52,7 +53,7 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
     import numpy as np
 
     from convplay.core.image_io import MAX_WORKING_SIZE, ImageLoadError, load_image
-    from convplay.core.kernel_edits import usable_weight_shape
+    from convplay.core.kernel_edits import ALL, usable_weight_shape, with_kernel
     from convplay.core.presets import DEFAULT_PRESET_KEY, UnknownPresetError, get_preset
     from convplay.core.samples import sample
     from convplay.core.input_source import InputSource
@@ -97,8 +98,8 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
     # The preset on every (out, in) pair; settings without a weight shape (groups that do
     # not divide the channels) keep one channel pair until they are fixed.
     shape = usable_weight_shape(spec, (1, 1, *kernel.shape))
-    weight = np.broadcast_to(kernel, shape).copy()
-    session = Session(image, spec, weight, working_size=working_size, source=source)
+    weight = with_kernel(np.zeros(shape), kernel, ALL, (0, 0), transposed=bool(spec.transposed), groups=spec.groups)
+    session = Session(image, spec, weight, working_size=working_size, source=source, kernel_name=preset.name)
     session.set_true_convolution(bool(getattr(args, "true_convolution", False)))
     notes: list[str] = []
     if getattr(args, "kernel_file", None):
@@ -116,5 +117,5 @@ def load_kernel_file(session, arg: str) -> list[str]:
         choice = resolve_kernel_file_arg(arg, session.spec, session.image.shape[0])
     except KernelFileError as exc:
         raise StartupError(str(exc)) from None
-    session.set_kernel(choice.spec, choice.weight, choice.bias)
+    session.set_kernel(choice.spec, choice.weight, choice.bias, name=f"from {os.path.basename(str(arg))}")
     return list(choice.notes)

@@ -1,6 +1,7 @@
 """Edits of a kernel as numpy arrays: the weight shape a spec allows, resizing around the
 centre, and every Kernel-panel edit (presets, normalise, flip, transpose, clear, random)
-for the selected (a, b) pair or for all pairs.
+for the selected (a, b) pair, for every input of the selected output channel (its
+filter), or for all pairs.
 
 Pure functions: they take the session's weight and return a new array, never writing into
 the one given (the session's arrays are read-only).  They work on the weight's own shape,
@@ -10,15 +11,26 @@ that do not divide the channels have no weight shape at all), and an edit must s
 A weight is (out, in/groups, kh, kw) for nn.Conv2d and (in, out/groups, kh, kw) for
 nn.ConvTranspose2d, so a "pair" is (weight axis 0, weight axis 1) in either case and an
 output channel's filter lies along axis 0, or axis 1 when transposed (``filter_axis``).
+
+A channel count that grows (out_channels raised, an RGB image after a grey one) starts
+the new channels as copies of the last one, never as silent zeros; ``fit_note`` says so
+in words for the Kernel panel.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
+from convplay.core.formatting import exact_fraction
 from convplay.core.spec import ConvSpec, ConvSpecError
 
-SELECTED, ALL = "selected", "all"  # the scope of an edit: the pair shown, or every pair
+# The scope of an edit: the pair shown, every input channel of the selected output channel
+# (what one output channel computes from: the default, so a Sobel on a photo reads all of
+# its colours), or every pair.
+SELECTED, FILTER, ALL = "selected", "filter", "all"
+SCOPES = (FILTER, SELECTED, ALL)
 
 Shape4 = tuple[int, int, int, int]
 
@@ -71,18 +83,89 @@ def kernel_size_arg(kh: int, kw: int) -> int | tuple[int, int]:
 
 
 # -- resizing -----------------------------------------------------------------------------
-def fit_weight(weight: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
-    """``weight`` resized to ``shape`` with zeros: the first channels kept, the spatial
-    window cropped or grown around its centre (a 3x3 Sobel put into a 5x5 stays in the
-    middle, as a user enlarging the kernel expects)."""
+def fit_weight(weight: np.ndarray | None, shape: tuple[int, ...], transposed: bool = False) -> np.ndarray:
+    """``weight`` fitted to ``shape``: the spatial window cropped or grown with zeros around
+    its centre (a 3x3 Sobel put into a 5x5 stays in the middle, as a user enlarging the
+    kernel expects); the first channels kept; new channels copies of the last one.
+
+    New output channels (out_channels raised) copy the last output channel's filter, and
+    new input channels copy each filter's last input channel, so that a Sobel made on a
+    grey image reads every channel of a photo (nn.Conv2d adds their responses).  A filter
+    that summed to 1 over its inputs (a blur, the identity) is scaled to sum to 1 again
+    when its input count changes, so a blur keeps the image's brightness.  ``transposed``:
+    the weight is (in, out/groups, kh, kw), output channels along axis 1.
+    """
     out = np.zeros(shape, dtype=np.float64)
-    if weight is None or weight.ndim != 4 or len(shape) != 4:
+    if weight is None or weight.ndim != 4 or len(shape) != 4 or 0 in weight.shape[:2]:
         return out
-    o, i = min(weight.shape[0], shape[0]), min(weight.shape[1], shape[1])
+    window = np.zeros((*weight.shape[:2], *shape[2:]), dtype=np.float64)
     src_r, dst_r = _centred_span(weight.shape[2], shape[2])
     src_c, dst_c = _centred_span(weight.shape[3], shape[3])
-    out[:o, :i, dst_r, dst_c] = weight[:o, :i, src_r, src_c]
+    window[:, :, dst_r, dst_c] = weight[:, :, src_r, src_c]
+    f_axis = filter_axis(transposed)
+    i_axis = 1 - f_axis
+    n_in_old, n_in_new = weight.shape[i_axis], shape[i_axis]
+    sums_to_one = np.isclose(window.sum(axis=(i_axis, 2, 3)), 1.0, rtol=0, atol=1e-9)
+    fitted = _grown(window, i_axis, n_in_new)
+    if n_in_new != n_in_old and sums_to_one.any():
+        for k in np.flatnonzero(sums_to_one):
+            index = (slice(None), k) if f_axis == 1 else (k,)
+            fitted[index] = _scaled_exactly(fitted[index], Fraction(n_in_old, n_in_new))
+    return _grown(fitted, f_axis, shape[f_axis])
+
+
+def _grown(weight: np.ndarray, axis: int, n: int) -> np.ndarray:
+    """The first ``n`` entries along ``axis``; more than there are repeat the last one."""
+    have = weight.shape[axis]
+    picks = np.minimum(np.arange(n), have - 1)
+    return np.take(weight, picks, axis=axis)
+
+
+def _scaled_exactly(values: np.ndarray, factor: Fraction) -> np.ndarray:
+    """``values * factor`` where an exact fraction stays one: 1/9 spread over 3 inputs is the
+    float nearest 1/27 (what typing "1/27" gives), not fl(1/9) / 3, one bit away."""
+    out = np.empty(values.shape, dtype=np.float64)
+    for index, v in np.ndenumerate(values):
+        f = exact_fraction(float(v), 1 << 20)
+        out[index] = float(f * factor) if f is not None else float(v) * float(factor)
     return out
+
+
+def fit_note(old: tuple[int, ...], new: tuple[int, ...], transposed: bool = False, rescaled: bool = False) -> str:
+    """What ``fit_weight`` did to the channels, in words; "" when it added none."""
+    f_axis = filter_axis(transposed)
+    i_axis = 1 - f_axis
+    notes = []
+    if len(old) == 4 and len(new) == 4 and new[f_axis] > old[f_axis] >= 1:
+        notes.append(
+            f"{_channels('Output channel', old[f_axis], new[f_axis])} a copy of output channel "
+            f"{old[f_axis] - 1}'s filter (edit it or load a preset into it)."
+        )
+    if len(old) == 4 and len(new) == 4 and new[i_axis] > old[i_axis] >= 1:
+        notes.append(
+            f"{_channels('Input channel', old[i_axis], new[i_axis])} a copy of input channel "
+            f"{old[i_axis] - 1}'s weights in every filter, so each filter reads every input channel."
+        )
+    if rescaled:
+        notes.append("Filters that summed to 1 were scaled to sum to 1 over their new inputs.")
+    return " ".join(notes)
+
+
+def _channels(what: str, first: int, end: int) -> str:
+    if end - first == 1:
+        return f"{what} {first} starts as"
+    return f"{what}s {first}–{end - 1} start as"
+
+
+def fit_rescales(weight: np.ndarray | None, shape: tuple[int, ...], transposed: bool = False) -> bool:
+    """True when ``fit_weight`` scales a filter that summed to 1 (its input count changes)."""
+    if weight is None or weight.ndim != 4 or len(shape) != 4 or 0 in weight.shape[:2]:
+        return False
+    i_axis = 1 - filter_axis(transposed)
+    if weight.shape[i_axis] == shape[i_axis]:
+        return False
+    window = fit_weight(weight, (*weight.shape[:2], *shape[2:]), transposed)
+    return bool(np.isclose(window.sum(axis=(i_axis, 2, 3)), 1.0, rtol=0, atol=1e-9).any())
 
 
 def centred_resize(weight: np.ndarray, kh: int, kw: int) -> np.ndarray:
@@ -108,22 +191,113 @@ def _check_pair(weight: np.ndarray, pair: tuple[int, int]) -> tuple[int, int]:
     return a, b
 
 
-def with_kernel(weight: np.ndarray, kernel: np.ndarray, scope: str, pair: tuple[int, int]) -> np.ndarray:
-    """A 2-D ``kernel`` (a preset) put into the selected pair or into every pair.
+def filter_index(shape: tuple[int, ...], pair: tuple[int, int], transposed: bool = False, groups: int = 1) -> tuple:
+    """The index of every (a, b) pair that feeds the output channel of ``pair``.
 
-    The window becomes the kernel's size: the other pairs of a selected-pair edit are
-    resized around their centres.
+    For nn.Conv2d that is ``weight[a]`` (its in/groups inputs).  For nn.ConvTranspose2d the
+    weight is (in, out/groups, ...): output column b of the group that input a belongs to.
+    Groups that do not divide the weight's channels count as 1.
+    """
+    a, b = int(pair[0]), int(pair[1])
+    if not transposed:
+        return (a,)
+    g = int(groups) if isinstance(groups, (int, np.integer)) and groups >= 1 and shape[0] % groups == 0 else 1
+    per = shape[0] // g
+    start = (a // per) * per
+    return (slice(start, start + per), b)
+
+
+def scope_index(weight: np.ndarray, scope: str, pair: tuple[int, int], transposed: bool = False, groups: int = 1) -> tuple:
+    """The index into ``weight`` of the pairs an edit of ``scope`` changes."""
+    if scope == ALL:
+        return (slice(None),)
+    a, b = _check_pair(weight, pair)
+    if scope == FILTER:
+        return filter_index(weight.shape, (a, b), transposed, groups)
+    if scope == SELECTED:
+        return (a, b)
+    raise ValueError(f"an edit applies to {', '.join(SCOPES)}, not {scope!r}")
+
+
+def _filter_inputs(weight: np.ndarray, scope: str, transposed: bool, groups: int) -> int:
+    """How many input channels each changed filter has (1 for the selected pair alone)."""
+    if scope == SELECTED:
+        return 1
+    if not transposed:
+        return weight.shape[1]
+    g = int(groups) if isinstance(groups, (int, np.integer)) and groups >= 1 and weight.shape[0] % groups == 0 else 1
+    return weight.shape[0] // g
+
+
+def sums_to_one(kernel: np.ndarray) -> bool:
+    """A blur, the identity, sharpen: a kernel that keeps a flat image's brightness."""
+    return abs(float(np.sum(kernel)) - 1.0) < 1e-9
+
+
+def with_kernel(
+    weight: np.ndarray,
+    kernel: np.ndarray,
+    scope: str,
+    pair: tuple[int, int],
+    *,
+    transposed: bool = False,
+    groups: int = 1,
+) -> np.ndarray:
+    """A 2-D ``kernel`` (a preset) put into the selected pair, into every input channel of
+    the selected output channel, or into every pair.
+
+    nn.Conv2d adds the responses of a filter's input channels, so a Sobel in each of 3
+    colour channels responds to the edges of all three.  A kernel that sums to 1 (a blur)
+    put into n inputs of a filter is divided by n, so the whole filter still sums to 1 and
+    a blurred photo keeps its brightness (the blur of the channels' mean) instead of
+    tripling it.  The window becomes the kernel's size: pairs not filled are resized
+    around their centres.
     """
     kernel = np.asarray(kernel, dtype=np.float64)
     if kernel.ndim != 2:
         raise ValueError(f"a kernel to apply must be 2-D, not {kernel.shape}")
     kh, kw = kernel.shape
-    if scope == ALL:
-        return np.broadcast_to(kernel, (*weight.shape[:2], kh, kw)).copy()
-    a, b = _check_pair(weight, pair)
+    index = scope_index(weight, scope, pair, transposed, groups)
+    n = _filter_inputs(weight, scope, transposed, groups)
+    if n > 1 and sums_to_one(kernel):
+        kernel = _scaled_exactly(kernel, Fraction(1, n))
     out = centred_resize(weight, kh, kw)
-    out[a, b] = kernel
+    out[index] = kernel
     return out
+
+
+def fill_note(
+    name: str,
+    kernel: np.ndarray,
+    weight_shape: tuple[int, ...],
+    scope: str,
+    pair: tuple[int, int],
+    *,
+    transposed: bool = False,
+    groups: int = 1,
+) -> str:
+    """What ``with_kernel`` filled, in the words the Kernel panel shows under the grid."""
+    a, b = int(pair[0]), int(pair[1])
+    probe = np.zeros(weight_shape)
+    n = _filter_inputs(probe, scope, transposed, groups)
+    spread = n > 1 and sums_to_one(kernel)
+    out_channel = b if transposed else a
+    if scope == SELECTED:
+        i_channel = a if transposed else b
+        return f"{name} in input channel {i_channel} of output channel {out_channel} only; the other pairs are kept."
+    where = f"all {n} input channels" if n > 1 else "the input channel"
+    target = f"of output channel {out_channel}" if scope == FILTER else "of every output channel"
+    if spread:
+        return (
+            f"{name} ÷ {n} in {where} {target}, so the filter still sums to 1: "
+            "the output is the blur of the channels' mean, at the image's brightness."
+        )
+    if n > 1:
+        return (
+            f"{name} in {where} {target}: PyTorch adds the {n} responses, as nn.Conv2d does, "
+            "so edges of every colour count."
+        )
+    return f"{name} in {where} {target}."
 
 
 def normalised(kernel: np.ndarray) -> np.ndarray:
@@ -134,9 +308,12 @@ def normalised(kernel: np.ndarray) -> np.ndarray:
     return kernel / total
 
 
-def normalise_weight(weight: np.ndarray, scope: str, pair: tuple[int, int], transposed: bool) -> np.ndarray:
-    """The selected pair scaled to sum to 1, or for all pairs each output channel's filter
-    (over all its inputs), so a blur of an RGB image keeps its brightness."""
+def normalise_weight(
+    weight: np.ndarray, scope: str, pair: tuple[int, int], transposed: bool, groups: int = 1
+) -> np.ndarray:
+    """The selected pair scaled to sum to 1; the selected output channel's filter over all
+    its inputs; or for all pairs each output channel's filter, so a blur of an RGB image
+    keeps its brightness."""
     out = np.array(weight, dtype=np.float64)
     if scope == ALL:
         axis = filter_axis(transposed)
@@ -144,43 +321,44 @@ def normalise_weight(weight: np.ndarray, scope: str, pair: tuple[int, int], tran
             index = (slice(None), k) if axis == 1 else (k,)
             out[index] = normalised(out[index])
     else:
-        a, b = _check_pair(weight, pair)
-        out[a, b] = normalised(out[a, b])
+        index = scope_index(weight, scope, pair, transposed, groups)
+        out[index] = normalised(out[index])
     return out
 
 
-def flip_weight(weight: np.ndarray, axis: int, scope: str, pair: tuple[int, int]) -> np.ndarray:
+def flip_weight(
+    weight: np.ndarray, axis: int, scope: str, pair: tuple[int, int], transposed: bool = False, groups: int = 1
+) -> np.ndarray:
     """Mirrored along weight ``axis`` (2: top-bottom, 3: left-right)."""
     if axis not in (2, 3):
         raise ValueError(f"a kernel flips along axis 2 (rows) or 3 (columns), not {axis}")
-    if scope == ALL:
-        return np.flip(weight, axis=axis).copy()
-    a, b = _check_pair(weight, pair)
+    index = scope_index(weight, scope, pair, transposed, groups)
     out = np.array(weight, dtype=np.float64)
-    out[a, b] = np.flip(weight[a, b], axis=axis - 2)
+    out[index] = np.flip(weight[index], axis=-1 if axis == 3 else -2)
     return out
 
 
-def transpose_weight(weight: np.ndarray, scope: str, pair: tuple[int, int]) -> np.ndarray:
-    """Rows and columns swapped: the selected pair of a square kernel, else every pair (a
-    non-square window swaps kernel_size, which every pair shares)."""
+def transpose_weight(
+    weight: np.ndarray, scope: str, pair: tuple[int, int], transposed: bool = False, groups: int = 1
+) -> np.ndarray:
+    """Rows and columns swapped: the pairs of ``scope`` of a square kernel, else every pair
+    (a non-square window swaps kernel_size, which every pair shares)."""
     kh, kw = weight.shape[2:]
-    if kh == kw and scope == SELECTED:
-        a, b = _check_pair(weight, pair)
+    if kh == kw and scope != ALL:
+        index = scope_index(weight, scope, pair, transposed, groups)
         out = np.array(weight, dtype=np.float64)
-        out[a, b] = weight[a, b].T
+        out[index] = np.swapaxes(weight[index], -1, -2)
         return out
     return np.ascontiguousarray(weight.swapaxes(2, 3), dtype=np.float64)
 
 
-def cleared_weight(weight: np.ndarray, scope: str, pair: tuple[int, int]) -> np.ndarray:
-    """The selected pair, or every pair, set to 0."""
-    out = np.zeros_like(weight, dtype=np.float64)
-    if scope == ALL:
-        return out
-    a, b = _check_pair(weight, pair)
-    out[:] = weight
-    out[a, b] = 0.0
+def cleared_weight(
+    weight: np.ndarray, scope: str, pair: tuple[int, int], transposed: bool = False, groups: int = 1
+) -> np.ndarray:
+    """The pairs of ``scope`` set to 0."""
+    index = scope_index(weight, scope, pair, transposed, groups)
+    out = np.array(weight, dtype=np.float64)
+    out[index] = 0.0
     return out
 
 

@@ -27,8 +27,11 @@ class UnknownPresetError(ValueError):
     """A preset key that the registry does not hold."""
 
 
-def _kernel(rows: list[list[float]], scale: float = 1.0) -> np.ndarray:
-    weights = np.asarray(rows, dtype=np.float64) * scale
+def _kernel(rows: list[list[float]], denominator: int = 1) -> np.ndarray:
+    # Whole numbers over a whole denominator, divided once: each weight is the float64
+    # nearest n/denominator, exactly what typing "n/denominator" stores, so the grid can
+    # show 4/256 for it without hiding a rounding.
+    weights = np.asarray(rows, dtype=np.float64) / denominator
     weights.setflags(write=False)
     return weights
 
@@ -59,15 +62,15 @@ PRESETS: tuple[Preset, ...] = (
     Preset("identity", "Identity", "Copies the input: 1 at the centre, 0 elsewhere.",
            _kernel([[0, 0, 0], [0, 1, 0], [0, 0, 0]]), "Basic"),
     Preset("box3", "Box blur 3×3", "Mean of the 3×3 neighbourhood; weights sum to 1.",
-           _kernel(np.ones((3, 3)).tolist(), 1 / 9), "Blur"),
+           _kernel(np.ones((3, 3)).tolist(), 9), "Blur"),
     Preset("box5", "Box blur 5×5", "Mean of the 5×5 neighbourhood; weights sum to 1.",
-           _kernel(np.ones((5, 5)).tolist(), 1 / 25), "Blur"),
+           _kernel(np.ones((5, 5)).tolist(), 25), "Blur"),
     Preset("gaussian3", "Gaussian 3×3",
            "Binomial [1 2 1]ᵀ[1 2 1] / 16: a smooth blur; weights sum to 1.",
-           _kernel(np.outer(_BINOMIAL_3, _BINOMIAL_3).tolist(), 1 / 16), "Blur"),
+           _kernel(np.outer(_BINOMIAL_3, _BINOMIAL_3).tolist(), 16), "Blur"),
     Preset("gaussian5", "Gaussian 5×5",
            "Binomial [1 4 6 4 1]ᵀ[1 4 6 4 1] / 256: a wider smooth blur; weights sum to 1.",
-           _kernel(np.outer(_BINOMIAL_5, _BINOMIAL_5).tolist(), 1 / 256), "Blur"),
+           _kernel(np.outer(_BINOMIAL_5, _BINOMIAL_5).tolist(), 256), "Blur"),
     Preset("sharpen", "Sharpen",
            "Identity plus a 4-neighbour Laplacian boost: edges stand out; weights sum to 1.",
            _kernel([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]), "Basic"),

@@ -17,7 +17,7 @@ from psygnal import Signal
 
 from convplay.core.image_io import MAX_WORKING_SIZE, MIN_WORKING_SIZE, to_channels
 from convplay.core.input_source import InputSource, as_image, frozen, sealed
-from convplay.core.kernel_edits import fit_weight, usable_weight_shape
+from convplay.core.kernel_edits import fit_note, fit_rescales, fit_weight, usable_weight_shape
 from convplay.core.spec import ConvSpec
 
 
@@ -39,6 +39,8 @@ class SessionSnapshot:
     weight: np.ndarray
     bias: np.ndarray
     true_convolution: bool
+    kernel_name: str = ""
+    kernel_note: str = ""
 
     def same_as(self, other: "SessionSnapshot") -> bool:
         """True when nothing changed (arrays compared by identity: setters replace them)."""
@@ -51,6 +53,8 @@ class SessionSnapshot:
             and self.weight is other.weight
             and self.bias is other.bias
             and self.true_convolution == other.true_convolution
+            and self.kernel_name == other.kernel_name
+            and self.kernel_note == other.kernel_note
         )
 
 
@@ -63,7 +67,9 @@ class Session:
     except for the parts a refused spec does not define (groups that do not divide the
     channels), which keep the kernel's.  ``bias`` has one value per output channel and is
     used only when ``spec.bias`` is true.  ``true_convolution`` flips the kernel (PyTorch
-    itself computes cross-correlation).
+    itself computes cross-correlation).  ``kernel_name`` says what the kernel is ("Sobel x",
+    "Sobel x, edited", "model.pth conv1.weight", "" for none in particular) and
+    ``kernel_note`` what the last fill or channel change put where; both follow undo.
     """
 
     # Every change emits ``edited`` first, once the whole new state is in place, then the
@@ -86,6 +92,7 @@ class Session:
         *,
         working_size: int | None = None,
         source: InputSource | None = None,
+        kernel_name: str = "",
     ):
         self._image = frozen(np.zeros((1, 8, 8)) if image is None else as_image(image))
         long_side = max(self._image.shape[1:])
@@ -104,6 +111,8 @@ class Session:
         n_bias = self._bias_len(self._spec, 1)
         self._bias = sealed(fit_bias(None if bias is None else np.asarray(bias, float).ravel(), n_bias))
         self._true_convolution = False
+        self._kernel_name = str(kernel_name)
+        self._kernel_note = ""
 
     @staticmethod
     def _bias_len(spec: ConvSpec, fallback: int) -> int:
@@ -153,6 +162,16 @@ class Session:
     @property
     def true_convolution(self) -> bool:
         return self._true_convolution
+
+    @property
+    def kernel_name(self) -> str:
+        """What the kernel is: a preset's name, ", edited" after a change, a file's tensor."""
+        return self._kernel_name
+
+    @property
+    def kernel_note(self) -> str:
+        """What the last preset, load or channel change put where, in words ("" if nothing to say)."""
+        return self._kernel_note
 
     # -- the input ----------------------------------------------------------------
     def set_image(self, image: np.ndarray, *, adapt_channels: bool = True) -> None:
@@ -231,17 +250,26 @@ class Session:
         self._spec = spec
         shape = usable_weight_shape(spec, old_shape)
         if shape != old_shape:
-            self._weight = sealed(fit_weight(self._weight, shape))
+            transposed = bool(spec.transposed)
+            rescaled = fit_rescales(self._weight, shape, transposed)
+            if shape[2:] != old_shape[2:]:
+                self._kernel_name = edited_name(self._kernel_name)
+            if shape[:2] != old_shape[:2]:
+                self._kernel_note = fit_note(old_shape, shape, transposed, rescaled)
+            self._weight = sealed(fit_weight(self._weight, shape, transposed))
         n_bias = self._bias_len(spec, len(self._bias))
         if len(self._bias) != n_bias:
             self._bias = sealed(fit_bias(self._bias, n_bias))
         return shape != old_shape
 
-    def set_weight(self, weight: np.ndarray) -> None:
+    def set_weight(self, weight: np.ndarray, *, name: str | None = None, note: str = "") -> None:
+        """New weights of the same shape; the kernel's name gains ", edited" unless ``name`` is given."""
         weight = np.asarray(weight, dtype=np.float64)
         if weight.shape != self._weight.shape:
             raise ValueError(f"weight shape {weight.shape} does not match {self._weight.shape}")
         self._weight = frozen(weight)
+        self._kernel_name = edited_name(self._kernel_name) if name is None else str(name)
+        self._kernel_note = str(note)
         self.edited.emit()
         self.kernel_changed.emit()
         self.changed.emit()
@@ -255,8 +283,17 @@ class Session:
         self.kernel_changed.emit()
         self.changed.emit()
 
-    def set_kernel(self, spec: ConvSpec, weight: np.ndarray, bias: np.ndarray | None = None) -> None:
-        """Replace spec, weight and bias together (a preset, a loaded layer, a random draw).
+    def set_kernel(
+        self,
+        spec: ConvSpec,
+        weight: np.ndarray,
+        bias: np.ndarray | None = None,
+        *,
+        name: str = "",
+        note: str = "",
+    ) -> None:
+        """Replace spec, weight and bias together (a preset, a loaded layer, a random draw),
+        named ``name`` ("Sobel x", "from model.pth"; "" for nothing in particular).
 
         ``weight`` must have the spec's weight shape; where a refused spec does not define
         a part of it (groups that do not divide the channels), the weight's own is taken.
@@ -269,6 +306,7 @@ class Session:
         self._spec = spec
         self._weight = frozen(weight)
         self._bias = sealed(fit_bias(None if bias is None else np.asarray(bias, float).ravel(), n_bias))
+        self._kernel_name, self._kernel_note = str(name), str(note)
         self.edited.emit()
         self.spec_changed.emit()
         self.kernel_changed.emit()
@@ -289,6 +327,7 @@ class Session:
         return SessionSnapshot(
             self._image, self._source, self._channels, self._working_size,
             self._spec, self._weight, self._bias, self._true_convolution,
+            self._kernel_name, self._kernel_note,
         )
 
     def restore(self, snap: SessionSnapshot) -> None:
@@ -303,10 +342,13 @@ class Session:
             snap.weight is not self._weight
             or snap.bias is not self._bias
             or snap.true_convolution != self._true_convolution
+            or snap.kernel_name != self._kernel_name
+            or snap.kernel_note != self._kernel_note
         )
         self._image, self._source, self._channels = snap.image, snap.source, snap.channels
         self._working_size, self._spec, self._weight = snap.working_size, snap.spec, snap.weight
         self._bias, self._true_convolution = snap.bias, snap.true_convolution
+        self._kernel_name, self._kernel_note = snap.kernel_name, snap.kernel_note
         if not (image_changed or spec_changed or kernel_changed):
             return
         self.edited.emit()
@@ -321,6 +363,16 @@ class Session:
     def effective_weight(self) -> np.ndarray:
         """The weight PyTorch is given: flipped in both spatial axes for true convolution."""
         return self._weight[..., ::-1, ::-1].copy() if self._true_convolution else self._weight
+
+
+def edited_name(name: str) -> str:
+    """The name of a kernel after a change by hand: "Sobel x" -> "Sobel x, edited"."""
+    if not name or name.endswith(EDITED):
+        return name
+    return name + EDITED
+
+
+EDITED = ", edited"
 
 
 def _checked_working_size(long_side) -> int:

@@ -297,9 +297,16 @@ class KernelPickerDialog(QDialog):
         self.notes.setText("\n".join((summary, *choice.notes)))
 
 
-def apply_kernel_choice(session: Session, history: Optional[History], choice: KernelChoice, text: str) -> None:
-    """Put the choice into the session as one undoable step."""
-    push_change(history, session, text, lambda: session.set_kernel(choice.spec, choice.weight, choice.bias))
+def apply_kernel_choice(
+    session: Session, history: Optional[History], choice: KernelChoice, text: str, name: Optional[str] = None
+) -> None:
+    """Put the choice into the session as one undoable step; the Kernel panel's preset box
+    shows ``name`` (by default what ``text`` loads)."""
+    if name is None:
+        name = text.removeprefix("Load kernel ").removeprefix("Load ")
+    push_change(
+        history, session, text, lambda: session.set_kernel(choice.spec, choice.weight, choice.bias, name=name)
+    )
 
 
 def open_kernel_file(parent: Optional[QWidget], session: Session, history: Optional[History], path: str | Path) -> bool:
@@ -320,7 +327,9 @@ def open_kernel_file(parent: Optional[QWidget], session: Session, history: Optio
         return False
     name = dialog.loaded.name if dialog.loaded else Path(path).name
     what = f"filter {dialog.index.value()} of {name}" if dialog.one.isChecked() else name
-    apply_kernel_choice(session, history, choice, f"Load kernel {what}")
+    source = Path(path).name
+    shown = f"from {source}" if what == source else f"{what}, from {source}"
+    apply_kernel_choice(session, history, choice, f"Load kernel {what}", name=shown)
     return True
 
 

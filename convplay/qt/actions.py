@@ -17,7 +17,6 @@ import numpy as np
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
-from convplay.core.display import channel_view
 from convplay.core.samples import SAMPLES
 from convplay.qt import files
 from convplay.qt.undo import clear_history_action
@@ -172,9 +171,7 @@ def save_output(window: "MainWindow", path: str) -> str:
         if path.lower().endswith(".npy"):
             np.save(path, output, allow_pickle=False)
         else:
-            panel = window.output_panel
-            mode = panel.mode
-            view = channel_view(output, panel.channel, mode, panel.preparer.tables[mode])
+            view = window.output_panel.picture(output)  # the channel, values and colours on screen
             if not argb_image(np.ascontiguousarray(view.pixels, dtype=np.uint32)).save(path):
                 return f"could not write {path}"
     except OSError as exc:

@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._focus_state: QByteArray | None = None  # the layout to go back to after focus mode
 
-        self.output_panel = OutputPanel(self.results)
+        self.output_panel = OutputPanel(self.results, settings=self.settings)  # remembers its colours
         self.controller.set_preparer(self.output_panel.preparer)  # display arrays made off the UI thread
         self.device_panel = DevicePanel(self.compute_settings, self.results)
         self.kernel_panel = KernelPanel(session, self.undo_stack)

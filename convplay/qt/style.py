@@ -49,6 +49,7 @@ GROUP_COLOURS = ("#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377
 DIVERGING = "CET-D1"  # signed values: blue below 0, white at 0, red above
 SEQUENTIAL = "viridis"  # |x| and ReLU(x): 0 upwards
 GREYS = "CET-L1"  # input images in the sliding window: black to white
+GREY_IMAGE = "grey"  # an output shown as an image: black 0 to white 1 in equal steps (core.display.grey_lut)
 POSITIVE, NEGATIVE = "#d6573e", "#2151db"  # the ends of DIVERGING, for text in those colours
 
 # -- style sheets -----------------------------------------------------------------------

@@ -23,7 +23,7 @@ from convplay.core.display import (
 INDEX_LUT = np.zeros((256, 4), np.uint8)
 INDEX_LUT[:, 0] = np.arange(256)
 INDEX_LUT[:, 3] = 255
-LUTS = {"raw": INDEX_LUT, "abs": INDEX_LUT, "relu": INDEX_LUT}
+LUTS = {"diverging": INDEX_LUT, "sequential": INDEX_LUT, "grey": INDEX_LUT}
 
 
 def colour_index(thumbs) -> np.ndarray:
@@ -58,8 +58,10 @@ def test_non_finite_values_stay_out_of_the_scale_and_nan_is_transparent():
     assert thumbs.scales[0] == 3.0
     assert thumbs.rgba[0, 0, 0, 3] == 0  # NaN
     assert list(colour_index(thumbs)[0, 0, 1:3]) == [255, 0]  # infinities clip to the ends
-    all_zero = thumbnails(np.zeros((1, 2, 2)), "raw", LUTS)
-    assert all_zero.scales[0] == 1.0 and (colour_index(all_zero) == 128).all()
+    all_zero = thumbnails(np.zeros((1, 2, 2)), "raw", LUTS, "diverging")
+    assert all_zero.scales[0] == 1.0 and (colour_index(all_zero) == 128).all() and all_zero.zero[0]
+    auto = thumbnails(np.zeros((1, 2, 2)), "raw", LUTS)  # nothing negative: sequential from 0
+    assert auto.mapping == "sequential" and (colour_index(auto) == 0).all() and auto.zero[0]
 
 
 def test_large_outputs_are_decimated_and_capped():
@@ -77,7 +79,8 @@ def test_large_outputs_are_decimated_and_capped():
     st.sampled_from(["raw", "abs", "relu"]),
 )
 def test_every_finite_value_maps_inside_its_channels_scale(out, mode):
-    thumbs = thumbnails(out, mode, LUTS)
+    thumbs = thumbnails(out, mode, LUTS, "diverging" if mode == "raw" else "auto")
+    assert thumbs.mapping == ("diverging" if mode == "raw" else "sequential")
     shown = {"raw": out, "abs": np.abs(out), "relu": np.maximum(out, 0)}[mode][:GRID_MAX_CHANNELS]
     for c, values in enumerate(shown):
         m = float(np.abs(values).max())
@@ -136,11 +139,12 @@ def test_preparer_colours_the_large_view_with_the_modes_table():
     preparer = DisplayPreparer(LUTS)
     out = np.random.default_rng(3).normal(size=(2, 6, 9)).astype(np.float32)
     view = preparer(out).view
-    np.testing.assert_array_equal(view.pixels, coloured(view.image, view.levels, preparer.tables["raw"]))
+    np.testing.assert_array_equal(view.pixels, coloured(view.image, view.levels, preparer.tables["diverging"]))
     assert channel_view(out, 0, "raw").pixels is None  # no table, no colouring
 
 
 def test_levels_ignore_nan_and_constant_outputs():
     x = np.array([[np.nan, -2.0], [1.0, np.inf]], np.float32)
     assert finite_abs_max(x) == 2.0
-    assert transformed(np.zeros((2, 2), np.float32), "raw")[1] == (-1.0, 1.0)
+    assert transformed(np.zeros((2, 2), np.float32), "raw", "diverging")[1] == (-1.0, 1.0)
+    assert transformed(np.zeros((2, 2), np.float32), "raw")[1] == (0.0, 1.0)  # auto: nothing negative

@@ -1,9 +1,14 @@
 """PyTorch's output: one channel large with a colour bar, and a grid of every channel.
 
-Raw values use the diverging 'CET-D1' map with symmetric levels +-max|x|, so zero is the
-map's centre and negative responses are never clipped to black.  |x| and ReLU views use
-a sequential map from 0 to the maximum.  Each grid thumbnail has its own symmetric
-levels (a weak channel stays readable next to a strong one); its title gives that scale.
+Two combos decide the picture (``core.display`` does the maths): which values (raw x,
+|x|, ReLU(x)) and which colours.  "Auto colours" keeps a signed output on the diverging
+'CET-D1' map with symmetric levels +-max|x| (zero is the map's white centre, negatives
+are never clipped) and shows a non-negative one (a blur, |x|, ReLU) on a sequential map
+from 0; "show as image" draws grey as a photo editor does, 0..1 clipped or min to max.
+The colour bar's caption says which mapping is drawn; the choice is remembered in the
+settings.  Each grid thumbnail has its own levels under the same mapping (a weak channel
+stays readable next to a strong one); its title gives that scale.  A small output prints
+its values in its cells, as the input does, and so does a large one zoomed in on.
 
 The panel is a view of ``Results``: it draws PyTorch's latest outcome and marks it stale
 with the reason.  The arrays shown are prepared in the compute worker (``preparer``, a
@@ -16,8 +21,7 @@ catches up when shown.
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -33,26 +37,51 @@ from convplay.qt import style
 from convplay.qt.shown import WhenShown
 from convplay.qt.widgets.channel_grid import ChannelGrid
 from convplay.qt.widgets.image_view import ImageView
-from convplay.qt.widgets.lookup import qt_lookup
+from convplay.qt.widgets.lookup import lookup_table, qt_lookup
 from convplay.core.display import (
+    DIVERGING_MAP,
+    GREY_MAP,
+    MAPPINGS,
     MODES,
+    SEQUENTIAL_MAP,
+    ChannelView,
     DisplayChoice,
     DisplayPreparer,
     OutputDisplay,
     channel_view,
+    is_signed,
+    mapping_caption,
     thumbnails,
 )
 
 MODE_LABELS = {"raw": "raw x", "abs": "|x|", "relu": "ReLU(x)"}
+MAPPING_LABELS = {
+    "auto": "Auto colours",
+    "diverging": "Diverging (0 at the centre)",
+    "sequential": "Sequential (0 to max)",
+    "image_clip": "Show as image (0..1, clipped)",
+    "image_minmax": "Show as image (min to max)",
+}
+MAPPING_TIPS = {
+    "auto": "Diverging for an output with negative values (edges, differences), "
+    "sequential from 0 for a non-negative one (a blur, |x|, ReLU)",
+    "diverging": "Blue below 0, white at 0, red above, symmetric around 0 (+-max|x|): "
+    "the sign of each response shows",
+    "sequential": "Dark at 0 (or the minimum, if negative) to bright at the maximum: for magnitudes",
+    "image_clip": "Grey as a photo editor shows a picture: 0 is black, 1 is white, "
+    "values beyond are clipped (a blurred photo looks like a blurred photo)",
+    "image_minmax": "Grey stretched from the minimum (black) to the maximum (white): "
+    "the whole range of any output, as a picture",
+}
+SETTINGS_KEY = "output/mapping"  # the colours chosen last
 STALE_OPACITY = 0.4
+# The style's colour map for each of core.display's colour maps.
+STYLE_MAPS = {DIVERGING_MAP: style.DIVERGING, SEQUENTIAL_MAP: style.SEQUENTIAL, GREY_MAP: style.GREY_IMAGE}
 
 
-def colormap_for(mode: str) -> str:
-    return style.DIVERGING if mode == "raw" else style.SEQUENTIAL
-
-
-def _lookup_table(name: str) -> np.ndarray:
-    return pg.colormap.get(name).getLookupTable(nPts=256, alpha=True)
+def caption_for(view: ChannelView) -> str:
+    """The colour bar's caption: the mapping drawn, and whether auto chose it."""
+    return mapping_caption(view.mapping, view.levels, view.chosen)
 
 
 class OutputPanel(QWidget):
@@ -60,20 +89,24 @@ class OutputPanel(QWidget):
 
     Model -> view: ``Results.outcome_changed`` (its ``display`` from ``preparer``, run in
     the compute worker) and ``Results.stale_changed``.
-    View state: the channel spin box and the view-mode combo (``channel``, ``mode``).
+    View state: the channel spin box, the view-mode combo and the colours combo
+    (``channel``, ``mode``, ``mapping``); ``settings``, when given, remembers the colours.
     """
 
     hovered = Signal(str)
     displayed = Signal()  # after a new output (or channel / mode) reached the views
 
-    def __init__(self, results: Results | None = None, parent: QWidget | None = None):
+    def __init__(
+        self, results: Results | None = None, parent: QWidget | None = None, *, settings: QSettings | None = None
+    ):
         super().__init__(parent)
         self.results = results if results is not None else Results()
+        self.settings = settings
         self._output: np.ndarray | None = None  # the output the views were drawn from
         self._grid_display: OutputDisplay | None = None  # the worker's thumbnails for _output
         self._grid_hidden_for_one = False
-        luts = {mode: _lookup_table(colormap_for(mode)) for mode in MODES}
-        self.preparer = DisplayPreparer(luts, qt_lookup)
+        self._signed: tuple[np.ndarray, str, bool] | None = None  # (output, mode, is_signed) last found
+        self.preparer = DisplayPreparer({key: lookup_table(name) for key, name in STYLE_MAPS.items()}, qt_lookup)
 
         self.channel_spin = QSpinBox()
         self.channel_spin.setRange(0, 0)
@@ -87,6 +120,17 @@ class OutputPanel(QWidget):
             "|x|: magnitude of the response\n"
             "ReLU(x): what a following ReLU would pass on"
         )
+        self.mapping_combo = QComboBox()
+        for n, mapping in enumerate(MAPPINGS):
+            self.mapping_combo.addItem(MAPPING_LABELS[mapping], mapping)
+            self.mapping_combo.setItemData(n, MAPPING_TIPS[mapping], Qt.ItemDataRole.ToolTipRole)
+        self.mapping_combo.setToolTip(
+            "How values become colours (the colour bar's caption says which is shown):\n"
+            + "\n".join(f"{MAPPING_LABELS[m]}: {MAPPING_TIPS[m]}" for m in MAPPINGS)
+        )
+        remembered = settings.value(SETTINGS_KEY, "auto") if settings is not None else "auto"
+        if remembered in MAPPINGS:
+            self.mapping_combo.setCurrentIndex(MAPPINGS.index(remembered))
         self.shape_label = QLabel("")
         self.shape_label.setToolTip("Shape of PyTorch's output (out_channels, H_out, W_out)")
 
@@ -96,9 +140,12 @@ class OutputPanel(QWidget):
         self.stale_banner.setToolTip("The settings are impossible; the last valid output is kept on screen")
         self.stale_banner.hide()
 
-        self.view = ImageView(name="output", colorbar=True)
+        self.view = ImageView(name="output", colorbar=True, cell_values=True)
         self._when_shown = WhenShown(self, self._show_latest)
-        self.view.setToolTip("PyTorch's output for the chosen channel; hover for values")
+        self.view.setToolTip(
+            "PyTorch's output for the chosen channel; hover for the exact value.  Up to 24 x 24 "
+            "cells in sight print their values: zoom in (wheel) on a large output to read them."
+        )
         self.grid = ChannelGrid()
         # Thumbnails are made, in the worker too, only while the grid can be seen.
         self._grid_when_shown = WhenShown(self.grid, self._draw_grid, lambda _seen: self._update_choice())
@@ -106,6 +153,7 @@ class OutputPanel(QWidget):
         controls = QHBoxLayout()
         controls.addWidget(self.channel_spin)
         controls.addWidget(self.mode_combo)
+        controls.addWidget(self.mapping_combo)
         controls.addStretch(1)
         controls.addWidget(self.shape_label)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -122,6 +170,7 @@ class OutputPanel(QWidget):
 
         self.channel_spin.valueChanged.connect(self._on_channel_changed)
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
+        self.mapping_combo.currentIndexChanged.connect(self._on_mapping_changed)
         self.grid.channel_clicked.connect(self.channel_spin.setValue)
         self.view.hovered.connect(self.hovered)
         self.grid.hovered.connect(self.hovered)
@@ -147,6 +196,18 @@ class OutputPanel(QWidget):
         return self.mode_combo.currentData()
 
     @property
+    def mapping(self) -> str:
+        """The colours chosen: one of ``display.MAPPINGS`` ("auto" unless the user picked)."""
+        return self.mapping_combo.currentData()
+
+    @property
+    def shown_mapping(self) -> str:
+        """The mapping drawn now (auto decided): diverging, sequential, image_clip or image_minmax."""
+        return self._shown_mapping
+
+    _shown_mapping = "diverging"
+
+    @property
     def is_stale(self) -> bool:
         """True while the stale banner is up (test hook)."""
         return not self.stale_banner.isHidden()
@@ -156,6 +217,15 @@ class OutputPanel(QWidget):
 
     def set_mode(self, mode: str) -> None:
         self.mode_combo.setCurrentIndex(MODES.index(mode))
+
+    def set_mapping(self, mapping: str) -> None:
+        self.mapping_combo.setCurrentIndex(MAPPINGS.index(mapping))
+
+    def picture(self, output: np.ndarray) -> ChannelView:
+        """``output``'s current channel coloured exactly as the large view shows it (the
+        channel, the values, the colours; ``pixels`` set): what Save output writes."""
+        choice = DisplayChoice(min(self.channel, output.shape[0] - 1), self.mode, False, self.mapping)
+        return self.preparer.view(output, choice, self._is_signed(output))
 
     # -- model -> view -----------------------------------------------------------------
     def _show_latest(self) -> None:
@@ -207,7 +277,7 @@ class OutputPanel(QWidget):
 
     def _update_choice(self) -> None:
         """Tell the worker's preparer what to make for the next output."""
-        choice = DisplayChoice(self.channel, self.mode, self._grid_wanted())
+        choice = DisplayChoice(self.channel, self.mode, self._grid_wanted(), self.mapping)
         if choice != self.preparer.choice:
             self.preparer.choice = choice
 
@@ -216,15 +286,28 @@ class OutputPanel(QWidget):
         if output is None:
             return
         channel = min(self.channel, output.shape[0] - 1)
-        mode = self.mode
+        mode, mapping = self.mode, self.mapping
         view = display.view if display is not None else None
-        if view is None or view.channel != channel or view.mode != mode:
-            view = channel_view(output, channel, mode, self.preparer.tables[mode], qt_lookup)
-        cmap = colormap_for(mode)
+        if display is not None:
+            self._signed = (output, mode, display.signed)
+        if view is None or view.channel != channel or view.mode != mode or view.chosen != mapping:
+            view = channel_view(
+                output, channel, mode, self.preparer.tables, qt_lookup, mapping, self._is_signed(output)
+            )
+        cmap = STYLE_MAPS[view.colour_map]
         if cmap != self.view.colormap_name:
             self.view.set_colormap(cmap)
+        self._shown_mapping = view.mapping
+        self.view.set_caption(caption_for(view))
         self.view.name = f"output ch {channel}"
         self.view.set_image(view.image, view.levels, values=output[channel], pixels=view.pixels)
+
+    def _is_signed(self, output: np.ndarray) -> bool:
+        """Whether ``output`` in the current mode has negatives (decides auto), found once per output."""
+        known = self._signed
+        if known is None or known[0] is not output or known[1] != self.mode:
+            known = self._signed = (output, self.mode, is_signed(output, self.mode))
+        return known[2]
 
     def _show_grid(self, display: OutputDisplay | None) -> None:
         """Every channel's thumbnail, now if the grid is seen, else once it is shown."""
@@ -238,8 +321,8 @@ class OutputPanel(QWidget):
         if output is None:
             return
         thumbs = display.thumbnails if display is not None else None
-        if thumbs is None or thumbs.mode != self.mode:
-            thumbs = thumbnails(output, self.mode, self.preparer.luts)
+        if thumbs is None or thumbs.mode != self.mode or thumbs.mapping != self._shown_mapping:
+            thumbs = thumbnails(output, self.mode, self.preparer.luts, self._shown_mapping, self._is_signed(output))
         self.grid.show_thumbnails(thumbs, output, self.channel)
 
     def _on_channel_changed(self) -> None:
@@ -255,6 +338,12 @@ class OutputPanel(QWidget):
         self._show_grid(None)
         if self._output is not None:
             self.displayed.emit()
+
+
+    def _on_mapping_changed(self) -> None:
+        if self.settings is not None:
+            self.settings.setValue(SETTINGS_KEY, self.mapping)
+        self._on_mode_changed()
 
 
 def _disconnect(results: Results, *slots) -> None:

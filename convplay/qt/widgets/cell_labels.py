@@ -50,6 +50,18 @@ def is_dark(value: float, levels: tuple[float, float], table: np.ndarray) -> boo
     return bool(table[int(t * (len(table) - 1))])
 
 
+def dark_words(words: np.ndarray, *, background_dark: bool = False) -> np.ndarray:
+    """For premultiplied ARGB32 pixels (``display.coloured``): True where the colour drawn
+    is dark enough for white text.  A transparent pixel (NaN) shows the background:
+    ``background_dark`` says which it is."""
+    words = np.asarray(words, dtype=np.uint32)
+    rgb = np.stack([(words >> 16) & 0xFF, (words >> 8) & 0xFF, words & 0xFF], axis=-1).astype(float)
+    dark = rgb @ LUMA < LIGHT_TEXT_BELOW
+    transparent = (words >> 24) == 0
+    dark[transparent] = background_dark
+    return dark
+
+
 def is_dark_rgb(values: Sequence[float], levels: tuple[float, float]) -> bool:
     """Whether a cell drawn without a colour map is dark: one value (grey) or three (RGB),
     each mapped from ``levels`` to 0-255 as pyqtgraph draws them."""

@@ -5,6 +5,11 @@ made in the compute worker) with one ``drawImage`` each: no per-thumbnail scene 
 layouts or colour lookups on the UI thread, so a new output costs well under a
 millisecond here however large it is.  Clicking a thumbnail selects that channel; the
 hover readout reports the raw output value under the pointer.
+
+Each thumbnail's title ("ch 12" and its scale) stays inside its own column: on one line
+when every title fits, else on two ("ch 12" over "max 2.88"), in a smaller font when even
+that is too wide, and cut with an ellipsis as a last resort; the tooltip over a thumbnail
+always gives the whole title.  The font follows the text zoom (``zoom.scaled``).
 """
 
 from __future__ import annotations
@@ -12,28 +17,37 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFont,
+    QFontMetricsF,
+    QHelpEvent,
     QImage,
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPalette,
     QPen,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QToolTip, QWidget
 
 from convplay.core.display import Thumbnails
 from convplay.core.formatting import format_readout, format_tick
 from convplay.qt import style
+from convplay.qt.zoom import scaled, text_zoom
 
-TITLE_PX = 14  # height of each thumbnail's title line
-TITLE_MIN_WIDTH = 90  # pixels: a title is not cut to a narrow thumbnail's width
-TITLE_POINT_SIZE = 8
-GAP_PX = 4
+TITLE_PX = 12  # the titles' font (pixels) at zoom 1, when they fit
+TITLE_MIN_PX = 9  # smaller is unreadable: titles are cut with an ellipsis instead
+TITLE_LEADING = 1.15  # a title line's height as a multiple of the font's size
+GAP_PX = 6  # between thumbnails, and between a title and its neighbour's
 FRAME_WIDTH = 2  # the selected thumbnail's frame
 MIN_SIZE = (120, 80)
+GRID_TIP = (
+    "Every output channel.  Each thumbnail has its own scale (its title gives it); "
+    "click one to show it large."
+)
 
 
 class ChannelGrid(QWidget):
@@ -44,10 +58,7 @@ class ChannelGrid(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setToolTip(
-            "Every output channel.  Each thumbnail has its own symmetric scale (its title "
-            "gives +-max); click one to show it large."
-        )
+        self.setToolTip(GRID_TIP)
         self.setMouseTracking(True)
         self.setMinimumSize(*MIN_SIZE)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paintEvent fills every pixel
@@ -56,6 +67,10 @@ class ChannelGrid(QWidget):
         self._output: np.ndarray | None = None
         self._selected = 0
         self._rects: list[QRectF] = []  # image_rect of each thumbnail, until a resize or a new shape
+        self._title_rects: list[QRectF] = []
+        self._title_lines: list[list[str]] = []  # the (elided) lines drawn in each title
+        self._title_font = QFont()
+        text_zoom().changed.connect(self._relayout)
 
     # -- model -> view -------------------------------------------------------------------
     @property
@@ -72,31 +87,44 @@ class ChannelGrid(QWidget):
         self._output = output
         self._selected = selected
         n, h, w = thumbs.rgba.shape[:3]
-        if n != self.count or not self._images or (self._images[0].height(), self._images[0].width()) != (h, w):
-            self._rects = []
         # QImage shares the array's memory: ``thumbs`` is kept alive beside the images.
         self._images = [QImage(thumbs.rgba[c].data, w, h, 4 * w, QImage.Format.Format_RGBA8888) for c in range(n)]
+        self._rects = []  # the titles' texts changed: their lines and room are found again
         self.update()
 
     def set_selected(self, channel: int) -> None:
         if channel != self._selected:
             self._selected = channel
+            self._rects = []  # the mark moves: a title may need another line
             self.update()
 
-    def title(self, channel: int) -> str:
-        """The text above thumbnail ``channel``: its index and its scale."""
+    def title_parts(self, channel: int) -> tuple[str, str]:
+        """The title's two parts: the channel ("▶ ch 3" when shown large) and its scale."""
         thumbs = self._thumbs
         if thumbs is None or not 0 <= channel < self.count:
-            return ""
-        scale = thumbs.scales[channel]
-        if thumbs.zero is not None and thumbs.zero[channel]:
-            text = "all 0"  # its scale of 1 only bins the colours
-        elif thumbs.mode == "raw":
-            text = f"\u00b1{format_tick(scale)}"
-        else:
-            text = f"max {format_tick(scale)}"
+            return "", ""
         mark = "\u25b6 " if channel == self._selected else ""
-        return f"{mark}ch {channel}  {text}"
+        return f"{mark}ch {channel}", self._scale_text(thumbs, channel)
+
+    @staticmethod
+    def _scale_text(thumbs: Thumbnails, channel: int) -> str:
+        if thumbs.zero is not None and thumbs.zero[channel]:
+            return "all 0"  # its levels only bin the colours
+        if thumbs.levels is None or thumbs.mapping == "diverging":
+            scale = thumbs.scales[channel]
+            return f"\u00b1{format_tick(scale)}" if thumbs.mapping == "diverging" else f"max {format_tick(scale)}"
+        if thumbs.mapping == "image_clip" and thumbs.ranges is not None:
+            lo, hi = thumbs.ranges[channel]  # the data's own range: what is beyond 0..1 is clipped
+        else:
+            lo, hi = thumbs.levels[channel]
+        if thumbs.mapping == "sequential" and lo == 0:
+            return f"max {format_tick(hi)}"
+        return f"{format_tick(lo)}\u2026{format_tick(hi)}"
+
+    def title(self, channel: int) -> str:
+        """The text above thumbnail ``channel``: its index and its scale, in full."""
+        head, scale = self.title_parts(channel)
+        return f"{head}  {scale}" if head else ""
 
     # -- geometry ------------------------------------------------------------------------
     def _columns(self) -> int:
@@ -104,22 +132,78 @@ class ChannelGrid(QWidget):
 
     def image_rect(self, channel: int) -> QRectF:
         """Where thumbnail ``channel`` is drawn, in widget coordinates (aspect kept)."""
-        if len(self._rects) != self.count:
-            self._rects = [self._layout_rect(c) for c in range(self.count)]
+        self._ensure_layout()
         return QRectF(self._rects[channel])
 
-    def _layout_rect(self, channel: int) -> QRectF:
+    def title_rect(self, channel: int) -> QRectF:
+        """The room of thumbnail ``channel``'s title: within its column, above its image."""
+        self._ensure_layout()
+        return QRectF(self._title_rects[channel])
+
+    def title_lines(self, channel: int) -> list[str]:
+        """The lines drawn as thumbnail ``channel``'s title (cut with "…" if they must be)."""
+        self._ensure_layout()
+        return list(self._title_lines[channel])
+
+    def title_font(self) -> QFont:
+        """The font the titles are drawn in."""
+        self._ensure_layout()
+        return QFont(self._title_font)
+
+    def _relayout(self, *_) -> None:
+        self._rects = []
+        self.update()
+
+    def _ensure_layout(self) -> None:
+        if len(self._rects) == self.count:
+            return
+        n = self.count
         cols = self._columns()
-        rows = max(1, math.ceil(self.count / cols))
+        rows = max(1, math.ceil(n / cols))
         cell_w, cell_h = self.width() / cols, self.height() / rows
-        row, col = divmod(channel, cols)
-        h, w = self._images[channel].height(), self._images[channel].width()
-        room_w = max(1.0, cell_w - GAP_PX)
-        room_h = max(1.0, cell_h - TITLE_PX - GAP_PX)
-        scale = min(room_w / max(w, 1), room_h / max(h, 1))
-        x = col * cell_w + (cell_w - w * scale) / 2
-        y = row * cell_h + TITLE_PX + (cell_h - TITLE_PX - h * scale) / 2
-        return QRectF(x, y, w * scale, h * scale)
+        room = max(1.0, cell_w - GAP_PX)
+        parts = [self.title_parts(c) for c in range(n)]
+        font, lines = self._fit_titles(parts, room)
+        metrics = QFontMetricsF(font)
+        line_h = math.ceil(font.pixelSize() * TITLE_LEADING)
+        title_h = line_h * lines
+        self._title_font = font
+        self._rects, self._title_rects, self._title_lines = [], [], []
+        for c in range(n):
+            row, col = divmod(c, cols)
+            h, w = self._images[c].height(), self._images[c].width()
+            room_h = max(1.0, cell_h - title_h - GAP_PX)
+            scale = min(room / max(w, 1), room_h / max(h, 1))
+            x = col * cell_w + (cell_w - w * scale) / 2
+            y = row * cell_h + title_h + (cell_h - title_h - h * scale) / 2
+            self._rects.append(QRectF(x, y, w * scale, h * scale))
+            self._title_rects.append(QRectF(col * cell_w + GAP_PX / 2, y - title_h, room, title_h))
+            head, scale_text = parts[c]
+            texts = [f"{head}  {scale_text}"] if lines == 1 else [head, scale_text]
+            elide = Qt.TextElideMode.ElideRight
+            self._title_lines.append([metrics.elidedText(t, elide, room) for t in texts])
+
+    def _fit_titles(self, parts: list[tuple[str, str]], room: float) -> tuple[QFont, int]:
+        """The largest font (from the zoomed ``TITLE_PX`` down to ``TITLE_MIN_PX``) and the
+        fewest lines (1 or 2) in which every title fits ``room`` pixels across."""
+        font = QFont(self.font())
+        start = scaled(TITLE_PX)
+        for px in range(start, min(start, TITLE_MIN_PX) - 1, -1):
+            font.setPixelSize(px)
+            metrics = QFontMetricsF(font)
+            if all(metrics.horizontalAdvance(f"{head}  {scale}") <= room for head, scale in parts):
+                return QFont(font), 1
+            if all(max(metrics.horizontalAdvance(head), metrics.horizontalAdvance(scale)) <= room for head, scale in parts):
+                return QFont(font), 2
+        font.setPixelSize(min(start, TITLE_MIN_PX))
+        return QFont(font), 2
+
+    def channel_at(self, pos: QPointF) -> int | None:
+        """The thumbnail (image or title) under ``pos``, or None."""
+        for channel in range(self.count):
+            if self.image_rect(channel).united(self.title_rect(channel)).contains(pos):
+                return channel
+        return None
 
     def cell_at(self, pos: QPointF) -> tuple[int, int, int] | None:
         """(channel, row, col) of the output pixel under ``pos``, or None off every thumbnail."""
@@ -158,29 +242,50 @@ class ChannelGrid(QWidget):
         ch, row, col = cell
         self.hovered.emit(f"output ch {ch}  row {row}, col {col}: {format_readout(float(self._output[ch, row, col]))}")
 
+    def tooltip_at(self, pos: QPointF) -> str:
+        """The tooltip for ``pos``: over a thumbnail its whole title, else what the grid is."""
+        channel = self.channel_at(pos)
+        if channel is None:
+            return GRID_TIP
+        return f"{self.title(channel).lstrip(chr(0x25B6)).strip()}: click to show it large.\n{GRID_TIP}"
+
     # -- Qt events -----------------------------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            QToolTip.showText(event.globalPos(), self.tooltip_at(QPointF(event.pos())), self)
+            return True
+        return super().event(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
+        self._ensure_layout()
         painter = QPainter(self)
-        painter.fillRect(event.rect(), QColor(style.THUMBNAIL_BACKGROUND))  # as pyqtgraph's views, beside them
+        palette = self.palette()
+        painter.fillRect(event.rect(), palette.color(QPalette.ColorRole.Window))  # as the output view beside it
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)  # show the pixels
-        font = painter.font()
-        font.setPointSize(TITLE_POINT_SIZE)
-        painter.setFont(font)
+        painter.setFont(self._title_font)
         frame = QPen(QColor(style.SELECTED_FRAME), FRAME_WIDTH)
-        text = QColor(style.THUMBNAIL_TEXT)
+        text = palette.color(QPalette.ColorRole.WindowText)
         clip = QRectF(event.rect())
+        line_h = math.ceil(self._title_font.pixelSize() * TITLE_LEADING)
         for channel, image in enumerate(self._images):
-            rect = self.image_rect(channel)
-            title = QRectF(rect.x() - GAP_PX, rect.y() - TITLE_PX, max(rect.width() + 2 * GAP_PX, TITLE_MIN_WIDTH), TITLE_PX)
+            rect = self._rects[channel]
+            title = self._title_rects[channel]
             if not clip.intersects(rect.united(title)):
                 continue
             painter.drawImage(rect, image)
             painter.setPen(text)
-            painter.drawText(title, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.title(channel))
+            for k, line in enumerate(self._title_lines[channel]):
+                painter.drawText(QRectF(title.x(), title.y() + k * line_h, title.width(), line_h),
+                                 Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, line)
             if channel == self._selected:
                 painter.setPen(frame)
                 painter.drawRect(rect.adjusted(-1, -1, 1, 1))
         painter.end()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.PaletteChange):
+            self._relayout()
+        super().changeEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._rects = []

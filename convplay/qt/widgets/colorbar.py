@@ -2,7 +2,8 @@
 
 ``ColorBar`` stands beside an image in a pyqtgraph layout (the output view);
 ``HeatMap`` is a small matrix (a kernel) painted as square cells beside its own bar.
-Both print ``COLORBAR_TICKS`` values with ``core.formatting.format_tick``.
+Both print ``COLORBAR_TICKS`` values with ``core.formatting.format_tick``, in a font that
+follows the text zoom (``zoom.scaled``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QStyleOptionGraphicsItem, QWidget
 
 from convplay.core.display import argb_table, coloured
 from convplay.core.formatting import format_tick
 from convplay.qt.style import COLORBAR_FRAME, DIVERGING
+from convplay.qt.zoom import scaled, text_zoom
 
 COLORBAR_TICKS = 5  # values printed beside the bar: both ends, the middle and the quarters
 LUT_SIZE = 256  # colours in a bar's strip (pyqtgraph's lookup-table size)
@@ -35,14 +37,15 @@ def tick_labels(levels: tuple[float, float]) -> list[tuple[float, str]]:
 def _paint_ticks(painter: QPainter, bar: QRectF, labels: list[tuple[float, str]], text_width: float) -> None:
     """A short line and the value at each tick, right of ``bar``."""
     font = painter.font()
-    font.setPointSize(TICK_POINT_SIZE)
+    font.setPointSize(scaled(TICK_POINT_SIZE))
     painter.setFont(font)
     x = bar.right() + TICK_LENGTH
-    half = TICK_TEXT_HEIGHT / 2
+    line = scaled(TICK_TEXT_HEIGHT)
+    half = line / 2
     for fraction, text in labels:
         y = bar.bottom() - fraction * bar.height()
         painter.drawLine(QPointF(bar.right(), y), QPointF(x, y))
-        painter.drawText(QRectF(x + 2, y - half, text_width, TICK_TEXT_HEIGHT),
+        painter.drawText(QRectF(x + 2, y - half, text_width, line),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
 
@@ -59,15 +62,24 @@ class ColorBar(pg.GraphicsWidget):
     def __init__(self, colormap: pg.ColorMap, bar_width: int = 14, text_width: int = 52):
         super().__init__()
         self._bar_width = bar_width
+        self._text_width = text_width
         self._levels = (-1.0, 1.0)
         self._labels: list[tuple[float, str]] = []
         self._strip = QImage()
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
-        self.setPreferredWidth(bar_width + text_width)
-        self.setMinimumWidth(bar_width + text_width)
+        self._fit_width()
         self._strip_pixmap = QPixmap()  # the strip scaled to the bar, made when first painted
         self.setColorMap(colormap)
         self.setLevels(self._levels)
+        text_zoom().changed.connect(self._fit_width)
+
+    def _fit_width(self, *_) -> None:
+        """Room for the tick numbers at the current text zoom."""
+        width = self._bar_width + scaled(self._text_width)
+        self.setPreferredWidth(width)
+        self.setMinimumWidth(width)
+        self.setMaximumWidth(width)
+        self.update()
 
     def levels(self) -> tuple[float, float]:
         return self._levels
@@ -106,6 +118,7 @@ class ColorBar(pg.GraphicsWidget):
         painter.drawPixmap(bar.topLeft(), self._strip_pixmap)
         painter.setPen(QColor(COLORBAR_FRAME))
         painter.drawRect(bar)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
         _paint_ticks(painter, bar, self._labels, self.boundingRect().width() - bar.right() - TICK_LENGTH)
 
 
@@ -136,6 +149,10 @@ class HeatMap(QWidget):
         self._cells = QImage()
         self._levels = (-1.0, 1.0)
         self._labels = tick_labels(self._levels)
+        text_zoom().changed.connect(self.update)
+
+    def _text_width(self) -> int:
+        return scaled(self.TEXT_WIDTH)
 
     @property
     def values(self) -> np.ndarray:
@@ -167,7 +184,7 @@ class HeatMap(QWidget):
         """Where the cells are drawn: square cells, as large as the room allows, centred."""
         h, w = self._pixels.shape if self._pixels.size else (1, 1)
         room = QRectF(self.rect()).adjusted(
-            self.MARGIN, self.MARGIN, -(self.MARGIN + self.BAR_WIDTH + self.TEXT_WIDTH), -self.MARGIN
+            self.MARGIN, self.MARGIN, -(self.MARGIN + self.BAR_WIDTH + self._text_width()), -self.MARGIN
         )
         cell = max(0.0, min(room.width() / w, room.height() / h))
         return QRectF(
@@ -180,11 +197,11 @@ class HeatMap(QWidget):
         if not self._cells.isNull():
             painter.drawImage(self.cells_rect(), self._cells)
         inset = self.MARGIN + self.BAR_INSET
-        bar = QRectF(self.width() - self.BAR_WIDTH - self.TEXT_WIDTH - 2, inset,
+        bar = QRectF(self.width() - self.BAR_WIDTH - self._text_width() - 2, inset,
                      self.BAR_WIDTH, max(1.0, self.height() - 2 * inset))
         painter.drawImage(bar, self._strip)
         painter.setPen(self.palette().mid().color())
         painter.drawRect(bar)
         painter.setPen(self.palette().windowText().color())
-        _paint_ticks(painter, bar, self._labels, self.TEXT_WIDTH)
+        _paint_ticks(painter, bar, self._labels, self._text_width())
         painter.end()

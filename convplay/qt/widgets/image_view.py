@@ -10,23 +10,49 @@ Pixel (row r, col c) covers [c-0.5, c+0.5] x [r-0.5, r+0.5], so item coordinates
 the array indices.  The image is never auto-levelled: every ``set_image`` names its
 levels, which keeps a frame's cost to one lookup-table pass (DESIGN.md's recipes).
 Two views share zoom and pan through ``view_link.ProportionalLink``.
+
+Small images read as numbers: with ``cell_values=True`` the values of the cells in sight
+are printed on them (``value_labels.ValueLabels``) when at most 24 x 24 cells are, and the
+axes tick whole cells only.  The view's ground is the window's own colour, so a tiny map
+sits in the panel rather than in a wide black frame.  ``set_caption`` writes a line under
+the colour bar (which mapping it shows).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Signal
-from PySide6.QtGui import QTransform
+from PySide6.QtCore import QEvent, QPointF, Signal
+from PySide6.QtGui import QFont, QPalette, QTransform
 from PySide6.QtWidgets import QWidget
 
+from convplay.core.display import argb_table
 from convplay.core.formatting import format_readout
 from convplay.qt.style import DIVERGING
 from convplay.qt.widgets.colorbar import LUT_SIZE, ColorBar
-from convplay.qt.widgets.lookup import argb_image
+from convplay.qt.widgets.lookup import argb_image, colour_map
+from convplay.qt.widgets.value_labels import ValueLabels
+from convplay.qt.zoom import scaled, text_zoom
 
 CONTENT_MARGIN = 2  # pixels around the plot
 FIT_PADDING = 0.02  # the view fitted to a new image leaves this fraction of it as a margin
+AXIS_POINT_SIZE = 8  # the axes' tick numbers, at zoom 1
+CAPTION_POINT_SIZE = 8  # the line under the colour bar, at zoom 1
+
+
+class CellAxis(pg.AxisItem):
+    """An axis whose ticks fall on whole cells: a 3 x 3 map is ticked 0, 1, 2, never -0.5
+    or 0.5 (a cell's centre is its index; a half is the edge between two cells)."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float):
+        levels: list[tuple[float, float]] = []
+        for spacing, _offset in super().tickSpacing(minVal, maxVal, size):
+            whole = max(1.0, float(math.ceil(spacing - 1e-9)))
+            if all(whole != s for s, _ in levels):
+                levels.append((whole, 0.0))
+        return levels
 
 class ColouredImageItem(pg.ImageItem):
     """An ImageItem that can be handed its pixels already coloured (``set_pixels``).
@@ -101,13 +127,16 @@ class ImageView(pg.GraphicsLayoutWidget):
         colorbar: bool = False,
         axes: bool = True,
         title: str | None = None,
+        cell_values: bool = False,
     ):
         super().__init__(parent)
         self.name = name
         self._image: np.ndarray | None = None
         self._values: np.ndarray | None = None
+        self._levels = (0.0, 1.0)
         self.ci.setContentsMargins(*(CONTENT_MARGIN,) * 4)
-        self.plot_item: pg.PlotItem = self.addPlot(title=title)
+        axis_items = {"left": CellAxis("left"), "bottom": CellAxis("bottom")}
+        self.plot_item: pg.PlotItem = self.addPlot(title=title, axisItems=axis_items)
         self.plot_item.setMenuEnabled(False)
         self.plot_item.hideButtons()
         if not axes:
@@ -119,13 +148,22 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.image_item = ColouredImageItem(axisOrder="row-major")
         self.image_item.setTransform(QTransform().translate(-0.5, -0.5))
         self.plot_item.addItem(self.image_item)
-        self._colormap = pg.colormap.get(colormap)
+        self._colormap = colour_map(colormap)
         self._colormap_name = colormap
+        self._table = argb_table(self._colormap.getLookupTable(nPts=LUT_SIZE, alpha=True))
         self.image_item.setColorMap(self._colormap)
         self.colorbar: ColorBar | None = None
+        self.caption: pg.LabelItem | None = None
         if colorbar:
             self.colorbar = ColorBar(self._colormap)
             self.addItem(self.colorbar, row=0, col=1)
+            self.caption = pg.LabelItem("", justify="right")
+            self.addItem(self.caption, row=1, col=0, colspan=2)
+            self.caption.hide()
+        self.value_labels: ValueLabels | None = ValueLabels(self.image_item, self.view_box) if cell_values else None
+        self._apply_palette()
+        self._apply_zoom()
+        text_zoom().changed.connect(self._apply_zoom)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     # -- public API ------------------------------------------------------------------
@@ -166,10 +204,14 @@ class ImageView(pg.GraphicsLayoutWidget):
         if not hi > lo:
             hi = lo + 1.0
             pixels = None  # coloured for other levels
+        self._levels = (lo, hi)
         if self.colorbar is not None:
             self.colorbar.setLevels((lo, hi))
         self.image_item.setImage(image, autoLevels=False, levels=(lo, hi))
-        self.image_item.set_pixels(None if colour else pixels, (lo, hi))
+        pixels = None if colour else pixels
+        self.image_item.set_pixels(pixels, (lo, hi))
+        if self.value_labels is not None:
+            self.value_labels.set_values(image, (lo, hi), None if colour else self._table, pixels)
         if reshaped:
             self.view_box.autoRange(padding=FIT_PADDING)
 
@@ -178,18 +220,37 @@ class ImageView(pg.GraphicsLayoutWidget):
         return self._colormap_name
 
     def set_colormap(self, name: str) -> None:
-        """Change the colour map (e.g. 'CET-D1' for signed values, 'CET-L1' for |x|)."""
-        self._colormap = pg.colormap.get(name)
+        """Change the colour map by its ``style`` name (e.g. 'CET-D1' for signed values,
+        'viridis' for |x|, ``style.GREY_IMAGE`` for an output shown as an image)."""
+        self._colormap = colour_map(name)
         self._colormap_name = name
+        self._table = argb_table(self._colormap.getLookupTable(nPts=LUT_SIZE, alpha=True))
         self.image_item.drop_pixels()  # coloured with the previous map
         if self.colorbar is not None:
             self.colorbar.setColorMap(self._colormap)
         if self._image is None or self._image.ndim == 2:
             self.image_item.setColorMap(self._colormap)
+            if self.value_labels is not None and self._image is not None:
+                self.value_labels.set_values(self._image, self._levels, self._table)
+
+    @property
+    def caption_text(self) -> str:
+        """The line under the colour bar ("" without one)."""
+        return self._caption_text if self.caption is not None else ""
+
+    def set_caption(self, text: str) -> None:
+        """The line under the colour bar: which mapping its colours show."""
+        if self.caption is None:
+            return
+        self._caption_text = text
+        self.caption.setText(text, size=f"{scaled(CAPTION_POINT_SIZE)}pt", color=self._text_colour())
+        self.caption.setVisible(bool(text))
 
     def clear(self) -> None:
         self._image = self._values = None
         self.image_item.clear()
+        if self.value_labels is not None:
+            self.value_labels.set_values(None, (0.0, 1.0), None)
 
     def readout(self, row: int, col: int) -> str:
         """The hover text for a cell, or "" outside the image."""
@@ -205,6 +266,35 @@ class ImageView(pg.GraphicsLayoutWidget):
         return f"{prefix}row {row}, col {col}: {text}"
 
     # -- internals -------------------------------------------------------------------
+    _caption_text = ""
+
+    def _text_colour(self):
+        return self.palette().color(QPalette.ColorRole.WindowText)
+
+    def _apply_palette(self) -> None:
+        """The window's colours for the ground and the axes: no black frame around a map."""
+        self.setBackground(self.palette().color(QPalette.ColorRole.Window))
+        text = self._text_colour()
+        for name in ("left", "bottom"):
+            axis = self.plot_item.getAxis(name)
+            axis.setPen(text)
+            axis.setTextPen(text)
+        if self._caption_text:
+            self.set_caption(self._caption_text)
+
+    def _apply_zoom(self, *_) -> None:
+        font = QFont(self.font())
+        font.setPointSize(scaled(AXIS_POINT_SIZE))
+        for name in ("left", "bottom"):
+            self.plot_item.getAxis(name).setStyle(tickFont=font)
+        if self._caption_text:
+            self.set_caption(self._caption_text)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "plot_item"):
+            self._apply_palette()
+        super().changeEvent(event)
+
     def leaveEvent(self, event) -> None:
         self._emit_hover(-1, -1)  # the pointer left: no cell is under it any more
         super().leaveEvent(event)

@@ -1,9 +1,14 @@
-"""Colouring an index image with Qt (``display.Lookup`` done in C++), and coloured pixels as a QImage."""
+"""Colouring an index image with Qt (``display.Lookup`` done in C++), coloured pixels as a
+QImage, and the colour maps by their ``style`` names."""
 
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtGui import QImage
+
+from convplay.core.display import grey_lut
+from convplay.qt import style
 
 
 def qt_lookup(index: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -26,3 +31,16 @@ def argb_image(pixels: np.ndarray) -> QImage:
     their memory: keep ``pixels`` alive while it is drawn, or ``.copy()`` it."""
     h, w = pixels.shape
     return QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+
+
+def colour_map(name: str) -> pg.ColorMap:
+    """A colour map by its ``style`` name: pyqtgraph's, or ``style.GREY_IMAGE``, the equal
+    grey steps of ``display.grey_lut`` (pyqtgraph's greys are perceptual, not 0..255)."""
+    if name == style.GREY_IMAGE:
+        return pg.ColorMap(np.linspace(0.0, 1.0, 256), grey_lut(), name=name)
+    return pg.colormap.get(name)
+
+
+def lookup_table(name: str) -> np.ndarray:
+    """(256, 4) uint8: the colours of ``colour_map(name)``, as the views and thumbnails use them."""
+    return colour_map(name).getLookupTable(nPts=256, alpha=True)

@@ -31,12 +31,16 @@ from convplay.core.kernel_io import (
     LoadedKernel,
     TensorInfo,
     choose_kernel,
+    DEFAULT_SAVE_DTYPE,
+    exact_text,
     parse_kernel_file_arg,
     read_npy,
     read_npz,
+    save_dtype,
     save_npy,
+    save_npz,
 )
-from convplay.core.kernel_text import read_kernel_text, save_imagej
+from convplay.core.kernel_text import read_kernel_text
 from convplay.core.resources import resource_path
 from convplay.core.spec import ConvSpec
 
@@ -188,7 +192,7 @@ def read_safetensors(path: Path) -> KernelFile:
             infos = []
             for key in f.keys():
                 sl = f.get_slice(key)
-                infos.append(TensorInfo(key, tuple(sl.get_shape()), str(sl.get_dtype()).lower()))
+                infos.append(TensorInfo(key, tuple(sl.get_shape()), _safetensors_dtype(str(sl.get_dtype()))))
     except (SafetensorError, OSError, ValueError) as exc:
         raise KernelFileError(f"{path.name}: not a readable safetensors file ({_first_line(str(exc))})") from None
 
@@ -202,42 +206,114 @@ def read_safetensors(path: Path) -> KernelFile:
     return KernelFile(path, "safetensors file", infos, read)
 
 
-def save_safetensors(path: str | Path, weight: np.ndarray, bias: np.ndarray | None = None) -> None:
-    """``weight`` (and ``bias``) as float64 tensors named 'weight' and 'bias'."""
-    tensors = {"weight": np.ascontiguousarray(weight, dtype=np.float64)}
+# safetensors' own dtype names ('F32') as PyTorch says them, as every other format is listed.
+_SAFETENSORS_DTYPES = {
+    "F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "F8_E4M3": "float8_e4m3fn",
+    "F8_E5M2": "float8_e5m2", "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8",
+    "BOOL": "bool",
+}
+
+
+def _safetensors_dtype(name: str) -> str:
+    return _SAFETENSORS_DTYPES.get(name.upper(), name.lower())
+
+
+def save_safetensors(
+    path: str | Path, weight: np.ndarray, bias: np.ndarray | None = None, dtype: str = "float64"
+) -> None:
+    """``weight`` (and ``bias``) as tensors named 'weight' and 'bias', in ``dtype``."""
+    kind = save_dtype(dtype)
+    tensors = {"weight": np.ascontiguousarray(weight, dtype=kind)}
     if bias is not None:
-        tensors["bias"] = np.ascontiguousarray(np.ravel(bias), dtype=np.float64)
+        tensors["bias"] = np.ascontiguousarray(np.ravel(bias), dtype=kind)
     save_safetensors_numpy(tensors, str(path))
+
+
+def save_state_dict(path: str | Path, weight: np.ndarray, bias: np.ndarray | None = None, dtype: str = "float64") -> None:
+    """An nn.Conv2d state_dict: ``conv.load_state_dict(torch.load(path, weights_only=True))``
+    takes it as it is.  Plain tensors in a dict: nothing a weights-only load refuses."""
+    kind = getattr(torch, save_dtype(dtype).name)
+    state = {"weight": torch.from_numpy(np.array(weight, dtype=np.float64)).to(kind).contiguous()}
+    if bias is not None:
+        state["bias"] = torch.from_numpy(np.array(np.ravel(bias), dtype=np.float64)).to(kind).contiguous()
+    torch.save(state, str(path))
 
 
 # -- saving: the twin of read_kernel_file ----------------------------------------------------------
 
-KERNEL_SAVE_SUFFIXES = (".npy", ".safetensors", ".txt")
+
+@dataclass(frozen=True)
+class KernelSaveFormat:
+    """A file type Save kernel offers: its suffix, what it is, whether it keeps the bias."""
+
+    suffix: str
+    label: str
+    keeps_bias: bool
 
 
-def save_kernel(path: str | Path, weight: np.ndarray, bias: np.ndarray | None = None) -> None:
-    """``weight`` (and ``bias``) in the format ``path``'s suffix names: .npy (the weight),
-    .safetensors ('weight' and 'bias'), or ImageJ kernel text (one 2-D filter).
-    KernelFileError, with what to do instead, if it cannot be saved that way; OSError if
-    the file cannot be written."""
+KERNEL_SAVE_FORMATS = (
+    KernelSaveFormat(".pth", "PyTorch state_dict", True),
+    KernelSaveFormat(".safetensors", "safetensors", True),
+    KernelSaveFormat(".npz", "NumPy archive", True),
+    KernelSaveFormat(".npy", "NumPy array", False),
+    # Text holds the shortest decimals that read back as the dtype's values ('0.1' in float32).
+    KernelSaveFormat(".txt", "ImageJ kernel text", False),
+)
+KERNEL_SAVE_SUFFIXES = tuple(f.suffix for f in KERNEL_SAVE_FORMATS)
+
+
+def save_format(suffix: str) -> KernelSaveFormat:
+    for f in KERNEL_SAVE_FORMATS:
+        if f.suffix == suffix.lower():
+            return f
+    raise KernelFileError(
+        f"convplay cannot save kernels as {suffix or 'a file without a suffix'}: "
+        f"use {', '.join(KERNEL_SAVE_SUFFIXES[:-1])} or {KERNEL_SAVE_SUFFIXES[-1]}"
+    )
+
+
+def save_kernel(
+    path: str | Path, weight: np.ndarray, bias: np.ndarray | None = None, dtype: str = DEFAULT_SAVE_DTYPE
+) -> str:
+    """``weight`` (and ``bias``) in the format ``path``'s suffix names, as ``dtype``:
+    .pth / .safetensors / .npz ('weight' and 'bias', as PyTorch names them), .npy (the
+    weight alone) or ImageJ kernel text (one 2-D filter).  Returns a sentence saying what
+    was saved.  KernelFileError, with what to do instead, if it cannot be saved that way;
+    OSError if the file cannot be written."""
     path = Path(path)
-    suffix = path.suffix.lower()
+    fmt = save_format(path.suffix)
     weight = np.asarray(weight, dtype=np.float64)
-    if suffix == ".npy":
-        save_npy(path, weight)
-    elif suffix == ".safetensors":
-        save_safetensors(path, weight, bias)
-    elif suffix == ".txt":
-        if weight.ndim != 4 or weight.shape[:2] != (1, 1):
-            raise KernelFileError(
-                f"ImageJ kernel text holds one 2-D filter; this kernel is {' x '.join(map(str, weight.shape))}. "
-                "Save it as .npy or .safetensors"
-            )
-        save_imagej(path, weight[0, 0])
-    else:
+    dtype = save_dtype(dtype).name
+    if fmt.suffix == ".txt" and (weight.ndim != 4 or weight.shape[:2] != (1, 1)):
         raise KernelFileError(
-            f"cannot save kernels as {suffix or 'a file without a suffix'}: use .npy, .safetensors or .txt"
+            f"ImageJ kernel text holds one 2-D filter; this kernel is {' x '.join(map(str, weight.shape))}. "
+            "Save it as .pth, .safetensors or .npz"
         )
+    if fmt.suffix == ".pth":
+        save_state_dict(path, weight, bias, dtype)
+    elif fmt.suffix == ".safetensors":
+        save_safetensors(path, weight, bias, dtype)
+    elif fmt.suffix == ".npz":
+        save_npz(path, weight, bias, dtype)
+    elif fmt.suffix == ".npy":
+        save_npy(path, weight, dtype)
+    else:
+        filt = weight[0, 0]
+        path.write_text("".join(" ".join(exact_text(v, dtype) for v in row) + "\n" for row in filt), encoding="utf-8")
+    return saved_sentence(path, fmt, weight.shape, bias, dtype)
+
+
+def saved_sentence(path: Path, fmt: KernelSaveFormat, shape: tuple[int, ...], bias, dtype: str) -> str:
+    what = f"the {'×'.join(map(str, shape))} weight"
+    if bias is None:
+        return f"Saved {what} (the kernel has no bias) as {dtype} in {path.name}"
+    n = np.size(bias)
+    if fmt.keeps_bias:
+        return f"Saved {what} and its {n} bias value{'s' if n != 1 else ''} as {dtype} in {path.name}"
+    return (
+        f"Saved {what} alone as {dtype} in {path.name}: a {fmt.suffix} file holds one array, so the bias "
+        "was not saved (.pth, .safetensors and .npz keep it)"
+    )
 
 
 # -- learned kernels shipped in resources/kernels ------------------------------------------------

@@ -10,11 +10,11 @@ kernels and inputs are written as tensor literals whose numbers round-trip exact
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from convplay.core.kernel_io import exact_text
 from convplay.core.spec import ConvSpec, ConvSpecError
 
 # Above these sizes a literal would bury the code; the values go to .npy files instead.
@@ -169,31 +169,46 @@ def _load_npy(name: str, dtype: str) -> str:
 
 
 def _literal_assignment(name: str, values: np.ndarray, dtype: str) -> list[str]:
-    one_line = f"{name} = torch.tensor({_nested_literal(values, 0)}, dtype=torch.{dtype})"
-    if values.ndim == 1 and len(one_line) <= 88:
+    """``name = torch.tensor(...)``: one line for a short vector, else the nested lists one
+    row per line, aligned, under an indented opening line (as black lays out a call)."""
+    one_line = f"{name} = torch.tensor({nested_literal(values, dtype)}, dtype=torch.{dtype})"
+    if values.ndim <= 1 and len(one_line) <= 88:
         return [one_line]
     prefix = "    "
-    body = _nested_literal(values, indent=len(prefix))
+    body = nested_literal(values, dtype, indent=len(prefix))
     return [f"{name} = torch.tensor(", prefix + body + ",", f"    dtype=torch.{dtype},", ")"]
 
 
-def _number(v: float) -> str:
-    """A Python expression for ``v`` that evaluates to exactly the same float."""
-    if math.isnan(v):
-        return "-float('nan')" if math.copysign(1.0, v) < 0 else "float('nan')"
-    if math.isinf(v):
-        return "float('inf')" if v > 0 else "-float('inf')"
-    return repr(float(v))
+def _number(v: float, dtype: str = "float64") -> str:
+    """A Python expression for ``v`` that PyTorch reads, as ``dtype``, to exactly ``v`` in
+    that dtype: the shortest such decimal (float32's 0.1 is '0.1')."""
+    return exact_text(v, dtype if dtype in ("float16", "float32", "float64") else "float64")
 
 
-def _nested_literal(values: np.ndarray, indent: int) -> str:
-    """numpy-style nested lists; in a grid every number is right-aligned to a common width."""
-    cells = [_number(v) for v in values.ravel().tolist()]
+def _aligned(cells: list[str]) -> list[str]:
+    """Numbers of one grid padded to one width, decimal points in one column (as numpy
+    prints an array); exponents and non-finite values right-aligned to that width."""
+    plain = ["." in c and "e" not in c and "(" not in c for c in cells]
+    parts = [c.split(".") if ok else None for c, ok in zip(cells, plain)]
+    whole = max((len(p[0]) for p in parts if p), default=0)
+    frac = max((len(p[1]) for p in parts if p), default=0)
+    out = [p[0].rjust(whole) + "." + p[1].ljust(frac) if p else c for c, p in zip(cells, parts)]
+    width = max((len(c) for c in out), default=0)
+    return [c.ljust(width) if ok else c.rjust(width) for c, ok in zip(out, plain)]
+
+
+def nested_literal(values: np.ndarray, dtype: str = "float64", indent: int = 0) -> str:
+    """numpy-style nested lists of ``values``: in a grid one row per line, numbers aligned on
+    their decimal points, inner brackets indented under their parents, a blank line between
+    matrices (two between filters), as ``print(array)`` shows them."""
+    values = np.asarray(values, dtype=np.float64)
+    cells = [_number(v, dtype) for v in values.ravel().tolist()]
     if values.ndim >= 2:
-        width = max((len(s) for s in cells), default=0)
-        cells = [s.rjust(width) for s in cells]
+        cells = _aligned(cells)
 
     def render(shape: tuple[int, ...], start: int, column: int) -> tuple[str, int]:
+        if len(shape) == 0:
+            return cells[start], start + 1
         if len(shape) == 1:
             n = shape[0]
             return "[" + ", ".join(cells[start:start + n]) + "]", start + n
@@ -201,10 +216,65 @@ def _nested_literal(values: np.ndarray, indent: int) -> str:
         for _ in range(shape[0]):
             text, start = render(shape[1:], start, column + 1)
             parts.append(text)
-        gap = "\n" if len(shape) >= 3 else ""
+        gap = "\n" * (len(shape) - 2)
         return "[" + (",\n" + gap + " " * (column + 1)).join(parts) + "]", start
 
     return render(values.shape, 0, indent)[0]
+
+
+# -- Edit > Copy kernel as PyTorch ------------------------------------------------------
+def kernel_snippet(
+    spec: ConvSpec,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    *,
+    dtype: str = "float32",
+    true_convolution: bool = False,
+) -> str:
+    """The kernel (and bias) as ``torch.tensor`` literals in ``dtype`` (the dtype PyTorch
+    receives: each number the shortest decimal that reads back to the same value), then the
+    layer it belongs to with the kernel copied in.  Pasted into Python it runs as it is."""
+    if dtype not in ("float16", "float32", "float64"):
+        dtype = "float32"  # bfloat16 and the like: numpy cannot print them; float32 holds them exactly
+    weight = np.asarray(weight, dtype=np.float64)
+    layout = "(in_channels, out_channels // groups, kH, kW)" if spec.transposed else (
+        "(out_channels, in_channels // groups, kH, kW)"
+    )
+    lines = [
+        "import torch",
+        "import torch.nn as nn",
+        "",
+        f"# The kernel from convplay, shape {layout} = {tuple(weight.shape)}, {dtype}.",
+        *_literal_assignment("weight", weight, dtype),
+    ]
+    if bias is not None:
+        lines += ["# One bias per output channel.", *_literal_assignment("bias", np.ravel(bias), dtype)]
+    if true_convolution:
+        lines += [
+            "# True convolution is on: PyTorch's conv2d is cross-correlation, so the layer gets",
+            "# the kernel flipped in both spatial axes.",
+            "weight = torch.flip(weight, dims=(2, 3))",
+        ]
+    try:
+        fits = spec.weight_shape == weight.shape
+        spec.validate()
+    except ConvSpecError as err:
+        fits, reason = False, str(err)
+    else:
+        reason = "" if fits else f"the layer's weight would be {spec.weight_shape}"
+    if not fits:
+        lines += ["", f"# No layer: PyTorch refuses these settings ({reason})."]
+        return "\n".join(lines) + "\n"
+    layer_dtype = dtype if dtype in DTYPES else "float32"
+    lines += [
+        "",
+        "# The layer it belongs to, with this kernel in it.",
+        *_layer_constructor(spec, layer_dtype),
+        "with torch.no_grad():",
+        "    conv.weight.copy_(weight)",
+        *(["    conv.bias.copy_(bias)"] if bias is not None and spec.bias else []),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 # -- the two forms of the op -------------------------------------------------------------

@@ -7,7 +7,8 @@ beside it, whether the name says transposed) made from headers only, and a loade
 entry.  Sizes are checked against :data:`KernelLimits` before any tensor is read.
 
 Formats here: ``.npy`` / ``.npz`` (never unpickled); ImageJ kernel text, plain text / CSV
-and the clipboard's PyTorch literal are in ``kernel_text``.  Writer: ``.npy``.
+and the clipboard's PyTorch literal are in ``kernel_text``.  Writers: ``.npy`` (the weight)
+and ``.npz`` (weight and bias), in float32 unless float64 is asked for.
 """
 
 from __future__ import annotations
@@ -265,8 +266,52 @@ def read_npz(path: Path) -> KernelFile:
     return KernelFile(path, ".npz archive", infos, read)
 
 
-def save_npy(path: Path, weight: np.ndarray) -> None:
-    np.save(Path(path), np.asarray(weight, dtype=np.float64), allow_pickle=False)
+# The dtypes a kernel is saved in: float32 is what PyTorch receives by default (and what a
+# checkpoint holds); float64 keeps every digit convplay computes with.
+SAVE_DTYPES = ("float32", "float64")
+DEFAULT_SAVE_DTYPE = "float32"
+
+
+def save_dtype(dtype: str) -> np.dtype:
+    if dtype not in SAVE_DTYPES:
+        raise KernelFileError(f"kernels are saved as {' or '.join(SAVE_DTYPES)}, not {dtype}")
+    return np.dtype(dtype)
+
+
+def save_npy(path: Path, weight: np.ndarray, dtype: str = "float64") -> None:
+    """The weight alone (a .npy file holds one array)."""
+    np.save(Path(path), np.asarray(weight, dtype=save_dtype(dtype)), allow_pickle=False)
+
+
+def save_npz(path: Path, weight: np.ndarray, bias: Optional[np.ndarray] = None, dtype: str = "float64") -> None:
+    """'weight' and, when the kernel has one, 'bias', as PyTorch names them (no pickles)."""
+    arrays = {"weight": np.ascontiguousarray(weight, dtype=save_dtype(dtype))}
+    if bias is not None:
+        arrays["bias"] = np.ascontiguousarray(np.ravel(bias), dtype=save_dtype(dtype))
+    # np.savez appends .npz to a name without it; write to the file object so the name is kept.
+    with open(Path(path), "wb") as f:
+        np.savez(f, **arrays)
+
+
+def exact_text(value: float, dtype: str = "float64") -> str:
+    """The shortest Python literal that reads back, as ``dtype``, to exactly ``value`` in
+    ``dtype`` ('0.1' for float32's 0.1, not 0.10000000149011612); non-finite values as
+    float('nan') / float('inf') / -float('inf') (a negative NaN as -float('nan'))."""
+    kind = np.dtype(dtype).type
+    with np.errstate(over="ignore"):  # too large for the dtype: infinite there, said so
+        narrow = kind(value)
+    if narrow != narrow:  # a NaN keeps its sign bit, as the array held it
+        return "-float('nan')" if np.signbit(narrow) else "float('nan')"
+    if np.isinf(narrow):
+        return "float('inf')" if narrow > 0 else "-float('inf')"
+    if dtype == "float64":
+        return repr(float(narrow))
+    text = str(narrow)
+    # PyTorch reads the literal as a Python float first and rounds that to the dtype; keep
+    # the short text only if that double rounding lands on the same value.
+    if kind(float(text)) == narrow:
+        return text if any(c in text for c in ".e") else text + ".0"
+    return repr(float(narrow))
 
 
 # -- turning a loaded weight into a convolution --------------------------------------------------

@@ -93,7 +93,9 @@ def open_kernel(window: "MainWindow", path: str) -> bool:
 def save_kernel(window: "MainWindow") -> None:
     from convplay.qt.dialogs.kernel_picker import save_kernel_file
 
-    save_kernel_file(window, window.session, settings=window.settings)
+    saved = save_kernel_file(window, window.session, settings=window.settings, dtype=window.compute_settings.dtype)
+    if saved:
+        window.statusBar().showMessage(saved.message, 2 * STATUS_MS)
 
 
 def fill_learned_menu(window: "MainWindow", menu: QMenu) -> None:
@@ -138,8 +140,9 @@ def fill_samples_menu(window: "MainWindow", menu: QMenu) -> None:
 def copy_kernel(window: "MainWindow") -> None:
     from convplay.qt.dialogs.kernel_picker import copy_kernel_literal
 
-    copy_kernel_literal(window.session)
-    window.statusBar().showMessage("Kernel copied as a torch.tensor literal", STATUS_MS)
+    dtype = window.compute_settings.dtype
+    copy_kernel_literal(window.session, dtype)
+    window.statusBar().showMessage(f"Kernel copied as PyTorch code: torch.tensor literals ({dtype}) and its layer", STATUS_MS)
 
 
 def choose_output_file(window: "MainWindow") -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,25 +150,109 @@ def test_resolve_kernel_file_arg(tmp_path):
 
 
 # -- saving: the twin of read_kernel_file ---------------------------------------------------
-@pytest.mark.parametrize("suffix", [".npy", ".safetensors", ".txt"])
-def test_save_kernel_and_read_it_back(tmp_path, suffix):
+def _kernel(shape=(8, 3, 5, 5), seed=11):
+    """A kernel as the session holds it: float64 values no float32 holds exactly, read-only."""
+    rng = np.random.default_rng(seed)
+    weight, bias = rng.normal(size=shape) / 3, rng.normal(size=shape[0]) / 7
+    weight[0, 0, 0, :3] = [0.1, 1 / 9, -1.178e-09]
+    for a in (weight, bias):
+        a.setflags(write=False)
+    return weight, bias
+
+
+def _oracle(path):
+    """What the file holds, read by the format's own library in its safe mode."""
+    suffix = path.suffix
+    if suffix == ".pth":
+        return {k: v.numpy() for k, v in torch.load(path, weights_only=True).items()}
+    if suffix == ".npz":
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    if suffix == ".npy":
+        return {"weight": np.load(path, allow_pickle=False)}
+    from safetensors.numpy import load_file
+
+    return load_file(str(path))
+
+
+@pytest.mark.parametrize("suffix", [".pth", ".safetensors", ".npz"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_saved_kernel_keeps_its_bias_and_dtype_and_loads_back_bit_for_bit(tmp_path, suffix, dtype):
     from convplay.compute.checkpoints import save_kernel
 
-    weight = np.array([[[[0.1, -2.0, 1 / 3], [4.0, 5.5, -6.25], [7.0, 8.0, 9.0]]]])
-    weight.setflags(write=False)  # as the session hands it out
-    save_kernel(tmp_path / f"k{suffix}", weight, np.array([0.5]))
-    kf = read_kernel_file(tmp_path / f"k{suffix}")
-    loaded = kf.load(kf.first_loadable())
-    np.testing.assert_array_equal(loaded.weight, weight)
-    if suffix == ".safetensors":
-        np.testing.assert_array_equal(loaded.bias, [0.5])
+    weight, bias = _kernel()
+    path = tmp_path / f"kernel{suffix}"
+    said = save_kernel(path, weight, bias, dtype)
+    held = _oracle(path)
+    assert sorted(held) == ["bias", "weight"]  # PyTorch's names: nn.Conv2d.load_state_dict takes them
+    assert held["weight"].dtype == np.dtype(dtype) and held["bias"].dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(held["weight"], weight.astype(dtype))  # the dtype PyTorch receives
+    np.testing.assert_array_equal(held["bias"], bias.astype(dtype))
+    # File > Open kernel reads back exactly what the file holds, bias included.
+    kf = read_kernel_file(path)
+    [entry] = kf.entries
+    assert entry.has_bias and entry.dtype == dtype
+    loaded = kf.load(entry)
+    np.testing.assert_array_equal(loaded.weight, held["weight"].astype(np.float64))
+    np.testing.assert_array_equal(loaded.bias, held["bias"].astype(np.float64))
+    if dtype == "float64":
+        np.testing.assert_array_equal(loaded.weight, weight)
+    assert said == f"Saved the 8×3×5×5 weight and its 8 bias values as {dtype} in kernel{suffix}"
+
+
+def test_the_default_is_float32_and_a_state_dict_nn_conv2d_loads():
+    import tempfile
+
+    from convplay.compute.checkpoints import save_kernel
+
+    weight, bias = _kernel((4, 2, 3, 3))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "k.pth"
+        assert "as float32" in save_kernel(path, weight, bias)
+        conv = torch.nn.Conv2d(2, 4, 3)
+        conv.load_state_dict(torch.load(path, weights_only=True))  # strict: exactly its keys
+        assert conv.weight.dtype == torch.float32
+        np.testing.assert_array_equal(conv.weight.detach().numpy(), weight.astype(np.float32))
+        no_bias = Path(folder) / "nb.pth"
+        assert "has no bias" in save_kernel(no_bias, weight, None)
+        torch.nn.Conv2d(2, 4, 3, bias=False).load_state_dict(torch.load(no_bias, weights_only=True))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_npy_keeps_the_weight_alone_and_says_so(tmp_path, dtype):
+    from convplay.compute.checkpoints import save_kernel
+
+    weight, bias = _kernel()
+    said = save_kernel(tmp_path / "k.npy", weight, bias, dtype)
+    assert "weight alone" in said and "the bias was not saved" in said and ".pth" in said
+    held = _oracle(tmp_path / "k.npy")["weight"]
+    assert held.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(held, weight.astype(dtype))
+    loaded = read_kernel_file(tmp_path / "k.npy").load("k")
+    np.testing.assert_array_equal(loaded.weight, held.astype(np.float64))
+    assert loaded.bias is None
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_imagej_text_reads_back_as_the_same_values(tmp_path, dtype):
+    from convplay.compute.checkpoints import save_kernel
+
+    weight = np.array([[[[0.1, -2.0, 1 / 3], [4.0, 1 / 9, -6.25], [7.0, -1.178e-09, 9.0]]]])
+    save_kernel(tmp_path / "k.txt", weight, None, dtype)
+    text = (tmp_path / "k.txt").read_text()
+    if dtype == "float32":
+        assert text.splitlines()[0] == "0.1 -2.0 0.33333334"  # float32's shortest decimals, not 17 digits
+    loaded = read_kernel_file(tmp_path / "k.txt").load("k").weight
+    np.testing.assert_array_equal(loaded.astype(dtype), weight.astype(dtype))
 
 
 def test_save_kernel_refusals_say_what_to_do(tmp_path):
     from convplay.compute.checkpoints import save_kernel
 
-    with pytest.raises(KernelFileError, match="one 2-D filter.*npy"):
+    with pytest.raises(KernelFileError, match="one 2-D filter.*\\.pth, \\.safetensors or \\.npz"):
         save_kernel(tmp_path / "k.txt", np.zeros((2, 3, 3, 3)))
-    with pytest.raises(KernelFileError, match="cannot save kernels as .png"):
+    with pytest.raises(KernelFileError, match="cannot save kernels as .png: use .pth, .safetensors, .npz, .npy or .txt"):
         save_kernel(tmp_path / "k.png", np.zeros((1, 1, 3, 3)))
-    assert not (tmp_path / "k.txt").exists() and not (tmp_path / "k.png").exists()
+    with pytest.raises(KernelFileError, match="float32 or float64, not float16"):
+        save_kernel(tmp_path / "k.pth", np.zeros((1, 1, 3, 3)), None, "float16")
+    assert not any(tmp_path.iterdir())

@@ -12,7 +12,7 @@ import torch.nn as nn
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from convplay.core.codegen import GeneratedCode, pytorch_code
+from convplay.core.codegen import GeneratedCode, kernel_snippet, pytorch_code
 from convplay.core.spec import ConvSpec
 
 
@@ -193,3 +193,76 @@ def test_refused_settings_give_code_that_pytorch_refuses_too(spec, hw):
 def test_unknown_dtype_is_refused():
     with pytest.raises(ValueError, match="dtype"):
         pytorch_code(ConvSpec(), np.zeros((1, 5, 5)), np.zeros((1, 1, 3, 3)), None, dtype="int8")
+
+
+# -- Edit > Copy kernel as PyTorch: kernel_snippet ------------------------------------------
+def _literal_of(text: str, name: str) -> list:
+    """The nested list given to ``name = torch.tensor(...)``, read as data (never run)."""
+    import ast
+
+    tree = ast.parse(text)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and node.targets[0].id == name:
+            return ast.literal_eval(node.value.args[0])
+    raise AssertionError(f"no {name} = ... in the snippet")
+
+
+def test_kernel_snippet_is_one_row_per_line_aligned_on_the_decimal_points():
+    weight = np.array([[[[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]],
+                       [[[0.1, 1 / 9, 10.5], [-3.0, 0.25, 1.0], [1.0, 2.0, 3.0]]]])
+    text = kernel_snippet(ConvSpec(1, 2, 3, padding=1), weight, np.array([0.5, -0.25]))
+    rows = [line for line in text.splitlines() if line.rstrip().endswith(("],", "]]],", "]]]],"))]
+    assert len(rows) == 6  # one line per kernel row
+    assert rows[0] == "    [[[[-1.0       ,  0.0       ,  1.0       ],"
+    assert rows[1] == "       [-2.0       ,  0.0       ,  2.0       ],"  # nested bracket under its parent
+    assert rows[3] == "     [[[ 0.1       ,  0.11111111, 10.5       ],"  # float32's 1/9, not 17 digits
+    columns = {tuple(i for i, ch in enumerate(line) if ch == ".") for line in rows}
+    assert len(columns) == 1  # every decimal point of the grid in one column
+    assert "\n\n\n     [[[" in text  # two blank lines between filters, as numpy prints a 4-D array
+    assert "bias = torch.tensor([0.5, -0.25], dtype=torch.float32)" in text
+    assert "conv = nn.Conv2d(" in text and "conv.bias.copy_(bias)" in text
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=18, max_size=18),
+    st.sampled_from(["float32", "float64"]),
+)
+def test_kernel_snippet_numbers_read_back_exactly(values, dtype):
+    weight = np.array(values, dtype=np.float64).reshape(2, 1, 3, 3) * np.float64(1 + 2**-30)  # off the float32 grid
+    bias = weight[:, 0, 0, 0].copy()
+    text = kernel_snippet(ConvSpec(1, 2, 3), weight, bias, dtype=dtype)
+    # The list part read as data, then given the dtype, is what PyTorch receives.
+    as_data = np.array(_literal_of(text, "weight"), dtype=np.float64).astype(dtype)
+    np.testing.assert_array_equal(as_data, weight.astype(dtype))
+    assert np.array_equal(np.signbit(as_data), np.signbit(weight.astype(dtype)))
+    np.testing.assert_array_equal(np.array(_literal_of(text, "bias")).astype(dtype), bias.astype(dtype))
+
+
+@pytest.mark.parametrize("true_convolution", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_pasted_snippet_builds_the_layer_convplay_runs(true_convolution, dtype):
+    spec = ConvSpec(3, 2, (3, 5), stride=2, padding=1, groups=1, padding_mode="reflect")
+    image, weight, bias = make_case(spec, (9, 11), seed=4)
+    namespace: dict = {}
+    exec(kernel_snippet(spec, weight, bias, dtype=dtype, true_convolution=true_convolution), namespace)
+    torch_dtype = getattr(torch, dtype)
+    conv = namespace["conv"]
+    assert conv.weight.dtype == torch_dtype
+    with torch.no_grad():
+        got = conv(torch.from_numpy(image).to(torch_dtype).unsqueeze(0))
+    torch.testing.assert_close(got, oracle(spec, image, weight, bias, true_convolution, torch_dtype), rtol=0, atol=0)
+
+
+def test_snippet_of_nonfinite_values_and_settings_pytorch_refuses():
+    weight = np.array([[[[np.nan, -np.inf, 1e40]]]])
+    spec = ConvSpec(1, 1, (1, 3), bias=False)
+    text = kernel_snippet(spec, weight, None)
+    assert "float('nan')" in text and "-float('inf')" in text
+    assert "float('inf')]" in text  # 1e40 is infinite in float32, and says so
+    assert "1e+40" in kernel_snippet(spec, weight, None, dtype="float64")
+    refused = kernel_snippet(ConvSpec(3, 4, 3, groups=2), np.zeros((4, 1, 3, 3)), np.zeros(4))
+    assert "# No layer: PyTorch refuses these settings" in refused and "nn.Conv2d" not in refused
+    namespace: dict = {}
+    exec(refused, namespace)  # the tensors still paste
+    assert tuple(namespace["weight"].shape) == (4, 1, 3, 3)

@@ -292,3 +292,56 @@ def test_listing_needs_matching_bias_length():
         [TensorInfo("a.weight", (4, 1, 3, 3), "float32"), TensorInfo("a.bias", (5,), "float32")]
     )
     assert entries[0].bias_name is None
+
+
+# -- writing: .npz with the bias, float32 unless asked; the shortest exact number text ----------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_npz_keeps_weight_and_bias_under_pytorchs_names(tmp_path, dtype):
+    from convplay.core.kernel_io import save_npz
+
+    rng = np.random.default_rng(5)
+    weight, bias = rng.normal(size=(8, 3, 5, 5)), rng.normal(size=8)
+    save_npz(tmp_path / "k.npz", weight, bias, dtype)
+    with np.load(tmp_path / "k.npz", allow_pickle=False) as npz:  # the oracle: numpy, no pickles
+        assert sorted(npz.files) == ["bias", "weight"]
+        held_w, held_b = npz["weight"], npz["bias"]
+    assert held_w.dtype == np.dtype(dtype) and held_b.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(held_w, weight.astype(dtype))
+    kf = read_npz(tmp_path / "k.npz")
+    [entry] = kf.entries
+    assert entry.bias_name == "bias" and entry.dtype == dtype
+    loaded = kf.load(entry)
+    np.testing.assert_array_equal(loaded.weight, held_w.astype(np.float64))
+    np.testing.assert_array_equal(loaded.bias, held_b.astype(np.float64))
+    save_npz(tmp_path / "nb.npz", weight, None, dtype)  # no bias: no 'bias' array
+    assert not read_npz(tmp_path / "nb.npz").entries[0].has_bias
+
+
+def test_npz_keeps_the_name_it_is_given(tmp_path):
+    from convplay.core.kernel_io import save_npz
+
+    save_npz(tmp_path / "kernel.weights", np.ones((1, 1, 3, 3)))
+    assert (tmp_path / "kernel.weights").is_file() and not (tmp_path / "kernel.weights.npz").exists()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(width=32), st.sampled_from(["float16", "float32", "float64"]))
+def test_exact_text_reads_back_as_the_same_value_in_its_dtype(value, dtype):
+    from convplay.core.kernel_io import exact_text
+
+    text = exact_text(value, dtype)
+    kind = np.dtype(dtype).type
+    with np.errstate(over="ignore"):
+        want = kind(value)
+    got = kind(eval(text, {"__builtins__": {"float": float}}))  # as PyTorch reads a literal
+    assert (np.isnan(got) and np.isnan(want)) or (got == want and np.signbit(got) == np.signbit(want))
+
+
+def test_exact_text_is_the_shortest_decimal_of_the_dtype():
+    from convplay.core.kernel_io import exact_text
+
+    assert exact_text(0.1, "float32") == "0.1" and exact_text(0.1, "float64") == "0.1"
+    assert exact_text(1 / 3, "float32") == "0.33333334"
+    assert exact_text(1 / 3, "float64") == repr(1 / 3)
+    assert exact_text(3.0, "float32") == "3.0" and exact_text(-0.0, "float32") == "-0.0"
+    assert exact_text(1e40, "float32") == "float('inf')" and exact_text(float("-nan"), "float64") == "-float('nan')"

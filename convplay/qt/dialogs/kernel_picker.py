@@ -8,6 +8,7 @@ and :func:`copy_kernel_literal`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -34,10 +35,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convplay.compute.checkpoints import KERNEL_FILE_SUFFIXES, read_kernel_file, save_kernel
+from convplay.compute.checkpoints import (
+    KERNEL_FILE_SUFFIXES,
+    KERNEL_SAVE_FORMATS,
+    KERNEL_SAVE_SUFFIXES,
+    read_kernel_file,
+    save_kernel,
+)
 from convplay.core.history import History, push_change
-from convplay.core.kernel_io import KernelChoice, KernelFile, KernelFileError, LoadedKernel, choose_kernel
-from convplay.core.kernel_text import python_literal
+from convplay.core.kernel_io import (
+    DEFAULT_SAVE_DTYPE,
+    SAVE_DTYPES,
+    KernelChoice,
+    KernelFile,
+    KernelFileError,
+    LoadedKernel,
+    choose_kernel,
+)
+from convplay.core.codegen import kernel_snippet
 from convplay.core.session import Session
 from convplay.qt import files, style
 
@@ -334,32 +349,66 @@ def open_kernel_file(parent: Optional[QWidget], session: Session, history: Optio
 
 
 KERNEL_FILE_FILTER = files.file_filter("Kernel files", KERNEL_FILE_SUFFIXES)
-SAVE_FILTERS = {
-    "NumPy array (*.npy)": ".npy",
-    "safetensors (*.safetensors)": ".safetensors",
-    "ImageJ kernel text (*.txt)": ".txt",
-}
 
 
-def save_kernel_file(parent: Optional[QWidget], session: Session, *, settings: Optional[QSettings] = None) -> Optional[Path]:
-    """Ask for a file name (in the last folder) and save the kernel there; the path, or None
-    if cancelled or refused."""
-    path, chosen = files.ask_save_path(parent, "Save kernel", ";;".join(SAVE_FILTERS), settings, name="kernel.npy")
+def save_filters(has_bias: bool, first_dtype: str = DEFAULT_SAVE_DTYPE) -> dict[str, tuple[str, str]]:
+    """The save dialog's file types, each saying what it keeps, mapped to (suffix, dtype):
+    every format in float32 and float64, the PyTorch state_dict in ``first_dtype`` first
+    (what the dialog proposes)."""
+    dtypes = sorted(SAVE_DTYPES, key=lambda d: d != first_dtype)
+    filters = {}
+    for fmt in KERNEL_SAVE_FORMATS:
+        if fmt.suffix == ".txt":
+            what = "one 2-D filter"
+        elif fmt.keeps_bias:
+            what = "weight and bias" if has_bias else "weight (this kernel has no bias)"
+        else:
+            what = "the weight only, not the bias" if has_bias else "weight"
+        for dtype in dtypes:
+            filters[f"{fmt.label}, {what}, {dtype} (*{fmt.suffix})"] = (fmt.suffix, dtype)
+    return filters
+
+
+@dataclass(frozen=True)
+class SavedKernel:
+    path: Path
+    message: str  # what was saved, for the status bar
+
+
+def save_kernel_file(
+    parent: Optional[QWidget],
+    session: Session,
+    *,
+    settings: Optional[QSettings] = None,
+    dtype: str = DEFAULT_SAVE_DTYPE,
+) -> Optional[SavedKernel]:
+    """Ask for a file name (in the last folder) and a file type, and save the kernel there:
+    its bias too where the format holds one, in float32 (what PyTorch receives) unless the
+    user picks float64 or ``dtype`` (the compute dtype) is float64.  None if cancelled or
+    refused (the reason shown)."""
+    first = dtype if dtype in SAVE_DTYPES else DEFAULT_SAVE_DTYPE
+    filters = save_filters(session.bias is not None, first)
+    path, chosen = files.ask_save_path(parent, "Save kernel", ";;".join(filters), settings, name="kernel.pth")
     if not path:
         return None
     path = Path(path)
-    if not path.suffix and chosen in SAVE_FILTERS:
-        path = path.with_suffix(SAVE_FILTERS[chosen])
+    suffix, chosen_dtype = filters.get(chosen, (".pth", first))
+    if path.suffix.lower() not in KERNEL_SAVE_SUFFIXES:
+        path = path.with_name(path.name + suffix)  # "kernel" or "sobel.v2": the file type's suffix added
     try:
-        save_kernel(path, session.weight, session.bias)
+        message = save_kernel(path, session.weight, session.bias, chosen_dtype)
     except (KernelFileError, OSError) as exc:
         QMessageBox.warning(parent, "Kernel not saved", str(exc))
         return None
-    return path
+    return SavedKernel(path, message)
 
 
-def copy_kernel_literal(session: Session) -> str:
-    """Put ``torch.tensor([...])`` text for the kernel (and bias) on the clipboard, and return it."""
-    text = python_literal(session.weight, session.bias)
+def copy_kernel_literal(session: Session, dtype: str = DEFAULT_SAVE_DTYPE) -> str:
+    """Put the kernel (and bias) on the clipboard as PyTorch code, and return it: formatted
+    ``torch.tensor`` literals in ``dtype`` (the compute dtype, what PyTorch receives) and the
+    nn.Conv2d they belong to."""
+    text = kernel_snippet(
+        session.spec, session.weight, session.bias, dtype=dtype, true_convolution=session.true_convolution
+    )
     QGuiApplication.clipboard().setText(text)
     return text

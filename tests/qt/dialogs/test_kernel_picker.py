@@ -158,27 +158,84 @@ def test_cancel_changes_nothing(qtbot, checkpoint, session, monkeypatch):
     assert session.snapshot().same_as(before)
 
 
-def test_copy_literal(qtbot):
-    session = Session(spec=ConvSpec(), weight=np.full((1, 1, 3, 3), 0.1), bias=np.array([1 / 3]))
+def test_copy_kernel_as_pytorch_rebuilds_what_pytorch_receives(qtbot):
+    session = Session(spec=ConvSpec(out_channels=2), weight=np.full((2, 1, 3, 3), 0.1), bias=np.array([1 / 3, -2.0]))
     text = copy_kernel_literal(session)
     assert QGuiApplication.clipboard().text() == text
-    namespace = {"torch": torch}
+    assert "[[[[0.1, 0.1, 0.1],\n       [0.1, 0.1, 0.1]," in text  # one row per line, float32's own 0.1
+    namespace: dict = {}
     exec(text, namespace)
-    np.testing.assert_array_equal(namespace["weight"].numpy(), session.weight)
-    np.testing.assert_array_equal(namespace["bias"].numpy(), [1 / 3])
+    assert namespace["weight"].dtype == torch.float32
+    np.testing.assert_array_equal(namespace["weight"].numpy(), session.weight.astype(np.float32))
+    np.testing.assert_array_equal(namespace["bias"].numpy(), np.float32([1 / 3, -2.0]))
+    np.testing.assert_array_equal(namespace["conv"].weight.detach().numpy(), session.weight.astype(np.float32))
+    # In float64 (the compute dtype chosen) every digit is kept.
+    namespace = {}
+    exec(copy_kernel_literal(session, "float64"), namespace)
+    np.testing.assert_array_equal(namespace["bias"].numpy(), [1 / 3, -2.0])
 
 
-def test_save_kernel_file_dialog(qtbot, tmp_path, monkeypatch):
+def _save_dialog_answers(monkeypatch, path, chosen_filter=None):
+    """Make the save dialog answer ``path`` with the file type whose label contains ``chosen_filter``."""
     from PySide6.QtWidgets import QFileDialog
 
-    session = Session(spec=ConvSpec(), weight=np.ones((1, 1, 3, 3)))
-    monkeypatch.setattr(
-        QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "k"), "NumPy array (*.npy)")
-    )
+    asked = {}
+
+    def answer(parent, title, start, filters):
+        asked.update(title=title, start=start, filters=filters.split(";;"))
+        chosen = next((f for f in asked["filters"] if chosen_filter and chosen_filter in f), "")
+        return str(path), chosen
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", answer)
+    return asked
+
+
+def test_save_kernel_file_dialog_proposes_a_state_dict_in_float32(qtbot, tmp_path, monkeypatch):
+    session = Session(spec=ConvSpec(out_channels=2), weight=np.full((2, 1, 3, 3), 0.1), bias=np.array([0.5, 1 / 3]))
+    asked = _save_dialog_answers(monkeypatch, tmp_path / "k", "float32 (*.pth)")
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
-    assert kernel_picker.save_kernel_file(None, session, settings=settings) == tmp_path / "k.npy"
-    np.testing.assert_array_equal(read_npy(tmp_path / "k.npy").load("k").weight, session.weight)
+    saved = kernel_picker.save_kernel_file(None, session, settings=settings)
+    assert asked["start"].endswith("kernel.pth")
+    assert asked["filters"][0] == "PyTorch state_dict, weight and bias, float32 (*.pth)"  # the proposal
+    assert "NumPy array, the weight only, not the bias, float32 (*.npy)" in asked["filters"]
+    assert saved.path == tmp_path / "k.pth"  # the file type's suffix added
+    state = torch.load(saved.path, weights_only=True)
+    assert state["weight"].dtype == torch.float32
+    np.testing.assert_array_equal(state["bias"].numpy(), np.float32([0.5, 1 / 3]))
+    assert saved.message == "Saved the 2×1×3×3 weight and its 2 bias values as float32 in k.pth"
     assert files.last_folder(settings) == str(tmp_path)  # the next file dialog starts here
+
+
+@pytest.mark.parametrize("typed, chosen, name, dtype", [
+    ("k.npz", "float64 (*.pth)", "k.npz", "float64"),  # the name's suffix wins, the type's dtype stays
+    ("k.safetensors", "", "k.safetensors", "float32"),
+    ("sobel.v2", "float64 (*.npz)", "sobel.v2.npz", "float64"),  # a dot in the name is not a suffix
+])
+def test_save_kernel_file_formats_and_dtypes(qtbot, tmp_path, monkeypatch, typed, chosen, name, dtype):
+    session = Session(spec=ConvSpec(out_channels=2), weight=np.full((2, 1, 3, 3), 1 / 3), bias=np.array([0.5, 0.25]))
+    _save_dialog_answers(monkeypatch, tmp_path / typed, chosen)
+    saved = kernel_picker.save_kernel_file(None, session, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    assert saved.path == tmp_path / name
+    loaded = read_kernel_file(saved.path).load("weight")
+    np.testing.assert_array_equal(loaded.weight, session.weight.astype(dtype).astype(np.float64))
+    np.testing.assert_array_equal(loaded.bias, session.bias.astype(dtype).astype(np.float64))
+
+
+def test_the_compute_dtype_float64_is_proposed_first(qtbot, tmp_path, monkeypatch):
+    session = Session(spec=ConvSpec(bias=False), weight=np.ones((1, 1, 3, 3)))
+    asked = _save_dialog_answers(monkeypatch, tmp_path / "k.npy")
+    saved = kernel_picker.save_kernel_file(None, session, dtype="float64")
+    assert asked["filters"][0] == "PyTorch state_dict, weight (this kernel has no bias), float64 (*.pth)"
+    assert np.load(saved.path, allow_pickle=False).dtype == np.float64  # no type chosen: the proposal's dtype
+    assert saved.message == "Saved the 1×1×3×3 weight (the kernel has no bias) as float64 in k.npy"
+
+
+def test_saving_npy_says_the_bias_was_left_out(qtbot, tmp_path, monkeypatch):
+    session = Session(spec=ConvSpec(), weight=np.ones((1, 1, 3, 3)), bias=np.array([2.0]))
+    _save_dialog_answers(monkeypatch, tmp_path / "k.npy", "float32 (*.npy)")
+    saved = kernel_picker.save_kernel_file(None, session)
+    assert "weight alone" in saved.message and "the bias was not saved" in saved.message
+    np.testing.assert_array_equal(read_npy(saved.path).load("k").weight, session.weight)
 
 
 def test_a_refused_save_says_why(qtbot, tmp_path, monkeypatch):

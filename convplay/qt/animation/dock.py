@@ -9,6 +9,11 @@ shown; while on screen it asks the results for the reference.
 
 Each frame costs O(taps): the walk builds the current step on demand; a transposed
 convolution's scatter view sums its stamps in ``stamps.StampSums``.
+
+On a large image the view shows a neighbourhood of the window and ``overview.Overview``
+the whole image beside it; a click there, on the view's cells, or (through the main
+window) on the input or output panels picks the position: ``pick_input_pixel`` and
+``pick_output_cell``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from convplay.core.walk import ConvWalk
 from convplay.qt import style
 from convplay.qt.animation.arithmetic import ArithmeticPanel
 from convplay.qt.animation.group_diagram import COLUMN_WIDTH, ROW_HEIGHT, GroupDiagram
+from convplay.qt.animation.overview import Overview
 from convplay.qt.animation.player import Player, PlayerControls, install_shortcuts
 from convplay.qt.animation.stamps import StampSums
 from convplay.qt.animation.view import AnimationView
@@ -57,6 +63,8 @@ class AnimationDock(QWidget):
         self.state = AnimationState(speed=4.0)
         self.player = Player(self.state, self)
         self.view = AnimationView()
+        self.overview = Overview()
+        self.overview.setVisible(False)
         self.diagram = GroupDiagram()
         self.diagram_button = QToolButton()
         self.diagram_button.setText("Channels")
@@ -88,6 +96,7 @@ class AnimationDock(QWidget):
         self._stage_layout.setSpacing(2)
         self._stage_layout.addWidget(self.diagram)
         self._stage_layout.addWidget(self.view, 1)
+        self._stage_layout.addWidget(self.overview)
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.stage)
         splitter.addWidget(self.arithmetic)
@@ -126,6 +135,10 @@ class AnimationDock(QWidget):
         self._step_when_shown = WhenShown(self, lambda: self.show_step(self.state.position))
         self.state.position_changed.connect(self._on_position)
         self.view.output_clicked.connect(self._on_output_clicked)
+        self.view.input_clicked.connect(self._on_input_clicked)
+        self.view.tile_changed.connect(self._on_tile_changed)
+        self.overview.input_picked.connect(self.pick_input_pixel)
+        self.overview.output_picked.connect(lambda i, j: self.pick_output_cell(self._shown_out_channel(), i, j))
         self.view.output_hovered.connect(self._on_output_hovered)
         self.view.hovered.connect(self.hover_label.setText)
         session.changed.connect(self._on_session_changed)
@@ -165,6 +178,8 @@ class AnimationDock(QWidget):
         else:
             width, height = self.splitter.width(), stage
         gap = self._stage_layout.spacing()
+        if self.overview.isVisibleTo(self):
+            width -= self.overview.width() + gap
         beside = self.view.cell_size_for(width - COLUMN_WIDTH - gap, height)
         above = self.view.cell_size_for(width, height - ROW_HEIGHT - gap)
         strip = above > STRIP_GAIN * beside
@@ -207,6 +222,7 @@ class AnimationDock(QWidget):
             self.scatter_channel.setVisible(False)
             self.message.setText(f"Cannot animate these settings: {exc}")
             self.arithmetic.setVisible(False)  # its last sum belongs to other settings
+            self.overview.setVisible(False)
             self.state.set_shape((0, 0, 0))
             self._show_badge()
             return
@@ -219,11 +235,20 @@ class AnimationDock(QWidget):
         self.scatter_channel.setVisible(transposed)
         with QSignalBlocker(self.scatter_channel):  # the frame is drawn once, below
             self.scatter_channel.setRange(0, s.spec.out_channels - 1)
-        kind = "true convolution (kernel flipped 180\u00b0)" if s.true_convolution else "cross-correlation, as PyTorch computes it"
-        if transposed:
-            self.message.setText(f"Transposed convolution, {kind}: each input pixel stamps value \u00d7 kernel onto the output; overlaps add up.")
+        if s.true_convolution:
+            kind = ("true convolution: the kernel flipped 180\u00b0, and the weights on the window drawn "
+                    "flipped, as PyTorch receives them")
         else:
-            self.message.setText(f"Sliding window, {kind}: {len(walk)} steps.")
+            kind = "cross-correlation, as PyTorch computes it"
+        where = "" if self.view.whole else "; a neighbourhood of the window, the whole image at the right (click it to move)"
+        if transposed:
+            self.message.setText(f"Transposed convolution, {kind}: each input pixel stamps value \u00d7 kernel onto "
+                                 f"the output; overlaps add up{where}.")
+        else:
+            self.message.setText(f"Sliding window, {kind}: {len(walk):,} steps{where}.")
+        self.controls.set_subject("input pixel" if transposed else "output")
+        self.overview.set_input(s.image, self.view._levels, "whole input" if s.image.shape[0] in (1, 3)
+                                else "whole input (channel 0)")
         self._apply_results(draw=False)
         self.state.set_shape(s.image.shape if transposed else walk.output_shape)
         if self.state.n_steps:
@@ -260,6 +285,7 @@ class AnimationDock(QWidget):
             self.view.set_output_values(self._torch_output, symmetric_levels(self._torch_output[oc]))
         else:
             self.view.set_output_values(None, (-1.0, 1.0))
+        self._overview_output()
         self._show_badge()
         if draw and self.state.n_steps:
             self.show_step(self.state.position)
@@ -306,6 +332,7 @@ class AnimationDock(QWidget):
         self.view.show_step(step)
         self.diagram.set_current(step.out_channel)
         oc, (i, j) = step.out_channel, step.position
+        self._mark_overview(step.window_origin, (i, j), oc)
         output = self._torch_output
         torch_value = None if output is None else float(output[oc, i, j])
         match = self.match
@@ -319,6 +346,7 @@ class AnimationDock(QWidget):
         stamp = walk.scatter(*walk.scatter_pixel(k))
         summed = self.stamps.at(walk, k, oc, stamp)
         self.view.show_stamp(stamp, oc, summed if summed is not None else np.full(walk.output_shape[1:], np.nan))
+        self._mark_overview_stamp(stamp, oc)
         self.diagram.set_current(oc, stamp.in_channel)
         self.arithmetic.show_stamp(stamp, oc, walk.spec.kernel_hw, walk.flip)
 
@@ -329,6 +357,108 @@ class AnimationDock(QWidget):
     def _on_output_clicked(self, i: int, j: int) -> None:
         if self.walk is not None and not self.walk.spec.transposed:
             self.state.seek_cell(self.state.cell()[0], i, j)
+
+    def _on_input_clicked(self, r: int, c: int) -> None:
+        """A cell of the view's input panel: padded coordinates (input pixels, transposed)."""
+        walk = self.walk
+        if walk is None:
+            return
+        if walk.spec.transposed:
+            self.pick_input_pixel(r, c)
+        else:
+            top, _, left, _ = walk.geometry.pads
+            self.pick_input_pixel(r - top, c - left)
+
+    # -- picking a position (the overview, the view, the window's input and output panels) --
+    def pick_input_pixel(self, r: int, c: int) -> None:
+        """Move the window to input pixel (r, c) (may lie in the padding: negative or past
+        the edge): the output cell whose window is centred nearest it, on the output channel
+        shown; a transposed conv's scatter view goes to that pixel's stamp."""
+        walk = self.walk
+        if walk is None or not self.state.n_steps:
+            return
+        if walk.spec.transposed:
+            channels, h, w = self.session.image.shape
+            c_in = self.state.cell()[0]
+            if 0 <= r < h and 0 <= c < w:
+                self.state.seek(self.state.index_of(c_in, r, c))
+            return
+        top, _, left, _ = walk.geometry.pads
+        i, j = self.view.driver_at(r + top, c + left)
+        self.state.seek_cell(self.state.cell()[0], i, j)
+
+    def pick_output_cell(self, out_channel: int, i: int, j: int) -> None:
+        """Move to output (out_channel, i, j): the step that computes it; a transposed conv's
+        scatter view shows that channel and the input pixel whose stamp is centred on it."""
+        walk = self.walk
+        if walk is None or not self.state.n_steps:
+            return
+        c, h, w = walk.output_shape
+        if not (0 <= out_channel < c and 0 <= i < h and 0 <= j < w):
+            return
+        if walk.spec.transposed:
+            self.scatter_channel.setValue(out_channel)
+            r, q = self.view.driver_at(i, j)
+            in_per_group = self.session.image.shape[0] // walk.spec.groups
+            group = out_channel // (walk.spec.out_channels // walk.spec.groups)
+            c_in = self.state.cell()[0]
+            if c_in // in_per_group != group:
+                c_in = group * in_per_group  # a pixel of the group that feeds this channel
+            self.state.seek(self.state.index_of(c_in, r, q))
+            return
+        self.state.seek_cell(out_channel, i, j)
+
+    def _shown_out_channel(self) -> int:
+        walk = self.walk
+        if walk is not None and walk.spec.transposed:
+            return self.scatter_channel.value()
+        return self.state.cell()[0] if self.state.n_steps else 0
+
+    # -- the overview ----------------------------------------------------------------------
+    def _on_tile_changed(self) -> None:
+        shown = self.walk is not None and not self.view.whole
+        if shown != self.overview.isVisibleTo(self):
+            self.overview.setVisible(shown)
+            self._place_diagram()
+
+    def _overview_output(self) -> None:
+        """The output channel on screen in the overview, from the values the cells fill in from."""
+        walk = self.walk
+        if walk is None or self.view.whole:
+            return
+        oc = self._shown_out_channel()
+        values = self.view._values
+        channel = values[oc] if values is not None and oc < values.shape[0] else None
+        if walk.spec.transposed:
+            channel = self._torch_output[oc] if self._torch_output is not None else None
+        self.overview.set_output(channel, walk.output_shape[1:], self.view._out_levels, f"whole output, channel {oc}")
+        self._overview_channel = oc
+
+    def _mark_overview(self, origin: tuple[int, int], cell: tuple[int, int], oc: int) -> None:
+        """The neighbourhood and the window on the overview, in input pixels and output cells."""
+        if self.view.whole or self.view.tile is None:
+            return
+        if oc != getattr(self, "_overview_channel", -1):
+            self._overview_output()
+        walk = self.walk
+        top, _, left, _ = walk.geometry.pads
+        dkh, dkw = walk.spec.dilated_kernel_hw
+        (r0, r1), (c0, c1) = self.view.input_rect
+        tile_in = ((r0 - top, r1 - top), (c0 - left, c1 - left))
+        window = ((origin[0] - top, origin[0] - top + dkh), (origin[1] - left, origin[1] - left + dkw))
+        i, j = cell
+        self.overview.set_marks(tile_in, window, self.view.output_rect, ((i, i + 1), (j, j + 1)), (i, j))
+
+    def _mark_overview_stamp(self, stamp, oc: int) -> None:
+        if self.view.whole or self.view.tile is None:
+            return
+        if oc != getattr(self, "_overview_channel", -1):
+            self._overview_output()
+        r, c = stamp.position
+        mask = stamp.out_channel == oc
+        rows, cols = stamp.out_row[mask], stamp.out_col[mask]
+        block = ((int(rows.min()), int(rows.max()) + 1), (int(cols.min()), int(cols.max()) + 1)) if mask.any() else None
+        self.overview.set_marks(self.view.input_rect, ((r, r + 1), (c, c + 1)), self.view.output_rect, block, None)
 
     def _on_output_hovered(self, i: int, j: int) -> None:
         walk = self.walk

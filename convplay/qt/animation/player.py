@@ -7,23 +7,84 @@ frame comes late.  The timer runs only while the state is playing.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QElapsedTimer, QObject, QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QElapsedTimer, QObject, QSignalBlocker, QSize, Qt, QTimer
+from PySide6.QtGui import QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSlider,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from convplay.core.animation import MAX_SPEED, MIN_SPEED, AnimationState
 
 TICK_MS = 16  # one frame at 60 Hz: 60 steps/s is one step per tick
-STEP_LABEL_WIDTH = 90  # pixels: "step 1000 / 1000" without the row jumping as it grows
 CONTENT_MARGIN = 2
+# The scrubber keeps at least this width; when the row cannot also hold the whole step
+# text, the text moves to a line of its own above the row.
+SCRUBBER_MIN_PX = 160
+SCRUBBER_INLINE_PX = 240  # ... and shares the row with the text only if it keeps this much
+SEPARATOR = "  \u00b7  "
+UNBOUNDED = 16_777_215  # Qt's QWIDGETSIZE_MAX
+
+
+def step_text(subject: str, cell: tuple[int, int, int], k: int, n: int) -> str:
+    """"output (channel 0, row 1, column 45)  ·  step 300 / 64,516": the position first."""
+    if n <= 0:
+        return "no steps"
+    c, r, q = cell
+    return f"{subject} (channel {c}, row {r}, column {q}){SEPARATOR}step {k + 1:,} / {n:,}"
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that elides its end to the width it gets (the whole text in its
+    tooltip), so that a long text never clips and never widens its row."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+
+    def full_text(self) -> str:
+        return self._full
+
+    def set_full_text(self, text: str) -> None:
+        if text != self._full:
+            self._full = text
+            self.setToolTip(text)
+            self._elide()
+
+    def full_width(self, text: str | None = None) -> int:
+        """Pixels the whole of ``text`` (default: the current text) takes in this font."""
+        return QFontMetrics(self.font()).horizontalAdvance(self._full if text is None else text) + 4
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == event.Type.FontChange:
+            self._elide()
+
+    def _elide(self) -> None:
+        metrics = QFontMetrics(self.font())
+        shown = metrics.elidedText(self._full, Qt.TextElideMode.ElideRight, max(self.width() - 2, 0))
+        if shown != self.text():
+            self.setText(shown)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(min(hint.width(), 200), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
 
 
 class Player(QObject):
@@ -69,17 +130,32 @@ def _button(text: str, tip: str, slot) -> QToolButton:
 
 
 class PlayerControls(QWidget):
-    """Start, back, play/pause, forward, end; a scrubber over every step; speed; loop.
+    """Start, back, play/pause, forward, end; a scrubber over every step; speed; loop; and
+    the step text, led by the position it computes ("output (channel c, row r, column q)",
+    then "step k / N").
 
-    The widgets call the state's methods; the state's events update the widgets inside
-    signal blockers, so neither side loops back on the other.
+    The scrubber stretches and keeps ``SCRUBBER_MIN_PX``; the step text shares its row when
+    the row holds it whole beside a scrubber of ``SCRUBBER_INLINE_PX``, else it takes a line
+    above (eliding its end, never the position, at the narrowest).  The widgets call the
+    state's methods; the state's events update the widgets inside signal blockers, so
+    neither side loops back on the other.
     """
 
     def __init__(self, state: AnimationState, parent: QWidget | None = None):
         super().__init__(parent)
         self.state = state
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(*(CONTENT_MARGIN,) * 4)
+        self.subject = "output"  # what a step is the position of (a transposed conv steps over input pixels)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(*(CONTENT_MARGIN,) * 4)
+        outer.setSpacing(1)
+        self._text_row = QHBoxLayout()
+        self._text_row.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(self._text_row)
+        layout = QHBoxLayout()
+        layout.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(layout)
+        self._row = layout
+        self._inline = True
         self.start_button = _button("|\u25c0\u25c0", "Go to the first step (Home)", state.to_start)
         self.back_button = _button("\u25c0|", "One step back (\u2190)", state.step_back)
         self.play_button = _button("\u25b6", "Play or pause (Space)", state.toggle)
@@ -89,9 +165,10 @@ class PlayerControls(QWidget):
         self.scrubber.setToolTip("Drag to any step of the animation")
         self.scrubber.setMinimum(0)
         self.scrubber.valueChanged.connect(state.seek)
-        self.step_label = QLabel()
-        self.step_label.setToolTip("The current step and the number of steps")
-        self.step_label.setMinimumWidth(STEP_LABEL_WIDTH)
+        self.scrubber.setMinimumWidth(SCRUBBER_MIN_PX)
+        self.scrubber.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.step_label = ElidedLabel()
+        self.step_label.setToolTip("The output cell this step computes, then the step and the number of steps")
         self.speed = QDoubleSpinBox()
         self.speed.setRange(MIN_SPEED, MAX_SPEED)
         self.speed.setDecimals(1)
@@ -105,7 +182,7 @@ class PlayerControls(QWidget):
         for widget in (self.start_button, self.back_button, self.play_button, self.forward_button, self.end_button):
             layout.addWidget(widget)
         layout.addWidget(self.scrubber, 1)
-        layout.addWidget(self.step_label)
+        layout.addWidget(self.step_label, 0)
         layout.addWidget(self.speed)
         layout.addWidget(self.loop_box)
         state.position_changed.connect(self._on_position)
@@ -118,17 +195,57 @@ class PlayerControls(QWidget):
         self._on_speed(state.speed)
         self._on_loop(state.loop)
 
+    def set_subject(self, subject: str) -> None:
+        """What the steps walk over: "output" (a cell it computes) or "input pixel" (a
+        transposed conv's stamps)."""
+        if subject != self.subject:
+            self.subject = subject
+            self._on_geometry()
+
     def _on_geometry(self) -> None:
         with QSignalBlocker(self.scrubber):
             self.scrubber.setMaximum(max(self.state.n_steps - 1, 0))
         self.setEnabled(self.state.n_steps > 0)
         self._on_position(self.state.position)
+        self._place_text()
 
     def _on_position(self, k: int) -> None:
         with QSignalBlocker(self.scrubber):
             self.scrubber.setValue(k)
         n = self.state.n_steps
-        self.step_label.setText(f"step {k + 1} / {n}" if n else "no steps")
+        self.step_label.set_full_text(step_text(self.subject, self.state.cell(k), k, n) if n else "no steps")
+
+    def _widest_text(self) -> str:
+        """The step text at its widest for this geometry: the row is laid out for it once,
+        so that it does not jump as the numbers grow."""
+        c, h, w = self.state.shape
+        n = self.state.n_steps
+        return step_text(self.subject, (max(c - 1, 0), max(h - 1, 0), max(w - 1, 0)), max(n - 1, 0), n)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_text()
+
+    def _place_text(self) -> None:
+        """The step text in the transport row when the row holds it whole, else above it."""
+        others = sum(w.sizeHint().width() for w in (self.start_button, self.back_button, self.play_button,
+                                                     self.forward_button, self.end_button, self.speed, self.loop_box))
+        spacing = self._row.spacing() * 8 + 2 * CONTENT_MARGIN
+        text = self.step_label.full_width(self._widest_text())
+        inline = self.width() >= others + spacing + SCRUBBER_INLINE_PX + text
+        if inline != self._inline:
+            self._inline = inline
+            if inline:
+                self._text_row.removeWidget(self.step_label)
+                self._row.insertWidget(self._row.indexOf(self.scrubber) + 1, self.step_label, 0)
+            else:
+                self._row.removeWidget(self.step_label)
+                self._text_row.addWidget(self.step_label, 1)
+        if inline:
+            self.step_label.setFixedWidth(text)  # the whole text, and the rest to the scrubber
+        else:
+            self.step_label.setMinimumWidth(0)
+            self.step_label.setMaximumWidth(UNBOUNDED)
 
     def _on_playing(self, playing: bool) -> None:
         self.play_button.setText("||" if playing else "\u25b6")

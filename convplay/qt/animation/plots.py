@@ -1,10 +1,15 @@
 """The sliding window's image panels: one PlotItem each, with the item pools it draws with
 declared as its own attributes.
 
-``InputPlot`` shows one (padded) input channel, the kernel's taps, the window's extent,
-the previous window, the hovered cell's window and the padding; ``OutputPlot`` the output
-channel filling in, the current cell, the mismatches and a transposed conv's stamp.
+``InputPlot`` shows one (padded) input channel, the kernel's taps and their weights, the
+cells a dilated kernel skips, the window's extent, the previous window, the hovered
+cell's window and the padding; ``OutputPlot`` the output channel filling in, the current
+cell, the mismatches and a transposed conv's stamp (with its weights).
 Cells centre on integer coordinates: cell (r, c) spans [c-0.5, c+0.5] x [r-0.5, r+0.5].
+
+A large image is shown a neighbourhood at a time (``core.neighbourhood``): ``show_region``
+frames the neighbourhood's cells, and the output draws only its own cells of the image
+(``set_region_image``), so a frame's ``setImage`` costs the neighbourhood, not the output.
 """
 
 from __future__ import annotations
@@ -15,19 +20,18 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPen, QTransform
 
 from convplay.qt import style
-from convplay.qt.animation.pools import LabelPool, RectPool, cosmetic_pen, translucent
+from convplay.qt.animation.pools import LabelPool, RectPool, TagPool, cosmetic_pen, translucent
 from convplay.qt.widgets.cell_labels import dark_table, is_dark
 
-FOLLOW_CELLS = 24  # beyond this many cells per axis the view zooms in and follows the window
 FIT_PADDING = 0.02  # a new image's range leaves this fraction of it as a margin
 LUT_SIZE = 256
 # Translucent fills (alpha, 0-255): the taps and the stamp tint their cells, the padding
 # hatch and the previous window stay visible without hiding the values under them.
-TAPS_ALPHA, STAMP_ALPHA, PAD_HATCH_ALPHA, GHOST_ALPHA = 60, 50, 190, 150
+TAPS_ALPHA, STAMP_ALPHA, PAD_HATCH_ALPHA, GHOST_ALPHA, GAP_ALPHA = 60, 50, 190, 150, 110
 PAD_LABEL_SCALE = 0.55  # the "(r,c)" under a copied pad cell, smaller than its value
 PAD_LABEL_MIN_PX = 8.0
 # Stacking order, back to front.
-Z_EMPTY, Z_CELLS, Z_PADS, Z_GHOST, Z_TAPS, Z_PREVIEW, Z_CURRENT, Z_MISMATCH = -1, 4, 5, 9, 10, 11, 12, 13
+Z_EMPTY, Z_CELLS, Z_PADS, Z_GHOST, Z_TAPS, Z_PREVIEW, Z_CURRENT, Z_MISMATCH, Z_TAGS = -1, 4, 5, 9, 10, 11, 12, 13, 25
 
 
 class CellPlot:
@@ -48,7 +52,9 @@ class CellPlot:
         colours = pg.colormap.get(colormap)
         self.image.setColorMap(colours)
         self.plot.addItem(self.image)
-        self.shape = (0, 0)
+        self.shape = (0, 0)  # (rows, cols) of the whole image, in the cells this panel counts
+        self._region: tuple[int, int] = (0, 0)  # top-left cell of what the image item holds
+        self._fitted = False  # the range frames the whole image (a new one is framed again)
         self._dark = dark_table(colours.getLookupTable(nPts=LUT_SIZE, alpha=False))
         self.labels = LabelPool(self.view_box, style.LABEL_TEXT)
 
@@ -56,29 +62,37 @@ class CellPlot:
         """Whether the colour map paints ``value`` dark (its label then is white)."""
         return is_dark(float(value), levels, self._dark)
 
-    def set_image(self, array: np.ndarray, levels: tuple[float, float]) -> None:
+    def set_image(self, array: np.ndarray, levels: tuple[float, float], fit: bool = True) -> None:
+        """The whole image; ``fit`` frames all of it when its shape is new (a small image,
+        drawn whole)."""
         array = np.ascontiguousarray(array, dtype=np.float32)
-        lo, hi = levels
-        if not hi > lo:
-            hi = lo + 1.0
-        self.image.setImage(array, autoLevels=False, levels=(lo, hi))
-        if array.shape != self.shape:
+        self._place_region((0, 0))
+        self.image.setImage(array, autoLevels=False, levels=_levels(levels))
+        if array.shape != self.shape or not self._fitted:
             self.shape = array.shape
-            h, w = array.shape
-            span_h, span_w = min(h, FOLLOW_CELLS), min(w, FOLLOW_CELLS)
-            self.view_box.setRange(QRectF(-0.5, -0.5, span_w, span_h), padding=FIT_PADDING)
+            self._fitted = fit
+            if fit:
+                h, w = array.shape
+                self.view_box.setRange(QRectF(-0.5, -0.5, w, h), padding=FIT_PADDING)
 
-    def follow(self, left: float, top: float, width: float, height: float) -> None:
-        """Pan so that the box (cell coordinates) is inside the visible range."""
-        h, w = self.shape
-        if h <= FOLLOW_CELLS and w <= FOLLOW_CELLS:
-            return
-        (x0, x1), (y0, y1) = self.view_box.viewRange()
-        if left - 0.5 >= x0 and left + width - 0.5 <= x1 and top - 0.5 >= y0 and top + height - 0.5 <= y1:
-            return
-        span_x, span_y = max(x1 - x0, width + 1), max(y1 - y0, height + 1)
-        cx, cy = left + width / 2 - 0.5, top + height / 2 - 0.5
-        self.view_box.setRange(QRectF(cx - span_x / 2, cy - span_y / 2, span_x, span_y), padding=0)
+    def set_region_image(self, array: np.ndarray, origin: tuple[int, int], shape: tuple[int, int],
+                         levels: tuple[float, float]) -> None:
+        """Only the cells ``array`` of a ``shape`` image, its top-left at cell ``origin``
+        (row, col): a neighbourhood's worth of pixels to colour per frame."""
+        self.shape = tuple(shape)
+        self._fitted = False
+        self._place_region(origin)
+        self.image.setImage(np.ascontiguousarray(array, dtype=np.float32), autoLevels=False, levels=_levels(levels))
+
+    def _place_region(self, origin: tuple[int, int]) -> None:
+        if origin != self._region:
+            self._region = origin
+            self.image.setTransform(QTransform().translate(origin[1] - 0.5, origin[0] - 0.5))
+
+    def show_region(self, rows: tuple[int, int], cols: tuple[int, int]) -> None:
+        """Frame cells rows[0]..rows[1]-1 by cols[0]..cols[1]-1 (a neighbourhood)."""
+        (r0, r1), (c0, c1) = rows, cols
+        self.view_box.setRange(QRectF(c0 - 0.5, r0 - 0.5, max(c1 - c0, 1), max(r1 - r0, 1)), padding=FIT_PADDING)
 
     def cell_pixels(self) -> float:
         """How many screen pixels one cell spans."""
@@ -111,6 +125,11 @@ class InputPlot(CellPlot):
         self.ghost = RectPool(box, cosmetic_pen(ghost, 1.5, Qt.PenStyle.DotLine), z=Z_GHOST)
         self.preview = RectPool(box, cosmetic_pen(style.PREVIEW, 2, Qt.PenStyle.DashLine), z=Z_PREVIEW)
         self.pad_labels = LabelPool(box, style.PAD_LABEL_TEXT, scale=PAD_LABEL_SCALE, min_px=PAD_LABEL_MIN_PX)
+        # A dilated kernel's gaps: the cells inside its extent that no weight reads, crossed
+        # out faintly so that "skipped" reads at a glance.
+        self.gaps = RectPool(box, QPen(Qt.PenStyle.NoPen), translucent(style.GHOST, GAP_ALPHA, Qt.BrushStyle.DiagCrossPattern),
+                             z=Z_TAPS)
+        self.weights = TagPool(box, z=Z_TAGS)
 
     def clear(self) -> None:
         """Nothing drawn over the image: a new convolution."""
@@ -122,7 +141,7 @@ class InputPlot(CellPlot):
     def clear_window(self) -> None:
         """No window over the image; the image, its labels and its padding stay (a new
         kernel on the same input)."""
-        for pool in (self.taps, self.extent, self.ghost, self.preview):
+        for pool in (self.taps, self.extent, self.ghost, self.preview, self.gaps, self.weights):
             pool.hide()
 
 
@@ -141,9 +160,10 @@ class OutputPlot(CellPlot):
         self.preview = RectPool(box, cosmetic_pen(style.PREVIEW, 2, Qt.PenStyle.DashLine), z=Z_PREVIEW)
         self.bad = RectPool(box, cosmetic_pen(style.MISMATCH, 2), z=Z_MISMATCH)
         self.stamp = RectPool(box, cosmetic_pen(style.WINDOW, 2), translucent(style.WINDOW, STAMP_ALPHA), z=Z_TAPS)
+        self.weights = TagPool(box, z=Z_TAGS)  # a transposed conv's stamp: the kernel as applied
 
     def clear(self) -> None:
-        for pool in (self.current, self.preview, self.bad, self.stamp):
+        for pool in (self.current, self.preview, self.bad, self.stamp, self.weights):
             pool.hide()
         self.labels.reset()
 
@@ -153,3 +173,8 @@ class OutputPlot(CellPlot):
             self.bad.show(cells[:, 1], cells[:, 0])
         else:
             self.bad.hide()
+
+
+def _levels(levels: tuple[float, float]) -> tuple[float, float]:
+    lo, hi = float(levels[0]), float(levels[1])
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)

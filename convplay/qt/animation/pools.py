@@ -3,25 +3,45 @@ hidden or relabelled per frame, so a frame costs O(taps) item updates and never 
 item (pyqtgraph's advice for fast scenes).
 
 ``RectPool``: outlined (and filled) cells.  ``LabelPool``: centred text labels that keep
-their pixel size at any zoom, sized by ``widgets.cell_labels``' one rule.
+their pixel size at any zoom, sized by ``widgets.cell_labels``' one rule.  ``TagPool``: the
+kernel's weights, a small tag in the top-left corner of each cell under the window (as
+CNN Explainer draws them).
+
+Font sizes follow the application's text zoom (``qt.zoom``): it raises the labels' cap
+and their share of a cell, never past the cell.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPen, QTransform
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleTextItem
 
 from convplay.qt import style
 from convplay.qt.widgets.cell_labels import MIN_LABEL_PX, label_px
+from convplay.qt.zoom import scaled, text_zoom
 
 LABEL_MAX_PX = 34.0  # big cells on a projector: large numbers, but not shouting
 # A value label leaves room in its cell for the outlines and, on a copied pad cell, for
 # the small "(r,c)" of the pixel it copies below it.
 LABEL_HEIGHT_SHARE = 0.36
 START_PX = 12  # a new pool's font, until the first ``fit``
+MAX_HEIGHT_SHARE = 0.5  # however far the text is zoomed, a label stays inside its cell
+# Weight tags: a corner of the cell, clear of the value label centred below it.
+TAG_HEIGHT_SHARE = 0.24
+TAG_MAX_PX = 22.0
+TAG_MIN_PX = 9.0
+TAG_HIDE_BELOW_CELL_PX = 22.0  # smaller cells would be covered by their tag: the arithmetic shows the weights
+TAG_INSET_PX, TAG_PAD_PX = 1.0, 2.0
+TAG_BACKGROUND_ALPHA = 225
+TAG_TEXT_DARKER = 185  # QColor.darker's percent: the window's orange as legible text
+
+
+def zoomed_share(share: float) -> float:
+    """A label's share of its cell at the current text zoom (never more than half the cell)."""
+    return min(share * max(text_zoom().factor, 1.0), MAX_HEIGHT_SHARE)
 
 
 def cosmetic_pen(colour: QColor | str, width: float = 1.0, line: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
@@ -88,7 +108,7 @@ class LabelPool:
         self._dark_text, self._light_text = QBrush(QColor(colour)), QBrush(QColor(style.LIGHT_LABEL_TEXT))
         self._scale, self._min_px = scale, min_px
         self._font = QFont()
-        self._font.setPixelSize(START_PX)
+        self._font.setPixelSize(scaled(START_PX))
         self.items: list[QGraphicsSimpleTextItem] = []
         self.used = 0
         self.visible = True
@@ -152,7 +172,8 @@ class LabelPool:
     def fit(self, cell_px: float) -> None:
         """Size the font for cells ``cell_px`` screen pixels wide; hide labels that would be too small."""
         self.refit = False
-        px = self._scale * label_px(cell_px, self.longest, height_share=LABEL_HEIGHT_SHARE, max_px=LABEL_MAX_PX)
+        px = self._scale * label_px(cell_px, self.longest, height_share=zoomed_share(LABEL_HEIGHT_SHARE),
+                                    max_px=scaled(LABEL_MAX_PX))
         self.set_visible(px >= self._min_px)
         px = int(max(px, self._min_px))
         if px == self._font.pixelSize():
@@ -161,3 +182,113 @@ class LabelPool:
         for item in self.items:
             item.setFont(self._font)
             self._centre(item)
+
+
+def weight_text(weight: float, scale: float) -> str:
+    """A weight as its tag shows it: "×" and three significant digits; "×0" for a weight
+    that is zero next to the kernel's largest (|w| below 1e-6 of ``scale``), e.g. -1.178e-09."""
+    if not np.isfinite(weight):
+        return f"\u00d7{weight}"
+    if abs(weight) <= 1e-6 * scale or weight == 0:
+        return "\u00d70"
+    text = f"{weight:.3g}"
+    if "e" not in text and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"\u00d7{text}"
+
+
+class TagPool:
+    """Weight tags: a white chip with the weight in the window's dark orange, pinned to the
+    top-left corner of a cell, the same pixel size at any zoom.
+
+    Texts change only with the kernel (or the output channel); a frame moves the tags.
+    ``texts()`` and ``corners()`` say what is shown where (tests read them).
+    """
+
+    def __init__(self, view_box: pg.ViewBox, z: float = 25):
+        self._view_box, self._z = view_box, z
+        self._font = QFont()
+        self._font.setBold(True)
+        self._font.setPixelSize(scaled(START_PX))
+        self._border = cosmetic_pen(style.WINDOW, 1)
+        background = QColor(style.CELL_BACKGROUND)
+        background.setAlpha(TAG_BACKGROUND_ALPHA)
+        self._background = QBrush(background)
+        # The window's orange, darkened until it reads as text on the white chip.
+        self._text_brush = QBrush(QColor(style.WINDOW).darker(TAG_TEXT_DARKER))
+        self.items: list[QGraphicsRectItem] = []
+        self._texts: list[QGraphicsSimpleTextItem] = []
+        self._corners: list[tuple[float, float]] = []
+        self.used = 0
+        self.visible = True
+
+    def _grow(self, n: int) -> None:
+        while len(self.items) < n:
+            chip = QGraphicsRectItem()
+            chip.setPen(self._border)
+            chip.setBrush(self._background)
+            chip.setZValue(self._z)
+            chip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+            text = QGraphicsSimpleTextItem(chip)
+            text.setFont(self._font)
+            text.setBrush(self._text_brush)
+            chip.setVisible(False)
+            self._view_box.addItem(chip, ignoreBounds=True)
+            self.items.append(chip)
+            self._texts.append(text)
+            self._corners.append((0.0, 0.0))
+
+    def _fit_chip(self, n: int) -> None:
+        text = self._texts[n]
+        metrics = QFontMetricsF(self._font)
+        w = metrics.horizontalAdvance(text.text()) + 2 * TAG_PAD_PX
+        h = metrics.height()
+        self.items[n].setRect(QRectF(TAG_INSET_PX, TAG_INSET_PX, w, h))
+        text.setPos(TAG_INSET_PX + TAG_PAD_PX, TAG_INSET_PX)
+
+    def show(self, xs, ys, texts) -> None:
+        """One tag per cell (xs[n], ys[n]) (cell centres) saying ``texts[n]``; the rest hidden."""
+        xs, ys = np.atleast_1d(xs), np.atleast_1d(ys)
+        self._grow(len(xs))
+        for n, (x, y, t) in enumerate(zip(xs, ys, texts)):
+            item, label = self.items[n], self._texts[n]
+            if label.text() != t:
+                label.setText(t)
+                self._fit_chip(n)
+            corner = (float(x) - 0.5, float(y) - 0.5)
+            if self._corners[n] != corner:
+                item.setPos(*corner)
+                self._corners[n] = corner
+            item.setVisible(self.visible)
+        for item in self.items[len(xs) : self.used]:
+            item.setVisible(False)
+        self.used = len(xs)
+
+    def hide(self) -> None:
+        self.show(np.zeros(0), np.zeros(0), [])
+
+    def texts(self) -> list[str]:
+        return [t.text() for t in self._texts[: self.used]]
+
+    def corners(self) -> list[tuple[float, float]]:
+        """The top-left corner (cell coordinates) each tag in use is pinned to."""
+        return self._corners[: self.used]
+
+    def pixel_size(self) -> int:
+        return self._font.pixelSize()
+
+    def fit(self, cell_px: float) -> None:
+        """Size the tags for cells ``cell_px`` screen pixels wide: a quarter of the cell's
+        height (the zoom raises it), hidden on cells too small to hold a tag and a value."""
+        visible = cell_px >= TAG_HIDE_BELOW_CELL_PX
+        if visible != self.visible:
+            self.visible = visible
+            for item in self.items[: self.used]:
+                item.setVisible(visible)
+        px = int(min(max(zoomed_share(TAG_HEIGHT_SHARE) * cell_px, TAG_MIN_PX), scaled(TAG_MAX_PX)))
+        if px == self._font.pixelSize():
+            return
+        self._font.setPixelSize(px)
+        for n, text in enumerate(self._texts):
+            text.setFont(self._font)
+            self._fit_chip(n)

@@ -1,8 +1,18 @@
-"""The sliding window drawn: padded input panels, the kernel's footprint, the output filling in.
+"""The sliding window drawn: padded input panels, the kernel's footprint and weights, the
+output filling in.
 
 Every graphics item is made when the geometry changes and only moved, shown, hidden or
 relabelled per frame (the pools in ``pools.py``, owned by the panels in ``plots.py``), so
-a frame costs O(taps) item updates plus one ``setImage`` of the output.
+a frame costs O(taps) item updates plus one ``setImage`` of the output's cells on screen.
+
+Two ways to show a convolution:
+
+- whole (``core.neighbourhood.shows_whole``: the tutorial samples): every cell of the
+  padded input and of the output, each labelled with its value;
+- a neighbourhood (a photo): a tile of about a dozen output cells and exactly the input
+  cells their windows read, labelled; the tile moves a whole tile at a time as the window
+  walks, so labels change only when the tile does.  ``tile`` says which cells are shown;
+  ``tile_changed`` tells the overview beside the view.
 
 Coordinates: an input panel is drawn in padded coordinates (cell (r, c) of the padded
 input at x=c, y=r), so padding cells are real cells of the picture; the output panel in
@@ -11,21 +21,27 @@ output coordinates.  Not-yet-computed output cells are NaN, which pyqtgraph leav
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from convplay.core.formatting import format_cell, format_readout
+from convplay.core.neighbourhood import MAX_TARGET_CELLS, MIN_TARGET_CELLS, TARGET_CELLS, Neighbourhood, Tiling, shows_whole, tiling
 from convplay.core.padding import NO_SOURCE
 from convplay.core.walk import ConvWalk, Stamp, Step
 from convplay.qt import style
 from convplay.qt.animation.group_diagram import group_colour
-from convplay.qt.animation.plots import FOLLOW_CELLS, CellPlot, InputPlot, OutputPlot
+from convplay.qt.animation.plots import CellPlot, InputPlot, OutputPlot
+from convplay.qt.animation.pools import weight_text
+from convplay.qt.widgets.cell_labels import DIGIT_WIDTH, MIN_LABEL_PX, TEXT_SHARE
+from convplay.qt.zoom import scaled, text_zoom
 
 MAX_INPUT_PANELS = 4
-LABEL_CELLS = 16  # padded inputs / outputs up to this size get a label in every cell
-TITLE_SIZE = "11pt"
+LABEL_CELLS = 32  # a shown rectangle up to this many cells a side gets a label in every cell
+TITLE_PT = 11
 TITLE_ROOM_PX = 30  # of a panel's height, what its title line takes from the cells
 # The output moves below several input panels only when that makes the cells at least
 # this much bigger: a near tie keeps the scene where it is.
@@ -33,6 +49,11 @@ BELOW_GAIN = 1.1
 PAD_SOURCE_BELOW = 0.3  # a pad cell's "(r,c)" sits this far below its value, in cells
 TITLE_DARKER = 140  # a group's hue darkened for title text (QColor.darker's percent)
 CONTENT_MARGIN = 2
+# A neighbourhood shrinks from TARGET_CELLS towards MIN_TARGET_CELLS until its cells get
+# this many pixels: room for a value and its weight tag.
+READABLE_CELL_PX = 34.0
+
+Rect = tuple[tuple[int, int], tuple[int, int]]  # ((row start, stop), (col start, stop))
 
 
 def _cell_size(width: float, height: float, panels: list[tuple[int, int]]) -> float:
@@ -40,21 +61,35 @@ def _cell_size(width: float, height: float, panels: list[tuple[int, int]]) -> fl
     if not panels:
         return float("inf")
     each = width / len(panels)
-    return min(min(each / cols, (height - TITLE_ROOM_PX) / rows) for rows, cols in panels)
+    return min(min(each / max(cols, 1), (height - TITLE_ROOM_PX) / max(rows, 1)) for rows, cols in panels)
+
+
+def _rect_shape(rect: Rect) -> tuple[int, int]:
+    (r0, r1), (c0, c1) = rect
+    return r1 - r0, c1 - c0
 
 
 class AnimationView(pg.GraphicsLayoutWidget):
-    """Signals: ``output_clicked(i, j)``, ``output_hovered(i, j)`` ((-1, -1) off the output),
-    ``hovered(str)``: what the cell under the pointer is (a pad cell names the pixel it copies)."""
+    """Signals: ``output_clicked(i, j)``, ``input_clicked(r, c)`` (a cell of the first
+    input panel: padded coordinates, or input pixels for a transposed conv),
+    ``output_hovered(i, j)`` ((-1, -1) off the output), ``hovered(str)``: what the cell
+    under the pointer is (a pad cell names the pixel it copies), ``tile_changed()``: the
+    neighbourhood on screen moved (or the view became whole)."""
 
     output_clicked = Signal(int, int)
+    input_clicked = Signal(int, int)
     output_hovered = Signal(int, int)
     hovered = Signal(str)
+    tile_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         # pyqtgraph resizes the view inside its own __init__, before ours has run: the
         # state ``_arrange`` reads must exist first.
         self._walk: ConvWalk | None = None
+        self._whole = True
+        self._tiling: Tiling | None = None
+        self._target = (TARGET_CELLS, TARGET_CELLS)
+        self._label_chars = 1  # the longest value label of the input (a sample of it)
         super().__init__(parent)
         # White behind the cells: an output cell not computed yet (NaN) shows as empty.
         self.setBackground(style.VIEW_BACKGROUND)
@@ -74,11 +109,62 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._prev_origin: tuple[int, int] = (0, 0)
         self._titled_channel = -1
         self._output_below = False
+        self.tile: Neighbourhood | None = None  # the neighbourhood on screen (None: drawn whole)
+        self._in_rect: Rect = ((0, 0), (0, 0))  # input cells shown (padded coordinates)
+        self._out_rect: Rect = ((0, 0), (0, 0))  # output cells shown
+        self._gap_offsets = (np.zeros(0), np.zeros(0))  # (rows, cols) a dilated window skips, from its origin
+        self._tags_for: tuple[object, int] | None = None  # (walk, out channel) the weight texts belong to
+        self._tag_texts: list[str] = []
+        self._redraw: Callable[[], None] | None = None  # draws the last frame again (new tiling or zoom)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         for panel in (*self.inputs, self.output):
             panel.view_box.sigRangeChanged.connect(self._fit_labels)
             panel.view_box.sigResized.connect(self._fit_labels)
+        text_zoom().changed.connect(self._on_text_zoom)  # Qt disconnects it when the view goes
+
+    # -- what is shown -------------------------------------------------------------------
+    @property
+    def whole(self) -> bool:
+        """True when every cell is drawn (a small input); False for a neighbourhood."""
+        return self._whole
+
+    @property
+    def tiling(self) -> Tiling | None:
+        return self._tiling
+
+    @property
+    def input_rect(self) -> Rect:
+        """((row start, stop), (col start, stop)) of the input cells on screen (padded coordinates)."""
+        return self._in_rect
+
+    @property
+    def output_rect(self) -> Rect:
+        return self._out_rect
+
+    def _reached_and_driver(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(reached shape, driver shape): the padded input and the output for a direct
+        convolution, the output and the input for a transposed one's scatter view."""
+        walk = self._walk
+        out_hw = walk.output_shape[1:]
+        if walk.spec.transposed:
+            return out_hw, self._x.shape[1:]
+        return walk.geometry.padded_shape, out_hw
+
+    def _make_tiling(self, target: tuple[int, int]) -> Tiling:
+        walk = self._walk
+        reached, driver = self._reached_and_driver()
+        extent = walk.spec.dilated_kernel_hw
+        if walk.spec.transposed:
+            top, _, left, _ = walk.spec.pads()
+            return tiling(driver, reached, walk.spec.stride_hw, extent, (-top, -left), target)
+        return tiling(driver, reached, walk.spec.stride_hw, extent, (0, 0), target)
+
+    def driver_at(self, r: float, c: float) -> tuple[int, int]:
+        """The cell the animation steps over (an output cell; a transposed conv's input
+        pixel) whose window is centred nearest reached cell (r, c) (padded input; output)."""
+        t = self._tiling if self._tiling is not None else self._make_tiling(self._target)
+        return t.driver_at(r, c)
 
     # -- geometry (once per input, kernel or parameter change) ----------------------------
     def set_walk(self, walk: ConvWalk | None, x: np.ndarray | None) -> None:
@@ -93,15 +179,20 @@ class AnimationView(pg.GraphicsLayoutWidget):
                       and walk.spec.transposed == old.spec.transposed and walk.geometry == old.geometry)
         self._walk, self._x = walk, x
         self._values, self._fill_channel, self._last_k = None, -1, -2
+        self._redraw, self._tags_for = None, None
+        self.tile = None
         if not same_input:
             self._channels, self._titled_channel = (), -1
         if walk is None or x is None:
             for panel in (*self.inputs, self.output):
                 panel.plot.setVisible(False)
+            self._tiling = None
+            self.tile_changed.emit()
             return
         if not same_input:
             self._levels = _finite_range(x)
             self._padded = None if walk.spec.transposed else walk.geometry.build(x)
+            self._label_chars = _longest_label(x)
         n_panels = 1 if walk.spec.transposed else min(walk.taps_shape[0], MAX_INPUT_PANELS)
         for p, panel in enumerate(self.inputs):
             panel.plot.setVisible(p < n_panels)
@@ -109,21 +200,46 @@ class AnimationView(pg.GraphicsLayoutWidget):
                 panel.clear_window()
             else:
                 panel.clear()
+        reached, driver = self._reached_and_driver()
+        self._whole = shows_whole(reached, driver)
+        self._target = self._target_for(self.width(), self.height())
+        self._tiling = None if self._whole else self._make_tiling(self._target)
+        self._gap_offsets = _gap_offsets(walk)
         c_out, h_out, w_out = walk.output_shape
         out = self.output
         out.plot.setVisible(True)
         self._fill = np.full((h_out, w_out), np.nan, dtype=np.float32)
-        out.set_image(self._fill, self._out_levels)
-        centre_x, centre_y = np.array([(w_out - 1) / 2]), np.array([(h_out - 1) / 2])
-        if h_out <= LABEL_CELLS and w_out <= LABEL_CELLS:
-            jj, ii = np.meshgrid(np.arange(w_out), np.arange(h_out))
-            out.cells.show(jj.ravel(), ii.ravel())
-        else:
-            out.cells.show(centre_x, centre_y, w_out, h_out)
-        out.empty.show(centre_x, centre_y, w_out, h_out)
         out.clear()
+        if self._whole:
+            out.set_image(self._fill, self._out_levels)
+            in_shape = x.shape[1:] if walk.spec.transposed else walk.geometry.padded_shape
+            self._in_rect = ((0, in_shape[0]), (0, in_shape[1]))
+            self._out_rect = ((0, h_out), (0, w_out))
+            self._outline_output_cells()
+        else:
+            # Nothing is framed until the first step enters its tile.
+            self._in_rect = self._out_rect = ((0, 0), (0, 0))
+            for panel in self.inputs:
+                panel.labels.finish(0)
+                panel.pad_labels.finish(0)
+            out.set_region_image(self._fill[:1, :1], (0, 0), (h_out, w_out), self._out_levels)
         self._draw_pads(n_panels)
         self._arrange()
+        self.tile_changed.emit()
+
+    def _outline_output_cells(self) -> None:
+        """A grid line round each output cell on screen (one outline round a large block)
+        and the empty mesh behind them."""
+        (r0, r1), (c0, c1) = self._out_rect
+        h, w = r1 - r0, c1 - c0
+        cx, cy = np.array([c0 + (w - 1) / 2]), np.array([r0 + (h - 1) / 2])
+        out = self.output
+        if 0 < h <= LABEL_CELLS and 0 < w <= LABEL_CELLS:
+            jj, ii = np.meshgrid(np.arange(c0, c1), np.arange(r0, r1))
+            out.cells.show(jj.ravel(), ii.ravel())
+        else:
+            out.cells.show(cx, cy, w, h)
+        out.empty.show(cx, cy, w, h)
 
     def _draw_pads(self, n_panels: int) -> None:
         walk = self._walk
@@ -140,39 +256,49 @@ class AnimationView(pg.GraphicsLayoutWidget):
         for panel in self.inputs[:n_panels]:
             panel.pads.show(xs, ys, np.array([b[2] for b in bands]), np.array([b[3] for b in bands]))
 
+    def _source(self) -> np.ndarray:
+        return self._x if self._walk.spec.transposed else self._padded
+
     def _show_channels(self, channels: tuple[int, ...], group: int) -> None:
         """Put input channels ``channels`` (padded) into the input panels."""
         if channels == self._channels:
             return
         self._channels = channels
-        walk = self._walk
-        source = self._x if walk.spec.transposed else self._padded
-        ph, pw = source.shape[1:]
-        small = ph <= LABEL_CELLS and pw <= LABEL_CELLS
+        source = self._source()
         colour = group_colour(group).darker(TITLE_DARKER).name()  # the diagram's hue, dark enough for text
         for panel, ch in zip(self.inputs, channels):
-            panel.set_image(source[ch], self._levels)
-            panel.plot.setTitle(f"<span style='color:{colour}'>input channel {ch} (group {group})</span>", size=TITLE_SIZE)
+            panel.set_image(source[ch], self._levels, fit=self._whole)
+            panel.plot.setTitle(f"<span style='color:{colour}'>input channel {ch} (group {group})</span>",
+                                size=f"{scaled(TITLE_PT)}pt")
+        self._label_inputs()
+
+    def _label_inputs(self) -> None:
+        """A value label on every input cell on screen, and "(r,c)" under each copied pad cell."""
+        source = self._source()
+        (r0, r1), (c0, c1) = self._in_rect
+        small = 0 < r1 - r0 <= LABEL_CELLS and 0 < c1 - c0 <= LABEL_CELLS
+        for panel, ch in zip(self.inputs, self._channels):
             n = 0
             if small:
-                for r in range(ph):
-                    for c in range(pw):
-                        value = source[ch, r, c]
-                        panel.labels.set(n, c, r, format_cell(value), light=panel.is_dark(value, self._levels))
+                block = source[ch, r0:r1, c0:c1]
+                for r in range(r1 - r0):
+                    for c in range(c1 - c0):
+                        value = block[r, c]
+                        panel.labels.set(n, c0 + c, r0 + r, format_cell(value), light=panel.is_dark(value, self._levels))
                         n += 1
             panel.labels.finish(n)
             self._label_pad_sources(panel, source[ch], small)
         self._fit_labels()
 
     def _label_pad_sources(self, panel: InputPlot, padded: np.ndarray, small: bool) -> None:
-        """A small "(r,c)" under each copied pad cell: the real pixel it repeats."""
+        """A small "(r,c)" under each copied pad cell on screen: the real pixel it repeats."""
         walk = self._walk
         geometry = walk.geometry
         n = 0
         if small and not walk.spec.transposed and geometry.mode != "zeros":
-            ph, pw = geometry.padded_shape
-            for r in range(ph):
-                for c in range(pw):
+            (r0, r1), (c0, c1) = self._in_rect
+            for r in range(r0, r1):
+                for c in range(c0, c1):
                     if geometry.rows.on_pad(r) or geometry.cols.on_pad(c):
                         sr, sc = int(geometry.rows.source(r)), int(geometry.cols.source(c))
                         light = panel.is_dark(padded[r, c], self._levels)
@@ -186,41 +312,83 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._out_levels = levels
         self._last_k = -2  # refill on the next frame
 
+    # -- neighbourhoods -------------------------------------------------------------------
+    def _enter_tile(self, tile: Neighbourhood) -> None:
+        """Frame the neighbourhood ``tile``: its input and output cells, labelled."""
+        self.tile = tile
+        if self._walk.spec.transposed:
+            self._in_rect = (tile.driver_rows, tile.driver_cols)
+            self._out_rect = (tile.reached_rows, tile.reached_cols)
+        else:
+            self._in_rect = (tile.reached_rows, tile.reached_cols)
+            self._out_rect = (tile.driver_rows, tile.driver_cols)
+        for panel in self.inputs[: len(self._channels)]:
+            panel.show_region(*self._in_rect)
+        self.output.show_region(*self._out_rect)
+        self._outline_output_cells()
+        self._label_inputs()
+        self._relabel_output()
+        self.tile_changed.emit()
+
+    def _follow(self, i: int, j: int) -> None:
+        """Enter the tile holding driver cell (i, j) if it is not the one on screen."""
+        if self._whole:
+            return
+        tile = self._tiling.at(i, j)
+        if tile != self.tile:
+            self._enter_tile(tile)
+
     # -- per frame ----------------------------------------------------------------------
     def show_step(self, step: Step) -> None:
-        """Draw step ``step``: its window on each input channel, its output cell, the fill."""
+        """Draw step ``step``: its window and weights on each input channel, its output cell, the fill."""
+        self._redraw = lambda: self.show_step(step)
         walk = self._walk
         self._show_channels(tuple(int(c) for c in step.in_channels[:MAX_INPUT_PANELS]), step.group)
+        oc, (i, j) = step.out_channel, step.position
+        self._follow(i, j)
         taps = step.taps
         _, kh, kw = step.taps_shape
         per = kh * kw
         dkh, dkw = walk.spec.dilated_kernel_hw
         top, left = step.window_origin
         prev_origin = self._prev_origin if self._last_k == step.k - 1 else None
+        texts = self._weight_texts(step)
+        gap_rows, gap_cols = self._gap_offsets
         for p, panel in enumerate(self.inputs[: len(self._channels)]):
             sl = slice(p * per, (p + 1) * per)
             panel.taps.show(taps.padded_col[sl], taps.padded_row[sl])
+            panel.weights.show(taps.padded_col[sl], taps.padded_row[sl], texts[sl])
+            if len(gap_rows):
+                panel.gaps.show(left + gap_cols, top + gap_rows)
             panel.extent.show(left + (dkw - 1) / 2, top + (dkh - 1) / 2, dkw, dkh)
             if prev_origin is not None and prev_origin != (top, left):
                 panel.ghost.show(prev_origin[1] + (dkw - 1) / 2, prev_origin[0] + (dkh - 1) / 2, dkw, dkh)
             else:
                 panel.ghost.hide()
-            panel.follow(left, top, dkw, dkh)
         self._prev_origin = (top, left)
-        oc, (i, j) = step.out_channel, step.position
         self._fill_to(step.k, oc, i, j, step.total)
         self.output.current.show(j, i)
-        self.output.follow(j, i, 1, 1)
         if oc != self._titled_channel:  # a title change re-lays out the scene: not per frame
             self._titled_channel = oc
-            self.output.plot.setTitle(f"output channel {oc}, filling in row by row", size=TITLE_SIZE)
+            self.output.plot.setTitle(f"output channel {oc}, filling in row by row", size=f"{scaled(TITLE_PT)}pt")
+
+    def _weight_texts(self, step: Step) -> list[str]:
+        """The tags' texts: the weights this step's taps multiply by, in the orientation the
+        window applies them (flipped for a true convolution: what PyTorch receives)."""
+        key = (self._walk, step.out_channel)
+        if self._tags_for != key:
+            weights = step.taps.weight
+            scale = float(np.abs(weights).max()) if weights.size else 0.0
+            self._tag_texts = [weight_text(float(w), scale) for w in weights]
+            self._tags_for = key
+        return self._tag_texts
 
     def _fill_to(self, k: int, oc: int, i: int, j: int, total: float) -> None:
         """Output cells up to (i, j) of channel ``oc`` filled, later ones empty."""
         _, h, w = self._walk.output_shape
         if k == self._last_k + 1 and oc == self._fill_channel:
             self._fill[i, j] = total
-            self._label_output(i * w + j, i, j)
+            self._label_output_cell(i, j)
         else:
             self._fill[:] = np.nan
             flat = self._fill.reshape(-1)
@@ -229,57 +397,76 @@ class AnimationView(pg.GraphicsLayoutWidget):
                 flat[:n] = self._values[oc].reshape(-1)[:n]
             flat[n] = total
             self._fill_channel = oc
-            self._relabel_output(n)
+            self._relabel_output()
         self._last_k = k
-        self.output.image.setImage(self._fill, autoLevels=False, levels=self._out_levels)
+        self._show_fill()
+
+    def _show_fill(self) -> None:
+        """The output's cells on screen, coloured: the whole output, or the neighbourhood's."""
+        if self._whole:
+            self.output.image.setImage(self._fill, autoLevels=False, levels=self._out_levels)
+        else:
+            (r0, r1), (c0, c1) = self._out_rect
+            self.output.set_region_image(self._fill[r0:r1, c0:c1], (r0, c0), self._fill.shape, self._out_levels)
         if self.output.labels.refit:
             self._fit_labels()
 
     def _labelled_output(self) -> bool:
-        h, w = self._fill.shape
-        return h <= LABEL_CELLS and w <= LABEL_CELLS
+        h, w = _rect_shape(self._out_rect)
+        return 0 < h <= LABEL_CELLS and 0 < w <= LABEL_CELLS
+
+    def _label_output_cell(self, i: int, j: int) -> None:
+        """Relabel one output cell, if it is on screen."""
+        (r0, r1), (c0, c1) = self._out_rect
+        if self._labelled_output() and r0 <= i < r1 and c0 <= j < c1:
+            self._set_output_label((i - r0) * (c1 - c0) + (j - c0), i, j)
 
     def _set_output_label(self, n: int, i: int, j: int) -> None:
         value = float(self._fill[i, j])
         text = "" if np.isnan(value) else format_cell(value)
         self.output.labels.set(n, j, i, text, self.output.is_dark(value, self._out_levels))
 
-    def _label_output(self, n: int, i: int, j: int) -> None:
-        if self._labelled_output():
-            self._set_output_label(n, i, j)
-
-    def _relabel_output(self, last: int) -> None:
-        """Labels on output cells 0 to ``last`` (row-major), none after it."""
+    def _relabel_output(self) -> None:
+        """A label on every output cell on screen (empty while not computed yet)."""
         if not self._labelled_output():
             self.output.labels.finish(0)
             return
-        w = self._fill.shape[1]
-        for n in range(last + 1):
-            self._set_output_label(n, *divmod(n, w))
-        self.output.labels.finish(last + 1)
+        (r0, r1), (c0, c1) = self._out_rect
+        n = 0
+        for i in range(r0, r1):
+            for j in range(c0, c1):
+                self._set_output_label(n, i, j)
+                n += 1
+        self.output.labels.finish(n)
 
     def show_stamp(self, stamp: Stamp, out_channel: int, accumulated: np.ndarray) -> None:
-        """A transposed conv's scatter step: the input pixel and where its products land."""
+        """A transposed conv's scatter step: the input pixel, where its products land and
+        the weights they were multiplied by."""
+        self._redraw = lambda: self.show_stamp(stamp, out_channel, accumulated)
         c_in, (r, c) = stamp.in_channel, stamp.position
         self._show_channels((c_in,), stamp.group)
+        self._follow(r, c)
         panel = self.inputs[0]
         panel.taps.show(c, r)
-        panel.follow(c, r, 1, 1)
         mask = (stamp.out_channel == out_channel) & stamp.inside
-        self._fill = np.ascontiguousarray(accumulated, dtype=np.float32)
-        self.output.image.setImage(self._fill, autoLevels=False, levels=self._out_levels)
+        self._fill = accumulated
+        self._last_k = -2
+        if self._whole:
+            self.output.image.setImage(np.ascontiguousarray(accumulated, dtype=np.float32), autoLevels=False,
+                                       levels=self._out_levels)
+        else:
+            (r0, r1), (c0, c1) = self._out_rect
+            self.output.set_region_image(accumulated[r0:r1, c0:c1], (r0, c0), accumulated.shape, self._out_levels)
         self.output.stamp.show(stamp.out_col[mask], stamp.out_row[mask])
-        if self._labelled_output():
-            self._relabel_output(self._fill.size - 1)
-            if self.output.labels.refit:
-                self._fit_labels()
-        if mask.any():
-            rows, cols = stamp.out_row[mask], stamp.out_col[mask]
-            self.output.follow(int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1),
-                               int(rows.max() - rows.min() + 1))
+        weights = stamp.weight[mask]
+        scale = float(np.abs(stamp.weight).max()) if stamp.weight.size else 0.0
+        self.output.weights.show(stamp.out_col[mask], stamp.out_row[mask], [weight_text(float(w), scale) for w in weights])
+        self._relabel_output()
+        if self.output.labels.refit:
+            self._fit_labels()
         if out_channel != self._titled_channel:
             self._titled_channel = out_channel
-            self.output.plot.setTitle(f"output channel {out_channel}: sum of the stamps so far", size=TITLE_SIZE)
+            self.output.plot.setTitle(f"output channel {out_channel}: sum of the stamps so far", size=f"{scaled(TITLE_PT)}pt")
 
     def preview(self, step: Step | None) -> None:
         """Outline ``step``'s window (a hovered output cell), or clear the preview."""
@@ -304,25 +491,39 @@ class AnimationView(pg.GraphicsLayoutWidget):
 
     # -- layout and labels --------------------------------------------------------------
     def _fit_labels(self, *_) -> None:
-        """Value labels sized to the cells on screen (called when the zoom or the size changes)."""
+        """Value labels and weight tags sized to the cells on screen (called when the zoom
+        or the size changes)."""
         for panel in self.inputs:
             px = panel.cell_pixels()
             panel.labels.fit(px)
             panel.pad_labels.fit(px)
-        self.output.labels.fit(self.output.cell_pixels())
+            panel.weights.fit(px)
+        px = self.output.cell_pixels()
+        self.output.labels.fit(px)
+        self.output.weights.fit(px)
 
-    def _panel_cells(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-        """(rows, cols) on screen of each visible input panel, and of the output panel."""
+    def _on_text_zoom(self, _factor: float) -> None:
+        """Titles, labels and tags at the new text size."""
+        self._channels, self._titled_channel = (), -1  # titles set again at the new size
+        if self._redraw is not None:
+            self._redraw()
+        self._fit_labels()
+
+    def _panel_cells(self, target: tuple[int, int]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """(rows, cols) on screen of each visible input panel, and of the output panel, with
+        neighbourhoods of ``target`` cells."""
         walk = self._walk
-        n = sum(panel.plot.isVisible() for panel in self.inputs)
-        h_in, w_in = (self._x.shape[1:] if walk.spec.transposed else walk.geometry.padded_shape)
-        _, h_out, w_out = walk.output_shape
-        inputs = [(min(h_in, FOLLOW_CELLS), min(w_in, FOLLOW_CELLS))] * n
-        return inputs, [(min(h_out, FOLLOW_CELLS), min(w_out, FOLLOW_CELLS))]
+        n = sum(panel.plot.isVisible() for panel in self.inputs) or 1
+        reached, driver = self._reached_and_driver()
+        if not shows_whole(reached, driver):
+            t = self._make_tiling(target)
+            reached, driver = t.reached_cells, t.driver_cells
+        inputs, output = (driver, reached) if walk.spec.transposed else (reached, driver)
+        return [inputs] * n, [output]
 
-    def _layout(self, width: float, height: float) -> tuple[bool, float]:
+    def _layout(self, width: float, height: float, target: tuple[int, int]) -> tuple[bool, float]:
         """(output below the inputs?, screen pixels per cell) in a view ``width`` × ``height``."""
-        inputs, output = self._panel_cells()
+        inputs, output = self._panel_cells(target)
         width, height = max(width, 1.0), max(height, 1.0)
         beside = _cell_size(width, height, inputs + output)
         below = min(_cell_size(width, height / 2, inputs), _cell_size(width, height / 2, output))
@@ -330,18 +531,53 @@ class AnimationView(pg.GraphicsLayoutWidget):
             return True, below
         return False, beside
 
+    def _readable_px(self) -> float:
+        """Cell pixels that hold the input's longest value at the smallest label size."""
+        return max(READABLE_CELL_PX, MIN_LABEL_PX * DIGIT_WIDTH * self._label_chars / TEXT_SHARE)
+
+    def _target_for(self, width: float, height: float) -> tuple[int, int]:
+        """(rows, cols) of the neighbourhood: the largest square (up to TARGET_CELLS a side)
+        whose cells are readable, then longer along a panel's long side while the cells
+        keep their size."""
+        if self._walk is None or self._whole:
+            return (TARGET_CELLS, TARGET_CELLS)
+        readable = self._readable_px()
+        side = MIN_TARGET_CELLS
+        for t in range(TARGET_CELLS, MIN_TARGET_CELLS - 1, -1):
+            if self._layout(width, height, (t, t))[1] >= readable:
+                side = t
+                break
+        cell = self._layout(width, height, (side, side))[1]
+        rows, cols = side, side
+        for axis in (0, 1):
+            while (rows, cols)[axis] < MAX_TARGET_CELLS:
+                grown = (rows + 1, cols) if axis == 0 else (rows, cols + 1)
+                if self._layout(width, height, grown)[1] < cell - 0.5:
+                    break
+                rows, cols = grown
+        return rows, cols
+
     def cell_size_for(self, width: float, height: float) -> float:
         """Screen pixels per cell the panels would get in a view ``width`` × ``height``
         (for the dock, to place its other widgets where they cost the cells least)."""
         if self._walk is None:
             return 0.0
-        return self._layout(width, height)[1]
+        return self._layout(width, height, self._target_for(width, height))[1]
 
     def _arrange(self) -> None:
-        """The output beside the inputs, or below them when that shows bigger cells (several channels)."""
+        """The output beside the inputs, or below them when that shows bigger cells (several
+        channels); a neighbourhood as large as keeps its cells readable."""
         if self._walk is None:
             return
-        want_below, _ = self._layout(self.width(), self.height())
+        if not self._whole:
+            target = self._target_for(self.width(), self.height())
+            if target != self._target:
+                self._target = target
+                self._tiling = self._make_tiling(target)
+                self.tile = None
+                if self._redraw is not None:
+                    self._redraw()
+        want_below, _ = self._layout(self.width(), self.height(), self._target)
         if want_below == self._output_below:
             return
         self._output_below = want_below
@@ -382,7 +618,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         for panel, ch in zip(self.inputs, self._channels):
             cell = panel.cell_at(scene_pos)
             if cell is not None:
-                return self.describe_input_cell(ch, *cell)
+                return self.describe_input_cell(ch, *cell) + "; click to move the window here"
         return ""
 
     def describe_input_cell(self, channel: int, r: int, c: int) -> str:
@@ -400,9 +636,36 @@ class AnimationView(pg.GraphicsLayoutWidget):
         return f"padding ({r}, {c}), {geometry.mode}: copies pixel ({sr}, {sc}) = {value}"
 
     def _on_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self._walk is None:
+            return
         cell = self.output.cell_at(event.scenePos())
-        if cell is not None and event.button() == Qt.MouseButton.LeftButton:
+        if cell is not None:
             self.output_clicked.emit(*cell)
+            return
+        for panel in self.inputs[: len(self._channels)]:
+            cell = panel.cell_at(event.scenePos())
+            if cell is not None:
+                self.input_clicked.emit(*cell)
+                return
+
+
+def _gap_offsets(walk: ConvWalk) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols), from the window's origin, of the cells a dilated window spans but no
+    weight reads (none without dilation)."""
+    dh, dw = walk.spec.dilation_hw
+    if walk.spec.transposed or (dh == 1 and dw == 1):
+        return np.zeros(0), np.zeros(0)
+    dkh, dkw = walk.spec.dilated_kernel_hw
+    rows, cols = np.mgrid[0:dkh, 0:dkw]
+    skipped = (rows % dh != 0) | (cols % dw != 0)
+    return rows[skipped].astype(float), cols[skipped].astype(float)
+
+
+def _longest_label(x: np.ndarray, sample: int = 4096) -> int:
+    """Characters of the longest value label among (a spread-out sample of) ``x``."""
+    flat = x.reshape(-1)
+    step = max(1, flat.size // sample)
+    return max((len(format_cell(float(v))) for v in flat[::step]), default=1)
 
 
 def _finite_range(x: np.ndarray) -> tuple[float, float]:

@@ -99,7 +99,8 @@ def test_buttons_and_scrubber(dock, qtbot):
     qtbot.mouseClick(c.back_button, Qt.MouseButton.LeftButton)
     assert dock.state.position == 1
     qtbot.mouseClick(c.end_button, Qt.MouseButton.LeftButton)
-    assert dock.state.position == 8 and c.step_label.text() == "step 9 / 9"
+    assert dock.state.position == 8
+    assert c.step_label.full_text() == "output (channel 0, row 2, column 2)  \u00b7  step 9 / 9"  # the position first
     qtbot.mouseClick(c.start_button, Qt.MouseButton.LeftButton)
     assert dock.state.position == 0
     c.scrubber.setValue(6)

@@ -1,0 +1,257 @@
+"""The whole image beside the sliding window's neighbourhood: where the window is, and a
+place to click.
+
+Two thumbnails, painted with one QPainter pass: the whole input (in colour for an RGB
+image) and the whole output channel (the reference's values as they are known, the
+cells not computed yet veiled).  On each: the neighbourhood on screen (blue) and the
+window (orange).  A click or a drag on a thumbnail asks to move there:
+``input_picked(r, c)`` (input pixels), ``output_picked(i, j)``.
+
+The thumbnails are made when the image, the settings or the results change (a strided
+view of at most ``THUMB_PX`` pixels a side, coloured in numpy); a frame only moves two
+rectangles and repaints this small widget.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from convplay.qt import style
+from convplay.qt.zoom import scaled, text_zoom
+
+THUMB_PX = 256  # a thumbnail keeps at most this many pixels a side (every n-th pixel)
+WIDTH = 190  # pixels: the column beside the view
+MIN_WIDTH = 120
+CAPTION_PX = 11
+CAPTION_H = 18.0  # pixels above each thumbnail for its caption
+GAP = 6.0
+VEIL_ALPHA = 150  # the output's cells not computed yet, veiled in white
+MIN_MARK_PX = 3.0  # a window smaller than this on the thumbnail is drawn this big
+
+Rect = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _grey_argb(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
+    lo, hi = levels
+    g = np.clip((values - lo) / (hi - lo) * 255.0, 0, 255).astype(np.uint32)
+    return (0xFF000000 | (g << 16) | (g << 8) | g).astype(np.uint32)
+
+
+def _rgb_argb(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
+    lo, hi = levels
+    c = np.clip((values - lo) / (hi - lo) * 255.0, 0, 255).astype(np.uint32)
+    return (0xFF000000 | (c[0] << 16) | (c[1] << 8) | c[2]).astype(np.uint32)
+
+
+def _lut_argb(values: np.ndarray, levels: tuple[float, float], lut: np.ndarray) -> np.ndarray:
+    lo, hi = levels
+    t = np.clip((np.nan_to_num(values, nan=lo) - lo) / (hi - lo), 0, 1)
+    idx = (t * (len(lut) - 1)).astype(np.intp)
+    rgb = lut[idx].astype(np.uint32)
+    return (0xFF000000 | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]).astype(np.uint32)
+
+
+class Thumbnail:
+    """One picture of a whole image: its pixels, its size in cells, and where it is painted."""
+
+    def __init__(self, caption: str):
+        self.caption = caption
+        self.shape = (0, 0)  # (rows, cols) in cells
+        self.image: QImage | None = None
+        self._pixels: np.ndarray | None = None  # the QImage's memory
+        self.rect = QRectF()  # where the picture is painted, widget pixels
+
+    def set_pixels(self, pixels: np.ndarray | None, shape: tuple[int, int]) -> None:
+        self.shape = tuple(shape)
+        if pixels is None:
+            self.image, self._pixels = None, None
+            return
+        self._pixels = np.ascontiguousarray(pixels, dtype=np.uint32)
+        h, w = self._pixels.shape
+        self.image = QImage(self._pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32)
+
+    def cell_rect(self, rows: tuple[float, float], cols: tuple[float, float]) -> QRectF:
+        """Widget pixels of cells rows[0]..rows[1] x cols[0]..cols[1] (half-open)."""
+        h, w = self.shape
+        if not h or not w:
+            return QRectF()
+        sy, sx = self.rect.height() / h, self.rect.width() / w
+        rect = QRectF(self.rect.left() + cols[0] * sx, self.rect.top() + rows[0] * sy,
+                      (cols[1] - cols[0]) * sx, (rows[1] - rows[0]) * sy)
+        if rect.width() < MIN_MARK_PX or rect.height() < MIN_MARK_PX:
+            centre = rect.center()
+            rect = QRectF(0, 0, max(rect.width(), MIN_MARK_PX), max(rect.height(), MIN_MARK_PX))
+            rect.moveCenter(centre)
+        return rect
+
+    def cell_at(self, pos: QPointF) -> tuple[int, int] | None:
+        """(row, col) of the cell under a widget point, or None off the picture."""
+        h, w = self.shape
+        if not h or not w or not self.rect.contains(pos):
+            return None
+        r = int((pos.y() - self.rect.top()) / self.rect.height() * h)
+        c = int((pos.x() - self.rect.left()) / self.rect.width() * w)
+        return min(max(r, 0), h - 1), min(max(c, 0), w - 1)
+
+
+class Overview(QWidget):
+    """The whole input and the whole output channel, with the neighbourhood and the window."""
+
+    input_picked = Signal(int, int)
+    output_picked = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.input = Thumbnail("whole input")
+        self.output = Thumbnail("whole output")
+        self._lut = pg.colormap.get(style.DIVERGING).getLookupTable(nPts=256, alpha=False)
+        # Marks, in cells: the neighbourhood and the window on the input; on the output,
+        # the neighbourhood, the current cell(s), and the first cell not computed yet.
+        self.input_tile: Rect | None = None
+        self.input_window: Rect | None = None
+        self.output_tile: Rect | None = None
+        self.output_window: Rect | None = None
+        self.filled_to: tuple[int, int] | None = None  # (i, j): cells after it are veiled; None: none veiled
+        self._font = QFont()
+        self._on_zoom()
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.setFixedWidth(WIDTH)
+        self.setMouseTracking(False)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setToolTip("The whole image: the blue frame is the neighbourhood shown, orange the window.\n"
+                        "Click or drag to move the window there.")
+        text_zoom().changed.connect(self._on_zoom)
+
+    def sizeHint(self) -> QSize:
+        return QSize(WIDTH, 2 * WIDTH)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(MIN_WIDTH, 120)
+
+    def _on_zoom(self, *_) -> None:
+        self._font.setPixelSize(scaled(CAPTION_PX))
+        self.update()
+
+    # -- content -------------------------------------------------------------------------
+    def set_input(self, x: np.ndarray | None, levels: tuple[float, float], caption: str = "whole input") -> None:
+        """The input (C, H, W): RGB when it has 3 channels, else its first channel in grey."""
+        self.input.caption = caption
+        if x is None:
+            self.input.set_pixels(None, (0, 0))
+        else:
+            step = max(1, -(-max(x.shape[1:]) // THUMB_PX))
+            small = x[:, ::step, ::step]
+            pixels = _rgb_argb(small, levels) if x.shape[0] == 3 else _grey_argb(small[0], levels)
+            self.input.set_pixels(pixels, x.shape[1:])
+        self._place()
+        self.update()
+
+    def set_output(self, channel: np.ndarray | None, shape: tuple[int, int], levels: tuple[float, float],
+                   caption: str) -> None:
+        """One output channel (H, W) in the output's colours; None while it is not known."""
+        self.output.caption = caption
+        if channel is None:
+            self.output.set_pixels(None, shape)
+        else:
+            step = max(1, -(-max(channel.shape) // THUMB_PX))
+            lo, hi = levels
+            self.output.set_pixels(_lut_argb(channel[::step, ::step], (lo, hi if hi > lo else lo + 1.0), self._lut), shape)
+        self._place()
+        self.update()
+
+    def set_marks(self, input_tile: Rect | None, input_window: Rect | None, output_tile: Rect | None,
+                  output_window: Rect | None, filled_to: tuple[int, int] | None) -> None:
+        marks = (input_tile, input_window, output_tile, output_window, filled_to)
+        if marks != (self.input_tile, self.input_window, self.output_tile, self.output_window, self.filled_to):
+            self.input_tile, self.input_window, self.output_tile, self.output_window, self.filled_to = marks
+            self.update()
+
+    # -- geometry --------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place()
+
+    def _place(self) -> None:
+        """Each thumbnail in half the height (less its caption), aspect kept, centred."""
+        w, h = float(self.width()), float(self.height())
+        half = (h - GAP) / 2
+        for n, thumb in enumerate((self.input, self.output)):
+            rows, cols = thumb.shape
+            top = n * (half + GAP) + CAPTION_H
+            room_w, room_h = w - 4, max(half - CAPTION_H, 1.0)
+            if not rows or not cols:
+                thumb.rect = QRectF(2, top, room_w, room_h)
+                continue
+            scale = min(room_w / cols, room_h / rows)
+            pw, ph = cols * scale, rows * scale
+            thumb.rect = QRectF((w - pw) / 2, top, pw, ph)
+
+    # -- painting --------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setFont(self._font)
+        for thumb, tile, window in ((self.input, self.input_tile, self.input_window),
+                                    (self.output, self.output_tile, self.output_window)):
+            painter.setPen(QColor(style.DIAGRAM_TEXT))
+            caption = QRectF(thumb.rect.left(), thumb.rect.top() - CAPTION_H, max(thumb.rect.width(), 60), CAPTION_H)
+            caption.setLeft(2)
+            caption.setRight(self.width() - 2)
+            painter.drawText(caption, int(Qt.AlignmentFlag.AlignCenter | Qt.AlignmentFlag.AlignVCenter),
+                             thumb.caption)
+            if thumb.image is None:
+                painter.fillRect(thumb.rect, QColor(style.PENDING).lighter(150))
+            else:
+                painter.drawImage(thumb.rect, thumb.image)
+            if thumb is self.output and self.filled_to is not None and thumb.image is not None:
+                self._veil(painter, thumb, *self.filled_to)
+            painter.save()
+            painter.setClipRect(thumb.rect.adjusted(-3, -3, 3, 3))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            if tile is not None:
+                painter.setPen(QPen(QColor(style.PADDING), 2))
+                painter.drawRect(thumb.cell_rect(*tile))
+            if window is not None:
+                painter.setPen(QPen(QColor(style.WINDOW), 2))
+                painter.drawRect(thumb.cell_rect(*window))
+            painter.restore()
+        painter.end()
+
+    @staticmethod
+    def _veil(painter: QPainter, thumb: Thumbnail, i: int, j: int) -> None:
+        """White over the cells after (i, j), row-major: not computed yet."""
+        rows, cols = thumb.shape
+        veil = QColor(style.VIEW_BACKGROUND)
+        veil.setAlpha(VEIL_ALPHA)
+        rest_of_row = thumb.cell_rect((i, i + 1), (j + 1, cols)) if j + 1 < cols else QRectF()
+        below = thumb.cell_rect((i + 1, rows), (0, cols)) if i + 1 < rows else QRectF()
+        for rect in (rest_of_row, below):
+            if not rect.isEmpty():
+                painter.fillRect(rect.intersected(thumb.rect), veil)
+
+    # -- the pointer -------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._pick(event.position())
+            event.accept()
+        else:
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._pick(event.position())
+            event.accept()
+        else:
+            super().mouseMoveEvent(event)
+
+    def _pick(self, pos: QPointF) -> None:
+        cell = self.input.cell_at(pos)
+        if cell is not None:
+            self.input_picked.emit(*cell)
+            return
+        cell = self.output.cell_at(pos)
+        if cell is not None:
+            self.output_picked.emit(*cell)

@@ -19,8 +19,10 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 
 from convplay.core.samples import SAMPLES
 from convplay.qt import files
+from convplay.qt.theme import theme
 from convplay.qt.undo import clear_history_action
 from convplay.qt.widgets.lookup import argb_image
+from convplay.qt.zoom import text_zoom
 
 if TYPE_CHECKING:
     from convplay.qt.main_window import MainWindow
@@ -239,6 +241,18 @@ ACTIONS: tuple[Action | Submenu, ...] = (
            separator_before=True),
     Action("reset_layout", "&View", "&Reset layout", lambda w: w.reset_layout(), (),
            "Put every panel back where it started"),
+    # Readable from the back row (qt/zoom, qt/theme, qt/presenter).
+    Action("zoom_in", "&View", "Zoom &in", lambda w: text_zoom().zoom_in(), ("Ctrl+=", "Ctrl++"),
+           "Larger text and cell labels everywhere", separator_before=True),
+    Action("zoom_out", "&View", "Zoom &out", lambda w: text_zoom().zoom_out(), ("Ctrl+-",),
+           "Smaller text and cell labels everywhere"),
+    Action("reset_zoom", "&View", "Reset &zoom", lambda w: text_zoom().reset(), ("Ctrl+0",),
+           "Text and cell labels at their normal size"),
+    Action("high_contrast", "&View", "&High contrast", lambda w, on: theme().set_high_contrast(on), ("Ctrl+Shift+H",),
+           "Black on white, dark greys and thicker lines, for a washed-out projector (again to leave)", checkable=True),
+    Action("presenter", "&View", "Pre&senter view", lambda w, on: w.presenter.set_active(on), ("F5",),
+           "Full screen, only the sliding window; PgDn / PgUp step, B blanks the screen, Esc leaves",
+           checkable=True, separator_before=True),
     Action("shortcuts", "&Help", "&Keyboard shortcuts", lambda w: w.show_shortcuts(), ("F1",), "List the keyboard shortcuts"),
     Action("about", "&Help", "&About convplay", lambda w: w.show_about(), (), "Versions of convplay and its libraries"),
 )
@@ -297,4 +311,6 @@ def shortcut_table(window: "MainWindow") -> list[tuple[str, str]]:
             keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
             if keys:  # the table's title: an action's text may name its step ("Undo Draw")
                 rows.append((entry.title.replace("&", "").rstrip("\u2026"), keys))
-    return rows + [(f"Sliding window: {what}", key) for key, _, what in SHORTCUTS]
+    from convplay.qt.presenter import KEY_HELP
+
+    return rows + [(f"Sliding window: {what}", key) for key, _, what in SHORTCUTS] + list(KEY_HELP)

@@ -20,7 +20,7 @@ from convplay.core.history import History
 from convplay.core.image_io import IMAGE_SUFFIXES
 from convplay.core.results import Results
 from convplay.core.session import Session
-from convplay.qt import actions
+from convplay.qt import actions, presenter
 from convplay.qt.animation.dock import AnimationDock
 from convplay.qt.compute_controller import ComputeController
 from convplay.qt.panels.device_panel import DevicePanel
@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
 
         self.actions_by_id = actions.build_menus(self)
         self.focus_action: QAction = self.actions_by_id["focus"]
+        self.presenter = presenter.install(self)  # F5; the zoom and theme kept in the settings
         if remember_layout:
             self._restore_window()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
 from convplay.core.formatting import format_seconds
@@ -16,7 +16,8 @@ class ComputeStatus(QLabel):
     """"PyTorch 1.23 ms on CPU", "computing…" for a call that takes a while, or the stale note.
 
     The label has a fixed size, grown only when a longer text needs the room: a label that
-    changes size lays the whole window out again (0.5 ms here) on every result.
+    changes size lays the whole window out again (0.5 ms here) on every result.  A new font
+    (View > Zoom) sizes it again.
     """
 
     def __init__(self, results: Results, parent: QWidget | None = None):
@@ -36,9 +37,19 @@ class ComputeStatus(QLabel):
 
     def show_text(self, text: str) -> None:
         self.setText(text)
-        needed = self.fontMetrics().horizontalAdvance(text or WIDEST_USUAL_TEXT) + 12
+        needed = self._width_for(text)
         if needed > self.minimumWidth():
             self.setFixedWidth(needed)
+
+    def _width_for(self, text: str) -> int:
+        return self.fontMetrics().horizontalAdvance(text or WIDEST_USUAL_TEXT) + 12
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            # Smaller text may shrink it too: the widest of the usual text and this one.
+            self.setFixedHeight(self.fontMetrics().height() + 2 * self.margin() + 2)
+            self.setFixedWidth(max(self._width_for(self.text()), self._width_for("")))
 
     def _on_outcome(self, outcome) -> None:
         self.show_text(f"PyTorch {format_seconds(outcome.elapsed_s)} on {outcome.device_name}")

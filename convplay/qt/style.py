@@ -70,3 +70,83 @@ def invalid_frame_style(object_name: str) -> str:
         f"QFrame#{object_name} {{ border: 2px solid {ERROR}; border-radius: 4px; "
         f"background-color: {ERROR_BACKGROUND}; }}"
     )
+
+
+# -- the high-contrast theme (View > High contrast): for a washed-out projector ----------------
+# Pure black on white, a strong selection, the greys darkened so that notes survive a
+# projector's glare, and lines drawn thicker.  The application's palette and style sheet
+# are built from these in qt/theme.py; views read a colour through ``colour(name)`` and a
+# line's width through ``line_width(px)`` so that they follow the theme.
+HC_TEXT = "#000000"
+HC_BACKGROUND = "#ffffff"
+HC_ALTERNATE_BACKGROUND = "#ebebeb"
+HC_BUTTON = "#e4e4e4"
+HC_FRAME = "#000000"  # frames, separators, splitter handles
+HC_MID = "#5c5c5c"  # the bevels a style draws from the palette's mid and dark
+HC_DISABLED_TEXT = "#4a4a4a"  # still readable: the normal disabled grey vanishes on a projector
+HC_SELECTION = "#0030c0"
+HC_SELECTION_TEXT = "#ffffff"
+HC_TOOLTIP = "#ffffc8"
+HC_LINK = "#0000c8"
+HIGH_CONTRAST: dict[str, str] = {  # a colour's name above -> its colour in the high-contrast theme
+    "MUTED": "#333333",
+    "ERROR": "#b00000",
+    "OK": "#005f1a",
+    "WARNING": "#a000a0",
+    "STALE_TEXT": "#000000",
+    "WINDOW": "#f05a00",
+    "PREVIEW": "#007ea8",
+    "PADDING": "#0030c0",
+    "PENDING": "#5a5a5a",
+    "GRID_LINE": "#000000",
+    "LABEL_TEXT": "#000000",
+    "PAD_LABEL_TEXT": "#000000",
+    "SELECTED_FRAME": "#f05a00",
+    "GHOST": "#000000",
+    "THUMBNAIL_TEXT": "#ffffff",
+    "COLORBAR_FRAME": "#000000",
+    "PAD_HATCH": "#303030",
+    "PRODUCT_GRID_LINE": "#000000",
+    "DIAGRAM_TEXT": "#000000",
+    "DIAGRAM_HEADING": "#000000",
+    "POSITIVE": "#b8321a",
+    "NEGATIVE": "#0a32b4",
+}
+HIGH_CONTRAST_LINE_SCALE = 2.0  # outlines, grid lines and frames: twice as wide
+
+_high_contrast = False  # which of the two sets is on; set by qt/theme.py, which also says so
+
+
+def high_contrast() -> bool:
+    """True while View > High contrast is on."""
+    return _high_contrast
+
+
+def set_high_contrast(on: bool) -> None:
+    """Switch the set ``colour`` and ``line_width`` answer from.  Called by ``qt.theme``
+    only, which applies the palette and tells the views (``theme().theme_changed``)."""
+    global _high_contrast
+    _high_contrast = bool(on)
+
+
+def colour(name: str) -> str:
+    """The colour called ``name`` above ("MUTED", "WINDOW", ...) in the theme that is on."""
+    normal = globals()[name]
+    return HIGH_CONTRAST.get(name, normal) if _high_contrast else normal
+
+
+def line_width(width: float = 1.0) -> float:
+    """A line ``width`` px wide in the normal theme, as wide as the theme on wants it."""
+    return width * HIGH_CONTRAST_LINE_SCALE if _high_contrast else width
+
+
+def muted_text_style() -> str:
+    """``MUTED_TEXT_STYLE`` in the theme that is on."""
+    return f"color: {colour('MUTED')};"
+
+
+# -- the presenter view -----------------------------------------------------------------------
+BLANK_SCREEN = "#000000"  # B or . during a talk: the screen goes black
+PRESENTER_NOTE_STYLE = (
+    "QLabel { color: #ffffff; background: rgba(0, 0, 0, 165); padding: 4px 10px; border-radius: 6px; }"
+)

@@ -3,15 +3,19 @@
 Widgets that inherit the application font follow it by themselves: the zoom scales the
 application font.  A view that sets its own font (cell labels, the formula, the colour
 bar's ticks) sizes it with ``scaled(px)`` and redraws on ``text_zoom().changed``.
+Widgets with a style sheet are given their sheet again on each change: Qt does not pass
+a new application font on to them (nor to any widget once the application has a sheet).
+The factor is remembered in the window's settings (``restore`` / ``remember``).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 STEPS = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0, 2.5, 3.0)
+SETTINGS_KEY = "view/text_zoom"
 
 
 class TextZoom(QObject):
@@ -57,6 +61,20 @@ class TextZoom(QObject):
         else:
             font.setPixelSize(max(1, round(self._base_font.pixelSize() * self._factor)))
         app.setFont(font)
+        # Qt posts the change to each widget; delivered now, every widget has its new font
+        # before ``changed`` is emitted, so a view measuring its text then measures the new one.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.ApplicationFontChange.value)
+        _restyle_sheets(app)
+
+
+def _restyle_sheets(app: QApplication) -> None:
+    """Set every style sheet again, so that the widgets that have one take the new font."""
+    if app.styleSheet():
+        app.setStyleSheet(app.styleSheet())
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet(sheet)
 
 
 _ZOOM: TextZoom | None = None
@@ -73,3 +91,25 @@ def text_zoom() -> TextZoom:
 def scaled(size: float) -> int:
     """A font size (pixels or points) at the current zoom, at least 1."""
     return max(1, round(size * text_zoom().factor))
+
+
+def percent(factor: float | None = None) -> str:
+    """The zoom as the status bar and the presenter's note say it: "130 %"."""
+    return f"{round(100 * (text_zoom().factor if factor is None else factor))} %"
+
+
+def restore(settings: QSettings) -> None:
+    """Take the factor remembered in ``settings``; nothing remembered (or nonsense) leaves it."""
+    stored = settings.value(SETTINGS_KEY)
+    if stored is None:
+        return
+    try:
+        factor = float(stored)
+    except (TypeError, ValueError):
+        return
+    if STEPS[0] <= factor <= STEPS[-1]:
+        text_zoom().set_factor(factor)
+
+
+def remember(settings: QSettings, factor: float) -> None:
+    settings.setValue(SETTINGS_KEY, float(factor))

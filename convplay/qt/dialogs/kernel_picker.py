@@ -14,8 +14,8 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QMouseEvent, QPixmap
+from PySide6.QtCore import QEvent, QPoint, QRect, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QImage, QMouseEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QRadioButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -54,12 +55,14 @@ from convplay.core.kernel_io import (
 )
 from convplay.core.codegen import kernel_snippet
 from convplay.core.session import Session
-from convplay.qt import files, style
+from convplay.qt import files, style, zoom
+from convplay.qt.zoom import text_zoom
 
 MAX_THUMBNAIL_FILTERS = 64
+MAX_THUMBNAIL_INPUTS = 32
 NON_FINITE_RGBA = np.array([255, 0, 255, 255], dtype=np.uint8)
 HATCH_RGBA = np.array([40, 0, 40, 255], dtype=np.uint8)
-GAP_RGBA = np.array([128, 128, 128, 255], dtype=np.uint8)
+THUMBNAIL_PX = 40  # one input channel of one filter, at zoom 1 (each tap 40 // k px)
 
 _LUT: Optional[np.ndarray] = None
 
@@ -96,65 +99,223 @@ def _rgb_composite(filt: np.ndarray, px: int) -> np.ndarray:
     return np.repeat(np.repeat(rgba, px, axis=0), px, axis=1)
 
 
-def filter_mosaic(weight: np.ndarray, max_filters: int = MAX_THUMBNAIL_FILTERS) -> tuple[np.ndarray, int]:
-    """Thumbnails of a (out, in, kh, kw) weight: a row per filter, a column per input channel,
-    and an RGB composite column when there are 3 input channels.
+@dataclass(frozen=True)
+class FilterThumbnails:
+    """The thumbnails of a (out, in, kh, kw) weight, one image per (out, in) pair, and an
+    RGB composite per filter when there are 3 input channels.  One symmetric colour scale
+    for the whole layer (0 is the neutral middle of CET-D1)."""
 
-    One symmetric colour scale for the whole layer (0 is the neutral middle of CET-D1).
-    Returns the (H, W, 4) uint8 image and the height in pixels of one row (for clicks).
-    """
+    cells: list[list[np.ndarray]]  # [out][column] (h, w, 4) uint8; the last column is RGB if ``rgb``
+    n_out: int  # filters in the layer (rows shown: at most MAX_THUMBNAIL_FILTERS)
+    n_in: int  # input channels (columns shown: at most MAX_THUMBNAIL_INPUTS)
+    rgb: bool
+    scale: float
+
+    @property
+    def rows(self) -> int:
+        return len(self.cells)
+
+    @property
+    def columns(self) -> int:
+        return len(self.cells[0]) if self.cells else 0
+
+    def column_label(self, column: int) -> str:
+        return "RGB" if self.rgb and column == self.columns - 1 else f"in {column}"
+
+
+def filter_thumbnails(weight: np.ndarray, cell_px: int = THUMBNAIL_PX) -> FilterThumbnails:
     n_out, n_in, kh, kw = weight.shape
-    shown = weight[:max_filters]
+    shown = weight[:MAX_THUMBNAIL_FILTERS, :MAX_THUMBNAIL_INPUTS]
     finite = shown[np.isfinite(shown)]
-    scale = float(np.abs(finite).max()) if finite.size else 1.0
-    scale = scale or 1.0
-    px = max(2, 40 // max(kh, kw))
-    gap = 2
-    cols = n_in + (1 if n_in == 3 else 0)
-    cell_h, cell_w = kh * px, kw * px
-    row_h = cell_h + gap
-    image = np.empty((len(shown) * row_h - gap, cols * (cell_w + gap) - gap, 4), dtype=np.uint8)
-    image[:] = GAP_RGBA
-    for o, filt in enumerate(shown):
-        y = o * row_h
-        for i in range(n_in):
-            x = i * (cell_w + gap)
-            image[y : y + cell_h, x : x + cell_w] = _cell_rgba(filt[i], scale, px)
-        if n_in == 3:
-            x = 3 * (cell_w + gap)
-            image[y : y + cell_h, x : x + cell_w] = _rgb_composite(filt, px)
-    return image, row_h
+    scale = (float(np.abs(finite).max()) if finite.size else 1.0) or 1.0
+    px = max(2, cell_px // max(kh, kw))
+    rgb = n_in == 3
+    cells = []
+    for filt in shown:
+        row = [_cell_rgba(channel, scale, px) for channel in filt]
+        if rgb:
+            row.append(_rgb_composite(filt, px))
+        cells.append(row)
+    return FilterThumbnails(cells, n_out, n_in, rgb, scale)
 
 
-class FilterMosaic(QLabel):
-    """The thumbnails; a click picks the filter (row) under the mouse."""
+@dataclass(frozen=True)
+class MosaicGeometry:
+    """Where each thumbnail sits: a row per filter under its "out N" label, a column per
+    input channel under "in N", a gap between channels and a wider one between filters, so
+    that each filter reads as one unit to click."""
+
+    rows: int
+    columns: int
+    cell_w: int
+    cell_h: int
+    left: int  # the row labels' width
+    top: int  # the column labels' height
+    channel_gap: int
+    filter_gap: int
+    pad: int  # the band around one filter's thumbnails
+
+    def cell(self, row: int, column: int) -> QRect:
+        x = self.left + self.pad + column * (self.cell_w + self.channel_gap)
+        y = self.top + self.pad + row * (self.cell_h + 2 * self.pad + self.filter_gap)
+        return QRect(x, y, self.cell_w, self.cell_h)
+
+    def band(self, row: int) -> QRect:
+        """The filter's frame: its thumbnails and the pad around them."""
+        first, last = self.cell(row, 0), self.cell(row, self.columns - 1)
+        return QRect(first.left() - self.pad, first.top() - self.pad,
+                     last.right() - first.left() + 1 + 2 * self.pad, self.cell_h + 2 * self.pad)
+
+    def size(self) -> QSize:
+        if not self.rows:
+            return QSize(0, 0)
+        last = self.band(self.rows - 1)
+        return QSize(last.right() + 1 + self.pad, last.bottom() + 1 + self.pad)
+
+    def row_at(self, point: QPoint) -> Optional[int]:
+        """The filter whose band (or label) is under ``point``; None between filters."""
+        for row in range(self.rows):
+            band = self.band(row)
+            if band.top() <= point.y() <= band.bottom() and 0 <= point.x() <= band.right():
+                return row
+        return None
+
+    def column_at(self, point: QPoint) -> Optional[int]:
+        for column in range(self.columns):
+            rect = self.cell(0, column)
+            if rect.left() <= point.x() <= rect.right():
+                return column
+        return None
+
+
+class FilterMosaic(QWidget):
+    """The thumbnails, labelled (out, in); a click picks the filter (row) under the mouse,
+    and the picked one is framed.  Sizes follow the text zoom."""
 
     filterClicked = Signal(int)
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
-        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self._row_h = 0
-        self._rows = 0
-        self._rgba: Optional[np.ndarray] = None
+        self._weight: Optional[np.ndarray] = None
+        self._thumbs: Optional[FilterThumbnails] = None
+        self._images: list[list[QImage]] = []
+        self._selected: Optional[int] = None
+        self.geometry_ = MosaicGeometry(0, 0, 0, 0, 0, 0, 0, 0, 0)
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        text_zoom().changed.connect(self._rebuild)  # Qt disconnects it when the widget goes
+
+    @property
+    def thumbnails(self) -> Optional[FilterThumbnails]:
+        return self._thumbs
 
     def set_weight(self, weight: Optional[np.ndarray]) -> None:
-        if weight is None:
-            self._rgba, self._rows = None, 0
-            self.clear()
+        self._weight = None if weight is None else np.asarray(weight)
+        self._selected = None
+        self._rebuild()
+
+    def set_selected(self, row: Optional[int]) -> None:
+        """Frame filter ``row`` (the one filter chosen), or none."""
+        if row != self._selected:
+            self._selected = row
+            self.update()
+
+    @property
+    def selected(self) -> Optional[int]:
+        return self._selected
+
+    def _rebuild(self, *_: object) -> None:
+        if self._weight is None:
+            self._thumbs, self._images = None, []
+            self.geometry_ = MosaicGeometry(0, 0, 0, 0, 0, 0, 0, 0, 0)
+        else:
+            self._thumbs = filter_thumbnails(self._weight, zoom.scaled(THUMBNAIL_PX))
+            self._images = [[_qimage(cell) for cell in row] for row in self._thumbs.cells]
+            self.geometry_ = self._layout(self._thumbs)
+        self.setFixedSize(self.geometry_.size())
+        self.update()
+
+    def _layout(self, thumbs: FilterThumbnails) -> MosaicGeometry:
+        metrics = QFontMetrics(self.font())
+        h, w = thumbs.cells[0][0].shape[:2]
+        widest_label = max(metrics.horizontalAdvance(f"out {thumbs.rows - 1}"), metrics.horizontalAdvance("RGB"))
+        gap = max(3, zoom.scaled(4))
+        return MosaicGeometry(
+            thumbs.rows, thumbs.columns, w, h,
+            left=widest_label + 2 * gap, top=metrics.height() + gap,
+            channel_gap=gap, filter_gap=2 * gap, pad=gap,
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._rebuild()
+        super().changeEvent(event)
+
+    def paintEvent(self, event) -> None:
+        if self._thumbs is None:
             return
-        self._rgba, self._row_h = filter_mosaic(weight)
-        self._rows = min(len(weight), MAX_THUMBNAIL_FILTERS)
-        h, w = self._rgba.shape[:2]
-        qimage = QImage(self._rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
-        self.setPixmap(QPixmap.fromImage(qimage.copy()))
+        g, thumbs = self.geometry_, self._thumbs
+        painter = QPainter(self)
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.WindowText)
+        painter.setFont(self.font())
+        for column in range(g.columns):
+            rect = g.cell(0, column)
+            painter.setPen(text)
+            painter.drawText(QRect(rect.left() - g.channel_gap, 0, rect.width() + 2 * g.channel_gap, g.top),
+                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom, thumbs.column_label(column))
+        # A mid grey around the thumbnails: their white (weight 0) stays a cell, not a hole.
+        band_fill = QColor(style.GRID_LINE)
+        frame = QColor(style.PRODUCT_GRID_LINE)
+        chosen = QColor(style.SELECTED_FRAME)
+        for row in range(g.rows):
+            band = g.band(row)
+            painter.setPen(text)
+            painter.drawText(QRect(0, band.top(), g.left - g.channel_gap, band.height()),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"out {row}")
+            painter.fillRect(band, band_fill)
+            painter.setPen(QPen(frame, 1))
+            painter.drawRect(band.adjusted(0, 0, -1, -1))
+            for column, image in enumerate(self._images[row]):
+                painter.drawImage(g.cell(row, column), image)
+        if self._selected is not None and 0 <= self._selected < g.rows:
+            width = 3
+            painter.setPen(QPen(chosen, width))
+            inset = width // 2
+            painter.drawRect(g.band(self._selected).adjusted(inset, inset, -inset - 1, -inset - 1))
+        painter.end()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if self._rows:
-            row = int(event.position().y()) // self._row_h
-            if 0 <= row < self._rows:
-                self.filterClicked.emit(row)
+        row = self.geometry_.row_at(event.position().toPoint())
+        if row is not None:
+            self.filterClicked.emit(row)
         super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        self.setToolTip(self.tip_at(event.position().toPoint()))
+        super().mouseMoveEvent(event)
+
+    def tip_at(self, point: QPoint) -> str:
+        """What the thumbnail under ``point`` shows (the widget's tooltip there)."""
+        thumbs, weight = self._thumbs, self._weight
+        if thumbs is None or weight is None:
+            return ""
+        row, column = self.geometry_.row_at(point), self.geometry_.column_at(point)
+        if row is None:
+            return ""
+        pick = f"Click to pick filter {row} (out {row}) as the kernel."
+        if column is None or (thumbs.rgb and column == thumbs.columns - 1):
+            return f"Filter out {row}: {thumbs.n_in} input channel(s). {pick}"
+        values = weight[row, column]
+        finite = values[np.isfinite(values)]
+        span = f"from {finite.min():.3g} to {finite.max():.3g}" if finite.size else "no finite values"
+        return f"Filter out {row}, input channel in {column}: weights {span}. {pick}"
+
+
+def _qimage(rgba: np.ndarray) -> QImage:
+    h, w = rgba.shape[:2]
+    rgba = np.ascontiguousarray(rgba)
+    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
 
 
 class KernelPickerDialog(QDialog):
@@ -190,14 +351,17 @@ class KernelPickerDialog(QDialog):
                 self.table.setItem(row, col, item)
 
         self.mosaic = FilterMosaic()
-        self.mosaic.setToolTip(
-            "One row per filter, one column per input channel (and RGB when there are 3); "
-            "blue negative, red positive; NaN / Inf hatched magenta. Click a row to pick that filter."
-        )
         scroll = QScrollArea()
         scroll.setWidget(self.mosaic)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(220)
+        scroll.setWidgetResizable(False)  # the thumbnails keep their size; the area scrolls
+        scroll.setMinimumWidth(260)
+        self.filters_caption = QLabel()
+        self.filters_caption.setWordWrap(True)
+        self.filters_caption.setToolTip(
+            "One row per filter (output channel, out), one column per input channel (in), and RGB when "
+            "there are 3; blue negative, white 0, red positive on one scale for the layer; NaN / Inf "
+            "hatched magenta. Click a filter to use it alone."
+        )
 
         self.whole = QRadioButton("Whole layer")
         self.whole.setToolTip("All output channels; in_channels and kernel size follow the weight")
@@ -225,11 +389,11 @@ class KernelPickerDialog(QDialog):
             pick.addWidget(w)
         pick.addStretch(1)
         side = QVBoxLayout()
-        side.addWidget(QLabel("Filters"))
+        side.addWidget(self.filters_caption)
         side.addWidget(scroll, 1)
         top = QHBoxLayout()
-        top.addWidget(self.table, 3)
-        top.addLayout(side, 2)
+        top.addWidget(self.table, 2)
+        top.addLayout(side, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(top, 1)
         layout.addLayout(pick)
@@ -241,6 +405,7 @@ class KernelPickerDialog(QDialog):
 
         self.table.itemSelectionChanged.connect(self._on_select)
         self.mosaic.filterClicked.connect(self._pick_filter)
+        self.transposed.toggled.connect(self._show_filters)  # rows are output filters either way
         for signal in (self.whole.toggled, self.transposed.toggled):
             signal.connect(self._update_notes)
         self.index.valueChanged.connect(self._update_notes)
@@ -275,15 +440,35 @@ class KernelPickerDialog(QDialog):
             except KernelFileError as exc:
                 self.warnings.setText(str(exc))
         loaded = self._loaded
-        self.mosaic.set_weight(None if loaded is None else self._filters_view(loaded))
         if loaded is not None:
             self.transposed.setChecked(loaded.transposed)
             self.warnings.setText("\n".join(loaded.warnings))
+        self._show_filters()
         self._update_notes()
+
+    def _show_filters(self) -> None:
+        loaded = self._loaded
+        self.mosaic.set_weight(None if loaded is None else self._filters_view(loaded))
+        self.filters_caption.setText(self._caption())
 
     def _filters_view(self, loaded: LoadedKernel) -> np.ndarray:
         # A transposed weight is (in, out, kh, kw): show one row per output filter as well.
-        return loaded.weight.transpose(1, 0, 2, 3) if loaded.transposed else loaded.weight
+        return loaded.weight.transpose(1, 0, 2, 3) if self.transposed.isChecked() else loaded.weight
+
+    def _caption(self) -> str:
+        thumbs = self.mosaic.thumbnails
+        if thumbs is None:
+            return "Filters"
+        kh, kw = (self._loaded.weight.shape[2:] if self._loaded is not None else (0, 0))
+        text = f"{thumbs.n_out} filters of {thumbs.n_in} × {kh}×{kw}: a row per filter (out), a column per input channel (in)"
+        hidden = []
+        if thumbs.n_out > thumbs.rows:
+            hidden.append(f"the first {thumbs.rows} filters")
+        if thumbs.n_in > len(thumbs.cells[0]) - thumbs.rgb:
+            hidden.append(f"the first {len(thumbs.cells[0])} input channels")
+        if hidden:
+            text += f" ({' and '.join(hidden)} shown)"
+        return text + ". Click one to use it alone."
 
     def _pick_filter(self, row: int) -> None:
         self.one.setChecked(True)
@@ -299,6 +484,7 @@ class KernelPickerDialog(QDialog):
         n_out = loaded.weight.shape[1] if self.transposed.isChecked() else loaded.weight.shape[0]
         self.index.setRange(0, n_out - 1)
         self.index.setEnabled(self.one.isChecked())
+        self.mosaic.set_selected(self.index.value() if self.one.isChecked() else None)
         try:
             choice = self.choice()
         except KernelFileError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, QRect, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QMessageBox
 
@@ -20,7 +20,7 @@ from convplay.qt.dialogs.kernel_picker import (
     NON_FINITE_RGBA,
     KernelPickerDialog,
     copy_kernel_literal,
-    filter_mosaic,
+    filter_thumbnails,
     open_kernel_file,
 )
 
@@ -71,10 +71,10 @@ def test_whole_layer_and_one_filter(qtbot, checkpoint, session):
     choice = dialog.choice()
     assert choice.spec.weight_shape == (8, 3, 3, 3) and choice.spec.stride == 2 and choice.spec.bias
     np.testing.assert_array_equal(choice.weight, model["features.0.weight"].double().numpy())
-    # A click on the third row of thumbnails picks filter 2.
-    row_h = filter_mosaic(dialog.loaded.weight)[1]
-    qtbot.mouseClick(dialog.mosaic, Qt.MouseButton.LeftButton, pos=QPoint(5, 2 * row_h + 3))
-    assert dialog.one.isChecked() and dialog.index.value() == 2
+    # A click on the third filter's thumbnails picks filter 2, and frames it.
+    assert dialog.mosaic.selected is None
+    qtbot.mouseClick(dialog.mosaic, Qt.MouseButton.LeftButton, pos=dialog.mosaic.geometry_.cell(2, 1).center())
+    assert dialog.one.isChecked() and dialog.index.value() == 2 and dialog.mosaic.selected == 2
     choice = dialog.choice()
     assert choice.spec.out_channels == 1
     np.testing.assert_array_equal(choice.weight[0], model["features.0.weight"][2].double().numpy())
@@ -97,14 +97,89 @@ def test_depthwise_and_transposed(qtbot, checkpoint, session):
 def test_thumbnails_rgb_column_and_nan_hatching():
     w = np.random.default_rng(0).normal(size=(4, 3, 3, 3))
     w[1, 2, 0, 0] = np.nan
-    image, row_h = filter_mosaic(w)
+    thumbs = filter_thumbnails(w)
     px = 40 // 3
-    assert image.shape[0] == 4 * row_h - 2 and image.shape[1] == 4 * (3 * px + 2) - 2  # 3 channels + RGB
-    nan_cell = image[row_h : row_h + px, 2 * (3 * px + 2) : 2 * (3 * px + 2) + px]
-    assert (nan_cell == NON_FINITE_RGBA).all(axis=-1).any()
-    assert not (image[:row_h] == NON_FINITE_RGBA).all(axis=-1).any()
-    one_channel, _ = filter_mosaic(np.ones((2, 1, 3, 3)))
-    assert one_channel.shape[1] == 3 * px
+    assert (thumbs.rows, thumbs.columns, thumbs.rgb) == (4, 4, True)  # 3 channels + RGB
+    assert [thumbs.column_label(c) for c in range(4)] == ["in 0", "in 1", "in 2", "RGB"]
+    assert all(cell.shape == (3 * px, 3 * px, 4) for row in thumbs.cells for cell in row)
+    assert (thumbs.cells[1][2][:px, :px] == NON_FINITE_RGBA).all(axis=-1).any()
+    assert not any((cell == NON_FINITE_RGBA).all(axis=-1).any() for cell in thumbs.cells[0])
+    one_channel = filter_thumbnails(np.ones((2, 1, 3, 3)))
+    assert one_channel.columns == 1 and not one_channel.rgb
+
+
+def _mosaic_dialog(qtbot, tmp_path, session, shape=(8, 3, 5, 5)):
+    torch.manual_seed(1)
+    torch.save({"features.0.weight": torch.randn(*shape), "features.0.bias": torch.randn(shape[0])}, tmp_path / "k.pth")
+    dialog = _picker(qtbot, tmp_path / "k.pth", session)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def test_filters_are_separated_and_labelled_out_and_in(qtbot, tmp_path, session):
+    dialog = _mosaic_dialog(qtbot, tmp_path, session)
+    mosaic, g = dialog.mosaic, dialog.mosaic.geometry_
+    assert (g.rows, g.columns) == (8, 4)
+    assert "8 filters of 3 × 5×5" in dialog.filters_caption.text()
+    # Channels of one filter a gap apart; filters a wider gap apart, each in its own band.
+    a, b, below = g.cell(0, 0), g.cell(0, 1), g.cell(1, 0)
+    assert b.left() - a.right() - 1 == g.channel_gap >= 3
+    assert below.top() - a.bottom() - 1 >= 2 * g.channel_gap + 2 * g.pad
+    assert not g.band(0).intersects(g.band(1))
+    image = mosaic.grab().toImage()
+    between = QPoint(a.center().x(), (g.band(0).bottom() + g.band(1).top()) // 2)
+    assert image.pixelColor(between) == mosaic.palette().color(mosaic.backgroundRole())  # a real gap
+    assert image.pixelColor(QPoint(a.right() + 2, a.center().y())).name() == "#b0b0b0"  # the band between channels
+    # "out N" left of each filter and "in N" above each column: dark text pixels there.
+    def has_text(rect):
+        return any(image.pixelColor(x, y).lightness() < 100
+                   for x in range(rect.left(), rect.right()) for y in range(rect.top(), rect.bottom()))
+    assert has_text(QRect(0, g.band(3).top(), g.left - 2, g.band(3).height()))
+    assert has_text(QRect(g.cell(0, 2).left(), 0, g.cell_w, g.top))
+    assert not has_text(QRect(0, g.band(3).bottom() + 2, g.left - 2, g.filter_gap - 3))  # nothing between
+    assert "out 3, input channel in 1" in mosaic.tip_at(g.cell(3, 1).center())
+    # A click between two filters picks nothing.
+    qtbot.mouseClick(mosaic, Qt.MouseButton.LeftButton, pos=between)
+    assert dialog.whole.isChecked() and mosaic.selected is None
+
+
+def test_the_chosen_filter_is_framed(qtbot, tmp_path, session):
+    dialog = _mosaic_dialog(qtbot, tmp_path, session)
+    g = dialog.mosaic.geometry_
+    dialog.one.setChecked(True)
+    dialog.index.setValue(4)
+    assert dialog.mosaic.selected == 4
+    image = dialog.mosaic.grab().toImage()
+    top_edge = QPoint(g.band(4).center().x(), g.band(4).top() + 1)
+    assert image.pixelColor(top_edge).name() == "#ff9800"
+    assert image.pixelColor(QPoint(top_edge.x(), g.band(3).top() + 1)).name() != "#ff9800"
+    dialog.whole.setChecked(True)
+    assert dialog.mosaic.selected is None
+
+
+def test_thumbnails_and_labels_follow_the_text_zoom(qtbot, tmp_path, session):
+    from convplay.qt.zoom import text_zoom
+
+    dialog = _mosaic_dialog(qtbot, tmp_path, session)
+    before = dialog.mosaic.geometry_
+    try:
+        text_zoom().set_factor(1.5)
+        after = dialog.mosaic.geometry_
+        assert after.cell_w >= 1.4 * before.cell_w and after.left > before.left and after.top > before.top
+        assert dialog.mosaic.size() == after.size()
+    finally:
+        text_zoom().reset()
+    assert dialog.mosaic.geometry_ == before
+
+
+def test_transposed_rows_are_the_output_filters(qtbot, checkpoint, session):
+    path, _ = checkpoint
+    dialog = _picker(qtbot, path, session)
+    dialog.select("up1.weight")  # (in 3, out 2, 2, 2), transposed by its name
+    assert (dialog.mosaic.geometry_.rows, dialog.mosaic.geometry_.columns) == (2, 4)  # 3 inputs and RGB
+    dialog.transposed.setChecked(False)  # as a Conv2d: 3 filters of 2 channels
+    assert (dialog.mosaic.geometry_.rows, dialog.mosaic.geometry_.columns) == (3, 2)
 
 
 def test_nan_warning_shown(qtbot, tmp_path, session):

@@ -1,11 +1,16 @@
 """The Kernel panel: the weights of each (out, in) channel pair, the bias, presets and edits.
 
 Every edit goes through ``push_change`` so that Edit > Undo takes it back.  The edits
-themselves are core's (``kernel_edits``): the panel picks the scope (the selected pair or
-all pairs) and hands the result to the session.  A kernel-size edit is a settings edit,
-``session.set_spec(spec.replace(kernel_size=...))``, exactly as in the parameters panel.
-The panel reads the session and redraws on its events; the widgets hold no state of
-their own beyond which pair is selected.
+themselves are core's (``kernel_edits``): the panel picks the scope (every input channel of
+the selected output channel by default, so that a preset on a photo reads all of its
+colours; the selected pair; or all pairs) and hands the result to the session.  A
+kernel-size edit is a settings edit, ``session.set_spec(spec.replace(kernel_size=...))``,
+exactly as in the parameters panel.
+
+What the kernel is (its name in the preset box, "Sobel x, edited") and what the last fill
+put where (the note under the grid) are the session's, so undo and loads restore them.
+The panel keeps only view state: the selected pair, which orientation the grid shows
+under true convolution, and the text typed into cells (1/9 keeps showing as 1/9).
 """
 
 from __future__ import annotations
@@ -15,13 +20,14 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QComboBox,
     QFormLayout,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -29,16 +35,22 @@ from PySide6.QtWidgets import (
 
 from convplay.core import kernel_edits as edits
 from convplay.core.history import History, push_change
-from convplay.core.kernel_edits import ALL, SELECTED, kernel_size_arg
+from convplay.core.kernel_edits import ALL, FILTER, SELECTED, kernel_size_arg
 from convplay.core.presets import PRESETS, Preset
-from convplay.core.session import Session
+from convplay.core.session import Session, edited_name
 from convplay.qt import style
 from convplay.qt.style import DIVERGING
 from convplay.qt.widgets.colorbar import HeatMap
 from convplay.qt.widgets.value_grid import ValueGrid
 
 MAX_KERNEL_SIDE = 15
-__all__ = ["ALL", "MAX_KERNEL_SIDE", "SELECTED", "KernelPanel"]
+NO_NAME = "Load a preset…"
+RANDOM_NAME = "Random (nn.Conv2d's initialisation)"
+ZEROS_NAME = "All zeros"
+AS_TYPED, FLIPPED = "as typed", "flipped"
+HEATMAP_WIDTH = 110  # pixels: the heat map beside the grid, shown only where both fit
+MAX_TYPED = 512  # typed cell texts remembered (a few kernels' worth)
+__all__ = ["ALL", "FILTER", "MAX_KERNEL_SIDE", "SELECTED", "KernelPanel"]
 
 
 class KernelPanel(QWidget):
@@ -49,6 +61,10 @@ class KernelPanel(QWidget):
         self._session = session
         self._history = history
         self._rng = np.random.default_rng()
+        # Text typed into cells, by (a, b, row, col) of the stored weight: shown while the
+        # cell still holds the value it gave ("1/9" stays "1/9", "0.5" stays "0.5").
+        self._typed: dict[tuple[int, int, int, int], tuple[float, str]] = {}
+        self._orientation = AS_TYPED
 
         self.kh_spin = _spin(1, MAX_KERNEL_SIDE, "Kernel height (rows), 1 to 15. Changes kernel_size.")
         self.kw_spin = _spin(1, MAX_KERNEL_SIDE, "Kernel width (columns), 1 to 15. Changes kernel_size.")
@@ -57,20 +73,24 @@ class KernelPanel(QWidget):
         self.out_label = QLabel("out")
         self.in_label = QLabel("in")
         self.scope_combo = QComboBox()
+        self.scope_combo.addItem("all inputs of this output", FILTER)
         self.scope_combo.addItem("selected pair", SELECTED)
         self.scope_combo.addItem("all pairs", ALL)
         self.scope_combo.setToolTip(
-            "What presets, normalise, flip, transpose and clear change: the kernel shown, or every "
-            "(out, in) pair."
+            "What presets, normalise, flip, transpose and clear change: every input channel of the "
+            "selected output channel (nn.Conv2d adds their responses), the one (out, in) pair shown, "
+            "or every pair."
         )
         self.preset_combo = QComboBox()
-        self.preset_combo.setToolTip("Load a named kernel; it sets the kernel size to the preset's.")
-        self.preset_combo.addItem("Load a preset…", None)
+        self.preset_combo.setToolTip("The kernel now; pick a preset to load it (it sets the kernel size to the preset's).")
+        self.preset_combo.addItem(NO_NAME, None)
         for preset in PRESETS:
             self.preset_combo.addItem(preset.name, preset.key)
             self.preset_combo.setItemData(self.preset_combo.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole)
+        self.preset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset_combo.setMinimumContentsLength(12)
 
-        self.normalise_button = _button("Normalise", "Scale so the weights sum to 1 (for all pairs: each output channel's filter).")
+        self.normalise_button = _button("Normalise", "Scale so the weights sum to 1 (for a filter or all pairs: each output channel's filter).")
         self.flip_h_button = _button("Flip ↔", "Mirror left-right.")
         self.flip_v_button = _button("Flip ↕", "Mirror top-bottom.")
         self.transpose_button = _button(
@@ -81,12 +101,29 @@ class KernelPanel(QWidget):
         )
         self.clear_button = _button("Clear", "Set the weights to 0.")
 
-        self.grid = ValueGrid()
+        self.orientation_caption = QLabel()
+        self.orientation_caption.setWordWrap(True)
+        self.as_typed_button = _toggle("As typed", "Show the kernel as it is stored and typed.")
+        self.flipped_button = _toggle(
+            "Flipped (PyTorch)",
+            "Show the kernel flipped in both axes: the weights conv2d multiplies with the pixels "
+            "(row 0, column 0 on the top-left pixel). You can type into either view.",
+        )
+        self.orientation_group = QButtonGroup(self)
+        self.orientation_group.setExclusive(True)
+        self.orientation_group.addButton(self.as_typed_button)
+        self.orientation_group.addButton(self.flipped_button)
+        self.as_typed_button.setChecked(True)
+
+        self.grid = ValueGrid(fractions=True, fit_content=True)
         self.grid.setToolTip("The weights of the selected pair. Type a number or a fraction such as 1/9.")
-        self.bias_grid = ValueGrid()
+        self.bias_grid = ValueGrid(fractions=True, fit_content=True)
         self.bias_grid.setToolTip("One bias per output channel, added after the sum.")
         self.bias_grid.verticalHeader().setVisible(False)
-        self.bias_grid.setFixedHeight(52)
+        self.bias_grid.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.fill_note = QLabel()
+        self.fill_note.setWordWrap(True)
+        self.fill_note.setStyleSheet(style.MUTED_TEXT_STYLE)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet(style.ERROR_TEXT_STYLE)
@@ -96,7 +133,8 @@ class KernelPanel(QWidget):
 
         self.heatmap = HeatMap(DIVERGING)
         self.heatmap.setToolTip("The selected kernel: red positive, blue negative, white 0 (levels symmetric about 0).")
-        self.heatmap.setMinimumSize(120, 120)
+        self.heatmap.setMinimumSize(HEATMAP_WIDTH, HEATMAP_WIDTH)
+        self.heatmap.setMaximumWidth(HEATMAP_WIDTH + 40)
 
         self._build_layout()
         self._connect()
@@ -104,21 +142,21 @@ class KernelPanel(QWidget):
 
     # -- layout ------------------------------------------------------------------------
     def _build_layout(self) -> None:
+        # Size and pair share a row, the weights' box has thin margins: at 1280x720 the
+        # Kernel dock is about 330 px wide, and a 5x5 of learned weights needs most of it.
         size_row = QHBoxLayout()
         size_row.addWidget(self.kh_spin)
         size_row.addWidget(QLabel("×"))
         size_row.addWidget(self.kw_spin)
+        size_row.addSpacing(10)
+        size_row.addWidget(self.out_label)
+        size_row.addWidget(self.out_spin)
+        size_row.addWidget(self.in_label)
+        size_row.addWidget(self.in_spin)
         size_row.addStretch(1)
-        pair_row = QHBoxLayout()
-        pair_row.addWidget(self.out_label)
-        pair_row.addWidget(self.out_spin)
-        pair_row.addWidget(self.in_label)
-        pair_row.addWidget(self.in_spin)
-        pair_row.addStretch(1)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        form.addRow("Kernel size", size_row)
-        form.addRow("Pair", pair_row)
+        form.addRow("Size, pair", size_row)
         form.addRow("Apply to", self.scope_combo)
         form.addRow("Preset", self.preset_combo)
 
@@ -129,22 +167,47 @@ class KernelPanel(QWidget):
         ):
             buttons.addWidget(b, n // 3, n % 3)
 
-        weights_box = QGroupBox("Weights")
-        weights_layout = QHBoxLayout(weights_box)
-        weights_layout.addWidget(self.grid, 1)
-        weights_layout.addWidget(self.heatmap, 1)
+        orientation_row = QHBoxLayout()
+        orientation_row.setContentsMargins(0, 0, 0, 0)
+        orientation_row.setSpacing(0)
+        orientation_row.addWidget(self.as_typed_button)
+        orientation_row.addWidget(self.flipped_button)
+        orientation_row.addStretch(1)
+        self.orientation_row = QWidget()
+        self.orientation_row.setLayout(orientation_row)
 
-        bias_box = QGroupBox("Bias (per output channel)")
-        bias_layout = QVBoxLayout(bias_box)
-        bias_layout.addWidget(self.bias_grid)
+        # A title line, not a group box: the box's frame and margins cost the 10 px that a
+        # fifth column of learned weights needs.
+        self.weights_title = QLabel("Weights")
+        self.weights_title.setStyleSheet("font-weight: bold;")
+        self.weights_box = QWidget()
+        weights_layout = QVBoxLayout(self.weights_box)
+        weights_layout.setContentsMargins(0, 0, 0, 0)
+        weights_layout.setSpacing(3)
+        weights_layout.addWidget(self.weights_title)
+        weights_layout.addWidget(self.orientation_row)
+        weights_layout.addWidget(self.orientation_caption)
+        grid_row = QHBoxLayout()
+        grid_row.addWidget(self.grid)
+        grid_row.addWidget(self.heatmap)
+        grid_row.addStretch(1)
+        weights_layout.addLayout(grid_row)
+        weights_layout.addWidget(self.fill_note)
+
+        bias_row = QHBoxLayout()
+        bias_row.addWidget(QLabel("Bias"))
+        bias_row.addWidget(self.bias_grid)
+        bias_row.addStretch(1)
 
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 4, 2, 4)
         layout.addLayout(form)
         layout.addLayout(buttons)
-        layout.addWidget(weights_box, 1)
-        layout.addWidget(bias_box)
+        layout.addWidget(self.weights_box)
+        layout.addLayout(bias_row)
         layout.addWidget(self.note)
         layout.addWidget(self.message)
+        layout.addStretch(1)  # spare height below everything, not between the title and the grid
 
     def _connect(self) -> None:
         self.kh_spin.valueChanged.connect(self._on_size_changed)
@@ -158,7 +221,9 @@ class KernelPanel(QWidget):
         self.transpose_button.clicked.connect(self.transpose)
         self.random_button.clicked.connect(self.randomise)
         self.clear_button.clicked.connect(self.clear)
-        self.grid.value_edited.connect(self._on_weight_typed)
+        self.as_typed_button.clicked.connect(lambda: self.set_orientation(AS_TYPED))
+        self.flipped_button.clicked.connect(lambda: self.set_orientation(FLIPPED))
+        self.grid.value_typed.connect(self._on_weight_typed)
         self.grid.rejected.connect(self._show_error)
         self.bias_grid.value_edited.connect(self._on_bias_typed)
         self.bias_grid.rejected.connect(self._show_error)
@@ -181,35 +246,57 @@ class KernelPanel(QWidget):
     def set_scope(self, scope: str) -> None:
         self.scope_combo.setCurrentIndex(self.scope_combo.findData(scope))
 
+    @property
+    def orientation(self) -> str:
+        """What the grid shows: AS_TYPED, or FLIPPED (only while true convolution is on)."""
+        return self._orientation if self._session.true_convolution else AS_TYPED
+
+    def set_orientation(self, orientation: str) -> None:
+        """Show the kernel as typed or flipped as PyTorch receives it (under true convolution)."""
+        if orientation not in (AS_TYPED, FLIPPED):
+            raise ValueError(f"the grid shows the kernel {AS_TYPED!r} or {FLIPPED!r}, not {orientation!r}")
+        self._orientation = orientation
+        self._refresh()
+
+    def _spec_layout(self) -> dict:
+        spec = self._session.spec
+        return {"transposed": bool(spec.transposed), "groups": spec.groups}
+
     def apply_preset(self, preset: Preset) -> None:
-        """Set the kernel size to the preset's and fill the selected pair or every pair."""
+        """Set the kernel size to the preset's and fill the scope's pairs with it."""
         kernel = np.asarray(preset.weights, dtype=np.float64)
         kh, kw = kernel.shape
+        scope, pair, layout = self.scope, self.pair, self._spec_layout()
 
         def change() -> None:
             session = self._session
-            weight = edits.with_kernel(session.weight, kernel, self.scope, self.pair)
+            weight = edits.with_kernel(session.weight, kernel, scope, pair, **layout)
             spec = session.spec.replace(kernel_size=kernel_size_arg(kh, kw))
-            session.set_kernel(spec, weight, session.bias_values)
+            note = edits.fill_note(preset.name, kernel, session.weight.shape, scope, pair, **layout)
+            session.set_kernel(spec, weight, session.bias_values, name=preset.name, note=note)
 
         self._edit(f"Preset {preset.name}", change)
 
     def normalise(self) -> None:
-        transposed = bool(self._session.spec.transposed)
-        self._edit_weight("Normalise kernel", lambda w: edits.normalise_weight(w, self.scope, self.pair, transposed))
+        layout = self._spec_layout()
+        self._edit_weight(
+            "Normalise kernel",
+            lambda w: edits.normalise_weight(w, self.scope, self.pair, layout["transposed"], layout["groups"]),
+        )
 
     def flip(self, axis: int) -> None:
-        self._edit_weight("Flip kernel", lambda w: edits.flip_weight(w, axis, self.scope, self.pair))
+        self._edit_weight("Flip kernel", lambda w: edits.flip_weight(w, axis, self.scope, self.pair, **self._spec_layout()))
 
     def transpose(self) -> None:
         def change() -> None:
             session = self._session
-            weight = edits.transpose_weight(session.weight, self.scope, self.pair)
+            weight = edits.transpose_weight(session.weight, self.scope, self.pair, **self._spec_layout())
             if weight.shape == session.weight.shape:
                 session.set_weight(weight)
             else:  # a non-square window: kernel_size swaps
                 spec = session.spec.replace(kernel_size=kernel_size_arg(*weight.shape[2:]))
-                session.set_kernel(spec, weight, session.bias_values)
+                name = edited_name(session.kernel_name)
+                session.set_kernel(spec, weight, session.bias_values, name=name)
 
         self._edit("Transpose kernel", change)
 
@@ -217,12 +304,19 @@ class KernelPanel(QWidget):
         def change() -> None:
             session = self._session
             weight, bias = edits.kaiming_uniform(session.weight.shape, len(session.bias_values), self._rng)
-            session.set_kernel(session.spec, weight, bias)
+            session.set_kernel(session.spec, weight, bias, name=RANDOM_NAME)
 
         self._edit("Random kernel", change)
 
     def clear(self) -> None:
-        self._edit_weight("Clear kernel", lambda w: edits.cleared_weight(w, self.scope, self.pair))
+        scope = self.scope
+
+        def change() -> None:
+            session = self._session
+            weight = edits.cleared_weight(session.weight, scope, self.pair, **self._spec_layout())
+            session.set_weight(weight, name=ZEROS_NAME if not weight.any() else None)
+
+        self._edit("Clear kernel", change)
 
     def set_kernel_size(self, kh: int, kw: int) -> None:
         """Resize every kernel to kh x kw around its centre: a settings edit, as in the
@@ -249,15 +343,29 @@ class KernelPanel(QWidget):
 
     def _on_preset_activated(self, index: int) -> None:
         key = self.preset_combo.itemData(index)
-        with QSignalBlocker(self.preset_combo):
-            self.preset_combo.setCurrentIndex(0)  # a menu of actions, not a state
-        for preset in PRESETS:
-            if preset.key == key:
-                self.apply_preset(preset)
+        preset = next((p for p in PRESETS if p.key == key), None)
+        if preset is not None:
+            self.apply_preset(preset)
+        self._refresh_name()  # the box names the kernel there is, whatever happened
 
-    def _on_weight_typed(self, row: int, col: int, value: float) -> None:
+    def _stored_cell(self, row: int, col: int) -> tuple[int, int]:
+        """The stored weight's (row, col) behind a grid cell (the flipped view mirrors both)."""
+        if self.orientation == FLIPPED:
+            kh, kw = self._session.weight.shape[2:]
+            return kh - 1 - row, kw - 1 - col
+        return row, col
+
+    def _on_weight_typed(self, row: int, col: int, value: float, text: str) -> None:
         pair = self.pair
-        self._edit_weight("Edit weight", lambda w: edits.with_value(w, pair, row, col, value))
+        r, c = self._stored_cell(row, col)
+        self._typed.pop((*pair, r, c), None)
+        self._typed[(*pair, r, c)] = (value, text)
+        while len(self._typed) > MAX_TYPED:  # the oldest first: a dict keeps insertion order
+            self._typed.pop(next(iter(self._typed)))
+        if self._session.weight[(*pair, r, c)] == value:
+            self._refresh_kernel()  # the same number written another way: only the text changes
+            return
+        self._edit_weight("Edit weight", lambda w: edits.with_value(w, pair, r, c, value))
 
     def _on_bias_typed(self, _row: int, col: int, value: float) -> None:
         def change() -> None:
@@ -274,9 +382,10 @@ class KernelPanel(QWidget):
 
     # -- model -> widget ---------------------------------------------------------------
     def _refresh(self) -> None:
-        weight = self._session.weight
+        session = self._session
+        weight = session.weight
         o_count, i_count, kh, kw = weight.shape
-        transposed = self._session.spec.transposed
+        transposed = session.spec.transposed
         with QSignalBlocker(self.kh_spin), QSignalBlocker(self.kw_spin):
             for spin, value in ((self.kh_spin, kh), (self.kw_spin, kw)):
                 if value > spin.maximum():  # a loaded layer may be larger than the usual range
@@ -290,23 +399,83 @@ class KernelPanel(QWidget):
         # weight[a, b] is (out, in/groups) for conv2d and (in, out/groups) for conv_transpose2d.
         self.out_label.setText("in" if transposed else "out")
         self.in_label.setText("out" if transposed else "in")
-        self.bias_grid.set_values(self._session.bias_values[None, :])
-        self.bias_grid.setEnabled(self._session.spec.bias)
+        self.bias_grid.set_values(session.bias_values[None, :])
+        self.bias_grid.setEnabled(session.spec.bias)
+        self.bias_grid.setFixedHeight(self.bias_grid.content_size(1, self.bias_grid.columnCount()).height())
         notes = []
-        if not self._session.spec.bias:
+        if not session.spec.bias:
             notes.append("Bias is off in the parameters: the values are kept but not used.")
-        if self._session.true_convolution:
-            notes.append("True convolution is on: PyTorch receives this kernel flipped in both axes.")
         self.note.setText(" ".join(notes))
         self.note.setVisible(bool(notes))
+        self.fill_note.setText(session.kernel_note)
+        self.fill_note.setVisible(bool(session.kernel_note))
+        self._refresh_orientation()
+        self._refresh_name()
         self._refresh_kernel()
+
+    def _refresh_orientation(self) -> None:
+        """The box's title says which orientation the grid shows; under true convolution a
+        toggle picks it and a line says what PyTorch receives."""
+        on = self._session.true_convolution
+        self.orientation_row.setVisible(on)
+        self.orientation_caption.setVisible(on)
+        with QSignalBlocker(self.as_typed_button), QSignalBlocker(self.flipped_button):
+            self.as_typed_button.setChecked(self.orientation == AS_TYPED)
+            self.flipped_button.setChecked(self.orientation == FLIPPED)
+        if not on:
+            title = "Weights, as PyTorch gets them"
+            caption = ""
+        elif self.orientation == AS_TYPED:
+            title = "Weights, as typed"
+            caption = "True convolution: PyTorch receives this kernel flipped in both axes."
+        else:
+            title = "Weights, flipped as PyTorch gets them"
+            caption = "True convolution: the typed kernel turned 180°; typing here edits it too."
+        self.weights_title.setText(title)
+        self.orientation_caption.setText(caption)
+        self.orientation_caption.setStyleSheet(style.WARNING_TEXT_STYLE)
+
+    def _refresh_name(self) -> None:
+        name = self._session.kernel_name
+        index = next((n + 1 for n, p in enumerate(PRESETS) if p.name == name), 0)
+        with QSignalBlocker(self.preset_combo):
+            self.preset_combo.setItemText(0, NO_NAME if index or not name else name)
+            self.preset_combo.setCurrentIndex(index)
+        self.preset_combo.setToolTip(
+            (f"The kernel now: {name}. " if name else "")
+            + "Pick a preset to load it (it sets the kernel size to the preset's)."
+        )
 
     def _refresh_kernel(self) -> None:
         o, i = self.pair
-        kernel = self._session.weight[o, i]
-        self.grid.set_values(kernel)
+        kernel = np.asarray(self._session.weight[o, i])
+        kh, kw = kernel.shape
+        flipped = self.orientation == FLIPPED
+        typed = {}
+        for (a, b, r, c), (value, text) in self._typed.items():
+            if (a, b) == (o, i) and r < kh and c < kw and kernel[r, c] == value:
+                typed[(kh - 1 - r, kw - 1 - c) if flipped else (r, c)] = text
+        shown = kernel[::-1, ::-1] if flipped else kernel
+        self.grid.set_values(shown, typed)
         m = float(np.abs(kernel).max()) or 1.0
-        self.heatmap.set_values(kernel, (-m, m))
+        self.heatmap.set_values(np.ascontiguousarray(shown), (-m, m))
+        self._place_heatmap()
+
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_heatmap()
+
+    def _place_heatmap(self) -> None:
+        """The heat map beside the grid only while the whole grid still fits beside it: the
+        numbers come first (a 5×5 of learned weights needs the panel's width)."""
+        room = self.weights_box.contentsRect().width()
+        margins = self.weights_box.layout().contentsMargins()
+        room -= margins.left() + margins.right()
+        needed = self.grid.sizeHint().width() + self.weights_box.layout().spacing() + HEATMAP_WIDTH
+        fits = room >= needed
+        if fits != self.heatmap.isVisibleTo(self):
+            self.heatmap.setVisible(fits)
 
 
 def _spin(lo: int, hi: int, tip: str) -> QSpinBox:
@@ -320,4 +489,10 @@ def _spin(lo: int, hi: int, tip: str) -> QSpinBox:
 def _button(text: str, tip: str) -> QPushButton:
     button = QPushButton(text)
     button.setToolTip(tip)
+    return button
+
+
+def _toggle(text: str, tip: str) -> QPushButton:
+    button = _button(text, tip)
+    button.setCheckable(True)
     return button

@@ -35,10 +35,14 @@ def test_every_preset_loads_into_the_grid_and_the_session(setup, preset):
     kh, kw = preset.weights.shape
     assert session.weight.shape == (2, 3, kh, kw)
     assert session.spec.kernel_hw == (kh, kw)
+    # A kernel that sums to 1 (a blur) is spread over the 3 inputs of each filter, so the
+    # filter still sums to 1; the others go into every pair as they are.
+    share = 3 if abs(preset.weights.sum() - 1) < 1e-9 else 1
     for o in range(2):
         for i in range(3):
-            np.testing.assert_array_equal(session.weight[o, i], preset.weights)
-    np.testing.assert_array_equal(panel.grid.values(), preset.weights)
+            np.testing.assert_allclose(session.weight[o, i], preset.weights / share, rtol=1e-15, atol=0)
+        assert session.weight[o].sum() == pytest.approx(preset.weights.sum() * 3 / share)
+    np.testing.assert_array_equal(panel.grid.values(), session.weight[0, 0])
     assert (panel.kh_spin.value(), panel.kw_spin.value()) == (kh, kw)
 
 
@@ -58,7 +62,7 @@ def test_preset_combo_applies_and_has_tooltips(setup):
     panel.set_scope(ALL)
     panel.preset_combo.activated.emit(index)
     np.testing.assert_array_equal(session.weight[1, 2], get_preset("sobel_y").weights)
-    assert panel.preset_combo.currentIndex() == 0
+    assert panel.preset_combo.currentIndex() == index  # the box names the kernel there is
 
 
 def test_typed_values_reach_the_session_and_undo(setup):
@@ -173,8 +177,9 @@ def test_random_follows_conv2d_initialisation(setup):
 
 def test_true_convolution_note(setup):
     session, _, panel = setup
+    assert "as PyTorch gets them" in panel.weights_title.text()
     session.set_true_convolution(True)
-    assert "flipped" in panel.note.text()
+    assert "flipped" in panel.orientation_caption.text() and panel.weights_title.text() == "Weights, as typed"
 
 
 def test_heat_map_shows_the_selected_pair_with_symmetric_levels(setup, qtbot):

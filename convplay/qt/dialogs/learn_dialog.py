@@ -294,7 +294,7 @@ class LearnDialog(QDialog):
         def change() -> None:
             if load_example:
                 session.set_image(seed001_example()[0])
-            session.set_kernel(spec, stored)
+            session.set_kernel(spec, stored, name="Learned kernel")
 
         push_change(self._undo, session, "Keep learned kernel", change)
         notes = []

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -128,11 +129,16 @@ class OutputPanel(QWidget):
             "How values become colours (the colour bar's caption says which is shown):\n"
             + "\n".join(f"{MAPPING_LABELS[m]}: {MAPPING_TIPS[m]}" for m in MAPPINGS)
         )
+        # The row of controls stays narrow: the long names are in the open list.
+        self.mapping_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.mapping_combo.setMinimumContentsLength(12)
         remembered = settings.value(SETTINGS_KEY, "auto") if settings is not None else "auto"
         if remembered in MAPPINGS:
             self.mapping_combo.setCurrentIndex(MAPPINGS.index(remembered))
         self.shape_label = QLabel("")
         self.shape_label.setToolTip("Shape of PyTorch's output (out_channels, H_out, W_out)")
+        self.shape_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.shape_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         self.stale_banner = QLabel("")
         self.stale_banner.setWordWrap(True)
@@ -154,8 +160,7 @@ class OutputPanel(QWidget):
         controls.addWidget(self.channel_spin)
         controls.addWidget(self.mode_combo)
         controls.addWidget(self.mapping_combo)
-        controls.addStretch(1)
-        controls.addWidget(self.shape_label)
+        controls.addWidget(self.shape_label, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.view)
         splitter.addWidget(self.grid)
@@ -177,6 +182,7 @@ class OutputPanel(QWidget):
         self.results.outcome_changed.connect(self._when_shown.request)
         self.results.stale_changed.connect(self._show_stale)
         self.destroyed.connect(lambda: _disconnect(self.results, self._when_shown.request, self._show_stale))
+        self._update_choice()  # the remembered colours, for the worker's first output too
         self._show_stale(self.results.stale)
         if self.results.outcome is not None:
             self._when_shown.request()

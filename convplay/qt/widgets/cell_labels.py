@@ -3,9 +3,11 @@ labels cells (the input canvas, the sliding window, the arithmetic's product gri
 
 Size: as large as the cell's share of height allows and as its width holds the longest
 text, up to the view's cap; below ``MIN_LABEL_PX`` a label is unreadable and is hidden
-instead.  Colour: white on a cell whose colour is dark (luminance below
-``LIGHT_TEXT_BELOW``), dark text on a light one.  Numpy only, so it is tested without a
-display.
+instead.  Colour: of the two label colours (``style.LABEL_TEXT`` and
+``style.LIGHT_LABEL_TEXT``), the one with the larger WCAG 2 contrast against the colour
+drawn in the cell: light text on a cell whose relative luminance is below
+``LIGHT_TEXT_BELOW``, dark text above.  (A plain luma threshold put white text on
+mid-blue cells where black reads better.)  Numpy only, so it is tested without a display.
 """
 
 from __future__ import annotations
@@ -14,13 +16,40 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from convplay.qt import style
+
 # A digit's advance as a fraction of the font's pixel size: 0.636 in the default sans
 # font (DejaVu Sans, measured), punctuation such as "/", "(" and "-" narrower.
 DIGIT_WIDTH = 0.62
 TEXT_SHARE = 0.85  # of a cell's width the text may fill: a margin either side
 MIN_LABEL_PX = 9  # smaller labels are unreadable: hidden instead
-LIGHT_TEXT_BELOW = 150  # luminance (0-255) under which a cell takes white text
-LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601: how bright R, G and B look
+SRGB_WEIGHTS = np.array([0.2126, 0.7152, 0.0722])  # WCAG 2's relative luminance of linear R, G, B
+
+
+def relative_luminance(rgb: np.ndarray) -> np.ndarray:
+    """WCAG 2's relative luminance (0 black .. 1 white) of sRGB colours (..., 3), 0-255."""
+    c = np.asarray(rgb, dtype=float) / 255.0
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return linear @ SRGB_WEIGHTS
+
+
+def _hex_rgb(colour: str) -> np.ndarray:
+    return np.array([int(colour[k : k + 2], 16) for k in (1, 3, 5)], dtype=float)
+
+
+def _light_text_below() -> float:
+    """The luminance L where both label colours contrast equally with a cell:
+    (L_light + 0.05) / (L + 0.05) = (L + 0.05) / (L_dark + 0.05)."""
+    light = float(relative_luminance(_hex_rgb(style.LIGHT_LABEL_TEXT)))
+    dark = float(relative_luminance(_hex_rgb(style.LABEL_TEXT)))
+    return float(np.sqrt((light + 0.05) * (dark + 0.05)) - 0.05)
+
+
+LIGHT_TEXT_BELOW = _light_text_below()  # about 0.19: a grey of 122 of 255
+
+
+def _dark(rgb: np.ndarray) -> np.ndarray:
+    return relative_luminance(rgb) < LIGHT_TEXT_BELOW
 
 
 def label_px(cell_px: float, chars: int, *, height_share: float, max_px: float) -> float:
@@ -37,7 +66,7 @@ def label_px(cell_px: float, chars: int, *, height_share: float, max_px: float) 
 def dark_table(lut: np.ndarray) -> np.ndarray:
     """For each colour of a lookup table ((N, 3) or (N, 4), 0-255): True where the colour is
     dark enough for white text."""
-    return np.asarray(lut, dtype=float)[:, :3] @ LUMA < LIGHT_TEXT_BELOW
+    return _dark(np.asarray(lut, dtype=float)[:, :3])
 
 
 def is_dark(value: float, levels: tuple[float, float], table: np.ndarray) -> bool:
@@ -56,7 +85,7 @@ def dark_words(words: np.ndarray, *, background_dark: bool = False) -> np.ndarra
     ``background_dark`` says which it is."""
     words = np.asarray(words, dtype=np.uint32)
     rgb = np.stack([(words >> 16) & 0xFF, (words >> 8) & 0xFF, words & 0xFF], axis=-1).astype(float)
-    dark = rgb @ LUMA < LIGHT_TEXT_BELOW
+    dark = _dark(rgb)
     transparent = (words >> 24) == 0
     dark[transparent] = background_dark
     return dark
@@ -70,4 +99,4 @@ def is_dark_rgb(values: Sequence[float], levels: tuple[float, float]) -> bool:
         return False
     channels = np.clip((np.asarray(values, dtype=float) - lo) / (hi - lo), 0.0, 1.0) * 255
     rgb = np.broadcast_to(channels, (3,)) if channels.size == 1 else channels[:3]
-    return bool(rgb @ LUMA < LIGHT_TEXT_BELOW)
+    return bool(_dark(rgb))

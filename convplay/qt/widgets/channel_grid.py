@@ -6,10 +6,12 @@ layouts or colour lookups on the UI thread, so a new output costs well under a
 millisecond here however large it is.  Clicking a thumbnail selects that channel; the
 hover readout reports the raw output value under the pointer.
 
-Each thumbnail's title ("ch 12" and its scale) stays inside its own column: on one line
-when every title fits, else on two ("ch 12" over "max 2.88"), in a smaller font when even
-that is too wide, and cut with an ellipsis as a last resort; the tooltip over a thumbnail
-always gives the whole title.  The font follows the text zoom (``zoom.scaled``).
+The columns are chosen for the widget's shape (the thumbnails as large as they can be).
+Each thumbnail's title ("ch 12" and its scale) stays inside its own column and above its
+own picture: on one line when every title fits, else on two ("ch 12" over "max 2.88"),
+in a smaller font when needed, "ch 12" alone when there is room for one short line only,
+none when there is not even that; the tooltip over a thumbnail always gives the whole
+title.  The font follows the text zoom (``zoom.scaled``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ TITLE_PX = 12  # the titles' font (pixels) at zoom 1, when they fit
 TITLE_MIN_PX = 9  # smaller is unreadable: titles are cut with an ellipsis instead
 TITLE_LEADING = 1.15  # a title line's height as a multiple of the font's size
 GAP_PX = 6  # between thumbnails, and between a title and its neighbour's
+TITLE_ROOM_SHARE = 0.4  # of a thumbnail's cell its title may take, the rest is the picture
 FRAME_WIDTH = 2  # the selected thumbnail's frame
 MIN_SIZE = (120, 80)
 GRID_TIP = (
@@ -128,7 +131,21 @@ class ChannelGrid(QWidget):
 
     # -- geometry ------------------------------------------------------------------------
     def _columns(self) -> int:
-        return max(1, math.ceil(math.sqrt(self.count)))
+        """The number of columns that shows the thumbnails largest in this widget's shape
+        (a wide, short grid puts 64 channels in 16 x 4, not 8 x 8), leaving each a title line."""
+        n = self.count
+        if n == 0 or not self._images:
+            return 1
+        h, w = self._images[0].height(), self._images[0].width()
+        line = math.ceil(TITLE_MIN_PX * TITLE_LEADING)
+        best, best_scale = 1, -1.0
+        for cols in range(1, n + 1):
+            rows = math.ceil(n / cols)
+            cell_w, cell_h = self.width() / cols, self.height() / rows
+            scale = min((cell_w - GAP_PX) / max(w, 1), (cell_h - GAP_PX - line) / max(h, 1))
+            if scale > best_scale + 1e-9:
+                best, best_scale = cols, scale
+        return best
 
     def image_rect(self, channel: int) -> QRectF:
         """Where thumbnail ``channel`` is drawn, in widget coordinates (aspect kept)."""
@@ -136,7 +153,8 @@ class ChannelGrid(QWidget):
         return QRectF(self._rects[channel])
 
     def title_rect(self, channel: int) -> QRectF:
-        """The room of thumbnail ``channel``'s title: within its column, above its image."""
+        """The room of thumbnail ``channel``'s title: within its column, above its image
+        (empty when there is no room for a title: the tooltip gives it)."""
         self._ensure_layout()
         return QRectF(self._title_rects[channel])
 
@@ -163,12 +181,13 @@ class ChannelGrid(QWidget):
         cell_w, cell_h = self.width() / cols, self.height() / rows
         room = max(1.0, cell_w - GAP_PX)
         parts = [self.title_parts(c) for c in range(n)]
-        font, lines = self._fit_titles(parts, room)
+        font, lines = self._fit_titles(parts, room, TITLE_ROOM_SHARE * cell_h)
         metrics = QFontMetricsF(font)
         line_h = math.ceil(font.pixelSize() * TITLE_LEADING)
-        title_h = line_h * lines
+        title_h = line_h * len(lines)
         self._title_font = font
         self._rects, self._title_rects, self._title_lines = [], [], []
+        elide = Qt.TextElideMode.ElideRight
         for c in range(n):
             row, col = divmod(c, cols)
             h, w = self._images[c].height(), self._images[c].width()
@@ -177,26 +196,36 @@ class ChannelGrid(QWidget):
             x = col * cell_w + (cell_w - w * scale) / 2
             y = row * cell_h + title_h + (cell_h - title_h - h * scale) / 2
             self._rects.append(QRectF(x, y, w * scale, h * scale))
-            self._title_rects.append(QRectF(col * cell_w + GAP_PX / 2, y - title_h, room, title_h))
-            head, scale_text = parts[c]
-            texts = [f"{head}  {scale_text}"] if lines == 1 else [head, scale_text]
-            elide = Qt.TextElideMode.ElideRight
+            self._title_rects.append(QRectF(col * cell_w + GAP_PX / 2, y - title_h, room if lines else 0.0, title_h))
+            texts = [line(*parts[c]) for line in lines]
             self._title_lines.append([metrics.elidedText(t, elide, room) for t in texts])
 
-    def _fit_titles(self, parts: list[tuple[str, str]], room: float) -> tuple[QFont, int]:
+    def _fit_titles(self, parts: list[tuple[str, str]], room: float, height: float):
         """The largest font (from the zoomed ``TITLE_PX`` down to ``TITLE_MIN_PX``) and the
-        fewest lines (1 or 2) in which every title fits ``room`` pixels across."""
+        fewest lines in which every title fits ``room`` pixels across and ``height`` down:
+        "ch 3  max 2.88" on one line, else "ch 3" over "max 2.88", else "ch 3" alone, else
+        "3", else no title (the tooltip gives it).  Returns the font and each line's maker."""
         font = QFont(self.font())
         start = scaled(TITLE_PX)
-        for px in range(start, min(start, TITLE_MIN_PX) - 1, -1):
+        low = min(start, TITLE_MIN_PX)
+        one = [lambda head, scale: f"{head}  {scale}"]
+        two = [lambda head, scale: head, lambda head, scale: scale]
+        heads = [lambda head, scale: head.lstrip("\u25b6 ")]  # the frame marks the one shown large
+        numbers = [lambda head, scale: head.lstrip("\u25b6 ").removeprefix("ch ")]
+        sizes = list(range(start, low - 1, -1))
+        # One line barely smaller, else two lines at a larger font (they read better than
+        # one line squeezed), else one line small, else the channel alone, else its number.
+        tries = [(one, px) for px in sizes[:3]] + [(two, px) for px in sizes]
+        tries += [(one, px) for px in sizes[3:]] + [(heads, px) for px in sizes] + [(numbers, px) for px in sizes]
+        for choice, px in tries:
+            if math.ceil(px * TITLE_LEADING) * len(choice) > height:
+                continue
             font.setPixelSize(px)
             metrics = QFontMetricsF(font)
-            if all(metrics.horizontalAdvance(f"{head}  {scale}") <= room for head, scale in parts):
-                return QFont(font), 1
-            if all(max(metrics.horizontalAdvance(head), metrics.horizontalAdvance(scale)) <= room for head, scale in parts):
-                return QFont(font), 2
-        font.setPixelSize(min(start, TITLE_MIN_PX))
-        return QFont(font), 2
+            if all(metrics.horizontalAdvance(line(*p)) <= room for p in parts for line in choice):
+                return QFont(font), choice
+        font.setPixelSize(low)
+        return QFont(font), []
 
     def channel_at(self, pos: QPointF) -> int | None:
         """The thumbnail (image or title) under ``pos``, or None."""

@@ -60,9 +60,27 @@ def test_the_diverging_map_is_light_in_the_middle_and_dark_at_both_ends():
 def test_a_cell_without_a_colour_map_is_judged_by_its_luminance():
     levels = (0.0, 1.0)
     assert is_dark_rgb([0.0], levels) and not is_dark_rgb([1.0], levels)
-    threshold = LIGHT_TEXT_BELOW / 255
+    threshold = 1.055 * LIGHT_TEXT_BELOW ** (1 / 2.4) - 0.055  # the grey of that luminance (sRGB)
+    assert 0.45 < threshold < 0.5  # about 122 of 255
     assert is_dark_rgb([threshold - 0.01], levels) and not is_dark_rgb([threshold + 0.01], levels)
     assert is_dark_rgb([0.0, 0.0, 1.0], levels)  # pure blue looks dark
     assert not is_dark_rgb([1.0, 1.0, 0.0], levels)  # yellow looks light
     assert not is_dark_rgb([1.0], (2.0, 2.0))
     np.testing.assert_array_equal(dark_table(np.array([[0, 0, 0, 255], [255, 255, 255, 255]])), [True, False])
+
+
+def test_the_label_colour_is_the_one_that_contrasts_more():
+    """WCAG 2 contrast: the text colour chosen is never the worse of the two."""
+    from convplay.qt.widgets.cell_labels import relative_luminance
+
+    def contrast(a, b):
+        la, lb = sorted((float(relative_luminance(a)), float(relative_luminance(b))), reverse=True)
+        return (la + 0.05) / (lb + 0.05)
+
+    light = [int(style.LIGHT_LABEL_TEXT[k : k + 2], 16) for k in (1, 3, 5)]
+    dark = [int(style.LABEL_TEXT[k : k + 2], 16) for k in (1, 3, 5)]
+    rng = np.random.default_rng(3)
+    for rgb in rng.integers(0, 256, (500, 3)).tolist() + [[119, 122, 226], [33, 145, 140], [128, 128, 128]]:
+        chosen, other = (light, dark) if is_dark_rgb(rgb, (0.0, 255.0)) else (dark, light)
+        assert contrast(rgb, chosen) >= contrast(rgb, other) - 1e-9, rgb
+    assert not is_dark_rgb([119, 122, 226], (0.0, 255.0))  # a mid blue reads better in black

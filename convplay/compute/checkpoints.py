@@ -50,7 +50,13 @@ MAX_LEGACY_PTH_BYTES = 256 * 2**20
 # Parts of a checkpoint that hold no layers: optimiser moments are 4-D too but are not kernels.
 _SKIPPED_KEYS = ("optim", "sched", "scaler", "grad")
 
-TORCHSCRIPT_REASON = "a TorchScript archive: save model.state_dict() with torch.save instead"
+# How to make a file convplay loads, said at the end of every refusal of a PyTorch file.
+EXPORT_ADVICE = "Save the weights alone with torch.save(model.state_dict(), 'weights.pth') and open that file."
+TORCHSCRIPT_REASON = (
+    "is a TorchScript archive (a compiled model with its code), which convplay does not load: "
+    "it loads only tensors, and nothing in the file was run. For a scripted model, "
+    "torch.jit.load(path).state_dict() gives its weights. " + EXPORT_ADVICE
+)
 
 KERNEL_FILE_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors", ".npy", ".npz", ".txt", ".csv", ".tsv")
 
@@ -98,8 +104,9 @@ def read_torch_file(path: Path) -> KernelFile:
         _refuse_torchscript(path)
     elif path.stat().st_size > MAX_LEGACY_PTH_BYTES:
         raise KernelFileError(
-            f"{path.name}: {path.stat().st_size / 2**20:.0f} MB in the old (non-zip) format is too large to "
-            "inspect safely; re-save it with a current torch.save"
+            f"{path.name} was not opened: at {path.stat().st_size / 2**20:.0f} MB in PyTorch's old (non-zip) format "
+            "it is too large to inspect safely, and nothing in it was run. Save it again with a current torch.save: "
+            "torch.save(torch.load(path, weights_only=True), 'weights.pth') in a recent PyTorch."
         )
     try:
         with warnings.catch_warnings():
@@ -107,12 +114,17 @@ def read_torch_file(path: Path) -> KernelFile:
             warnings.simplefilter("ignore")
             obj = torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
     except pickle.UnpicklingError as exc:
-        raise KernelFileError(f"{path.name}: {_unpickling_reason(str(exc))}") from None
+        if _is_damage(str(exc)):
+            raise KernelFileError(_damaged(path, exc)) from None
+        message = str(exc)
+        if "GLOBAL" not in message and not is_zip:
+            # torch stopped at an instruction it does not read (a protocol-4 pickle) before it
+            # met the import: find what the pickle would import without running it.
+            target = next((g for g in _globals_in_pickle(path) if not _allowed_global(g)), "")
+            message = f"GLOBAL {target}" if target else message
+        raise KernelFileError(f"{path.name} {_unpickling_reason(message)}") from None
     except Exception as exc:  # torch reports damage with many types (RuntimeError, EOFError, KeyError...)
-        raise KernelFileError(
-            f"{path.name}: not a readable PyTorch file: it is truncated, damaged or not a checkpoint "
-            f"({type(exc).__name__}: {_first_line(str(exc))})"
-        ) from None
+        raise KernelFileError(_damaged(path, exc)) from None
     tensors = dict(_tensors_in(obj, ""))
     infos = [TensorInfo(name, tuple(t.shape), str(t.dtype).removeprefix("torch.")) for name, t in tensors.items()]
 
@@ -127,31 +139,106 @@ def _refuse_torchscript(path: Path) -> None:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
     except (zipfile.BadZipFile, OSError) as exc:
-        raise KernelFileError(f"{path.name}: a damaged zip archive ({exc})") from None
+        raise KernelFileError(_damaged(path, exc)) from None
     if any(n.endswith("constants.pkl") or "/code/" in n for n in names):
-        raise KernelFileError(f"{path.name}: {TORCHSCRIPT_REASON}")
+        raise KernelFileError(f"{path.name} {TORCHSCRIPT_REASON}")
 
 
 def _unpickling_reason(message: str) -> str:
     """torch's weights-only refusal, said in convplay's words for a person who only wanted to
-    look at kernels: what was refused, that nothing ran, and how to export a state_dict.
-    torch's own advice (load again with weights_only=False) is never passed on."""
+    look at kernels, as the rest of a sentence that starts with the file's name: what was
+    refused, that nothing ran, and how to export a state_dict.  torch's own advice (load
+    again with weights_only=False, or allow-list the global) is never passed on."""
     found = re.search(r"GLOBAL ([\w.]+)", message)  # torch 2.6+ words it in two ways
     target = found.group(1) if found else ""
-    if target.startswith("torch.nn.") or target.startswith("__main__."):
+    name = target.rpartition(".")[2]
+    if target.startswith("numpy."):
         return (
-            f"a whole pickled model ({target}), which would need its Python code to load. "
-            "Save its weights instead: torch.save(model.state_dict(), 'weights.pth')"
+            "was refused: it holds numpy arrays inside a pickle, which only unpickling them with "
+            "code could read, and nothing in it was run. Save them as torch tensors "
+            "(torch.from_numpy) or as an .npz file instead. " + EXPORT_ADVICE
+        )
+    if target.startswith("torch.nn."):
+        return (
+            f"holds a whole pickled model ({target}) rather than its weights: loading it would run "
+            "Python code, so convplay refused it and nothing in it was run. " + EXPORT_ADVICE
+        )
+    if name[:1].isupper():
+        return (
+            f"holds a pickled Python object of class {target} (a whole model, perhaps) rather than "
+            "weights: loading it would run Python code, so convplay refused it and nothing in it was run. "
+            + EXPORT_ADVICE
         )
     if target:
         return (
-            f"the file asks to run {target} while loading, which a weights file never needs. "
-            "Nothing was run; convplay only loads tensors from PyTorch files. "
-            "Export the weights with torch.save(model.state_dict(), 'weights.pth')"
+            f"was refused: loading it would call {target}, which a file of weights never needs. "
+            "Nothing in it was run; convplay loads only tensors from PyTorch files. " + EXPORT_ADVICE
         )
     return (
-        "the pickle holds something other than tensors and plain containers, so it was not loaded "
-        "and nothing in it was run. Export the weights with torch.save(model.state_dict(), 'weights.pth')"
+        "was refused: its pickle holds something other than tensors and plain containers, so it "
+        "was not loaded and nothing in it was run. " + EXPORT_ADVICE
+    )
+
+
+# What a weights-only load imports from a plain checkpoint (never named as the refused import).
+_ALLOWED_GLOBAL = re.compile(
+    r"^(torch\._utils\.\w+|torch\.storage\.\w+|torch\.\w*Storage|torch\.Size|torch\.device|torch\.[a-z]\w*|"
+    r"collections\.OrderedDict|_codecs\.encode|builtins\.(set|frozenset|bytearray|complex|slice|range))$"
+)
+
+
+def _allowed_global(name: str) -> bool:
+    return bool(_ALLOWED_GLOBAL.match(name))
+
+
+def _globals_in_pickle(path: Path, limit: int = 16 * 2**20) -> list[str]:
+    """The ``module.name`` each import instruction of the pickles at the start of ``path``
+    names, read with pickletools, which parses the instructions and runs none of them."""
+    import io
+    import pickletools
+
+    with open(path, "rb") as f:
+        stream = io.BytesIO(f.read(limit))
+    found: list[str] = []
+    for _ in range(4):  # a legacy torch file is a few pickles in a row; the data comes after them
+        strings: list[str] = []
+        memo: dict[int, str] = {}
+        try:
+            for op, arg, _ in pickletools.genops(stream):
+                if op.name == "GLOBAL":
+                    found.append(str(arg).replace(" ", "."))
+                elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                    found.append(f"{strings[-2]}.{strings[-1]}")
+                elif op.name == "MEMOIZE" and strings:
+                    memo[len(memo)] = strings[-1]
+                elif op.name in ("PUT", "BINPUT", "LONG_BINPUT") and strings:
+                    memo[int(arg)] = strings[-1]
+                elif op.name in ("GET", "BINGET", "LONG_BINGET") and int(arg) in memo:
+                    strings.append(memo[int(arg)])
+                elif isinstance(arg, str):
+                    strings.append(arg)
+        except Exception:  # not a pickle (any more): what was found is all there is
+            break
+    return found
+
+
+def _is_damage(message: str) -> bool:
+    """An UnpicklingError that says the bytes end or make no sense, not that a global was refused."""
+    return "GLOBAL" not in message and "Unsupported" not in message
+
+
+def _damaged(path: Path, exc: BaseException) -> str:
+    """A file torch cannot read, said whole (torch's texts run to several lines and advice)."""
+    text = str(exc).lower()
+    if "central directory" in text or isinstance(exc, zipfile.BadZipFile) or "zip archive" in text:
+        why = "its zip archive is cut short or damaged, as when a download or a copy stopped early"
+    elif isinstance(exc, EOFError) or "eof" in text or "ran out of input" in text or "truncated" in text:
+        why = "it ends before its data does, as when a download or a copy stopped early"
+    else:
+        why = f"PyTorch could not read it ({type(exc).__name__}): it may be damaged, or not a PyTorch file"
+    return (
+        f"{path.name} could not be read as a PyTorch file: {why}. Nothing was loaded and nothing in it was run. "
+        "Copy the file again, or save the weights again with torch.save(model.state_dict(), 'weights.pth')."
     )
 
 

@@ -213,9 +213,12 @@ def _read_npy_header(f) -> tuple[tuple[int, ...], np.dtype]:
     return tuple(shape), dtype
 
 
-def _npy_dtype_name(dtype: np.dtype) -> str:
+def _npy_dtype_name(dtype: np.dtype, file_name: str) -> str:
     if dtype.hasobject:
-        raise KernelFileError("the array holds Python objects, which would need unpickling; refused")
+        raise KernelFileError(
+            f"{file_name} was refused: it holds Python objects, which only unpickling could read, and "
+            "nothing in it was run. Save the kernel as numbers: np.save('kernel.npy', weight.astype(np.float32))."
+        )
     return dtype.name
 
 
@@ -227,7 +230,7 @@ def read_npy(path: Path) -> KernelFile:
             shape, dtype = _read_npy_header(f)
     except (ValueError, OSError, EOFError) as exc:
         raise KernelFileError(f"{path.name}: not a readable .npy file ({exc})") from None
-    dtype_name = _npy_dtype_name(dtype)
+    dtype_name = _npy_dtype_name(dtype, path.name)
     name = path.stem
     if len(shape) == 2:
         shape = (1, 1, *shape)
@@ -252,7 +255,9 @@ def read_npz(path: Path) -> KernelFile:
                     continue
                 with zf.open(member) as f:
                     shape, dtype = _read_npy_header(f)
-                infos.append(TensorInfo(member[: -len(".npy")], shape, _npy_dtype_name(dtype)))
+                infos.append(TensorInfo(member[: -len(".npy")], shape, _npy_dtype_name(dtype, path.name)))
+    except KernelFileError:
+        raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise KernelFileError(f"{path.name}: not a readable .npz archive ({exc})") from None
 

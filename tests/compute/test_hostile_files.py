@@ -33,6 +33,29 @@ class _RunsShell:
         return (os.system, (f"touch {self.path}",))
 
 
+def assert_refusal_in_convplays_words(message: str, file_name: str) -> None:
+    """A refusal as the user reads it: whole sentences that name the file and say what was
+    refused, that nothing ran, and how to export a state_dict; never torch's own text, and
+    never a way to turn the protection off."""
+    assert message.startswith(file_name + " ")  # the file first, then a sentence about it
+    assert "\n" not in message and "\x1b" not in message and len(message) < 600  # torch's text, with its colour codes
+    assert message.endswith(".") and message.count("(") == message.count(")")  # not cut mid-sentence
+    sentences = [x for x in message[len(file_name):].split(". ") if x]
+    assert all(x[0].isupper() or x[0] == " " for x in sentences[1:]), sentences
+    assert any(w in message for w in ("was refused", "refused it", "does not load", "could not be read"))
+    assert "nothing in it was run" in message.lower() or "nothing in the file was run" in message.lower()
+    assert "torch.save(model.state_dict(), 'weights.pth')" in message
+    for never in ("weights_only", "False", "add_safe_globals", "safe_globals", "allowlist", "trust", "Weights only load"):
+        assert never not in message, never
+
+
+def _refusal(path) -> str:
+    with pytest.raises(KernelFileError) as err:
+        kf = read_kernel_file(path)
+        kf.load(kf.first_loadable())
+    return str(err.value)
+
+
 @pytest.mark.parametrize("payload", [_CreatesFile, _RunsShell])
 @pytest.mark.parametrize("how", ["torch.save", "legacy", "raw pickle"])
 def test_hostile_reduce_runs_nothing(tmp_path, payload, how):
@@ -46,39 +69,84 @@ def test_hostile_reduce_runs_nothing(tmp_path, payload, how):
     else:
         path.write_bytes(pickle.dumps(evil, protocol=4))
     assert not marker.exists()
-    with pytest.raises(KernelFileError) as err:
-        read_kernel_file(path)
+    message = _refusal(path)
     assert not marker.exists()
-    message = str(err.value)
-    assert "evil.pth" in message and ("Nothing was run" in message or "nothing in it was run" in message)
-    assert "\x1b" not in message  # torch's terminal colour codes do not leak into the UI
-    assert "weights_only" not in message and "False" not in message  # never: turn the protection off
-    assert "state_dict()" in message  # but: how to export what can be loaded
+    assert_refusal_in_convplays_words(message, "evil.pth")
+    called = "open" if payload is _CreatesFile else "system"
+    assert "loading it would call" in message and called in message  # what was refused
 
 
 # Making the archive needs torch.jit, deprecated in favour of torch.export; reading it must still be refused.
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
-def test_torchscript_archive_is_refused(tmp_path):
+def test_torchscript_archive_is_refused(tmp_path, monkeypatch):
     torch.jit.script(torch.nn.Conv2d(1, 2, 3)).save(str(tmp_path / "ts.pt"))
-    with pytest.raises(KernelFileError, match="TorchScript archive: save model.state_dict"):
-        read_kernel_file(tmp_path / "ts.pt")
-    assert TORCHSCRIPT_REASON.startswith("a TorchScript archive")
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("a TorchScript archive reached torch.load"))
+    message = _refusal(tmp_path / "ts.pt")
+    assert message == f"ts.pt {TORCHSCRIPT_REASON}"
+    assert_refusal_in_convplays_words(message, "ts.pt")
+    assert "TorchScript archive" in message and "torch.jit.load(path).state_dict()" in message
 
 
-def test_whole_pickled_module_says_how_to_save_a_state_dict(tmp_path):
-    torch.save(torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3)), tmp_path / "model.pth")
-    with pytest.raises(KernelFileError, match=r"whole pickled model.*torch.save\(model.state_dict\(\)"):
-        read_kernel_file(tmp_path / "model.pth")
+@pytest.mark.parametrize("zip_format", [True, False])
+@pytest.mark.parametrize("model", ["Conv2d", "Sequential"])
+def test_whole_pickled_module_says_how_to_save_a_state_dict(tmp_path, zip_format, model):
+    module = torch.nn.Conv2d(1, 2, 3) if model == "Conv2d" else torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3))
+    torch.save(module, tmp_path / "model.pth", _use_new_zipfile_serialization=zip_format)
+    message = _refusal(tmp_path / "model.pth")
+    assert_refusal_in_convplays_words(message, "model.pth")
+    assert "holds a whole pickled model (torch.nn.modules." in message and model in message
 
 
-@pytest.mark.parametrize("keep", [0.05, 0.5, 0.95])
-def test_truncated_pth(tmp_path, keep):
-    torch.save({"w": torch.randn(8, 3, 3, 3)}, tmp_path / "full.pth")
+class Net(torch.nn.Module):
+    """A model of the user's own: its class lives in their code, not in torch."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 2, 3)
+
+
+def test_a_pickled_object_of_the_users_own_class(tmp_path):
+    torch.save({"model": Net()}, tmp_path / "net.pth")
+    message = _refusal(tmp_path / "net.pth")
+    assert_refusal_in_convplays_words(message, "net.pth")
+    assert "class" in message and "Net" in message
+
+
+def test_numpy_arrays_inside_a_pickle(tmp_path):
+    torch.save({"weight": np.ones((1, 1, 3, 3))}, tmp_path / "np.pth")
+    message = _refusal(tmp_path / "np.pth")
+    assert_refusal_in_convplays_words(message, "np.pth")
+    assert "numpy arrays inside a pickle" in message and ".npz" in message
+
+
+@pytest.mark.parametrize("zip_format", [True, False])
+@pytest.mark.parametrize("keep", [0.02, 0.5, 0.95])
+def test_truncated_pth(tmp_path, keep, zip_format):
+    torch.save({"w": torch.randn(8, 3, 3, 3)}, tmp_path / "full.pth", _use_new_zipfile_serialization=zip_format)
     data = (tmp_path / "full.pth").read_bytes()
-    (tmp_path / "cut.pth").write_bytes(data[: int(len(data) * keep)])
-    with pytest.raises(KernelFileError, match="cut.pth"):
-        kf = read_kernel_file(tmp_path / "cut.pth")
-        kf.load(kf.first_loadable())
+    (tmp_path / "cut.pth").write_bytes(data[: max(1, int(len(data) * keep))])
+    message = _refusal(tmp_path / "cut.pth")
+    assert_refusal_in_convplays_words(message, "cut.pth")
+    assert message.startswith("cut.pth could not be read as a PyTorch file: ")
+    assert "RuntimeError" not in message and "miniz" not in message  # said in convplay's words
+
+
+def test_pickled_python_objects_in_numpy_files(tmp_path):
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.savez(tmp_path / "obj.npz", w=np.array([{"a": 1}], dtype=object))
+    for name in ("obj.npy", "obj.npz"):
+        message = _refusal(tmp_path / name)
+        assert message.startswith(f"{name} was refused: it holds Python objects")
+        assert "nothing in it was run" in message and "allow_pickle" not in message and message.endswith(".")
+
+
+def test_every_form_of_torchs_refusal_is_said_whole():
+    """Whatever global torch names (or none), the sentence is convplay's."""
+    from convplay.compute.checkpoints import _unpickling_reason
+
+    for target in ("builtins.eval", "torch.nn.modules.linear.Linear", "numpy.core.multiarray._reconstruct", ""):
+        sentence = "f.pth " + _unpickling_reason(f"Unsupported global: GLOBAL {target} was not an allowed global" if target else "")
+        assert_refusal_in_convplays_words(sentence, "f.pth")
 
 
 @pytest.mark.parametrize("suffix", [".pth", ".pt", ".safetensors", ".npy", ".npz", ".txt", ".csv", ".weird"])

@@ -16,6 +16,9 @@ ReLU(x)); the *mapping* says how they become colours:
 - ``image_clip``: grey, 0 is black and 1 is white, anything beyond clipped, as a photo
   editor shows a filtered picture: a blurred photo looks like a blurred photo.
 - ``image_minmax``: grey stretched from the minimum (black) to the maximum (white).
+- ``image_rgb``: an output of three channels (a depthwise filter of a colour photo) as one
+  colour picture, channels 0, 1, 2 as red, green, blue, each 0..1 clipped; with another
+  number of channels it is ``image_clip``.  The grid shows each channel as ``image_clip``.
 - ``auto`` (the default): ``diverging`` when the shown values have negatives, else
   ``sequential``.  It is decided once per output over every channel, so the grid and the
   large view agree and switching channels does not switch maps.
@@ -34,7 +37,7 @@ import numpy as np
 from convplay.core.formatting import format_cell
 
 MODES = ("raw", "abs", "relu")
-MAPPINGS = ("auto", "diverging", "sequential", "image_clip", "image_minmax")
+MAPPINGS = ("auto", "diverging", "sequential", "image_clip", "image_minmax", "image_rgb")
 # The colour map each (decided) mapping draws with: the keys of a preparer's lookup tables.
 DIVERGING_MAP, SEQUENTIAL_MAP, GREY_MAP = "diverging", "sequential", "grey"
 COLOUR_MAP_OF = {
@@ -42,12 +45,14 @@ COLOUR_MAP_OF = {
     "sequential": SEQUENTIAL_MAP,
     "image_clip": GREY_MAP,
     "image_minmax": GREY_MAP,
+    "image_rgb": GREY_MAP,  # the bar: each channel's 0..1
 }
 MAPPING_CAPTIONS = {  # what the colour bar says it shows
     "diverging": "diverging, 0 at the centre",
     "sequential": "sequential, 0 to max",
     "image_clip": "grey image, 0..1 clipped",
     "image_minmax": "grey image, min to max",
+    "image_rgb": "colour image: ch 0, 1, 2 as R, G, B, 0..1 clipped",
 }
 GRID_MAX_CHANNELS = 64
 THUMB_MAX_PX = 96  # thumbnails are decimated to this many pixels per side at most
@@ -100,10 +105,13 @@ def is_signed(output: np.ndarray, mode: str = "raw") -> bool:
     return has_sign(*finite_range(output))
 
 
-def decide_mapping(mapping: str, signed: bool) -> str:
-    """The mapping drawn for the user's choice: ``auto`` becomes diverging or sequential."""
+def decide_mapping(mapping: str, signed: bool, channels: int = 3) -> str:
+    """The mapping drawn for the user's choice: ``auto`` becomes diverging or sequential;
+    ``image_rgb`` needs an output of exactly three ``channels``, else it is ``image_clip``."""
     if mapping == "auto":
         return "diverging" if signed else "sequential"
+    if mapping == "image_rgb" and channels != 3:
+        return "image_clip"
     if mapping not in COLOUR_MAP_OF:
         raise ValueError(f"unknown mapping {mapping!r}; expected one of {MAPPINGS}")
     return mapping
@@ -115,7 +123,7 @@ def mapping_levels(lo: float, hi: float, mapping: str) -> tuple[float, float]:
     if mapping == "diverging":
         m = max(abs(lo), abs(hi)) or 1.0
         return -m, m
-    if mapping == "image_clip":
+    if mapping in ("image_clip", "image_rgb"):
         return 0.0, 1.0
     if mapping == "sequential":
         lo = lo if has_sign(lo, hi) else 0.0
@@ -146,6 +154,8 @@ def mapping_caption(mapping: str, levels: tuple[float, float], chosen: str = "")
     text = MAPPING_CAPTIONS[mapping]
     if mapping == "sequential" and levels[0] != 0:
         text = "sequential, min to max"  # negatives: the map starts at the minimum
+    if chosen == "image_rgb" and mapping != "image_rgb":
+        text += " (colour needs 3 channels)"
     return f"auto: {text}" if chosen == "auto" else text
 
 
@@ -156,6 +166,19 @@ def cell_text(value: float, scale: float) -> str:
     if math.isfinite(value) and abs(value) < PRINTED_ZERO * scale:
         value = 0.0
     return format_cell(value)
+
+
+def rgb_pixels(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) values as (H, W) opaque ARGB32 words, each channel 0..1 clipped to 0..255
+    with ``coloured``'s binning (bin ``x * 256``); a pixel with a NaN is transparent."""
+    index = np.multiply(rgb, np.float32(256.0), dtype=np.float32)
+    nan = np.isnan(index).any(axis=-1)
+    np.clip(index, 0, 255, out=index)
+    index[nan] = 0
+    channels = index.astype(np.uint32)
+    words = np.uint32(0xFF000000) | (channels[..., 0] << 16) | (channels[..., 1] << 8) | channels[..., 2]
+    words[nan] = 0
+    return np.ascontiguousarray(words, dtype=np.uint32)
 
 
 def grey_lut() -> np.ndarray:
@@ -215,7 +238,7 @@ class ChannelView:
     """The large view's image: ``image`` (H, W) float32 C-contiguous, drawn with ``levels``.
 
     ``mapping`` is the decided mapping (never ``auto``), ``colour_map`` the key of the
-    lookup table it draws with.  ``pixels``, when not None, is ``image`` already coloured
+    lookup table it draws with.  Under ``image_rgb`` ``image`` is (H, W, 3): channels 0-2.  ``pixels``, when not None, is ``image`` already coloured
     (``coloured``) with that table at ``levels``: the view draws it as is.
     """
 
@@ -251,7 +274,11 @@ def channel_view(
         raw = np.ascontiguousarray(raw, dtype=np.float32)
     if signed is None:
         signed = is_signed(output, mode)
-    decided = decide_mapping(mapping, signed)
+    decided = decide_mapping(mapping, signed, output.shape[0])
+    if decided == "image_rgb":
+        shown = np.ascontiguousarray(np.moveaxis(shown_values(output[:3], mode), 0, -1), dtype=np.float32)
+        pixels = None if tables is None else rgb_pixels(shown)
+        return ChannelView(channel, mode, shown, (0.0, 1.0), pixels, decided, mapping)
     shown, levels = transformed(raw, mode, decided, signed)
     table = None if tables is None else tables.get(COLOUR_MAP_OF[decided])
     pixels = None if table is None else coloured(shown, levels, table, lookup)
@@ -307,7 +334,7 @@ def thumbnails(
         small = shown_values(small, mode)
     if signed is None:
         signed = is_signed(output, mode)
-    decided = decide_mapping(mapping, signed)
+    decided = decide_mapping(mapping, signed, output.shape[0])
     ranges = _channel_ranges(small)
     levels = np.array([mapping_levels(lo, hi, decided) for lo, hi in ranges], dtype=np.float64).reshape(n, 2)
     lows = levels[:, 0].astype(np.float32)[:, None, None]

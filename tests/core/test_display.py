@@ -1,4 +1,4 @@
-"""output_display: the arrays the output panel shows, made in the compute worker."""
+"""core.display: the arrays the output panel shows, made in the compute worker."""
 
 import numpy as np
 import pytest
@@ -8,13 +8,20 @@ from hypothesis.extra import numpy as hnp
 
 from convplay.core.display import (
     GRID_MAX_CHANNELS,
+    MAPPINGS,
     THUMB_MAX_PX,
     DisplayChoice,
     DisplayPreparer,
     argb_table,
+    cell_text,
     channel_view,
     coloured,
+    decide_mapping,
     finite_abs_max,
+    is_signed,
+    mapping_caption,
+    mapping_levels,
+    rgb_pixels,
     thumbnails,
     transformed,
 )
@@ -148,3 +155,87 @@ def test_levels_ignore_nan_and_constant_outputs():
     assert finite_abs_max(x) == 2.0
     assert transformed(np.zeros((2, 2), np.float32), "raw", "diverging")[1] == (-1.0, 1.0)
     assert transformed(np.zeros((2, 2), np.float32), "raw")[1] == (0.0, 1.0)  # auto: nothing negative
+
+
+# -- mappings: how values become colours ---------------------------------------------------
+def test_auto_is_diverging_for_signed_outputs_and_sequential_for_non_negative_ones():
+    assert decide_mapping("auto", True) == "diverging" and decide_mapping("auto", False) == "sequential"
+    assert is_signed(np.array([[[-1.0, 2.0]]])) and not is_signed(np.array([[[0.0, 2.0]]]))
+    assert not is_signed(np.array([[[-1.0, 2.0]]]), "abs") and not is_signed(np.array([[[-1.0, 2.0]]]), "relu")
+    assert not is_signed(np.array([[[-1e-9, 2.0]]]))  # float rounding below 0 is not a sign
+    assert is_signed(np.array([[[-1e-3, 2.0]]]))
+    assert not is_signed(np.array([[[np.nan, 2.0, np.inf]]]))
+    for mapping in MAPPINGS[1:]:
+        assert decide_mapping(mapping, True) == mapping
+    assert decide_mapping("image_rgb", False, channels=1) == "image_clip"
+    with pytest.raises(ValueError, match="unknown mapping"):
+        decide_mapping("rainbow", False)
+
+
+def test_levels_of_each_mapping_are_exact():
+    assert mapping_levels(-1.0, 4.0, "diverging") == (-4.0, 4.0)
+    assert mapping_levels(0.5, 4.0, "sequential") == (0.0, 4.0)  # from 0: magnitudes
+    assert mapping_levels(-2.0, 4.0, "sequential") == (-2.0, 4.0)  # negatives: from the minimum
+    assert mapping_levels(-3.0, 7.0, "image_clip") == (0.0, 1.0) == mapping_levels(5.0, 9.0, "image_rgb")
+    assert mapping_levels(0.25, 0.75, "image_minmax") == (0.25, 0.75)
+    # nothing to span: never an empty range
+    assert mapping_levels(0.0, 0.0, "diverging") == (-1.0, 1.0)
+    assert mapping_levels(0.0, 0.0, "sequential") == (0.0, 1.0)
+    assert mapping_levels(0.5, 0.5, "image_minmax") == (0.0, 1.0)
+
+
+def test_captions_say_which_mapping_is_drawn():
+    assert mapping_caption("diverging", (-1, 1), "auto") == "auto: diverging, 0 at the centre"
+    assert mapping_caption("sequential", (0, 3), "sequential") == "sequential, 0 to max"
+    assert mapping_caption("sequential", (-1, 3), "sequential") == "sequential, min to max"
+    assert mapping_caption("image_clip", (0, 1), "image_rgb").endswith("(colour needs 3 channels)")
+
+
+def test_cell_text_prints_float32_noise_as_zero_but_keeps_real_small_values():
+    assert cell_text(8.72e-09, 4.0) == "0" and cell_text(-1.178e-09, 1.0) == "0"
+    assert cell_text(8.72e-09, 1e-8) == "8.72e-09"  # small beside small values: a value
+    assert cell_text(0.1111111, 1.0) == "0.1111" and cell_text(float("nan"), 1.0) == "nan"
+
+
+def test_show_as_image_clip_bins_as_a_photo_editor():
+    values = np.array([[-0.5, 0.0, 0.25, 0.5, 1.0, 3.0]], np.float32)
+    view = channel_view(values[None], 0, "raw", {"grey": argb_table(INDEX_LUT)}, mapping="image_clip")
+    assert view.levels == (0.0, 1.0) and view.mapping == "image_clip" and view.chosen == "image_clip"
+    assert list((view.pixels[0] >> 16) & 0xFF) == [0, 0, 64, 128, 255, 255]
+    minmax = channel_view(values[None], 0, "raw", {"grey": argb_table(INDEX_LUT)}, mapping="image_minmax")
+    assert minmax.levels == (-0.5, 3.0)
+    assert (minmax.pixels[0, 0] >> 16) & 0xFF == 0 and (minmax.pixels[0, -1] >> 16) & 0xFF == 255
+
+
+def test_rgb_pixels_put_channels_0_1_2_in_red_green_blue():
+    rgb = np.array([[[1.0, 0.5, 0.0], [0.25, 2.0, -1.0], [np.nan, 0.0, 0.0]]], np.float32)
+    words = rgb_pixels(rgb)
+    assert [hex(w) for w in words[0]] == ["0xffff8000", "0xff40ff00", "0x0"]
+    out = np.moveaxis(rgb, -1, 0)  # (3, 1, 3)
+    view = channel_view(out, 1, "raw", {"grey": argb_table(INDEX_LUT)}, mapping="image_rgb")
+    assert view.mapping == "image_rgb" and view.image.shape == (1, 3, 3)
+    np.testing.assert_array_equal(view.pixels, words)
+
+
+def test_thumbnails_follow_the_mapping_with_their_own_levels():
+    out = np.stack([np.linspace(0, 2, 9).reshape(3, 3), np.linspace(-1, 1, 9).reshape(3, 3)]).astype(np.float32)
+    auto = thumbnails(out, "raw", LUTS)  # channel 1 is signed: the whole output is diverging
+    assert auto.mapping == "diverging"
+    np.testing.assert_allclose(auto.levels, [[-2, 2], [-1, 1]])
+    clip = thumbnails(out, "raw", LUTS, "image_clip")
+    np.testing.assert_allclose(clip.levels, [[0, 1], [0, 1]])
+    np.testing.assert_allclose(clip.ranges, [[0, 2], [-1, 1]])
+    assert colour_index(clip)[0, 0, 0] == 0 and colour_index(clip)[0, 2, 2] == 255
+    minmax = thumbnails(out, "raw", LUTS, "image_minmax")
+    np.testing.assert_allclose(minmax.levels, [[0, 2], [-1, 1]])
+    assert colour_index(minmax)[1, 0, 0] == 0 and colour_index(minmax)[1, 2, 2] == 255
+
+
+def test_preparer_decides_auto_once_for_the_whole_output():
+    preparer = DisplayPreparer(LUTS)
+    out = np.ones((2, 4, 4), np.float32)
+    out[1, 0, 0] = -1.0  # only channel 1 is signed
+    display = preparer(out)
+    assert display.signed and display.view.mapping == "diverging" and display.thumbnails.mapping == "diverging"
+    preparer.choice = DisplayChoice(channel=0, mapping="image_minmax")
+    assert preparer(out).view.mapping == "image_minmax"

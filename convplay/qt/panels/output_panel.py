@@ -62,6 +62,7 @@ MAPPING_LABELS = {
     "sequential": "Sequential (0 to max)",
     "image_clip": "Show as image (0..1, clipped)",
     "image_minmax": "Show as image (min to max)",
+    "image_rgb": "Show as colour image (ch 0-2)",
 }
 MAPPING_TIPS = {
     "auto": "Diverging for an output with negative values (edges, differences), "
@@ -73,6 +74,8 @@ MAPPING_TIPS = {
     "values beyond are clipped (a blurred photo looks like a blurred photo)",
     "image_minmax": "Grey stretched from the minimum (black) to the maximum (white): "
     "the whole range of any output, as a picture",
+    "image_rgb": "An output of 3 channels (e.g. a depthwise blur of a colour photo, groups 3) "
+    "as one colour picture: channels 0, 1, 2 as red, green, blue, each 0..1 clipped",
 }
 SETTINGS_KEY = "output/mapping"  # the colours chosen last
 STALE_OPACITY = 0.4
@@ -305,8 +308,12 @@ class OutputPanel(QWidget):
             self.view.set_colormap(cmap)
         self._shown_mapping = view.mapping
         self.view.set_caption(caption_for(view))
-        self.view.name = f"output ch {channel}"
-        self.view.set_image(view.image, view.levels, values=output[channel], pixels=view.pixels)
+        if view.mapping == "image_rgb":  # one picture of channels 0-2: the hover reads all three
+            self.view.name = "output ch 0-2"
+            self.view.set_image(view.image, view.levels, values=np.moveaxis(output[:3], 0, -1), pixels=view.pixels)
+        else:
+            self.view.name = f"output ch {channel}"
+            self.view.set_image(view.image, view.levels, values=output[channel], pixels=view.pixels)
 
     def _is_signed(self, output: np.ndarray) -> bool:
         """Whether ``output`` in the current mode has negatives (decides auto), found once per output."""

@@ -116,7 +116,7 @@ class ChannelGrid(QWidget):
         if thumbs.levels is None or thumbs.mapping == "diverging":
             scale = thumbs.scales[channel]
             return f"\u00b1{format_tick(scale)}" if thumbs.mapping == "diverging" else f"max {format_tick(scale)}"
-        if thumbs.mapping == "image_clip" and thumbs.ranges is not None:
+        if thumbs.mapping in ("image_clip", "image_rgb") and thumbs.ranges is not None:
             lo, hi = thumbs.ranges[channel]  # the data's own range: what is beyond 0..1 is clipped
         else:
             lo, hi = thumbs.levels[channel]

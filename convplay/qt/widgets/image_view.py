@@ -183,9 +183,10 @@ class ImageView(pg.GraphicsLayoutWidget):
 
         float32 C-contiguous arrays go to pyqtgraph without a copy; others are converted.
         ``values`` (same H, W) is what the hover readout reports, when it differs from
-        what is drawn (e.g. the raw output behind an |x| view).  ``pixels``, for an
-        (H, W) image, is that image already coloured with this view's colour map at
-        ``levels`` (``display.coloured``): drawn as is, nothing is coloured here.
+        what is drawn (e.g. the raw output behind an |x| view).  ``pixels`` is the image
+        already coloured (premultiplied ARGB32 words, (H, W)): for an (H, W) image with this
+        view's colour map at ``levels`` (``display.coloured``), for an RGB one each channel
+        at ``levels`` (``display.rgb_pixels``); drawn as is, nothing is coloured here.
         The view is fitted to the image when its shape changes.
         """
         if image.ndim not in (2, 3):
@@ -208,7 +209,6 @@ class ImageView(pg.GraphicsLayoutWidget):
         if self.colorbar is not None:
             self.colorbar.setLevels((lo, hi))
         self.image_item.setImage(image, autoLevels=False, levels=(lo, hi))
-        pixels = None if colour else pixels
         self.image_item.set_pixels(pixels, (lo, hi))
         if self.value_labels is not None:
             self.value_labels.set_values(image, (lo, hi), None if colour else self._table, pixels)

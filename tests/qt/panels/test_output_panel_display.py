@@ -209,6 +209,28 @@ def test_a_gaussian_blur_of_a_photo_shown_as_image_is_the_blurred_photo_in_grey(
     np.testing.assert_array_equal((words >> 8) & 0xFF, expected)
 
 
+def test_a_depthwise_blur_of_a_colour_photo_shows_as_the_colour_picture(panel):
+    rng = np.random.default_rng(1)
+    photo = rng.uniform(0, 1, (3, 10, 10))
+    weight = np.repeat(get_preset("gaussian3").weights[None, None], 3, axis=0)  # groups=3: one per colour
+    out = torch_conv(photo, weight, None, ConvSpec(3, 3, 3, groups=3, bias=False)).astype(np.float32)
+    panel.set_mapping("image_rgb")
+    panel.show_output(out)
+    assert panel.shown_mapping == "image_rgb" and panel.view.image.shape == (8, 8, 3)
+    words = drawn_words(panel)
+    for k, shift in enumerate((16, 8, 0)):  # red, green, blue: channels 0, 1, 2
+        expected = np.clip(np.floor(out[k] * 256), 0, 255).astype(np.uint32)
+        np.testing.assert_array_equal((words >> shift) & 0xFF, expected)
+    assert panel.view.caption_text == "colour image: ch 0, 1, 2 as R, G, B, 0..1 clipped"
+    seen = []
+    panel.hovered.connect(seen.append)
+    panel.view.scene().sigMouseMoved.emit(panel.view.view_box.mapViewToScene(QPointF(2, 3)))
+    assert seen[-1].startswith("output ch 0-2  row 3, col 2: (") and f"{out[2, 3, 2]:.6g})" in seen[-1]
+    panel.show_output(out[:1].copy())  # one channel: a grey picture, and the caption says why
+    assert panel.shown_mapping == "image_clip"
+    assert panel.view.caption_text == "grey image, 0..1 clipped (colour needs 3 channels)"
+
+
 def test_the_mapping_combo_explains_each_choice_and_is_remembered(qtbot, tmp_path):
     settings = QSettings(str(tmp_path / "convplay.ini"), QSettings.Format.IniFormat)
     first = OutputPanel(Results(), settings=settings)
@@ -258,7 +280,7 @@ def test_saved_png_is_the_picture_on_screen_in_every_mapping(panel, tmp_path):
 
     _publish(panel.results, out)
     panel.set_channel(2)
-    for mapping in ("auto", "diverging", "sequential", "image_clip", "image_minmax"):
+    for mapping in ("auto", "diverging", "sequential", "image_clip", "image_minmax", "image_rgb"):
         panel.set_mapping(mapping)
         path = tmp_path / f"{mapping}.png"
         assert save_output(Window(panel.results, panel), str(path)) == ""

@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 from typing import Union
 
+# The workspace table imports nothing (no Qt): --help stays instant.
+from convplay.qt.workspaces import WORKSPACES
+
 Padding = Union[int, tuple[int, int], str]
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
@@ -137,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--focus",
         action="store_true",
         help="lecture view: show only the sliding-window animation (View > Focus on the sliding window)",
+    )
+    run.add_argument(
+        "--workspace",
+        choices=[w.name for w in WORKSPACES],
+        metavar="NAME",
+        help="the panels' arrangement to open in (View menu; default: the last one used): "
+        + "; ".join(f"{w.name} ({w.label})" for w in WORKSPACES),
     )
     run.add_argument(
         "--window-size",

@@ -22,6 +22,7 @@ from convplay.qt import files
 from convplay.qt.theme import theme
 from convplay.qt.undo import clear_history_action
 from convplay.qt.widgets.lookup import argb_image
+from convplay.qt.workspaces import FOCUS, WORKSPACES
 from convplay.qt.zoom import text_zoom
 
 if TYPE_CHECKING:
@@ -203,6 +204,15 @@ def show_learn_dialog(window: "MainWindow") -> None:
     dialog.show()
 
 
+def choose_workspace(window: "MainWindow", name: str, checked: bool) -> None:
+    """A workspace row was triggered: the focus view toggles; any other is entered (chosen
+    again, it stays as it is)."""
+    if name == FOCUS:
+        window.set_focus_mode(checked)
+    else:
+        window.set_workspace(name)
+
+
 def fill_view_menu(window: "MainWindow", menu: QMenu) -> None:
     for dock in window.docks.values():
         toggle = dock.toggleViewAction()
@@ -236,11 +246,11 @@ ACTIONS: tuple[Action | Submenu, ...] = (
     Action("learn", "&Tools", "&Learn a kernel\u2026", show_learn_dialog, ("Ctrl+L",),
            "Find a kernel by gradient descent from an input and a target output"),
     Submenu("panels", "&View", "&Panels", fill_view_menu),
-    Action("focus", "&View", "&Focus on the sliding window", lambda w, on: w.set_focus_mode(on), ("Ctrl+Shift+F",),
-           "Lecture view: only the sliding-window animation, as large as the window (again to leave)", checkable=True,
-           separator_before=True),
+    # One checkable row per workspace (qt/workspaces.py); the focus view's id stays "focus".
+    *(Action(w.action, "&View", w.title, lambda win, on, name=w.name: choose_workspace(win, name, on), w.keys, w.tip,
+             checkable=True, separator_before=n == 0) for n, w in enumerate(WORKSPACES)),
     Action("reset_layout", "&View", "&Reset layout", lambda w: w.reset_layout(), (),
-           "Put every panel back where it started"),
+           "Put the panels of this workspace back where it arranges them"),
     # Readable from the back row (qt/zoom, qt/theme, qt/presenter).
     Action("zoom_in", "&View", "Zoom &in", lambda w: text_zoom().zoom_in(), ("Ctrl+=", "Ctrl++"),
            "Larger text and cell labels everywhere", separator_before=True),

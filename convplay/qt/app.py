@@ -94,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
     window = MainWindow(session, compute_settings, remember_layout=not args.screenshot)
     if os.environ.get(FIRST_PAINT_ENV):
         window.first_painted.connect(lambda: print(f"convplay-first-paint {time.time():.6f}", file=sys.stderr, flush=True))
+    if getattr(args, "workspace", None):
+        window.set_workspace(args.workspace)
     if args.focus:
         window.set_focus_mode(True)
     if args.step:

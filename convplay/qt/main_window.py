@@ -11,8 +11,19 @@ import sys
 from importlib import metadata
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QPaintEvent
-from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtGui import QAction, QActionGroup, QPaintEvent
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QDockWidget,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSizePolicy,
+    QWidget,
+)
 
 import convplay
 from convplay.core.compute_settings import ComputeSettings
@@ -20,7 +31,7 @@ from convplay.core.history import History
 from convplay.core.image_io import IMAGE_SUFFIXES
 from convplay.core.results import Results
 from convplay.core.session import Session
-from convplay.qt import actions, presenter
+from convplay.qt import actions, presenter, workspaces
 from convplay.qt.animation.dock import AnimationDock
 from convplay.qt.compute_controller import ComputeController
 from convplay.qt.panels.device_panel import DevicePanel
@@ -34,7 +45,14 @@ from convplay.qt.undo import UndoKeysFromFields, undo_actions
 from convplay.qt.widgets.view_link import ProportionalLink
 
 SETTINGS_GEOMETRY = "window/geometry"
-SETTINGS_STATE = "window/state"
+SETTINGS_WORKSPACE = "window/workspace"  # the last one used, restored at the next start
+SETTINGS_BEFORE_FOCUS = "window/workspace-before-focus"  # where leaving the focus view goes
+SETTINGS_STATE = "window/workspace-state/"  # + a workspace's name: the user's arrangement of it
+# The layout before workspaces, made for a window that could not fit 1280x720: not read.
+OLD_SETTINGS_STATE = "window/state"
+# The smallest window the layouts are made for.  Set explicitly, it also keeps Qt from
+# raising the window's minimum to what its panels ask for: the window never grows by itself.
+MIN_WINDOW_SIZE = (800, 480)
 
 
 def default_settings() -> QSettings:
@@ -87,7 +105,13 @@ class MainWindow(QMainWindow):
         self.results = controller.results
         self._remember_layout = remember_layout  # False: neither read nor write the layout
         self._painted = False
-        self._focus_state: QByteArray | None = None  # the layout to go back to after focus mode
+        self._workspace = workspaces.EXPLORE
+        self._before_focus = workspaces.EXPLORE  # where leaving the focus view goes
+        # The user's arrangement of each workspace left this session (or saved before):
+        # coming back to a workspace brings back the panels as they were left.
+        self._states: dict[str, QByteArray] = {}
+        self._sizes_pending = False  # default sizes to apply once the window has its size
+        self.setMinimumSize(*MIN_WINDOW_SIZE)
 
         self.output_panel = OutputPanel(self.results, settings=self.settings)  # remembers its colours
         self.controller.set_preparer(self.output_panel.preparer)  # display arrays made off the UI thread
@@ -112,12 +136,13 @@ class MainWindow(QMainWindow):
         self._add_dock("params", "Parameters", self.params_panel)
         self._add_dock("formula", "Formula and code", self.formula_panel)
         self._add_dock("device", "Device", self.device_panel)
-        self._arrange_default_layout()
+        self._arrange(workspaces.workspace(self._workspace))
         self.setAcceptDrops(True)  # kernel files dropped anywhere; images on the input panel
-        self._default_state = self.saveState()
 
         self.hover_label = QLabel("")
         self.hover_label.setToolTip("The value under the mouse pointer")
+        # A long read-out is cut at the window's edge; it never widens the window.
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.compute_label = ComputeStatus(self.results)
         self.statusBar().addWidget(self.hover_label, 1)
         self.statusBar().addPermanentWidget(self.compute_label)
@@ -125,8 +150,16 @@ class MainWindow(QMainWindow):
         self.actions_by_id = actions.build_menus(self)
         self.focus_action: QAction = self.actions_by_id["focus"]
         self.presenter = presenter.install(self)  # F5; the zoom and theme kept in the settings
+        self.workspace_actions: dict[str, QAction] = {w.name: self.actions_by_id[w.action] for w in workspaces.WORKSPACES}
+        # One checked at a time; unchecking the focus view (its shortcut again) is allowed
+        # and means "leave it".
+        self._workspace_group = QActionGroup(self)
+        self._workspace_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        for action in self.workspace_actions.values():
+            self._workspace_group.addAction(action)
         if remember_layout:
             self._restore_window()
+        self._check_workspace_action()
 
         self.output_panel.hovered.connect(self.hover_label.setText)
         self.input_panel.hovered.connect(self.hover_label.setText)
@@ -141,31 +174,134 @@ class MainWindow(QMainWindow):
     def _add_dock(self, key: str, title: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{key}")
-        dock.setWidget(widget)
+        # The panel scrolls inside its dock when the room is smaller than it needs: what a
+        # panel asks for never reaches the window, which keeps the size it was given.
+        scroll = QScrollArea()
+        scroll.setObjectName(f"scroll-{key}")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys stay with the panel
+        scroll.setWidget(widget)
+        dock.setWidget(scroll)
         dock.setToolTip(title)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.docks[key] = dock
         return dock
 
-    def _arrange_default_layout(self) -> None:
-        """Input over kernel on the left, the output in the middle, parameters over the
-        formula and the device on the right."""
-        for dock in self.docks.values():
+    @property
+    def workspace(self) -> str:
+        """The name of the workspace on screen (workspaces.WORKSPACE_NAMES)."""
+        return self._workspace
+
+    @property
+    def in_focus(self) -> bool:
+        return self._workspace == workspaces.FOCUS
+
+    def set_workspace(self, name: str) -> None:
+        """Arrange the panels as workspace ``name``: as the user left it this session (or in
+        the saved settings), else its default arrangement.  The focus view goes through
+        ``set_focus_mode``, entering and leaving."""
+        workspaces.workspace(name)  # a KeyError names the workspaces there are
+        if self.in_focus and not self.focus_action.isEnabled():
+            self._check_workspace_action()  # the presenter view holds the focus view until it ends
+            return
+        if name == workspaces.FOCUS:
+            self.set_focus_mode(True)
+        elif self.in_focus:
+            self._before_focus = name
+            self.set_focus_mode(False)
+        else:
+            self._switch_to(name)
+
+    def set_focus_mode(self, on: bool) -> None:
+        """Only the animation on screen (for a projector), or back to the workspace before."""
+        on = bool(on)
+        if on != self.in_focus:
+            if on:
+                self._before_focus = self._workspace
+                self._switch_to(workspaces.FOCUS)
+                self.docks["animation"].raise_()
+                self.animation_panel.setFocus()
+            else:
+                self._switch_to(self._before_focus)
+        self._check_workspace_action()
+
+    def _switch_to(self, name: str) -> None:
+        if name == self._workspace:  # chosen again: it stays as the user has it
+            self._check_workspace_action()
+            return
+        self._states[self._workspace] = self.saveState()
+        self._workspace = name
+        self._lay_out_workspace()
+
+    def _lay_out_workspace(self) -> None:
+        state = self._states.get(self._workspace)
+        if state is not None and self.restoreState(state):
+            self._sizes_pending = False  # the user's own sizes
+        else:
+            self._arrange(workspaces.workspace(self._workspace))
+        self._check_workspace_action()
+
+    def _check_workspace_action(self) -> None:
+        actions_ = getattr(self, "workspace_actions", None)
+        if actions_:  # not yet while the menus are built
+            for name, action in actions_.items():
+                action.setChecked(name == self._workspace)
+
+    def reset_layout(self) -> None:
+        """The current workspace's default arrangement, every panel of it shown."""
+        self._states.pop(self._workspace, None)
+        self._arrange(workspaces.workspace(self._workspace))
+
+    def _arrange(self, ws: workspaces.Workspace) -> None:
+        """Dock every panel where ``ws`` puts it, show the ones it shows, size the rooms."""
+        docks = self.docks
+        for dock in docks.values():
             dock.setFloating(False)
             dock.show()
-        d = self.docks
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["input"])
-        self.splitDockWidget(d["input"], d["output"], Qt.Orientation.Horizontal)
-        self.splitDockWidget(d["output"], d["params"], Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(d["output"], d["animation"])
-        d["output"].raise_()
-        self.splitDockWidget(d["input"], d["kernel"], Qt.Orientation.Vertical)
-        self.splitDockWidget(d["params"], d["formula"], Qt.Orientation.Vertical)
-        self.tabifyDockWidget(d["formula"], d["device"])
-        d["formula"].raise_()
-        self.resizeDocks([d["input"], d["output"], d["params"]], [4, 6, 5], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["input"], d["kernel"]], [5, 4], Qt.Orientation.Vertical)
-        self.resizeDocks([d["params"], d["formula"]], [3, 5], Qt.Orientation.Vertical)
+        for step, *names in workspaces.placement(ws.layout):
+            if step == "add":
+                self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, docks[names[0]])
+            elif step == "split":
+                a, b, orientation = names
+                self.splitDockWidget(docks[a], docks[b], _ORIENTATION[orientation])
+            else:
+                self.tabifyDockWidget(docks[names[0]], docks[names[1]])
+        for key, dock in docks.items():
+            dock.setVisible(key in ws.shown)
+        for node in _tab_groups(ws.layout):
+            front = next((d for d in node.docks if d in ws.shown), None)
+            if front is not None:
+                docks[front].raise_()
+        self._apply_default_sizes()
+
+    def _apply_default_sizes(self) -> None:
+        """The workspace's shares of the room, in pixels of the window as it is now; before
+        the window is shown its size is not final, so they are applied again then."""
+        ws = workspaces.workspace(self._workspace)
+        self._sizes_pending = not self.isVisible()
+        area = self.size()
+        for name in ("menuBar", "statusBar"):
+            bar = getattr(self, name)()
+            area.setHeight(area.height() - bar.sizeHint().height())
+        for keys, pixels, orientation in workspaces.sizes(ws.layout, area.width(), area.height(), self._fit):
+            self.resizeDocks([self.docks[k] for k in keys], list(pixels), _ORIENTATION[orientation])
+
+    def _fit(self, key: str, orientation: str, across: int) -> int:
+        """The pixels dock ``key`` needs along ``orientation``, ``across`` wide (or tall):
+        its title bar and its panel, as tall as the panel is at that width."""
+        dock = self.docks[key]
+        scroll = dock.widget()
+        panel = scroll.widget()
+        if orientation == workspaces.HORIZONTAL:  # with room for a scroll bar, should the height run short
+            bar = scroll.verticalScrollBar().sizeHint().width()
+            return dock.sizeHint().width() - scroll.sizeHint().width() + panel.sizeHint().width() + bar + _FIT_SLACK
+        title = dock.sizeHint().height() - scroll.sizeHint().height()  # the title bar and frame
+        # Measured as if the scroll bar were there: were it to appear, the narrower panel
+        # could wrap to more lines and need it after all.
+        across -= scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth()
+        height = panel.heightForWidth(across) if panel.hasHeightForWidth() else -1
+        return title + max(height, panel.minimumSizeHint().height()) + _FIT_SLACK
 
     def show_animation_step(self, k: int) -> str:
         """Bring the sliding-window animation to the front at step ``k`` (0-based).
@@ -186,32 +322,6 @@ class MainWindow(QMainWindow):
     def _output_hw(self) -> tuple[int, int] | None:
         output = self.results.output
         return None if output is None else output.shape[1:]
-
-    def set_focus_mode(self, on: bool) -> None:
-        """Only the animation on screen (for a projector), or back to the layout before."""
-        on = bool(on)
-        self.focus_action.setChecked(on)
-        if on == (self._focus_state is not None):
-            return
-        if on:
-            self._focus_state = self.saveState()
-            for key, dock in self.docks.items():
-                dock.setVisible(key == "animation")
-            self.docks["animation"].raise_()
-            self.animation_panel.setFocus()
-        else:
-            state, self._focus_state = self._focus_state, None
-            self.restoreState(state)
-        # The window's minimum size follows the docks on screen only after this: without it
-        # the lecture view could not be resized below the full layout's minimum.
-        self.layout().activate()
-
-    def reset_layout(self) -> None:
-        self._focus_state = None
-        self.focus_action.setChecked(False)
-        self.restoreState(self._default_state)
-        for dock in self.docks.values():
-            dock.show()
 
     # -- menus -----------------------------------------------------------------------
     def make_undo_actions(self) -> tuple[QAction, QAction]:
@@ -297,17 +407,38 @@ class MainWindow(QMainWindow):
 
     # -- settings ----------------------------------------------------------------------
     def _restore_window(self) -> None:
-        geometry = self.settings.value(SETTINGS_GEOMETRY)
+        """The geometry, the last workspace and the user's arrangement of each workspace."""
+        settings = self.settings
+        geometry = settings.value(SETTINGS_GEOMETRY)
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        state = self.settings.value(SETTINGS_STATE)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        for name in workspaces.WORKSPACE_NAMES:
+            state = settings.value(SETTINGS_STATE + name)
+            if isinstance(state, QByteArray):
+                self._states[name] = state
+        before = settings.value(SETTINGS_BEFORE_FOCUS)
+        if before in workspaces.WORKSPACE_NAMES and before != workspaces.FOCUS:
+            self._before_focus = before
+        last = settings.value(SETTINGS_WORKSPACE)
+        if last in workspaces.WORKSPACE_NAMES:
+            self._workspace = last  # the focus view too: leaving it goes back to the one saved with it
+        self._lay_out_workspace()
 
     def save_window_settings(self) -> None:
-        self.settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
-        self.settings.setValue(SETTINGS_STATE, self.saveState())
-        self.settings.sync()
+        self._states[self._workspace] = self.saveState()
+        settings = self.settings
+        settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
+        settings.setValue(SETTINGS_WORKSPACE, self._workspace)
+        settings.setValue(SETTINGS_BEFORE_FOCUS, self._before_focus)
+        for name, state in self._states.items():
+            settings.setValue(SETTINGS_STATE + name, state)
+        settings.remove(OLD_SETTINGS_STATE)
+        settings.sync()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._sizes_pending:  # the rooms' shares of the size the window was given
+            self._apply_default_sizes()
 
     def closeEvent(self, event) -> None:
         if self._remember_layout:
@@ -315,3 +446,13 @@ class MainWindow(QMainWindow):
         self.controller.shutdown()
         self.animation_panel.shutdown()
         super().closeEvent(event)
+
+
+_FIT_SLACK = 4  # the dock area rounds the rooms it shares out: a strip that fits, with a little to spare
+_ORIENTATION = {workspaces.HORIZONTAL: Qt.Orientation.Horizontal, workspaces.VERTICAL: Qt.Orientation.Vertical}
+
+
+def _tab_groups(node: workspaces.Node) -> list[workspaces.Tabs]:
+    if isinstance(node, workspaces.Tabs):
+        return [node]
+    return [group for part, _ in node.parts for group in _tab_groups(part)]

@@ -5,11 +5,11 @@ from importlib import metadata
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
-from convplay.qt.main_window import SETTINGS_STATE, MainWindow
+from convplay.qt.main_window import SETTINGS_STATE, SETTINGS_WORKSPACE, MainWindow
 from convplay.qt.undo import push_change
 from oracles import session_output
 
@@ -37,18 +37,24 @@ def window(qtbot, session, temporary_settings):
 def test_first_output_is_pytorchs(window, session, qtbot):
     np.testing.assert_allclose(window.output_panel.output, session_output(session), rtol=1e-6, atol=1e-6)
     assert not window.output_panel.is_stale
-    window.docks["device"].raise_()  # a tab behind Formula by default: it catches up when shown
+    show_device(window)  # hidden in Explore: it catches up when shown
     qtbot.waitUntil(lambda: window.device_panel.time_label.text().endswith(("ms", " s")))
 
 
-def test_the_device_tab_follows_results_while_it_is_shown(window, session, qtbot):
+def show_device(window):
+    """As View > Panels > Device does in Explore: a tab beside the parameters, in front."""
+    window.docks["device"].show()
     window.docks["device"].raise_()
+
+
+def test_the_device_tab_follows_results_while_it_is_shown(window, session, qtbot):
+    show_device(window)
     qtbot.waitUntil(lambda: window.device_panel.time_label.text().endswith(("ms", " s")))
     window.device_panel.time_label.setText("")
     with qtbot.waitSignal(window.output_shown, timeout=30_000):
         session.set_weight(session.weight * 3)
     assert window.device_panel.time_label.text().endswith(("ms", " s"))
-    window.docks["formula"].raise_()  # hidden again: the next result waits for it
+    window.docks["params"].raise_()  # behind the parameters again: the next result waits for it
     window.device_panel.time_label.setText("")
     with qtbot.waitSignal(window.output_shown, timeout=30_000):
         session.set_weight(session.weight * 2)
@@ -133,15 +139,21 @@ def test_open_image_errors_keep_the_image(window, session, tmp_path):
 
 
 def test_hidden_dock_and_reset_layout(window):
-    window.docks["device"].hide()
+    shown = {"input", "output", "animation", "kernel", "params"}  # Explore's
+    assert {k for k, d in window.docks.items() if d.isVisible()} == shown
+    window.docks["kernel"].hide()
+    window.docks["formula"].show()
     window.reset_layout()
-    assert all(d.isVisible() for d in window.docks.values())
+    assert {k for k, d in window.docks.items() if d.isVisible()} == shown
 
 
 def test_layout_is_saved_to_the_settings(window, temporary_settings):
+    window.set_workspace("formula")
     window.close()
     saved = QSettings(str(temporary_settings / "t.ini"), QSettings.Format.IniFormat)
-    assert saved.value(SETTINGS_STATE) is not None
+    assert saved.value(SETTINGS_WORKSPACE) == "formula"
+    assert isinstance(saved.value(SETTINGS_STATE + "formula"), QByteArray)
+    assert isinstance(saved.value(SETTINGS_STATE + "explore"), QByteArray)  # as it was left
 
 
 def test_learned_kernels_menu_loads_conv1_undoably(window, session, qtbot):
@@ -360,4 +372,4 @@ def test_save_dialogs_propose_a_file_name(window, monkeypatch, tmp_path):
     window.actions_by_id["screenshot"].trigger()
     window.actions_by_id["save_kernel"].trigger()
     assert proposed == [str(tmp_path / "output-channel-0.png"), str(tmp_path / "convplay-window.png"),
-                        str(tmp_path / "kernel.npy")]
+                        str(tmp_path / "kernel.pth")]

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
@@ -33,12 +33,15 @@ from convplay.core.formula import AxisFormula, output_size_formula, weight_shape
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec, ConvSpecError
 from convplay.qt.style import ERROR, MUTED
+from convplay.qt.zoom import scaled, text_zoom
 
 # Large enough to read from the back of a lecture room.
 FORMULA_POINT_SIZE = 11
 CODE_POINT_SIZE = 11
 NOTE_POINT_SIZE = 11
 SHORT_FROM = 1000  # counts from here on also show as "≈ 1.2 k"
+# The code keeps at least this many pixels when the formula takes the height it needs.
+CODE_MIN_HEIGHT = 120
 
 _SUBSCRIPTED = re.compile(r"\b(H|W|pad)_(out|in|top|bottom|left|right)\b")
 _SYMBOL = re.compile(r"(?<![\w<])([spdk])(?![\w>])")
@@ -157,15 +160,16 @@ class FormulaPanel(QWidget):
         self._session = session
         self.code = GeneratedCode("")
         self._shown_formula = ""
+        self._user_split = False  # the user dragged the splitter: their heights stay
         self._build()
+        self._apply_fonts()
         session.changed.connect(self.refresh)
         # The session outlives the panel: stop hearing it once the widget is gone.
         self.destroyed.connect(lambda: session.changed.disconnect(self.refresh))
+        text_zoom().changed.connect(self._on_zoom)  # Qt disconnects it when the panel goes
         self.refresh()
 
     def _build(self) -> None:
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-
         self.formula_view = QTextBrowser()
         self.formula_view.setOpenLinks(False)
         self.formula_view.setToolTip(
@@ -173,21 +177,12 @@ class FormulaPanel(QWidget):
             "stride cannot reach.  Below: the weight shape, the parameter count beside a fully\n"
             "connected layer's, the multiply-adds and the receptive field of one output pixel."
         )
-        formula_font = QFont(mono)
-        formula_font.setPointSize(FORMULA_POINT_SIZE)
-        self.formula_view.document().setDefaultFont(formula_font)
-        # The formula module puts the floor's remainder note in <small>: keep it readable
-        # but well below the formula's projector size.
-        self.formula_view.document().setDefaultStyleSheet(
-            f"small {{ font-size: {NOTE_POINT_SIZE}pt; font-family: sans-serif; color: {MUTED}; }}"
-        )
+        self.formula_view.setMinimumHeight(40)
 
         self.code_view = QPlainTextEdit()
         self.code_view.setReadOnly(True)
         self.code_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        code_font = QFont(mono)
-        code_font.setPointSize(CODE_POINT_SIZE)
-        self.code_view.setFont(code_font)
+        self.code_view.setMinimumHeight(60)
         self.code_view.setToolTip(
             "PyTorch code that computes what convplay shows: nn.Conv2d with your arguments and\n"
             "the F.conv2d call it makes, with your input, kernel and bias."
@@ -218,14 +213,61 @@ class FormulaPanel(QWidget):
         buttons.addWidget(self.status, 1)
         code_layout.addLayout(buttons)
 
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.formula_view)
         splitter.addWidget(code_box)
-        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
+        splitter.splitterMoved.connect(self._on_splitter_moved)
+        # The formula takes the height its lines need whenever the room changes.
+        self._fitter = _OnResize((splitter, self.formula_view), self.fit_formula)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
+
+    def _apply_fonts(self) -> None:
+        """The formula, its notes and the code at their sizes, times the text zoom."""
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        formula_font = QFont(mono)
+        formula_font.setPointSize(scaled(FORMULA_POINT_SIZE))
+        document = self.formula_view.document()
+        document.setDefaultFont(formula_font)
+        # The formula module puts the floor's remainder note in <small>: keep it readable
+        # but well below the formula's projector size.
+        document.setDefaultStyleSheet(
+            f"small {{ font-size: {scaled(NOTE_POINT_SIZE)}pt; font-family: sans-serif; color: {MUTED}; }}"
+        )
+        code_font = QFont(mono)
+        code_font.setPointSize(scaled(CODE_POINT_SIZE))
+        self.code_view.setFont(code_font)
+
+    def _on_zoom(self, _factor: float) -> None:
+        self._apply_fonts()
+        self._shown_formula = ""  # the style sheet applies to HTML set after it
+        self.refresh()
+
+    # -- the formula's height ----------------------------------------------------------
+    def formula_height(self) -> int:
+        """The pixels the formula view needs to show all its lines at its present width."""
+        view = self.formula_view
+        document = view.document()
+        document.setTextWidth(view.viewport().width())  # what the view lays it out at
+        return int(document.size().height()) + 2 * view.frameWidth() + 2
+
+    def fit_formula(self) -> None:
+        """Give the formula the height its lines need, the code the rest (at least
+        CODE_MIN_HEIGHT); left alone once the user has moved the splitter."""
+        if self._user_split:
+            return
+        total = sum(self.splitter.sizes())
+        if total <= 0:
+            return
+        formula = max(self.formula_view.minimumHeight(), min(self.formula_height(), total - CODE_MIN_HEIGHT))
+        if self.splitter.sizes()[0] != formula:
+            self.splitter.setSizes([formula, total - formula])
+
+    def _on_splitter_moved(self, *_) -> None:
+        self._user_split = True
 
     # -- refresh ---------------------------------------------------------------------
     def refresh(self) -> None:
@@ -237,6 +279,7 @@ class FormulaPanel(QWidget):
         if formula != self._shown_formula:
             self._shown_formula = formula
             self.formula_view.setHtml(formula)
+            self.fit_formula()
         self.code = pytorch_code(spec, session.image, session.weight, session.bias,
                                  true_convolution=session.true_convolution)
         if self.code.text != self.code_view.toPlainText():
@@ -247,7 +290,7 @@ class FormulaPanel(QWidget):
         self.status.clear()
 
     def _formula_html(self, spec: ConvSpec, input_shape: tuple[int, int, int]) -> str:
-        note_style = f"font-family:sans-serif; font-size:{NOTE_POINT_SIZE + 1}pt"
+        note_style = f"font-family:sans-serif; font-size:{scaled(NOTE_POINT_SIZE + 1)}pt"
         parts, shown_notes = [], set()
         for axis in output_size_formula(spec, input_shape):
             # The line at projector size, its notes at reading size and each reason once
@@ -296,3 +339,23 @@ class FormulaPanel(QWidget):
             self.status.setText(f"<span style='color:{ERROR}'>could not save: {html.escape(str(err))}</span>")
             return
         self.status.setText("saved " + ", ".join(p.name for p in written))
+
+
+class _OnResize(QObject):
+    """Calls ``then()`` once the widgets' resizes are done (after the splitter has shared
+    out the new room): deferred, once for many resize events."""
+
+    def __init__(self, widgets: tuple[QWidget, ...], then):
+        super().__init__(widgets[0])
+        self._then = then
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(then)
+        for widget in widgets:
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._timer.start()
+        return False

@@ -29,6 +29,7 @@ from convplay.core.history import History, push_change
 from convplay.core.session import Session
 from convplay.core.spec import PADDING_MODES, ConvSpec, ConvSpecError
 from convplay.qt import style
+from convplay.qt.widgets.field_columns import FieldColumns
 
 # The red goes on a frame around the field, selected by its object name, so the spin boxes
 # inside keep their native look (a style sheet on a QSpinBox itself redraws its arrows crudely).
@@ -42,6 +43,12 @@ NOTE_STYLE = style.MUTED_TEXT_STYLE
 FIELD_ROWS = {"input": "in_channels"}
 
 PADDING_NUMBER, PADDING_SAME, PADDING_VALID = "number", "same", "valid"
+# Fields set in columns as the width allows: one in a side column, three or four in a
+# strip across the window.  A column is at least this wide.
+FIELD_COLUMN_WIDTH = 220
+# A spin box of a pair needs no more than this for "h 16" and its arrows; Qt's own
+# minimum makes room for the widest value of the range, which no one types.
+PAIR_SPIN_MIN_WIDTH = 52
 
 
 class AxisPair(QWidget):
@@ -63,6 +70,7 @@ class AxisPair(QWidget):
             # Typed digits commit on Enter or focus loss: "12" is one edit, not "1" then "12".
             spin.setKeyboardTracking(False)
             spin.setToolTip(f"{tooltip}\nThis box: the {axis} axis.")
+            spin.setMinimumWidth(PAIR_SPIN_MIN_WIDTH)
         self.lock = QToolButton()
         self.lock.setText("h=w")
         self.lock.setCheckable(True)
@@ -124,9 +132,8 @@ class ParamsPanel(QWidget):
 
     # -- construction ----------------------------------------------------------------
     def _build(self) -> None:
-        self._grid = QGridLayout()
-        self._grid.setColumnStretch(1, 1)
-        self._grid.setVerticalSpacing(0)  # the frames around the fields give the gaps
+        self.columns = FieldColumns(column_width=FIELD_COLUMN_WIDTH, row_gap=0)  # the frames give the gaps
+        self._names: list[QLabel] = []
 
         self.in_channels_label = QLabel()
         self.in_channels_label.setToolTip(
@@ -199,7 +206,7 @@ class ParamsPanel(QWidget):
         self.bias_check.setToolTip("bias: add one learnable constant per output channel.")
         self._add_row("bias", "", self.bias_check)
 
-        self.transposed_check = QCheckBox("transposed (nn.ConvTranspose2d)")
+        self.transposed_check = QCheckBox("transposed (ConvTranspose2d)")
         self.transposed_check.setToolTip(
             "Use nn.ConvTranspose2d: each input pixel stamps the kernel into the output, which\n"
             "grows instead of shrinking (the gradient of a convolution, 'deconvolution')."
@@ -220,18 +227,24 @@ class ParamsPanel(QWidget):
             "signal processing.  This is NOT what PyTorch computes: nn.Conv2d and F.conv2d\n"
             "compute cross-correlation, with the kernel as stored."
         )
-        self._add_row("true_convolution", "", self.true_convolution_check)
         true_note = QLabel("not what PyTorch computes (it does not flip)")
+        true_note.setWordWrap(True)
         true_note.setStyleSheet(NOTE_STYLE)
         true_note.setToolTip(self.true_convolution_check.toolTip())
-        self._grid.addWidget(true_note, self._grid.rowCount(), 1)
+        self._add_row("true_convolution", "", self.true_convolution_check, note=true_note)
+        # The names share one width, so that the fields of a column line up.
+        name_width = max(name.sizeHint().width() for name in self._names)
+        for name in self._names:
+            name.setMinimumWidth(name_width)
 
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setToolTip("The output shape (C_out, H_out, W_out) for the current input, or why PyTorch refuses.")
 
         layout = QVBoxLayout(self)
-        layout.addLayout(self._grid)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(2)
+        layout.addLayout(self.columns)
         layout.addWidget(self.summary)
         layout.addStretch(1)
 
@@ -242,25 +255,37 @@ class ParamsPanel(QWidget):
         spin.setToolTip(tooltip)
         return spin
 
-    def _add_row(self, field: str, label: str, editor: QWidget) -> None:
-        row = self._grid.rowCount()
+    def _add_row(self, field: str, label: str, editor: QWidget, note: QLabel | None = None) -> None:
+        """One field: its name, the editor in a frame that turns red, the reason under it."""
+        cell = QWidget()
+        cell.setObjectName(f"field-{field}")
+        grid = QGridLayout(cell)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(0)
+        grid.setColumnStretch(1, 1)
+        name = QLabel(label)
+        name.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._names.append(name)
         if label:
-            name = QLabel(label)
             name.setToolTip(editor.toolTip())
             name.setBuddy(editor)
-            self._grid.addWidget(name, row, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        grid.addWidget(name, 0, 0)
         frame = QFrame()
         frame.setObjectName(FRAME_NAME)
         frame.setStyleSheet(VALID_STYLE)
         frame_layout = QHBoxLayout(frame)
         frame_layout.setContentsMargins(2, 2, 2, 2)
         frame_layout.addWidget(editor)
-        self._grid.addWidget(frame, row, 1)
+        grid.addWidget(frame, 0, 1)
+        if note is not None:
+            grid.addWidget(note, 1, 1)
         error = QLabel()
         error.setWordWrap(True)
         error.setStyleSheet(ERROR_LABEL_STYLE)
         error.hide()
-        self._grid.addWidget(error, row + 1, 1)
+        grid.addWidget(error, 2, 1)
+        self.columns.addWidget(cell)
         self.fields[field] = FieldRow(editor, frame, error)
 
     def _connect(self) -> None:

@@ -1,0 +1,216 @@
+"""The workspaces of the View menu: which panels each one shows, and how they are arranged.
+
+One table (``WORKSPACES``): a name (for ``--workspace`` and the settings), a title (the
+menu), a shortcut, the docks on screen, and the arrangement as a tree of splits whose
+leaves are tab groups.  Every dock has a place in every arrangement, shown or not, so
+that a panel brought back through View > Panels appears in a sensible spot (a tab beside
+its kin) instead of floating.
+
+Nothing here imports Qt: the command line reads the names for ``--help``, and the tree
+turns into plain steps (``placement``) and sizes (``sizes``) that the window carries out
+with QMainWindow's docking calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Union
+
+DOCKS = ("input", "output", "animation", "kernel", "params", "formula", "device")
+HORIZONTAL, VERTICAL = "h", "v"  # side by side; one above the other
+# A part's share that says "as much as its panel needs across the room it gets" (a strip
+# of fields as tall as they are at that width); the other parts share what is left.
+FIT = "fit"
+FIT_AT_MOST = 2 / 3  # of the room: the other parts keep at least a third
+
+
+@dataclass(frozen=True)
+class Tabs:
+    """Docks sharing one place as tabs; the first of those shown is in front."""
+
+    docks: tuple[str, ...]
+
+    def __init__(self, *docks: str):
+        object.__setattr__(self, "docks", docks)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Parts side by side (``HORIZONTAL``) or one above the other (``VERTICAL``), each with
+    its share of the room (shares are relative: they need not add up to 1), or ``FIT``."""
+
+    orientation: str
+    parts: tuple[tuple["Node", float | str], ...]
+
+    def __init__(self, orientation: str, *parts: tuple["Node", float | str]):
+        object.__setattr__(self, "orientation", orientation)
+        object.__setattr__(self, "parts", parts)
+
+
+Node = Union[Tabs, Split]
+
+
+@dataclass(frozen=True)
+class Workspace:
+    name: str
+    title: str  # the menu's text, with its & mnemonic
+    keys: tuple[str, ...]  # the shortcuts
+    tip: str
+    shown: tuple[str, ...]  # the docks on screen; the others keep their place, hidden
+    layout: Node
+    action: str  # the id of its row in actions.ACTIONS
+
+    @property
+    def label(self) -> str:
+        return self.title.replace("&", "")
+
+
+FOCUS = "focus"
+EXPLORE = "explore"
+
+# The animation (its arithmetic beside it) takes most of the width; the kernel beside
+# it, the parameters a tab behind the kernel.
+_ANIMATION_LARGE = Split(
+    HORIZONTAL,
+    (Tabs("animation", "output", "input"), 0.72),
+    (Tabs("kernel", "params", "formula", "device"), 0.28),
+)
+
+WORKSPACES: tuple[Workspace, ...] = (
+    Workspace(
+        EXPLORE, "&Explore", ("Ctrl+1",),
+        "The input to draw on, the kernel, PyTorch's output large, and the parameters in a compact strip",
+        ("input", "output", "animation", "kernel", "params"),
+        # The parameters lie across the bottom in columns of fields, as tall as they need:
+        # the input, the output and the kernel keep the height.
+        Split(VERTICAL,
+              (Split(HORIZONTAL, (Tabs("input"), 0.3), (Tabs("output", "animation"), 0.43), (Tabs("kernel"), 0.27)),
+               1.0),
+              (Tabs("params", "formula", "device"), FIT)),
+        "workspace_explore",
+    ),
+    Workspace(
+        "sliding", "&Sliding window", ("Ctrl+2",),
+        "The sliding-window animation large, with its arithmetic, beside the kernel (the parameters a tab behind it)",
+        ("animation", "kernel", "params"),
+        _ANIMATION_LARGE,
+        "workspace_sliding",
+    ),
+    Workspace(
+        "formula", "F&ormula and code", ("Ctrl+3",),
+        "The output-size formula, the layer's counts and the PyTorch code, readable whole, beside the parameters",
+        ("formula", "params", "device"),
+        # The parameters as narrow and as tall as their one column of fields; the formula
+        # and the code take the rest of the width.
+        Split(HORIZONTAL,
+              (Split(VERTICAL, (Tabs("params", "kernel", "input"), FIT), (Tabs("device", "output", "animation"), 1.0)),
+               FIT),
+              (Tabs("formula"), 1.0)),
+        "workspace_formula",
+    ),
+    Workspace(
+        FOCUS, "&Focus on the sliding window", ("Ctrl+4", "Ctrl+Shift+F"),  # the second as before workspaces
+        "Lecture view: only the sliding-window animation, as large as the window (again to leave)",
+        ("animation",),
+        _ANIMATION_LARGE,  # where a panel brought back appears: as in the sliding window
+        "focus",
+    ),
+)
+
+WORKSPACE_NAMES = tuple(w.name for w in WORKSPACES)
+
+
+def workspace(name: str) -> Workspace:
+    """The workspace called ``name``; a KeyError names the ones there are."""
+    for w in WORKSPACES:
+        if w.name == name:
+            return w
+    raise KeyError(f"no workspace {name!r}; there are {', '.join(WORKSPACE_NAMES)}")
+
+
+# -- the tree as steps -----------------------------------------------------------------------
+def docks_of(node: Node) -> tuple[str, ...]:
+    """Every dock in ``node``, in order."""
+    if isinstance(node, Tabs):
+        return node.docks
+    return tuple(d for part, _ in node.parts for d in docks_of(part))
+
+
+def _first(node: Node) -> str:
+    return docks_of(node)[0]
+
+
+def placement(node: Node) -> list[tuple[str, ...]]:
+    """The docking calls that build ``node``: ("add", dock) once, then ("split", a, b,
+    orientation) to give ``b`` part of ``a``'s room, and ("tabify", a, b) to put ``b`` in
+    ``a``'s tab group.
+
+    Siblings are split off first, each from the one before (still alone in its room), and
+    only then is each sibling's own room divided: the calls never need to name a group.
+    """
+    steps: list[tuple[str, ...]] = [("add", _first(node))]
+
+    def walk(n: Node) -> None:
+        if isinstance(n, Tabs):
+            steps.extend(("tabify", n.docks[0], other) for other in n.docks[1:])
+            return
+        firsts = [_first(part) for part, _ in n.parts]
+        steps.extend(("split", a, b, n.orientation) for a, b in zip(firsts, firsts[1:]))
+        for part, _ in n.parts:
+            walk(part)
+
+    walk(node)
+    return steps
+
+
+def _representative(node: Node, orientation: str) -> str | None:
+    """A dock whose size along ``orientation`` is its whole part's: not inside a split of
+    that orientation (QMainWindow.resizeDocks sizes the innermost such split)."""
+    if isinstance(node, Tabs):
+        return node.docks[0]
+    if node.orientation == orientation:
+        return None
+    for part, _ in node.parts:
+        found = _representative(part, orientation)
+        if found is not None:
+            return found
+    return None
+
+
+Fit = Callable[[str, str, int], int]  # (dock, orientation, the room across) -> pixels
+
+
+def sizes(node: Node, width: int, height: int, fit: Fit | None = None,
+          ) -> list[tuple[tuple[str, ...], tuple[int, ...], str]]:
+    """(docks, pixel sizes, orientation) for QMainWindow.resizeDocks, outer splits first, so
+    that each split gets its shares of the room ``width`` x ``height`` its parent gave it.
+
+    ``fit(dock, orientation, across)`` says how many pixels a ``FIT`` part's dock needs
+    along ``orientation`` when it is ``across`` pixels the other way; it gets at most
+    ``FIT_AT_MOST`` of the room, and without ``fit`` a FIT part takes a quarter.
+    """
+    calls: list[tuple[tuple[str, ...], tuple[int, ...], str]] = []
+
+    def walk(n: Node, w: float, h: float) -> None:
+        if isinstance(n, Tabs):
+            return
+        room, across = (w, h) if n.orientation == HORIZONTAL else (h, w)
+        fitted = {}
+        for i, (part, share) in enumerate(n.parts):
+            if share == FIT:
+                need = fit(_first(part), n.orientation, int(across)) if fit is not None else room / 4
+                fitted[i] = min(float(need), room * FIT_AT_MOST)
+        left = room - sum(fitted.values())
+        total = sum(share for _, share in n.parts if share != FIT) or 1.0
+        picked = [(_representative(part, n.orientation) or _first(part),
+                   fitted[i] if i in fitted else left * share / total)
+                  for i, (part, share) in enumerate(n.parts)]
+        calls.append((tuple(d for d, _ in picked), tuple(max(1, round(s)) for _, s in picked), n.orientation))
+        for (part, share), (_, size) in zip(n.parts, picked):
+            if n.orientation == HORIZONTAL:
+                walk(part, size, h)
+            else:
+                walk(part, w, size)
+
+    walk(node, width, height)
+    return calls

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
-    QBoxLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -40,6 +40,8 @@ from convplay.core.walk import ConvWalk
 from convplay.qt import style
 from convplay.qt.animation.arithmetic import ArithmeticPanel
 from convplay.qt.animation.group_diagram import COLUMN_WIDTH, ROW_HEIGHT, GroupDiagram
+from convplay.qt.animation.overview import COLUMN_WIDTH as OVERVIEW_COLUMN
+from convplay.qt.animation.overview import STRIP_HEIGHT as OVERVIEW_STRIP
 from convplay.qt.animation.overview import Overview
 from convplay.qt.animation.player import Player, PlayerControls, install_shortcuts
 from convplay.qt.animation.stamps import StampSums
@@ -91,12 +93,16 @@ class AnimationDock(QWidget):
         # The diagram sits beside the view or above it, whichever leaves the view bigger
         # cells; it never takes room from the arithmetic's products.
         self.stage = QWidget()
-        self._stage_layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self.stage)
+        # A grid: the view in the middle, the diagram left of it or above, the overview
+        # right of it or below (``_place_diagram`` decides).
+        self._stage_layout = QGridLayout(self.stage)
         self._stage_layout.setContentsMargins(0, 0, 0, 0)
         self._stage_layout.setSpacing(2)
-        self._stage_layout.addWidget(self.diagram)
-        self._stage_layout.addWidget(self.view, 1)
-        self._stage_layout.addWidget(self.overview)
+        self._stage_layout.addWidget(self.view, 1, 1)
+        self._stage_layout.setRowStretch(1, 1)
+        self._stage_layout.setColumnStretch(1, 1)
+        self._stage_layout.addWidget(self.diagram, 1, 0)
+        self._stage_layout.addWidget(self.overview, 1, 2)
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.stage)
         splitter.addWidget(self.arithmetic)
@@ -168,9 +174,11 @@ class AnimationDock(QWidget):
         self._place_diagram()
 
     def _place_diagram(self) -> None:
-        """The channel diagram as a column beside the view or a strip above it: whichever
-        gives the view's cells more pixels (beside when it is a tie)."""
-        if not self.diagram.isVisibleTo(self):
+        """The channel diagram as a column beside the view or a strip above it, and the
+        overview as a column right of it or a strip below: whichever gives the view's cells
+        more pixels (beside when it is a tie)."""
+        diagram, overview = self.diagram.isVisibleTo(self), self.overview.isVisibleTo(self)
+        if not (diagram or overview):
             return
         stage = self.splitter.sizes()[0]
         if self.splitter.orientation() == Qt.Orientation.Horizontal:
@@ -178,15 +186,31 @@ class AnimationDock(QWidget):
         else:
             width, height = self.splitter.width(), stage
         gap = self._stage_layout.spacing()
-        if self.overview.isVisibleTo(self):
-            width -= self.overview.width() + gap
-        beside = self.view.cell_size_for(width - COLUMN_WIDTH - gap, height)
-        above = self.view.cell_size_for(width, height - ROW_HEIGHT - gap)
-        strip = above > STRIP_GAIN * beside
-        orientation = Qt.Orientation.Vertical if strip else Qt.Orientation.Horizontal
-        if orientation != self.diagram.orientation:
-            self._stage_layout.setDirection(QBoxLayout.Direction.TopToBottom if strip else QBoxLayout.Direction.LeftToRight)
-            self.diagram.set_orientation(orientation)
+        best = None
+        for diagram_strip in ((False, True) if diagram else (False,)):
+            for overview_strip in ((False, True) if overview else (False,)):
+                w, h = width, height
+                if diagram:
+                    h, w = (h - ROW_HEIGHT - gap, w) if diagram_strip else (h, w - COLUMN_WIDTH - gap)
+                if overview:
+                    h, w = (h - OVERVIEW_STRIP - gap, w) if overview_strip else (h, w - OVERVIEW_COLUMN - gap)
+                cells = self.view.cell_size_for(w, h)
+                if best is None or cells > STRIP_GAIN * best[0]:
+                    best = (cells, diagram_strip, overview_strip)
+        _, diagram_strip, overview_strip = best
+        grid = self._stage_layout
+        if diagram:
+            orientation = Qt.Orientation.Vertical if diagram_strip else Qt.Orientation.Horizontal
+            if orientation != self.diagram.orientation:
+                grid.removeWidget(self.diagram)
+                grid.addWidget(self.diagram, *((0, 1) if diagram_strip else (1, 0)))
+                self.diagram.set_orientation(orientation)
+        if overview:
+            orientation = Qt.Orientation.Horizontal if overview_strip else Qt.Orientation.Vertical
+            if orientation != self.overview.orientation:
+                grid.removeWidget(self.overview)
+                grid.addWidget(self.overview, *((2, 1) if overview_strip else (1, 2)))
+                self.overview.set_orientation(orientation)
 
     def _on_splitter_moved(self, _pos: int, _index: int) -> None:
         view, arithmetic = self.splitter.sizes()

@@ -24,8 +24,9 @@ from convplay.qt import style
 from convplay.qt.zoom import scaled, text_zoom
 
 THUMB_PX = 256  # a thumbnail keeps at most this many pixels a side (every n-th pixel)
-WIDTH = 190  # pixels: the column beside the view
-MIN_WIDTH = 120
+COLUMN_WIDTH = 180  # pixels: the column beside the view (thumbnails one above the other)
+STRIP_HEIGHT = 150  # pixels: the strip below the view (thumbnails side by side)
+UNBOUNDED = 16_777_215  # Qt's QWIDGETSIZE_MAX
 CAPTION_PX = 11
 CAPTION_H = 18.0  # pixels above each thumbnail for its caption
 GAP = 6.0
@@ -118,19 +119,42 @@ class Overview(QWidget):
         self.filled_to: tuple[int, int] | None = None  # (i, j): cells after it are veiled; None: none veiled
         self._font = QFont()
         self._on_zoom()
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
-        self.setFixedWidth(WIDTH)
+        self.orientation = Qt.Orientation.Horizontal
+        self.set_orientation(Qt.Orientation.Vertical)
         self.setMouseTracking(False)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip("The whole image: the blue frame is the neighbourhood shown, orange the window.\n"
                         "Click or drag to move the window there.")
         text_zoom().changed.connect(self._on_zoom)
 
+    def set_orientation(self, orientation: Qt.Orientation) -> None:
+        """Vertical: a column of two thumbnails (beside the view); Horizontal: a strip of
+        two side by side (below it)."""
+        if orientation == self.orientation:
+            return
+        self.orientation = orientation
+        if orientation == Qt.Orientation.Vertical:
+            self.setMinimumHeight(0)
+            self.setMaximumHeight(UNBOUNDED)
+            self.setFixedWidth(COLUMN_WIDTH)
+            self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        else:
+            self.setMinimumWidth(0)
+            self.setMaximumWidth(UNBOUNDED)
+            self.setFixedHeight(STRIP_HEIGHT)
+            self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._place()
+        self.update()
+
     def sizeHint(self) -> QSize:
-        return QSize(WIDTH, 2 * WIDTH)
+        if self.orientation == Qt.Orientation.Vertical:
+            return QSize(COLUMN_WIDTH, 2 * COLUMN_WIDTH)
+        return QSize(2 * STRIP_HEIGHT, STRIP_HEIGHT)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(MIN_WIDTH, 120)
+        if self.orientation == Qt.Orientation.Vertical:
+            return QSize(COLUMN_WIDTH, 120)
+        return QSize(160, STRIP_HEIGHT)
 
     def _on_zoom(self, *_) -> None:
         self._font.setPixelSize(scaled(CAPTION_PX))
@@ -176,19 +200,24 @@ class Overview(QWidget):
         self._place()
 
     def _place(self) -> None:
-        """Each thumbnail in half the height (less its caption), aspect kept, centred."""
+        """Each thumbnail in half the widget (less its caption), aspect kept, centred."""
         w, h = float(self.width()), float(self.height())
-        half = (h - GAP) / 2
+        column = self.orientation == Qt.Orientation.Vertical
         for n, thumb in enumerate((self.input, self.output)):
+            if column:
+                half = (h - GAP) / 2
+                left, top, room_w, room_h = 0.0, n * (half + GAP), w, half
+            else:
+                half = (w - GAP) / 2
+                left, top, room_w, room_h = n * (half + GAP), 0.0, half, h
+            room_w, room_h = max(room_w - 4, 1.0), max(room_h - CAPTION_H, 1.0)
             rows, cols = thumb.shape
-            top = n * (half + GAP) + CAPTION_H
-            room_w, room_h = w - 4, max(half - CAPTION_H, 1.0)
             if not rows or not cols:
-                thumb.rect = QRectF(2, top, room_w, room_h)
+                thumb.rect = QRectF(left + 2, top + CAPTION_H, room_w, room_h)
                 continue
             scale = min(room_w / cols, room_h / rows)
             pw, ph = cols * scale, rows * scale
-            thumb.rect = QRectF((w - pw) / 2, top, pw, ph)
+            thumb.rect = QRectF(left + 2 + (room_w - pw) / 2, top + CAPTION_H, pw, ph)
 
     # -- painting --------------------------------------------------------------------------
     def paintEvent(self, event) -> None:
@@ -197,9 +226,7 @@ class Overview(QWidget):
         for thumb, tile, window in ((self.input, self.input_tile, self.input_window),
                                     (self.output, self.output_tile, self.output_window)):
             painter.setPen(QColor(style.DIAGRAM_TEXT))
-            caption = QRectF(thumb.rect.left(), thumb.rect.top() - CAPTION_H, max(thumb.rect.width(), 60), CAPTION_H)
-            caption.setLeft(2)
-            caption.setRight(self.width() - 2)
+            caption = QRectF(thumb.rect.center().x() - 150, thumb.rect.top() - CAPTION_H, 300, CAPTION_H)
             painter.drawText(caption, int(Qt.AlignmentFlag.AlignCenter | Qt.AlignmentFlag.AlignVCenter),
                              thumb.caption)
             if thumb.image is None:

@@ -30,7 +30,6 @@ CONTENT_MARGIN = 2
 SCRUBBER_MIN_PX = 160
 SCRUBBER_INLINE_PX = 240  # ... and shares the row with the text only if it keeps this much
 SEPARATOR = "  \u00b7  "
-UNBOUNDED = 16_777_215  # Qt's QWIDGETSIZE_MAX
 
 
 def step_text(subject: str, cell: tuple[int, int, int], k: int, n: int) -> str:
@@ -48,6 +47,7 @@ class ElidedLabel(QLabel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._full = ""
+        self.preferred_width = 0  # what sizeHint asks for (0: a modest default)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setTextFormat(Qt.TextFormat.PlainText)
 
@@ -81,7 +81,7 @@ class ElidedLabel(QLabel):
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
-        return QSize(min(hint.width(), 200), hint.height())
+        return QSize(self.preferred_width or min(hint.width(), 200), hint.height())
 
     def minimumSizeHint(self) -> QSize:
         return QSize(0, super().minimumSizeHint().height())
@@ -226,6 +226,11 @@ class PlayerControls(QWidget):
         super().resizeEvent(event)
         self._place_text()
 
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == event.Type.FontChange:  # the text zoom: the text's width changed
+            self._place_text()
+
     def _place_text(self) -> None:
         """The step text in the transport row when the row holds it whole, else above it."""
         others = sum(w.sizeHint().width() for w in (self.start_button, self.back_button, self.play_button,
@@ -241,11 +246,14 @@ class PlayerControls(QWidget):
             else:
                 self._row.removeWidget(self.step_label)
                 self._text_row.addWidget(self.step_label, 1)
-        if inline:
-            self.step_label.setFixedWidth(text)  # the whole text, and the rest to the scrubber
-        else:
-            self.step_label.setMinimumWidth(0)
-            self.step_label.setMaximumWidth(UNBOUNDED)
+        # Inline it asks for the whole text (the scrubber takes the rest) but may be squeezed,
+        # so that it never holds the window wider than it is; above, it takes the line.
+        label = self.step_label
+        policy = QSizePolicy.Policy.Preferred if inline else QSizePolicy.Policy.Ignored
+        if label.sizePolicy().horizontalPolicy() != policy or label.preferred_width != (text if inline else 0):
+            label.setSizePolicy(policy, QSizePolicy.Policy.Preferred)
+            label.preferred_width = text if inline else 0
+            label.updateGeometry()
 
     def _on_playing(self, playing: bool) -> None:
         self.play_button.setText("||" if playing else "\u25b6")

@@ -18,6 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPen, QTransform
+from PySide6.QtWidgets import QGraphicsItem
 
 from convplay.qt import style
 from convplay.qt.animation.pools import LabelPool, RectPool, TagPool, cosmetic_pen, translucent
@@ -43,6 +44,7 @@ class CellPlot:
         self.plot.hideButtons()
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
+        _let_title_be_cut(self.plot.titleLabel)
         self.view_box: pg.ViewBox = self.plot.getViewBox()
         self.view_box.setAspectLocked(True)
         self.view_box.invertY(True)
@@ -173,6 +175,23 @@ class OutputPlot(CellPlot):
             self.bad.show(cells[:, 1], cells[:, 0])
         else:
             self.bad.hide()
+
+
+def _let_title_be_cut(label: pg.LabelItem) -> None:
+    """pyqtgraph makes a title's width its panel's minimum (on every text and resize),
+    which would push the output panel out of a narrow view: let the title be cut instead."""
+    measure = label.updateMin
+
+    def relaxed() -> None:
+        measure()
+        label.setMinimumWidth(0)
+        hints = getattr(label, "_sizeHint", None)  # what LabelItem.sizeHint answers from
+        if isinstance(hints, dict) and Qt.SizeHint.MinimumSize in hints:
+            hints[Qt.SizeHint.MinimumSize] = (0, hints[Qt.SizeHint.MinimumSize][1])
+
+    label.updateMin = relaxed
+    # A cut title is cut at its panel's edge, not drawn over the next panel's.
+    label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
 
 
 def _levels(levels: tuple[float, float]) -> tuple[float, float]:

@@ -43,12 +43,14 @@ MAX_INPUT_PANELS = 4
 LABEL_CELLS = 32  # a shown rectangle up to this many cells a side gets a label in every cell
 TITLE_PT = 11
 TITLE_ROOM_PX = 30  # of a panel's height, what its title line takes from the cells
-# The output moves below several input panels only when that makes the cells at least
-# this much bigger: a near tie keeps the scene where it is.
-BELOW_GAIN = 1.1
+PANEL_MARGIN_PX = 12  # of a panel's width, what its frame takes from the cells
+# The output moves below several input panels unless that makes the cells smaller than
+# this share of what one row gives them: a row of several narrow panels cuts their titles.
+BELOW_GAIN = 0.95
 PAD_SOURCE_BELOW = 0.3  # a pad cell's "(r,c)" sits this far below its value, in cells
 TITLE_DARKER = 140  # a group's hue darkened for title text (QColor.darker's percent)
 CONTENT_MARGIN = 2
+UNBOUNDED = 16_777_215  # Qt's QWIDGETSIZE_MAX
 # A neighbourhood shrinks from TARGET_CELLS towards MIN_TARGET_CELLS until its cells get
 # this many pixels: room for a value and its weight tag.
 READABLE_CELL_PX = 34.0
@@ -60,8 +62,10 @@ def _cell_size(width: float, height: float, panels: list[tuple[int, int]]) -> fl
     """Screen pixels per cell when ``panels`` ((rows, cols) each) share one row of ``width`` × ``height``."""
     if not panels:
         return float("inf")
-    each = width / len(panels)
-    return min(min(each / max(cols, 1), (height - TITLE_ROOM_PX) / max(rows, 1)) for rows, cols in panels)
+    # Each panel's width in proportion to its columns (``_arrange`` sets the stretch), so
+    # every panel's cells are the same size.
+    across = (width - PANEL_MARGIN_PX * len(panels)) / sum(max(cols, 1) for _, cols in panels)
+    return min(across, min((height - TITLE_ROOM_PX) / max(rows, 1) for rows, _ in panels))
 
 
 def _rect_shape(rect: Rect) -> tuple[int, int]:
@@ -196,6 +200,8 @@ class AnimationView(pg.GraphicsLayoutWidget):
         n_panels = 1 if walk.spec.transposed else min(walk.taps_shape[0], MAX_INPUT_PANELS)
         for p, panel in enumerate(self.inputs):
             panel.plot.setVisible(p < n_panels)
+            panel.plot.setMinimumWidth(0)
+            panel.plot.setMaximumWidth(UNBOUNDED if p < n_panels else 0)  # a hidden panel takes no room
             if same_input:
                 panel.clear_window()
             else:
@@ -268,8 +274,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         colour = group_colour(group).darker(TITLE_DARKER).name()  # the diagram's hue, dark enough for text
         for panel, ch in zip(self.inputs, channels):
             panel.set_image(source[ch], self._levels, fit=self._whole)
-            panel.plot.setTitle(f"<span style='color:{colour}'>input channel {ch} (group {group})</span>",
-                                size=f"{scaled(TITLE_PT)}pt")
+            _set_title(panel.plot, f"<span style='color:{colour}'>input channel {ch} (group {group})</span>")
         self._label_inputs()
 
     def _label_inputs(self) -> None:
@@ -370,7 +375,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self.output.current.show(j, i)
         if oc != self._titled_channel:  # a title change re-lays out the scene: not per frame
             self._titled_channel = oc
-            self.output.plot.setTitle(f"output channel {oc}, filling in row by row", size=f"{scaled(TITLE_PT)}pt")
+            _set_title(self.output.plot, f"output channel {oc}, filling in row by row")
 
     def _weight_texts(self, step: Step) -> list[str]:
         """The tags' texts: the weights this step's taps multiply by, in the orientation the
@@ -466,7 +471,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
             self._fit_labels()
         if out_channel != self._titled_channel:
             self._titled_channel = out_channel
-            self.output.plot.setTitle(f"output channel {out_channel}: sum of the stamps so far", size=f"{scaled(TITLE_PT)}pt")
+            _set_title(self.output.plot, f"output channel {out_channel}: sum of the stamps so far")
 
     def preview(self, step: Step | None) -> None:
         """Outline ``step``'s window (a hovered output cell), or clear the preview."""
@@ -577,12 +582,22 @@ class AnimationView(pg.GraphicsLayoutWidget):
                 self.tile = None
                 if self._redraw is not None:
                     self._redraw()
-        want_below, _ = self._layout(self.width(), self.height(), self._target)
+        width = max(self.width() - 2 * CONTENT_MARGIN, 1)
+        want_below, cell = self._layout(width, self.height(), self._target)
+        grid = self.ci.layout
+        grid.setHorizontalSpacing(0)
+        inputs, (output,) = self._panel_cells(self._target)
+        # Column widths that give every panel the same cell size: the inputs as wide as
+        # their cells, the output the rest of the row (or, below them, the whole row).
+        each = width / len(inputs) if want_below else min(cell * inputs[0][1] + PANEL_MARGIN_PX,
+                                                          (width - cell * output[1]) / len(inputs))
+        for p in range(MAX_INPUT_PANELS):
+            grid.setColumnFixedWidth(p, each if p < len(inputs) else 0)
+        grid.setColumnFixedWidth(MAX_INPUT_PANELS, 0 if want_below else max(width - each * len(inputs), 1))
         if want_below == self._output_below:
             return
         self._output_below = want_below
         # Straight on the Qt grid layout: pyqtgraph's removeItem would take the plot out of the scene.
-        grid = self.ci.layout
         grid.removeItem(self.output.plot)
         if want_below:
             grid.addItem(self.output.plot, 1, 0, 1, MAX_INPUT_PANELS)
@@ -647,6 +662,11 @@ class AnimationView(pg.GraphicsLayoutWidget):
             if cell is not None:
                 self.input_clicked.emit(*cell)
                 return
+
+
+def _set_title(plot: pg.PlotItem, html: str) -> None:
+    """A panel's title at the zoomed title size (``CellPlot`` lets a long one be cut)."""
+    plot.setTitle(html, size=f"{scaled(TITLE_PT)}pt")
 
 
 def _gap_offsets(walk: ConvWalk) -> tuple[np.ndarray, np.ndarray]:

@@ -5,7 +5,8 @@ The presenter view builds on the focus view (only the sliding window): the windo
 full screen without its menus, status bar or the dock's title bar; a presentation
 clicker's PgDn / PgUp step the animation as → / ← do; B or . blanks the screen and any
 key brings it back; Esc leaves and puts the layout and the window back as they were.  A
-small note in a corner says how to leave, the step and the zoom, then fades.
+small note in a corner says how to leave, the step and the zoom; it fades to faint a
+moment after the view starts (or the zoom changes), so that it does not cover the badge.
 
 The keys are read by an application event filter while the view is on, so that they
 work wherever the keyboard focus is (a clicker cannot click into the animation first),
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from convplay.qt.main_window import MainWindow
 
 ZOOM_NOTE_MS = 2000  # "Text 130 %" in the status bar
-NOTE_FADE_DELAY_MS = 2500  # the presenter's note at full strength after a change, then faint
+NOTE_FADE_DELAY_MS = 3000  # the presenter's note at full strength when shown, then faint
 NOTE_FADE_MS = 700
 NOTE_FAINT = 0.3
 NOTE_MARGIN = 10
@@ -78,8 +79,8 @@ class BlankScreen(QWidget):
 
 
 class PresenterNote(QLabel):
-    """"Presenter · Esc to leave · step 5 of 64 · text 130 %": full strength after each
-    change, faint a moment later; mouse clicks go through it."""
+    """"Presenter · Esc to leave · step 5 of 64 · text 130 %": full strength when shown,
+    faint a moment later; mouse clicks go through it."""
 
     def __init__(self, parent: QWidget):
         super().__init__(parent)
@@ -98,13 +99,15 @@ class PresenterNote(QLabel):
         self._fade_timer.timeout.connect(self._fade.start)
         self.hide()
 
-    def say(self, text: str) -> None:
-        """Show ``text`` at full strength, in the bottom-right corner, fading soon."""
-        self._fade.stop()
-        self.opacity.setOpacity(1.0)
+    def say(self, text: str, *, brighten: bool = True) -> None:
+        """Show ``text`` in the bottom-right corner; ``brighten``: at full strength, fading
+        soon (a step only changes the text: the dock says the step where the eye is)."""
         self.setText(text)
         self.place()
-        self._fade_timer.start()
+        if brighten:
+            self._fade.stop()
+            self.opacity.setOpacity(1.0)
+            self._fade_timer.start()
 
     def place(self) -> None:
         self.adjustSize()
@@ -260,15 +263,15 @@ class Presenter(QObject):
             where = f"step {state.position + 1:,} of {state.n_steps:,}"
         return f"Presenter \u00b7 Esc to leave \u00b7 {where} \u00b7 text {zoom.percent()}"
 
-    def _say(self) -> None:
+    def _say(self, brighten: bool = True) -> None:
         if self.active:
-            self.note.say(self.note_text())
+            self.note.say(self.note_text(), brighten=brighten)
 
     def _on_step(self, _k: int) -> None:
-        self._say()
+        self._say(brighten=False)
 
     def _on_geometry(self) -> None:
-        self._say()
+        self._say(brighten=False)
 
     def _on_zoom(self, _factor: float) -> None:
         self._say()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDockWidget
 
 STEPS = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0, 2.5, 3.0)
 SETTINGS_KEY = "view/text_zoom"
@@ -64,7 +64,26 @@ class TextZoom(QObject):
         # Qt posts the change to each widget; delivered now, every widget has its new font
         # before ``changed`` is emitted, so a view measuring its text then measures the new one.
         QCoreApplication.sendPostedEvents(None, QEvent.Type.ApplicationFontChange.value)
+        _zoom_dock_titles(app, None if self._factor == 1.0 else font)
         _restyle_sheets(app)
+
+
+def _zoom_dock_titles(app: QApplication, font: QFont | None) -> None:
+    """Dock titles in ``font`` (None: as the platform draws them).
+
+    A dock whose font is the application's draws its title in the title font it took when
+    it was made, whatever the zoom; one with a font of its own draws it in that.  The one
+    given differs from the application's only in its style hint (which face to fall back
+    on), so the panel inside, which inherits it, looks the same.
+    """
+    own = None
+    if font is not None:
+        own = QFont(font)
+        hint = QFont.StyleHint.SansSerif
+        own.setStyleHint(hint if font.styleHint() != hint else QFont.StyleHint.AnyStyle)
+    for widget in app.allWidgets():
+        if isinstance(widget, QDockWidget):
+            widget.setFont(own if own is not None else QFont())
 
 
 def _restyle_sheets(app: QApplication) -> None:

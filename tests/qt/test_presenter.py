@@ -92,6 +92,12 @@ def test_the_note_says_how_to_leave_the_step_and_the_zoom(window, qtbot):
     assert note.geometry().bottomRight().x() <= window.width() and window.rect().contains(note.geometry())
     assert note.opacity.opacity() == 1.0
     qtbot.waitUntil(lambda: note.opacity.opacity() == pytest.approx(presenter_module.NOTE_FAINT), timeout=6000)
+    qtbot.keyClick(window, KEY.Key_PageDown)  # a step changes the text, not the strength
+    assert f"step {state.position + 1} of" in note.text()
+    assert note.opacity.opacity() == pytest.approx(presenter_module.NOTE_FAINT)
+    qtbot.keyClick(window, KEY.Key_B)
+    qtbot.keyClick(window, KEY.Key_B)  # back from the blank screen: full strength again
+    assert note.opacity.opacity() == 1.0
 
 
 @pytest.mark.parametrize("blank_key", [KEY.Key_B, KEY.Key_Period])

@@ -138,3 +138,16 @@ def test_the_view_menu_and_f1_list_the_zoom_commands(qtbot, tmp_path):
     assert table["High contrast"] == "Ctrl+Shift+H"
     assert table["Presenter view"] == "F5"
     assert any("blank" in name and "B" in keys for name, keys in table.items())
+
+
+def test_dock_titles_follow_the_zoom(qtbot, tmp_path):
+    """Qt draws a dock's title in the title font it took when it was made unless the dock
+    has a font of its own: the zoom gives each one."""
+    window = open_window(qtbot, settings_file(tmp_path))
+    dock = window.docks["input"]
+    text_zoom().set_factor(2.0)
+    assert dock.font() != QApplication.font()  # its own: the title is drawn in it
+    assert font_size(dock.font()) == pytest.approx(font_size(QApplication.font()))
+    assert font_size(window.input_panel.font()) == pytest.approx(font_size(QApplication.font()))
+    text_zoom().reset()
+    assert dock.font() == QApplication.font()

@@ -53,7 +53,7 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
     import numpy as np
 
     from convplay.core.image_io import MAX_WORKING_SIZE, ImageLoadError, load_image
-    from convplay.core.kernel_edits import ALL, usable_weight_shape, with_kernel
+    from convplay.core.kernel_edits import ALL, fill_note, usable_weight_shape, with_kernel
     from convplay.core.presets import DEFAULT_PRESET_KEY, UnknownPresetError, get_preset
     from convplay.core.samples import sample
     from convplay.core.input_source import InputSource
@@ -98,8 +98,12 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
     # The preset on every (out, in) pair; settings without a weight shape (groups that do
     # not divide the channels) keep one channel pair until they are fixed.
     shape = usable_weight_shape(spec, (1, 1, *kernel.shape))
-    weight = with_kernel(np.zeros(shape), kernel, ALL, (0, 0), transposed=bool(spec.transposed), groups=spec.groups)
-    session = Session(image, spec, weight, working_size=working_size, source=source, kernel_name=preset.name)
+    layout = {"transposed": bool(spec.transposed), "groups": spec.groups}
+    weight = with_kernel(np.zeros(shape), kernel, ALL, (0, 0), **layout)
+    note = fill_note(preset.name, kernel, shape, ALL, (0, 0), **layout)
+    session = Session(
+        image, spec, weight, working_size=working_size, source=source, kernel_name=preset.name, kernel_note=note
+    )
     session.set_true_convolution(bool(getattr(args, "true_convolution", False)))
     notes: list[str] = []
     if getattr(args, "kernel_file", None):

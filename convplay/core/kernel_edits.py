@@ -282,6 +282,8 @@ def fill_note(
     n = _filter_inputs(probe, scope, transposed, groups)
     spread = n > 1 and sums_to_one(kernel)
     out_channel = b if transposed else a
+    if weight_shape[0] * weight_shape[1] == 1 or (n == 1 and scope != SELECTED):
+        return ""  # one input per filter: nothing was spread or left out
     if scope == SELECTED:
         i_channel = a if transposed else b
         return f"{name} in input channel {i_channel} of output channel {out_channel} only; the other pairs are kept."
@@ -289,15 +291,10 @@ def fill_note(
     target = f"of output channel {out_channel}" if scope == FILTER else "of every output channel"
     if spread:
         return (
-            f"{name} ÷ {n} in {where} {target}, so the filter still sums to 1: "
-            "the output is the blur of the channels' mean, at the image's brightness."
+            f"{name} ÷ {n} in {where} {target}, so the filter still sums to 1 and the output "
+            f"keeps the image's brightness ({name} of the channels' mean)."
         )
-    if n > 1:
-        return (
-            f"{name} in {where} {target}: PyTorch adds the {n} responses, as nn.Conv2d does, "
-            "so edges of every colour count."
-        )
-    return f"{name} in {where} {target}."
+    return f"{name} in {where} {target}: PyTorch adds the {n} responses, as nn.Conv2d does, so every colour counts."
 
 
 def normalised(kernel: np.ndarray) -> np.ndarray:

@@ -93,6 +93,7 @@ class Session:
         working_size: int | None = None,
         source: InputSource | None = None,
         kernel_name: str = "",
+        kernel_note: str = "",
     ):
         self._image = frozen(np.zeros((1, 8, 8)) if image is None else as_image(image))
         long_side = max(self._image.shape[1:])
@@ -112,7 +113,7 @@ class Session:
         self._bias = sealed(fit_bias(None if bias is None else np.asarray(bias, float).ravel(), n_bias))
         self._true_convolution = False
         self._kernel_name = str(kernel_name)
-        self._kernel_note = ""
+        self._kernel_note = str(kernel_note)
 
     @staticmethod
     def _bias_len(spec: ConvSpec, fallback: int) -> int:

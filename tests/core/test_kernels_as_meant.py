@@ -204,3 +204,15 @@ def test_pytorch_receives_the_typed_fraction():
     got = torch_conv(x, weight, None, ConvSpec(1, 1, 3, bias=False), dtype=torch.float32)
     np.testing.assert_array_equal(got, expected)
     assert torch.tensor(weight, dtype=torch.float32).flatten().unique().item() == np.float32(1 / 9)
+
+
+def test_start_up_fills_presets_by_the_same_rule_and_says_so():
+    from convplay.cli import parse_args
+    from convplay.startup import initial_session
+
+    session, _ = initial_session(parse_args(["--sample", "chelsea", "--kernel", "box3", "--out-channels", "2"]))
+    assert session.kernel_name == "Box blur 3×3"
+    assert np.all(session.weight == parse_value("1/27")) and session.weight.shape == (2, 3, 3, 3)
+    assert session.kernel_note.startswith("Box blur 3×3 ÷ 3 in all 3 input channels of every output channel")
+    session, _ = initial_session(parse_args(["--sample", "camera"]))
+    assert session.kernel_name == "Sobel x" and session.kernel_note == ""  # one channel: nothing to say

@@ -62,6 +62,7 @@ SIGN_NOISE = 1e-6
 # A printed value smaller than this share of the map's scale is float32 rounding of 0
 # (8.72e-09 beside values of 1): the cell prints 0, the hover readout the exact value.
 PRINTED_ZERO = 1e-6
+SHORT_DIGITS = 3  # significant digits of the scale a narrow cell keeps
 
 
 def finite_abs_max(x: np.ndarray) -> float:
@@ -159,12 +160,20 @@ def mapping_caption(mapping: str, levels: tuple[float, float], chosen: str = "")
     return f"auto: {text}" if chosen == "auto" else text
 
 
-def cell_text(value: float, scale: float) -> str:
-    """A value printed in an output cell (``format_cell``); a value within float32 rounding
-    of 0 beside values of size ``scale`` prints as ``0``."""
+def cell_text(value: float, scale: float, *, short: bool = False) -> str:
+    """A value printed in an output cell with ``format_cell``; a value within float32
+    rounding of 0 beside values of size ``scale`` prints as ``0``.
+
+    ``short``, for cells too narrow for four digits: rounded to the third significant digit
+    of ``scale`` (as a colour bar reads), so beside a maximum of 3.43, 1.7125 prints as
+    ``1.71`` and 0.00098 as ``0``.  The hover readout always has the exact value."""
     value = float(value)
-    if math.isfinite(value) and abs(value) < PRINTED_ZERO * scale:
+    if not math.isfinite(value):
+        return format_cell(value)
+    if abs(value) < PRINTED_ZERO * scale:
         value = 0.0
+    if short and scale > 0 and math.isfinite(scale):
+        value = round(value, max(0, SHORT_DIGITS - 1 - math.floor(math.log10(scale))))
     return format_cell(value)
 
 

@@ -56,13 +56,13 @@ from convplay.core.display import (
 )
 
 MODE_LABELS = {"raw": "raw x", "abs": "|x|", "relu": "ReLU(x)"}
-MAPPING_LABELS = {
+MAPPING_LABELS = {  # short: the row of controls is narrow; the tooltips say more
     "auto": "Auto colours",
-    "diverging": "Diverging (0 at the centre)",
-    "sequential": "Sequential (0 to max)",
-    "image_clip": "Show as image (0..1, clipped)",
-    "image_minmax": "Show as image (min to max)",
-    "image_rgb": "Show as colour image (ch 0-2)",
+    "diverging": "Diverging \u00b1max",
+    "sequential": "Sequential 0..max",
+    "image_clip": "Image, 0..1 clipped",
+    "image_minmax": "Image, min to max",
+    "image_rgb": "Colour image, ch 0-2",
 }
 MAPPING_TIPS = {
     "auto": "Diverging for an output with negative values (edges, differences), "
@@ -70,11 +70,11 @@ MAPPING_TIPS = {
     "diverging": "Blue below 0, white at 0, red above, symmetric around 0 (+-max|x|): "
     "the sign of each response shows",
     "sequential": "Dark at 0 (or the minimum, if negative) to bright at the maximum: for magnitudes",
-    "image_clip": "Grey as a photo editor shows a picture: 0 is black, 1 is white, "
+    "image_clip": "Show as image: grey as a photo editor shows a picture: 0 is black, 1 is white, "
     "values beyond are clipped (a blurred photo looks like a blurred photo)",
-    "image_minmax": "Grey stretched from the minimum (black) to the maximum (white): "
+    "image_minmax": "Show as image: grey stretched from the minimum (black) to the maximum (white): "
     "the whole range of any output, as a picture",
-    "image_rgb": "An output of 3 channels (e.g. a depthwise blur of a colour photo, groups 3) "
+    "image_rgb": "Show as colour image: an output of 3 channels (e.g. a depthwise blur of a colour photo, groups 3) "
     "as one colour picture: channels 0, 1, 2 as red, green, blue, each 0..1 clipped",
 }
 SETTINGS_KEY = "output/mapping"  # the colours chosen last
@@ -134,7 +134,7 @@ class OutputPanel(QWidget):
         )
         # The row of controls stays narrow: the long names are in the open list.
         self.mapping_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.mapping_combo.setMinimumContentsLength(12)
+        self.mapping_combo.setMinimumContentsLength(16)
         remembered = settings.value(SETTINGS_KEY, "auto") if settings is not None else "auto"
         if remembered in MAPPINGS:
             self.mapping_combo.setCurrentIndex(MAPPINGS.index(remembered))
@@ -180,6 +180,7 @@ class OutputPanel(QWidget):
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
         self.mapping_combo.currentIndexChanged.connect(self._on_mapping_changed)
         self.grid.channel_clicked.connect(self.channel_spin.setValue)
+        self.grid.resized.connect(self._grid_catch_up)
         self.view.hovered.connect(self.hovered)
         self.grid.hovered.connect(self.hovered)
         self.results.outcome_changed.connect(self._when_shown.request)
@@ -337,6 +338,12 @@ class OutputPanel(QWidget):
         if thumbs is None or thumbs.mode != self.mode or thumbs.mapping != self._shown_mapping:
             thumbs = thumbnails(output, self.mode, self.preparer.luts, self._shown_mapping, self._is_signed(output))
         self.grid.show_thumbnails(thumbs, output, self.channel)
+
+    def _grid_catch_up(self) -> None:
+        """The grid, shown again (more than one channel after one), is laid out only after its
+        Show event, when it did not yet count as seen: draw what waited for it."""
+        if self._grid_when_shown.pending:
+            self._grid_when_shown.request()
 
     def _on_channel_changed(self) -> None:
         self._update_choice()

@@ -58,6 +58,7 @@ class ChannelGrid(QWidget):
 
     channel_clicked = Signal(int)
     hovered = Signal(str)
+    resized = Signal()  # a grid shown again gets its size late: what waits for it may draw now
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -319,6 +320,7 @@ class ChannelGrid(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._rects = []
         super().resizeEvent(event)
+        self.resized.emit()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         self.hover_at(event.position())

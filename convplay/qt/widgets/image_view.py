@@ -24,13 +24,13 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Signal
-from PySide6.QtGui import QFont, QPalette, QTransform
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QPointF, QRectF, Signal
+from PySide6.QtGui import QColor, QFont, QPalette, QPen, QTransform
+from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
 from convplay.core.display import argb_table
 from convplay.core.formatting import format_readout
-from convplay.qt.style import DIVERGING
+from convplay.qt.style import COLORBAR_FRAME, DIVERGING
 from convplay.qt.widgets.colorbar import LUT_SIZE, ColorBar
 from convplay.qt.widgets.lookup import argb_image, colour_map
 from convplay.qt.widgets.value_labels import ValueLabels
@@ -148,6 +148,12 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.image_item = ColouredImageItem(axisOrder="row-major")
         self.image_item.setTransform(QTransform().translate(-0.5, -0.5))
         self.plot_item.addItem(self.image_item)
+        # The image's edge, where a light cell meets the window's light ground.
+        self.frame = QGraphicsRectItem(self.image_item)
+        frame_pen = QPen(QColor(COLORBAR_FRAME))
+        frame_pen.setCosmetic(True)
+        self.frame.setPen(frame_pen)
+        self.frame.setZValue(2)
         self._colormap = colour_map(colormap)
         self._colormap_name = colormap
         self._table = argb_table(self._colormap.getLookupTable(nPts=LUT_SIZE, alpha=True))
@@ -213,6 +219,7 @@ class ImageView(pg.GraphicsLayoutWidget):
         if self.value_labels is not None:
             self.value_labels.set_values(image, (lo, hi), None if colour else self._table, pixels)
         if reshaped:
+            self.frame.setRect(QRectF(0, 0, image.shape[1], image.shape[0]))
             self.view_box.autoRange(padding=FIT_PADDING)
 
     @property
@@ -249,6 +256,7 @@ class ImageView(pg.GraphicsLayoutWidget):
     def clear(self) -> None:
         self._image = self._values = None
         self.image_item.clear()
+        self.frame.setRect(QRectF())
         if self.value_labels is not None:
             self.value_labels.set_values(None, (0.0, 1.0), None)
 

@@ -10,7 +10,9 @@ Each text takes the colour that reads on its cell: the cell's colour is the one 
 drawn (the same binning as ``display.coloured``, from the view's lookup table at its
 levels), light text on a dark cell, dark text on a light one (``cell_labels``).  The font
 is sized to the cell on screen (``cell_labels.label_px``), its cap follows the text zoom
-(``zoom.scaled``) and the labels hide when the cells are too small to hold legible text.
+(``zoom.scaled``); four significant digits where they fit, else rounded to the scale's
+third digit (``display.cell_text``), and the labels hide when the cells are too small even
+for those.
 """
 
 from __future__ import annotations
@@ -21,17 +23,21 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
 from convplay.core.display import cell_text, coloured, finite_abs_max
 from convplay.qt import style
-from convplay.qt.widgets.cell_labels import MIN_LABEL_PX, dark_words, is_dark_rgb, label_px
+from convplay.qt.widgets.cell_labels import TEXT_SHARE, dark_words, is_dark_rgb, label_px
 from convplay.qt.zoom import scaled, text_zoom
 
 MAX_VISIBLE_SIDE = 24  # cells in sight per row and per column, at most, for numbers to show
 LABEL_MAX_PX = 22  # at zoom 1: large enough for the back row, small enough to look tidy
 LABEL_HEIGHT_SHARE = 0.42  # of a cell's height one number may take
+# The user zoomed in to read these: a size below the back row's (cell_labels.MIN_LABEL_PX)
+# still reads at a desk; below this the labels hide.
+LABEL_MIN_PX = 8
+MEASURE_PX = 100  # texts are measured at this size and scaled to the cell
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ class ValueLabels(QGraphicsObject):
         self._scale: float | None = None  # max |value|, found when first needed
         self._block_key: tuple | None = None
         self._block: list[CellLabel] = []
+        measure = QFont()
+        measure.setPixelSize(MEASURE_PX)
+        self._metrics = QFontMetricsF(measure)
         self.setParentItem(image_item)
         self.setZValue(1)
         view_box.sigRangeChanged.connect(self._repaint)
@@ -119,15 +128,25 @@ class ValueLabels(QGraphicsObject):
         block = self.visible_block()
         if block is None:
             return [], 0
-        shown = self._block_labels(block)
-        longest = max(len(label.text) for label in shown)
-        px = label_px(self.cell_px(), longest, height_share=LABEL_HEIGHT_SHARE, max_px=scaled(LABEL_MAX_PX))
-        if px < MIN_LABEL_PX:
-            return [], 0
-        return shown, int(px)
+        cell = self.cell_px()
+        for short in (False, True):  # four digits if they fit, else three
+            shown = self._block_labels(block, short)
+            px = self._fitted_px(cell, shown)
+            if px >= LABEL_MIN_PX:
+                return shown, int(px)
+        return [], 0
 
-    def _block_labels(self, block: tuple[int, int, int, int]) -> list[CellLabel]:
-        key = (block, id(self._values))
+    def _fitted_px(self, cell: float, shown: list[CellLabel]) -> float:
+        """The font size at which the widest text of ``shown`` fits its cell (measured in
+        the font drawn: "-" and "." are narrower than a digit), within the height share."""
+        px = label_px(cell, 1, height_share=LABEL_HEIGHT_SHARE, max_px=scaled(LABEL_MAX_PX))
+        widest = max(self._metrics.horizontalAdvance(label.text) for label in shown)
+        if widest > 0:
+            px = min(px, TEXT_SHARE * cell * MEASURE_PX / widest)
+        return px
+
+    def _block_labels(self, block: tuple[int, int, int, int], short: bool = False) -> list[CellLabel]:
+        key = (block, id(self._values), short)
         if key == self._block_key:
             return self._block
         r0, r1, c0, c1 = block
@@ -144,7 +163,10 @@ class ValueLabels(QGraphicsObject):
         for i in range(part.shape[0]):
             for j in range(part.shape[1]):
                 v = part[i, j]
-                text = cell_text(v, self._scale) if scalar else "/".join(cell_text(x, self._scale) for x in v)
+                if scalar:
+                    text = cell_text(v, self._scale, short=short)
+                else:
+                    text = "/".join(cell_text(x, self._scale, short=short) for x in v)
                 labels.append(CellLabel(r0 + i, c0 + j, text, bool(dark[i, j])))
         self._block_key, self._block = key, labels
         return labels
@@ -173,7 +195,7 @@ class ValueLabels(QGraphicsObject):
         cell = self.cell_px()
         painter.save()
         painter.resetTransform()  # text in screen pixels, upright whatever the view's flips
-        font = QFont(painter.font())
+        font = QFont()  # the font the texts were measured in
         font.setPixelSize(px)
         painter.setFont(font)
         light, dark = QColor(style.LIGHT_LABEL_TEXT), QColor(style.LABEL_TEXT)

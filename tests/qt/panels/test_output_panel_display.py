@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, QSettings
 from PySide6.QtGui import QColor, QFontMetricsF, QImage
 
 from convplay.core.display import argb_table, cell_text, grey_lut
-from convplay.core.formatting import format_cell
+from convplay.core.formatting import format_cell, format_tick
 from convplay.core.presets import get_preset
 from convplay.core.results import Results
 from convplay.core.samples import X_5X5
@@ -339,6 +339,16 @@ def test_64_channel_titles_never_overlap_and_fit_their_room(qtbot, size):
         assert grid.tooltip_at(images[c].center()).startswith(f"ch {c}  ")
     if size[1] >= 420:  # room enough: every title says its scale
         assert all(any("\u00b1" in line for line in grid.title_lines(c)) for c in range(64))
+
+
+def test_the_grid_shown_again_after_a_single_channel_draws_the_new_output(panel, qtbot):
+    panel.show_output(np.ones((3, 6, 6), np.float32))
+    panel.show_output(np.ones((1, 6, 6), np.float32))
+    assert panel.grid.isHidden()
+    many = np.arange(64 * 36, dtype=np.float32).reshape(64, 6, 6)
+    panel.show_output(many)
+    qtbot.waitUntil(lambda: panel.grid.count == 64)
+    assert panel.grid.title(63).endswith(f"max {format_tick(many[63].max())}")
 
 
 def _overlap(a: QRectF, b: QRectF) -> bool:

@@ -19,9 +19,10 @@ from convplay.core.formatting import format_cell, format_compared, format_differ
 from convplay.core.walk import Stamp, Step
 from convplay.qt import style
 from convplay.qt.widgets.cell_labels import MIN_LABEL_PX, label_px
+from convplay.qt.zoom import scaled, text_zoom
 
 MAX_GRIDS = 4  # product grids drawn; further input channels appear in the sums only
-MAX_EQUATION_TERMS = 27
+MAX_EQUATION_TERMS = 9  # the grid above shows every product; the sum's first terms say how it reads
 GRID_GAP = 10.0  # pixels between the grids of two input channels
 TITLE_H = 20.0  # pixels for a grid's title line
 TITLE_MIN_PX, TITLE_MAX_PX = 10, 16
@@ -116,14 +117,14 @@ class ProductGrid(QWidget):
         texts = [[self.cell_texts(g, r, c) for r in range(kh) for c in range(kw)] for g in range(grids)]
         longest = max((len(t[0]) for block in texts for t in block), default=1)
         # The largest font whose longest line fits a cell, capped so that big cells stay calm.
-        px = int(label_px(cell, longest, height_share=TWO_LINES_SHARE, max_px=CELL_TEXT_MAX_PX))
+        px = int(label_px(cell, longest, height_share=TWO_LINES_SHARE, max_px=scaled(CELL_TEXT_MAX_PX)))
         both_lines = px >= MIN_LABEL_PX
         if not both_lines:  # too small for "value × weight": the product alone, as large as fits
             product_chars = max(len(t[1]) - 2 for block in texts for t in block)  # without "= "
-            px = int(label_px(cell, product_chars, height_share=ONE_LINE_SHARE, max_px=CELL_TEXT_MAX_PX))
+            px = int(label_px(cell, product_chars, height_share=ONE_LINE_SHARE, max_px=scaled(CELL_TEXT_MAX_PX)))
         self.text_px = px
         self._font.setPixelSize(max(px, 1))
-        self._title_font.setPixelSize(int(min(max(TITLE_H * 0.7, TITLE_MIN_PX), TITLE_MAX_PX)))
+        self._title_font.setPixelSize(scaled(min(max(TITLE_H * 0.7, TITLE_MIN_PX), TITLE_MAX_PX)))
         scale = float(np.abs(self._products).max()) or 1.0
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
@@ -198,6 +199,13 @@ class ArithmeticPanel(QWidget):
         self.total: float | None = None
         self.text_px = 0  # the labels' font size in pixels, set from the panel's size
         self._tallest = (-1, 0)  # (width, the tallest minimum height seen at that width)
+        text_zoom().changed.connect(self._on_text_zoom)  # Qt disconnects it when the panel goes
+
+    def _on_text_zoom(self, _factor: float) -> None:
+        self.text_px = 0
+        self._tallest = (-1, 0)
+        self._scale_fonts()
+        self.grid.update()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -217,9 +225,10 @@ class ArithmeticPanel(QWidget):
         return QSize(hint.width(), tallest)
 
     def _scale_fonts(self) -> None:
-        """Text that grows with the panel (a projector's wide dock), from 13 to 18 pixels."""
+        """Text that grows with the panel (a projector's wide dock), from 13 to 18 pixels at
+        the normal text zoom."""
         room = min(self.width(), HEIGHT_WEIGHT * self.height())
-        px = int(min(max(room / LABEL_SIZE_DIVISOR, LABEL_MIN_PX), LABEL_MAX_PX))
+        px = scaled(min(max(room / LABEL_SIZE_DIVISOR, LABEL_MIN_PX), LABEL_MAX_PX))
         if px == self.text_px:
             return
         self.text_px = px
@@ -267,10 +276,15 @@ class ArithmeticPanel(QWidget):
             self.check.setStyleSheet("")
             return
         diff = abs(total - torch_value)
-        ok = tolerance is not None and diff <= tolerance
+        if tolerance is None:  # the tolerance comes with the reference's verdict: no ✗ before it
+            self.check.setText(f"PyTorch: {format_compared(torch_value)}  (|difference| {format_difference(diff)}; "
+                               "the verdict waits for the reference output\u2026)")
+            self.check.setStyleSheet("")
+            return
+        ok = diff <= tolerance
         sign = "\u2713 equals" if ok else "\u2717 differs from"
         self.check.setText(
-            f"PyTorch: {format_compared(torch_value)}  {sign} the sum  (|difference| {format_difference(diff)}, tolerance {format_difference(tolerance or 0)})"
+            f"PyTorch: {format_compared(torch_value)}  {sign} the sum  (|difference| {format_difference(diff)}, tolerance {format_difference(tolerance)})"
         )
         self.check.setStyleSheet(style.OK_TEXT_STYLE if ok else style.FAILED_TEXT_STYLE)
 

@@ -155,6 +155,13 @@ class AnimationDock(QWidget):
         self.rebuild()
 
     # -- layout ----------------------------------------------------------------------------
+    def heightForWidth(self, width: int) -> int:
+        """No height of its own for a width: the panel takes the height its dock gives it
+        (down to its minimum).  A scroll area asks this of a panel whose layout holds
+        wrapped labels, and the layout's answer (every part at its preferred height) would
+        push the transport row out of a 1280×720 window."""
+        return -1
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_splitter()

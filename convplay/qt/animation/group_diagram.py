@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from convplay.core.grouping import GroupModel, Link, Slot, build_model
 from convplay.core.spec import ConvSpec
 from convplay.qt import style
+from convplay.qt.zoom import scaled, text_zoom
 
 COLUMN_WIDTH = 156  # pixels, inputs left and outputs right (beside the view)
 ROW_HEIGHT = 118  # pixels, inputs above and outputs below (a strip above the view)
@@ -68,11 +69,16 @@ class GroupDiagram(QWidget):
         self._spec: ConvSpec | None = None
         self._current: tuple[int, int | None] = (0, None)
         self._font = QFont()
-        self._font.setPixelSize(TEXT_PX)
         self._caption_font = QFont()
-        self._caption_font.setPixelSize(TEXT_PX)
+        self._on_text_zoom()
+        text_zoom().changed.connect(self._on_text_zoom)  # Qt disconnects it when the diagram goes
         self.orientation = Qt.Orientation.Horizontal
         self.set_orientation(Qt.Orientation.Horizontal)
+
+    def _on_text_zoom(self, *_) -> None:
+        for font in (self._font, self._caption_font):
+            font.setPixelSize(scaled(TEXT_PX))
+        self.update()
 
     # -- state ------------------------------------------------------------------------------
     def set_spec(self, spec: ConvSpec | None) -> None:
@@ -259,7 +265,7 @@ class GroupDiagram(QWidget):
         font = QFont(self._font)
         font.setBold(current)
         text = slot.label()
-        px = int(min(TEXT_PX - 1 if slot.is_ellipsis else TEXT_PX, max(rect.height() - 4, MIN_TEXT_PX - 1)))
+        px = int(min(scaled(TEXT_PX - 1 if slot.is_ellipsis else TEXT_PX), max(rect.height() - 4, MIN_TEXT_PX - 1)))
         while True:  # shrink to fit the box, down to MIN_TEXT_PX; narrower still, an ellipsis box shows "…"
             font.setPixelSize(px)
             if QFontMetricsF(font).horizontalAdvance(text) <= rect.width() - 2 or px <= MIN_TEXT_PX:

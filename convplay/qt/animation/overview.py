@@ -24,8 +24,8 @@ from convplay.qt import style
 from convplay.qt.zoom import scaled, text_zoom
 
 THUMB_PX = 256  # a thumbnail keeps at most this many pixels a side (every n-th pixel)
-COLUMN_WIDTH = 180  # pixels: the column beside the view (thumbnails one above the other)
-STRIP_HEIGHT = 150  # pixels: the strip below the view (thumbnails side by side)
+COLUMN_WIDTH = 160  # pixels: the column beside the view (thumbnails one above the other)
+STRIP_HEIGHT = 124  # pixels: the strip below the view (thumbnails side by side)
 UNBOUNDED = 16_777_215  # Qt's QWIDGETSIZE_MAX
 CAPTION_PX = 11
 CAPTION_H = 18.0  # pixels above each thumbnail for its caption

@@ -143,8 +143,9 @@ class InputPlot(CellPlot):
     def clear_window(self) -> None:
         """No window over the image; the image, its labels and its padding stay (a new
         kernel on the same input)."""
-        for pool in (self.taps, self.extent, self.ghost, self.preview, self.gaps, self.weights):
+        for pool in (self.taps, self.extent, self.ghost, self.preview, self.gaps):
             pool.hide()
+        self.weights.reset()
 
 
 class OutputPlot(CellPlot):
@@ -165,8 +166,9 @@ class OutputPlot(CellPlot):
         self.weights = TagPool(box, z=Z_TAGS)  # a transposed conv's stamp: the kernel as applied
 
     def clear(self) -> None:
-        for pool in (self.current, self.preview, self.bad, self.stamp, self.weights):
+        for pool in (self.current, self.preview, self.bad, self.stamp):
             pool.hide()
+        self.weights.reset()
         self.labels.reset()
 
     def show_mismatches(self, cells: np.ndarray) -> None:

@@ -32,7 +32,9 @@ MAX_HEIGHT_SHARE = 0.5  # however far the text is zoomed, a label stays inside i
 # Weight tags: a corner of the cell, clear of the value label centred below it.
 TAG_HEIGHT_SHARE = 0.24
 TAG_MAX_PX = 22.0
-TAG_MIN_PX = 9.0
+TAG_MIN_PX = 7.0  # a tag that would need a smaller font to fit across its cell is hidden
+TAG_BOLD_DIGIT = 0.68  # a bold digit's advance per pixel of font size (DejaVu Sans Bold, measured)
+TAG_WIDTH_SHARE = 0.92  # of its cell's width a tag may take
 TAG_HIDE_BELOW_CELL_PX = 22.0  # smaller cells would be covered by their tag: the arithmetic shows the weights
 TAG_INSET_PX, TAG_PAD_PX = 1.0, 2.0
 TAG_BACKGROUND_ALPHA = 225
@@ -194,6 +196,8 @@ def weight_text(weight: float, scale: float) -> str:
     text = f"{weight:.3g}"
     if "e" not in text and "." in text:
         text = text.rstrip("0").rstrip(".")
+    if text.startswith(("0.", "-0.")):
+        text = text.replace("0.", ".", 1)  # "×.0013", "×-.25": a tag has a corner of a cell, not a line
     return f"\u00d7{text}"
 
 
@@ -221,6 +225,8 @@ class TagPool:
         self._corners: list[tuple[float, float]] = []
         self.used = 0
         self.visible = True
+        self.longest = 0  # characters of the longest tag so far: the font must fit it across a cell
+        self._cell_px = 0.0
 
     def _grow(self, n: int) -> None:
         while len(self.items) < n:
@@ -255,6 +261,9 @@ class TagPool:
             if label.text() != t:
                 label.setText(t)
                 self._fit_chip(n)
+                if len(t) > self.longest:
+                    self.longest = len(t)
+                    self.fit(self._cell_px)
             corner = (float(x) - 0.5, float(y) - 0.5)
             if self._corners[n] != corner:
                 item.setPos(*corner)
@@ -266,6 +275,11 @@ class TagPool:
 
     def hide(self) -> None:
         self.show(np.zeros(0), np.zeros(0), [])
+
+    def reset(self) -> None:
+        """No tags; the next kernel's texts decide the font again."""
+        self.hide()
+        self.longest = 0
 
     def texts(self) -> list[str]:
         return [t.text() for t in self._texts[: self.used]]
@@ -280,12 +294,15 @@ class TagPool:
     def fit(self, cell_px: float) -> None:
         """Size the tags for cells ``cell_px`` screen pixels wide: a quarter of the cell's
         height (the zoom raises it), hidden on cells too small to hold a tag and a value."""
-        visible = cell_px >= TAG_HIDE_BELOW_CELL_PX
+        self._cell_px = cell_px
+        across = TAG_WIDTH_SHARE * cell_px / (TAG_BOLD_DIGIT * max(self.longest, 1))
+        px = min(zoomed_share(TAG_HEIGHT_SHARE) * cell_px, across, scaled(TAG_MAX_PX))
+        visible = cell_px >= TAG_HIDE_BELOW_CELL_PX and px >= TAG_MIN_PX
         if visible != self.visible:
             self.visible = visible
             for item in self.items[: self.used]:
                 item.setVisible(visible)
-        px = int(min(max(zoomed_share(TAG_HEIGHT_SHARE) * cell_px, TAG_MIN_PX), scaled(TAG_MAX_PX)))
+        px = int(max(px, TAG_MIN_PX))
         if px == self._font.pixelSize():
             return
         self._font.setPixelSize(px)

@@ -375,7 +375,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self.output.current.show(j, i)
         if oc != self._titled_channel:  # a title change re-lays out the scene: not per frame
             self._titled_channel = oc
-            _set_title(self.output.plot, f"output channel {oc}, filling in row by row")
+            _set_title(self.output.plot, f"output channel {oc}, filling in row by row" if self._whole else f"output channel {oc}")
 
     def _weight_texts(self, step: Step) -> list[str]:
         """The tags' texts: the weights this step's taps multiply by, in the orientation the

@@ -210,16 +210,22 @@ def test_a_5x5_of_learned_weights_shows_whole_in_a_1280x720_window(window, qtbot
     seen = 0
     for name in workspaces.WORKSPACE_NAMES:
         window.set_workspace(name)
-        qtbot.wait(10)
+        qtbot.wait(100)  # the docks' layout passes
         if not panel.isVisible():
             continue
         seen += 1
         assert window.size().width() == 1280 and window.size().height() == 720
         grid = panel.grid
-        assert grid.isVisible() and _unclipped(grid), name
-        assert grid.shows_every_cell(), (name, grid.size(), grid.viewport().size())
         scroll = window.docks["kernel"].widget()
-        assert panel.width() <= scroll.viewport().width(), name  # the panel does not scroll sideways
+
+        def whole() -> bool:
+            # the panel does not scroll sideways, the grid shows every cell, no text is cut
+            return panel.width() <= scroll.viewport().width() and grid.shows_every_cell() and _unclipped(grid)
+
+        try:
+            qtbot.waitUntil(whole, timeout=3000)
+        except AssertionError:
+            raise AssertionError(f"{name}: grid {grid.size()} viewport {grid.viewport().size()} panel {panel.size()}") from None
     assert seen >= 1
 
 

@@ -8,13 +8,13 @@ and :func:`copy_kernel_literal`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPoint, QRect, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QImage, QMouseEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -141,56 +141,86 @@ def filter_thumbnails(weight: np.ndarray, cell_px: int = THUMBNAIL_PX) -> Filter
 
 @dataclass(frozen=True)
 class MosaicGeometry:
-    """Where each thumbnail sits: a row per filter under its "out N" label, a column per
-    input channel under "in N", a gap between channels and a wider one between filters, so
-    that each filter reads as one unit to click."""
+    """Where each thumbnail sits.  A filter is one unit: its "out N" label, then a band
+    holding a thumbnail per input channel (a gap between them), under "in N" headings.
+    Units sit ``per_line`` to a line, as many as the width allows, a wider gap between
+    them, so that each filter reads as one thing to click."""
 
-    rows: int
-    columns: int
+    rows: int  # filters
+    columns: int  # thumbnails per filter (input channels, and RGB)
     cell_w: int
     cell_h: int
-    left: int  # the row labels' width
-    top: int  # the column labels' height
+    left: int  # the "out N" label's width
+    top: int  # the "in N" headings' height
     channel_gap: int
     filter_gap: int
     pad: int  # the band around one filter's thumbnails
+    per_line: int = 1
 
-    def cell(self, row: int, column: int) -> QRect:
-        x = self.left + self.pad + column * (self.cell_w + self.channel_gap)
-        y = self.top + self.pad + row * (self.cell_h + 2 * self.pad + self.filter_gap)
-        return QRect(x, y, self.cell_w, self.cell_h)
+    @property
+    def unit_w(self) -> int:
+        return self.left + self.band_w
+
+    @property
+    def band_w(self) -> int:
+        return 2 * self.pad + self.columns * self.cell_w + (self.columns - 1) * self.channel_gap
+
+    def _origin(self, row: int) -> QPoint:
+        line, place = divmod(row, self.per_line)
+        return QPoint(place * (self.unit_w + self.filter_gap),
+                      self.top + line * (self.cell_h + 2 * self.pad + self.filter_gap))
 
     def band(self, row: int) -> QRect:
         """The filter's frame: its thumbnails and the pad around them."""
-        first, last = self.cell(row, 0), self.cell(row, self.columns - 1)
-        return QRect(first.left() - self.pad, first.top() - self.pad,
-                     last.right() - first.left() + 1 + 2 * self.pad, self.cell_h + 2 * self.pad)
+        o = self._origin(row)
+        return QRect(o.x() + self.left, o.y(), self.band_w, self.cell_h + 2 * self.pad)
+
+    def label(self, row: int) -> QRect:
+        """Where "out N" is written, left of the band."""
+        o = self._origin(row)
+        return QRect(o.x(), o.y(), self.left - self.channel_gap, self.cell_h + 2 * self.pad)
+
+    def cell(self, row: int, column: int) -> QRect:
+        band = self.band(row)
+        return QRect(band.x() + self.pad + column * (self.cell_w + self.channel_gap), band.y() + self.pad,
+                     self.cell_w, self.cell_h)
+
+    def heading(self, place: int, column: int) -> QRect:
+        """The "in N" heading over ``column`` of the filters at ``place`` in each line."""
+        cell = self.cell(place, column)
+        return QRect(cell.left() - self.channel_gap, 0, cell.width() + 2 * self.channel_gap, self.top)
 
     def size(self) -> QSize:
         if not self.rows:
             return QSize(0, 0)
-        last = self.band(self.rows - 1)
-        return QSize(last.right() + 1 + self.pad, last.bottom() + 1 + self.pad)
+        lines = -(-self.rows // self.per_line)
+        width = min(self.rows, self.per_line) * (self.unit_w + self.filter_gap) - self.filter_gap
+        bottom = self.band((lines - 1) * self.per_line).bottom()
+        return QSize(width + 1, bottom + 1 + self.pad)
 
     def row_at(self, point: QPoint) -> Optional[int]:
-        """The filter whose band (or label) is under ``point``; None between filters."""
+        """The filter whose band or label is under ``point``; None in the gaps between filters."""
         for row in range(self.rows):
-            band = self.band(row)
-            if band.top() <= point.y() <= band.bottom() and 0 <= point.x() <= band.right():
+            band, label = self.band(row), self.label(row)
+            if band.united(label).contains(point):
                 return row
         return None
 
     def column_at(self, point: QPoint) -> Optional[int]:
+        row = self.row_at(point)
+        if row is None:
+            return None
         for column in range(self.columns):
-            rect = self.cell(0, column)
+            rect = self.cell(row, column)
             if rect.left() <= point.x() <= rect.right():
                 return column
         return None
 
 
 class FilterMosaic(QWidget):
-    """The thumbnails, labelled (out, in); a click picks the filter (row) under the mouse,
-    and the picked one is framed.  Sizes follow the text zoom."""
+    """The thumbnails, labelled (out, in), laid out to the width it is given
+    (:meth:`set_width_limit`); a click picks the filter under the mouse, and the picked one
+    is framed.  Sizes follow the text zoom."""
 
     filterClicked = Signal(int)
 
@@ -200,6 +230,7 @@ class FilterMosaic(QWidget):
         self._thumbs: Optional[FilterThumbnails] = None
         self._images: list[list[QImage]] = []
         self._selected: Optional[int] = None
+        self._width_limit = 0  # 0: one filter per line
         self.geometry_ = MosaicGeometry(0, 0, 0, 0, 0, 0, 0, 0, 0)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
@@ -214,6 +245,12 @@ class FilterMosaic(QWidget):
         self._selected = None
         self._rebuild()
 
+    def set_width_limit(self, width: int) -> None:
+        """Lay the filters out side by side in lines no wider than ``width`` px."""
+        if width != self._width_limit:
+            self._width_limit = width
+            self._relayout()
+
     def set_selected(self, row: Optional[int]) -> None:
         """Frame filter ``row`` (the one filter chosen), or none."""
         if row != self._selected:
@@ -227,24 +264,26 @@ class FilterMosaic(QWidget):
     def _rebuild(self, *_: object) -> None:
         if self._weight is None:
             self._thumbs, self._images = None, []
-            self.geometry_ = MosaicGeometry(0, 0, 0, 0, 0, 0, 0, 0, 0)
         else:
             self._thumbs = filter_thumbnails(self._weight, zoom.scaled(THUMBNAIL_PX))
             self._images = [[_qimage(cell) for cell in row] for row in self._thumbs.cells]
-            self.geometry_ = self._layout(self._thumbs)
+        self._relayout()
+
+    def _relayout(self) -> None:
+        thumbs = self._thumbs
+        if thumbs is None:
+            self.geometry_ = MosaicGeometry(0, 0, 0, 0, 0, 0, 0, 0, 0)
+        else:
+            metrics = QFontMetrics(self.font())
+            h, w = thumbs.cells[0][0].shape[:2]
+            widest = max(metrics.horizontalAdvance(f"out {thumbs.rows - 1}"), metrics.horizontalAdvance("RGB"))
+            gap = max(3, zoom.scaled(4))
+            g = MosaicGeometry(thumbs.rows, thumbs.columns, w, h, left=widest + 2 * gap,
+                               top=metrics.height() + gap, channel_gap=gap, filter_gap=3 * gap, pad=gap)
+            fit = (self._width_limit + g.filter_gap) // (g.unit_w + g.filter_gap) if self._width_limit else 1
+            self.geometry_ = replace(g, per_line=max(1, min(thumbs.rows, fit)))
         self.setFixedSize(self.geometry_.size())
         self.update()
-
-    def _layout(self, thumbs: FilterThumbnails) -> MosaicGeometry:
-        metrics = QFontMetrics(self.font())
-        h, w = thumbs.cells[0][0].shape[:2]
-        widest_label = max(metrics.horizontalAdvance(f"out {thumbs.rows - 1}"), metrics.horizontalAdvance("RGB"))
-        gap = max(3, zoom.scaled(4))
-        return MosaicGeometry(
-            thumbs.rows, thumbs.columns, w, h,
-            left=widest_label + 2 * gap, top=metrics.height() + gap,
-            channel_gap=gap, filter_gap=2 * gap, pad=gap,
-        )
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.FontChange:
@@ -256,23 +295,20 @@ class FilterMosaic(QWidget):
             return
         g, thumbs = self.geometry_, self._thumbs
         painter = QPainter(self)
-        palette = self.palette()
-        text = palette.color(QPalette.ColorRole.WindowText)
+        text = self.palette().color(QPalette.ColorRole.WindowText)
         painter.setFont(self.font())
-        for column in range(g.columns):
-            rect = g.cell(0, column)
-            painter.setPen(text)
-            painter.drawText(QRect(rect.left() - g.channel_gap, 0, rect.width() + 2 * g.channel_gap, g.top),
-                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom, thumbs.column_label(column))
+        painter.setPen(text)
+        for place in range(min(g.per_line, g.rows)):
+            for column in range(g.columns):
+                painter.drawText(g.heading(place, column), Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+                                 thumbs.column_label(column))
         # A mid grey around the thumbnails: their white (weight 0) stays a cell, not a hole.
         band_fill = QColor(style.GRID_LINE)
         frame = QColor(style.PRODUCT_GRID_LINE)
-        chosen = QColor(style.SELECTED_FRAME)
         for row in range(g.rows):
             band = g.band(row)
             painter.setPen(text)
-            painter.drawText(QRect(0, band.top(), g.left - g.channel_gap, band.height()),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"out {row}")
+            painter.drawText(g.label(row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"out {row}")
             painter.fillRect(band, band_fill)
             painter.setPen(QPen(frame, 1))
             painter.drawRect(band.adjusted(0, 0, -1, -1))
@@ -280,7 +316,7 @@ class FilterMosaic(QWidget):
                 painter.drawImage(g.cell(row, column), image)
         if self._selected is not None and 0 <= self._selected < g.rows:
             width = 3
-            painter.setPen(QPen(chosen, width))
+            painter.setPen(QPen(QColor(style.SELECTED_FRAME), width))
             inset = width // 2
             painter.drawRect(g.band(self._selected).adjusted(inset, inset, -inset - 1, -inset - 1))
         painter.end()
@@ -310,6 +346,20 @@ class FilterMosaic(QWidget):
         finite = values[np.isfinite(values)]
         span = f"from {finite.min():.3g} to {finite.max():.3g}" if finite.size else "no finite values"
         return f"Filter out {row}, input channel in {column}: weights {span}. {pick}"
+
+
+class _WidthFollower(QObject):
+    """Gives the mosaic its scroll area's width whenever that changes."""
+
+    def __init__(self, scroll: QScrollArea, mosaic: FilterMosaic):
+        super().__init__(scroll)
+        self._scroll, self._mosaic = scroll, mosaic
+        scroll.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._mosaic.set_width_limit(self._scroll.viewport().width())
+        return False
 
 
 def _qimage(rgba: np.ndarray) -> QImage:
@@ -355,11 +405,15 @@ class KernelPickerDialog(QDialog):
         scroll.setWidget(self.mosaic)
         scroll.setWidgetResizable(False)  # the thumbnails keep their size; the area scrolls
         scroll.setMinimumWidth(260)
+        # Always there, so that the width the filters are laid out to does not change when it
+        # appears (which would lay them out again, and again).
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self._width_follower = _WidthFollower(scroll, self.mosaic)  # filters side by side where they fit
         self.filters_caption = QLabel()
         self.filters_caption.setWordWrap(True)
         self.filters_caption.setToolTip(
-            "One row per filter (output channel, out), one column per input channel (in), and RGB when "
-            "there are 3; blue negative, white 0, red positive on one scale for the layer; NaN / Inf "
+            "Each filter (output channel, out N) in its frame, with a thumbnail per input channel (in N), and "
+            "RGB when there are 3; blue negative, white 0, red positive on one scale for the layer; NaN / Inf "
             "hatched magenta. Click a filter to use it alone."
         )
 
@@ -460,7 +514,8 @@ class KernelPickerDialog(QDialog):
         if thumbs is None:
             return "Filters"
         kh, kw = (self._loaded.weight.shape[2:] if self._loaded is not None else (0, 0))
-        text = f"{thumbs.n_out} filters of {thumbs.n_in} × {kh}×{kw}: a row per filter (out), a column per input channel (in)"
+        inputs = f"{thumbs.n_in} input channel{'s' if thumbs.n_in != 1 else ''}"
+        text = f"{thumbs.n_out} filters (out) of {kh}×{kw}, each with a thumbnail per input channel (in): {inputs}"
         hidden = []
         if thumbs.n_out > thumbs.rows:
             hidden.append(f"the first {thumbs.rows} filters")

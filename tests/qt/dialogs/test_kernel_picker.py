@@ -7,7 +7,7 @@ import pytest
 import torch
 from PySide6.QtCore import QPoint, QRect, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QMessageBox, QScrollArea
 
 from convplay.compute.checkpoints import read_kernel_file
 from convplay.core.history import History
@@ -121,27 +121,58 @@ def test_filters_are_separated_and_labelled_out_and_in(qtbot, tmp_path, session)
     dialog = _mosaic_dialog(qtbot, tmp_path, session)
     mosaic, g = dialog.mosaic, dialog.mosaic.geometry_
     assert (g.rows, g.columns) == (8, 4)
-    assert "8 filters of 3 × 5×5" in dialog.filters_caption.text()
+    assert dialog.filters_caption.text().startswith("8 filters (out) of 5×5, each with a thumbnail per input channel (in): 3 input channels")
+    assert 1 < g.per_line < 8  # side by side as the dialog's width allows, in lines
     # Channels of one filter a gap apart; filters a wider gap apart, each in its own band.
-    a, b, below = g.cell(0, 0), g.cell(0, 1), g.cell(1, 0)
+    a, b = g.cell(0, 0), g.cell(0, 1)
     assert b.left() - a.right() - 1 == g.channel_gap >= 3
-    assert below.top() - a.bottom() - 1 >= 2 * g.channel_gap + 2 * g.pad
-    assert not g.band(0).intersects(g.band(1))
+    bands = [g.band(r).united(g.label(r)) for r in range(g.rows)]
+    assert not any(bands[i].intersects(bands[j]) for i in range(8) for j in range(i + 1, 8))
+    beside, below = g.band(0), g.band(g.per_line)
+    assert g.label(1).left() - beside.right() - 1 == g.filter_gap > g.channel_gap
+    assert below.top() - beside.bottom() - 1 == g.filter_gap
+    assert mosaic.size() == g.size() and g.size().width() <= dialog.findChild(QScrollArea).viewport().width()
     image = mosaic.grab().toImage()
-    between = QPoint(a.center().x(), (g.band(0).bottom() + g.band(1).top()) // 2)
-    assert image.pixelColor(between) == mosaic.palette().color(mosaic.backgroundRole())  # a real gap
+    background = mosaic.palette().color(mosaic.backgroundRole())
+    between_lines = QPoint(a.center().x(), (beside.bottom() + below.top()) // 2)
+    between_filters = QPoint((beside.right() + g.label(1).left()) // 2, a.center().y())
+    assert image.pixelColor(between_lines) == background and image.pixelColor(between_filters) == background
     assert image.pixelColor(QPoint(a.right() + 2, a.center().y())).name() == "#b0b0b0"  # the band between channels
-    # "out N" left of each filter and "in N" above each column: dark text pixels there.
+
     def has_text(rect):
         return any(image.pixelColor(x, y).lightness() < 100
                    for x in range(rect.left(), rect.right()) for y in range(rect.top(), rect.bottom()))
-    assert has_text(QRect(0, g.band(3).top(), g.left - 2, g.band(3).height()))
-    assert has_text(QRect(g.cell(0, 2).left(), 0, g.cell_w, g.top))
-    assert not has_text(QRect(0, g.band(3).bottom() + 2, g.left - 2, g.filter_gap - 3))  # nothing between
+
+    assert has_text(g.label(3))  # "out 3"
+    assert has_text(g.heading(0, 2)) and has_text(g.heading(1, 3))  # "in 2" over each filter's column, "RGB"
+    assert not has_text(QRect(g.label(0).left(), beside.bottom() + 2, g.left - 2, g.filter_gap - 3))  # nothing between
     assert "out 3, input channel in 1" in mosaic.tip_at(g.cell(3, 1).center())
     # A click between two filters picks nothing.
-    qtbot.mouseClick(mosaic, Qt.MouseButton.LeftButton, pos=between)
+    for point in (between_lines, between_filters):
+        qtbot.mouseClick(mosaic, Qt.MouseButton.LeftButton, pos=point)
     assert dialog.whole.isChecked() and mosaic.selected is None
+    # The label is part of the filter: clicking "out 6" picks filter 6.
+    qtbot.mouseClick(mosaic, Qt.MouseButton.LeftButton, pos=g.label(6).center())
+    assert dialog.one.isChecked() and dialog.index.value() == 6
+
+
+def test_filters_wrap_to_the_width_they_are_given(qtbot):
+    from convplay.qt.dialogs.kernel_picker import FilterMosaic
+
+    mosaic = FilterMosaic()
+    qtbot.addWidget(mosaic)
+    mosaic.set_weight(np.random.default_rng(2).normal(size=(8, 1, 3, 3)))
+    assert mosaic.geometry_.per_line == 1  # no width given: a column of filters
+    unit = mosaic.geometry_.unit_w + mosaic.geometry_.filter_gap
+    mosaic.set_width_limit(3 * unit + 5)
+    g = mosaic.geometry_
+    assert g.per_line == 3 and mosaic.width() <= 3 * unit + 5
+    assert g.band(3).top() > g.band(2).bottom() and g.band(3).left() == g.band(0).left()  # the next line
+    assert [g.row_at(g.cell(r, 0).center()) for r in range(8)] == list(range(8))
+    mosaic.set_width_limit(100 * unit)
+    assert mosaic.geometry_.per_line == 8  # never more places than filters
+    mosaic.set_width_limit(10)
+    assert mosaic.geometry_.per_line == 1  # too narrow for even one: one a line, the area scrolls
 
 
 def test_the_chosen_filter_is_framed(qtbot, tmp_path, session):

@@ -161,12 +161,18 @@ def list_kernel_entries(tensors: list[TensorInfo], limits: KernelLimits = LIMITS
             continue
         shape = tuple(int(s) for s in t.shape)
         transposed = name_says_transposed(t.name)
-        n_bias = shape[1] if transposed else shape[0]
         bias_name = None
         for candidate in _bias_names(t.name):
             b = by_name.get(candidate)
-            if b is not None and len(b.shape) == 1 and b.shape[0] == n_bias:
+            if b is None or len(b.shape) != 1:
+                continue
+            if b.shape[0] == (shape[1] if transposed else shape[0]):
                 bias_name = candidate
+                break
+            if not transposed and b.shape[0] == shape[1]:
+                # One bias per weight.shape[1]: only a ConvTranspose2d's (in, out, kh, kw) weight
+                # has that, whatever it is called ("weight" in its state_dict).
+                bias_name, transposed = candidate, True
                 break
         entries.append(KernelEntry(t.name, shape, t.dtype, bias_name, transposed, size_problem(shape, limits)))
     return entries

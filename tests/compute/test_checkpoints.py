@@ -256,3 +256,19 @@ def test_save_kernel_refusals_say_what_to_do(tmp_path):
     with pytest.raises(KernelFileError, match="float32 or float64, not float16"):
         save_kernel(tmp_path / "k.pth", np.zeros((1, 1, 3, 3)), None, "float16")
     assert not any(tmp_path.iterdir())
+
+
+def test_a_saved_transposed_kernel_opens_as_transposed(tmp_path):
+    from convplay.compute.checkpoints import save_kernel
+    from convplay.core.kernel_io import choose_kernel
+    from convplay.core.spec import ConvSpec
+
+    layer = torch.nn.ConvTranspose2d(4, 2, 3, stride=2)
+    weight, bias = layer.weight.detach().double().numpy(), layer.bias.detach().double().numpy()
+    save_kernel(tmp_path / "up.pth", weight, bias)
+    kf = read_kernel_file(tmp_path / "up.pth")
+    [entry] = kf.entries
+    assert entry.transposed and entry.has_bias
+    choice = choose_kernel(kf.load(entry), ConvSpec(in_channels=4), 4)
+    assert choice.spec.transposed and (choice.spec.in_channels, choice.spec.out_channels) == (4, 2)
+    np.testing.assert_array_equal(choice.bias, bias.astype(np.float32))

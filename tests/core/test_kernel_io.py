@@ -345,3 +345,13 @@ def test_exact_text_is_the_shortest_decimal_of_the_dtype():
     assert exact_text(1 / 3, "float64") == repr(1 / 3)
     assert exact_text(3.0, "float32") == "3.0" and exact_text(-0.0, "float32") == "-0.0"
     assert exact_text(1e40, "float32") == "float('inf')" and exact_text(float("-nan"), "float64") == "-float('nan')"
+
+
+def test_a_bias_per_weight_column_means_a_transposed_layer():
+    # nn.ConvTranspose2d(4, 2, 3).state_dict(): weight (4, 2, 3, 3), bias (2,)
+    entries = list_kernel_entries([TensorInfo("weight", (4, 2, 3, 3), "float32"), TensorInfo("bias", (2,), "float32")])
+    assert entries[0].transposed and entries[0].bias_name == "bias"
+    # nn.Conv2d(2, 4, 3): bias (4,), not transposed; square channels stay a Conv2d
+    for shape, bias in (((4, 2, 3, 3), 4), ((3, 3, 3, 3), 3)):
+        [entry] = list_kernel_entries([TensorInfo("weight", shape, "float32"), TensorInfo("bias", (bias,), "float32")])
+        assert not entry.transposed and entry.bias_name == "bias"

@@ -195,6 +195,9 @@ def test_cell_text_prints_float32_noise_as_zero_but_keeps_real_small_values():
     assert cell_text(8.72e-09, 4.0) == "0" and cell_text(-1.178e-09, 1.0) == "0"
     assert cell_text(8.72e-09, 1e-8) == "8.72e-09"  # small beside small values: a value
     assert cell_text(0.1111111, 1.0) == "0.1111" and cell_text(float("nan"), 1.0) == "nan"
+    # narrow cells: rounded to the scale's third significant digit
+    assert cell_text(1.7125, 3.43, short=True) == "1.71" and cell_text(-0.00098, 3.43, short=True) == "0"
+    assert cell_text(0.001962, 0.01, short=True) == "0.002" and cell_text(1234.5, 2000, short=True) == "1234"
 
 
 def test_show_as_image_clip_bins_as_a_photo_editor():

@@ -195,12 +195,19 @@ class ValueLabels(QGraphicsObject):
         cell = self.cell_px()
         painter.save()
         painter.resetTransform()  # text in screen pixels, upright whatever the view's flips
+        # A cell cut by the view's edge: its text stops there too, off the axes.
+        (x0, x1), (y0, y1) = self._view_box.viewRange()
+        sight = to_screen.mapRect(QRectF(x0 + 0.5, y0 + 0.5, x1 - x0, y1 - y0))  # item coordinates: +0.5
+        painter.setClipRect(sight, Qt.ClipOperation.IntersectClip)
         font = QFont()  # the font the texts were measured in
         font.setPixelSize(px)
         painter.setFont(font)
         light, dark = QColor(style.LIGHT_LABEL_TEXT), QColor(style.LABEL_TEXT)
+        inner = sight.adjusted(cell / 4, cell / 4, -cell / 4, -cell / 4)
         for label in shown:
             centre = to_screen.map(QPointF(label.col + 0.5, label.row + 0.5))
+            if not inner.contains(centre):
+                continue  # a cell mostly out of sight: a cut number would misread
             painter.setPen(light if label.on_dark else dark)
             painter.drawText(QRectF(centre.x() - cell / 2, centre.y() - cell / 2, cell, cell),
                              Qt.AlignmentFlag.AlignCenter, label.text)

@@ -48,7 +48,7 @@ NO_NAME = "Load a preset…"
 RANDOM_NAME = "Random (nn.Conv2d's initialisation)"
 ZEROS_NAME = "All zeros"
 AS_TYPED, FLIPPED = "as typed", "flipped"
-HEATMAP_WIDTH = 110  # pixels: the heat map beside the grid, shown only where both fit
+HEATMAP_WIDTH = 140  # pixels: the heat map beside the grid (cells of ~25 px), shown only where both fit
 MAX_TYPED = 512  # typed cell texts remembered (a few kernels' worth)
 __all__ = ["ALL", "FILTER", "MAX_KERNEL_SIDE", "SELECTED", "KernelPanel"]
 
@@ -64,6 +64,7 @@ class KernelPanel(QWidget):
         # Text typed into cells, by (a, b, row, col) of the stored weight: shown while the
         # cell still holds the value it gave ("1/9" stays "1/9", "0.5" stays "0.5").
         self._typed: dict[tuple[int, int, int, int], tuple[float, str]] = {}
+        self._typed_bias: dict[int, tuple[float, str]] = {}
         self._orientation = AS_TYPED
 
         self.kh_spin = _spin(1, MAX_KERNEL_SIDE, "Kernel height (rows), 1 to 15. Changes kernel_size.")
@@ -225,7 +226,7 @@ class KernelPanel(QWidget):
         self.flipped_button.clicked.connect(lambda: self.set_orientation(FLIPPED))
         self.grid.value_typed.connect(self._on_weight_typed)
         self.grid.rejected.connect(self._show_error)
-        self.bias_grid.value_edited.connect(self._on_bias_typed)
+        self.bias_grid.value_typed.connect(self._on_bias_typed)
         self.bias_grid.rejected.connect(self._show_error)
         session = self._session
         handlers = ((session.kernel_changed, self._refresh), (session.spec_changed, self._refresh))
@@ -367,7 +368,12 @@ class KernelPanel(QWidget):
             return
         self._edit_weight("Edit weight", lambda w: edits.with_value(w, pair, r, c, value))
 
-    def _on_bias_typed(self, _row: int, col: int, value: float) -> None:
+    def _on_bias_typed(self, _row: int, col: int, value: float, text: str) -> None:
+        self._typed_bias[col] = (value, text)
+        if self._session.bias_values[col] == value:
+            self._refresh_bias()
+            return
+
         def change() -> None:
             bias = np.array(self._session.bias_values)
             bias[col] = value
@@ -399,7 +405,7 @@ class KernelPanel(QWidget):
         # weight[a, b] is (out, in/groups) for conv2d and (in, out/groups) for conv_transpose2d.
         self.out_label.setText("in" if transposed else "out")
         self.in_label.setText("out" if transposed else "in")
-        self.bias_grid.set_values(session.bias_values[None, :])
+        self._refresh_bias()
         self.bias_grid.setEnabled(session.spec.bias)
         self.bias_grid.setFixedHeight(self.bias_grid.content_size(1, self.bias_grid.columnCount()).height())
         notes = []
@@ -412,6 +418,11 @@ class KernelPanel(QWidget):
         self._refresh_orientation()
         self._refresh_name()
         self._refresh_kernel()
+
+    def _refresh_bias(self) -> None:
+        bias = self._session.bias_values
+        typed = {(0, c): text for c, (value, text) in self._typed_bias.items() if c < len(bias) and bias[c] == value}
+        self.bias_grid.set_values(bias[None, :], typed)
 
     def _refresh_orientation(self) -> None:
         """The box's title says which orientation the grid shows; under true convolution a

@@ -268,3 +268,25 @@ def test_the_grid_measures_again_when_the_text_zooms(qtbot):
     finally:
         zoom.reset()
     qtbot.waitUntil(lambda: [grid.columnWidth(c) for c in range(5)] == before[0])
+
+
+def test_a_typed_bias_keeps_its_form(rgb):
+    session, history, panel, _ = rgb
+    _type(panel.bias_grid, 0, 0, "0.25")
+    assert session.bias_values[0] == 0.25 and panel.bias_grid.texts() == [["0.25"]]
+    _type(panel.bias_grid, 0, 0, "1/4")  # the same number written as a fraction: only the text changes
+    assert panel.bias_grid.texts() == [["1/4"]] and history.count() == 1
+
+
+def test_a_kernel_loaded_from_a_file_is_named_after_it(rgb):
+    from convplay.core.kernel_io import KernelChoice
+    from convplay.qt.dialogs.kernel_picker import apply_kernel_choice
+
+    session, history, panel, _ = rgb
+    choice = KernelChoice(session.spec, np.ones(session.weight.shape), None)
+    apply_kernel_choice(session, history, choice, "Load kernel conv1.weight", name="conv1.weight, from model.pth")
+    assert panel.preset_combo.currentText() == "conv1.weight, from model.pth"
+    apply_kernel_choice(session, history, choice, "Load digits conv1 (learned)")
+    assert panel.preset_combo.currentText() == "digits conv1 (learned)"
+    history.undo()
+    assert panel.preset_combo.currentText() == "conv1.weight, from model.pth"

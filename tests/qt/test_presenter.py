@@ -195,3 +195,12 @@ def test_no_key_is_given_to_two_commands(window):
         owners.setdefault(QKeySequence(key).toString(), []).append("presenter")
     assert {key: names for key, names in owners.items() if len(names) > 1} == {}
     assert {"F5", "Ctrl+=", "Ctrl++", "Ctrl+-", "Ctrl+0", "Ctrl+Shift+H"} <= menu_keys
+
+
+def test_settings_that_cannot_be_animated_are_said_in_the_note(window, qtbot):
+    window.session.set_spec(window.session.spec.replace(kernel_size=40, padding=0))
+    qtbot.keyClick(window, KEY.Key_F5)
+    assert window.animation_panel.state.n_steps == 0
+    assert "nothing to animate" in window.presenter.note.text()
+    qtbot.keyClick(window, KEY.Key_PageDown)  # nothing to step: nothing happens, nothing raises
+    assert window.presenter.active

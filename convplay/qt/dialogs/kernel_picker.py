@@ -188,7 +188,7 @@ class MosaicGeometry:
     def heading(self, place: int, column: int) -> QRect:
         """The "in N" heading over ``column`` of the filters at ``place`` in each line."""
         cell = self.cell(place, column)
-        return QRect(cell.left() - self.channel_gap, 0, cell.width() + 2 * self.channel_gap, self.top)
+        return QRect(cell.left() - self.channel_gap, 0, cell.width() + 2 * self.channel_gap, self.top - self.pad)
 
     def size(self) -> QSize:
         if not self.rows:
@@ -279,7 +279,7 @@ class FilterMosaic(QWidget):
             widest = max(metrics.horizontalAdvance(f"out {thumbs.rows - 1}"), metrics.horizontalAdvance("RGB"))
             gap = max(3, zoom.scaled(4))
             g = MosaicGeometry(thumbs.rows, thumbs.columns, w, h, left=widest + 2 * gap,
-                               top=metrics.height() + gap, channel_gap=gap, filter_gap=3 * gap, pad=gap)
+                               top=metrics.height() + 2 * gap, channel_gap=gap, filter_gap=3 * gap, pad=gap)
             fit = (self._width_limit + g.filter_gap) // (g.unit_w + g.filter_gap) if self._width_limit else 1
             self.geometry_ = replace(g, per_line=max(1, min(thumbs.rows, fit)))
         self.setFixedSize(self.geometry_.size())
@@ -303,22 +303,22 @@ class FilterMosaic(QWidget):
                 painter.drawText(g.heading(place, column), Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
                                  thumbs.column_label(column))
         # A mid grey around the thumbnails: their white (weight 0) stays a cell, not a hole.
-        band_fill = QColor(style.GRID_LINE)
-        frame = QColor(style.PRODUCT_GRID_LINE)
+        band_fill = QColor(style.colour("GRID_LINE"))
+        frame = QColor(style.colour("PRODUCT_GRID_LINE"))
         for row in range(g.rows):
             band = g.band(row)
             painter.setPen(text)
             painter.drawText(g.label(row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"out {row}")
             painter.fillRect(band, band_fill)
-            painter.setPen(QPen(frame, 1))
+            painter.setPen(QPen(frame, style.line_width(1)))
             painter.drawRect(band.adjusted(0, 0, -1, -1))
             for column, image in enumerate(self._images[row]):
                 painter.drawImage(g.cell(row, column), image)
         if self._selected is not None and 0 <= self._selected < g.rows:
-            width = 3
-            painter.setPen(QPen(QColor(style.SELECTED_FRAME), width))
-            inset = width // 2
-            painter.drawRect(g.band(self._selected).adjusted(inset, inset, -inset - 1, -inset - 1))
+            # On the band's edge, half over its pad and half in the gap: the thumbnails stay whole.
+            width = round(style.line_width(3))  # the theme's width: thicker on a projector
+            painter.setPen(QPen(QColor(style.colour("SELECTED_FRAME")), width))
+            painter.drawRect(g.band(self._selected).adjusted(0, 0, -1, -1))
         painter.end()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

@@ -67,8 +67,8 @@ class ValueLabels(QGraphicsObject):
         self._table: np.ndarray | None = None
         self._pixels: np.ndarray | None = None
         self._scale: float | None = None  # max |value|, found when first needed
-        self._block_key: tuple | None = None
-        self._block: list[CellLabel] = []
+        # For the four-digit and the short texts: (block, labels, widest text's advance).
+        self._blocks: dict[bool, tuple[tuple, list[CellLabel], float]] = {}
         measure = QFont()
         measure.setPixelSize(MEASURE_PX)
         self._metrics = QFontMetricsF(measure)
@@ -97,7 +97,7 @@ class ValueLabels(QGraphicsObject):
         self._table = table
         self._pixels = pixels if pixels is not None and values is not None and pixels.shape == values.shape[:2] else None
         self._scale = None
-        self._block_key = None
+        self._blocks = {}
         self.update()
 
     # -- what is shown ---------------------------------------------------------------------
@@ -130,25 +130,22 @@ class ValueLabels(QGraphicsObject):
             return [], 0
         cell = self.cell_px()
         for short in (False, True):  # four digits if they fit, else three
-            shown = self._block_labels(block, short)
-            px = self._fitted_px(cell, shown)
+            shown, widest = self._block_labels(block, short)
+            # The widest text (measured in the font drawn: "-" and "." are narrower than a
+            # digit) fits across its cell, within the height share.
+            px = label_px(cell, 1, height_share=LABEL_HEIGHT_SHARE, max_px=scaled(LABEL_MAX_PX))
+            if widest > 0:
+                px = min(px, TEXT_SHARE * cell * MEASURE_PX / widest)
             if px >= LABEL_MIN_PX:
                 return shown, int(px)
         return [], 0
 
-    def _fitted_px(self, cell: float, shown: list[CellLabel]) -> float:
-        """The font size at which the widest text of ``shown`` fits its cell (measured in
-        the font drawn: "-" and "." are narrower than a digit), within the height share."""
-        px = label_px(cell, 1, height_share=LABEL_HEIGHT_SHARE, max_px=scaled(LABEL_MAX_PX))
-        widest = max(self._metrics.horizontalAdvance(label.text) for label in shown)
-        if widest > 0:
-            px = min(px, TEXT_SHARE * cell * MEASURE_PX / widest)
-        return px
-
-    def _block_labels(self, block: tuple[int, int, int, int], short: bool = False) -> list[CellLabel]:
-        key = (block, id(self._values), short)
-        if key == self._block_key:
-            return self._block
+    def _block_labels(self, block: tuple[int, int, int, int], short: bool = False) -> tuple[list[CellLabel], float]:
+        """The labels of ``block``'s cells and the advance of the widest at ``MEASURE_PX``,
+        kept until the block or the values change (a repaint reuses them)."""
+        known = self._blocks.get(short)
+        if known is not None and known[0] == block:
+            return known[1], known[2]
         r0, r1, c0, c1 = block
         values = self._values
         part = values[r0 : r1 + 1, c0 : c1 + 1]
@@ -168,8 +165,12 @@ class ValueLabels(QGraphicsObject):
                 else:
                     text = "/".join(cell_text(x, self._scale, short=short) for x in v)
                 labels.append(CellLabel(r0 + i, c0 + j, text, bool(dark[i, j])))
-        self._block_key, self._block = key, labels
-        return labels
+        # Digits share one width, so the widest text is among the longest two lengths.
+        texts = {label.text for label in labels}
+        longest = max((len(t) for t in texts), default=0)
+        widest = max((self._metrics.horizontalAdvance(t) for t in texts if len(t) >= longest - 1), default=0.0)
+        self._blocks[short] = (block, labels, widest)
+        return labels, widest
 
     def _dark(self, part: np.ndarray) -> np.ndarray:
         """Whether each cell of ``part`` is drawn dark, from the colour drawn there."""

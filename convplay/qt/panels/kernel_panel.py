@@ -407,7 +407,6 @@ class KernelPanel(QWidget):
         self.in_label.setText("out" if transposed else "in")
         self._refresh_bias()
         self.bias_grid.setEnabled(session.spec.bias)
-        self.bias_grid.setFixedHeight(self.bias_grid.content_size(1, self.bias_grid.columnCount()).height())
         notes = []
         if not session.spec.bias:
             notes.append("Bias is off in the parameters: the values are kept but not used.")

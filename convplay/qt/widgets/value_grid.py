@@ -148,10 +148,25 @@ class ValueGrid(QTableWidget):
         header_height = metrics.height() + 8
         self.horizontalHeader().setFixedHeight(header_height)
         self.verticalHeader().setFixedWidth(metrics.horizontalAdvance(str(max(self.rowCount() - 1, 9))) + 6)
-        if self._fit_content:  # never taller or wider than the whole table: spare room goes elsewhere
-            full = self.content_size(self.rowCount(), self.columnCount())
-            self.setMaximumSize(full.width(), full.height())
+        self._update_maximum()
         self.updateGeometry()
+
+    def _update_maximum(self) -> None:
+        """Never larger than the whole table (spare room goes elsewhere), plus a scroll bar's
+        room where the other side is too short for it: a one-row bias of 8 channels in a
+        narrow panel keeps its row above the horizontal scroll bar."""
+        if not self._fit_content:
+            return
+        full = self.content_size(self.rowCount(), self.columnCount())
+        bar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
+        width = full.width() + (bar if full.height() > self.height() else 0)
+        height = full.height() + (bar if full.width() > self.width() else 0)
+        if (width, height) != (self.maximumWidth(), self.maximumHeight()):
+            self.setMaximumSize(width, height)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._update_maximum()
 
     def _remeasure(self, *_args) -> None:
         with QSignalBlocker(self):

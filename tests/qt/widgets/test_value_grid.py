@@ -79,7 +79,11 @@ def test_columns_are_as_wide_as_their_texts(kernel_grid):
     assert narrow < wide
     hint = kernel_grid.sizeHint()
     assert hint == kernel_grid.content_size(2, 2) and hint.width() >= wide + narrow
+    kernel_grid.resize(hint)
     assert kernel_grid.maximumSize() == hint  # spare room goes elsewhere
+    kernel_grid.resize(hint.width() - 30, hint.height())  # too narrow: room for the scroll bar below
+    bar = kernel_grid.style().pixelMetric(kernel_grid.style().PixelMetric.PM_ScrollBarExtent)
+    assert kernel_grid.maximumHeight() == hint.height() + bar
 
 
 def test_plain_grids_keep_four_digits_and_qts_size_hint(grid):

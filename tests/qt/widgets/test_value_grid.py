@@ -79,6 +79,7 @@ def test_columns_are_as_wide_as_their_texts(kernel_grid):
     assert narrow < wide
     hint = kernel_grid.sizeHint()
     assert hint == kernel_grid.content_size(2, 2) and hint.width() >= wide + narrow
+    kernel_grid.show()
     kernel_grid.resize(hint)
     assert kernel_grid.maximumSize() == hint  # spare room goes elsewhere
     kernel_grid.resize(hint.width() - 30, hint.height())  # too narrow: room for the scroll bar below

@@ -143,21 +143,23 @@ class KernelPanel(QWidget):
 
     # -- layout ------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        # Size and pair share a row, the weights' box has thin margins: at 1280x720 the
-        # Kernel dock is about 330 px wide, and a 5x5 of learned weights needs most of it.
+        # Thin margins everywhere: at 1280x720 the Kernel dock is about 340 px wide, and a
+        # 5x5 of learned weights needs most of it; at 1024x640 it is 270.
         size_row = QHBoxLayout()
         size_row.addWidget(self.kh_spin)
         size_row.addWidget(QLabel("×"))
         size_row.addWidget(self.kw_spin)
-        size_row.addSpacing(10)
-        size_row.addWidget(self.out_label)
-        size_row.addWidget(self.out_spin)
-        size_row.addWidget(self.in_label)
-        size_row.addWidget(self.in_spin)
         size_row.addStretch(1)
+        pair_row = QHBoxLayout()
+        pair_row.addWidget(self.out_label)
+        pair_row.addWidget(self.out_spin)
+        pair_row.addWidget(self.in_label)
+        pair_row.addWidget(self.in_spin)
+        pair_row.addStretch(1)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        form.addRow("Size, pair", size_row)
+        form.addRow("Kernel size", size_row)
+        form.addRow("Pair", pair_row)
         form.addRow("Apply to", self.scope_combo)
         form.addRow("Preset", self.preset_combo)
 

@@ -260,7 +260,8 @@ ACTIONS: tuple[Action | Submenu, ...] = (
            "Text and cell labels at their normal size"),
     Action("high_contrast", "&View", "&High contrast", lambda w, on: theme().set_high_contrast(on), ("Ctrl+Shift+H",),
            "Black on white, dark greys and thicker lines, for a washed-out projector (again to leave)", checkable=True),
-    Action("presenter", "&View", "Pre&senter view", lambda w, on: w.presenter.set_active(on), ("F5",),
+    # Clickers' start button sends F5 or Shift+F5 (PowerPoint's "from here").
+    Action("presenter", "&View", "Pre&senter view", lambda w, on: w.presenter.set_active(on), ("F5", "Shift+F5"),
            "Full screen, only the sliding window; PgDn / PgUp step, B blanks the screen, Esc leaves",
            checkable=True, separator_before=True),
     Action("shortcuts", "&Help", "&Keyboard shortcuts", lambda w: w.show_shortcuts(), ("F1",), "List the keyboard shortcuts"),

@@ -290,3 +290,24 @@ def test_a_kernel_loaded_from_a_file_is_named_after_it(rgb):
     assert panel.preset_combo.currentText() == "digits conv1 (learned)"
     history.undo()
     assert panel.preset_combo.currentText() == "conv1.weight, from model.pth"
+
+
+def test_a_5x5_gaussian_shows_whole_in_a_1024x640_window(window, qtbot):
+    from convplay.qt import workspaces
+
+    session, panel = window.session, window.kernel_panel
+    panel.apply_preset(get_preset("gaussian5"))
+    window.resize(1024, 640)
+    scroll = window.docks["kernel"].widget()
+    for name in workspaces.WORKSPACE_NAMES:
+        window.set_workspace(name)
+        qtbot.wait(100)
+        if not panel.isVisible():
+            continue
+        grid = panel.grid
+        qtbot.waitUntil(
+            lambda: panel.width() <= scroll.viewport().width() and grid.shows_every_cell() and _unclipped(grid),
+            timeout=3000,
+        )
+        assert grid.texts()[2][2] == "36/768" and window.size().width() == 1024
+    assert session.kernel_name == "Gaussian 5×5"

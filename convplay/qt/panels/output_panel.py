@@ -99,6 +99,7 @@ class OutputPanel(QWidget):
 
     hovered = Signal(str)
     displayed = Signal()  # after a new output (or channel / mode) reached the views
+    cell_picked = Signal(int, int, int)  # a click on output (channel, row, col): the sliding window goes there
 
     def __init__(
         self, results: Results | None = None, parent: QWidget | None = None, *, settings: QSettings | None = None
@@ -153,7 +154,8 @@ class OutputPanel(QWidget):
         self._when_shown = WhenShown(self, self._show_latest)
         self.view.setToolTip(
             "PyTorch's output for the chosen channel; hover for the exact value.  Up to 24 x 24 "
-            "cells in sight print their values: zoom in (wheel) on a large output to read them."
+            "cells in sight print their values: zoom in (wheel) on a large output to read them.\n"
+            "Click a cell: the sliding window goes to the step that computes it."
         )
         self.grid = ChannelGrid()
         # Thumbnails are made, in the worker too, only while the grid can be seen.
@@ -182,6 +184,7 @@ class OutputPanel(QWidget):
         self.grid.channel_clicked.connect(self.channel_spin.setValue)
         self.grid.resized.connect(self._grid_catch_up)
         self.view.hovered.connect(self.hovered)
+        self.view.cell_clicked.connect(lambda row, col: self.cell_picked.emit(self.channel, row, col))
         self.grid.hovered.connect(self.hovered)
         self.results.outcome_changed.connect(self._when_shown.request)
         self.results.stale_changed.connect(self._show_stale)
@@ -252,7 +255,8 @@ class OutputPanel(QWidget):
         if output.ndim != 3:
             raise ValueError(f"an output must be (C, H, W), not {output.shape}")
         self._output = output
-        self.shape_label.setText("output " + " \u00d7 ".join(str(n) for n in output.shape))
+        self._shape_text = " \u00d7 ".join(str(n) for n in output.shape)
+        self._fit_shape_label()
         last = max(0, output.shape[0] - 1)
         if last != self.channel_spin.maximum():  # a new range lays the panel out again
             self.channel_spin.blockSignals(True)
@@ -338,6 +342,18 @@ class OutputPanel(QWidget):
         if thumbs is None or thumbs.mode != self.mode or thumbs.mapping != self._shown_mapping:
             thumbs = thumbnails(output, self.mode, self.preparer.luts, self._shown_mapping, self._is_signed(output))
         self.grid.show_thumbnails(thumbs, output, self.channel)
+
+    _shape_text = ""
+
+    def _fit_shape_label(self) -> None:
+        """"output 64 × 254 × 254", or the shape alone where the row is too narrow for both."""
+        full = f"output {self._shape_text}" if self._shape_text else ""
+        fits = self.shape_label.fontMetrics().horizontalAdvance(full) <= self.shape_label.width()
+        self.shape_label.setText(full if fits else self._shape_text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_shape_label()
 
     def _grid_catch_up(self) -> None:
         """The grid, shown again (more than one channel after one), is laid out only after its

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
@@ -44,7 +44,17 @@ CAPTION_POINT_SIZE = 8  # the line under the colour bar, at zoom 1
 
 class CellAxis(pg.AxisItem):
     """An axis whose ticks fall on whole cells: a 3 x 3 map is ticked 0, 1, 2, never -0.5
-    or 0.5 (a cell's centre is its index; a half is the edge between two cells)."""
+    or 0.5 (a cell's centre is its index; a half is the edge between two cells), and
+    never beside the map (no -1 where the view is wider than the map)."""
+
+    cells = 0  # cells along this axis: ticks on 0 .. cells - 1 only (0: no limit)
+
+    def tickValues(self, minVal: float, maxVal: float, size: float):
+        levels = super().tickValues(minVal, maxVal, size)
+        if self.cells <= 0:
+            return levels
+        last = self.cells - 1
+        return [(spacing, [v for v in values if -1e-9 <= v <= last + 1e-9]) for spacing, values in levels]
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float):
         levels: list[tuple[float, float]] = []
@@ -112,11 +122,13 @@ class ImageView(pg.GraphicsLayoutWidget):
     """One image in a PlotItem with aspect locked, y pointing down, and a hover readout.
 
     Signals: ``hovered(str)`` the readout text ("" when the pointer leaves the image);
-    ``cell_hovered(int, int)`` the (row, col) under the pointer, (-1, -1) off the image.
+    ``cell_hovered(int, int)`` the (row, col) under the pointer, (-1, -1) off the image;
+    ``cell_clicked(int, int)`` the (row, col) of a left click on the image.
     """
 
     hovered = Signal(str)
     cell_hovered = Signal(int, int)
+    cell_clicked = Signal(int, int)  # a left click on cell (row, col) of the image
 
     def __init__(
         self,
@@ -171,6 +183,7 @@ class ImageView(pg.GraphicsLayoutWidget):
         self._apply_zoom()
         text_zoom().changed.connect(self._apply_zoom)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
 
     # -- public API ------------------------------------------------------------------
     @property
@@ -220,6 +233,8 @@ class ImageView(pg.GraphicsLayoutWidget):
             self.value_labels.set_values(image, (lo, hi), None if colour else self._table, pixels)
         if reshaped:
             self.frame.setRect(QRectF(0, 0, image.shape[1], image.shape[0]))
+            self.plot_item.getAxis("bottom").cells = image.shape[1]
+            self.plot_item.getAxis("left").cells = image.shape[0]
             self.view_box.autoRange(padding=FIT_PADDING)
 
     @property
@@ -313,6 +328,18 @@ class ImageView(pg.GraphicsLayoutWidget):
             return
         point = self.view_box.mapSceneToView(scene_pos)
         self._emit_hover(int(np.floor(point.y() + 0.5)), int(np.floor(point.x() + 0.5)))
+
+    def _on_mouse_clicked(self, event) -> None:
+        image = self._image
+        if event.button() != Qt.MouseButton.LeftButton or image is None:
+            return
+        scene_pos = event.scenePos()
+        if not self.view_box.sceneBoundingRect().contains(scene_pos):
+            return
+        point = self.view_box.mapSceneToView(scene_pos)
+        row, col = int(np.floor(point.y() + 0.5)), int(np.floor(point.x() + 0.5))
+        if 0 <= row < image.shape[0] and 0 <= col < image.shape[1]:
+            self.cell_clicked.emit(row, col)
 
     def _emit_hover(self, row: int, col: int) -> None:
         text = self.readout(row, col)

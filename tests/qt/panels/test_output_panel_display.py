@@ -299,6 +299,8 @@ def test_tiny_maps_are_ticked_on_whole_cells_and_fill_the_view(panel, shape):
         axis = panel.view.plot_item.getAxis(name)
         ticks = [v for _spacing, values in axis.tickValues(lo, hi, axis.width() or axis.height()) for v in values]
         assert ticks and all(float(v).is_integer() for v in ticks), (name, ticks)
+        cells = shape[1] if name == "bottom" else shape[0]
+        assert all(0 <= v < cells for v in ticks), (name, ticks)  # on the map's cells only
     background = panel.view.backgroundBrush().color()
     assert background == panel.palette().window().color()  # no black frame around the map
 
@@ -388,3 +390,10 @@ def test_grey_lut_is_equal_steps():
     lut = grey_lut()
     assert (lut[:, 0] == np.arange(256)).all() and (lut[:, 1] == lut[:, 2]).all() and (lut[:, 3] == 255).all()
     np.testing.assert_array_equal(lookup_table(style.GREY_IMAGE), lut)
+
+
+def test_the_shape_is_named_where_the_row_has_room_and_shown_alone_where_not(panel, qtbot):
+    panel.show_output(np.ones((64, 254, 254), np.float32))
+    assert panel.shape_label.text() == "output 64 \u00d7 254 \u00d7 254"
+    panel.resize(420, 500)
+    qtbot.waitUntil(lambda: panel.shape_label.text() == "64 \u00d7 254 \u00d7 254")

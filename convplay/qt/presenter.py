@@ -4,7 +4,7 @@ high-contrast theme kept in the window's settings.
 The presenter view builds on the focus view (only the sliding window): the window goes
 full screen without its menus, status bar or the dock's title bar; a presentation
 clicker's PgDn / PgUp step the animation as → / ← do; B or . blanks the screen and any
-key brings it back; Esc leaves and puts the layout and the window back as they were.  A
+key brings it back; the mouse pointer hides while the mouse is still; Esc leaves and puts the layout and the window back as they were.  A
 small note in a corner says how to leave, the step and the zoom; it fades to faint a
 moment after the view starts (or the zoom changes), so that it does not cover the badge.
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEasingCurve, QEvent, QObject, QPropertyAnimation, Qt, QTimer
-from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QPainter
+from PySide6.QtGui import QColor, QCursor, QKeyEvent, QKeySequence, QPainter, QWindow
 from PySide6.QtWidgets import QApplication, QGraphicsOpacityEffect, QLabel, QWidget
 
 from convplay.qt import style, theme, zoom
@@ -34,6 +34,7 @@ NOTE_FADE_DELAY_MS = 3000  # the presenter's note at full strength when shown, t
 NOTE_FADE_MS = 700
 NOTE_FAINT = 0.3
 NOTE_MARGIN = 10
+CURSOR_IDLE_MS = 2500  # the mouse pointer hides after this long still, and shows when moved
 # (key, AnimationState method) the presenter adds to the animation's own keys: what
 # presentation clickers send.
 CLICKER_KEYS: tuple[tuple[str, str], ...] = (("PgDown", "step_forward"), ("PgUp", "step_back"))
@@ -146,6 +147,11 @@ class Presenter(QObject):
         self._before: _Before | None = None
         self._state: AnimationState | None = None
         self._empty_title: QWidget | None = None
+        # The pointer left in the middle of the animation hides while the mouse is still.
+        self._cursor_hidden = False
+        self._cursor_timer = QTimer(self)
+        self._cursor_timer.setSingleShot(True)
+        self._cursor_timer.timeout.connect(self._hide_cursor)
         # Leave before the window saves its layout on closing: the layout to remember is
         # the one the presenter view will give back, not the full-screen animation.
         window.installEventFilter(self)
@@ -200,6 +206,7 @@ class Presenter(QObject):
         self._state.geometry_changed.connect(self._on_geometry)
         zoom.text_zoom().changed.connect(self._on_zoom)
         QApplication.instance().installEventFilter(self)
+        self._cursor_timer.start(CURSOR_IDLE_MS)
         window.animation_panel.setFocus()
         self.note.show()
         self._say()
@@ -208,6 +215,8 @@ class Presenter(QObject):
         window, before = self.window, self._before
         self.set_blank(False)
         QApplication.instance().removeEventFilter(self)
+        self._cursor_timer.stop()
+        self._show_cursor()
         self._disconnect()
         self.note.stop()
         dock = window.docks["animation"]
@@ -286,6 +295,9 @@ class Presenter(QObject):
                 self.note.place()
                 if self.blanked:
                     self.blank.setGeometry(self.window.rect())
+        if kind == QEvent.Type.MouseMove and self.active and self._is_ours(watched):
+            self._show_cursor()
+            self._cursor_timer.start(CURSOR_IDLE_MS)
         if kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) or not self.active:
             return False
         if not isinstance(watched, QWidget) or watched.window() is not self.window:
@@ -300,6 +312,25 @@ class Presenter(QObject):
             return True
         command()
         return True
+
+    def _is_ours(self, watched: QObject) -> bool:
+        if isinstance(watched, QWindow):  # a move over no tracking widget reaches the window only
+            return watched is self.window.windowHandle()
+        return isinstance(watched, QWidget) and watched.window() is self.window
+
+    @property
+    def cursor_hidden(self) -> bool:
+        return self._cursor_hidden
+
+    def _hide_cursor(self) -> None:
+        if self.active and not self._cursor_hidden:
+            QApplication.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
+            self._cursor_hidden = True
+
+    def _show_cursor(self) -> None:
+        if self._cursor_hidden:
+            QApplication.restoreOverrideCursor()
+            self._cursor_hidden = False
 
     def _command(self, event: QKeyEvent):
         """What a key does in the presenter view (None: not one of its keys)."""

@@ -4,6 +4,7 @@ Esc puts the layout and the window back exactly; no two commands share a key."""
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication
 
 from convplay.qt import presenter as presenter_module
 from convplay.qt.animation.player import SHORTCUTS
@@ -206,3 +207,16 @@ def test_settings_that_cannot_be_animated_are_said_in_the_note(window, qtbot):
     assert "nothing to animate" in window.presenter.note.text()
     qtbot.keyClick(window, KEY.Key_PageDown)  # nothing to step: nothing happens, nothing raises
     assert window.presenter.active
+
+
+def test_the_pointer_hides_while_the_mouse_is_still_and_comes_back(window, qtbot, monkeypatch):
+    monkeypatch.setattr(presenter_module, "CURSOR_IDLE_MS", 50)
+    qtbot.keyClick(window, KEY.Key_F5)
+    qtbot.waitUntil(lambda: window.presenter.cursor_hidden, timeout=3000)
+    assert QApplication.overrideCursor().shape() == Qt.CursorShape.BlankCursor
+    qtbot.mouseMove(window, QPoint(200, 200))
+    qtbot.mouseMove(window, QPoint(240, 220))
+    assert not window.presenter.cursor_hidden and QApplication.overrideCursor() is None
+    qtbot.waitUntil(lambda: window.presenter.cursor_hidden, timeout=3000)
+    qtbot.keyClick(window, KEY.Key_Escape)
+    assert not window.presenter.cursor_hidden and QApplication.overrideCursor() is None

@@ -81,12 +81,13 @@ WORKSPACES: tuple[Workspace, ...] = (
         EXPLORE, "&Explore", ("Ctrl+1",),
         "The input to draw on, the kernel, PyTorch's output large, and the parameters in a compact strip",
         ("input", "output", "animation", "kernel", "params"),
-        # The parameters lie across the bottom in columns of fields, as tall as they need:
-        # the input, the output and the kernel keep the height.
-        Split(VERTICAL,
-              (Split(HORIZONTAL, (Tabs("input"), 0.3), (Tabs("output", "animation"), 0.43), (Tabs("kernel"), 0.27)),
-               1.0),
-              (Tabs("params", "formula", "device"), FIT)),
+        # The input to draw on takes the whole height at the left; the parameters lie under
+        # the output and the kernel in columns of fields, as tall as they need.
+        Split(HORIZONTAL,
+              (Tabs("input"), 0.3),
+              (Split(VERTICAL,
+                     (Split(HORIZONTAL, (Tabs("output", "animation"), 0.6), (Tabs("kernel"), 0.4)), 1.0),
+                     (Tabs("params", "formula", "device"), FIT)), 0.7)),
         "workspace_explore",
     ),
     Workspace(

@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -41,12 +41,15 @@ from convplay.core.input_source import InputSource
 from convplay.core.session import Session
 from convplay.qt import files, style
 from convplay.qt.widgets.canvas import ERASER, MAX_LABELLED_SIDE, PEN, DrawingCanvas
+from convplay.qt.widgets.flow import FlowRow
 from convplay.qt.widgets.value_grid import ValueGrid
 
 STROKE_PUSH_MS = 30  # at most ~33 updates a second reach the session during a stroke
 # The size box shows this value, as OWN_SIZE_TEXT, while the input keeps its own size.
 OWN_SIZE = MIN_WORKING_SIZE - 1
 OWN_SIZE_TEXT = "own size"
+CANVAS_MIN_SIDE = 120
+PICTURE_TAB, VALUES_TAB = 0, 1
 
 
 class InputPanel(QWidget):
@@ -75,7 +78,9 @@ class InputPanel(QWidget):
         self.setAcceptDrops(True)
 
         self.canvas = DrawingCanvas()
-        self.canvas.setToolTip("Left-drag to draw; middle-drag to pan; wheel to zoom. Drop an image file here to open it.")
+        self.canvas.setMinimumSize(CANVAS_MIN_SIDE, CANVAS_MIN_SIDE)
+        self.canvas.setToolTip("Left-drag to draw; middle-drag to pan; wheel to zoom. Drop an image file here to open it.\n"
+                               "Ctrl+click a pixel: the sliding window moves there.")
         self.image_view = self.canvas
         self._push_timer = QTimer(self)
         self._push_timer.setSingleShot(True)
@@ -85,6 +90,9 @@ class InputPanel(QWidget):
         self.open_button.setToolTip("Open an image file (PNG, JPEG, BMP, TIFF, WebP, GIF, 16-bit PNG).")
         self.sample_combo = QComboBox()
         self.sample_combo.setToolTip("Built-in inputs: CC0 photos, patterns and the tutorial's matrices.")
+        # The names are whole in the list; the closed box may be narrower than the longest.
+        self.sample_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.sample_combo.setMinimumContentsLength(12)
         self.sample_combo.addItem("Load a sample…", None)
         for s in SAMPLES:
             self.sample_combo.addItem(s.name, s.key)
@@ -116,16 +124,21 @@ class InputPanel(QWidget):
         self.value_spin.setSingleStep(0.1)
         self.value_spin.setValue(self.canvas.value)
         self.value_spin.setToolTip("The value the pen writes into every channel.")
-        self.clear_button = _push_button("Clear", "Set every pixel to 0.")
-        self.fill_button = _push_button("Fill", "Set every pixel to the pen's value.")
-        self.invert_button = _push_button("Invert", "v → lo + hi − v, with lo..hi the image's range (at least 0..1).")
+        # Tool buttons, as tight as their words: the row fits a narrow dock.
+        self.clear_button = _command_button("Clear", "Set every pixel to 0.")
+        self.fill_button = _command_button("Fill", "Set every pixel to the pen's value.")
+        self.invert_button = _command_button("Invert", "v → lo + hi − v, with lo..hi the image's range (at least 0..1).")
 
         self.values_grid = ValueGrid(tint=False)
         self.values_grid.setToolTip("The input's values (shown for inputs up to 16 × 16); type to change one.")
         self.values_channel = QSpinBox()
         self.values_channel.setToolTip("Which channel the table shows.")
         self.values_channel_label = QLabel("Channel")
-        self.values_box = QGroupBox("Values")
+        self.values_box = QWidget()
+        # The picture and, for a small input, its table of values share the panel's room
+        # as two tabs: each whole, neither squeezed under the other in a short dock.
+        self.views = QTabWidget()
+        self.views.setDocumentMode(True)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet(style.ERROR_TEXT_STYLE)
@@ -142,27 +155,17 @@ class InputPanel(QWidget):
         source_row.addWidget(self.sample_combo, 1)
         form = QFormLayout()
         form.addRow("Image", source_row)
-        size_row = QHBoxLayout()
-        size_row.addWidget(self.size_spin)
-        size_row.addWidget(self.channels_combo)
-        size_row.addWidget(self.size_label, 1)
-        form.addRow("Size", size_row)
-
-        tools = QHBoxLayout()
-        tools.addWidget(self.pen_button)
-        tools.addWidget(self.eraser_button)
-        tools.addWidget(QLabel("Brush"))
-        tools.addWidget(self.brush_spin)
-        tools.addWidget(QLabel("Value"))
-        tools.addWidget(self.value_spin)
-        tools.addStretch(1)
-        edits = QHBoxLayout()
-        edits.addWidget(self.clear_button)
-        edits.addWidget(self.fill_button)
-        edits.addWidget(self.invert_button)
-        edits.addStretch(1)
+        # The rows below wrap where the dock is narrow: one line where it is wide.
+        form.addRow("Size", FlowRow(_row(self.size_spin, self.channels_combo), self.size_label))
+        self.tools = FlowRow(
+            _row(self.pen_button, self.eraser_button),
+            _row(QLabel("Brush"), self.brush_spin),
+            _row(QLabel("Value"), self.value_spin),
+            _row(self.clear_button, self.fill_button, self.invert_button),
+        )
 
         values_layout = QVBoxLayout(self.values_box)
+        values_layout.setContentsMargins(0, 4, 0, 0)
         channel_row = QHBoxLayout()
         channel_row.addWidget(self.values_channel_label)
         channel_row.addWidget(self.values_channel)
@@ -171,12 +174,16 @@ class InputPanel(QWidget):
         values_layout.addWidget(self.values_grid)
 
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(form)
         layout.addWidget(self.message)
-        layout.addWidget(self.canvas, 2)
-        layout.addLayout(tools)
-        layout.addLayout(edits)
-        layout.addWidget(self.values_box, 2)
+        self.views.addTab(self.canvas, "Picture")
+        self.views.setTabToolTip(PICTURE_TAB, "Draw on the input: left-drag paints, the wheel zooms")
+        self.views.addTab(self.values_box, "Values")
+        self.views.setTabToolTip(VALUES_TAB, f"The input's values as a table (inputs up to {MAX_LABELLED_SIDE} × "
+                                             f"{MAX_LABELLED_SIDE}); type to change one")
+        layout.addWidget(self.views, 1)
+        layout.addWidget(self.tools)
 
     def _connect(self) -> None:
         self.open_button.clicked.connect(self._ask_open)
@@ -349,13 +356,28 @@ class InputPanel(QWidget):
             self.values_channel.setRange(0, c - 1)
         self.values_channel.setVisible(c > 1)
         self.values_channel_label.setVisible(c > 1)
-        self.values_box.setVisible(max(h, w) <= MAX_LABELLED_SIDE)
+        small = max(h, w) <= MAX_LABELLED_SIDE
+        self.views.setTabVisible(VALUES_TAB, small)
+        self.views.tabBar().setVisible(small)  # a large input has the picture alone
+        if not small:
+            self.views.setCurrentIndex(PICTURE_TAB)
         self._refresh_values()
 
     def _refresh_values(self) -> None:
         image = self._session.image
         if max(image.shape[1:]) <= MAX_LABELLED_SIDE:
             self.values_grid.set_values(image[self.values_channel.value()])
+
+
+def _row(*widgets: QWidget) -> QWidget:
+    """Widgets kept together on one line of the tools."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(4)
+    for widget in widgets:
+        layout.addWidget(widget)
+    return row
 
 
 def _tool_button(text: str, tip: str, checked: bool = False) -> QToolButton:
@@ -368,7 +390,8 @@ def _tool_button(text: str, tip: str, checked: bool = False) -> QToolButton:
     return button
 
 
-def _push_button(text: str, tip: str) -> QPushButton:
-    button = QPushButton(text)
+def _command_button(text: str, tip: str) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
     button.setToolTip(tip)
     return button

@@ -13,7 +13,7 @@ from convplay.core.image_io import ImageLoadError
 from convplay.core.samples import sample
 from convplay.core.session import Session
 from convplay.qt.widgets.canvas import ERASER
-from convplay.qt.panels.input_panel import InputPanel
+from convplay.qt.panels.input_panel import PICTURE_TAB, VALUES_TAB, InputPanel
 
 
 @pytest.fixture
@@ -191,7 +191,8 @@ def test_working_size_resamples_from_the_original(setup):
 def test_small_inputs_show_values_and_accept_typing(setup):
     session, stack, panel = setup
     panel.load_sample(sample("tutorial_multi_in"))
-    assert not panel.values_box.isHidden()
+    assert panel.views.isTabVisible(VALUES_TAB)
+    assert panel.views.currentIndex() == PICTURE_TAB  # the picture stays in front, its cells labelled
     assert len(panel.canvas.labels()) == 25 and panel.canvas.labels()[0] == "1/1/2"
     panel.values_channel.setValue(1)
     np.testing.assert_array_equal(panel.values_grid.values(), sample("tutorial_multi_in").image()[1])
@@ -200,8 +201,10 @@ def test_small_inputs_show_values_and_accept_typing(setup):
     assert "7" in panel.canvas.labels()[2 * 5 + 3].split("/")
     panel.values_grid.item(0, 0).setText("nan")
     assert session.image[1, 0, 0] == 1 and "NaN" in panel.message.text()
+    panel.views.setCurrentIndex(VALUES_TAB)
     panel.load_sample(sample("camera"))
-    assert panel.values_box.isHidden() and panel.canvas.labels() == []
+    assert not panel.views.isTabVisible(VALUES_TAB) and panel.canvas.labels() == []
+    assert panel.views.currentIndex() == PICTURE_TAB  # no table for a photo: the picture comes back
 
 
 def test_model_to_view(setup):

@@ -163,6 +163,9 @@ class MainWindow(QMainWindow):
 
         self.output_panel.hovered.connect(self.hover_label.setText)
         self.input_panel.hovered.connect(self.hover_label.setText)
+        # The sliding window's position, picked on the output (a click) or the input (Ctrl+click, a plain click draws).
+        self.output_panel.cell_picked.connect(self.animation_panel.pick_output_cell)
+        self.input_panel.canvas.picked.connect(self.animation_panel.pick_input_pixel)
         self.output_panel.displayed.connect(self.output_shown)
         self.controller.devices_ready.connect(self._on_devices_ready)
         self.results.stale_changed.connect(self._on_stale)

@@ -105,7 +105,8 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._levels = (0.0, 1.0)
         self._out_levels = (-1.0, 1.0)
         self._values: np.ndarray | None = None  # the whole output, for filling in
-        self._fill = np.zeros((0, 0), dtype=np.float32)
+        # float64: the labels print the values as the walk and the reference computed them.
+        self._fill = np.zeros((0, 0), dtype=np.float64)
         self._fill_channel = -1
         self._last_k = -2
         self._channels: tuple[int, ...] = ()
@@ -214,7 +215,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         c_out, h_out, w_out = walk.output_shape
         out = self.output
         out.plot.setVisible(True)
-        self._fill = np.full((h_out, w_out), np.nan, dtype=np.float32)
+        self._fill = np.full((h_out, w_out), np.nan, dtype=np.float64)
         out.clear()
         if self._whole:
             out.set_image(self._fill, self._out_levels)
@@ -510,6 +511,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
     def _on_text_zoom(self, _factor: float) -> None:
         """Titles, labels and tags at the new text size."""
         self._channels, self._titled_channel = (), -1  # titles set again at the new size
+        self._arrange()  # a neighbourhood of larger cells (redrawn if it changed)
         if self._redraw is not None:
             self._redraw()
         self._fit_labels()
@@ -537,8 +539,10 @@ class AnimationView(pg.GraphicsLayoutWidget):
         return False, beside
 
     def _readable_px(self) -> float:
-        """Cell pixels that hold the input's longest value at the smallest label size."""
-        return max(READABLE_CELL_PX, MIN_LABEL_PX * DIGIT_WIDTH * self._label_chars / TEXT_SHARE)
+        """Cell pixels that hold the input's longest value at the smallest label size, times
+        the text zoom: zoomed in, the neighbourhood shows fewer, larger cells."""
+        px = max(READABLE_CELL_PX, MIN_LABEL_PX * DIGIT_WIDTH * self._label_chars / TEXT_SHARE)
+        return px * text_zoom().factor
 
     def _target_for(self, width: float, height: float) -> tuple[int, int]:
         """(rows, cols) of the neighbourhood: the largest square (up to TARGET_CELLS a side)

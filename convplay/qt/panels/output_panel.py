@@ -221,6 +221,11 @@ class OutputPanel(QWidget):
     _shown_mapping = "diverging"
 
     @property
+    def stale_message(self) -> str:
+        """The stale banner's text ("" while the output is current)."""
+        return self.stale_banner.text() if self.is_stale else ""
+
+    @property
     def is_stale(self) -> bool:
         """True while the stale banner is up (test hook)."""
         return not self.stale_banner.isHidden()

@@ -37,8 +37,8 @@ class _PaintableImage(pg.ImageItem):
         self._canvas = canvas
 
     def mouseDragEvent(self, ev) -> None:
-        if ev.button() != Qt.MouseButton.LeftButton:
-            ev.ignore()  # the view box pans
+        if ev.button() != Qt.MouseButton.LeftButton or _picking(ev):
+            ev.ignore()  # the view box pans; a Ctrl+drag draws nothing
             return
         ev.accept()
         pos = ev.pos()
@@ -55,10 +55,18 @@ class _PaintableImage(pg.ImageItem):
             ev.ignore()
             return
         ev.accept()
+        if _picking(ev):  # Ctrl+click picks a pixel (the sliding window goes there) and draws nothing
+            pos = ev.pos()
+            self._canvas.picked.emit(int(np.floor(pos.y())), int(np.floor(pos.x())))
+            return
         point = _cell(ev.pos())
         self._canvas.begin_stroke()
         self._canvas.paint_segment(point, point)
         self._canvas.end_stroke()
+
+
+def _picking(ev) -> bool:
+    return bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
 
 
 def _cell(pos: QPointF) -> tuple[float, float]:
@@ -70,13 +78,15 @@ class DrawingCanvas(pg.GraphicsLayoutWidget):
     """Shows a (C, H, W) image (gray, or RGB when C == 3) and paints strokes into it.
 
     Signals: ``stroke_started``, ``stroke_painted`` (the working image changed),
-    ``stroke_finished``, ``hovered(str)`` (a readout of the cell under the pointer).
+    ``stroke_finished``, ``hovered(str)`` (a readout of the cell under the pointer),
+    ``picked(row, col)`` (a Ctrl+click: a pixel picked, nothing drawn).
     """
 
     stroke_started = Signal()
     stroke_painted = Signal()
     stroke_finished = Signal()
     hovered = Signal(str)
+    picked = Signal(int, int)  # Ctrl+click on pixel (row, col): pick it (the sliding window's position)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

@@ -567,6 +567,10 @@ def o_mode(m: Monkey, index: int) -> None:
     _choose(m.window.output_panel.mode_combo, index)
 
 
+def o_mapping(m: Monkey, index: int) -> None:
+    _choose(m.window.output_panel.mapping_combo, index)
+
+
 def d_dtype(m: Monkey, index: int) -> None:
     _choose(m.window.device_panel.dtype_combo, index)
 
@@ -674,6 +678,7 @@ def _actions() -> list[Action]:
         # Output and device
         A("o_channel", 1, lambda r: (int(r.integers(8)),), o_channel),
         A("o_mode", 1, lambda r: (int(r.integers(3)),), o_mode),
+        A("o_mapping", 1, lambda r: (int(r.integers(6)),), o_mapping),
         A("d_dtype", 0.7, lambda r: (int(r.integers(2)),), d_dtype),
         # The window
         A("w_tab", 8, lambda r: (_pick(r, ("output", "animation", "animation", "formula", "device")),), w_tab),

@@ -4,9 +4,10 @@ high-contrast theme kept in the window's settings.
 The presenter view builds on the focus view (only the sliding window): the window goes
 full screen without its menus, status bar or the dock's title bar; a presentation
 clicker's PgDn / PgUp step the animation as → / ← do; B or . blanks the screen and any
-key brings it back; the mouse pointer hides while the mouse is still; Esc leaves and puts the layout and the window back as they were.  A
-small note in a corner says how to leave, the step and the zoom; it fades to faint a
-moment after the view starts (or the zoom changes), so that it does not cover the badge.
+key brings it back; the mouse pointer hides while the mouse is still; Esc leaves and
+puts the layout and the window back as they were.  A small note in a corner says how to
+leave, the step and the zoom; it fades to faint a moment after the view starts (or the
+zoom changes), so that it does not cover the badge.
 
 The keys are read by an application event filter while the view is on, so that they
 work wherever the keyboard focus is (a clicker cannot click into the animation first),
@@ -126,8 +127,7 @@ class PresenterNote(QLabel):
 class _Before:
     """What the presenter view changes, to be put back exactly."""
 
-    window_state: Qt.WindowState
-    geometry: QByteArray
+    window_state: Qt.WindowState  # the size comes back with it: Qt keeps the normal geometry
     menu_bar_hidden: bool
     status_bar_hidden: bool
     title_bar: QWidget | None
@@ -164,9 +164,6 @@ class Presenter(QObject):
     def blanked(self) -> bool:
         return self.blank.isVisible()
 
-    def toggle(self) -> None:
-        self.set_active(not self.active)
-
     def set_active(self, on: bool) -> None:
         on = bool(on)
         action = self.window.actions_by_id.get("presenter")
@@ -186,7 +183,6 @@ class Presenter(QObject):
         focus_action = window.focus_action
         self._before = _Before(
             window_state=window.windowState(),
-            geometry=window.saveGeometry(),
             menu_bar_hidden=window.menuBar().isHidden(),
             status_bar_hidden=window.statusBar().isHidden(),
             title_bar=dock.titleBarWidget(),

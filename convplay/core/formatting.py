@@ -20,6 +20,9 @@ import numpy as np
 
 MAX_WHOLE_DIGITS = 6  # up to 999 999 a whole number is shorter written out than as 1.23e+05
 CELL_DIGITS = 4  # a number inside a cell: 1/9 -> 0.1111
+# A weight that is no short fraction: three digits keep a 5x5 of learned weights
+# (-0.00229) inside a 1280x720 window's Kernel panel; the tooltip holds every digit.
+KERNEL_DIGITS = 3
 READOUT_DIGITS = 6  # a hover readout or a sum: enough to compare with PyTorch by eye
 COMPARED_DIGITS = 8  # PyTorch's float32 value set beside the float64 sum it is checked against
 TICK_DIGITS = 3  # a colour bar's values: the scale, not the data
@@ -47,7 +50,8 @@ def _significant(value: float, digits: int) -> str:
 def format_cell(value: float) -> str:
     """A number printed inside a cell, four significant digits: ``0.1111``, ``-2``, ``12345``.
 
-    Used by the kernel, bias and input value grids (``qt/widgets/value_grid.py``), the
+    Used by the input's value grid (``qt/widgets/value_grid.py``; the kernel and bias grids
+    use ``kernel_cell_texts``), the
     input canvas's cell labels (``qt/widgets/canvas.py``), the sliding window's cell
     labels (``qt/animation/view.py``) and the product grid and equation terms of the
     arithmetic (``qt/animation/arithmetic.py``).
@@ -83,9 +87,9 @@ def kernel_cell_texts(values: np.ndarray, typed: Mapping[tuple[int, int], str] |
     - What the user typed into a cell (``typed[(r, c)]``, e.g. "0.5" or "2/18") stays as typed.
     - An exact fraction shows as one, over the kernel's common denominator when every
       denominator divides the largest: a Gaussian 5×5 reads 1/256, 4/256, 6/256 ... 36/256,
-      a box blur 1/9.  Denominators of 10, 100, ... show as decimals (0.1, 0.25 stays 1/4).
+      a box blur 1/9.  Denominators of 10, 100, ... show as decimals (0.1; but 0.25 is 1/4).
     - A value smaller than ``TINY_RATIO`` times the largest |value| shows as 0.
-    - Everything else prints with ``format_cell``.
+    - Integers print whole; everything else with ``KERNEL_DIGITS`` significant digits.
 
     Display only: the cells' values (and the tooltips, ``kernel_cell_tooltip``) are exact.
     """
@@ -108,7 +112,7 @@ def kernel_cell_texts(values: np.ndarray, typed: Mapping[tuple[int, int], str] |
             if f is not None and f.denominator > 1 and not _decimal_denominator(f.denominator):
                 fractions[(r, c)] = f
             else:
-                texts[r][c] = format_cell(v)
+                texts[r][c] = _significant(v, KERNEL_DIGITS)
     if fractions:
         common = max(f.denominator for f in fractions.values())
         shared = all(common % f.denominator == 0 for f in fractions.values())

@@ -35,6 +35,7 @@ NOTE_FADE_DELAY_MS = 3000  # the presenter's note at full strength when shown, t
 NOTE_FADE_MS = 700
 NOTE_FAINT = 0.3
 NOTE_MARGIN = 10
+RESIZE_WAIT_MS = 1500  # how long a window manager may take to give the window its size back
 CURSOR_IDLE_MS = 2500  # the mouse pointer hides after this long still, and shows when moved
 # (key, AnimationState method) the presenter adds to the animation's own keys: what
 # presentation clickers send.
@@ -128,6 +129,7 @@ class _Before:
     """What the presenter view changes, to be put back exactly."""
 
     window_state: Qt.WindowState  # the size comes back with it: Qt keeps the normal geometry
+    docks: QByteArray  # the main window's state: where each dock is and its size
     menu_bar_hidden: bool
     status_bar_hidden: bool
     title_bar: QWidget | None
@@ -147,6 +149,7 @@ class Presenter(QObject):
         self._before: _Before | None = None
         self._state: AnimationState | None = None
         self._empty_title: QWidget | None = None
+        self._docks_to_restore: QByteArray | None = None  # until the window has its size back
         # The pointer left in the middle of the animation hides while the mouse is still.
         self._cursor_hidden = False
         self._cursor_timer = QTimer(self)
@@ -183,6 +186,7 @@ class Presenter(QObject):
         focus_action = window.focus_action
         self._before = _Before(
             window_state=window.windowState(),
+            docks=window.saveState(),
             menu_bar_hidden=window.menuBar().isHidden(),
             status_bar_hidden=window.statusBar().isHidden(),
             title_bar=dock.titleBarWidget(),
@@ -228,7 +232,23 @@ class Presenter(QObject):
         window.focus_action.setEnabled(before.focus_enabled)
         if not before.focus_view:
             window.set_focus_mode(False)
+        window.restoreState(before.docks)
         self._before = None
+        # A window manager gives the size back later (X11): the docks are shared out again
+        # as the window reaches it, as they were in that size, not as in the full screen.
+        normal = not before.window_state & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen)
+        if normal and window.size() != window.normalGeometry().size():
+            self._docks_to_restore = before.docks
+            QTimer.singleShot(RESIZE_WAIT_MS, self._forget_docks)
+
+    def _restore_docks(self) -> None:
+        if self._docks_to_restore is not None and not self.active:
+            self.window.restoreState(self._docks_to_restore)
+            if self.window.size() == self.window.normalGeometry().size():
+                self._docks_to_restore = None
+
+    def _forget_docks(self) -> None:
+        self._docks_to_restore = None
 
     def _disconnect(self) -> None:
         if self._state is not None:
@@ -291,6 +311,9 @@ class Presenter(QObject):
                 self.note.place()
                 if self.blanked:
                     self.blank.setGeometry(self.window.rect())
+            elif kind == QEvent.Type.Resize and self._docks_to_restore is not None:
+                # After the resize is laid out, not inside it.
+                QTimer.singleShot(0, self._restore_docks)
         if kind == QEvent.Type.MouseMove and self.active and self._is_ours(watched):
             self._show_cursor()
             self._cursor_timer.start(CURSOR_IDLE_MS)

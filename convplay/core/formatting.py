@@ -50,11 +50,10 @@ def _significant(value: float, digits: int) -> str:
 def format_cell(value: float) -> str:
     """A number printed inside a cell, four significant digits: ``0.1111``, ``-2``, ``12345``.
 
-    Used by the input's value grid (``qt/widgets/value_grid.py``; the kernel and bias grids
-    use ``kernel_cell_texts``), the
-    input canvas's cell labels (``qt/widgets/canvas.py``), the sliding window's cell
-    labels (``qt/animation/view.py``) and the product grid and equation terms of the
-    arithmetic (``qt/animation/arithmetic.py``).
+    Used by the input's value grid (``qt/widgets/value_grid.py``; the kernel and bias
+    grids use ``kernel_cell_texts``), the input canvas's cell labels
+    (``qt/widgets/canvas.py``), the sliding window's cell labels (``qt/animation/view.py``)
+    and the product grid and equation terms of the arithmetic (``qt/animation/arithmetic.py``).
     """
     return _significant(value, CELL_DIGITS)
 

@@ -83,3 +83,21 @@ def test_the_working_size_range_in_help_is_cores():
     assert WORKING_SIZE_RANGE == (MIN_WORKING_SIZE, MAX_WORKING_SIZE)
     text = " ".join(build_parser().format_help().split())  # argparse wraps the help
     assert f"{MIN_WORKING_SIZE} to {MAX_WORKING_SIZE} px (default {DEFAULT_WORKING_SIZE})" in text
+
+
+def test_workspace_names_come_from_the_table_and_are_in_help(capsys):
+    from convplay.cli import build_parser
+    from convplay.qt.workspaces import WORKSPACE_NAMES
+
+    for name in WORKSPACE_NAMES:
+        assert parse_args(["--workspace", name]).workspace == name
+    assert parse_args([]).workspace is None  # the last one used, from the settings
+    with pytest.raises(SystemExit) as info:
+        parse_args(["--workspace", "lecture"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--workspace" in err and "explore" in err and "formula" in err
+    text = " ".join(build_parser().format_help().split())
+    assert "--workspace NAME" in text
+    for name in WORKSPACE_NAMES:
+        assert f"{name} (" in text  # each name with what it shows

@@ -92,7 +92,7 @@ class InputPanel(QWidget):
         self.sample_combo.setToolTip("Built-in inputs: CC0 photos, patterns and the tutorial's matrices.")
         # The names are whole in the list; the closed box may be narrower than the longest.
         self.sample_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.sample_combo.setMinimumContentsLength(12)
+        self.sample_combo.setMinimumContentsLength(8)
         self.sample_combo.addItem("Load a sample…", None)
         for s in SAMPLES:
             self.sample_combo.addItem(s.name, s.key)

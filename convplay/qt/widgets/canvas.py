@@ -17,10 +17,11 @@ from PySide6.QtWidgets import QWidget
 from convplay.core.formatting import format_cell, format_readout
 from convplay.qt import style
 from convplay.qt.widgets.cell_labels import is_dark_rgb, label_px
+from convplay.qt.zoom import scaled, text_zoom
 
 PEN, ERASER = "pen", "eraser"
 MAX_LABELLED_SIDE = 16  # inputs up to 16 x 16 show their values in the cells
-LABEL_MAX_PX = 16  # the canvas shares its dock with the value grid: labels stay modest
+LABEL_MAX_PX = 16  # at the normal text zoom: read up close while drawing; the zoom raises it
 LABEL_HEIGHT_SHARE = 0.6  # one number per cell: it may take most of the cell's height
 # Read up close while drawing, not from the back of a room (cell_labels.MIN_LABEL_PX):
 # "1/0/2" stays legible down to here, and hides below.
@@ -110,6 +111,7 @@ class DrawingCanvas(pg.GraphicsLayoutWidget):
         self._label_px = 0
         self.view_box.sigRangeChanged.connect(self._fit_labels)
         self.view_box.sigResized.connect(self._fit_labels)
+        text_zoom().changed.connect(self._on_text_zoom)  # Qt disconnects it when the canvas goes
         self._show(fit=True)
 
     # -- state -------------------------------------------------------------------------
@@ -210,6 +212,14 @@ class DrawingCanvas(pg.GraphicsLayoutWidget):
             label.setVisible(True)
         self._fit_labels()
 
+    def _on_text_zoom(self, _factor: float) -> None:
+        self._label_px = 0  # the same cells may now take a larger font
+        self._fit_labels()
+
+    def label_pixel_size(self) -> int:
+        """The cell labels' font size in pixels (0 before any is sized)."""
+        return self._label_px
+
     def _fit_labels(self, *_) -> None:
         """Size the cell labels to the cells on screen, so "1/0/2" stays inside its cell."""
         shown = [label.toPlainText() for label in self._labels[: self._labelled]]
@@ -219,7 +229,7 @@ class DrawingCanvas(pg.GraphicsLayoutWidget):
             return
         cell_px = width / (x1 - x0)
         longest = max(len(text) for text in shown)
-        fitted = label_px(cell_px, longest, height_share=LABEL_HEIGHT_SHARE, max_px=LABEL_MAX_PX)
+        fitted = label_px(cell_px, longest, height_share=LABEL_HEIGHT_SHARE, max_px=scaled(LABEL_MAX_PX))
         legible = fitted >= LABEL_MIN_PX  # else hidden until the view zooms in
         for label in self._labels[: self._labelled]:
             label.setVisible(legible)

@@ -167,3 +167,34 @@ def test_a_deleted_panel_stops_listening(qtbot):
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     session.set_spec(session.spec.replace(stride=2))
     session.set_image(np.zeros((1, 9, 9)))
+
+
+def test_the_text_zoom_scales_the_formula_and_the_code(make_panel):
+    from convplay.qt.panels.formula_panel import CODE_POINT_SIZE, FORMULA_POINT_SIZE
+    from convplay.qt.zoom import text_zoom
+
+    panel, _ = make_panel(np.zeros((1, 8, 8)), ConvSpec(1, 1, 3))
+    try:
+        text_zoom().set_factor(2.0)
+        assert panel.formula_view.document().defaultFont().pointSize() == 2 * FORMULA_POINT_SIZE
+        assert panel.code_view.font().pointSize() == 2 * CODE_POINT_SIZE
+        assert "⌊(8 + 2·0 − 1·(3−1) − 1) / 1⌋ + 1 = 6" in formula_text(panel)  # set again, not lost
+    finally:
+        text_zoom().reset()
+    assert panel.formula_view.document().defaultFont().pointSize() == FORMULA_POINT_SIZE
+
+
+def test_the_formula_takes_the_height_its_lines_need(make_panel, qtbot):
+    panel, session = make_panel(np.zeros((1, 64, 64)), ConvSpec(1, 1, 3))
+    panel.resize(900, 700)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.formula_view.verticalScrollBar().maximum() == 0 and panel.formula_view.height() > 60)
+    # not much more than it needs: the code gets the rest
+    assert panel.formula_view.height() <= panel.formula_height() + 8
+    session.set_spec(session.spec.replace(stride=3, padding=1))  # a remainder note: more lines
+    qtbot.waitUntil(lambda: panel.formula_view.verticalScrollBar().maximum() == 0)
+    panel.splitter.splitterMoved.emit(100, 1)  # the user's own split stays
+    panel.splitter.setSizes([100, 600])
+    panel.resize(900, 720)
+    qtbot.wait(20)
+    assert panel.splitter.sizes()[0] == 100

@@ -351,3 +351,29 @@ def test_strokes_cost_their_box_in_the_history(setup, qtbot):
         canvas.end_stroke()
     assert stack.count() == 3
     assert stack.nbytes == 3 * 2 * 5 * 8  # three 1 x 5 boxes, before and after, float64
+
+
+def test_the_text_zoom_raises_the_cell_labels_cap(setup, qtbot):
+    from convplay.qt.widgets.canvas import LABEL_MAX_PX
+    from convplay.qt.zoom import text_zoom
+
+    session, _, panel = setup
+    panel.load_sample(sample("tutorial_x"))  # 5 x 5 cells of 1 digit: the cap, not the cell, limits
+    qtbot.waitUntil(lambda: panel.canvas.label_pixel_size() == LABEL_MAX_PX)
+    try:
+        text_zoom().set_factor(1.5)
+        assert panel.canvas.label_pixel_size() == round(LABEL_MAX_PX * 1.5)
+        assert panel.canvas.labels()  # still shown, inside their cells
+    finally:
+        text_zoom().reset()
+    assert panel.canvas.label_pixel_size() == LABEL_MAX_PX
+
+
+def test_the_tools_wrap_in_a_narrow_panel_without_widening_it(setup, qtbot):
+    session, _, panel = setup
+    panel.resize(700, 640)
+    qtbot.waitUntil(lambda: panel.tools.flow.lines(panel.tools.width()) == 1)
+    panel.resize(260, 640)
+    qtbot.waitUntil(lambda: panel.tools.flow.lines(panel.tools.width()) >= 2)
+    assert panel.minimumSizeHint().width() <= 260
+    qtbot.waitUntil(lambda: panel.tools.height() >= 2 * panel.pen_button.height())  # its lines all shown

@@ -293,7 +293,7 @@ class ChannelGrid(QWidget):
         painter.fillRect(event.rect(), palette.color(QPalette.ColorRole.Window))  # as the output view beside it
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)  # show the pixels
         painter.setFont(self._title_font)
-        frame = QPen(QColor(style.SELECTED_FRAME), FRAME_WIDTH)
+        frame = QPen(QColor(style.colour("SELECTED_FRAME")), style.line_width(FRAME_WIDTH))
         text = palette.color(QPalette.ColorRole.WindowText)
         clip = QRectF(event.rect())
         line_h = math.ceil(self._title_font.pixelSize() * TITLE_LEADING)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QStyleOptionGraphicsItem, QWidget
 
 from convplay.core.display import argb_table, coloured
 from convplay.core.formatting import format_tick
-from convplay.qt.style import COLORBAR_FRAME, DIVERGING
+from convplay.qt import style
+from convplay.qt.style import DIVERGING
 from convplay.qt.zoom import scaled, text_zoom
 
 COLORBAR_TICKS = 5  # values printed beside the bar: both ends, the middle and the quarters
@@ -116,7 +117,7 @@ class ColorBar(pg.GraphicsWidget):
         if self._strip_pixmap.size() != size:
             self._strip_pixmap = QPixmap.fromImage(self._strip.scaled(size))
         painter.drawPixmap(bar.topLeft(), self._strip_pixmap)
-        painter.setPen(QColor(COLORBAR_FRAME))
+        painter.setPen(QPen(QColor(style.colour("COLORBAR_FRAME")), style.line_width(1.0)))
         painter.drawRect(bar)
         painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
         _paint_ticks(painter, bar, self._labels, self.boundingRect().width() - bar.right() - TICK_LENGTH)

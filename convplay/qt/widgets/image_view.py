@@ -30,10 +30,12 @@ from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
 from convplay.core.display import argb_table
 from convplay.core.formatting import format_readout
-from convplay.qt.style import COLORBAR_FRAME, DIVERGING
+from convplay.qt import style
+from convplay.qt.style import DIVERGING
 from convplay.qt.widgets.colorbar import LUT_SIZE, ColorBar
 from convplay.qt.widgets.lookup import argb_image, colour_map
 from convplay.qt.widgets.value_labels import ValueLabels
+from convplay.qt.theme import theme
 from convplay.qt.zoom import scaled, text_zoom
 
 CONTENT_MARGIN = 2  # pixels around the plot
@@ -162,10 +164,9 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.plot_item.addItem(self.image_item)
         # The image's edge, where a light cell meets the window's light ground.
         self.frame = QGraphicsRectItem(self.image_item)
-        frame_pen = QPen(QColor(COLORBAR_FRAME))
-        frame_pen.setCosmetic(True)
-        self.frame.setPen(frame_pen)
         self.frame.setZValue(2)
+        self._apply_theme()
+        theme().theme_changed.connect(self._apply_theme)
         self._colormap = colour_map(colormap)
         self._colormap_name = colormap
         self._table = argb_table(self._colormap.getLookupTable(nPts=LUT_SIZE, alpha=True))
@@ -304,6 +305,13 @@ class ImageView(pg.GraphicsLayoutWidget):
             axis.setTextPen(text)
         if self._caption_text:
             self.set_caption(self._caption_text)
+
+    def _apply_theme(self, *_) -> None:
+        pen = QPen(QColor(style.colour("COLORBAR_FRAME")), style.line_width(1.0))
+        pen.setCosmetic(True)
+        self.frame.setPen(pen)
+        if getattr(self, "colorbar", None) is not None:  # made after the frame
+            self.colorbar.update()
 
     def _apply_zoom(self, *_) -> None:
         font = QFont(self.font())

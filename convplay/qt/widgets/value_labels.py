@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 from convplay.core.display import cell_text, coloured, finite_abs_max
 from convplay.qt import style
 from convplay.qt.widgets.cell_labels import TEXT_SHARE, dark_words, is_dark_rgb, label_px
+from convplay.qt.theme import theme
 from convplay.qt.zoom import scaled, text_zoom
 
 MAX_VISIBLE_SIDE = 24  # cells in sight per row and per column, at most, for numbers to show
@@ -77,6 +78,7 @@ class ValueLabels(QGraphicsObject):
         view_box.sigRangeChanged.connect(self._repaint)
         view_box.sigResized.connect(self._repaint)
         text_zoom().changed.connect(self._repaint)  # the font's cap follows the zoom
+        theme().theme_changed.connect(self._repaint)  # the text colours follow the theme
 
     def _repaint(self, *_) -> None:
         self.update()
@@ -203,7 +205,7 @@ class ValueLabels(QGraphicsObject):
         font = QFont()  # the font the texts were measured in
         font.setPixelSize(px)
         painter.setFont(font)
-        light, dark = QColor(style.LIGHT_LABEL_TEXT), QColor(style.LABEL_TEXT)
+        light, dark = QColor(style.colour("LIGHT_LABEL_TEXT")), QColor(style.colour("LABEL_TEXT"))
         inner = sight.adjusted(cell / 4, cell / 4, -cell / 4, -cell / 4)
         for label in shown:
             centre = to_screen.map(QPointF(label.col + 0.5, label.row + 0.5))

@@ -397,3 +397,19 @@ def test_the_shape_is_named_where_the_row_has_room_and_shown_alone_where_not(pan
     assert panel.shape_label.text() == "output 64 \u00d7 254 \u00d7 254"
     panel.resize(420, 500)
     qtbot.waitUntil(lambda: panel.shape_label.text() == "64 \u00d7 254 \u00d7 254")
+
+
+def test_the_high_contrast_theme_reaches_the_frame_and_the_grid(panel):
+    from convplay.qt.theme import theme
+
+    panel.show_output(np.ones((4, 5, 5), np.float32))
+    normal = panel.view.frame.pen()
+    try:
+        theme().set_high_contrast(True)
+        themed = panel.view.frame.pen()
+        assert themed.color() == QColor(style.colour("COLORBAR_FRAME")) and themed.widthF() > normal.widthF()
+        assert panel.grid.palette().window().color() == QColor(style.HC_BACKGROUND)
+        panel.grid.grab()  # paints with the theme's colours without raising
+    finally:
+        theme().set_high_contrast(False)
+    assert panel.view.frame.pen().color() == normal.color()

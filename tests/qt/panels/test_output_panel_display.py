@@ -376,14 +376,20 @@ def test_cell_labels_and_colour_bar_follow_the_text_zoom(panel):
     panel.show_output(np.arange(4, dtype=np.float32).reshape(1, 2, 2))
     _labels, before = panel.view.value_labels.labels()
     bar_before = panel.view.colorbar.minimumWidth()
+    axis = panel.view.plot_item.getAxis("bottom")
+    tick_before = axis.style["tickFont"].pointSize()
+    caption_before = panel.view.caption.item.boundingRect().height()
     zoom = text_zoom()
     try:
         zoom.set_factor(1.5)
         _labels, after = panel.view.value_labels.labels()
         assert after > before
         assert panel.view.colorbar.minimumWidth() > bar_before
+        assert axis.style["tickFont"].pointSize() > tick_before
+        assert panel.view.caption.item.boundingRect().height() > caption_before
     finally:
         zoom.reset()
+    assert axis.style["tickFont"].pointSize() == tick_before
 
 
 def test_grey_lut_is_equal_steps():

@@ -647,7 +647,7 @@ def _actions() -> list[Action]:
         # Kernel
         A("k_size", 5, lambda r: (_pick(r, "hw"), _pick(r, (1, 2, 3, 4, 5, 7, 15))), k_size),
         A("k_pair", 2, lambda r: (_pick(r, ("out", "in")), _frac(r)), k_pair),
-        A("k_scope", 2, lambda r: (int(r.integers(2)),), k_scope),
+        A("k_scope", 2, lambda r: (int(r.integers(3)),), k_scope),
         A("k_preset", 4, lambda r: (_frac(r),), k_preset),
         A("k_button", 6, lambda r: (_pick(r, ("normalise", "flip_h", "flip_v", "transpose", "random", "clear")),), k_button),
         A("k_cell", 4, lambda r: (_frac(r), _frac(r), _pick(r, CELL_TEXTS)), k_cell),

@@ -4,7 +4,8 @@ Two combos decide the picture (``core.display`` does the maths): which values (r
 |x|, ReLU(x)) and which colours.  "Auto colours" keeps a signed output on the diverging
 'CET-D1' map with symmetric levels +-max|x| (zero is the map's white centre, negatives
 are never clipped) and shows a non-negative one (a blur, |x|, ReLU) on a sequential map
-from 0; "show as image" draws grey as a photo editor does, 0..1 clipped or min to max.
+from 0; "show as image" draws grey as a photo editor does, 0..1 clipped or min to max,
+and an output of three channels can show as one colour picture.
 The colour bar's caption says which mapping is drawn; the choice is remembered in the
 settings.  Each grid thumbnail has its own levels under the same mapping (a weak channel
 stays readable next to a strong one); its title gives that scale.  A small output prints

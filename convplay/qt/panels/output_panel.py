@@ -326,6 +326,10 @@ class OutputPanel(QWidget):
             self.view.name = f"output ch {channel}"
             self.view.set_image(view.image, view.levels, values=output[channel], pixels=view.pixels)
 
+    def _shown_channels(self) -> int | tuple[int, ...]:
+        """The channel the large view shows, or channels 0-2 for a colour picture."""
+        return (0, 1, 2) if self._shown_mapping == "image_rgb" else self.channel
+
     def _is_signed(self, output: np.ndarray) -> bool:
         """Whether ``output`` in the current mode has negatives (decides auto), found once per output."""
         known = self._signed
@@ -348,6 +352,7 @@ class OutputPanel(QWidget):
         if thumbs is None or thumbs.mode != self.mode or thumbs.mapping != self._shown_mapping:
             thumbs = thumbnails(output, self.mode, self.preparer.luts, self._shown_mapping, self._is_signed(output))
         self.grid.show_thumbnails(thumbs, output, self.channel)
+        self.grid.set_selected(self._shown_channels())
 
     _shape_text = ""
 
@@ -369,7 +374,7 @@ class OutputPanel(QWidget):
 
     def _on_channel_changed(self) -> None:
         self._update_choice()
-        self.grid.set_selected(self.channel)
+        self.grid.set_selected(self._shown_channels())
         self._show_channel(None)
         if self._output is not None:
             self.displayed.emit()

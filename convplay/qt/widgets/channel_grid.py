@@ -69,7 +69,7 @@ class ChannelGrid(QWidget):
         self._thumbs: Thumbnails | None = None
         self._images: list[QImage] = []
         self._output: np.ndarray | None = None
-        self._selected = 0
+        self._selected: frozenset[int] = frozenset({0})  # the channels the large view shows
         self._rects: list[QRectF] = []  # image_rect of each thumbnail, until a resize or a new shape
         self._title_rects: list[QRectF] = []
         self._title_lines: list[list[str]] = []  # the (elided) lines drawn in each title
@@ -89,16 +89,18 @@ class ChannelGrid(QWidget):
         """Show ``thumbs`` (made from ``output``, whose raw values the readout reports)."""
         self._thumbs = thumbs
         self._output = output
-        self._selected = selected
+        self._selected = frozenset({selected})
         n, h, w = thumbs.rgba.shape[:3]
         # QImage shares the array's memory: ``thumbs`` is kept alive beside the images.
         self._images = [QImage(thumbs.rgba[c].data, w, h, 4 * w, QImage.Format.Format_RGBA8888) for c in range(n)]
         self._rects = []  # the titles' texts changed: their lines and room are found again
         self.update()
 
-    def set_selected(self, channel: int) -> None:
-        if channel != self._selected:
-            self._selected = channel
+    def set_selected(self, channel: int | tuple[int, ...]) -> None:
+        """Mark the channel the large view shows (several: a colour picture of channels 0-2)."""
+        chosen = frozenset((channel,) if isinstance(channel, int) else channel)
+        if chosen != self._selected:
+            self._selected = chosen
             self._rects = []  # the mark moves: a title may need another line
             self.update()
 
@@ -107,7 +109,7 @@ class ChannelGrid(QWidget):
         thumbs = self._thumbs
         if thumbs is None or not 0 <= channel < self.count:
             return "", ""
-        mark = "\u25b6 " if channel == self._selected else ""
+        mark = "\u25b6 " if channel in self._selected else ""
         return f"{mark}ch {channel}", self._scale_text(thumbs, channel)
 
     @staticmethod
@@ -307,7 +309,7 @@ class ChannelGrid(QWidget):
             for k, line in enumerate(self._title_lines[channel]):
                 painter.drawText(QRectF(title.x(), title.y() + k * line_h, title.width(), line_h),
                                  Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, line)
-            if channel == self._selected:
+            if channel in self._selected:
                 painter.setPen(frame)
                 painter.drawRect(rect.adjusted(-1, -1, 1, 1))
         painter.end()

@@ -222,6 +222,7 @@ def test_a_depthwise_blur_of_a_colour_photo_shows_as_the_colour_picture(panel):
         expected = np.clip(np.floor(out[k] * 256), 0, 255).astype(np.uint32)
         np.testing.assert_array_equal((words >> shift) & 0xFF, expected)
     assert panel.view.caption_text == "colour image: ch 0, 1, 2 as R, G, B, 0..1 clipped"
+    assert all(panel.grid.title(c).startswith("\u25b6") for c in range(3))  # all three are in the picture
     seen = []
     panel.hovered.connect(seen.append)
     panel.view.scene().sigMouseMoved.emit(panel.view.view_box.mapViewToScene(QPointF(2, 3)))

@@ -338,8 +338,9 @@ class MainWindow(QMainWindow):
         return actions.shortcut_table(self)
 
     def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td>{name}</td><td><b>{keys}</b></td></tr>" for name, keys in self.shortcut_table())
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table cellspacing='6'>{rows}</table>")
+        from convplay.qt.dialogs.shortcuts_dialog import show_shortcuts
+
+        show_shortcuts(self, self.shortcut_table())
 
     def about_text(self) -> str:
         rows = "".join(f"<tr><td>{name}</td><td>{version}</td></tr>" for name, version in versions())

@@ -44,8 +44,9 @@ BLANK_KEYS = ("B", ".")
 LEAVE_KEY = "Esc"
 # For the F1 list: (what, keys).
 KEY_HELP: tuple[tuple[str, str], ...] = (
-    ("Presenter view: one step forward / back", "PgDown, Right / PgUp, Left"),
-    ("Presenter view: blank the screen (any key brings it back)", "B, ."),
+    ("Presenter view: one step forward", "PgDown, Right"),
+    ("Presenter view: one step back", "PgUp, Left"),
+    ("Presenter view: blank the screen", "B, . (any key: back)"),
     ("Presenter view: leave", "Esc"),
 )
 _MODIFIER_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr}

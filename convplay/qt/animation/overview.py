@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from convplay.qt import style
@@ -65,6 +65,7 @@ class Thumbnail:
         self.image: QImage | None = None
         self._pixels: np.ndarray | None = None  # the QImage's memory
         self.rect = QRectF()  # where the picture is painted, widget pixels
+        self._scaled: QPixmap | None = None  # the picture at the size it is painted (made once per size)
 
     def set_pixels(self, pixels: np.ndarray | None, shape: tuple[int, int]) -> None:
         self.shape = tuple(shape)
@@ -74,6 +75,17 @@ class Thumbnail:
         self._pixels = np.ascontiguousarray(pixels, dtype=np.uint32)
         h, w = self._pixels.shape
         self.image = QImage(self._pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32)
+        self._scaled = None
+
+    def pixmap(self) -> QPixmap | None:
+        """The picture scaled to ``rect`` once, so that a frame's repaint copies pixels."""
+        if self.image is None or self.rect.isEmpty():
+            return None
+        size = self.rect.size().toSize()
+        if self._scaled is None or self._scaled.size() != size:
+            self._scaled = QPixmap.fromImage(self.image.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                                               Qt.TransformationMode.FastTransformation))
+        return self._scaled
 
     def cell_rect(self, rows: tuple[float, float], cols: tuple[float, float]) -> QRectF:
         """Widget pixels of cells rows[0]..rows[1] x cols[0]..cols[1] (half-open)."""
@@ -229,10 +241,11 @@ class Overview(QWidget):
             caption = QRectF(thumb.rect.center().x() - 150, thumb.rect.top() - CAPTION_H, 300, CAPTION_H)
             painter.drawText(caption, int(Qt.AlignmentFlag.AlignCenter | Qt.AlignmentFlag.AlignVCenter),
                              thumb.caption)
-            if thumb.image is None:
+            pixmap = thumb.pixmap()
+            if pixmap is None:
                 painter.fillRect(thumb.rect, QColor(style.PENDING).lighter(150))
             else:
-                painter.drawImage(thumb.rect, thumb.image)
+                painter.drawPixmap(thumb.rect.topLeft(), pixmap)
             if thumb is self.output and self.filled_to is not None and thumb.image is not None:
                 self._veil(painter, thumb, *self.filled_to)
             painter.save()

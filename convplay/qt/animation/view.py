@@ -54,6 +54,7 @@ UNBOUNDED = 16_777_215  # Qt's QWIDGETSIZE_MAX
 # A neighbourhood shrinks from TARGET_CELLS towards MIN_TARGET_CELLS until its cells get
 # this many pixels: room for a value and its weight tag.
 READABLE_CELL_PX = 34.0
+MIN_TILE = 3  # windows a neighbourhood holds a side, at the least
 
 Rect = tuple[tuple[int, int], tuple[int, int]]  # ((row start, stop), (col start, stop))
 
@@ -551,8 +552,12 @@ class AnimationView(pg.GraphicsLayoutWidget):
         if self._walk is None or self._whole:
             return (TARGET_CELLS, TARGET_CELLS)
         readable = self._readable_px()
-        side = MIN_TARGET_CELLS
-        for t in range(TARGET_CELLS, MIN_TARGET_CELLS - 1, -1):
+        # Never fewer than MIN_TILE windows a side: a tile of one window would move (and
+        # relabel every cell) on every step.
+        spec = self._walk.spec
+        smallest = max(MIN_TARGET_CELLS, *(e + (MIN_TILE - 1) * st for e, st in zip(spec.dilated_kernel_hw, spec.stride_hw)))
+        side = smallest
+        for t in range(max(TARGET_CELLS, smallest), smallest - 1, -1):
             if self._layout(width, height, (t, t))[1] >= readable:
                 side = t
                 break

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QSizePolicy,
+    QTabBar,
     QWidget,
 )
 
@@ -129,6 +130,12 @@ class MainWindow(QMainWindow):
         )
         self.docks: dict[str, QDockWidget] = {}
         self.setDockNestingEnabled(True)
+        # Qt leaves the tab bar of a tab group that was taken apart on screen where it was
+        # (over the panels arranged since); once the docks have moved, such bars are hidden.
+        self._tab_bar_tidier = QTimer(self)
+        self._tab_bar_tidier.setSingleShot(True)
+        self._tab_bar_tidier.setInterval(0)
+        self._tab_bar_tidier.timeout.connect(self.tidy_tab_bars)
         self._add_dock("input", "Input", self.input_panel)
         self._add_dock("output", "Output (PyTorch)", self.output_panel)
         self._add_dock("animation", "Sliding window", self.animation_panel)
@@ -188,6 +195,7 @@ class MainWindow(QMainWindow):
         dock.setWidget(scroll)
         dock.setToolTip(title)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        dock.visibilityChanged.connect(self._tab_bar_tidier.start)
         self.docks[key] = dock
         return dock
 
@@ -241,6 +249,7 @@ class MainWindow(QMainWindow):
         state = self._states.get(self._workspace)
         if state is not None and self.restoreState(state):
             self._sizes_pending = False  # the user's own sizes
+            self._tab_bar_tidier.start()
         else:
             self._arrange(workspaces.workspace(self._workspace))
         self._check_workspace_action()
@@ -259,6 +268,8 @@ class MainWindow(QMainWindow):
     def _arrange(self, ws: workspaces.Workspace) -> None:
         """Dock every panel where ``ws`` puts it, show the ones it shows, size the rooms."""
         docks = self.docks
+        for dock in docks.values():  # out of every tab group first: the groups are made anew
+            self.removeDockWidget(dock)
         for dock in docks.values():
             dock.setFloating(False)
             dock.show()
@@ -277,6 +288,33 @@ class MainWindow(QMainWindow):
             if front is not None:
                 docks[front].raise_()
         self._apply_default_sizes()
+        self._tab_bar_tidier.start()
+
+    def tab_groups(self) -> list[list[QDockWidget]]:
+        """The docks shown together as tabs, each group in the window's dock order."""
+        groups: list[list[QDockWidget]] = []
+        for dock in self.docks.values():
+            if not dock.isVisible() or dock.isFloating() or any(dock in g for g in groups):
+                continue
+            group = [dock, *(d for d in self.tabifiedDockWidgets(dock) if d.isVisible())]
+            if len(group) > 1:
+                groups.append(group)
+        return groups
+
+    def tidy_tab_bars(self) -> None:
+        """Hide every tab bar but the one under each tab group (found by its tabs' titles and
+        its place at the group's edge)."""
+        bars = [bar for bar in self.findChildren(QTabBar) if bar.parentWidget() is self]
+        keep = set()
+        for group in self.tab_groups():
+            titles = {dock.windowTitle() for dock in group}
+            edge = group[0].geometry()
+            candidates = [bar for bar in bars if {bar.tabText(i) for i in range(bar.count())} == titles]
+            if candidates:
+                keep.add(min(candidates, key=lambda bar: abs(bar.y() - edge.bottom()) + abs(bar.x() - edge.x())))
+        for bar in bars:
+            if bar not in keep and bar.isVisible():
+                bar.hide()
 
     def _apply_default_sizes(self) -> None:
         """The workspace's shares of the room, in pixels of the window as it is now; before

@@ -128,6 +128,17 @@ def _assert_fits(window: MainWindow, size: tuple[int, int], what: str) -> None:
             assert dock.width() >= 150 and dock.height() >= 100, (what, key, dock.size().toTuple())
 
 
+def _assert_one_tab_bar_per_tab_group(window: MainWindow, what: str) -> None:
+    """No tab bar of an earlier arrangement left on screen over the panels."""
+    from PySide6.QtWidgets import QTabBar
+
+    shown = sorted(sorted(bar.tabText(i) for i in range(bar.count()))
+                   for bar in window.findChildren(QTabBar)
+                   if bar.parentWidget() is window and bar.isVisible() and bar.geometry().intersects(window.rect()))
+    groups = sorted(sorted(dock.windowTitle() for dock in group) for group in window.tab_groups())
+    assert shown == groups, what
+
+
 def _rgb_with_eight_5x5_filters(window: MainWindow, qtbot) -> None:
     session = window.session
     with qtbot.waitSignal(window.results.outcome_changed, timeout=60_000):
@@ -168,6 +179,7 @@ def test_switching_workspaces_and_zooming_the_text_never_resize_the_window(qtbot
             window.set_workspace(name)
             _settle()
             _assert_fits(window, (1024, 640), name)
+            _assert_one_tab_bar_per_tab_group(window, name)
         text_zoom().set_factor(1.5)
         _settle()
         assert window.size() == QSize(1024, 640)

@@ -112,3 +112,18 @@ def test_the_menu_switches_it_at_once_and_the_settings_keep_it(qtbot, tmp_path):
     again.actions_by_id["high_contrast"].trigger()
     assert not style.high_contrast()
     assert settings.value(SETTINGS_KEY) in (False, "false")
+
+
+def test_every_colour_a_view_asks_for_by_name_exists():
+    """``style.colour("NAME")`` is looked up when drawn: a misspelt name would raise there,
+    in a paint event; every name asked for in the package is one style.py writes."""
+    import re
+    from pathlib import Path
+
+    import convplay
+
+    asked = set()
+    for path in Path(convplay.__file__).parent.rglob("*.py"):
+        asked |= set(re.findall(r"""style\.colour\(\s*["']([A-Z_]+)["']""", path.read_text(encoding="utf-8")))
+    assert asked  # the views do ask
+    assert {name for name in asked if not isinstance(getattr(style, name, None), str)} == set()

@@ -29,6 +29,7 @@ class AnimationState:
         self._speed = _clamp_speed(speed)
         self._loop = bool(loop)
         self._debt = 0.0  # fraction of a step carried between advance() calls
+        self._remembered: tuple[int, int, int] | None = None  # the cell before a shape with no steps
 
     # -- geometry ------------------------------------------------------------------
     @property
@@ -61,7 +62,10 @@ class AnimationState:
         shape = _checked_shape(shape)
         if shape == self._shape:
             return
-        old_cell = self.cell() if self.n_steps else None
+        # Through settings that cannot be animated (no steps), the last cell is remembered:
+        # groups 2 then back to 1 returns to the same step.
+        old_cell = self.cell() if self.n_steps else self._remembered
+        self._remembered = old_cell
         self._shape = shape
         self._debt = 0.0
         c, h, w = shape

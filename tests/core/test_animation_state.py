@@ -124,6 +124,18 @@ def test_spec_change_restarts_cleanly_when_the_cell_is_gone():
     assert seen == [0]
 
 
+def test_settings_that_cannot_animate_keep_the_cell_for_when_they_can_again():
+    a = AnimationState((1, 3, 3))
+    a.seek(4)
+    a.set_shape((0, 0, 0))  # e.g. groups 2 on a one-channel image
+    assert a.n_steps == 0 and a.position == 0
+    a.set_shape((1, 3, 3))  # groups back to 1
+    assert a.position == 4 and a.cell() == (0, 1, 1)
+    a.set_shape((0, 0, 0))
+    a.set_shape((1, 1, 1))  # the cell is gone: the first step
+    assert a.position == 0
+
+
 def test_empty_shape_is_inert():
     a = AnimationState((0, 0, 0))
     a.play()

@@ -25,7 +25,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetricsF, QTextDocumentFragment
 from PySide6.QtWidgets import QWidget
 
 from convplay.core.formatting import format_cell, format_readout
@@ -122,6 +123,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._tags_for: tuple[object, int] | None = None  # (walk, out channel) the weight texts belong to
         self._tag_texts: list[str] = []
         self._redraw: Callable[[], None] | None = None  # draws the last frame again (new tiling or zoom)
+        self._titles: dict[int, tuple[pg.PlotItem, str, str]] = {}  # each panel's (long, short) title
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         for panel in (*self.inputs, self.output):
@@ -276,7 +278,8 @@ class AnimationView(pg.GraphicsLayoutWidget):
         colour = group_colour(group).darker(TITLE_DARKER).name()  # the diagram's hue, dark enough for text
         for panel, ch in zip(self.inputs, channels):
             panel.set_image(source[ch], self._levels, fit=self._whole)
-            _set_title(panel.plot, f"<span style='color:{colour}'>input channel {ch} (group {group})</span>")
+            self._title(panel.plot, f"<span style='color:{colour}'>input channel {ch} (group {group})</span>",
+                        f"<span style='color:{colour}'>input {ch}</span>")
         self._label_inputs()
 
     def _label_inputs(self) -> None:
@@ -377,7 +380,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self.output.current.show(j, i)
         if oc != self._titled_channel:  # a title change re-lays out the scene: not per frame
             self._titled_channel = oc
-            _set_title(self.output.plot, f"output channel {oc}, filling in row by row" if self._whole else f"output channel {oc}")
+            self._title(self.output.plot, f"output channel {oc}, filling in row by row", f"output channel {oc}")
 
     def _weight_texts(self, step: Step) -> list[str]:
         """The tags' texts: the weights this step's taps multiply by, in the orientation the
@@ -473,7 +476,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
             self._fit_labels()
         if out_channel != self._titled_channel:
             self._titled_channel = out_channel
-            _set_title(self.output.plot, f"output channel {out_channel}: sum of the stamps so far")
+            self._title(self.output.plot, f"output channel {out_channel}: sum of the stamps so far", f"output {out_channel}: stamps")
 
     def preview(self, step: Step | None) -> None:
         """Outline ``step``'s window (a hovered output cell), or clear the preview."""
@@ -508,6 +511,22 @@ class AnimationView(pg.GraphicsLayoutWidget):
         px = self.output.cell_pixels()
         self.output.labels.fit(px)
         self.output.weights.fit(px)
+
+    def _title(self, plot: pg.PlotItem, long: str, short: str) -> None:
+        """A panel's title: ``long`` where the panel is wide enough for it, else ``short``."""
+        self._titles[id(plot)] = (plot, long, short)
+        self._fit_title(plot, long, short)
+
+    def _fit_title(self, plot: pg.PlotItem, long: str, short: str) -> None:
+        width = plot.geometry().width()
+        html = long if width <= 0 or _title_width(long) <= width else short
+        size = f"{scaled(TITLE_PT)}pt"
+        if html != plot.titleLabel.text or plot.titleLabel.opts.get("size") != size:
+            plot.setTitle(html, size=size)
+
+    def _fit_titles(self) -> None:
+        for plot, long, short in self._titles.values():
+            self._fit_title(plot, long, short)
 
     def _on_text_zoom(self, _factor: float) -> None:
         """Titles, labels and tags at the new text size."""
@@ -616,6 +635,8 @@ class AnimationView(pg.GraphicsLayoutWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._arrange()
+        # The panels get their widths when the layout runs: fit the titles to them then.
+        QTimer.singleShot(0, self._fit_titles)
 
     # -- the pointer ------------------------------------------------------------------------
     @staticmethod
@@ -673,9 +694,11 @@ class AnimationView(pg.GraphicsLayoutWidget):
                 return
 
 
-def _set_title(plot: pg.PlotItem, html: str) -> None:
-    """A panel's title at the zoomed title size (``CellPlot`` lets a long one be cut)."""
-    plot.setTitle(html, size=f"{scaled(TITLE_PT)}pt")
+def _title_width(html: str) -> float:
+    """Pixels a title takes at the zoomed title size."""
+    font = QFont()
+    font.setPointSize(scaled(TITLE_PT))
+    return QFontMetricsF(font).horizontalAdvance(QTextDocumentFragment.fromHtml(html).toPlainText()) + 8
 
 
 def _gap_offsets(walk: ConvWalk) -> tuple[np.ndarray, np.ndarray]:

@@ -339,3 +339,37 @@ def test_the_window_s_input_and_output_panels_pick_the_position(qtbot, tmp_path)
     assert dock.state.cell() == (1, 9, 39)  # output (9, 39)'s 3x3 window is centred on pixel (10, 40)
     np.testing.assert_array_equal(session.image, before)
     window.close()
+
+
+def test_in_the_window_groups_2_then_1_on_the_x_redraws_the_whole_scene(qtbot, tmp_path):
+    from convplay.core.samples import X_5X5
+    from convplay.qt.main_window import MainWindow
+
+    spec = ConvSpec(kernel_size=3, bias=False)
+    session = Session(X_5X5.reshape(1, 5, 5), spec, np.ones(spec.weight_shape))
+    window = MainWindow(session, settings=QSettings(str(tmp_path / "t.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    assert window.show_animation_step(4) == ""
+    dock = window.animation_panel
+    _settle()
+
+    def scene():
+        _settle()
+        view = dock.view
+        return ([p.plot.geometry().getRect() for p in (view.inputs[0], view.output)], view.input_rect,
+                len(_labels(view.inputs[0].labels)), dock.arithmetic.isVisibleTo(dock))
+
+    before = scene()
+    dock.view.hovered.emit("output (2, 2): not computed yet; click to jump there")
+    assert dock.hover_label.text()
+    session.set_spec(spec.replace(out_channels=2, groups=2))  # one input channel: cannot animate
+    assert "Cannot animate" in dock.message.text()
+    assert not dock.arithmetic.isVisibleTo(dock)  # its last sum is not shown as if current
+    assert dock.hover_label.text() == ""  # the note described the settings before
+    session.set_spec(spec)
+    after = scene()
+    assert after == before and after[2] == 25 and after[3]
+    assert dock.state.position == 4
+    window.close()

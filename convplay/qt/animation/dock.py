@@ -42,7 +42,7 @@ from convplay.qt.animation.arithmetic import ArithmeticPanel
 from convplay.qt.animation.group_diagram import COLUMN_WIDTH, ROW_HEIGHT, GroupDiagram
 from convplay.qt.animation.overview import COLUMN_WIDTH as OVERVIEW_COLUMN
 from convplay.qt.animation.overview import STRIP_HEIGHT as OVERVIEW_STRIP
-from convplay.qt.animation.overview import Overview
+from convplay.qt.animation.overview import Overview, corner_width
 from convplay.qt.animation.player import Player, PlayerControls, install_shortcuts
 from convplay.qt.animation.stamps import StampSums
 from convplay.qt.animation.view import AnimationView
@@ -51,7 +51,8 @@ from convplay.qt.shown import WhenShown, on_screen
 ARITHMETIC_SHARE = 0.38  # of the splitter for the arithmetic, until the user drags the handle
 STACK_ASPECT = 0.9  # a dock taller than this times its width puts the arithmetic below the view
 TEXT_LINES = 2  # the message above and the badge below reserve this many lines
-STRIP_GAIN = 1.02  # the diagram goes above the view only if that makes the cells this much bigger
+STRIP_GAIN = 1.02
+MIN_DIAGRAM_STRIP = 300  # pixels: the diagram's strip keeps this much width beside the overview  # the diagram goes above the view only if that makes the cells this much bigger
 NO_MISMATCHES = np.zeros((0, 3), dtype=np.int64)
 
 
@@ -103,6 +104,7 @@ class AnimationDock(QWidget):
         self._stage_layout.setColumnStretch(1, 1)
         self._stage_layout.addWidget(self.diagram, 1, 0)
         self._stage_layout.addWidget(self.overview, 1, 2)
+        self._stage_place: tuple | None = None  # (diagram shown, overview shown, diagram as a strip, overview's place)
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.stage)
         splitter.addWidget(self.arithmetic)
@@ -194,30 +196,44 @@ class AnimationDock(QWidget):
             width, height = self.splitter.width(), stage
         gap = self._stage_layout.spacing()
         best = None
+        # The overview: a column right of the view, a strip below it, or (with the diagram
+        # as a strip above the view) in the corner beside the diagram, costing no more height.
         for diagram_strip in ((False, True) if diagram else (False,)):
-            for overview_strip in ((False, True) if overview else (False,)):
+            places = ("column", "strip", "corner") if diagram_strip else ("column", "strip")
+            for place in (places if overview else ("column",)):
                 w, h = width, height
                 if diagram:
                     h, w = (h - ROW_HEIGHT - gap, w) if diagram_strip else (h, w - COLUMN_WIDTH - gap)
-                if overview:
-                    h, w = (h - OVERVIEW_STRIP - gap, w) if overview_strip else (h, w - OVERVIEW_COLUMN - gap)
+                if overview and place == "column":
+                    w -= OVERVIEW_COLUMN + gap
+                elif overview and place == "strip":
+                    h -= OVERVIEW_STRIP + gap
+                elif overview and width - corner_width(ROW_HEIGHT) < MIN_DIAGRAM_STRIP:
+                    continue  # no room beside the diagram
                 cells = self.view.cell_size_for(w, h)
                 if best is None or cells > STRIP_GAIN * best[0]:
-                    best = (cells, diagram_strip, overview_strip)
-        _, diagram_strip, overview_strip = best
+                    best = (cells, diagram_strip, place)
+        _, diagram_strip, place = best
+        if (diagram, overview, diagram_strip, place) == self._stage_place:
+            return
+        self._stage_place = (diagram, overview, diagram_strip, place)
         grid = self._stage_layout
+        for widget in (self.diagram, self.overview, self.view):
+            grid.removeWidget(widget)
+        grid.addWidget(self.view, 1, 1, 1, 2 if place == "corner" else 1)
         if diagram:
-            orientation = Qt.Orientation.Vertical if diagram_strip else Qt.Orientation.Horizontal
-            if orientation != self.diagram.orientation:
-                grid.removeWidget(self.diagram)
-                grid.addWidget(self.diagram, *((0, 1) if diagram_strip else (1, 0)))
-                self.diagram.set_orientation(orientation)
+            self.diagram.set_orientation(Qt.Orientation.Vertical if diagram_strip else Qt.Orientation.Horizontal)
+            grid.addWidget(self.diagram, *((0, 1) if diagram_strip else (1, 0)))
         if overview:
-            orientation = Qt.Orientation.Horizontal if overview_strip else Qt.Orientation.Vertical
-            if orientation != self.overview.orientation:
-                grid.removeWidget(self.overview)
-                grid.addWidget(self.overview, *((2, 1) if overview_strip else (1, 2)))
-                self.overview.set_orientation(orientation)
+            if place == "column":
+                self.overview.set_orientation(Qt.Orientation.Vertical)
+                grid.addWidget(self.overview, 1, 2)
+            elif place == "strip":
+                self.overview.set_orientation(Qt.Orientation.Horizontal)
+                grid.addWidget(self.overview, 2, 1)
+            else:
+                self.overview.set_orientation(Qt.Orientation.Horizontal, ROW_HEIGHT)
+                grid.addWidget(self.overview, 0, 2)
 
     def _on_splitter_moved(self, _pos: int, _index: int) -> None:
         view, arithmetic = self.splitter.sizes()

@@ -36,6 +36,12 @@ MIN_MARK_PX = 3.0  # a window smaller than this on the thumbnail is drawn this b
 Rect = tuple[tuple[int, int], tuple[int, int]]
 
 
+def corner_width(height: int) -> int:
+    """The width of the overview beside a strip ``height`` tall: two thumbnails about as
+    wide as they are tall."""
+    return int(2 * (height - CAPTION_H) * 1.25 + GAP + 8)
+
+
 def _grey_argb(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
     lo, hi = levels
     g = np.clip((values - lo) / (hi - lo) * 255.0, 0, 255).astype(np.uint32)
@@ -132,6 +138,7 @@ class Overview(QWidget):
         self._font = QFont()
         self._on_zoom()
         self.orientation = Qt.Orientation.Horizontal
+        self.corner_height = 0
         self.set_orientation(Qt.Orientation.Vertical)
         self.setMouseTracking(False)
         self.setCursor(Qt.CursorShape.CrossCursor)
@@ -139,20 +146,22 @@ class Overview(QWidget):
                         "Click or drag to move the window there.")
         text_zoom().changed.connect(self._on_zoom)
 
-    def set_orientation(self, orientation: Qt.Orientation) -> None:
+    def set_orientation(self, orientation: Qt.Orientation, corner_height: int = 0) -> None:
         """Vertical: a column of two thumbnails (beside the view); Horizontal: a strip of
-        two side by side (below it)."""
-        if orientation == self.orientation:
+        two side by side (below it), or, with ``corner_height``, a block that height beside
+        the channel diagram's strip above the view."""
+        if (orientation, corner_height) == (self.orientation, self.corner_height):
             return
-        self.orientation = orientation
+        self.orientation, self.corner_height = orientation, corner_height
+        self.setMinimumSize(0, 0)
+        self.setMaximumSize(UNBOUNDED, UNBOUNDED)
         if orientation == Qt.Orientation.Vertical:
-            self.setMinimumHeight(0)
-            self.setMaximumHeight(UNBOUNDED)
             self.setFixedWidth(COLUMN_WIDTH)
             self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        elif corner_height:
+            self.setFixedSize(corner_width(corner_height), corner_height)
+            self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         else:
-            self.setMinimumWidth(0)
-            self.setMaximumWidth(UNBOUNDED)
             self.setFixedHeight(STRIP_HEIGHT)
             self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._place()

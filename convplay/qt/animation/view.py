@@ -123,7 +123,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._tags_for: tuple[object, int] | None = None  # (walk, out channel) the weight texts belong to
         self._tag_texts: list[str] = []
         self._redraw: Callable[[], None] | None = None  # draws the last frame again (new tiling or zoom)
-        self._titles: dict[int, tuple[pg.PlotItem, str, str]] = {}  # each panel's (long, short) title
+        self._titles: dict[int, tuple[pg.PlotItem, tuple[str, ...]]] = {}  # each panel's titles, longest first
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         for panel in (*self.inputs, self.output):
@@ -380,7 +380,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self.output.current.show(j, i)
         if oc != self._titled_channel:  # a title change re-lays out the scene: not per frame
             self._titled_channel = oc
-            self._title(self.output.plot, f"output channel {oc}, filling in row by row", f"output channel {oc}")
+            self._title(self.output.plot, f"output channel {oc}, filling in row by row", f"output channel {oc}", f"out {oc}")
 
     def _weight_texts(self, step: Step) -> list[str]:
         """The tags' texts: the weights this step's taps multiply by, in the orientation the
@@ -512,21 +512,21 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self.output.labels.fit(px)
         self.output.weights.fit(px)
 
-    def _title(self, plot: pg.PlotItem, long: str, short: str) -> None:
-        """A panel's title: ``long`` where the panel is wide enough for it, else ``short``."""
-        self._titles[id(plot)] = (plot, long, short)
-        self._fit_title(plot, long, short)
+    def _title(self, plot: pg.PlotItem, *titles: str) -> None:
+        """A panel's title: the longest of ``titles`` its panel is wide enough for."""
+        self._titles[id(plot)] = (plot, titles)
+        self._fit_title(plot, titles)
 
-    def _fit_title(self, plot: pg.PlotItem, long: str, short: str) -> None:
+    def _fit_title(self, plot: pg.PlotItem, titles: tuple[str, ...]) -> None:
         width = plot.geometry().width()
-        html = long if width <= 0 or _title_width(long) <= width else short
+        html = titles[0] if width <= 0 else next((t for t in titles if _title_width(t) <= width), titles[-1])
         size = f"{scaled(TITLE_PT)}pt"
         if html != plot.titleLabel.text or plot.titleLabel.opts.get("size") != size:
             plot.setTitle(html, size=size)
 
     def _fit_titles(self) -> None:
-        for plot, long, short in self._titles.values():
-            self._fit_title(plot, long, short)
+        for plot, titles in self._titles.values():
+            self._fit_title(plot, titles)
 
     def _on_text_zoom(self, _factor: float) -> None:
         """Titles, labels and tags at the new text size."""

@@ -373,3 +373,15 @@ def test_in_the_window_groups_2_then_1_on_the_x_redraws_the_whole_scene(qtbot, t
     assert after == before and after[2] == 25 and after[3]
     assert dock.state.position == 4
     window.close()
+
+
+def test_with_the_channel_diagram_the_overview_takes_no_height_of_its_own(qtbot):
+    spec = ConvSpec(in_channels=3, out_channels=8, kernel_size=5)
+    session = Session(_photo(3, size=120), spec, np.ones(spec.weight_shape), np.zeros(8))
+    dock = _dock(qtbot, session, (920, 660))  # the Sliding window workspace's dock at 1280x720
+    diagram, overview, view = dock.diagram.geometry(), dock.overview.geometry(), dock.view.geometry()
+    assert dock.diagram.isVisible() and dock.overview.isVisible()
+    assert overview.bottom() < view.top() and diagram.bottom() < view.top()  # both in the strip above
+    assert not overview.intersects(diagram) and overview.right() <= dock.stage.width()
+    assert view.height() >= dock.stage.height() - diagram.height() - 4
+    dock.shutdown()

@@ -30,7 +30,7 @@ LABEL_HEIGHT_SHARE = 0.36
 START_PX = 12  # a new pool's font, until the first ``fit``
 MAX_HEIGHT_SHARE = 0.5  # however far the text is zoomed, a label stays inside its cell
 # Weight tags: a corner of the cell, clear of the value label centred below it.
-TAG_HEIGHT_SHARE = 0.24
+TAG_HEIGHT_SHARE = 0.27
 TAG_MAX_PX = 22.0
 TAG_MIN_PX = 7.0  # a tag that would need a smaller font to fit across its cell is hidden
 TAG_BOLD_DIGIT = 0.68  # a bold digit's advance per pixel of font size (DejaVu Sans Bold, measured)

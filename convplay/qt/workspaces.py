@@ -68,12 +68,12 @@ class Workspace:
 FOCUS = "focus"
 EXPLORE = "explore"
 
-# The animation (its arithmetic beside it) takes most of the width; the kernel beside
-# it, the parameters a tab behind the kernel.
+# The animation (its arithmetic beside it) takes all the width the kernel beside it
+# does not need; the parameters are a tab behind the kernel.
 _ANIMATION_LARGE = Split(
     HORIZONTAL,
-    (Tabs("animation", "output", "input"), 0.72),
-    (Tabs("kernel", "params", "formula", "device"), 0.28),
+    (Tabs("animation", "output", "input"), 1.0),
+    (Tabs("kernel", "params", "formula", "device"), FIT),
 )
 
 WORKSPACES: tuple[Workspace, ...] = (

@@ -86,7 +86,7 @@ WORKSPACES: tuple[Workspace, ...] = (
         Split(HORIZONTAL,
               (Tabs("input"), 0.3),
               (Split(VERTICAL,
-                     (Split(HORIZONTAL, (Tabs("output", "animation"), 0.6), (Tabs("kernel"), 0.4)), 1.0),
+                     (Split(HORIZONTAL, (Tabs("output", "animation"), 1.0), (Tabs("kernel"), FIT)), 1.0),
                      (Tabs("params", "formula", "device"), FIT)), 0.7)),
         "workspace_explore",
     ),

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from convplay.core.formatting import format_cell, format_compared, format_difference, format_readout
@@ -136,8 +136,12 @@ class ProductGrid(QWidget):
             top = top0 + (g // columns) * (block_h + GRID_GAP)
             painter.setPen(text_pen)
             painter.setFont(self._title_font)
-            painter.drawText(QRectF(left, top, max(block_w, width - left), TITLE_H),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._titles[g])
+            # A title as wide as its grid (the last one as the panel): cut with "…" rather
+            # than drawn over the next grid's.
+            room = block_w if g % columns < columns - 1 else max(block_w, width - left)
+            title = QFontMetricsF(self._title_font).elidedText(self._titles[g], Qt.TextElideMode.ElideRight, room)
+            painter.drawText(QRectF(left, top, room, TITLE_H), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             title)
             painter.setFont(self._font)
             for r in range(kh):
                 for c in range(kw):

@@ -172,6 +172,13 @@ class AnimationDock(QWidget):
         """The view and the arithmetic side by side on a wide dock, stacked on a tall one;
         the arithmetic keeps its share of the space (a projector's 1280×720 gives it ~480 px)."""
         vertical = self.height() > STACK_ASPECT * self.width()
+        if vertical:
+            # Stacked only where the height holds both at their minimum: else the panel
+            # would scroll its transport row out of sight (a 1024x640 window's dock).
+            around = self.height() - self.splitter.height()
+            stacked = (self.stage.minimumSizeHint().height() + self.arithmetic.minimumSizeHint().height()
+                       + self.splitter.handleWidth() + around)
+            vertical = self.height() >= stacked
         orientation = Qt.Orientation.Vertical if vertical else Qt.Orientation.Horizontal
         if self.splitter.orientation() != orientation:
             self.splitter.setOrientation(orientation)

@@ -385,3 +385,16 @@ def test_with_the_channel_diagram_the_overview_takes_no_height_of_its_own(qtbot)
     assert not overview.intersects(diagram) and overview.right() <= dock.stage.width()
     assert view.height() >= dock.stage.height() - diagram.height() - 4
     dock.shutdown()
+
+
+def test_a_square_dock_stacks_only_where_the_height_holds_both(qtbot):
+    spec = ConvSpec(in_channels=3, out_channels=8, kernel_size=5)
+    session = Session(_photo(3, size=120), spec, np.ones(spec.weight_shape), np.zeros(8))
+    dock = _dock(qtbot, session, (580, 560))  # the Sliding window workspace's dock at 1024x640
+    assert dock.splitter.orientation() == Qt.Orientation.Horizontal
+    assert dock.minimumSizeHint().height() <= 560  # no scrolling: the transport row stays in sight
+    assert dock.controls.geometry().bottom() < dock.badge.geometry().top() <= dock.height()
+    dock.resize(600, 1000)
+    _settle()
+    assert dock.splitter.orientation() == Qt.Orientation.Vertical  # tall enough: the arithmetic below
+    dock.shutdown()

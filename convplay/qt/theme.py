@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from convplay.qt import style
+from convplay.qt.zoom import text_zoom
 
 SETTINGS_KEY = "view/high_contrast"
 SEPARATOR_PX = 4  # the main window's separators and splitter handles: easy to see and to grab
@@ -122,6 +123,7 @@ class Theme(QObject):
             app.setStyleSheet(self._normal_app_sheet)
         for widget in app.allWidgets():
             _recolour_sheet(widget, on)
+        text_zoom().refit_dock_titles()
 
 
 def _recolour_sheet(widget: QWidget, on: bool) -> None:

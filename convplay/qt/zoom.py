@@ -64,8 +64,16 @@ class TextZoom(QObject):
         # Qt posts the change to each widget; delivered now, every widget has its new font
         # before ``changed`` is emitted, so a view measuring its text then measures the new one.
         QCoreApplication.sendPostedEvents(None, QEvent.Type.ApplicationFontChange.value)
-        _zoom_dock_titles(app, None if self._factor == 1.0 else font)
+        # The sheets first: polishing a widget under an application sheet resets its font.
         _restyle_sheets(app)
+        self.refit_dock_titles()
+
+    def refit_dock_titles(self) -> None:
+        """Dock titles at the zoom again (the theme calls it after a new application sheet,
+        which resets the fonts of the widgets it polishes)."""
+        app = QApplication.instance()
+        if app is not None and self._base_font is not None:
+            _zoom_dock_titles(app, None if self._factor == 1.0 else app.font())
 
 
 def _zoom_dock_titles(app: QApplication, font: QFont | None) -> None:

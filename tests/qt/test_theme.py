@@ -127,3 +127,20 @@ def test_every_colour_a_view_asks_for_by_name_exists():
         asked |= set(re.findall(r"""style\.colour\(\s*["']([A-Z_]+)["']""", path.read_text(encoding="utf-8")))
     assert asked  # the views do ask
     assert {name for name in asked if not isinstance(getattr(style, name, None), str)} == set()
+
+
+def test_dock_titles_keep_the_zoom_through_a_theme_switch(qtbot, tmp_path):
+    """A new application sheet resets the fonts of the widgets it polishes: the zoomed
+    dock titles would fall back to the size they had when the docks were made."""
+    from convplay.qt.zoom import text_zoom
+
+    window = open_window(qtbot, settings_file(tmp_path))
+    dock = window.docks["kernel"]
+    text_zoom().set_factor(1.5)
+    for on in (True, False):
+        theme.theme().set_high_contrast(on)
+        assert dock.font() != QApplication.font("QDockWidget")  # drawn in its own font
+        assert dock.font().pointSizeF() == QApplication.font().pointSizeF()
+    theme.theme().set_high_contrast(True)
+    text_zoom().reset()
+    assert dock.font() == QApplication.font("QDockWidget")  # the platform's title again

@@ -55,7 +55,7 @@ UNBOUNDED = 16_777_215  # Qt's QWIDGETSIZE_MAX
 # A neighbourhood shrinks from TARGET_CELLS towards MIN_TARGET_CELLS until its cells get
 # this many pixels: room for a value and its weight tag.
 READABLE_CELL_PX = 34.0
-MIN_TILE = 3  # windows a neighbourhood holds a side, at the least
+MIN_TILE = 2  # windows a neighbourhood holds a side, unless one window is what keeps its numbers readable
 
 Rect = tuple[tuple[int, int], tuple[int, int]]  # ((row start, stop), (col start, stop))
 
@@ -571,8 +571,8 @@ class AnimationView(pg.GraphicsLayoutWidget):
         if self._walk is None or self._whole:
             return (TARGET_CELLS, TARGET_CELLS)
         readable = self._readable_px()
-        # Never fewer than MIN_TILE windows a side: a tile of one window would move (and
-        # relabel every cell) on every step.
+        # MIN_TILE windows a side where the numbers stay readable so: a tile of one window
+        # moves (and relabels every cell) on every step.
         spec = self._walk.spec
         smallest = max(MIN_TARGET_CELLS, *(e + (MIN_TILE - 1) * st for e, st in zip(spec.dilated_kernel_hw, spec.stride_hw)))
         side = smallest
@@ -580,6 +580,12 @@ class AnimationView(pg.GraphicsLayoutWidget):
             if self._layout(width, height, (t, t))[1] >= readable:
                 side = t
                 break
+        else:
+            # Not readable even so: a tile of one window, if that lets the numbers show
+            # (the tile then moves every step; the numbers are what the view is for).
+            one = max(MIN_TARGET_CELLS, *spec.dilated_kernel_hw)
+            if self._layout(width, height, (one, one))[1] >= readable:
+                side = one
         cell = self._layout(width, height, (side, side))[1]
         rows, cols = side, side
         for axis in (0, 1):
@@ -714,10 +720,13 @@ def _gap_offsets(walk: ConvWalk) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _longest_label(x: np.ndarray, sample: int = 4096) -> int:
-    """Characters of the longest value label among (a spread-out sample of) ``x``."""
+    """Characters of a long value label of ``x``: the 90th percentile over a spread-out
+    sample (a photo's rare "0.003922" beside its usual "0.3206" would make every
+    neighbourhood smaller for a few cells; the labels' font fits the longest on screen)."""
     flat = x.reshape(-1)
     step = max(1, flat.size // sample)
-    return max((len(format_cell(float(v))) for v in flat[::step]), default=1)
+    lengths = [len(format_cell(float(v))) for v in flat[::step]]
+    return int(np.percentile(lengths, 90)) if lengths else 1
 
 
 def _finite_range(x: np.ndarray) -> tuple[float, float]:

@@ -19,7 +19,7 @@ window) on the input or output panels picks the position: ``pick_input_pixel`` a
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -96,7 +96,8 @@ class AnimationDock(QWidget):
         self.stage = QWidget()
         # A grid: the view in the middle, the diagram left of it or above, the overview
         # right of it or below (``_place_diagram`` decides).
-        self._stage_layout = QGridLayout(self.stage)
+        self._stage_layout = _StageGrid(self.stage)
+        self._place_pending = False
         self._stage_layout.setContentsMargins(0, 0, 0, 0)
         self._stage_layout.setSpacing(2)
         self._stage_layout.addWidget(self.view, 1, 1)
@@ -193,6 +194,13 @@ class AnimationDock(QWidget):
         """The channel diagram as a column beside the view or a strip above it, and the
         overview as a column right of it or a strip below: whichever gives the view's cells
         more pixels (beside when it is a tie)."""
+        if self._stage_layout.arranging:
+            # Called from inside the grid's own pass (the view's resize moved its tile): moving
+            # widgets in a QGridLayout while it places them crashes Qt, so after the pass.
+            if not self._place_pending:
+                self._place_pending = True
+                QTimer.singleShot(0, self, self._place_diagram_now)
+            return
         diagram, overview = self.diagram.isVisibleTo(self), self.overview.isVisibleTo(self)
         if not (diagram or overview):
             return
@@ -241,6 +249,10 @@ class AnimationDock(QWidget):
             else:
                 self.overview.set_orientation(Qt.Orientation.Horizontal, ROW_HEIGHT)
                 grid.addWidget(self.overview, 0, 2)
+
+    def _place_diagram_now(self) -> None:
+        self._place_pending = False
+        self._place_diagram()
 
     def _on_splitter_moved(self, _pos: int, _index: int) -> None:
         view, arithmetic = self.splitter.sizes()
@@ -540,3 +552,16 @@ class AnimationDock(QWidget):
                 signal.disconnect(slot)
             except (ValueError, RuntimeError):
                 pass
+
+
+class _StageGrid(QGridLayout):
+    """The stage's grid, saying while it places its widgets (``arranging``)."""
+
+    arranging = False
+
+    def setGeometry(self, rect) -> None:
+        self.arranging = True
+        try:
+            super().setGeometry(rect)
+        finally:
+            self.arranging = False

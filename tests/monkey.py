@@ -32,6 +32,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt, QtMsgType, qInstallMessageHandle
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from convplay.qt.workspaces import WORKSPACES
+
 # Qt messages allowed by name: the offscreen platform cannot size windows to their hints.
 BENIGN_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
 
@@ -588,6 +590,23 @@ def w_toggle_dock(m: Monkey, key: str) -> None:
         dock.toggleViewAction().trigger()
 
 
+def i_view_tab(m: Monkey, index: int) -> None:
+    """Click the input's Picture or Values tab."""
+    tabs = m.window.input_panel.views
+    if reachable(tabs.tabBar()) and tabs.isTabEnabled(index % tabs.count()) and tabs.isTabVisible(index % tabs.count()):
+        tabs.setCurrentIndex(index % tabs.count())
+
+
+def w_workspace(m: Monkey, action_id: str) -> None:
+    """A workspace chosen from the View menu (or its Ctrl+number)."""
+    m.window.actions_by_id[action_id].trigger()
+
+
+def w_zoom(m: Monkey, action_id: str) -> None:
+    """View > Zoom in / out / reset, or High contrast."""
+    m.window.actions_by_id[action_id].trigger()
+
+
 def w_resize(m: Monkey, w: int, h: int) -> None:
     m.window.resize(w, h)
 
@@ -683,6 +702,9 @@ def _actions() -> list[Action]:
         # The window
         A("w_tab", 8, lambda r: (_pick(r, ("output", "animation", "animation", "formula", "device")),), w_tab),
         A("w_toggle_dock", 0.7, lambda r: (_pick(r, ("animation", "output", "kernel", "device")),), w_toggle_dock),
+        A("i_view_tab", 1, lambda r: (int(r.integers(2)),), i_view_tab),
+        A("w_workspace", 1.5, lambda r: (_pick(r, tuple(w.action for w in WORKSPACES)),), w_workspace),
+        A("w_zoom", 0.7, lambda r: (_pick(r, ("zoom_in", "zoom_out", "reset_zoom", "high_contrast")),), w_zoom),
         A("w_resize", 1.5, lambda r: _pick(r, WINDOW_SIZES), w_resize),
         A("w_focus", 1.5, lambda r: (), w_focus),
         A("w_reset", 0.7, lambda r: (), w_reset),

@@ -90,30 +90,3 @@ def format_imagej(kernel: np.ndarray) -> str:
 
 def save_imagej(path: Path, kernel: np.ndarray) -> None:
     Path(path).write_text(format_imagej(kernel), encoding="utf-8")
-
-
-def python_literal(weight: np.ndarray, bias: np.ndarray | None = None) -> str:
-    """``torch.tensor([...])`` text that recreates the weight (and bias) exactly.
-
-    Floats are written with ``repr``, which round-trips every float64.
-    """
-
-    def nested(a: np.ndarray) -> str:
-        if a.ndim == 0:
-            return _float_text(float(a))
-        return "[" + ", ".join(nested(x) for x in a) + "]"
-
-    weight = np.asarray(weight, dtype=np.float64)
-    lines = [f"weight = torch.tensor({nested(weight)}, dtype=torch.float64)  # {tuple(weight.shape)}"]
-    if bias is not None:
-        bias = np.asarray(bias, dtype=np.float64).ravel()
-        lines.append(f"bias = torch.tensor({nested(bias)}, dtype=torch.float64)")
-    return "\n".join(lines) + "\n"
-
-
-def _float_text(v: float) -> str:
-    if np.isnan(v):
-        return "float('nan')"
-    if np.isinf(v):
-        return "float('inf')" if v > 0 else "-float('inf')"
-    return repr(v)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 
 import numpy as np
 import pytest
@@ -24,7 +23,7 @@ from convplay.core.kernel_io import (
     save_npy,
     size_problem,
 )
-from convplay.core.kernel_text import format_imagej, parse_kernel_text, python_literal, read_kernel_text, save_imagej
+from convplay.core.kernel_text import format_imagej, parse_kernel_text, read_kernel_text, save_imagej
 from convplay.core.spec import ConvSpec
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
@@ -174,39 +173,6 @@ def test_save_imagej_file(tmp_path):
     k = np.array([[0.1, 0.2], [1 / 3, -2.5e-8]])
     save_imagej(tmp_path / "k.txt", k)
     np.testing.assert_array_equal(read_kernel_text(tmp_path / "k.txt").load("k").weight[0, 0], k)
-
-
-def _eval_literal(text: str) -> dict[str, np.ndarray]:
-    """Evaluate the literal with a stand-in 'torch' that just builds float arrays."""
-    out = {}
-    for line in text.strip().splitlines():
-        name, expr = line.split(" = ", 1)
-        call = ast.parse(expr.split("  #")[0], mode="eval").body
-        assert isinstance(call, ast.Call) and ast.unparse(call.func) == "torch.tensor"
-        values = eval(ast.unparse(call.args[0]), {"float": float, "__builtins__": {}})
-        out[name] = np.array(values, dtype=np.float64)
-    return out
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4)),
-           elements=st.floats(width=64))
-)
-def test_python_literal_round_trips(weight):
-    bias = np.arange(weight.shape[0]) / 7
-    got = _eval_literal(python_literal(weight, bias))
-    np.testing.assert_array_equal(got["weight"], weight)
-    np.testing.assert_array_equal(got["bias"], bias)
-
-
-def test_python_literal_runs_in_torch():
-    torch = pytest.importorskip("torch")
-    w = np.array([[[[0.1, -1 / 3], [2.0, np.pi]]]])
-    namespace = {"torch": torch}
-    exec(python_literal(w, np.array([0.5])), namespace)
-    np.testing.assert_array_equal(namespace["weight"].numpy(), w)
-    assert namespace["bias"].dtype == torch.float64
 
 
 @pytest.mark.parametrize(

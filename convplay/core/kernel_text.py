@@ -1,4 +1,4 @@
-"""Kernels as text: ImageJ kernel files, plain text / CSV matrices, and a PyTorch literal.
+"""Kernels as text: ImageJ kernel files and plain text / CSV matrices.
 
 Text is parsed as numbers only (never evaluated); a file larger than MAX_TEXT_BYTES is
 refused before it is read.

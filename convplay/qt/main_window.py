@@ -174,6 +174,11 @@ class MainWindow(QMainWindow):
         self.output_panel.cell_picked.connect(self.animation_panel.pick_output_cell)
         self.input_panel.canvas.picked.connect(self.animation_panel.pick_input_pixel)
         self.output_panel.displayed.connect(self.output_shown)
+        # The sliding window's overview colours the output as the output panel does.
+        for changed in (self.output_panel.displayed, self.output_panel.mapping_combo.currentIndexChanged,
+                        self.output_panel.mode_combo.currentIndexChanged):
+            changed.connect(self._share_output_colours)
+        self._share_output_colours()
         self.controller.devices_ready.connect(self._on_devices_ready)
         self.results.stale_changed.connect(self._on_stale)
         self._undo_keys = UndoKeysFromFields(self)
@@ -438,6 +443,10 @@ class MainWindow(QMainWindow):
     def _on_stale(self, reason: str) -> None:
         if reason:
             self.compute_failed.emit(reason)
+
+    def _share_output_colours(self, *_) -> None:
+        panel = self.output_panel
+        self.animation_panel.set_output_colours(panel.preparer.tables, panel.mapping, panel.mode)
 
     def _on_devices_ready(self, devices: list, error: str) -> None:
         wanted = self.compute_settings.device

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from convplay.core.formatting import format_cell, format_compared, format_difference, format_readout
 from convplay.core.walk import Stamp, Step
 from convplay.qt import style
+from convplay.qt.theme import theme
 from convplay.qt.widgets.cell_labels import MIN_LABEL_PX, label_px
 from convplay.qt.zoom import scaled, text_zoom
 
@@ -77,9 +78,6 @@ class ProductGrid(QWidget):
         self._titles: list[str] = []
         self._font = QFont(self.font())
         self._title_font = QFont(self.font())
-        hatch = QColor(style.PAD_HATCH)
-        hatch.setAlpha(PAD_HATCH_ALPHA)
-        self._pad_brush = QBrush(hatch, Qt.BrushStyle.BDiagPattern)
         self.cell_size = 0.0  # pixels, as last painted (tests read it)
         self.text_px = 0  # the cells' font size in pixels, as last painted
 
@@ -128,7 +126,11 @@ class ProductGrid(QWidget):
         scale = float(np.abs(self._products).max()) or 1.0
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        grid_pen = QPen(QColor(style.PRODUCT_GRID_LINE))
+        grid_pen = QPen(QColor(style.colour("PRODUCT_GRID_LINE")), style.line_width(1))
+        hatch = QColor(style.colour("PAD_HATCH"))
+        hatch.setAlpha(PAD_HATCH_ALPHA)
+        pad_brush = QBrush(hatch, Qt.BrushStyle.BDiagPattern)
+        positive, negative = QColor(style.colour("POSITIVE")), QColor(style.colour("NEGATIVE"))
         text_pen = QPen(self.palette().windowText().color())
         centre = Qt.AlignmentFlag.AlignCenter
         for g in range(grids):
@@ -148,11 +150,11 @@ class ProductGrid(QWidget):
                     rect = QRectF(left + c * cell, top + TITLE_H + r * cell, cell, cell)
                     product = float(self._products[g, r, c])
                     if product and math.isfinite(product):
-                        tint = QColor(style.POSITIVE if product > 0 else style.NEGATIVE)
+                        tint = QColor(positive if product > 0 else negative)
                         tint.setAlpha(int(TINT_ALPHA_MIN + TINT_ALPHA_RANGE * min(abs(product) / scale, 1.0)))
                         painter.fillRect(rect, tint)
                     if self._on_pad[g, r, c]:
-                        painter.fillRect(rect, self._pad_brush)
+                        painter.fillRect(rect, pad_brush)
                     painter.setPen(grid_pen)
                     painter.drawRect(rect)
                     painter.setPen(text_pen)
@@ -203,7 +205,9 @@ class ArithmeticPanel(QWidget):
         self.total: float | None = None
         self.text_px = 0  # the labels' font size in pixels, set from the panel's size
         self._tallest = (-1, 0)  # (width, the tallest minimum height seen at that width)
+        self._check_ok: bool | None = None  # the check's verdict (None: no verdict), coloured by the theme
         text_zoom().changed.connect(self._on_text_zoom)  # Qt disconnects it when the panel goes
+        theme().theme_changed.connect(self._on_theme)
 
     def _on_text_zoom(self, _factor: float) -> None:
         self.text_px = 0
@@ -277,12 +281,14 @@ class ArithmeticPanel(QWidget):
     def _show_check(self, total: float, torch_value: float | None, tolerance: float | None) -> None:
         if torch_value is None:
             self.check.setText("PyTorch: waiting for its output\u2026")
+            self._check_ok = None
             self.check.setStyleSheet("")
             return
         diff = abs(total - torch_value)
         if tolerance is None:  # the tolerance comes with the reference's verdict: no ✗ before it
             self.check.setText(f"PyTorch: {format_compared(torch_value)}  (|difference| {format_difference(diff)}; "
                                "the verdict waits for the reference output\u2026)")
+            self._check_ok = None
             self.check.setStyleSheet("")
             return
         ok = diff <= tolerance
@@ -290,7 +296,20 @@ class ArithmeticPanel(QWidget):
         self.check.setText(
             f"PyTorch: {format_compared(torch_value)}  {sign} the sum  (|difference| {format_difference(diff)}, tolerance {format_difference(tolerance)})"
         )
-        self.check.setStyleSheet(style.OK_TEXT_STYLE if ok else style.FAILED_TEXT_STYLE)
+        self._check_ok = ok
+        self._style_check()
+
+    def _style_check(self) -> None:
+        if self._check_ok is None:
+            self._check_ok = None
+            self.check.setStyleSheet("")
+            return
+        colour = style.colour("OK" if self._check_ok else "ERROR")
+        self.check.setStyleSheet(f"color: {colour};" + ("" if self._check_ok else " font-weight: bold;"))
+
+    def _on_theme(self, _high_contrast: bool) -> None:
+        self._style_check()
+        self.grid.update()
 
     # -- a transposed convolution's scatter view ------------------------------------------
     def show_stamp(self, stamp: Stamp, out_channel: int, kernel_hw: tuple[int, int], flipped: bool) -> None:
@@ -322,4 +341,5 @@ class ArithmeticPanel(QWidget):
         self.sums.setText(f"{int((~inside).sum())} of {len(inside)} products cropped by padding")
         self.total = None
         self.check.setText("The output view adds up every stamp so far; the badge checks the finished output.")
+        self._check_ok = None
         self.check.setStyleSheet("")

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from convplay.core.animation import AnimationState
+from convplay.core.display import DIVERGING_MAP, GREY_MAP, SEQUENTIAL_MAP, argb_table, channel_view, is_signed
 from convplay.core.results import Results, symmetric_levels
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpecError
@@ -42,17 +43,21 @@ from convplay.qt.animation.arithmetic import ArithmeticPanel
 from convplay.qt.animation.group_diagram import COLUMN_WIDTH, ROW_HEIGHT, GroupDiagram
 from convplay.qt.animation.overview import COLUMN_WIDTH as OVERVIEW_COLUMN
 from convplay.qt.animation.overview import STRIP_HEIGHT as OVERVIEW_STRIP
-from convplay.qt.animation.overview import Overview, corner_width
+from convplay.qt.animation.overview import Overview, corner_width, thumb_step
 from convplay.qt.animation.player import Player, PlayerControls, install_shortcuts
 from convplay.qt.animation.stamps import StampSums
 from convplay.qt.animation.view import AnimationView
 from convplay.qt.shown import WhenShown, on_screen
+from convplay.qt.theme import theme
+from convplay.qt.widgets.lookup import lookup_table
 
 ARITHMETIC_SHARE = 0.38  # of the splitter for the arithmetic, until the user drags the handle
 STACK_ASPECT = 0.9  # a dock taller than this times its width puts the arithmetic below the view
 TEXT_LINES = 2  # the message above and the badge below reserve this many lines
 STRIP_GAIN = 1.02
 MIN_DIAGRAM_STRIP = 300  # pixels: the diagram's strip keeps this much width beside the overview  # the diagram goes above the view only if that makes the cells this much bigger
+# The output panel's colour maps, until the window hands the dock the panel's own tables.
+OUTPUT_MAPS = {DIVERGING_MAP: style.DIVERGING, SEQUENTIAL_MAP: style.SEQUENTIAL, GREY_MAP: style.GREY_IMAGE}
 NO_MISMATCHES = np.zeros((0, 3), dtype=np.int64)
 
 
@@ -133,6 +138,10 @@ class AnimationDock(QWidget):
         self.shortcuts = install_shortcuts(self, self.state)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
+        # How the overview colours the output: the output panel's choice (``set_output_colours``).
+        self._output_tables = {key: argb_table(lookup_table(name)) for key, name in OUTPUT_MAPS.items()}
+        self._output_mapping, self._output_mode = "auto", "raw"
+        self._overview_signed: tuple[np.ndarray, bool] | None = None  # (output, signed in the mode)
         self.walk: ConvWalk | None = None
         self.problem = ""  # why these settings cannot be animated ("" when they can)
         self._torch_output: np.ndarray | None = None  # PyTorch's output for this walk, if in
@@ -153,6 +162,7 @@ class AnimationDock(QWidget):
         session.changed.connect(self._on_session_changed)
         for signal in (self.results.outcome_changed, self.results.reference_changed):
             signal.connect(self._results_when_shown.request)
+        theme().theme_changed.connect(self._on_theme)  # Qt disconnects it when the dock goes
         self.destroyed.connect(self._disconnect_models)
         self.results.want_reference("animation", on_screen(self))
         self.rebuild()
@@ -367,7 +377,8 @@ class AnimationDock(QWidget):
             self.badge.setText("")
             return
         if results.reference_error:
-            self.badge.setText(f"<b style='color:{style.ERROR}'>The reference could not be computed: {results.reference_error}</b>")
+            error = style.colour("ERROR")
+            self.badge.setText(f"<b style='color:{error}'>The reference could not be computed: {results.reference_error}</b>")
             return
         match = self.match
         if match is None:
@@ -375,9 +386,13 @@ class AnimationDock(QWidget):
             self.badge.setText(f"Matches PyTorch? waiting for {waiting}\u2026")
             return
         note = f"<br><i>{match.note}</i>" if match.note else ""
-        colour = style.OK if match.matches else style.ERROR
+        colour = style.colour("OK" if match.matches else "ERROR")
         mark = "\u2713" if match.matches else "\u2717"
         self.badge.setText(f"<b style='color:{colour}'>{mark} {match.summary()}</b>{note}")
+
+    def _on_theme(self, _high_contrast: bool) -> None:
+        """The badge's verdict in the theme's colours."""
+        self._show_badge()
 
     # -- frames ----------------------------------------------------------------------------
     def _on_position(self, k: int) -> None:
@@ -497,8 +512,29 @@ class AnimationDock(QWidget):
         channel = values[oc] if values is not None and oc < values.shape[0] else None
         if walk.spec.transposed:
             channel = self._torch_output[oc] if self._torch_output is not None else None
-        self.overview.set_output(channel, walk.output_shape[1:], self.view._out_levels, f"whole output, channel {oc}")
         self._overview_channel = oc
+        caption = f"whole output, channel {oc}"
+        if channel is None:
+            self.overview.set_output(None, walk.output_shape[1:], caption)
+            return
+        # Coloured as the output panel colours it (its mapping and mode), by its own
+        # function: a blur of a photo shows as the panel shows it, not in the diverging map.
+        step = thumb_step(channel.shape)
+        whole = values if values is not None and not walk.spec.transposed else self._torch_output
+        if self._overview_signed is None or self._overview_signed[0] is not whole:
+            self._overview_signed = (whole, is_signed(whole, self._output_mode))
+        view = channel_view(whole[:, ::step, ::step], oc, self._output_mode, self._output_tables,
+                            mapping=self._output_mapping, signed=self._overview_signed[1])
+        self.overview.set_output(view.pixels, walk.output_shape[1:], caption)
+
+    def set_output_colours(self, tables: dict[str, np.ndarray], mapping: str, mode: str) -> None:
+        """Colour the overview's output as the output panel does: its ``argb_table``s (by
+        colour map), its mapping (``display.MAPPINGS``) and its mode (raw, abs, relu)."""
+        if tables is self._output_tables and (mapping, mode) == (self._output_mapping, self._output_mode):
+            return
+        self._output_tables, self._output_mapping, self._output_mode = tables, mapping, mode
+        self._overview_signed = None
+        self._overview_output()
 
     def _mark_overview(self, origin: tuple[int, int], cell: tuple[int, int], oc: int) -> None:
         """The neighbourhood and the window on the overview, in input pixels and output cells."""

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from convplay.core.grouping import GroupModel, Link, Slot, build_model
 from convplay.core.spec import ConvSpec
 from convplay.qt import style
+from convplay.qt.theme import theme
 from convplay.qt.zoom import scaled, text_zoom
 
 COLUMN_WIDTH = 156  # pixels, inputs left and outputs right (beside the view)
@@ -54,7 +55,7 @@ def _towards_white(colour: QColor, amount: float) -> QColor:
 def group_colour(group: int | None) -> QColor:
     """The hue of ``group`` (grey for None: a box spanning several groups)."""
     colours = style.GROUP_COLOURS
-    return QColor(style.PENDING if group is None else colours[group % len(colours)])
+    return QColor(style.colour("PENDING") if group is None else colours[group % len(colours)])
 
 
 class GroupDiagram(QWidget):
@@ -72,12 +73,17 @@ class GroupDiagram(QWidget):
         self._caption_font = QFont()
         self._on_text_zoom()
         text_zoom().changed.connect(self._on_text_zoom)  # Qt disconnects it when the diagram goes
+        theme().theme_changed.connect(self._on_theme)
         self.orientation = Qt.Orientation.Horizontal
         self.set_orientation(Qt.Orientation.Horizontal)
 
     def _on_text_zoom(self, *_) -> None:
         for font in (self._font, self._caption_font):
             font.setPixelSize(scaled(TEXT_PX))
+        self.update()
+
+    def _on_theme(self, _high_contrast: bool) -> None:
+        self._rebuild()  # the tooltip's colours too
         self.update()
 
     # -- state ------------------------------------------------------------------------------
@@ -190,14 +196,14 @@ class GroupDiagram(QWidget):
             current = slot.holds(model.current_out)
             self._paint_box(painter, slot, rect, current, current)
         painter.setFont(self._caption_font)
-        painter.setPen(QColor(style.DIAGRAM_TEXT))
+        painter.setPen(QColor(style.colour('DIAGRAM_TEXT')))
         align = Qt.AlignmentFlag.AlignLeft | (Qt.AlignmentFlag.AlignTop if columns else Qt.AlignmentFlag.AlignVCenter)
         painter.drawText(caption, int(align) | int(Qt.TextFlag.TextWordWrap), model.caption)
         painter.end()
 
     def _paint_headings(self, painter: QPainter, inputs: list[QRectF], outputs: list[QRectF], columns: bool) -> None:
         painter.setFont(self._font)
-        painter.setPen(QColor(style.DIAGRAM_HEADING))
+        painter.setPen(QColor(style.colour('DIAGRAM_HEADING')))
         for rects, text in ((inputs, "in"), (outputs, "out")):
             if not rects:
                 continue
@@ -222,7 +228,7 @@ class GroupDiagram(QWidget):
             if slots[i].group is not None:
                 band = rects[i].united(rects[j]).adjusted(-dx, -dy, dx, dy)
                 colour = group_colour(slots[i].group)
-                painter.setPen(QPen(colour, 1.5))
+                painter.setPen(QPen(colour, style.line_width(1.5)))
                 painter.setBrush(_towards_white(colour, BAND_PALE))  # opaque: cheaper than alpha on white
                 painter.drawRoundedRect(band, 5, 5)
             i = j + 1
@@ -247,19 +253,19 @@ class GroupDiagram(QWidget):
                 batches.setdefault((link.group, dashed), []).append(line(link))
         for (group, dashed), lines in batches.items():
             pen_style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
-            painter.setPen(QPen(_towards_white(group_colour(group), pale), LINK_WIDTH, pen_style))
+            painter.setPen(QPen(_towards_white(group_colour(group), pale), style.line_width(LINK_WIDTH), pen_style))
             painter.drawLines(lines)
         hot = [line(link) for link in model.links if link.highlighted]
-        painter.setPen(QPen(QColor(style.WINDOW), HOT_LINK_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        painter.setPen(QPen(QColor(style.colour('WINDOW')), style.line_width(HOT_LINK_WIDTH), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         painter.drawLines(hot)
 
     def _paint_box(self, painter: QPainter, slot: Slot, rect: QRectF, hot: bool, current: bool) -> None:
         path = QPainterPath()
         path.addRoundedRect(rect, 3, 3)
         painter.fillPath(path, QColor(style.CELL_BACKGROUND))
-        edge = QColor(style.WINDOW) if current or hot else group_colour(slot.group)
+        edge = QColor(style.colour('WINDOW')) if current or hot else group_colour(slot.group)
         width = 3.0 if current else 2.0 if hot else 1.2
-        painter.setPen(QPen(edge, width))
+        painter.setPen(QPen(edge, style.line_width(width)))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(path)
         font = QFont(self._font)
@@ -274,5 +280,5 @@ class GroupDiagram(QWidget):
         if QFontMetricsF(font).horizontalAdvance(text) > rect.width() - 2 and slot.is_ellipsis:
             text = "\u2026"
         painter.setFont(font)
-        painter.setPen(QColor(style.DIAGRAM_TEXT))
+        painter.setPen(QColor(style.colour('DIAGRAM_TEXT')))
         painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)

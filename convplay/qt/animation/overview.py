@@ -15,7 +15,6 @@ rectangles and repaints this small widget.
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -31,7 +30,7 @@ CAPTION_PX = 11
 CAPTION_H = 18.0  # pixels above each thumbnail for its caption
 GAP = 6.0
 VEIL_ALPHA = 150  # the output's cells not computed yet, veiled in white
-MIN_MARK_PX = 3.0  # a window smaller than this on the thumbnail is drawn this big
+MIN_MARK_PX = 9.0  # a window smaller than this on the thumbnail is drawn this big (visible on a projector)
 
 Rect = tuple[tuple[int, int], tuple[int, int]]
 
@@ -54,12 +53,17 @@ def _rgb_argb(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
     return (0xFF000000 | (c[0] << 16) | (c[1] << 8) | c[2]).astype(np.uint32)
 
 
-def _lut_argb(values: np.ndarray, levels: tuple[float, float], lut: np.ndarray) -> np.ndarray:
-    lo, hi = levels
-    t = np.clip((np.nan_to_num(values, nan=lo) - lo) / (hi - lo), 0, 1)
-    idx = (t * (len(lut) - 1)).astype(np.intp)
-    rgb = lut[idx].astype(np.uint32)
-    return (0xFF000000 | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]).astype(np.uint32)
+def thumb_step(shape: tuple[int, ...]) -> int:
+    """Every how many pixels a thumbnail of an image ``shape`` (h, w) keeps one."""
+    return max(1, -(-max(shape) // THUMB_PX))
+
+
+def inset(rect: QRectF, by: float) -> QRectF:
+    """``rect`` shrunk by ``by`` on each side, never below a pixel."""
+    if rect.isEmpty():
+        return rect
+    dx, dy = min(by, (rect.width() - 1) / 2), min(by, (rect.height() - 1) / 2)
+    return rect.adjusted(max(dx, 0), max(dy, 0), -max(dx, 0), -max(dy, 0))
 
 
 class Thumbnail:
@@ -93,18 +97,28 @@ class Thumbnail:
                                                                Qt.TransformationMode.FastTransformation))
         return self._scaled
 
-    def cell_rect(self, rows: tuple[float, float], cols: tuple[float, float]) -> QRectF:
-        """Widget pixels of cells rows[0]..rows[1] x cols[0]..cols[1] (half-open)."""
+    def cell_rect(self, rows: tuple[float, float], cols: tuple[float, float], mark: bool = True) -> QRectF:
+        """Widget pixels of cells rows[0]..rows[1] x cols[0]..cols[1] (half-open), the part
+        on the picture; a ``mark`` is at least MIN_MARK_PX a side, inside the picture."""
         h, w = self.shape
         if not h or not w:
             return QRectF()
         sy, sx = self.rect.height() / h, self.rect.width() / w
-        rect = QRectF(self.rect.left() + cols[0] * sx, self.rect.top() + rows[0] * sy,
-                      (cols[1] - cols[0]) * sx, (rows[1] - rows[0]) * sy)
-        if rect.width() < MIN_MARK_PX or rect.height() < MIN_MARK_PX:
+        # Only the part on the image: a window over the padding is drawn where it reads pixels.
+        r0, r1 = max(rows[0], 0), min(rows[1], h)
+        c0, c1 = max(cols[0], 0), min(cols[1], w)
+        if r1 <= r0 or c1 <= c0:
+            return QRectF()
+        rect = QRectF(self.rect.left() + c0 * sx, self.rect.top() + r0 * sy, (c1 - c0) * sx, (r1 - r0) * sy)
+        if mark and (rect.width() < MIN_MARK_PX or rect.height() < MIN_MARK_PX):
+            # A window a few pixels wide on a large image: drawn larger round its centre,
+            # moved back inside the picture so that none of it falls off its edge.
             centre = rect.center()
-            rect = QRectF(0, 0, max(rect.width(), MIN_MARK_PX), max(rect.height(), MIN_MARK_PX))
+            rect = QRectF(0, 0, min(max(rect.width(), MIN_MARK_PX), self.rect.width()),
+                          min(max(rect.height(), MIN_MARK_PX), self.rect.height()))
             rect.moveCenter(centre)
+            rect.moveLeft(min(max(rect.left(), self.rect.left()), self.rect.right() - rect.width()))
+            rect.moveTop(min(max(rect.top(), self.rect.top()), self.rect.bottom() - rect.height()))
         return rect
 
     def cell_at(self, pos: QPointF) -> tuple[int, int] | None:
@@ -127,7 +141,6 @@ class Overview(QWidget):
         super().__init__(parent)
         self.input = Thumbnail("whole input")
         self.output = Thumbnail("whole output")
-        self._lut = pg.colormap.get(style.DIVERGING).getLookupTable(nPts=256, alpha=False)
         # Marks, in cells: the neighbourhood and the window on the input; on the output,
         # the neighbourhood, the current cell(s), and the first cell not computed yet.
         self.input_tile: Rect | None = None
@@ -188,23 +201,19 @@ class Overview(QWidget):
         if x is None:
             self.input.set_pixels(None, (0, 0))
         else:
-            step = max(1, -(-max(x.shape[1:]) // THUMB_PX))
+            step = thumb_step(x.shape[1:])
             small = x[:, ::step, ::step]
             pixels = _rgb_argb(small, levels) if x.shape[0] == 3 else _grey_argb(small[0], levels)
             self.input.set_pixels(pixels, x.shape[1:])
         self._place()
         self.update()
 
-    def set_output(self, channel: np.ndarray | None, shape: tuple[int, int], levels: tuple[float, float],
-                   caption: str) -> None:
-        """One output channel (H, W) in the output's colours; None while it is not known."""
+    def set_output(self, pixels: np.ndarray | None, shape: tuple[int, int], caption: str) -> None:
+        """One output channel's thumbnail: (h, w) ARGB32 words already coloured as the
+        output panel colours it (``display.channel_view`` of a decimated output), for an
+        output channel of ``shape``; None while it is not known."""
         self.output.caption = caption
-        if channel is None:
-            self.output.set_pixels(None, shape)
-        else:
-            step = max(1, -(-max(channel.shape) // THUMB_PX))
-            lo, hi = levels
-            self.output.set_pixels(_lut_argb(channel[::step, ::step], (lo, hi if hi > lo else lo + 1.0), self._lut), shape)
+        self.output.set_pixels(pixels, shape)
         self._place()
         self.update()
 
@@ -246,13 +255,13 @@ class Overview(QWidget):
         painter.setFont(self._font)
         for thumb, tile, window in ((self.input, self.input_tile, self.input_window),
                                     (self.output, self.output_tile, self.output_window)):
-            painter.setPen(QColor(style.DIAGRAM_TEXT))
+            painter.setPen(QColor(style.colour('DIAGRAM_TEXT')))
             caption = QRectF(thumb.rect.center().x() - 150, thumb.rect.top() - CAPTION_H, 300, CAPTION_H)
             painter.drawText(caption, int(Qt.AlignmentFlag.AlignCenter | Qt.AlignmentFlag.AlignVCenter),
                              thumb.caption)
             pixmap = thumb.pixmap()
             if pixmap is None:
-                painter.fillRect(thumb.rect, QColor(style.PENDING).lighter(150))
+                painter.fillRect(thumb.rect, QColor(style.colour('PENDING')).lighter(150))
             else:
                 painter.drawPixmap(thumb.rect.topLeft(), pixmap)
             if thumb is self.output and self.filled_to is not None and thumb.image is not None:
@@ -260,12 +269,13 @@ class Overview(QWidget):
             painter.save()
             painter.setClipRect(thumb.rect.adjusted(-3, -3, 3, 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            if tile is not None:
-                painter.setPen(QPen(QColor(style.PADDING), 2))
-                painter.drawRect(thumb.cell_rect(*tile))
-            if window is not None:
-                painter.setPen(QPen(QColor(style.WINDOW), 2))
-                painter.drawRect(thumb.cell_rect(*window))
+            # Each outline drawn inside its rect (a pen straddles its line): at the image's
+            # edge, all of the mark is on the picture.
+            for rect, name in ((tile, "PADDING"), (window, "WINDOW")):
+                if rect is not None:
+                    width = style.line_width(2)
+                    painter.setPen(QPen(QColor(style.colour(name)), width))
+                    painter.drawRect(inset(thumb.cell_rect(*rect), width / 2))
             painter.restore()
         painter.end()
 
@@ -275,8 +285,8 @@ class Overview(QWidget):
         rows, cols = thumb.shape
         veil = QColor(style.VIEW_BACKGROUND)
         veil.setAlpha(VEIL_ALPHA)
-        rest_of_row = thumb.cell_rect((i, i + 1), (j + 1, cols)) if j + 1 < cols else QRectF()
-        below = thumb.cell_rect((i + 1, rows), (0, cols)) if i + 1 < rows else QRectF()
+        rest_of_row = thumb.cell_rect((i, i + 1), (j + 1, cols), mark=False) if j + 1 < cols else QRectF()
+        below = thumb.cell_rect((i + 1, rows), (0, cols), mark=False) if i + 1 < rows else QRectF()
         for rect in (rest_of_row, below):
             if not rect.isEmpty():
                 painter.fillRect(rect.intersected(thumb.rect), veil)

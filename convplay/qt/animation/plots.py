@@ -60,6 +60,11 @@ class CellPlot:
         self._dark = dark_table(colours.getLookupTable(nPts=LUT_SIZE, alpha=False))
         self.labels = LabelPool(self.view_box, style.LABEL_TEXT)
 
+    def restyle(self) -> None:
+        """Pens, brushes and label colours from ``style.colour`` / ``style.line_width``:
+        called when made and on every theme switch."""
+        self.labels.set_colours(style.colour("LABEL_TEXT"), style.colour("LIGHT_LABEL_TEXT"))
+
     def is_dark(self, value: float, levels: tuple[float, float]) -> bool:
         """Whether the colour map paints ``value`` dark (its label then is white)."""
         return is_dark(float(value), levels, self._dark)
@@ -117,21 +122,34 @@ class InputPlot(CellPlot):
     def __init__(self, layout: pg.GraphicsLayout, row: int, col: int):
         super().__init__(layout, row, col, style.GREYS)
         box = self.view_box
-        # Padding: a blue hatch and a dashed border, visible on black and on white cells alike.
-        self.pads = RectPool(box, cosmetic_pen(style.PADDING, 1.5, Qt.PenStyle.DashLine),
-                             translucent(style.PADDING, PAD_HATCH_ALPHA, Qt.BrushStyle.BDiagPattern), z=Z_PADS)
-        self.taps = RectPool(box, cosmetic_pen(style.WINDOW, 3), translucent(style.WINDOW, TAPS_ALPHA), z=Z_TAPS)
-        self.extent = RectPool(box, cosmetic_pen(style.WINDOW, 1.5, Qt.PenStyle.DashLine), z=Z_TAPS)
-        # The previous window: thin and grey, so that the jump reads without competing with the window.
-        ghost = translucent(style.GHOST, GHOST_ALPHA).color()
-        self.ghost = RectPool(box, cosmetic_pen(ghost, 1.5, Qt.PenStyle.DotLine), z=Z_GHOST)
-        self.preview = RectPool(box, cosmetic_pen(style.PREVIEW, 2, Qt.PenStyle.DashLine), z=Z_PREVIEW)
+        no_pen = QPen(Qt.PenStyle.NoPen)
+        self.pads = RectPool(box, no_pen, z=Z_PADS)
+        self.taps = RectPool(box, no_pen, z=Z_TAPS)
+        self.extent = RectPool(box, no_pen, z=Z_TAPS)
+        self.ghost = RectPool(box, no_pen, z=Z_GHOST)
+        self.preview = RectPool(box, no_pen, z=Z_PREVIEW)
         self.pad_labels = LabelPool(box, style.PAD_LABEL_TEXT, scale=PAD_LABEL_SCALE, min_px=PAD_LABEL_MIN_PX)
+        self.gaps = RectPool(box, no_pen, z=Z_TAPS)
+        self.weights = TagPool(box, z=Z_TAGS)
+        self.restyle()
+
+    def restyle(self) -> None:
+        super().restyle()
+        colour, width = style.colour, style.line_width
+        # Padding: a blue hatch and a dashed border, visible on black and on white cells alike.
+        self.pads.set_style(cosmetic_pen(colour("PADDING"), width(1.5), Qt.PenStyle.DashLine),
+                            translucent(colour("PADDING"), PAD_HATCH_ALPHA, Qt.BrushStyle.BDiagPattern))
+        self.taps.set_style(cosmetic_pen(colour("WINDOW"), width(3)), translucent(colour("WINDOW"), TAPS_ALPHA))
+        self.extent.set_style(cosmetic_pen(colour("WINDOW"), width(1.5), Qt.PenStyle.DashLine))
+        # The previous window: thin and grey, so that the jump reads without competing with the window.
+        ghost = translucent(colour("GHOST"), GHOST_ALPHA).color()
+        self.ghost.set_style(cosmetic_pen(ghost, width(1.5), Qt.PenStyle.DotLine))
+        self.preview.set_style(cosmetic_pen(colour("PREVIEW"), width(2), Qt.PenStyle.DashLine))
+        self.pad_labels.set_colours(colour("PAD_LABEL_TEXT"), colour("LIGHT_LABEL_TEXT"))
         # A dilated kernel's gaps: the cells inside its extent that no weight reads, crossed
         # out faintly so that "skipped" reads at a glance.
-        self.gaps = RectPool(box, QPen(Qt.PenStyle.NoPen), translucent(style.GHOST, GAP_ALPHA, Qt.BrushStyle.DiagCrossPattern),
-                             z=Z_TAPS)
-        self.weights = TagPool(box, z=Z_TAGS)
+        self.gaps.set_style(QPen(Qt.PenStyle.NoPen), translucent(colour("GHOST"), GAP_ALPHA, Qt.BrushStyle.DiagCrossPattern))
+        self.weights.restyle()
 
     def clear(self) -> None:
         """Nothing drawn over the image: a new convolution."""
@@ -156,14 +174,26 @@ class OutputPlot(CellPlot):
         box = self.view_box
         # Behind the output image: cells not computed yet (NaN, transparent) read as an empty mesh,
         # distinct from the near-white that the colour map gives a zero.
-        self.empty = RectPool(box, QPen(Qt.PenStyle.NoPen), QBrush(QColor(style.PENDING), Qt.BrushStyle.Dense6Pattern),
-                              z=Z_EMPTY)
-        self.cells = RectPool(box, cosmetic_pen(style.GRID_LINE, 1), z=Z_CELLS)
-        self.current = RectPool(box, cosmetic_pen(style.WINDOW, 4), z=Z_CURRENT)
-        self.preview = RectPool(box, cosmetic_pen(style.PREVIEW, 2, Qt.PenStyle.DashLine), z=Z_PREVIEW)
-        self.bad = RectPool(box, cosmetic_pen(style.MISMATCH, 2), z=Z_MISMATCH)
-        self.stamp = RectPool(box, cosmetic_pen(style.WINDOW, 2), translucent(style.WINDOW, STAMP_ALPHA), z=Z_TAPS)
+        no_pen = QPen(Qt.PenStyle.NoPen)
+        self.empty = RectPool(box, no_pen, z=Z_EMPTY)
+        self.cells = RectPool(box, no_pen, z=Z_CELLS)
+        self.current = RectPool(box, no_pen, z=Z_CURRENT)
+        self.preview = RectPool(box, no_pen, z=Z_PREVIEW)
+        self.bad = RectPool(box, no_pen, z=Z_MISMATCH)
+        self.stamp = RectPool(box, no_pen, z=Z_TAPS)
         self.weights = TagPool(box, z=Z_TAGS)  # a transposed conv's stamp: the kernel as applied
+        self.restyle()
+
+    def restyle(self) -> None:
+        super().restyle()
+        colour, width = style.colour, style.line_width
+        self.empty.set_style(QPen(Qt.PenStyle.NoPen), QBrush(QColor(colour("PENDING")), Qt.BrushStyle.Dense6Pattern))
+        self.cells.set_style(cosmetic_pen(colour("GRID_LINE"), width(1)))
+        self.current.set_style(cosmetic_pen(colour("WINDOW"), width(4)))
+        self.preview.set_style(cosmetic_pen(colour("PREVIEW"), width(2), Qt.PenStyle.DashLine))
+        self.bad.set_style(cosmetic_pen(colour("MISMATCH"), width(2)))
+        self.stamp.set_style(cosmetic_pen(colour("WINDOW"), width(2)), translucent(colour("WINDOW"), STAMP_ALPHA))
+        self.weights.restyle()
 
     def clear(self) -> None:
         for pool in (self.current, self.preview, self.bad, self.stamp):

@@ -72,6 +72,19 @@ class RectPool:
         self.items: list[QGraphicsRectItem] = []
         self.used = 0
 
+    @property
+    def pen(self) -> QPen:
+        return self._pen
+
+    def set_style(self, pen: QPen, brush: QBrush | None = None) -> None:
+        """A new pen (and brush) for every rect, made or to be made (a theme switch)."""
+        self._pen = pen
+        if brush is not None:
+            self._brush = brush
+        for item in self.items:
+            item.setPen(self._pen)
+            item.setBrush(self._brush)
+
     def show(self, xs, ys, ws=1.0, hs=1.0) -> None:
         """One rect per (x, y) centre; cells are 1 wide unless ``ws``/``hs`` say otherwise."""
         xs, ys = np.atleast_1d(xs), np.atleast_1d(ys)
@@ -116,6 +129,13 @@ class LabelPool:
         self.visible = True
         self.longest = 0  # characters in the longest text so far: what the font must fit
         self.refit = False  # a longer text arrived: ``fit`` again
+
+    def set_colours(self, colour: str, light: str) -> None:
+        """The text colours on light and on dark cells (a theme switch)."""
+        old_dark = self._dark_text
+        self._dark_text, self._light_text = QBrush(QColor(colour)), QBrush(QColor(light))
+        for item in self.items:
+            item.setBrush(self._dark_text if item.brush() == old_dark else self._light_text)
 
     def _item(self, n: int) -> QGraphicsSimpleTextItem:
         while len(self.items) <= n:
@@ -214,12 +234,7 @@ class TagPool:
         self._font = QFont()
         self._font.setBold(True)
         self._font.setPixelSize(scaled(START_PX))
-        self._border = cosmetic_pen(style.WINDOW, 1)
-        background = QColor(style.CELL_BACKGROUND)
-        background.setAlpha(TAG_BACKGROUND_ALPHA)
-        self._background = QBrush(background)
-        # The window's orange, darkened until it reads as text on the white chip.
-        self._text_brush = QBrush(QColor(style.WINDOW).darker(TAG_TEXT_DARKER))
+        self._set_theme_brushes()
         self.items: list[QGraphicsRectItem] = []
         self._texts: list[QGraphicsSimpleTextItem] = []
         self._corners: list[tuple[float, float]] = []
@@ -227,6 +242,26 @@ class TagPool:
         self.visible = True
         self.longest = 0  # characters of the longest tag so far: the font must fit it across a cell
         self._cell_px = 0.0
+
+    def _set_theme_brushes(self) -> None:
+        self._border = cosmetic_pen(style.colour("WINDOW"), style.line_width(1))
+        background = QColor(style.CELL_BACKGROUND)
+        background.setAlpha(255 if style.high_contrast() else TAG_BACKGROUND_ALPHA)
+        self._background = QBrush(background)
+        # The window's orange, darkened until it reads as text on the white chip.
+        self._text_brush = QBrush(QColor(style.colour("WINDOW")).darker(TAG_TEXT_DARKER))
+
+    @property
+    def border(self) -> QPen:
+        return self._border
+
+    def restyle(self) -> None:
+        """The chips' border, ground and text in the theme that is on."""
+        self._set_theme_brushes()
+        for chip, text in zip(self.items, self._texts):
+            chip.setPen(self._border)
+            chip.setBrush(self._background)
+            text.setBrush(self._text_brush)
 
     def _grow(self, n: int) -> None:
         while len(self.items) < n:

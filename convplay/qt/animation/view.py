@@ -22,6 +22,7 @@ output coordinates.  Not-yet-computed output cells are NaN, which pyqtgraph leav
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape as html_escape
 
 import numpy as np
 import pyqtgraph as pg
@@ -34,6 +35,7 @@ from convplay.core.neighbourhood import MAX_TARGET_CELLS, MIN_TARGET_CELLS, TARG
 from convplay.core.padding import NO_SOURCE
 from convplay.core.walk import ConvWalk, Stamp, Step
 from convplay.qt import style
+from convplay.qt.theme import theme
 from convplay.qt.animation.group_diagram import group_colour
 from convplay.qt.animation.plots import CellPlot, InputPlot, OutputPlot
 from convplay.qt.animation.pools import weight_text
@@ -49,6 +51,7 @@ PANEL_MARGIN_PX = 12  # of a panel's width, what its frame takes from the cells
 # this share of what one row gives them: a row of several narrow panels cuts their titles.
 BELOW_GAIN = 0.95
 PAD_SOURCE_BELOW = 0.3  # a pad cell's "(r,c)" sits this far below its value, in cells
+TITLE_SLACK_PX = 14  # a title label's margins, and room for the rounding of its width
 TITLE_DARKER = 140  # a group's hue darkened for title text (QColor.darker's percent)
 CONTENT_MARGIN = 2
 UNBOUNDED = 16_777_215  # Qt's QWIDGETSIZE_MAX
@@ -97,6 +100,13 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._target = (TARGET_CELLS, TARGET_CELLS)
         self._label_chars = 1  # the longest value label of the input (a sample of it)
         super().__init__(parent)
+        # The titles are fitted once the layout has given the panels their widths.  A timer
+        # the view owns dies with it: a one-shot timer of its own (QTimer.singleShot with a
+        # callable) outlived the view at exit and reached PlotItems already deleted.
+        self._title_timer = QTimer(self)
+        self._title_timer.setSingleShot(True)
+        self._title_timer.setInterval(0)
+        self._title_timer.timeout.connect(self._fit_titles)
         # White behind the cells: an output cell not computed yet (NaN) shows as empty.
         self.setBackground(style.VIEW_BACKGROUND)
         self.ci.setContentsMargins(*(CONTENT_MARGIN,) * 4)
@@ -123,13 +133,17 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._tags_for: tuple[object, int] | None = None  # (walk, out channel) the weight texts belong to
         self._tag_texts: list[str] = []
         self._redraw: Callable[[], None] | None = None  # draws the last frame again (new tiling or zoom)
-        self._titles: dict[int, tuple[pg.PlotItem, tuple[str, ...]]] = {}  # each panel's titles, longest first
+        # Each panel's titles, longest first, and the group whose hue colours them (None: none).
+        self._titles: dict[int, tuple[pg.PlotItem, tuple[str, ...], int | None]] = {}
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         for panel in (*self.inputs, self.output):
             panel.view_box.sigRangeChanged.connect(self._fit_labels)
             panel.view_box.sigResized.connect(self._fit_labels)
+            # A column's width changes without the view being resized (a zoom, a new layout).
+            panel.plot.geometryChanged.connect(self._refit_titles_later)
         text_zoom().changed.connect(self._on_text_zoom)  # Qt disconnects it when the view goes
+        theme().theme_changed.connect(self._on_theme)
 
     # -- what is shown -------------------------------------------------------------------
     @property
@@ -275,11 +289,10 @@ class AnimationView(pg.GraphicsLayoutWidget):
             return
         self._channels = channels
         source = self._source()
-        colour = group_colour(group).darker(TITLE_DARKER).name()  # the diagram's hue, dark enough for text
         for panel, ch in zip(self.inputs, channels):
             panel.set_image(source[ch], self._levels, fit=self._whole)
-            self._title(panel.plot, f"<span style='color:{colour}'>input channel {ch} (group {group})</span>",
-                        f"<span style='color:{colour}'>input {ch}</span>")
+            self._title(panel.plot, f"input channel {ch} (group {group})", f"input channel {ch}", f"input {ch}",
+                        f"in {ch}", group=group)
         self._label_inputs()
 
     def _label_inputs(self) -> None:
@@ -476,7 +489,8 @@ class AnimationView(pg.GraphicsLayoutWidget):
             self._fit_labels()
         if out_channel != self._titled_channel:
             self._titled_channel = out_channel
-            self._title(self.output.plot, f"output channel {out_channel}: sum of the stamps so far", f"output {out_channel}: stamps")
+            self._title(self.output.plot, f"output channel {out_channel}: sum of the stamps so far",
+                        f"output {out_channel}: stamps", f"out {out_channel}")
 
     def preview(self, step: Step | None) -> None:
         """Outline ``step``'s window (a hovered output cell), or clear the preview."""
@@ -512,21 +526,39 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self.output.labels.fit(px)
         self.output.weights.fit(px)
 
-    def _title(self, plot: pg.PlotItem, *titles: str) -> None:
-        """A panel's title: the longest of ``titles`` its panel is wide enough for."""
-        self._titles[id(plot)] = (plot, titles)
-        self._fit_title(plot, titles)
+    def _title(self, plot: pg.PlotItem, *titles: str, group: int | None = None) -> None:
+        """A panel's title: the longest of ``titles`` (plain text) its panel is wide enough
+        for, the shortest elided when none is; in ``group``'s hue, darkened for text."""
+        self._titles[id(plot)] = (plot, titles, group)
+        self._fit_title(plot, titles, group)
 
-    def _fit_title(self, plot: pg.PlotItem, titles: tuple[str, ...]) -> None:
+    def _fit_title(self, plot: pg.PlotItem, titles: tuple[str, ...], group: int | None) -> None:
         width = plot.geometry().width()
-        html = titles[0] if width <= 0 else next((t for t in titles if _title_width(t) <= width), titles[-1])
+        text = fitted_title(titles, width)
+        if group is None:
+            colour = style.colour("DIAGRAM_TEXT")
+        else:  # the diagram's hue, dark enough for text (darker still in high contrast)
+            darker = TITLE_DARKER * (2 if style.high_contrast() else 1)
+            colour = group_colour(group).darker(darker).name()
+        weight = "bold" if style.high_contrast() else "normal"
+        html = f"<span style='color:{colour}; font-weight:{weight}'>{html_escape(text)}</span>"
         size = f"{scaled(TITLE_PT)}pt"
         if html != plot.titleLabel.text or plot.titleLabel.opts.get("size") != size:
             plot.setTitle(html, size=size)
 
     def _fit_titles(self) -> None:
-        for plot, titles in self._titles.values():
-            self._fit_title(plot, titles)
+        for plot, titles, group in self._titles.values():
+            self._fit_title(plot, titles, group)
+
+    def title_text(self, plot: pg.PlotItem) -> str:
+        """The plain text of a panel's title as shown (tests read it)."""
+        return QTextDocumentFragment.fromHtml(plot.titleLabel.text).toPlainText()
+
+    def _on_theme(self, _high_contrast: bool) -> None:
+        """Pens, label colours and titles in the theme that is on."""
+        for panel in (*self.inputs, self.output):
+            panel.restyle()
+        self._fit_titles()
 
     def _on_text_zoom(self, _factor: float) -> None:
         """Titles, labels and tags at the new text size."""
@@ -638,11 +670,17 @@ class AnimationView(pg.GraphicsLayoutWidget):
         else:
             grid.addItem(self.output.plot, 0, MAX_INPUT_PANELS)
 
+    _title_timer: QTimer | None = None  # pyqtgraph resizes the view before ``__init__`` makes it
+
+    def _refit_titles_later(self) -> None:
+        if self._title_timer is not None and not self._title_timer.isActive():
+            self._title_timer.start()
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._arrange()
         # The panels get their widths when the layout runs: fit the titles to them then.
-        QTimer.singleShot(0, self._fit_titles)
+        self._refit_titles_later()
 
     # -- the pointer ------------------------------------------------------------------------
     @staticmethod
@@ -700,11 +738,28 @@ class AnimationView(pg.GraphicsLayoutWidget):
                 return
 
 
-def _title_width(html: str) -> float:
-    """Pixels a title takes at the zoomed title size."""
+def _title_font() -> QFont:
     font = QFont()
     font.setPointSize(scaled(TITLE_PT))
-    return QFontMetricsF(font).horizontalAdvance(QTextDocumentFragment.fromHtml(html).toPlainText()) + 8
+    font.setBold(style.high_contrast())
+    return font
+
+
+def _title_width(text: str) -> float:
+    """Pixels a title (plain text) takes at the zoomed title size, with the label's margins."""
+    return QFontMetricsF(_title_font()).horizontalAdvance(text) + TITLE_SLACK_PX
+
+
+def fitted_title(titles: tuple[str, ...], width: float) -> str:
+    """The longest of ``titles`` that fits ``width`` pixels; the shortest elided to fit when
+    none does (a title cut at both ends reads as another word: "utput channel")."""
+    if width <= 0:
+        return titles[0]
+    for text in titles:
+        if _title_width(text) <= width:
+            return text
+    room = max(width - TITLE_SLACK_PX, 0.0)
+    return QFontMetricsF(_title_font()).elidedText(titles[-1], Qt.TextElideMode.ElideRight, room)
 
 
 def _gap_offsets(walk: ConvWalk) -> tuple[np.ndarray, np.ndarray]:

@@ -149,7 +149,7 @@ def test_clicking_the_overview_moves_the_window_there(qtbot, case):
     (s, _), (ext, _) = spec.stride_hw, spec.dilated_kernel_hw
     _, h_out, w_out = spec.output_shape(session.image.shape)
     for r, c in ((30, 40), (0, 0), (h - 1, w - 1), (7, 50)):
-        _click(overview, overview.input.cell_rect((r, r + 1), (c, c + 1)).center())
+        _click(overview, overview.input.cell_rect((r, r + 1), (c, c + 1), mark=False).center())
         # The output cell whose window is centred nearest the pixel clicked.
         i = int(np.clip(round((r + top - (ext - 1) / 2) / s), 0, h_out - 1))
         j = int(np.clip(round((c + left - (ext - 1) / 2) / s), 0, w_out - 1))
@@ -157,7 +157,7 @@ def test_clicking_the_overview_moves_the_window_there(qtbot, case):
         window = overview.input_window
         assert window[0][0] <= r + 0.5 * s + ext and window[0][0] == i * s - top  # the mark follows
     for i, j in ((3, 4), (h_out - 1, 0)):
-        _click(overview, overview.output.cell_rect((i, i + 1), (j, j + 1)).center())
+        _click(overview, overview.output.cell_rect((i, i + 1), (j, j + 1), mark=False).center())
         assert dock.state.cell() == (0, i, j)
         assert overview.output_window == ((i, i + 1), (j, j + 1))
     dock.shutdown()
@@ -175,8 +175,8 @@ def test_clicking_the_neighbourhood_and_dragging_the_overview(qtbot):
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
     assert dock.state.cell() == (0, 4, 5)  # padded cell (5, 6) is the centre of output (4, 5)'s window
     # Dragging over the overview scrubs through the image.
-    start = overview.input.cell_rect((10, 11), (10, 11)).center().toPoint()
-    end = overview.input.cell_rect((40, 41), (50, 51)).center().toPoint()
+    start = overview.input.cell_rect((10, 11), (10, 11), mark=False).center().toPoint()
+    end = overview.input.cell_rect((40, 41), (50, 51), mark=False).center().toPoint()
     QTest.mousePress(overview, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
     move = QMouseEvent(QEvent.Type.MouseMove, QPointF(end), QPointF(overview.mapToGlobal(end)), Qt.MouseButton.NoButton,
                        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)

@@ -136,7 +136,7 @@ class OutputPanel(QWidget):
         )
         # The row of controls stays narrow: the long names are in the open list.
         self.mapping_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.mapping_combo.setMinimumContentsLength(16)
+        self.mapping_combo.setMinimumContentsLength(12)  # its popup shows the whole names
         remembered = settings.value(SETTINGS_KEY, "auto") if settings is not None else "auto"
         if remembered in MAPPINGS:
             self.mapping_combo.setCurrentIndex(MAPPINGS.index(remembered))
@@ -357,10 +357,19 @@ class OutputPanel(QWidget):
     _shape_text = ""
 
     def _fit_shape_label(self) -> None:
-        """"output 64 × 254 × 254", or the shape alone where the row is too narrow for both."""
-        full = f"output {self._shape_text}" if self._shape_text else ""
-        fits = self.shape_label.fontMetrics().horizontalAdvance(full) <= self.shape_label.width()
-        self.shape_label.setText(full if fits else self._shape_text)
+        """"output 64 × 254 × 254", else the shape alone, else without spaces: the first that
+        fits the row; the tooltip always has the whole shape."""
+        shape = self._shape_text
+        compact = shape.replace(" ", "")
+        # Last, one channel's H×W (the channel box beside it says which).
+        candidates = (f"output {shape}", shape, compact, compact.split("\u00d7", 1)[-1]) if shape else ("",)
+        metrics = self.shape_label.fontMetrics()
+        width = self.shape_label.width()
+        text = next((c for c in candidates if metrics.horizontalAdvance(c) <= width), candidates[-1])
+        self.shape_label.setText(text)
+        tip = "Shape of PyTorch's output (out_channels, H_out, W_out)"
+        numbers = ", ".join(shape.split(" \u00d7 "))
+        self.shape_label.setToolTip(f"{tip}: ({numbers})" if shape else tip)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

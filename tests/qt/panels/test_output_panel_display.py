@@ -399,11 +399,21 @@ def test_grey_lut_is_equal_steps():
     np.testing.assert_array_equal(lookup_table(style.GREY_IMAGE), lut)
 
 
-def test_the_shape_is_named_where_the_row_has_room_and_shown_alone_where_not(panel, qtbot):
+def test_the_shape_is_named_where_the_row_has_room_and_shortened_where_not(panel, qtbot):
     panel.show_output(np.ones((64, 254, 254), np.float32))
     assert panel.shape_label.text() == "output 64 \u00d7 254 \u00d7 254"
-    panel.resize(420, 500)
-    qtbot.waitUntil(lambda: panel.shape_label.text() == "64 \u00d7 254 \u00d7 254")
+    forms = ["output 64 \u00d7 254 \u00d7 254", "64 \u00d7 254 \u00d7 254", "64\u00d7254\u00d7254", "254\u00d7254"]
+    seen = set()
+    # Down to a 1024-px window's Output dock: the longest form that fits, never one cut.
+    for width in (900, 520, 480, 440, 420, 400, 380, 360, 340, 320, 300):
+        panel.resize(width, 500)
+        qtbot.wait(10)
+        label = panel.shape_label
+        fitting = [f for f in forms if label.fontMetrics().horizontalAdvance(f) <= label.width()]
+        assert label.text() == (fitting[0] if fitting else forms[-1])
+        seen.add(label.text())
+    assert len(seen) >= 3
+    assert "(64, 254, 254)" in panel.shape_label.toolTip()
 
 
 def test_the_high_contrast_theme_reaches_the_frame_and_the_grid(panel):

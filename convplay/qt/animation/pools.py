@@ -37,6 +37,8 @@ TAG_BOLD_DIGIT = 0.68  # a bold digit's advance per pixel of font size (DejaVu S
 TAG_WIDTH_SHARE = 0.92  # of its cell's width a tag may take
 TAG_HIDE_BELOW_CELL_PX = 22.0  # smaller cells would be covered by their tag: the arithmetic shows the weights
 TAG_INSET_PX, TAG_PAD_PX = 1.0, 2.0
+LINE_HEIGHT = 1.2  # a line of text's height per pixel of font size
+BELOW_TAG_SHARE = 0.8  # of a cell's height below its tag's band, what its value label may take
 TAG_BACKGROUND_ALPHA = 225
 TAG_TEXT_DARKER = 185  # QColor.darker's percent: the window's orange as legible text
 
@@ -129,6 +131,7 @@ class LabelPool:
         self.visible = True
         self.longest = 0  # characters in the longest text so far: what the font must fit
         self.refit = False  # a longer text arrived: ``fit`` again
+        self.shift_px = 0.0  # labels sit this far below their cell's centre (below a weight tag's band)
 
     def set_colours(self, colour: str, light: str) -> None:
         """The text colours on light and on dark cells (a theme switch)."""
@@ -149,10 +152,9 @@ class LabelPool:
             self.items.append(item)
         return self.items[n]
 
-    @staticmethod
-    def _centre(item: QGraphicsSimpleTextItem) -> None:
+    def _centre(self, item: QGraphicsSimpleTextItem) -> None:
         rect = item.boundingRect()
-        item.setTransform(QTransform.fromTranslate(-rect.width() / 2, -rect.height() / 2))
+        item.setTransform(QTransform.fromTranslate(-rect.width() / 2, -rect.height() / 2 + self.shift_px))
 
     def set(self, n: int, x: float, y: float, text: str, light: bool = False) -> None:
         """Label ``n`` at cell (x, y), in use from now on; ``light`` text for a dark cell."""
@@ -191,15 +193,21 @@ class LabelPool:
         """The labels' font size in pixels (tests read it)."""
         return self._font.pixelSize()
 
-    def fit(self, cell_px: float) -> None:
-        """Size the font for cells ``cell_px`` screen pixels wide; hide labels that would be too small."""
+    def fit(self, cell_px: float, reserved_px: float = 0.0) -> None:
+        """Size the font for cells ``cell_px`` screen pixels wide; hide labels that would be
+        too small.  ``reserved_px`` of the cell's top are a weight tag's band: the label
+        fits below it and is centred in the rest, so that neither covers the other."""
         self.refit = False
         px = self._scale * label_px(cell_px, self.longest, height_share=zoomed_share(LABEL_HEIGHT_SHARE),
                                     max_px=scaled(LABEL_MAX_PX))
+        if reserved_px > 0:
+            px = min(px, BELOW_TAG_SHARE * (cell_px - reserved_px) / LINE_HEIGHT)
         self.set_visible(px >= self._min_px)
         px = int(max(px, self._min_px))
-        if px == self._font.pixelSize():
+        shift = reserved_px / 2
+        if px == self._font.pixelSize() and shift == self.shift_px:
             return
+        self.shift_px = shift
         self._font.setPixelSize(px)
         for item in self.items:
             item.setFont(self._font)
@@ -242,6 +250,8 @@ class TagPool:
         self.visible = True
         self.longest = 0  # characters of the longest tag so far: the font must fit it across a cell
         self._cell_px = 0.0
+        self.in_use = False  # tags shown since the last reset: the values make room for them
+        self._band = QFontMetricsF(self._font).height() + TAG_INSET_PX
 
     def _set_theme_brushes(self) -> None:
         self._border = cosmetic_pen(style.colour("WINDOW"), style.line_width(1))
@@ -290,6 +300,7 @@ class TagPool:
     def show(self, xs, ys, texts) -> None:
         """One tag per cell (xs[n], ys[n]) (cell centres) saying ``texts[n]``; the rest hidden."""
         xs, ys = np.atleast_1d(xs), np.atleast_1d(ys)
+        self.in_use = self.in_use or len(xs) > 0
         self._grow(len(xs))
         for n, (x, y, t) in enumerate(zip(xs, ys, texts)):
             item, label = self.items[n], self._texts[n]
@@ -315,6 +326,7 @@ class TagPool:
         """No tags; the next kernel's texts decide the font again."""
         self.hide()
         self.longest = 0
+        self.in_use = False
 
     def texts(self) -> list[str]:
         return [t.text() for t in self._texts[: self.used]]
@@ -326,13 +338,22 @@ class TagPool:
     def pixel_size(self) -> int:
         return self._font.pixelSize()
 
+    def band_px(self) -> float:
+        """Pixels at the top of a cell the tags take (0 when they are hidden or none is shown)."""
+        if not self.visible or not self.in_use:
+            return 0.0
+        return self._band
+
     def fit(self, cell_px: float) -> None:
         """Size the tags for cells ``cell_px`` screen pixels wide: a quarter of the cell's
         height (the zoom raises it), hidden on cells too small to hold a tag and a value."""
         self._cell_px = cell_px
         across = TAG_WIDTH_SHARE * cell_px / (TAG_BOLD_DIGIT * max(self.longest, 1))
         px = min(zoomed_share(TAG_HEIGHT_SHARE) * cell_px, across, scaled(TAG_MAX_PX))
-        visible = cell_px >= TAG_HIDE_BELOW_CELL_PX and px >= TAG_MIN_PX
+        # Hidden, too, where the value would not fit below the tag's band at a readable size.
+        below = cell_px - (int(max(px, TAG_MIN_PX)) * LINE_HEIGHT + TAG_INSET_PX)
+        visible = (cell_px >= TAG_HIDE_BELOW_CELL_PX and px >= TAG_MIN_PX
+                   and BELOW_TAG_SHARE * below / LINE_HEIGHT >= MIN_LABEL_PX)
         if visible != self.visible:
             self.visible = visible
             for item in self.items[: self.used]:
@@ -341,6 +362,7 @@ class TagPool:
         if px == self._font.pixelSize():
             return
         self._font.setPixelSize(px)
+        self._band = QFontMetricsF(self._font).height() + TAG_INSET_PX
         for n, text in enumerate(self._texts):
             text.setFont(self._font)
             self._fit_chip(n)

@@ -30,6 +30,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetricsF, QTextDocumentFragment
 from PySide6.QtWidgets import QWidget
 
+from convplay.core.display import cell_text
 from convplay.core.formatting import format_cell, format_readout
 from convplay.core.neighbourhood import MAX_TARGET_CELLS, MIN_TARGET_CELLS, TARGET_CELLS, Neighbourhood, Tiling, shows_whole, tiling
 from convplay.core.padding import NO_SOURCE
@@ -99,6 +100,9 @@ class AnimationView(pg.GraphicsLayoutWidget):
         self._tiling: Tiling | None = None
         self._target = (TARGET_CELLS, TARGET_CELLS)
         self._label_chars = 1  # the longest value label of the input (a sample of it)
+        self._short_chars = 1  # the same, rounded as narrow cells print it
+        self._in_scale = 1.0  # max |x|: what the rounded labels keep three digits of
+        self._short = False  # cells too narrow for the full values: rounded labels
         super().__init__(parent)
         # The titles are fitted once the layout has given the panels their widths.  A timer
         # the view owns dies with it: a one-shot timer of its own (QTimer.singleShot with a
@@ -214,7 +218,9 @@ class AnimationView(pg.GraphicsLayoutWidget):
         if not same_input:
             self._levels = _finite_range(x)
             self._padded = None if walk.spec.transposed else walk.geometry.build(x)
+            self._in_scale = max(abs(self._levels[0]), abs(self._levels[1]))
             self._label_chars = _longest_label(x)
+            self._short_chars = _longest_label(x, scale=self._in_scale)
         n_panels = 1 if walk.spec.transposed else min(walk.taps_shape[0], MAX_INPUT_PANELS)
         for p, panel in enumerate(self.inputs):
             panel.plot.setVisible(p < n_panels)
@@ -226,7 +232,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
                 panel.clear()
         reached, driver = self._reached_and_driver()
         self._whole = shows_whole(reached, driver)
-        self._target = self._target_for(self.width(), self.height())
+        self._target, self._short = self._choose(self.width(), self.height())
         self._tiling = None if self._whole else self._make_tiling(self._target)
         self._gap_offsets = _gap_offsets(walk)
         c_out, h_out, w_out = walk.output_shape
@@ -307,11 +313,17 @@ class AnimationView(pg.GraphicsLayoutWidget):
                 for r in range(r1 - r0):
                     for c in range(c1 - c0):
                         value = block[r, c]
-                        panel.labels.set(n, c0 + c, r0 + r, format_cell(value), light=panel.is_dark(value, self._levels))
+                        panel.labels.set(n, c0 + c, r0 + r, self._in_text(value), light=panel.is_dark(value, self._levels))
                         n += 1
             panel.labels.finish(n)
             self._label_pad_sources(panel, source[ch], small)
         self._fit_labels()
+
+    def _in_text(self, value: float) -> str:
+        """An input cell's label: the value, or, where the cells are too narrow for it
+        (several channels side by side), rounded as a colour bar reads (the hover and the
+        arithmetic keep every digit)."""
+        return short_text(value, self._in_scale) if self._short else format_cell(value)
 
     def _label_pad_sources(self, panel: InputPlot, padded: np.ndarray, small: bool) -> None:
         """A small "(r,c)" under each copied pad cell on screen: the real pixel it repeats."""
@@ -389,6 +401,9 @@ class AnimationView(pg.GraphicsLayoutWidget):
             else:
                 panel.ghost.hide()
         self._prev_origin = (top, left)
+        first = self.inputs[0]
+        if first.labels.shift_px * 2 != first.weights.band_px():  # the tags came or changed size
+            self._fit_labels()
         self._fill_to(step.k, oc, i, j, step.total)
         self.output.current.show(j, i)
         if oc != self._titled_channel:  # a title change re-lays out the scene: not per frame
@@ -446,7 +461,12 @@ class AnimationView(pg.GraphicsLayoutWidget):
 
     def _set_output_label(self, n: int, i: int, j: int) -> None:
         value = float(self._fill[i, j])
-        text = "" if np.isnan(value) else format_cell(value)
+        if np.isnan(value):
+            text = ""
+        elif self._short:
+            text = short_text(value, max(abs(self._out_levels[0]), abs(self._out_levels[1])))
+        else:
+            text = format_cell(value)
         self.output.labels.set(n, j, i, text, self.output.is_dark(value, self._out_levels))
 
     def _relabel_output(self) -> None:
@@ -484,6 +504,8 @@ class AnimationView(pg.GraphicsLayoutWidget):
         weights = stamp.weight[mask]
         scale = float(np.abs(stamp.weight).max()) if stamp.weight.size else 0.0
         self.output.weights.show(stamp.out_col[mask], stamp.out_row[mask], [weight_text(float(w), scale) for w in weights])
+        if self.output.labels.shift_px * 2 != self.output.weights.band_px():
+            self._fit_labels()
         self._relabel_output()
         if self.output.labels.refit:
             self._fit_labels()
@@ -517,14 +539,15 @@ class AnimationView(pg.GraphicsLayoutWidget):
     def _fit_labels(self, *_) -> None:
         """Value labels and weight tags sized to the cells on screen (called when the zoom
         or the size changes)."""
+        # The tags first: a value label fits below the band its cell's tag takes.
         for panel in self.inputs:
             px = panel.cell_pixels()
-            panel.labels.fit(px)
-            panel.pad_labels.fit(px)
             panel.weights.fit(px)
+            panel.labels.fit(px, panel.weights.band_px())
+            panel.pad_labels.fit(px)
         px = self.output.cell_pixels()
-        self.output.labels.fit(px)
         self.output.weights.fit(px)
+        self.output.labels.fit(px, self.output.weights.band_px())
 
     def _title(self, plot: pg.PlotItem, *titles: str, group: int | None = None) -> None:
         """A panel's title: the longest of ``titles`` (plain text) its panel is wide enough
@@ -590,34 +613,45 @@ class AnimationView(pg.GraphicsLayoutWidget):
             return True, below
         return False, beside
 
-    def _readable_px(self) -> float:
-        """Cell pixels that hold the input's longest value at the smallest label size, times
-        the text zoom: zoomed in, the neighbourhood shows fewer, larger cells."""
-        px = max(READABLE_CELL_PX, MIN_LABEL_PX * DIGIT_WIDTH * self._label_chars / TEXT_SHARE)
+    def _readable_px(self, chars: int) -> float:
+        """Cell pixels that hold the input's long values (``chars`` characters) at the
+        smallest label size, times the text zoom: zoomed in, the neighbourhood shows fewer,
+        larger cells."""
+        px = max(READABLE_CELL_PX, MIN_LABEL_PX * DIGIT_WIDTH * chars / TEXT_SHARE)
         return px * text_zoom().factor
 
     def _target_for(self, width: float, height: float) -> tuple[int, int]:
-        """(rows, cols) of the neighbourhood: the largest square (up to TARGET_CELLS a side)
-        whose cells are readable, then longer along a panel's long side while the cells
-        keep their size."""
+        return self._choose(width, height)[0]
+
+    def _choose(self, width: float, height: float) -> tuple[tuple[int, int], bool]:
+        """((rows, cols) of the neighbourhood, rounded labels?): the largest square (up to
+        TARGET_CELLS a side) whose cells are readable, then longer along a panel's long side
+        while the cells keep their size.  Where no neighbourhood's cells hold the full
+        values (three channels side by side at 1280x720), the values rounded as a colour bar
+        reads them, in the largest cells: a tile of one window."""
         if self._walk is None or self._whole:
-            return (TARGET_CELLS, TARGET_CELLS)
-        readable = self._readable_px()
+            return (TARGET_CELLS, TARGET_CELLS), False
+        spec = self._walk.spec
         # MIN_TILE windows a side where the numbers stay readable so: a tile of one window
         # moves (and relabels every cell) on every step.
-        spec = self._walk.spec
         smallest = max(MIN_TARGET_CELLS, *(e + (MIN_TILE - 1) * st for e, st in zip(spec.dilated_kernel_hw, spec.stride_hw)))
-        side = smallest
-        for t in range(max(TARGET_CELLS, smallest), smallest - 1, -1):
-            if self._layout(width, height, (t, t))[1] >= readable:
-                side = t
+        one = max(MIN_TARGET_CELLS, *spec.dilated_kernel_hw)
+        side, short = None, False
+        for short, chars in ((False, self._label_chars), (True, self._short_chars)):
+            readable = self._readable_px(chars)
+            for t in range(max(TARGET_CELLS, smallest), smallest - 1, -1):
+                if self._layout(width, height, (t, t))[1] >= readable:
+                    side = t
+                    break
+            else:
+                # Not readable even so: a tile of one window, if that lets the numbers show
+                # (the tile then moves every step; the numbers are what the view is for).
+                if self._layout(width, height, (one, one))[1] >= readable:
+                    side = one
+            if side is not None or chars <= self._short_chars:
                 break
-        else:
-            # Not readable even so: a tile of one window, if that lets the numbers show
-            # (the tile then moves every step; the numbers are what the view is for).
-            one = max(MIN_TARGET_CELLS, *spec.dilated_kernel_hw)
-            if self._layout(width, height, (one, one))[1] >= readable:
-                side = one
+        if side is None:
+            side, short = one, self._short_chars < self._label_chars
         cell = self._layout(width, height, (side, side))[1]
         rows, cols = side, side
         for axis in (0, 1):
@@ -626,7 +660,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
                 if self._layout(width, height, grown)[1] < cell - 0.5:
                     break
                 rows, cols = grown
-        return rows, cols
+        return (rows, cols), short
 
     def cell_size_for(self, width: float, height: float) -> float:
         """Screen pixels per cell the panels would get in a view ``width`` × ``height``
@@ -641,7 +675,14 @@ class AnimationView(pg.GraphicsLayoutWidget):
         if self._walk is None:
             return
         if not self._whole:
-            target = self._target_for(self.width(), self.height())
+            target, short = self._choose(self.width(), self.height())
+            if short != self._short:
+                self._short = short
+                for panel in (*self.inputs, self.output):
+                    panel.labels.longest = 0  # the font fits the texts of the new form
+                if self.tile is not None:
+                    self._label_inputs()
+                    self._relabel_output()
             if target != self._target:
                 self._target = target
                 self._tiling = self._make_tiling(target)
@@ -762,6 +803,13 @@ def fitted_title(titles: tuple[str, ...], width: float) -> str:
     return QFontMetricsF(_title_font()).elidedText(titles[-1], Qt.TextElideMode.ElideRight, room)
 
 
+def short_text(value: float, scale: float) -> str:
+    """A value for a narrow cell: rounded as a colour bar reads it (``display.cell_text``),
+    without the leading zero (".573", "-.25"), as the weight tags print theirs."""
+    text = cell_text(value, scale, short=True)
+    return text.replace("0.", ".", 1) if text.startswith(("0.", "-0.")) else text
+
+
 def _gap_offsets(walk: ConvWalk) -> tuple[np.ndarray, np.ndarray]:
     """(rows, cols), from the window's origin, of the cells a dilated window spans but no
     weight reads (none without dilation)."""
@@ -774,13 +822,16 @@ def _gap_offsets(walk: ConvWalk) -> tuple[np.ndarray, np.ndarray]:
     return rows[skipped].astype(float), cols[skipped].astype(float)
 
 
-def _longest_label(x: np.ndarray, sample: int = 4096) -> int:
+def _longest_label(x: np.ndarray, sample: int = 4096, scale: float | None = None) -> int:
     """Characters of a long value label of ``x``: the 90th percentile over a spread-out
     sample (a photo's rare "0.003922" beside its usual "0.3206" would make every
     neighbourhood smaller for a few cells; the labels' font fits the longest on screen)."""
     flat = x.reshape(-1)
     step = max(1, flat.size // sample)
-    lengths = [len(format_cell(float(v))) for v in flat[::step]]
+    if scale is None:
+        lengths = [len(format_cell(float(v))) for v in flat[::step]]
+    else:  # rounded, as narrow cells print them
+        lengths = [len(short_text(float(v), scale)) for v in flat[::step]]
     return int(np.percentile(lengths, 90)) if lengths else 1
 
 

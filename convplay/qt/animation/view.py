@@ -800,7 +800,7 @@ def fitted_title(titles: tuple[str, ...], width: float) -> str:
         if _title_width(text) <= width:
             return text
     room = max(width - TITLE_SLACK_PX, 0.0)
-    return QFontMetricsF(_title_font()).elidedText(titles[-1], Qt.TextElideMode.ElideRight, room)
+    return QFontMetricsF(_title_font()).elidedText(titles[-1], Qt.TextElideMode.ElideRight, room) or "\u2026"
 
 
 def short_text(value: float, scale: float) -> str:

@@ -114,7 +114,8 @@ class MainWindow(QMainWindow):
         self._sizes_pending = False  # default sizes to apply once the window has its size
         self.setMinimumSize(*MIN_WINDOW_SIZE)
 
-        self.output_panel = OutputPanel(self.results, settings=self.settings)  # remembers its colours
+        # It remembers its colours, except in a window that keeps no settings (a --screenshot).
+        self.output_panel = OutputPanel(self.results, settings=self.settings if remember_layout else None)
         self.controller.set_preparer(self.output_panel.preparer)  # display arrays made off the UI thread
         self.device_panel = DevicePanel(self.compute_settings, self.results)
         self.kernel_panel = KernelPanel(session, self.undo_stack)

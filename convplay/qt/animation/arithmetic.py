@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtCore import QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from convplay.core.formatting import format_cell, format_compared, format_difference, format_readout
@@ -41,6 +41,9 @@ PAD_HATCH_ALPHA = 150
 LABEL_MIN_PX, LABEL_MAX_PX = 13, 18
 LABEL_SIZE_DIVISOR = 30  # the font's pixels: the panel's smaller side (height weighted 1.2) / 30
 HEIGHT_WEIGHT = 1.2
+# The texts around the product grid take at most this share of the panel's height: at a
+# large text zoom they give way (down to LABEL_MIN_PX) before the grid shrinks to nothing.
+LABEL_HEIGHT_SHARE = 0.5
 
 
 def _signed_term(text: str) -> str:
@@ -122,7 +125,8 @@ class ProductGrid(QWidget):
             px = int(label_px(cell, product_chars, height_share=ONE_LINE_SHARE, max_px=scaled(CELL_TEXT_MAX_PX)))
         self.text_px = px
         self._font.setPixelSize(max(px, 1))
-        self._title_font.setPixelSize(scaled(min(max(TITLE_H * 0.7, TITLE_MIN_PX), TITLE_MAX_PX)))
+        # Within its line's height at any zoom: a bigger title would run into the grid below.
+        self._title_font.setPixelSize(min(scaled(min(max(TITLE_H * 0.7, TITLE_MIN_PX), TITLE_MAX_PX)), int(TITLE_H * 0.8)))
         scale = float(np.abs(self._products).max()) or 1.0
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
@@ -237,15 +241,40 @@ class ArithmeticPanel(QWidget):
         the normal text zoom."""
         room = min(self.width(), HEIGHT_WEIGHT * self.height())
         px = scaled(min(max(room / LABEL_SIZE_DIVISOR, LABEL_MIN_PX), LABEL_MAX_PX))
+        while px > LABEL_MIN_PX and self._labels_height(px) > LABEL_HEIGHT_SHARE * self.height():
+            px -= 1
         if px == self.text_px:
             return
         self.text_px = px
-        for label, factor, bold in ((self.heading, 1.25, True), (self.kernel_note, 1.0, False),
-                                    (self.equation, 0.9, False), (self.sums, 1.0, False), (self.check, 1.0, False)):
-            font = label.font()
-            font.setPixelSize(int(px * factor))
-            font.setBold(bold)
-            label.setFont(font)
+        for label, factor, bold in self._label_styles():
+            label.setFont(self._label_font(label, px, factor, bold))
+
+    def _label_styles(self):
+        return ((self.heading, 1.25, True), (self.kernel_note, 1.0, False), (self.equation, 0.9, False),
+                (self.sums, 1.0, False), (self.check, 1.0, False))
+
+    @staticmethod
+    def _label_font(label: QLabel, px: int, factor: float, bold: bool) -> QFont:
+        font = QFont(label.font())
+        font.setPixelSize(max(1, int(px * factor)))
+        font.setBold(bold)
+        return font
+
+    def _labels_height(self, px: int) -> int:
+        """How tall the texts around the grid are, wrapped to the panel's width, at ``px``."""
+        width = max(1, self.width() - 8)
+        total = 0
+        for label, factor, bold in self._label_styles():
+            if label.text():
+                metrics = QFontMetrics(self._label_font(label, px, factor, bold))
+                total += metrics.boundingRect(QRect(0, 0, width, 1 << 20), Qt.TextFlag.TextWordWrap, label.text()).height()
+        return total
+
+    def _refit_zoomed_text(self) -> None:
+        """A step's new texts may wrap to more lines: refit them, only while zoomed in (at
+        the normal zoom the sizes from the panel's size always leave the grid its room)."""
+        if text_zoom().factor > 1.0:
+            self._scale_fonts()
 
     # -- a direct convolution's step (and a transposed conv's gather view) -------------
     def show_step(self, step: Step, flipped: bool, torch_value: float | None, tolerance: float | None) -> None:
@@ -298,6 +327,7 @@ class ArithmeticPanel(QWidget):
         )
         self._check_ok = ok
         self._style_check()
+        self._refit_zoomed_text()
 
     def _style_check(self) -> None:
         if self._check_ok is None:

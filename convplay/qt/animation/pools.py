@@ -31,6 +31,7 @@ START_PX = 12  # a new pool's font, until the first ``fit``
 MAX_HEIGHT_SHARE = 0.5  # however far the text is zoomed, a label stays inside its cell
 # Weight tags: a corner of the cell, clear of the value label centred below it.
 TAG_HEIGHT_SHARE = 0.27
+TAG_MAX_SHARE = 0.32  # zoomed in, a tag stays a corner note, smaller than the value below it
 TAG_MAX_PX = 22.0
 TAG_MIN_PX = 7.0  # a tag that would need a smaller font to fit across its cell is hidden
 TAG_BOLD_DIGIT = 0.68  # a bold digit's advance per pixel of font size (DejaVu Sans Bold, measured)
@@ -349,7 +350,7 @@ class TagPool:
         height (the zoom raises it), hidden on cells too small to hold a tag and a value."""
         self._cell_px = cell_px
         across = TAG_WIDTH_SHARE * cell_px / (TAG_BOLD_DIGIT * max(self.longest, 1))
-        px = min(zoomed_share(TAG_HEIGHT_SHARE) * cell_px, across, scaled(TAG_MAX_PX))
+        px = min(min(zoomed_share(TAG_HEIGHT_SHARE), TAG_MAX_SHARE) * cell_px, across, scaled(TAG_MAX_PX))
         # Hidden, too, where the value would not fit below the tag's band at a readable size.
         below = cell_px - (int(max(px, TAG_MIN_PX)) * LINE_HEIGHT + TAG_INSET_PX)
         visible = (cell_px >= TAG_HIDE_BELOW_CELL_PX and px >= TAG_MIN_PX

@@ -136,7 +136,7 @@ class OutputPanel(QWidget):
         )
         # The row of controls stays narrow: the long names are in the open list.
         self.mapping_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.mapping_combo.setMinimumContentsLength(12)  # its popup shows the whole names
+        self.mapping_combo.setMinimumContentsLength(6)  # its popup shows the whole names
         remembered = settings.value(SETTINGS_KEY, "auto") if settings is not None else "auto"
         if remembered in MAPPINGS:
             self.mapping_combo.setCurrentIndex(MAPPINGS.index(remembered))
@@ -365,7 +365,8 @@ class OutputPanel(QWidget):
         candidates = (f"output {shape}", shape, compact, compact.split("\u00d7", 1)[-1]) if shape else ("",)
         metrics = self.shape_label.fontMetrics()
         width = self.shape_label.width()
-        text = next((c for c in candidates if metrics.horizontalAdvance(c) <= width), candidates[-1])
+        # Where not even one channel's H×W fits, nothing: the tooltip and the Formula panel say it.
+        text = next((c for c in candidates if metrics.horizontalAdvance(c) <= width), "")
         self.shape_label.setText(text)
         tip = "Shape of PyTorch's output (out_channels, H_out, W_out)"
         numbers = ", ".join(shape.split(" \u00d7 "))

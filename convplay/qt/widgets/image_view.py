@@ -267,6 +267,10 @@ class ImageView(pg.GraphicsLayoutWidget):
             return
         self._caption_text = text
         self.caption.setText(text, size=f"{scaled(CAPTION_POINT_SIZE)}pt", color=self._text_colour())
+        # pyqtgraph makes a label's text width its minimum: in a narrow dock that pushed the
+        # colour bar out of the view.  The caption may be cut instead; its tooltip is whole.
+        self.caption.setMinimumWidth(0)
+        self.caption.setToolTip(text)
         self.caption.setVisible(bool(text))
 
     def clear(self) -> None:

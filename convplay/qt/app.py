@@ -112,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         window.resize(*(args.window_size or SCREENSHOT_SIZE))
     elif args.window_size:
         window.resize(*args.window_size)
+    elif not window.has_remembered_geometry:
+        window.fit_to_screen()
     window.show()
     code = app.exec()
     _tear_down(app, window)

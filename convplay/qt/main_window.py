@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from importlib import metadata
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QPaintEvent
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
@@ -54,6 +54,8 @@ OLD_SETTINGS_STATE = "window/state"
 # The smallest window the layouts are made for.  Set explicitly, it also keeps Qt from
 # raising the window's minimum to what its panels ask for: the window never grows by itself.
 MIN_WINDOW_SIZE = (800, 480)
+FIRST_SIZE = (1600, 1000)  # the most a first start takes of a large screen
+FULL_SCREEN_BELOW = (1440, 820)  # a screen this small or smaller: the first start is maximised
 
 
 def default_settings() -> QSettings:
@@ -112,6 +114,14 @@ class MainWindow(QMainWindow):
         # coming back to a workspace brings back the panels as they were left.
         self._states: dict[str, QByteArray] = {}
         self._sizes_pending = False  # default sizes to apply once the window has its size
+        # True while the rooms have the workspace's own shares (the user has dragged no
+        # separator): a resize of the window, by the user or the window manager at start,
+        # then gives the new size the same shares instead of stretching one panel.
+        self._auto_sizes = False
+        self._resize_sizer = QTimer(self)
+        self._resize_sizer.setSingleShot(True)
+        self._resize_sizer.setInterval(40)
+        self._resize_sizer.timeout.connect(self._follow_resize)
         self.setMinimumSize(*MIN_WINDOW_SIZE)
 
         # It remembers its colours, except in a window that keeps no settings (a --screenshot).
@@ -255,6 +265,7 @@ class MainWindow(QMainWindow):
         state = self._states.get(self._workspace)
         if state is not None and self.restoreState(state):
             self._sizes_pending = False  # the user's own sizes
+            self._auto_sizes = False
             self._tab_bar_tidier.start()
         else:
             self._arrange(workspaces.workspace(self._workspace))
@@ -327,6 +338,7 @@ class MainWindow(QMainWindow):
         the window is shown its size is not final, so they are applied again then."""
         ws = workspaces.workspace(self._workspace)
         self._sizes_pending = not self.isVisible()
+        self._auto_sizes = True
         area = self.size()
         for name in ("menuBar", "statusBar"):
             bar = getattr(self, name)()
@@ -463,7 +475,7 @@ class MainWindow(QMainWindow):
         settings = self.settings
         geometry = settings.value(SETTINGS_GEOMETRY)
         if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+            self.has_remembered_geometry = self.restoreGeometry(geometry)
         for name in workspaces.WORKSPACE_NAMES:
             state = settings.value(SETTINGS_STATE + name)
             if isinstance(state, QByteArray):
@@ -487,10 +499,45 @@ class MainWindow(QMainWindow):
         settings.remove(OLD_SETTINGS_STATE)
         settings.sync()
 
+    has_remembered_geometry = False  # set by _restore_window
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._sizes_pending:  # the rooms' shares of the size the window was given
             self._apply_default_sizes()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._auto_sizes and self.isVisible() and event.oldSize().isValid():
+            self._resize_sizer.start()
+
+    def _follow_resize(self) -> None:
+        presenter = getattr(self, "presenter", None)
+        # The presenter view puts back the layout exactly as it was: its own sizes stay.
+        if self._auto_sizes and not (presenter is not None and presenter.active):
+            self._apply_default_sizes()
+
+    def event(self, event) -> bool:
+        # A press on the main window itself, not on a panel, is on a separator between docks
+        # (QMainWindow takes it in event(), before mousePressEvent): the user sizes the rooms.
+        if event.type() == QEvent.Type.MouseButtonPress:
+            self._auto_sizes = False
+        return super().event(event)
+
+    def fit_to_screen(self) -> None:
+        """A first size for a window with none remembered: most of the screen, and the whole
+        of a small one (a 1366×768 laptop, a 1280×720 projector)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        room = screen.availableGeometry()
+        if room.width() <= FULL_SCREEN_BELOW[0] or room.height() <= FULL_SCREEN_BELOW[1]:
+            self.resize(room.size())
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+            return
+        size = QSize(min(int(room.width() * 0.9), FIRST_SIZE[0]), min(int(room.height() * 0.9), FIRST_SIZE[1]))
+        self.resize(size)
+        self.move(room.center() - self.rect().center())
 
     def closeEvent(self, event) -> None:
         if self._remember_layout:

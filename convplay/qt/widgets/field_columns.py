@@ -12,43 +12,26 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPoint, QRect, QSize
-from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
+from PySide6.QtWidgets import QLayoutItem, QWidget
+
+from convplay.qt.widgets.item_layout import ItemListLayout
 
 DEFAULT_MAX_COLUMNS = 4
 
 
-class FieldColumns(QLayout):
+class FieldColumns(ItemListLayout):
     """Items in columns filled top to bottom, as many columns as fit: each at least
     ``column_width`` and its widest item's minimum.  ``max_columns`` caps the count."""
 
     def __init__(self, parent: QWidget | None = None, *, column_width: int = 220,
                  max_columns: int = DEFAULT_MAX_COLUMNS, column_gap: int = 12, row_gap: int = 2):
         super().__init__(parent)
-        self._items: list[QLayoutItem] = []
         self.column_width = column_width
         self.max_columns = max_columns
         self.column_gap = column_gap
         self.row_gap = row_gap
 
-    # -- QLayout -----------------------------------------------------------------------
-    def addItem(self, item: QLayoutItem) -> None:
-        self._items.append(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-    def itemAt(self, index: int) -> QLayoutItem | None:
-        return self._items[index] if 0 <= index < len(self._items) else None
-
-    def takeAt(self, index: int) -> QLayoutItem | None:
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        return self._place(QRect(0, 0, width, 0), apply=False)
-
+    # -- sizes (ItemListLayout keeps the items and places them with _place) -------------
     def minimumSize(self) -> QSize:
         """The widest item and the tallest: how tall the fields are depends on the width
         they get, which ``heightForWidth`` answers (a single column's height here would
@@ -64,10 +47,6 @@ class FieldColumns(QLayout):
         width = self._widths(1)[0] + margins.left() + margins.right()
         return QSize(width, self.heightForWidth(width))
 
-    def setGeometry(self, rect: QRect) -> None:
-        super().setGeometry(rect)
-        self._place(rect, apply=True)
-
     # -- for the panel and its tests ------------------------------------------------------
     def columns_for(self, width: int) -> int:
         """How many columns ``width`` pixels (inside the margins) hold."""
@@ -77,9 +56,6 @@ class FieldColumns(QLayout):
         return 1
 
     # -- placing ---------------------------------------------------------------------------
-    def _visible(self) -> list[QLayoutItem]:
-        return [item for item in self._items if not item.isEmpty()]
-
     @staticmethod
     def _min_width(item: QLayoutItem) -> int:
         return item.minimumSize().width()

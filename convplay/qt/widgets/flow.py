@@ -6,36 +6,19 @@ narrow dock on two lines and a wide one on one.  It answers ``heightForWidth``.
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize
-from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
+from PySide6.QtWidgets import QLayoutItem, QWidget
+
+from convplay.qt.widgets.item_layout import ItemListLayout
 
 
-class FlowLayout(QLayout):
+class FlowLayout(ItemListLayout):
     """Items left to right at their size hints, wrapped; ``gap`` pixels between them."""
 
     def __init__(self, parent: QWidget | None = None, *, gap: int = 6, line_gap: int = 4):
         super().__init__(parent)
-        self._items: list[QLayoutItem] = []
         self.gap = gap
         self.line_gap = line_gap
         self.setContentsMargins(0, 0, 0, 0)
-
-    def addItem(self, item: QLayoutItem) -> None:
-        self._items.append(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-    def itemAt(self, index: int) -> QLayoutItem | None:
-        return self._items[index] if 0 <= index < len(self._items) else None
-
-    def takeAt(self, index: int) -> QLayoutItem | None:
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        return self._place(QRect(0, 0, width, 0), apply=False)
 
     def minimumSize(self) -> QSize:
         """The widest single item: anything wider wraps."""
@@ -52,16 +35,9 @@ class FlowLayout(QLayout):
         height = max((item.sizeHint().height() for item in items), default=0)
         return QSize(width, height).grownBy(self.contentsMargins())
 
-    def setGeometry(self, rect: QRect) -> None:
-        super().setGeometry(rect)
-        self._place(rect, apply=True)
-
     def lines(self, width: int) -> int:
         """How many lines the items take at ``width`` (for tests and the panel)."""
         return len(self._lines(width - self.contentsMargins().left() - self.contentsMargins().right()))
-
-    def _visible(self) -> list[QLayoutItem]:
-        return [item for item in self._items if not item.isEmpty()]
 
     def _lines(self, width: int) -> list[list[QLayoutItem]]:
         lines: list[list[QLayoutItem]] = [[]]

@@ -88,13 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="Example: convplay photo.png --kernel sobel_x --stride 2 --padding same",
     )
-    parser.add_argument("image", nargs="?", help="an image file to open (PNG, JPEG, BMP, TIFF, WebP)")
+    parser.add_argument(
+        "image", nargs="?",
+        help="an image file to open (PNG, JPEG, BMP, TIFF, WebP), or a saved session or lesson (.convplay)",
+    )
     parser.add_argument(
         "--sample",
         metavar="NAME",
         help="open a built-in sample instead of a file: camera, chelsea, brick, checkerboard, "
         "vertical_edge, horizontal_edge, disk, stripes, noise, tutorial_x, tutorial_multi_in, "
         "tutorial_1x1, tutorial_tens",
+    )
+    parser.add_argument(
+        "--input-shape", type=_shape_arg, metavar="C,H,W",
+        help="a blank input of this shape (channels, height, width) instead of an image or sample",
     )
     conv = parser.add_argument_group("convolution (named as in nn.Conv2d)")
     conv.add_argument("--kernel", metavar="PRESET", help="a kernel preset: " + ", ".join(PRESET_KEYS) + " (default sobel_x)")
@@ -103,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH[:NAME][:INDEX]",
         help="load the kernel from a .pth/.pt, .safetensors, .npy/.npz, ImageJ or CSV file; "
         "NAME picks a tensor (e.g. conv1.weight), INDEX one filter of it",
+    )
+    conv.add_argument(
+        "--kernel-size", type=_positive_int_or_pair, metavar="N|H,W",
+        help="the kernel's size; the chosen kernel is fitted to it as the kernel panel does",
     )
     conv.add_argument("--stride", type=_positive_int_or_pair, metavar="N|H,W", help="stride (default 1)")
     conv.add_argument(
@@ -159,7 +170,66 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OUT.png",
         help="build the window offscreen, wait for PyTorch's output, save the window as a PNG and exit",
     )
+    lessons = parser.add_argument_group("sessions and lessons")
+    lessons.add_argument(
+        "--save-session", metavar="OUT.convplay",
+        help="write what the other options set up as a session file and exit, without a window",
+    )
+    lessons.add_argument("--lesson", metavar="ID", help="open a built-in lesson (see --list-lessons)")
+    lessons.add_argument(
+        "--lesson-step", type=_positive_int, metavar="N", help="the lesson's step to open at (1-based; default 1)"
+    )
+    lessons.add_argument(
+        "--list-lessons", action="store_true", help="print the built-in lessons (id, title, steps), one a line, and exit"
+    )
+    out = parser.add_argument_group("export and description (no window)")
+    out.add_argument(
+        "--export", metavar="OUT.gif|.webp|.mp4",
+        help="render the sliding-window animation to a GIF, animated WebP or MP4 (MP4 needs convplay[video]) and exit",
+    )
+    out.add_argument(
+        "--steps", type=_step_range_arg, metavar="A:B",
+        help="the animation steps to export, 1-based and inclusive (default: all)",
+    )
+    out.add_argument("--fps", type=_positive_int, metavar="N", help="frames per second of the export (default 10)")
+    out.add_argument(
+        "--frames-per-step", type=_positive_int, metavar="N", help="frames each step is shown for in the export (default 1)"
+    )
+    out.add_argument(
+        "--describe", action="store_true",
+        help="print the setup as one JSON object (shapes, spec, formula, parameters, MACs, receptive field) and exit; "
+        "a JSON list, one object a step, for a session or lesson",
+    )
     return parser
+
+
+def _shape_arg(text: str) -> tuple[int, int, int]:
+    """'3,32,32' -> (3, 32, 32)."""
+    parts = [p.strip() for p in text.replace("x", ",").replace("\u00d7", ",").split(",")]
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected C,H,W with whole numbers, got {text!r}") from None
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"expected three numbers C,H,W, got {text!r}")
+    if min(values) < 1:
+        raise argparse.ArgumentTypeError(f"every size must be at least 1, got {text!r}")
+    return values
+
+
+def _step_range_arg(text: str) -> tuple[int | None, int | None]:
+    """'3:9' -> (3, 9); '5' -> (5, 5); ':9' and '3:' leave an end open (1-based, inclusive)."""
+    first, sep, last = text.partition(":")
+    try:
+        a = int(first) if first.strip() else None
+        b = (int(last) if last.strip() else None) if sep else a
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected A:B with whole numbers, got {text!r}") from None
+    if (a is not None and a < 1) or (b is not None and b < 1):
+        raise argparse.ArgumentTypeError(f"steps count from 1, got {text!r}")
+    if a is not None and b is not None and b < a:
+        raise argparse.ArgumentTypeError(f"the range ends before it starts: {text!r}")
+    return a, b
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -52,7 +52,7 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
     """
     import numpy as np
 
-    from convplay.core.image_io import MAX_WORKING_SIZE, ImageLoadError, load_image
+    from convplay.core.image_io import MAX_WORKING_SIZE, MIN_WORKING_SIZE, ImageLoadError, load_image
     from convplay.core.kernel_edits import ALL, fill_note, usable_weight_shape, with_kernel
     from convplay.core.presets import DEFAULT_PRESET_KEY, UnknownPresetError, get_preset
     from convplay.core.samples import sample
@@ -64,14 +64,21 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
         working_size = working_size_from(args)
     if args.image and args.sample:
         raise StartupError("give an image file or --sample, not both")
+    blank_shape = getattr(args, "input_shape", None)
+    if blank_shape and (args.image or args.sample):
+        raise StartupError("--input-shape makes a blank input: give it instead of an image file or --sample, not with one")
+    if blank_shape and getattr(args, "size", None) is None:
+        working_size = min(max(max(blank_shape[1:]), MIN_WORKING_SIZE), MAX_WORKING_SIZE)
     try:
-        if args.image:
+        if blank_shape:
+            source = blank_input(blank_shape)
+        elif args.image:
             # The original at up to the largest working size, so that a later resize
             # starts from the file's own detail.
             source = InputSource.from_array(load_image(args.image, long_side=MAX_WORKING_SIZE), str(args.image))
         else:
             source = InputSource.from_sample(sample(args.sample or "camera"))
-        image = source.own() if source.fixed_size else source.at(working_size)
+        image = source.own() if source.fixed_size or blank_shape else source.at(working_size)
     except KeyError as exc:
         raise StartupError(str(exc).strip("'\"")) from None
     except (ImageLoadError, OSError, ValueError) as exc:
@@ -108,7 +115,50 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
     notes: list[str] = []
     if getattr(args, "kernel_file", None):
         notes = load_kernel_file(session, args.kernel_file)
+    if getattr(args, "kernel_size", None) is not None:
+        fit_kernel_size(session, args.kernel_size)
     return session, notes
+
+
+# A blank input is at most what the app opens: channels up to the 64 the out_channels and
+# groups fields allow, sides up to the largest working size, no more values than an RGB
+# photo at that size.
+MAX_BLANK_CHANNELS = 64
+MAX_BLANK_VALUES = 3 * 1024 * 1024
+
+
+def blank_input(shape):
+    """``--input-shape C,H,W``: an input of zeros of that shape, its own original (the
+    working size does not resample it until the user changes it)."""
+    import numpy as np
+
+    from convplay.core.image_io import MAX_WORKING_SIZE
+    from convplay.core.input_source import InputSource
+
+    c, h, w = (int(v) for v in shape)
+    if not 1 <= c <= MAX_BLANK_CHANNELS:
+        raise StartupError(f"--input-shape: 1 to {MAX_BLANK_CHANNELS} channels, not {c}")
+    if not (1 <= h <= MAX_WORKING_SIZE and 1 <= w <= MAX_WORKING_SIZE):
+        raise StartupError(f"--input-shape: height and width from 1 to {MAX_WORKING_SIZE} px, not {h}×{w}")
+    if c * h * w > MAX_BLANK_VALUES:
+        raise StartupError(
+            f"--input-shape: at most {MAX_BLANK_VALUES:,} values (3×1024×1024), not {c}×{h}×{w} = {c * h * w:,}"
+        )
+    return InputSource.from_array(np.zeros((c, h, w)), f"blank {c}×{h}×{w}")
+
+
+def fit_kernel_size(session, size) -> None:
+    """``--kernel-size N|H,W``: the kernel fitted to that size as the kernel panel's size
+    fields do (cropped or grown with zeros around its centre)."""
+    from convplay.core.kernel_edits import kernel_size_arg
+    from convplay.core.kernel_io import LIMITS
+
+    kh, kw = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+    top = LIMITS.max_spatial
+    if not (1 <= kh <= top and 1 <= kw <= top):
+        shown = str(kh) if kh == kw else f"{kh},{kw}"
+        raise StartupError(f"--kernel-size: 1 to {top} on each axis, not {shown}")
+    session.set_spec(session.spec.replace(kernel_size=kernel_size_arg(kh, kw)))
 
 
 def load_kernel_file(session, arg: str) -> list[str]:

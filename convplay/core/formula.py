@@ -120,6 +120,38 @@ def output_size_formula(spec: ConvSpec, input_shape) -> list[AxisFormula]:
     return [_axis_formula(spec, input_shape, i, sizes) for i in range(2)]
 
 
+@dataclass(frozen=True)
+class FormulaNote:
+    """A line under an axis's formula: ``kind`` "remainder" (what the floor drops) or
+    "error" (why PyTorch refuses)."""
+
+    kind: str
+    text: str
+
+
+def shown_formula(spec: ConvSpec, input_shape) -> list[tuple[AxisFormula, tuple[FormulaNote, ...]]]:
+    """What the formula panel shows, per axis: the formula and the notes under it, each
+    note once (a refusal about the whole spec is reported on both axes: it shows under
+    the first); never raises."""
+    shown, seen = [], set()
+    for axis in output_size_formula(spec, input_shape):
+        notes = [FormulaNote(kind, text) for kind, text in
+                 (("remainder", axis.remainder_note), ("error", axis.error)) if text]
+        fresh = tuple(n for n in notes if n not in seen)
+        seen.update(fresh)
+        shown.append((axis, fresh))
+    return shown
+
+
+def formula_lines(spec: ConvSpec, input_shape) -> list[str]:
+    """The formula panel's lines as plain text: per axis the formula in symbols, with the
+    numbers, then its notes; never raises."""
+    lines = []
+    for axis, notes in shown_formula(spec, input_shape):
+        lines += [axis.symbolic, axis.numeric, *(n.text for n in notes)]
+    return lines
+
+
 # -- building one axis --------------------------------------------------------------
 
 def _axis_formula(spec: ConvSpec, input_shape, i: int, sizes: tuple) -> AxisFormula:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from convplay.core.codegen import GeneratedCode, pytorch_code
-from convplay.core.formula import AxisFormula, output_size_formula, weight_shape_of
+from convplay.core.formula import AxisFormula, FormulaNote, shown_formula, weight_shape_of
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec, ConvSpecError
 from convplay.qt.style import ERROR, MUTED
@@ -73,12 +73,15 @@ def numeric_html(axis: AxisFormula) -> str:
 
 def notes_html(axis: AxisFormula) -> list[str]:
     """What the numbers do not say: the floor's remainder (small) and the refusal (red)."""
-    notes = []
-    if axis.remainder_note:
-        notes.append(f"<small>{html.escape(axis.remainder_note)}</small>")
-    if axis.error:
-        notes.append(_in_colour(ERROR, html.escape(axis.error)))
-    return notes
+    kinds = (("remainder", axis.remainder_note), ("error", axis.error))
+    return [note_html(FormulaNote(kind, text)) for kind, text in kinds if text]
+
+
+def note_html(note: FormulaNote) -> str:
+    """A remainder note small, a refusal in the error's red."""
+    if note.kind == "error":
+        return _in_colour(ERROR, html.escape(note.text))
+    return f"<small>{html.escape(note.text)}</small>"
 
 
 def _thousands(n: int) -> str:
@@ -291,16 +294,14 @@ class FormulaPanel(QWidget):
 
     def _formula_html(self, spec: ConvSpec, input_shape: tuple[int, int, int]) -> str:
         note_style = f"font-family:sans-serif; font-size:{scaled(NOTE_POINT_SIZE + 1)}pt"
-        parts, shown_notes = [], set()
-        for axis in output_size_formula(spec, input_shape):
-            # The line at projector size, its notes at reading size and each reason once
-            # (a refusal about the whole spec is reported on both axes).
+        parts = []
+        # The lines of core's formula_lines (what --describe prints): the formula at
+        # projector size, its notes at reading size.
+        for axis, notes in shown_formula(spec, input_shape):
             parts.append(f"<div style='color:{MUTED}'>{symbolic_html(axis)}</div>")
             parts.append(f"<div>{numeric_html(axis)}</div>")
-            fresh = [n for n in notes_html(axis) if n not in shown_notes]
-            shown_notes.update(fresh)
-            if fresh:
-                parts.append(f"<div style='{note_style}'>{'<br>'.join(fresh)}</div>")
+            if notes:
+                parts.append(f"<div style='{note_style}'>{'<br>'.join(map(note_html, notes))}</div>")
             parts.append("<div style='font-size:6pt'>&nbsp;</div>")
         rows = _counts_html(spec, input_shape)
         if self._session.true_convolution:

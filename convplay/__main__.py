@@ -9,6 +9,10 @@ def main(argv: list[str] | None = None) -> int:
     from convplay.cli import parse_args
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.describe:  # JSON on stdout, no window: Qt is never imported
+        from convplay.describe import run as describe
+
+        return describe(args)
     from convplay.qt.app import run
 
     return run(args)

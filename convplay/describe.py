@@ -1,0 +1,269 @@
+"""``convplay [options] --describe``: the setup as JSON, without a window.
+
+Everything comes from the core (shapes, the formula panel's lines, counts), so neither Qt
+nor torch is imported.  One JSON object for the setup the options make or for a session
+file; a JSON list, one object a step, for a lesson.
+
+An impossible setup is still described as far as it is known, with ``"error"`` (the
+reason) and ``"field"`` (the ConvSpec field at fault, or the option's name) added; the
+reason also goes to stderr and the exit status is 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+
+import numpy as np
+
+from convplay.core.formula import formula_lines, weight_shape_of
+from convplay.core.spec import ConvSpec, ConvSpecError
+
+EXIT_REFUSED = 2
+
+SPEC_FIELDS = (
+    "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias",
+    "padding_mode", "transposed", "output_padding",
+)
+# The command-line option that sets each ConvSpec field (in_channels follows the input).
+OPTIONS = {
+    "input": "--input-shape", "in_channels": "--input-shape", "out_channels": "--out-channels",
+    "kernel_size": "--kernel-size", "stride": "--stride", "padding": "--padding",
+    "padding_mode": "--padding-mode", "dilation": "--dilation", "groups": "--groups", "bias": "--no-bias",
+    "transposed": "--transposed", "output_padding": "--output-padding",
+}
+
+
+def _plain(value):
+    """A spec value as JSON holds it: a pair as [h, w], numpy ints as ints."""
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def spec_dict(spec: ConvSpec) -> dict:
+    """The spec in PyTorch's argument names, pairs as [h, w], padding as given (int, pair,
+    'same' or 'valid')."""
+    return {name: _plain(getattr(spec, name)) for name in SPEC_FIELDS}
+
+
+def describe_session(session) -> dict:
+    """The description of a Session (or a SessionSnapshot: anything with ``image``,
+    ``spec``, ``weight``, ``true_convolution``, ``kernel_name``).
+
+    Every key whose value is defined is present; when PyTorch would refuse the setup,
+    ``error`` and ``field`` say why and which ConvSpec field (or ``"input"``) is at fault,
+    and the keys that need a valid setup (``output_shape``, ``macs``, the fully connected
+    comparison) are left out.
+    """
+    spec: ConvSpec = session.spec
+    input_shape = tuple(int(v) for v in session.image.shape)
+    out: dict = {
+        "input_shape": list(input_shape),
+        "module": "nn.ConvTranspose2d" if spec.transposed is True else "nn.Conv2d",
+        "spec": spec_dict(spec),
+        "true_convolution": bool(session.true_convolution),
+    }
+    name = getattr(session, "kernel_name", "")
+    if name:
+        out["kernel_name"] = name
+    weight = weight_shape_of(spec)
+    if weight.shape is not None:
+        out["weight_shape"] = list(weight.shape)
+    out["weight_layout"] = weight.layout
+    out["formula"] = formula_lines(spec, input_shape)
+    try:
+        out_shape = spec.output_shape(input_shape)
+    except ConvSpecError as refused:
+        out_shape = None
+        out["error"], out["field"] = str(refused), refused.field or "spec"
+        if refused.field in OPTIONS:
+            out["option"] = OPTIONS[refused.field]
+    if out_shape is not None:
+        out["output_shape"] = list(out_shape)
+    if weight.shape is not None and isinstance(spec.bias, (bool, np.bool_)):
+        out["params"] = _params(spec, weight.shape, input_shape, out_shape)
+    # Only the kernel, stride and dilation decide it: a padding PyTorch refuses leaves it known.
+    reach = ConvSpec(**{f: getattr(spec, f) for f in ("kernel_size", "stride", "dilation", "transposed")})
+    try:
+        out["receptive_field"] = list(reach.receptive_field)
+    except ConvSpecError:
+        pass
+    if out_shape is not None:
+        out["macs"] = spec.macs(input_shape)
+        if not spec.transposed:
+            out["pads"] = dict(zip(("top", "bottom", "left", "right"), spec.pads()))
+    return _ordered(out)
+
+
+def _params(spec: ConvSpec, weight_shape, input_shape, out_shape) -> dict:
+    """The layer's parameters (known whenever the weight's shape is), and beside them a
+    fully connected layer's (when the output's shape is known)."""
+    weights, biases = math.prod(weight_shape), int(spec.out_channels)
+    params = {
+        "total": weights + (biases if spec.bias else 0),
+        "weights": weights,
+        "biases": biases if spec.bias else 0,
+        "with_bias": weights + biases,
+        "without_bias": weights,
+    }
+    if out_shape is not None:
+        # As the formula panel compares: a fully connected layer over the flattened input,
+        # to out_channels neurons, and to as many outputs as the whole conv output has;
+        # biases as the spec's bias says.
+        n_in = math.prod(input_shape)
+        params["fully_connected"] = {
+            "in_features": n_in,
+            "bias": bool(spec.bias),
+            "to_out_channels": {
+                "out_features": int(spec.out_channels),
+                "params": spec.fc_param_count(input_shape, out_features=spec.out_channels),
+            },
+            "to_whole_output": {
+                "out_features": math.prod(out_shape),
+                "params": spec.fc_param_count(input_shape),
+            },
+        }
+    return params
+
+
+_ORDER = ("error", "field", "option", "title", "step", "input_shape", "output_shape", "module", "spec",
+          "weight_shape", "weight_layout", "formula", "params", "macs", "receptive_field", "pads",
+          "true_convolution", "kernel_name")
+
+
+def _ordered(out: dict) -> dict:
+    rank = {key: i for i, key in enumerate(_ORDER)}
+    return dict(sorted(out.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+
+# -- the command line -----------------------------------------------------------------
+
+def describe_args(args: argparse.Namespace):
+    """What ``--describe`` prints for ``args``: a dict, or a list of dicts for a lesson.
+
+    A setup that cannot even be made (a missing file, an unknown sample or preset, a
+    size out of range) gives ``{"error": ..., "field": ...}`` alone.
+    """
+    from convplay.startup import StartupError, initial_session
+
+    document = _document(args)
+    if document is not None:
+        return document
+    try:
+        session, _notes = initial_session(args)
+    except StartupError as exc:
+        return _startup_refusal(str(exc))
+    return describe_session(session)
+
+
+def _document(args: argparse.Namespace):
+    """The description of a lesson (``--lesson ID``) or a session file, or None."""
+    lesson = getattr(args, "lesson", None)
+    image = getattr(args, "image", None)
+    if lesson:
+        try:
+            from convplay.core.lessons import load_lesson
+        except ImportError:
+            return _startup_refusal("--lesson: this convplay has no built-in lessons")
+        try:
+            document = load_lesson(lesson)
+        except (KeyError, ValueError, OSError) as exc:
+            return _startup_refusal(f"--lesson: {str(exc).strip(chr(39) + chr(34))}", "lesson")
+    elif image and _is_session_file(image):
+        from convplay.core.session_file import read_document
+
+        try:
+            document = read_document(image)
+        except (ValueError, OSError) as exc:
+            return _startup_refusal(f"{image}: {exc}", "image")
+    else:
+        return None
+    return _describe_document(document, getattr(args, "lesson_step", None))
+
+
+def _is_session_file(path) -> bool:
+    """A .convplay file, or any file whose first non-blank byte is '{' (a lesson's JSON)."""
+    if str(path).lower().endswith(".convplay"):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096).lstrip()
+    except OSError:
+        return False
+    return head[:1] == b"{"
+
+
+def _describe_document(document, only_step: int | None):
+    from convplay.core.session import Session
+
+    def described(state, **extra) -> dict:
+        session = Session()
+        session.restore(state.snapshot)
+        return _ordered({**extra, **describe_session(session)})
+
+    steps = list(getattr(document, "steps", ()) or ())
+    if getattr(document, "kind", "session") != "lesson" or not steps:
+        if document.state is None:
+            return _startup_refusal("the session file holds no state", "state")
+        return described(document.state, title=document.title)
+    if only_step is not None:
+        if not 1 <= only_step <= len(steps):
+            return _startup_refusal(
+                f"--lesson-step: the lesson has {len(steps)} step{'s' if len(steps) != 1 else ''}, "
+                f"not a step {only_step}", "lesson_step")
+        chosen = [(only_step, steps[only_step - 1])]
+    else:
+        chosen = list(enumerate(steps, start=1))
+    return [described(step.state, title=step.title, step=i) for i, step in chosen]
+
+
+def _startup_refusal(reason: str, field: str = "") -> dict:
+    """A refusal before any setup exists; the field is the option the reason names."""
+    if not field:
+        named = re.match(r"--([a-z][a-z-]*)", reason)
+        field = named.group(1).replace("-", "_") if named else "arguments"
+    return {"error": reason, "field": field}
+
+
+def to_json(value, indent: str = "") -> str:
+    """JSON for people and programs: an object's keys one a line, a list of numbers
+    (a shape) on one line."""
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        items = (f"{inner}{json.dumps(k, ensure_ascii=False)}: {to_json(v, inner)}" for k, v in value.items())
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, list) and any(isinstance(v, (dict, list, str)) for v in value):
+        return "[\n" + ",\n".join(f"{inner}{to_json(v, inner)}" for v in value) + f"\n{indent}]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _refusals(result) -> list[str]:
+    items = result if isinstance(result, list) else [result]
+    return [f"{'step ' + str(item['step']) + ': ' if 'step' in item else ''}{item['error']}"
+            for item in items if "error" in item]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the description of ``args`` on stdout as JSON (UTF-8); 0, or 2 with the
+    reason on stderr when the setup is impossible."""
+    result = describe_args(args)
+    text = to_json(result) + "\n"
+    out = getattr(sys.stdout, "buffer", None)
+    if out is not None:
+        sys.stdout.flush()
+        out.write(text.encode("utf-8"))
+        out.flush()
+    else:
+        sys.stdout.write(text)
+    refusals = _refusals(result)
+    for reason in refusals:
+        print(f"convplay: {reason}", file=sys.stderr)
+    return EXIT_REFUSED if refusals else 0

@@ -13,6 +13,10 @@ def main(argv: list[str] | None = None) -> int:
         from convplay.describe import run as describe
 
         return describe(args)
+    if args.save_session:  # a session file, no window: Qt is never imported
+        from convplay.session_cli import run as save_session
+
+        return save_session(args)
     from convplay.qt.app import run
 
     return run(args)

@@ -173,3 +173,34 @@ def load_kernel_file(session, arg: str) -> list[str]:
         raise StartupError(str(exc)) from None
     session.set_kernel(choice.spec, choice.weight, choice.bias, name=f"from {os.path.basename(str(arg))}")
     return list(choice.notes)
+
+
+def opened_document(args: argparse.Namespace):
+    """``convplay FILE`` where FILE is a session or lesson (.convplay or .json, or a zip or
+    JSON document by its content): ``(document, index)``, ``index`` the step to open,
+    0-based, from ``--lesson-step`` (0 for a session); None when FILE is not one (or absent).
+    A refused file is a StartupError with the reason; the reading's warnings go to stderr."""
+    import sys
+
+    from convplay.core.session_file import SessionFileError, is_session_file, read_document
+
+    path = getattr(args, "image", None)
+    if not path or not is_session_file(path):
+        return None
+    name = os.path.basename(str(path))
+    try:
+        document, warnings = read_document(path)
+    except SessionFileError as exc:
+        raise StartupError(f"{name}: {exc}") from None
+    for warning in warnings:
+        print(f"convplay: {name}: {warning}", file=sys.stderr)
+    step = getattr(args, "lesson_step", None)
+    if document.kind != "lesson":
+        if step is not None:
+            raise StartupError(f"--lesson-step {step}: {name} is a session, not a lesson")
+        return document, 0
+    n = len(document.steps)
+    number = 1 if step is None else step
+    if not 1 <= number <= n:
+        raise StartupError(f"--lesson-step {number}: the lesson in {name} has {n} step{'s' if n != 1 else ''} (1 to {n})")
+    return document, number - 1

@@ -816,7 +816,7 @@ def write_document(path: str | os.PathLike, doc: SessionDocument) -> None:
     temp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
         if path.is_dir():
-            raise SessionFileError(f"cannot save {path.name}: it is a folder")
+            raise SessionFileError(f"cannot save {path}: it is a folder")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(fd, "wb") as f:
@@ -830,8 +830,10 @@ def write_document(path: str | os.PathLike, doc: SessionDocument) -> None:
             except OSError:
                 pass
             raise
+    except FileNotFoundError:
+        raise SessionFileError(f"cannot save {path}: the folder {folder} does not exist") from None
     except OSError as exc:
-        raise SessionFileError(f"cannot save {path.name}: {exc.strerror or exc}") from None
+        raise SessionFileError(f"cannot save {path}: {exc.strerror or exc}") from None
 
 
 class _Writer:

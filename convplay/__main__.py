@@ -13,6 +13,12 @@ def main(argv: list[str] | None = None) -> int:
         from convplay.describe import run as describe
 
         return describe(args)
+    if args.list_lessons:  # one line a lesson, no window: Qt is never imported
+        from convplay.core.lessons import list_lines
+
+        for line in list_lines():
+            print(line)
+        return 0
     if args.save_session:  # a session file, no window: Qt is never imported
         from convplay.session_cli import run as save_session
 

@@ -175,6 +175,35 @@ def load_kernel_file(session, arg: str) -> list[str]:
     return list(choice.notes)
 
 
+def lesson_document(args: argparse.Namespace):
+    """``--lesson ID [--lesson-step N]``: ``(document, index)`` with ``index`` 0-based into
+    ``document.steps``, or None without ``--lesson``.  An unknown id, a damaged lesson or a
+    step out of range is a StartupError with the reason."""
+    lesson_id = getattr(args, "lesson", None)
+    step = getattr(args, "lesson_step", None)
+    if lesson_id is None:
+        if step is not None:
+            raise StartupError("--lesson-step needs --lesson ID")
+        return None
+    from convplay.core.lessons import LessonNotFound, load_lesson
+    from convplay.core.session_file import SessionFileError
+
+    try:
+        document = load_lesson(lesson_id)
+    except LessonNotFound as exc:
+        raise StartupError(f"--lesson: {exc}") from None
+    except SessionFileError as exc:
+        raise StartupError(f"--lesson {lesson_id}: {exc}") from None
+    n = len(document.steps)
+    number = 1 if step is None else step
+    if not 1 <= number <= n:
+        raise StartupError(
+            f"--lesson-step {number}: there {'is 1 step (1)' if n == 1 else f'are {n} steps (1 to {n})'} "
+            f"in the lesson {lesson_id!r}"
+        )
+    return document, number - 1
+
+
 def opened_document(args: argparse.Namespace):
     """``convplay FILE`` where FILE is a session or lesson (.convplay or .json, or a zip or
     JSON document by its content): ``(document, index)``, ``index`` the step to open,

@@ -1,0 +1,361 @@
+"""The built-in lessons: every step loads, is valid, and says what PyTorch computes.
+
+PyTorch is the oracle, called with each step's spec fields as the lesson file writes them
+(F.conv2d / F.conv_transpose2d, padding='same' as F.conv2d does it) on the step's arrays.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from convplay.core.lessons import (
+    LessonInfo, LessonNotFound, builtin_lessons, lesson_path, list_lines, load_lesson,
+)
+from convplay.core.session_file import read_document
+from convplay.core.spec import ConvSpec
+from convplay.startup import StartupError, lesson_document
+
+ROOT = Path(__file__).resolve().parents[2]
+LESSONS_DIR = ROOT / "resources" / "lessons"
+IDS = ("arithmetic", "tutorials", "edges")
+FILES = {path.stem: path for path in sorted(LESSONS_DIR.glob("*.json"))}
+RAW = {lesson_id: json.loads(path.read_text(encoding="utf-8")) for lesson_id, path in FILES.items()}
+STEPS = [(lesson_id, n) for lesson_id in FILES for n in range(len(RAW[lesson_id]["steps"]))]
+_DOCUMENTS: dict = {}
+
+# The issue's table of the guide's relationships: (i, k, s, p, d, output size); for the
+# transposed cases 8-14 also i′ (the transposed layer's input) and a (output_padding).
+GUIDE = {
+    1: dict(i=4, k=3, s=1, p=0, d=1, o=2),
+    2: dict(i=5, k=4, s=1, p=2, d=1, o=6),
+    3: dict(i=5, k=3, s=1, p=1, d=1, o=5),
+    4: dict(i=5, k=3, s=1, p=2, d=1, o=7),
+    5: dict(i=5, k=3, s=2, p=0, d=1, o=2),
+    6: dict(i=5, k=3, s=2, p=1, d=1, o=3),
+    7: dict(i=5, k=3, s=1, p=0, d=1, o=3),
+    8: dict(i=4, k=3, s=1, p=0, d=1, o=4, i_prime=2, a=0),
+    9: dict(i=5, k=4, s=1, p=2, d=1, o=5, i_prime=6, a=0),
+    10: dict(i=5, k=3, s=1, p=1, d=1, o=5, i_prime=5, a=0),
+    11: dict(i=5, k=3, s=1, p=2, d=1, o=5, i_prime=7, a=0),
+    12: dict(i=5, k=3, s=2, p=0, d=1, o=5, i_prime=2, a=0),
+    13: dict(i=5, k=3, s=2, p=1, d=1, o=5, i_prime=3, a=0),
+    14: dict(i=6, k=3, s=2, p=1, d=1, o=6, i_prime=3, a=1),
+    15: dict(i=7, k=3, s=1, p=0, d=2, o=3),
+}
+
+
+def document(lesson_id: str):
+    if lesson_id not in _DOCUMENTS:
+        _DOCUMENTS[lesson_id] = read_document(FILES[lesson_id])
+    return _DOCUMENTS[lesson_id]
+
+
+def raw_spec(lesson_id: str, n: int) -> dict:
+    return RAW[lesson_id]["steps"][n]["state"]["spec"]
+
+
+def torch_output(lesson_id: str, n: int) -> torch.Tensor:
+    """The step's output by PyTorch, from the file's spec fields and the step's arrays."""
+    raw = raw_spec(lesson_id, n)
+    snap = document(lesson_id)[0].steps[n].state.snapshot
+    x = torch.from_numpy(np.array(snap.image, dtype=np.float64))[None]
+    w = torch.from_numpy(np.array(snap.weight, dtype=np.float64))
+    b = torch.from_numpy(np.array(snap.bias, dtype=np.float64)) if raw["bias"] else None
+    assert raw["padding_mode"] == "zeros"  # no lesson pads otherwise; F.pad would be needed
+    stride, dilation, groups = tuple(raw["stride"]), tuple(raw["dilation"]), raw["groups"]
+    padding = raw["padding"] if isinstance(raw["padding"], str) else tuple(raw["padding"])
+    if raw["transposed"]:
+        return F.conv_transpose2d(x, w, b, stride, padding, tuple(raw["output_padding"]), groups, dilation)[0]
+    with warnings.catch_warnings():
+        # PyTorch says it pads an even kernel's 'same' by a padded copy: what step 16 teaches
+        warnings.filterwarnings("ignore", "Using padding='same' with even kernel", UserWarning)
+        return F.conv2d(x, w, b, stride, padding, dilation, groups)[0]
+
+
+def steps_of(lesson_id: str) -> list[dict]:
+    return RAW[lesson_id]["steps"]
+
+
+# -- the files --------------------------------------------------------------------------------
+
+
+def test_the_three_lessons_ship():
+    assert set(FILES) == set(IDS)
+
+
+@pytest.mark.parametrize("lesson_id", IDS)
+def test_each_lesson_reads_without_warnings(lesson_id):
+    doc, warnings = document(lesson_id)
+    assert warnings == []
+    assert doc.kind == "lesson" and doc.title == RAW[lesson_id]["title"]
+    assert len(doc.steps) == len(steps_of(lesson_id)) >= 1
+    for step in doc.steps:
+        assert step.title and step.caption
+        assert step.expected_output_shape is not None  # every step claims its output's shape
+
+
+@pytest.mark.parametrize("lesson_id, n", STEPS)
+def test_step_is_valid_and_its_output_is_what_it_claims(lesson_id, n):
+    step = document(lesson_id)[0].steps[n]
+    snap = step.state.snapshot
+    snap.spec.validate(snap.image.shape)
+    out = torch_output(lesson_id, n)
+    assert list(out.shape) == steps_of(lesson_id)[n]["expect"]["output_shape"]
+    assert tuple(out.shape) == snap.spec.output_shape(snap.image.shape)
+    claimed = steps_of(lesson_id)[n]["expect"].get("output")
+    if claimed is not None:
+        claimed = np.array(claimed, dtype=np.float64)
+        got = out.numpy() if claimed.ndim == 3 else out[0].numpy()
+        np.testing.assert_array_equal(got, claimed)
+    # the file's spec is the snapshot's spec: nothing was dropped in reading
+    raw = raw_spec(lesson_id, n)
+    assert ConvSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}) == snap.spec
+
+
+OUTPUT_LINE = re.compile(r"^o′? = .*= (\d[\d,]*)$")
+
+
+@pytest.mark.parametrize("lesson_id, n", STEPS)
+def test_formula_lines_end_in_the_output_size(lesson_id, n):
+    """Every line giving o (or o′) with a number at the end gives torch's output size."""
+    out = torch_output(lesson_id, n)
+    for line in steps_of(lesson_id)[n].get("formula", []):
+        match = OUTPUT_LINE.match(line)
+        if match:
+            size = int(match.group(1).replace(",", ""))
+            assert size == out.shape[1] == out.shape[2], line
+
+
+def test_every_step_of_the_arithmetic_has_an_output_line():
+    for step in steps_of("arithmetic"):
+        assert any(OUTPUT_LINE.match(line) for line in step["formula"]), step["title"]
+
+
+# -- the guide's table ------------------------------------------------------------------------
+
+
+def test_arithmetic_follows_the_guide_in_its_order():
+    steps = steps_of("arithmetic")
+    assert len(steps) == 16
+    for number, step in enumerate(steps, 1):
+        assert step["title"].startswith(f"{number} · ")
+
+
+@pytest.mark.parametrize("number", sorted(GUIDE))
+def test_arithmetic_uses_the_figures_numbers(number):
+    row = GUIDE[number]
+    n = number - 1
+    raw = raw_spec("arithmetic", n)
+    snap = document("arithmetic")[0].steps[n].state.snapshot
+    assert raw["kernel_size"] == [row["k"]] * 2 and raw["stride"] == [row["s"]] * 2
+    assert raw["padding"] == [row["p"]] * 2 and raw["dilation"] == [row["d"]] * 2
+    out = torch_output("arithmetic", n)
+    assert tuple(out.shape) == (1, row["o"], row["o"])
+    if "i_prime" in row:
+        assert raw["transposed"] and raw["output_padding"] == [row["a"]] * 2
+        assert snap.image.shape == (1, row["i_prime"], row["i_prime"])
+        # i′ is what the direct convolution makes of i; a is what its floor dropped
+        direct = F.conv2d(torch.zeros(1, 1, row["i"], row["i"]), torch.zeros(1, 1, row["k"], row["k"]),
+                          stride=row["s"], padding=row["p"])
+        assert direct.shape[-1] == row["i_prime"]
+        assert row["a"] == (row["i"] + 2 * row["p"] - row["k"]) % row["s"]
+        text = " ".join(steps_of("arithmetic")[n]["formula"])
+        assert f"i′ = {row['i_prime']}" in text and "p′ = " in text and f"a = {row['a']}" in text
+        if row["s"] > 1:
+            stretched = row["i_prime"] + (row["i_prime"] - 1) * (row["s"] - 1)
+            assert f"ĩ′ = {stretched}" in text
+    else:
+        assert not raw["transposed"]
+        assert snap.image.shape == (1, row["i"], row["i"])
+
+
+def test_step_6_also_holds_for_a_6x6_input():
+    six = F.conv2d(torch.zeros(1, 1, 6, 6), torch.zeros(1, 1, 3, 3), stride=2, padding=1)
+    assert six.shape[-1] == 3
+    assert any("i = 6" in line and line.endswith("= 3 as well (the last row and column are never read)")
+               for line in steps_of("arithmetic")[5]["formula"])
+
+
+def test_step_7_says_pooling_is_stood_in_for_and_matches_average_pooling():
+    step = steps_of("arithmetic")[6]
+    assert "not in convplay yet" in step["caption"] and "standing in" in step["caption"]
+    snap = document("arithmetic")[0].steps[6].state.snapshot
+    pooled = F.avg_pool2d(torch.from_numpy(np.array(snap.image))[None], 3, stride=1)[0]
+    torch.testing.assert_close(torch_output("arithmetic", 6), pooled)
+
+
+def test_step_16_is_same_with_an_even_kernel_padded_1_before_and_2_after():
+    raw = raw_spec("arithmetic", 15)
+    assert raw["padding"] == "same" and raw["kernel_size"] == [4, 4] and raw["stride"] == [1, 1]
+    snap = document("arithmetic")[0].steps[15].state.snapshot
+    x = torch.from_numpy(np.array(snap.image))[None]
+    w = torch.from_numpy(np.array(snap.weight))
+    by_hand = F.conv2d(F.pad(x, (1, 2, 1, 2)), w)
+    torch.testing.assert_close(torch_output("arithmetic", 15), by_hand[0], rtol=0, atol=0)
+    assert snap.spec.pads() == (1, 2, 1, 2)
+
+
+# -- the tutorials' numbers -------------------------------------------------------------------
+
+
+def tutorial_step(title_start: str) -> tuple[int, dict]:
+    for n, step in enumerate(steps_of("tutorials")):
+        if step["title"].startswith(title_start):
+            return n, step
+    raise AssertionError(f"no step titled {title_start!r}")
+
+
+def test_the_224_steps_count_parameters_as_torch_does():
+    n, step = tutorial_step("224 → 224")
+    conv = torch.nn.Conv2d(3, 64, 3, padding=1, device="meta")
+    fc = torch.nn.Linear(3 * 224 * 224, 64, device="meta")
+    conv_w, fc_w = conv.weight.numel(), fc.weight.numel()
+    conv_all, fc_all = sum(p.numel() for p in conv.parameters()), sum(p.numel() for p in fc.parameters())
+    assert (conv_w, fc_w) == (1728, 9_633_792)
+    text = "\n".join(step["formula"])
+    assert f"= {conv_w:,} weights (+ 64 biases = {conv_all:,})" in text
+    assert f"= {fc_w:,} weights (+ 64 biases = {fc_all:,})" in text
+    assert f"{conv_w:,}" in step["caption"] and f"{fc_w:,}" in step["caption"]
+    assert document("tutorials")[0].steps[n].state.snapshot.image.shape == (3, 224, 224)
+    assert torch.nn.Conv2d(3, 1, 3, stride=1, padding=1)(torch.zeros(1, 3, 224, 224)).shape[-1] == 224
+    assert torch.nn.Conv2d(3, 1, 5, stride=2, padding=2)(torch.zeros(1, 3, 224, 224)).shape[-1] == 112
+    n112, _ = tutorial_step("224 → 112")
+    assert tuple(torch_output("tutorials", n112).shape) == (1, 112, 112)
+
+
+def test_the_28_steps():
+    for title, size in (("28 → 28", 28), ("28 → 26", 26)):
+        n, _ = tutorial_step(title)
+        assert document("tutorials")[0].steps[n].state.snapshot.image.shape == (1, 28, 28)
+        assert torch_output("tutorials", n).shape[-1] == size
+
+
+@pytest.mark.parametrize("groups, per_group", [(1, 6), (2, 3), (3, 2)])
+def test_weight_shapes_with_groups_are_torchs(groups, per_group):
+    n, step = tutorial_step(f"Weight shape with groups = {groups}")
+    conv = torch.nn.Conv2d(6, 12, 1, groups=groups)
+    assert tuple(conv.weight.shape) == (12, per_group, 1, 1)
+    assert document("tutorials")[0].steps[n].state.snapshot.weight.shape == tuple(conv.weight.shape)
+    assert f"(12, {per_group}, 1, 1)" in step["formula"][1]
+
+
+def test_the_x_example_gives_the_tutorials_numbers():
+    n, step = tutorial_step("The 5×5 X")
+    assert step["state"]["input"]["sample"] == "tutorial_x"
+    assert step["expect"]["output"] == [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
+    assert step["state"]["weight"]["data"] == [[[[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]]]]
+
+
+def test_the_vertical_edge_step_gives_the_tutorials_target():
+    n, step = tutorial_step("Vertical edges")
+    assert step["state"]["input"]["sample"] == "tutorial_tens"
+    np.testing.assert_array_equal(torch_output("tutorials", n)[0].numpy(), [[0.0, 30.0, 30.0, 0.0]] * 4)
+
+
+def test_edges_are_on_the_camera_photo():
+    titles = [step["title"] for step in steps_of("edges")]
+    assert titles == ["Identity", "Box blur", "Sobel x", "Sobel y", "Laplacian"]
+    for step in steps_of("edges"):
+        assert step["state"]["input"]["sample"] == "camera"
+        assert step["state"]["view"]["workspace"] == "explore"
+
+
+# -- the generator ----------------------------------------------------------------------------
+
+
+def test_the_generator_gives_the_committed_files_byte_for_byte():
+    spec = importlib.util.spec_from_file_location("make_lessons", ROOT / "tools" / "make_lessons.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    texts = module.texts()
+    assert set(texts) == set(FILES)
+    for lesson_id, text in texts.items():
+        assert FILES[lesson_id].read_bytes() == text.encode("utf-8"), f"{lesson_id}: run python tools/make_lessons.py"
+
+
+# -- core.lessons ------------------------------------------------------------------------------
+
+
+def test_builtin_lessons_in_teaching_order():
+    infos = builtin_lessons()
+    assert [info.id for info in infos] == list(IDS)
+    assert all(isinstance(info, LessonInfo) for info in infos)
+    assert [info.n_steps for info in infos] == [len(steps_of(i)) for i in IDS]
+    assert infos[0].title == "Convolution arithmetic" and infos[0].path == lesson_path("arithmetic")
+
+
+def test_load_lesson_and_an_unknown_id():
+    doc = load_lesson("edges")
+    assert doc.title == "Edge detectors by hand" and len(doc.steps) == 5
+    with pytest.raises(LessonNotFound) as info:
+        load_lesson("nope")
+    assert isinstance(info.value, KeyError)
+    assert str(info.value) == "there is no built-in lesson 'nope'; the lessons are: arithmetic, tutorials, edges"
+
+
+def test_list_lines():
+    assert list_lines() == [
+        "arithmetic\tConvolution arithmetic\t16 steps",
+        "tutorials\tFrom the tutorials\t13 steps",
+        "edges\tEdge detectors by hand\t5 steps",
+    ]
+
+
+def test_list_lessons_command_imports_no_qt():
+    code = (
+        "import sys\n"
+        "from convplay.__main__ import main\n"
+        "rc = main(['--list-lessons'])\n"
+        "heavy = [m for m in ('PySide6', 'pyqtgraph', 'torch') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "sys.exit(rc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split("\t") for line in lines] == [
+        ["arithmetic", "Convolution arithmetic", "16 steps"],
+        ["tutorials", "From the tutorials", "13 steps"],
+        ["edges", "Edge detectors by hand", "5 steps"],
+    ]
+
+
+# -- startup ------------------------------------------------------------------------------------
+
+
+def args(**kw) -> argparse.Namespace:
+    return argparse.Namespace(**{"lesson": None, "lesson_step": None, **kw})
+
+
+def test_lesson_document_for_startup():
+    assert lesson_document(args()) is None
+    doc, index = lesson_document(args(lesson="arithmetic"))
+    assert index == 0 and len(doc.steps) == 16
+    doc, index = lesson_document(args(lesson="arithmetic", lesson_step=16))
+    assert index == 15 and doc.steps[index].title.startswith("16 · ")
+
+
+@pytest.mark.parametrize(
+    "kw, reason",
+    [
+        (dict(lesson="nope"), "there is no built-in lesson 'nope'; the lessons are: arithmetic, tutorials, edges"),
+        (dict(lesson="arithmetic", lesson_step=17), "there are 16 steps (1 to 16)"),
+        (dict(lesson_step=2), "--lesson-step needs --lesson ID"),
+    ],
+)
+def test_lesson_document_refusals(kw, reason):
+    with pytest.raises(StartupError) as info:
+        lesson_document(args(**kw))
+    assert reason in str(info.value)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 
@@ -134,7 +135,8 @@ def _params(spec: ConvSpec, weight_shape, input_shape, out_shape) -> dict:
     return params
 
 
-_ORDER = ("error", "field", "option", "title", "step", "input_shape", "output_shape", "module", "spec",
+_ORDER = ("error", "field", "option", "title", "step", "input_shape", "output_shape", "expected_output_shape",
+          "module", "spec",
           "weight_shape", "weight_layout", "formula", "params", "macs", "receptive_field", "pads",
           "true_convolution", "kernel_name")
 
@@ -169,22 +171,22 @@ def _document(args: argparse.Namespace):
     lesson = getattr(args, "lesson", None)
     image = getattr(args, "image", None)
     if lesson:
-        try:
-            from convplay.core.lessons import load_lesson
-        except ImportError:
-            return _startup_refusal("--lesson: this convplay has no built-in lessons")
+        from convplay.core.lessons import load_lesson
+
         try:
             document = load_lesson(lesson)
-        except (KeyError, ValueError, OSError) as exc:
-            return _startup_refusal(f"--lesson: {str(exc).strip(chr(39) + chr(34))}", "lesson")
+        except (KeyError, ValueError, OSError) as exc:  # an unknown id, a damaged file
+            return _startup_refusal(f"--lesson: {exc}", "lesson")
     elif image and _is_session_file(image):
         from convplay.core.session_file import read_document
 
         try:
-            document = read_document(image)
+            document, _warnings = read_document(image)
         except (ValueError, OSError) as exc:
-            return _startup_refusal(f"{image}: {exc}", "image")
+            return _startup_refusal(f"{os.path.basename(str(image))}: {exc}", "image")
     else:
+        if getattr(args, "lesson_step", None) is not None:
+            return _startup_refusal("--lesson-step needs --lesson ID or a lesson file", "lesson_step")
         return None
     return _describe_document(document, getattr(args, "lesson_step", None))
 
@@ -202,12 +204,8 @@ def _is_session_file(path) -> bool:
 
 
 def _describe_document(document, only_step: int | None):
-    from convplay.core.session import Session
-
     def described(state, **extra) -> dict:
-        session = Session()
-        session.restore(state.snapshot)
-        return _ordered({**extra, **describe_session(session)})
+        return _ordered({**extra, **describe_session(state.snapshot)})
 
     steps = list(getattr(document, "steps", ()) or ())
     if getattr(document, "kind", "session") != "lesson" or not steps:
@@ -222,7 +220,14 @@ def _describe_document(document, only_step: int | None):
         chosen = [(only_step, steps[only_step - 1])]
     else:
         chosen = list(enumerate(steps, start=1))
-    return [described(step.state, title=step.title, step=i) for i, step in chosen]
+    described_steps = []
+    for i, step in chosen:
+        extra = {"title": step.title, "step": i}
+        claimed = getattr(step, "expected_output_shape", None)
+        if claimed is not None:  # what the caption claims, beside what the setup gives
+            extra["expected_output_shape"] = [int(v) for v in claimed]
+        described_steps.append(described(step.state, **extra))
+    return described_steps
 
 
 def _startup_refusal(reason: str, field: str = "") -> dict:
@@ -237,6 +242,8 @@ def to_json(value, indent: str = "") -> str:
     """JSON for people and programs: an object's keys one a line, a list of numbers
     (a shape) on one line."""
     inner = indent + "  "
+    if isinstance(value, dict) and 0 < len(value) <= 4 and not any(isinstance(v, (dict, list)) for v in value.values()):
+        return json.dumps(value, ensure_ascii=False)  # a few numbers (pads, one count) on one line
     if isinstance(value, dict) and value:
         items = (f"{inner}{json.dumps(k, ensure_ascii=False)}: {to_json(v, inner)}" for k, v in value.items())
         return "{\n" + ",\n".join(items) + f"\n{indent}}}"

@@ -312,3 +312,92 @@ def test_python_m_convplay_describe():
                            "--padding", "1", "--describe"], capture_output=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["output_shape"] == [1, 28, 28]
+
+
+# -- session files and lessons ---------------------------------------------------------
+
+def _torch_shape_from_json_spec(spec: dict, input_shape) -> list[int]:
+    """The description's spec handed to PyTorch as it stands: its names are PyTorch's."""
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items() if k not in ("transposed", "output_padding")}
+    if spec["transposed"]:
+        layer = torch.nn.ConvTranspose2d(output_padding=tuple(spec["output_padding"]) if isinstance(
+            spec["output_padding"], list) else spec["output_padding"], **kwargs)
+    else:
+        layer = torch.nn.Conv2d(**kwargs)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        return list(layer(torch.zeros((1, *input_shape))).shape[1:])
+
+
+def _step(title: str, argv: list[str]):
+    from convplay.core.session_file import LessonStep, state_of
+
+    session, _ = initial_session(parse_args(argv))
+    return session, LessonStep(title=title, caption="", ask="", hide=(), formula=(), expected_output_shape=None,
+                               expected_output=None, state=state_of(session))
+
+
+def test_a_session_file_is_described_as_one_object(tmp_path):
+    from convplay.core.session_file import SessionDocument, state_of, write_document
+
+    session, _ = initial_session(parse_args(["--input-shape", "2,9,9", "--kernel-size", "5", "--groups", "2",
+                                             "--out-channels", "4", "--padding", "2"]))
+    path = tmp_path / "mine.convplay"
+    write_document(path, SessionDocument("session", title="Depthwise by two", state=state_of(session)))
+    description = describe_args(parse_args([str(path), "--describe"]))
+    assert isinstance(description, dict) and description.pop("title") == "Depthwise by two"
+    assert description == describe_session(session)
+    assert description["output_shape"] == [4, 9, 9] == _torch_shape_from_json_spec(description["spec"], (2, 9, 9))
+
+
+def test_a_lesson_file_is_described_as_a_list_one_object_a_step(tmp_path):
+    from convplay.core.session_file import SessionDocument, write_document
+
+    first, one = _step("no padding", ["--sample", "tutorial_x", "--kernel", "x_shape"])
+    second, two = _step("a 5×5 kernel, transposed", ["--input-shape", "1,4,4", "--kernel-size", "5", "--transposed"])
+    path = tmp_path / "lesson.convplay"
+    write_document(path, SessionDocument("lesson", title="Two steps", steps=(one, two)))
+    described = describe_args(parse_args([str(path), "--describe"]))
+    assert [(d["step"], d["title"]) for d in described] == [(1, "no padding"), (2, "a 5×5 kernel, transposed")]
+    assert described[1]["output_shape"] == [1, 8, 8] and described[1]["module"] == "nn.ConvTranspose2d"
+    assert {k: v for k, v in described[0].items() if k not in ("step", "title")} == describe_session(first)
+    only = describe_args(parse_args([str(path), "--lesson-step", "2", "--describe"]))
+    assert [d["step"] for d in only] == [2]
+    refused = describe_args(parse_args([str(path), "--lesson-step", "3", "--describe"]))
+    assert refused["field"] == "lesson_step" and "2 steps" in refused["error"]
+
+
+def test_every_built_in_lesson_step_is_described_as_pytorch_computes_it():
+    from convplay.core.lessons import builtin_lessons
+
+    lessons = builtin_lessons()
+    assert lessons
+    for info in lessons:
+        described = describe_args(parse_args(["--lesson", info.id, "--describe"]))
+        assert [d["step"] for d in described] == list(range(1, info.n_steps + 1)), info.id
+        for d in described:
+            assert d["title"] and "error" not in d, (info.id, d["step"], d.get("error"))
+            assert d["output_shape"] == _torch_shape_from_json_spec(d["spec"], d["input_shape"]), (info.id, d["step"])
+            assert d.get("expected_output_shape", d["output_shape"]) == d["output_shape"], (info.id, d["step"])
+
+
+@pytest.mark.parametrize(
+    "argv, field, words",
+    [
+        (["--lesson", "no_such_lesson"], "lesson", "no_such_lesson"),
+        (["--lesson-step", "2"], "lesson_step", "--lesson"),
+    ],
+)
+def test_a_lesson_that_is_not_there_is_refused(argv, field, words):
+    description = describe_args(parse_args([*argv, "--describe"]))
+    assert description["field"] == field and words in description["error"]
+
+
+def test_a_damaged_session_file_is_refused_with_the_reason(tmp_path):
+    path = tmp_path / "broken.convplay"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    done = _run(str(path), "--describe")
+    assert done.returncode == EXIT_REFUSED
+    description = json.loads(done.stdout)
+    assert description["field"] == "image" and description["error"].startswith("broken.convplay: ")
+    assert description["error"] in done.stderr.decode("utf-8") and _modules(done.stderr) == []

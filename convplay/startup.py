@@ -181,10 +181,13 @@ def lesson_document(args: argparse.Namespace):
     step out of range is a StartupError with the reason."""
     lesson_id = getattr(args, "lesson", None)
     step = getattr(args, "lesson_step", None)
+    opened = getattr(args, "image", None)
     if lesson_id is None:
-        if step is not None:
-            raise StartupError("--lesson-step needs --lesson ID")
+        if step is not None and not opened:  # with a FILE, opened_document takes the step
+            raise StartupError("--lesson-step needs --lesson ID or a lesson file")
         return None
+    if opened:
+        raise StartupError(f"give a file to open or --lesson, not both ({os.path.basename(str(opened))} and --lesson {lesson_id})")
     from convplay.core.lessons import LessonNotFound, load_lesson
     from convplay.core.session_file import SessionFileError
 

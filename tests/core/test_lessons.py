@@ -336,7 +336,7 @@ def test_list_lessons_command_imports_no_qt():
 
 
 def args(**kw) -> argparse.Namespace:
-    return argparse.Namespace(**{"lesson": None, "lesson_step": None, **kw})
+    return argparse.Namespace(**{"image": None, "lesson": None, "lesson_step": None, **kw})
 
 
 def test_lesson_document_for_startup():
@@ -345,6 +345,7 @@ def test_lesson_document_for_startup():
     assert index == 0 and len(doc.steps) == 16
     doc, index = lesson_document(args(lesson="arithmetic", lesson_step=16))
     assert index == 15 and doc.steps[index].title.startswith("16 · ")
+    assert lesson_document(args(image="lesson.convplay", lesson_step=3)) is None  # opened_document's
 
 
 @pytest.mark.parametrize(
@@ -352,7 +353,8 @@ def test_lesson_document_for_startup():
     [
         (dict(lesson="nope"), "there is no built-in lesson 'nope'; the lessons are: arithmetic, tutorials, edges"),
         (dict(lesson="arithmetic", lesson_step=17), "there are 16 steps (1 to 16)"),
-        (dict(lesson_step=2), "--lesson-step needs --lesson ID"),
+        (dict(lesson_step=2), "--lesson-step needs --lesson ID or a lesson file"),
+        (dict(lesson="edges", image="photo.png"), "give a file to open or --lesson, not both"),
     ],
 )
 def test_lesson_document_refusals(kw, reason):

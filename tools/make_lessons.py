@@ -465,10 +465,10 @@ def tutorials() -> dict:
             formula=[
                 "o = ⌊(i + 2p − d(k − 1) − 1)/s⌋ + 1",
                 "o = ⌊(224 + 2·1 − 1·(3 − 1) − 1)/1⌋ + 1 = 224",
-                f"convolution, {FC_OUT} filters: 3×3×3×{FC_OUT} = {conv_weights:,} weights "
-                f"(+ {FC_OUT} biases = {conv_weights + FC_OUT:,})",
-                f"fully connected, {FC_OUT} outputs: 224×224×3×{FC_OUT} = {fc_weights:,} weights "
-                f"(+ {FC_OUT} biases = {fc_weights + FC_OUT:,})",
+                (f"convolution, {FC_OUT} filters: 3×3×3×{FC_OUT} = {conv_weights:,} weights "
+                f"(+ {FC_OUT} biases = {conv_weights + FC_OUT:,})"),
+                (f"fully connected, {FC_OUT} outputs: 224×224×3×{FC_OUT} = {fc_weights:,} weights "
+                f"(+ {FC_OUT} biases = {fc_weights + FC_OUT:,})"),
             ],
             output_shape=[1, 224, 224],
         ),

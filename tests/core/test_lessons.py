@@ -21,7 +21,12 @@ import torch
 import torch.nn.functional as F
 
 from convplay.core.lessons import (
-    LessonInfo, LessonNotFound, builtin_lessons, lesson_path, list_lines, load_lesson,
+    LessonInfo,
+    LessonNotFound,
+    builtin_lessons,
+    lesson_path,
+    list_lines,
+    load_lesson,
 )
 from convplay.core.session_file import read_document
 from convplay.core.spec import ConvSpec
@@ -38,21 +43,21 @@ _DOCUMENTS: dict = {}
 # The table of the guide's relationships: (i, k, s, p, d, output size); for the
 # transposed cases 8-14 also i′ (the transposed layer's input) and a (output_padding).
 GUIDE = {
-    1: dict(i=4, k=3, s=1, p=0, d=1, o=2),
-    2: dict(i=5, k=4, s=1, p=2, d=1, o=6),
-    3: dict(i=5, k=3, s=1, p=1, d=1, o=5),
-    4: dict(i=5, k=3, s=1, p=2, d=1, o=7),
-    5: dict(i=5, k=3, s=2, p=0, d=1, o=2),
-    6: dict(i=5, k=3, s=2, p=1, d=1, o=3),
-    7: dict(i=5, k=3, s=1, p=0, d=1, o=3),
-    8: dict(i=4, k=3, s=1, p=0, d=1, o=4, i_prime=2, a=0),
-    9: dict(i=5, k=4, s=1, p=2, d=1, o=5, i_prime=6, a=0),
-    10: dict(i=5, k=3, s=1, p=1, d=1, o=5, i_prime=5, a=0),
-    11: dict(i=5, k=3, s=1, p=2, d=1, o=5, i_prime=7, a=0),
-    12: dict(i=5, k=3, s=2, p=0, d=1, o=5, i_prime=2, a=0),
-    13: dict(i=5, k=3, s=2, p=1, d=1, o=5, i_prime=3, a=0),
-    14: dict(i=6, k=3, s=2, p=1, d=1, o=6, i_prime=3, a=1),
-    15: dict(i=7, k=3, s=1, p=0, d=2, o=3),
+    1: {"i": 4, "k": 3, "s": 1, "p": 0, "d": 1, "o": 2},
+    2: {"i": 5, "k": 4, "s": 1, "p": 2, "d": 1, "o": 6},
+    3: {"i": 5, "k": 3, "s": 1, "p": 1, "d": 1, "o": 5},
+    4: {"i": 5, "k": 3, "s": 1, "p": 2, "d": 1, "o": 7},
+    5: {"i": 5, "k": 3, "s": 2, "p": 0, "d": 1, "o": 2},
+    6: {"i": 5, "k": 3, "s": 2, "p": 1, "d": 1, "o": 3},
+    7: {"i": 5, "k": 3, "s": 1, "p": 0, "d": 1, "o": 3},
+    8: {"i": 4, "k": 3, "s": 1, "p": 0, "d": 1, "o": 4, "i_prime": 2, "a": 0},
+    9: {"i": 5, "k": 4, "s": 1, "p": 2, "d": 1, "o": 5, "i_prime": 6, "a": 0},
+    10: {"i": 5, "k": 3, "s": 1, "p": 1, "d": 1, "o": 5, "i_prime": 5, "a": 0},
+    11: {"i": 5, "k": 3, "s": 1, "p": 2, "d": 1, "o": 5, "i_prime": 7, "a": 0},
+    12: {"i": 5, "k": 3, "s": 2, "p": 0, "d": 1, "o": 5, "i_prime": 2, "a": 0},
+    13: {"i": 5, "k": 3, "s": 2, "p": 1, "d": 1, "o": 5, "i_prime": 3, "a": 0},
+    14: {"i": 6, "k": 3, "s": 2, "p": 1, "d": 1, "o": 6, "i_prime": 3, "a": 1},
+    15: {"i": 7, "k": 3, "s": 1, "p": 0, "d": 2, "o": 3},
 }
 
 
@@ -252,7 +257,7 @@ def test_weight_shapes_with_groups_are_torchs(groups, per_group):
 
 
 def test_the_x_example_gives_the_tutorials_numbers():
-    n, step = tutorial_step("The 5×5 X")
+    _n, step = tutorial_step("The 5×5 X")
     assert step["state"]["input"]["sample"] == "tutorial_x"
     assert step["expect"]["output"] == [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
     assert step["state"]["weight"]["data"] == [[[[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]]]]
@@ -322,7 +327,7 @@ def test_list_lessons_command_imports_no_qt():
         "assert not heavy, heavy\n"
         "sys.exit(rc)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split("\t") for line in lines] == [
@@ -351,10 +356,10 @@ def test_lesson_document_for_startup():
 @pytest.mark.parametrize(
     "kw, reason",
     [
-        (dict(lesson="nope"), "there is no built-in lesson 'nope'; the lessons are: arithmetic, tutorials, edges"),
-        (dict(lesson="arithmetic", lesson_step=17), "there are 16 steps (1 to 16)"),
-        (dict(lesson_step=2), "--lesson-step needs --lesson ID or a lesson file"),
-        (dict(lesson="edges", image="photo.png"), "give a file to open or --lesson, not both"),
+        ({"lesson": "nope"}, "there is no built-in lesson 'nope'; the lessons are: arithmetic, tutorials, edges"),
+        ({"lesson": "arithmetic", "lesson_step": 17}, "there are 16 steps (1 to 16)"),
+        ({"lesson_step": 2}, "--lesson-step needs --lesson ID or a lesson file"),
+        ({"lesson": "edges", "image": "photo.png"}, "give a file to open or --lesson, not both"),
     ],
 )
 def test_lesson_document_refusals(kw, reason):

@@ -181,9 +181,11 @@ def _document(args: argparse.Namespace):
         from convplay.core.session_file import read_document
 
         try:
-            document, _warnings = read_document(image)
+            document, warnings = read_document(image)
         except (ValueError, OSError) as exc:
             return _startup_refusal(f"{os.path.basename(str(image))}: {exc}", "image")
+        for warning in warnings:  # as opening it in the window says them
+            print(f"convplay: {os.path.basename(str(image))}: {warning}", file=sys.stderr)
     else:
         if getattr(args, "lesson_step", None) is not None:
             return _startup_refusal("--lesson-step needs --lesson ID or a lesson file", "lesson_step")
@@ -192,15 +194,10 @@ def _document(args: argparse.Namespace):
 
 
 def _is_session_file(path) -> bool:
-    """A .convplay file, or any file whose first non-blank byte is '{' (a lesson's JSON)."""
-    if str(path).lower().endswith(".convplay"):
-        return True
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096).lstrip()
-    except OSError:
-        return False
-    return head[:1] == b"{"
+    """What the window opens as a session or lesson rather than an image."""
+    from convplay.core.session_file import is_session_file
+
+    return is_session_file(path)
 
 
 def _describe_document(document, only_step: int | None):
@@ -209,6 +206,8 @@ def _describe_document(document, only_step: int | None):
 
     steps = list(getattr(document, "steps", ()) or ())
     if getattr(document, "kind", "session") != "lesson" or not steps:
+        if only_step is not None:
+            return _startup_refusal(f"--lesson-step {only_step}: the file is a session, not a lesson", "lesson_step")
         if document.state is None:
             return _startup_refusal("the session file holds no state", "state")
         return described(document.state, title=document.title)

@@ -282,7 +282,7 @@ _WRAPPER = (
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", _WRAPPER, *argv], capture_output=True, cwd=ROOT, timeout=60)
+    return subprocess.run([sys.executable, "-c", _WRAPPER, *argv], capture_output=True, cwd=ROOT, timeout=60, check=False)
 
 
 def _modules(stderr: bytes) -> list[str]:
@@ -309,7 +309,7 @@ def test_a_refused_setup_exits_2_with_the_reason_on_stderr_and_json_on_stdout():
 
 def test_python_m_convplay_describe():
     done = subprocess.run([sys.executable, "-m", "convplay", "--input-shape", "1,28,28", "--kernel-size", "3",
-                           "--padding", "1", "--describe"], capture_output=True, cwd=ROOT, timeout=60)
+                           "--padding", "1", "--describe"], capture_output=True, cwd=ROOT, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["output_shape"] == [1, 28, 28]
 
@@ -347,6 +347,8 @@ def test_a_session_file_is_described_as_one_object(tmp_path):
     description = describe_args(parse_args([str(path), "--describe"]))
     assert isinstance(description, dict) and description.pop("title") == "Depthwise by two"
     assert description == describe_session(session)
+    refused = describe_args(parse_args([str(path), "--lesson-step", "1", "--describe"]))
+    assert refused["field"] == "lesson_step" and "not a lesson" in refused["error"]
     assert description["output_shape"] == [4, 9, 9] == _torch_shape_from_json_spec(description["spec"], (2, 9, 9))
 
 
@@ -354,7 +356,7 @@ def test_a_lesson_file_is_described_as_a_list_one_object_a_step(tmp_path):
     from convplay.core.session_file import SessionDocument, write_document
 
     first, one = _step("no padding", ["--sample", "tutorial_x", "--kernel", "x_shape"])
-    second, two = _step("a 5×5 kernel, transposed", ["--input-shape", "1,4,4", "--kernel-size", "5", "--transposed"])
+    _second, two = _step("a 5×5 kernel, transposed", ["--input-shape", "1,4,4", "--kernel-size", "5", "--transposed"])
     path = tmp_path / "lesson.convplay"
     write_document(path, SessionDocument("lesson", title="Two steps", steps=(one, two)))
     described = describe_args(parse_args([str(path), "--describe"]))

@@ -386,9 +386,9 @@ def tutorials() -> dict:
     steps = [
         step(
             "The 5×5 X and the X-shaped kernel",
-            "The tutorial's hand-written sliding window: the 3×3 X-shaped kernel adds up the centre "
-            "and the four corners of every 3×3 window of the 5×5 input. PyTorch gives the same 3×3 "
-            "result, [[4, 3, 4], [2, 4, 3], [2, 3, 4]].",
+            "The 3×3 X-shaped kernel adds up the centre and the four corners of every 3×3 window of "
+            "the 5×5 X. PyTorch gives the tutorial's result, [[4, 3, 4], [2, 4, 3], [2, 3, 4]]: "
+            "4 where the window holds the whole X.",
             state({"sample": "tutorial_x"}, spec(kernel_size=3), [[X_KERNEL]], kernel_name="X-shaped"),
             formula=["o = (i − k) + 1", "o = (5 − 3) + 1 = 3"],
             ask="What is the first output value?", hide=HIDE_ANSWER,
@@ -506,8 +506,9 @@ def tutorials() -> dict:
     ]
     return lesson(
         "From the tutorials",
-        "The worked examples of the tutorials convplay was made from, each checked against PyTorch: "
-        "the 5×5 X, several channels, 1×1 kernels, edge kernels, groups and output sizes.",
+        "Worked examples, each checked against PyTorch: the 5×5 X with the X-shaped kernel, three "
+        "input channels, a 1×1 kernel, edge kernels, weight shapes with groups, and the output sizes "
+        "of 224×224 and 28×28 inputs.",
         steps,
     )
 

@@ -366,3 +366,22 @@ def test_lesson_document_refusals(kw, reason):
     with pytest.raises(StartupError) as info:
         lesson_document(args(**kw))
     assert reason in str(info.value)
+
+
+def test_a_damaged_or_extra_lesson_file(tmp_path, monkeypatch):
+    from convplay.core import lessons
+    from convplay.core.session_file import SessionFileError
+
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    (folder / "edges.json").write_bytes(FILES["edges"].read_bytes())
+    (folder / "broken.json").write_text('{"format": "convplay", "steps": [', encoding="utf-8")
+    extra = dict(RAW["edges"], title="Extra")
+    (folder / "aaa_extra.json").write_text(json.dumps(extra), encoding="utf-8")
+    monkeypatch.setattr(lessons, "resource_path", lambda *parts: tmp_path.joinpath(*parts))
+    # the teaching order first, then the others by id; an unreadable file is not listed
+    assert [info.id for info in builtin_lessons()] == ["edges", "aaa_extra"]
+    with pytest.raises(SessionFileError):
+        load_lesson("broken")
+    with pytest.raises(StartupError, match="--lesson broken: "):
+        lesson_document(args(lesson="broken"))

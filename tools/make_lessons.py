@@ -337,8 +337,8 @@ SOBEL_X = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
 SOBEL_Y = [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]
 LAPLACIAN = [[0, 1, 0], [1, -4, 1], [0, 1, 0]]
 TENS_ACROSS = np.repeat(np.array([10.0, 10.0, 10.0, 0.0, 0.0, 0.0])[:, None], 6, axis=1)[None]
-# Input channel c holds c + 1 everywhere: with weights of 1 each output is the sum of the
-# channel numbers its group sees, so the grouping can be read off the output.
+# The input's channels hold 1, 2, ... 6 everywhere: with weights of 1 each output is the sum
+# of the values its group sees, so the grouping can be read off the output.
 GROUPS_INPUT = np.broadcast_to(np.arange(1.0, 7.0)[:, None, None], (6, 4, 4)).copy()
 # The tutorial compares 64 filters on a 224×224×3 image with a fully connected layer.
 FC_INPUT = (3, 224, 224)
@@ -352,19 +352,19 @@ def _groups_step(groups: int) -> dict:
     if groups == 1:
         caption = (
             "groups = 1: each of the 12 filters sees all 6 input channels, so the weight is "
-            "12 × 6 × 1 × 1. Input channel c holds c + 1 everywhere and every weight is 1, so every "
-            "output channel is 1 + 2 + … + 6 = 21."
+            "12 × 6 × 1 × 1. The six input channels hold 1, 2, …, 6 everywhere and every weight is 1, "
+            "so every output channel is 1 + 2 + … + 6 = 21."
         )
     elif groups == 2:
         caption = (
-            "groups = 2: the channels split into 2 groups of 3 that never meet. Filters 1 to 6 see "
-            "input channels 1 to 3 only (1 + 2 + 3 = 6), filters 7 to 12 channels 4 to 6 "
-            "(4 + 5 + 6 = 15); each filter has half the weights: 12 × 3 × 1 × 1."
+            "groups = 2: the channels split into 2 groups of 3 that never meet. The first 6 filters "
+            "see only the channels holding 1, 2 and 3 (sum 6), the last 6 those holding 4, 5 and 6 "
+            "(sum 15); each filter has half the weights: 12 × 3 × 1 × 1."
         )
     else:
         caption = (
-            "groups = 3: 3 groups of 2 input channels with 4 filters each; the outputs are 3, 7 "
-            "and 11, and the weight is 12 × 2 × 1 × 1."
+            "groups = 3: 3 groups of 2 input channels with 4 filters each; the outputs are 1 + 2 = 3, "
+            "3 + 4 = 7 and 5 + 6 = 11, and the weight is 12 × 2 × 1 × 1."
         )
     return step(
         f"Weight shape with groups = {groups}", caption,

@@ -162,7 +162,7 @@ def describe_args(args: argparse.Namespace):
     try:
         session, _notes = initial_session(args)
     except StartupError as exc:
-        return _startup_refusal(str(exc))
+        return _startup_refusal(str(exc), getattr(exc, "field", ""))
     return describe_session(session)
 
 

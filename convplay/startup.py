@@ -13,7 +13,12 @@ import os
 
 
 class StartupError(ValueError):
-    """A command-line choice that cannot be honoured; the text is for the user."""
+    """A command-line choice that cannot be honoured; the text is for the user.  ``field``
+    names the option at fault where it is known ("kernel_size" for --kernel-size)."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
 
 
 def working_size_from(args: argparse.Namespace) -> int:
@@ -24,7 +29,7 @@ def working_size_from(args: argparse.Namespace) -> int:
     if size is None:
         return DEFAULT_WORKING_SIZE
     if not MIN_WORKING_SIZE <= size <= MAX_WORKING_SIZE:
-        raise StartupError(f"--size must be between {MIN_WORKING_SIZE} and {MAX_WORKING_SIZE} px, not {size}")
+        raise StartupError(f"--size must be between {MIN_WORKING_SIZE} and {MAX_WORKING_SIZE} px, not {size}", "size")
     return int(size)
 
 
@@ -41,7 +46,7 @@ def compute_choice(args: argparse.Namespace) -> tuple[str, str]:
         return device, check_dtype(device, dtype)
     except ComputeError as exc:
         option = "--device" if exc.field == "device" else "--dtype"
-        raise StartupError(f"{option}: {exc}") from None
+        raise StartupError(f"{option}: {exc}", option[2:]) from None
 
 
 def initial_session(args: argparse.Namespace, working_size: int | None = None):
@@ -63,10 +68,10 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
     if working_size is None:
         working_size = working_size_from(args)
     if args.image and args.sample:
-        raise StartupError("give an image file or --sample, not both")
+        raise StartupError("give an image file or --sample, not both", "sample")
     blank_shape = getattr(args, "input_shape", None)
     if blank_shape and (args.image or args.sample):
-        raise StartupError("--input-shape makes a blank input: give it instead of an image file or --sample, not with one")
+        raise StartupError("--input-shape makes a blank input: give it instead of an image file or --sample, not with one", "input_shape")
     if blank_shape and getattr(args, "size", None) is None:
         working_size = min(max(max(blank_shape[1:]), MIN_WORKING_SIZE), MAX_WORKING_SIZE)
     try:
@@ -79,14 +84,16 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
         else:
             source = InputSource.from_sample(sample(args.sample or "camera"))
         image = source.own() if source.fixed_size or blank_shape else source.at(working_size)
+    except StartupError:
+        raise  # a blank input's own refusal, with its field
     except KeyError as exc:
-        raise StartupError(str(exc).strip("'\"")) from None
+        raise StartupError(str(exc).strip("'\""), "sample") from None
     except (ImageLoadError, OSError, ValueError) as exc:
-        raise StartupError(str(exc)) from None
+        raise StartupError(str(exc), "image" if args.image else "sample") from None
     try:
         preset = get_preset(args.kernel or DEFAULT_PRESET_KEY)
     except UnknownPresetError as exc:
-        raise StartupError(str(exc)) from None
+        raise StartupError(str(exc), "kernel") from None
     kernel = np.asarray(preset.weights, dtype=np.float64)
     options = {
         "stride": args.stride,
@@ -137,13 +144,13 @@ def blank_input(shape):
 
     c, h, w = (int(v) for v in shape)
     if not 1 <= c <= MAX_BLANK_CHANNELS:
-        raise StartupError(f"--input-shape: 1 to {MAX_BLANK_CHANNELS} channels, not {c}")
+        raise StartupError(f"--input-shape: 1 to {MAX_BLANK_CHANNELS} channels, not {c}", "input_shape")
     if not (1 <= h <= MAX_WORKING_SIZE and 1 <= w <= MAX_WORKING_SIZE):
-        raise StartupError(f"--input-shape: height and width from 1 to {MAX_WORKING_SIZE} px, not {h}×{w}")
+        raise StartupError(f"--input-shape: height and width from 1 to {MAX_WORKING_SIZE} px, not {h}×{w}", "input_shape")
     if c * h * w > MAX_BLANK_VALUES:
         raise StartupError(
-            f"--input-shape: at most {MAX_BLANK_VALUES:,} values (3×1024×1024), not {c}×{h}×{w} = {c * h * w:,}"
-        )
+            f"--input-shape: at most {MAX_BLANK_VALUES:,} values (3×1024×1024), not {c}×{h}×{w} = {c * h * w:,}",
+            "input_shape")
     return InputSource.from_array(np.zeros((c, h, w)), f"blank {c}×{h}×{w}")
 
 
@@ -157,7 +164,7 @@ def fit_kernel_size(session, size) -> None:
     top = LIMITS.max_spatial
     if not (1 <= kh <= top and 1 <= kw <= top):
         shown = str(kh) if kh == kw else f"{kh},{kw}"
-        raise StartupError(f"--kernel-size: 1 to {top} on each axis, not {shown}")
+        raise StartupError(f"--kernel-size: 1 to {top} on each axis, not {shown}", "kernel_size")
     session.set_spec(session.spec.replace(kernel_size=kernel_size_arg(kh, kw)))
 
 
@@ -170,7 +177,7 @@ def load_kernel_file(session, arg: str) -> list[str]:
     try:
         choice = resolve_kernel_file_arg(arg, session.spec, session.image.shape[0])
     except KernelFileError as exc:
-        raise StartupError(str(exc)) from None
+        raise StartupError(str(exc), "kernel_file") from None
     session.set_kernel(choice.spec, choice.weight, choice.bias, name=f"from {os.path.basename(str(arg))}")
     return list(choice.notes)
 

@@ -240,12 +240,18 @@ def test_input_shape_and_kernel_size_in_the_description():
         (["--input-shape", "4,1024,1024"], "input_shape", "3×1024×1024"),
         (["--input-shape", "1,8,8", "--kernel-size", "16"], "kernel_size", "1 to 15 on each axis, not 16"),
         (["--input-shape", "1,8,8", "--kernel-size", "3,20"], "kernel_size", "not 3,20"),
-        (["--sample", "nothing_like_it"], "arguments", "nothing_like_it"),
+        (["--sample", "nothing_like_it"], "sample", "nothing_like_it"),
+        (["--kernel", "nothing_like_it"], "kernel", "nothing_like_it"),
+        (["missing.png"], "image", "missing.png"),
+        (["--kernel-file", "missing.npy"], "kernel_file", "missing.npy"),
+        (["--size", "4"], "size", "--size"),
     ],
 )
-def test_setups_that_cannot_be_made_are_refused_with_the_option(argv, field, words):
-    with pytest.raises(StartupError, match=re.escape(words)):
+def test_setups_that_cannot_be_made_are_refused_with_the_option(argv, field, words, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StartupError, match=re.escape(words)) as refused:
         initial_session(parse_args(argv))
+    assert refused.value.field == field
     description = describe_args(parse_args([*argv, "--describe"]))
     assert description["field"] == field and words in description["error"]
 

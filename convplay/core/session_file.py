@@ -225,6 +225,8 @@ def _parse_json(data: bytes):
         raise SessionFileError(f"session.json is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise SessionFileError("session.json is nested too deeply") from None
+    except SessionFileError:
+        raise
     except ValueError as exc:  # a number of more than 4300 digits
         raise SessionFileError(f"session.json is not valid JSON: {exc}") from None
     if not isinstance(document, dict):

@@ -18,7 +18,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from convplay.core.samples import SAMPLES
-from convplay.qt import files
+from convplay.qt import files, session_commands
 from convplay.qt.theme import theme
 from convplay.qt.undo import clear_history_action
 from convplay.qt.widgets.lookup import argb_image
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from convplay.qt.main_window import MainWindow
 
 Key = str | QKeySequence.StandardKey
-MENUS = ("&File", "&Edit", "&Tools", "&View", "&Help")
+MENUS = ("&File", "&Edit", "&Tools", "&View", "&Lesson", "&Help")
 STATUS_MS = 5000
 
 
@@ -225,6 +225,15 @@ ACTIONS: tuple[Action | Submenu, ...] = (
     Action("open_image", "&File", "&Open image\u2026", choose_image, (QKeySequence.StandardKey.Open,),
            "Open an image file as the input"),
     Submenu("samples", "&File", "&Samples", fill_samples_menu),
+    # Sessions and lessons (qt/session_commands.py): the whole state in a .convplay file.
+    Action("open_session", "&File", "Open s&ession\u2026", session_commands.choose_session_file, ("Ctrl+Shift+O",),
+           "Open a saved session (.convplay): its input, settings, kernel and view; a file with steps opens as a lesson",
+           separator_before=True),
+    Submenu("recent_sessions", "&File", "&Recent sessions", session_commands.fill_recent_menu),
+    Action("save_session", "&File", "Sa&ve session", session_commands.save_session, (QKeySequence.StandardKey.Save,),
+           "Save the input, settings, kernel and view to the session's file (.convplay)"),
+    Action("save_session_as", "&File", "Save session &as\u2026", session_commands.save_session_as, (),
+           "Save the input, settings, kernel and view to a new .convplay file"),
     Action("open_kernel", "&File", "Open &kernel\u2026", choose_kernel_file, ("Ctrl+K",),
            "Load a kernel from a .pth/.pt state_dict, .safetensors, .npy/.npz, ImageJ or CSV file",
            separator_before=True),
@@ -232,7 +241,7 @@ ACTIONS: tuple[Action | Submenu, ...] = (
     Submenu("learned", "&File", "&Learned kernels", fill_learned_menu, lazy=True),
     Action("save_kernel", "&File", "Save k&ernel as\u2026", save_kernel, ("Ctrl+Shift+K",),
            "Save the kernel as .npy, .safetensors or ImageJ text"),
-    Action("save_output", "&File", "&Save output as PNG / NPY\u2026", choose_output_file, (QKeySequence.StandardKey.Save,),
+    Action("save_output", "&File", "&Save output as PNG / NPY\u2026", choose_output_file, ("Ctrl+Alt+S",),
            "Save the shown output channel as a PNG, or every channel as a .npy array", separator_before=True),
     Action("screenshot", "&File", "Save screens&hot\u2026", choose_screenshot_file, ("Ctrl+Shift+S",),
            "Save the whole window as a PNG"),
@@ -264,6 +273,33 @@ ACTIONS: tuple[Action | Submenu, ...] = (
     Action("presenter", "&View", "Pre&senter view", lambda w, on: w.presenter.set_active(on), ("F5", "Shift+F5"),
            "Full screen, only the sliding window; PgDn / PgUp step, B blanks the screen, Esc leaves",
            checkable=True, separator_before=True),
+    # A lesson: a session file with steps (qt/lesson_model.py, the Lesson panel).
+    Submenu("builtin_lessons", "&Lesson", "Open &lesson", session_commands.fill_lessons_menu, lazy=True),
+    Action("open_lesson_file", "&Lesson", "Open lesson &file\u2026", session_commands.choose_lesson_file, (),
+           "Open a lesson (or any session file) from a .convplay or .json file"),
+    Action("lesson_next", "&Lesson", "&Next step", lambda w: session_commands.lesson_command(w, "next"),
+           ("Ctrl+PgDown",), "The lesson's next step (PgDown in the presenter view)", separator_before=True),
+    Action("lesson_previous", "&Lesson", "&Previous step", lambda w: session_commands.lesson_command(w, "previous"),
+           ("Ctrl+PgUp",), "The lesson's previous step (PgUp in the presenter view)"),
+    Action("lesson_reveal", "&Lesson", "&Reveal the answer", lambda w: session_commands.lesson_command(w, "reveal"),
+           ("Ctrl+R",), "Show PyTorch's output, covered by the step's question"),
+    Action("lesson_add", "&Lesson", "&Add the current state as a step",
+           lambda w: session_commands.lesson_command(w, "add_current"), (),
+           "A new step after this one, holding what the window shows now (a new lesson if none is open)",
+           separator_before=True),
+    Action("lesson_update", "&Lesson", "&Update this step from the current state",
+           lambda w: session_commands.lesson_command(w, "update_current"), (),
+           "The current step takes what the window shows now; its title and caption stay"),
+    Action("lesson_remove", "&Lesson", "Re&move this step", lambda w: session_commands.lesson_command(w, "remove_current"),
+           (), "Take the current step out of the lesson"),
+    Action("lesson_up", "&Lesson", "Move step u&p", lambda w: session_commands.lesson_command(w, "move_up"), (),
+           "Move the current step one place earlier"),
+    Action("lesson_down", "&Lesson", "Move step &down", lambda w: session_commands.lesson_command(w, "move_down"), (),
+           "Move the current step one place later"),
+    Action("lesson_save", "&Lesson", "&Save lesson as\u2026", session_commands.save_lesson_as, (),
+           "Write the lesson, its steps and their words to a .convplay file", separator_before=True),
+    Action("lesson_close", "&Lesson", "&Close lesson", session_commands.close_lesson, (),
+           "Close the lesson panel; the window keeps the current state"),
     Action("shortcuts", "&Help", "&Keyboard shortcuts", lambda w: w.show_shortcuts(), ("F1",), "List the keyboard shortcuts"),
     Action("about", "&Help", "&About convplay", lambda w: w.show_about(), (), "Versions of convplay and its libraries"),
 )

@@ -32,13 +32,15 @@ from convplay.core.history import History
 from convplay.core.image_io import IMAGE_SUFFIXES
 from convplay.core.results import Results
 from convplay.core.session import Session
-from convplay.qt import actions, presenter, workspaces
+from convplay.qt import actions, presenter, session_commands, workspaces
 from convplay.qt.animation.dock import AnimationDock
 from convplay.qt.compute_controller import ComputeController
+from convplay.qt.lesson_model import LessonModel
 from convplay.qt.panels.device_panel import DevicePanel
 from convplay.qt.panels.formula_panel import FormulaPanel
 from convplay.qt.panels.input_panel import InputPanel
 from convplay.qt.panels.kernel_panel import KernelPanel
+from convplay.qt.panels.lesson_panel import LessonPanel
 from convplay.qt.panels.output_panel import OutputPanel
 from convplay.qt.panels.params_panel import ParamsPanel
 from convplay.qt.status import ComputeStatus
@@ -133,6 +135,9 @@ class MainWindow(QMainWindow):
         self.params_panel = ParamsPanel(session, self.undo_stack)
         self.formula_panel = FormulaPanel(session)
         self.animation_panel = AnimationDock(session, self.results)
+        self.lesson = LessonModel(self)  # the lesson open, if any (Lesson menu)
+        self.lesson_panel = LessonPanel(self.lesson, self.results)
+        self.devices_known = False  # until PyTorch has listed them
         self._view_link = ProportionalLink(
             self.input_panel.image_view.view_box,
             lambda: self.session.image.shape[1:],
@@ -154,6 +159,7 @@ class MainWindow(QMainWindow):
         self._add_dock("params", "Parameters", self.params_panel)
         self._add_dock("formula", "Formula and code", self.formula_panel)
         self._add_dock("device", "Device", self.device_panel)
+        self._add_dock("lesson", "Lesson", self.lesson_panel)
         self._arrange(workspaces.workspace(self._workspace))
         self.setAcceptDrops(True)  # kernel files dropped anywhere; images on the input panel
 
@@ -166,6 +172,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.compute_label)
 
         self.actions_by_id = actions.build_menus(self)
+        self.session_file = session_commands.SessionFileTracker(self)  # the title names the file
         self.focus_action: QAction = self.actions_by_id["focus"]
         self.presenter = presenter.install(self)  # F5; the zoom and theme kept in the settings
         self.workspace_actions: dict[str, QAction] = {w.name: self.actions_by_id[w.action] for w in workspaces.WORKSPACES}
@@ -269,6 +276,7 @@ class MainWindow(QMainWindow):
             self._tab_bar_tidier.start()
         else:
             self._arrange(workspaces.workspace(self._workspace))
+        self.lesson.place_dock()
         self._check_workspace_action()
 
     def _check_workspace_action(self) -> None:
@@ -281,6 +289,7 @@ class MainWindow(QMainWindow):
         """The current workspace's default arrangement, every panel of it shown."""
         self._states.pop(self._workspace, None)
         self._arrange(workspaces.workspace(self._workspace))
+        self.lesson.place_dock()
 
     def _arrange(self, ws: workspaces.Workspace) -> None:
         """Dock every panel where ``ws`` puts it, show the ones it shows, size the rooms."""
@@ -431,7 +440,9 @@ class MainWindow(QMainWindow):
             return
         event.acceptProposedAction()
         path = paths[0]
-        if path.lower().endswith(tuple(IMAGE_SUFFIXES)):
+        if path.lower().endswith(".convplay"):
+            session_commands.open_path(self, path)
+        elif path.lower().endswith(tuple(IMAGE_SUFFIXES)):
             self.open_image(path)
         else:
             self.open_kernel(path)
@@ -464,9 +475,11 @@ class MainWindow(QMainWindow):
     def _on_devices_ready(self, devices: list, error: str) -> None:
         wanted = self.compute_settings.device
         self.compute_settings.set_devices(devices)
+        self.devices_known = True
         notes = [error] if error else []
         if self.compute_settings.device != wanted:
             notes.append(f"{wanted} is not available here; using the CPU")
+            self.statusBar().showMessage(notes[-1], 10_000)
         self.device_panel.set_status("\n".join(notes))
 
     # -- settings ----------------------------------------------------------------------

@@ -3,7 +3,8 @@ high-contrast theme kept in the window's settings.
 
 The presenter view builds on the focus view (only the sliding window): the window goes
 full screen without its menus, status bar or the dock's title bar; a presentation
-clicker's PgDn / PgUp step the animation as → / ← do; B or . blanks the screen and any
+clicker's PgDn / PgUp step the animation as → / ← do (with a lesson open, they go through
+its steps, PgDn revealing a step's question first); B or . blanks the screen and any
 key brings it back; the mouse pointer hides while the mouse is still; Esc leaves and
 puts the layout and the window back as they were.  A small note in a corner says how to
 leave, the step and the zoom; it fades to faint a moment after the view starts (or the
@@ -38,14 +39,18 @@ NOTE_MARGIN = 10
 RESIZE_WAIT_MS = 1500  # how long a window manager may take to give the window its size back
 CURSOR_IDLE_MS = 2500  # the mouse pointer hides after this long still, and shows when moved
 # (key, AnimationState method) the presenter adds to the animation's own keys: what
-# presentation clickers send.
+# presentation clickers send.  While a lesson is open they go through its steps instead
+# (LESSON_KEYS: the LessonModel's methods); → / ← still step the animation.
 CLICKER_KEYS: tuple[tuple[str, str], ...] = (("PgDown", "step_forward"), ("PgUp", "step_back"))
+LESSON_KEYS: tuple[tuple[str, str], ...] = (("PgDown", "advance"), ("PgUp", "previous"))
 BLANK_KEYS = ("B", ".")
 LEAVE_KEY = "Esc"
 # For the F1 list: (what, keys).
 KEY_HELP: tuple[tuple[str, str], ...] = (
-    ("Presenter view: one step forward", "PgDown, Right"),
-    ("Presenter view: one step back", "PgUp, Left"),
+    ("Presenter view: one step forward", "PgDown (without a lesson), Right"),
+    ("Presenter view: one step back", "PgUp (without a lesson), Left"),
+    ("Presenter view, a lesson open: reveal the question's answer, else the next step", "PgDown"),
+    ("Presenter view, a lesson open: the previous step", "PgUp"),
     ("Presenter view: blank the screen", "B, . (any key: back)"),
     ("Presenter view: leave", "Esc"),
 )
@@ -63,6 +68,7 @@ def _key(name: str) -> int:
 
 
 STEP_KEYS: dict[int, str] = {_key(k): m for k, m in (*CLICKER_KEYS, *((k, m) for k, m, _ in SHORTCUTS))}
+LESSON_STEP_KEYS: dict[int, str] = {_key(k): m for k, m in LESSON_KEYS}
 
 
 class BlankScreen(QWidget):
@@ -206,6 +212,10 @@ class Presenter(QObject):
         self._state.position_changed.connect(self._on_step)
         self._state.geometry_changed.connect(self._on_geometry)
         zoom.text_zoom().changed.connect(self._on_zoom)
+        lesson = getattr(window, "lesson", None)
+        if lesson is not None:
+            lesson.step_changed.connect(self._on_step)
+            lesson.opened.connect(self._on_geometry)
         QApplication.instance().installEventFilter(self)
         self._cursor_timer.start(CURSOR_IDLE_MS)
         window.animation_panel.setFocus()
@@ -263,6 +273,13 @@ class Presenter(QObject):
             zoom.text_zoom().changed.disconnect(self._on_zoom)
         except (RuntimeError, TypeError):
             pass
+        lesson = getattr(self.window, "lesson", None)
+        if lesson is not None:
+            for signal, slot in ((lesson.step_changed, self._on_step), (lesson.opened, self._on_geometry)):
+                try:
+                    signal.disconnect(slot)
+                except (RuntimeError, TypeError):
+                    pass
 
     # -- blanking ----------------------------------------------------------------------------
     def set_blank(self, on: bool) -> None:
@@ -281,12 +298,20 @@ class Presenter(QObject):
             self._say()
 
     # -- the note ------------------------------------------------------------------------------
+    def _lesson(self):
+        """The window's lesson while one is open, else None."""
+        lesson = getattr(self.window, "lesson", None)
+        return lesson if lesson is not None and lesson.is_open else None
+
     def note_text(self) -> str:
         state = self._state
         if state is None or state.n_steps == 0:
             where = "nothing to animate"
         else:
             where = f"step {state.position + 1:,} of {state.n_steps:,}"
+        lesson = self._lesson()
+        if lesson is not None and len(lesson):
+            where = f"Lesson step {lesson.index + 1} / {len(lesson)} \u00b7 {where}"
         return f"Presenter \u00b7 Esc to leave \u00b7 {where} \u00b7 text {zoom.percent()}"
 
     def _say(self, brighten: bool = True) -> None:
@@ -363,6 +388,9 @@ class Presenter(QObject):
             return lambda: self.set_active(False)
         if key in {_key(k) for k in BLANK_KEYS}:
             return lambda: self.set_blank(True)
+        lesson = self._lesson()
+        if lesson is not None and key in LESSON_STEP_KEYS:
+            return getattr(lesson, LESSON_STEP_KEYS[key])
         method = STEP_KEYS.get(key)
         if method is not None and self._state is not None:
             return getattr(self._state, method)
@@ -400,7 +428,8 @@ class _Preferences(QObject):
             contrast.setChecked(on)
 
 
-WINDOW_WIDE_ACTIONS = ("zoom_in", "zoom_out", "reset_zoom", "high_contrast", "presenter")
+WINDOW_WIDE_ACTIONS = ("zoom_in", "zoom_out", "reset_zoom", "high_contrast", "presenter",
+                       "lesson_next", "lesson_previous", "lesson_reveal")
 
 
 def install(window: "MainWindow") -> Presenter:

@@ -2,9 +2,10 @@
 
 One table (``WORKSPACES``): a name (for ``--workspace`` and the settings), a title (the
 menu), a shortcut, the docks on screen, and the arrangement as a tree of splits whose
-leaves are tab groups.  Every dock has a place in every arrangement, shown or not, so
-that a panel brought back through View > Panels appears in a sensible spot (a tab beside
-its kin) instead of floating.
+leaves are tab groups.  The lesson panel is shown by none of them: it comes to the front
+of its place while a lesson is open (qt/lesson_model.py).  Every dock has a place in
+every arrangement, shown or not, so that a panel brought back through View > Panels
+appears in a sensible spot (a tab beside its kin) instead of floating.
 
 Nothing here imports Qt: the command line reads the names for ``--help``, and the tree
 turns into plain steps (``placement``) and sizes (``sizes``) that the window carries out
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Union
 
-DOCKS = ("input", "output", "animation", "kernel", "params", "formula", "device")
+DOCKS = ("input", "output", "animation", "kernel", "params", "formula", "device", "lesson")
 HORIZONTAL, VERTICAL = "h", "v"  # side by side; one above the other
 # A part's share that says "as much as its panel needs across the room it gets" (a strip
 # of fields as tall as they are at that width); the other parts share what is left.
@@ -73,7 +74,8 @@ EXPLORE = "explore"
 _ANIMATION_LARGE = Split(
     HORIZONTAL,
     (Tabs("animation", "output", "input"), 1.0),
-    (Tabs("kernel", "params", "formula", "device"), FIT),
+    # A lesson's panel under the kernel, beside the animation (hidden without a lesson).
+    (Split(VERTICAL, (Tabs("kernel", "params", "formula", "device"), 1.0), (Tabs("lesson"), 1.0)), FIT),
 )
 
 WORKSPACES: tuple[Workspace, ...] = (
@@ -87,7 +89,7 @@ WORKSPACES: tuple[Workspace, ...] = (
               (Tabs("input"), 0.3),
               (Split(VERTICAL,
                      (Split(HORIZONTAL, (Tabs("output", "animation"), 1.0), (Tabs("kernel"), FIT)), 1.0),
-                     (Tabs("params", "formula", "device"), FIT)), 0.7)),
+                     (Tabs("params", "formula", "device", "lesson"), FIT)), 0.7)),
         "workspace_explore",
     ),
     Workspace(
@@ -104,7 +106,7 @@ WORKSPACES: tuple[Workspace, ...] = (
         # The parameters as narrow and as tall as their one column of fields; the formula
         # and the code take the rest of the width.
         Split(HORIZONTAL,
-              (Split(VERTICAL, (Tabs("params", "kernel", "input"), FIT), (Tabs("device", "output", "animation"), 1.0)),
+              (Split(VERTICAL, (Tabs("params", "kernel", "input"), FIT), (Tabs("device", "output", "animation", "lesson"), 1.0)),
                FIT),
               (Tabs("formula"), 1.0)),
         "workspace_formula",

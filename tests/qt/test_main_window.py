@@ -95,7 +95,7 @@ def test_undo_and_redo_through_the_edit_menu(window, session, qtbot):
 
 def test_menus_and_shortcuts(window, session):
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "Edit", "Tools", "View", "Help"]
+    assert menus == ["File", "Edit", "Tools", "View", "Lesson", "Help"]
     push_change(window.undo_stack, session, "True convolution", lambda: session.set_true_convolution(True))
     assert window.actions_by_id["undo"].text() == "&Undo True convolution"  # the menu names the step
     shortcuts = dict(window.shortcut_table())  # F1 names the command
@@ -103,7 +103,8 @@ def test_menus_and_shortcuts(window, session):
     assert shortcuts["Quit"] == "Ctrl+Q"
     assert shortcuts["Undo"] == "Ctrl+Z"
     assert shortcuts["Redo"] == "Ctrl+Shift+Z, Ctrl+Y"
-    assert "Ctrl+S" in shortcuts["Save output as PNG / NPY"]
+    assert shortcuts["Save output as PNG / NPY"] == "Ctrl+Alt+S"
+    assert shortcuts["Save session"] == "Ctrl+S"
     view_entries = [a.text() for a in window.actions_by_id["panels"].actions()]
     for dock in window.docks.values():
         assert dock.objectName() and dock.windowTitle() in view_entries

@@ -237,7 +237,7 @@ def arithmetic() -> dict:
             formula=[
                 "o′ = i′   (p′ = p)",
                 "i′ = 5, k′ = 3, s′ = 1, p′ = 1, a = 0",
-                "o′ = i′ = 5",
+                "o′ = i′ + (k − 1) − 2p = 5 + (3 − 1) − 2·1 = 5",
             ],
         ),
         transposed(

@@ -7,6 +7,7 @@ PyTorch is the oracle, called with each step's spec fields as the lesson file wr
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
 import json
 import re
@@ -50,13 +51,13 @@ GUIDE = {
     5: {"i": 5, "k": 3, "s": 2, "p": 0, "d": 1, "o": 2},
     6: {"i": 5, "k": 3, "s": 2, "p": 1, "d": 1, "o": 3},
     7: {"i": 5, "k": 3, "s": 1, "p": 0, "d": 1, "o": 3},
-    8: {"i": 4, "k": 3, "s": 1, "p": 0, "d": 1, "o": 4, "i_prime": 2, "a": 0},
-    9: {"i": 5, "k": 4, "s": 1, "p": 2, "d": 1, "o": 5, "i_prime": 6, "a": 0},
-    10: {"i": 5, "k": 3, "s": 1, "p": 1, "d": 1, "o": 5, "i_prime": 5, "a": 0},
-    11: {"i": 5, "k": 3, "s": 1, "p": 2, "d": 1, "o": 5, "i_prime": 7, "a": 0},
-    12: {"i": 5, "k": 3, "s": 2, "p": 0, "d": 1, "o": 5, "i_prime": 2, "a": 0},
-    13: {"i": 5, "k": 3, "s": 2, "p": 1, "d": 1, "o": 5, "i_prime": 3, "a": 0},
-    14: {"i": 6, "k": 3, "s": 2, "p": 1, "d": 1, "o": 6, "i_prime": 3, "a": 1},
+    8: {"i": 4, "k": 3, "s": 1, "p": 0, "d": 1, "o": 4, "i_prime": 2, "a": 0, "p_prime": 2},
+    9: {"i": 5, "k": 4, "s": 1, "p": 2, "d": 1, "o": 5, "i_prime": 6, "a": 0, "p_prime": 1},
+    10: {"i": 5, "k": 3, "s": 1, "p": 1, "d": 1, "o": 5, "i_prime": 5, "a": 0, "p_prime": 1},
+    11: {"i": 5, "k": 3, "s": 1, "p": 2, "d": 1, "o": 5, "i_prime": 7, "a": 0, "p_prime": 0},
+    12: {"i": 5, "k": 3, "s": 2, "p": 0, "d": 1, "o": 5, "i_prime": 2, "a": 0, "p_prime": 2},
+    13: {"i": 5, "k": 3, "s": 2, "p": 1, "d": 1, "o": 5, "i_prime": 3, "a": 0, "p_prime": 1},
+    14: {"i": 6, "k": 3, "s": 2, "p": 1, "d": 1, "o": 6, "i_prime": 3, "a": 1, "p_prime": 1},
     15: {"i": 7, "k": 3, "s": 1, "p": 0, "d": 2, "o": 3},
 }
 
@@ -143,6 +144,48 @@ def test_formula_lines_end_in_the_output_size(lesson_id, n):
             assert size == out.shape[1] == out.shape[2], line
 
 
+_OPERATORS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+              ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b}
+
+
+def _integer_value(expression: str) -> int | None:
+    """The value of a filled-in expression such as ⌊(5 + 2·1 − 3)/2⌋ + 1, or None where it
+    still has letters in it (a relationship, not numbers)."""
+    text = (expression.replace("−", "-").replace("·", "*").replace("×", "*").replace("mod", "%")
+            .replace("/", "//").replace("⌊", "(").replace("⌋", ")"))
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+
+    def value(node):
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return node.value
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+            left, right = value(node.left), value(node.right)
+            return None if left is None or right is None else _OPERATORS[type(node.op)](left, right)
+        return None
+
+    return value(tree)
+
+
+@pytest.mark.parametrize("lesson_id, n", STEPS)
+def test_formula_arithmetic_is_right(lesson_id, n):
+    """Every "… = numbers = N" in a formula line (clause by clause) computes to N."""
+    checked = 0
+    for line in steps_of(lesson_id)[n].get("formula", []):
+        for clause in line.split(", "):
+            parts = [part.strip() for part in clause.split("=")]
+            if len(parts) < 3 or not re.fullmatch(r"\d+", parts[-1]):
+                continue
+            value = _integer_value(parts[-2])
+            if value is not None:
+                assert value == int(parts[-1]), clause
+                checked += 1
+    if lesson_id == "arithmetic":  # every relationship is shown with its numbers
+        assert checked >= 1
+
+
 def test_every_step_of_the_arithmetic_has_an_output_line():
     for step in steps_of("arithmetic"):
         assert any(OUTPUT_LINE.match(line) for line in step["formula"]), step["title"]
@@ -177,7 +220,12 @@ def test_arithmetic_uses_the_figures_numbers(number):
         assert direct.shape[-1] == row["i_prime"]
         assert row["a"] == (row["i"] + 2 * row["p"] - row["k"]) % row["s"]
         text = " ".join(steps_of("arithmetic")[n]["formula"])
-        assert f"i′ = {row['i_prime']}" in text and "p′ = " in text and f"a = {row['a']}" in text
+        assert f"i′ = {row['i_prime']}" in text and f"a = {row['a']}" in text
+        # p′ = k − p − 1 etc. as the guide has it, with its value
+        values = {v for line in steps_of("arithmetic")[n]["formula"]
+                  for v in re.findall(r"p′ = (?:[^,=()]* = )?(\d+)", line)}
+        assert values == {str(row["p_prime"])}
+        assert row["p_prime"] == row["k"] - row["p"] - 1
         if row["s"] > 1:
             stretched = row["i_prime"] + (row["i_prime"] - 1) * (row["s"] - 1)
             assert f"ĩ′ = {stretched}" in text

@@ -43,7 +43,11 @@ def saved_state(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Write the session to ``args.save_session``; 0, or 2 with the reason on stderr."""
-    from convplay.core.session_file import SessionDocument, SessionFileError, write_document
+    from convplay.core.session_file import (
+        SessionDocument,
+        SessionFileError,
+        write_document,
+    )
     from convplay.startup import StartupError
 
     out = args.save_session

@@ -31,6 +31,7 @@ class LessonInfo:
     title: str
     n_steps: int
     path: Path
+    description: str = ""  # a line for a tooltip
 
 
 def _lesson_files() -> dict[str, Path]:
@@ -68,11 +69,13 @@ def builtin_lessons() -> list[LessonInfo]:
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
             title, steps = document.get("title"), document.get("steps")
+            description = document.get("description", "")
         except (OSError, ValueError, AttributeError):
             continue
         if not isinstance(title, str) or not isinstance(steps, list) or not steps:
             continue
-        infos.append(LessonInfo(lesson_id, title, len(steps), path))
+        infos.append(LessonInfo(lesson_id, title, len(steps), path,
+                                description if isinstance(description, str) else ""))
     return infos
 
 

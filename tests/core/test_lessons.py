@@ -347,6 +347,7 @@ def test_builtin_lessons_in_teaching_order():
     assert all(isinstance(info, LessonInfo) for info in infos)
     assert [info.n_steps for info in infos] == [len(steps_of(i)) for i in IDS]
     assert infos[0].title == "Convolution arithmetic" and infos[0].path == lesson_path("arithmetic")
+    assert [info.description for info in infos] == [RAW[i]["description"] for i in IDS]
 
 
 def test_load_lesson_and_an_unknown_id():

@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from convplay.core.formula import formula_lines, weight_shape_of
+from convplay.core.formula import formula_lines, table_lines, weight_shape_of
 from convplay.core.spec import ConvSpec, ConvSpecError
 
 EXIT_REFUSED = 2
@@ -80,6 +80,7 @@ def describe_session(session) -> dict:
         out["weight_shape"] = list(weight.shape)
     out["weight_layout"] = weight.layout
     out["formula"] = formula_lines(spec, input_shape)
+    out["table"] = table_lines(spec, input_shape, bool(session.true_convolution))
     try:
         out_shape = spec.output_shape(input_shape)
     except ConvSpecError as refused:
@@ -137,7 +138,7 @@ def _params(spec: ConvSpec, weight_shape, input_shape, out_shape) -> dict:
 
 _ORDER = ("error", "field", "option", "title", "step", "input_shape", "output_shape", "expected_output_shape",
           "module", "spec",
-          "weight_shape", "weight_layout", "formula", "params", "macs", "receptive_field", "pads",
+          "weight_shape", "weight_layout", "formula", "table", "params", "macs", "receptive_field", "pads",
           "true_convolution", "kernel_name")
 
 

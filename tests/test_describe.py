@@ -188,15 +188,25 @@ def test_the_formula_is_what_the_formula_panel_shows(qtbot):
 
     for argv in (["--input-shape", "3,7,6", "--kernel-size", "4", "--padding", "same"],
                  ["--input-shape", "1,6,6", "--stride", "2", "--padding", "1"],  # the floor's remainder
-                 ["--input-shape", "2,5,5", "--groups", "2", "--out-channels", "3"]):  # refused on both axes
+                 ["--input-shape", "2,5,5", "--groups", "2", "--out-channels", "3"],  # refused on both axes
+                 ["--input-shape", "3,9,9", "--out-channels", "2", "--true-convolution"]):
         session, _ = initial_session(parse_args(argv))
         panel = FormulaPanel(session)
         qtbot.addWidget(panel)
         shown = [line for line in panel.formula_view.toPlainText().splitlines() if line.strip("\xa0 ")]
         # the panel sets H_out as H with a subscript: its plain text reads "Hout"
+        description = describe_session(session)
         expected = [re.sub(r"\b(H|W|pad)_(out|in|top|bottom|left|right)\b", r"\1\2", line)
-                    for line in describe_session(session)["formula"]]
+                    for line in description["formula"]]
         assert shown[:len(expected)] == expected
+        # then the table, a row's label in its own cell: "label: line" in the description
+        table = [line.replace("\xa0", " ") for line in shown[len(expected):]]
+        flat, previous = [], None
+        for line in description["table"]:
+            label, text = line.split(": ", 1)
+            flat += [text] if label == previous else [label, text]  # a row's second line: no label
+            previous = label
+        assert table == flat
 
 
 # -- --input-shape and --kernel-size ---------------------------------------------------

@@ -271,3 +271,110 @@ def _num(value) -> str:
     if not isinstance(value, int):
         return "?"
     return f"({MINUS}{-value})" if value < 0 else str(value)
+
+
+# -- the layer's sizes and costs, as the formula panel lists them below the formula -----
+
+SHORT_FROM = 1000  # counts from here on also show as "≈ 1.2 k"
+NBSP = "\u00a0"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of a row's text; ``style`` says how a view marks it: "" plain, "strong"
+    (the number that matters), "muted" (a side note), "error" (why there is none)."""
+
+    text: str
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class CountRow:
+    """One labelled row of the panel's table: one or more lines, each a run of spans."""
+
+    label: str
+    lines: tuple[tuple[Span, ...], ...]
+
+    def text_lines(self) -> list[str]:
+        return ["".join(span.text for span in line) for line in self.lines]
+
+
+def _row(label: str, *lines) -> CountRow:
+    return CountRow(label, tuple(tuple(Span(*s) if isinstance(s, tuple) else Span(s) for s in line) for line in lines))
+
+
+def count_rows(spec: ConvSpec, input_shape, true_convolution: bool = False) -> list[CountRow]:
+    """The table under the formula: weight shape, parameters beside a fully connected
+    layer's, multiply-adds, receptive field, and a warning for a flipped kernel; "—" where
+    a value is undefined.  Never raises."""
+    weight = weight_shape_of(spec)
+    layout = (f"{NBSP}{NBSP}", (f"({weight.layout})", "muted"))
+    if weight.shape is None:
+        rows = [_row("weight shape", [("undefined", "error"), f": {weight.reason}", *layout])]
+    else:
+        rows = [_row("weight shape", [str(weight.shape), *layout])]
+    try:
+        out_shape = spec.output_shape(input_shape)
+    except ConvSpecError:
+        out_shape = None
+    try:
+        params = spec.param_count()
+    except ConvSpecError:
+        rows.append(_row("parameters", ["—"]))
+    else:
+        detail = "·".join(str(v) for v in spec.weight_shape) + " weights"
+        if spec.bias:
+            detail += f" + {spec.out_channels} bias" + ("es" if spec.out_channels > 1 else "")
+        rows.append(_row("parameters", [(_thousands(params), "strong"), f" = {detail}"]))
+        if out_shape is not None:
+            c, h, w = input_shape
+            # A fully connected layer beside it: every input value wired to each of out_channels neurons.
+            fc = spec.fc_param_count(input_shape, out_features=spec.out_channels)
+            fc_all = spec.fc_param_count(input_shape)
+            rows.append(_row(
+                "fully connected",
+                [f"{_thousands(fc)} = {h}·{w}·{c}·{spec.out_channels} weights"
+                 f"{' + biases' if spec.bias else ''}{_times_more(fc, params)}"],
+                [(f"{_thousands(fc_all)} to give the whole {'×'.join(map(str, out_shape))} output"
+                  f"{_times_more(fc_all, params)}", "muted")],
+            ))
+    if out_shape is None:
+        rows.append(_row("multiply-adds", ["—"]))
+    else:
+        macs = spec.macs(input_shape)
+        short = f" ({_short(macs)})" if macs >= SHORT_FROM else ""
+        rows.append(_row("multiply-adds", [(_thousands(macs), "strong"), f" for one image{short}"]))
+    try:
+        rh, rw = spec.receptive_field
+    except ConvSpecError:
+        rows.append(_row("receptive field", ["—"]))
+    else:
+        rows.append(_row("receptive field", [(f"{rh} × {rw}", "strong"), " input pixels per output pixel"]))
+    if true_convolution:
+        rows.append(_row("kernel", [("flipped: true convolution, not what nn.Conv2d computes (cross-correlation)",
+                                     "error")]))
+    return rows
+
+
+def table_lines(spec: ConvSpec, input_shape, true_convolution: bool = False) -> list[str]:
+    """The table as plain text, "label: line" for each of a row's lines."""
+    return [f"{row.label}: {line}".replace(NBSP, " ")
+            for row in count_rows(spec, input_shape, true_convolution) for line in row.text_lines()]
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}"
+
+
+def _times_more(big: int, small: int) -> str:
+    if small <= 0:
+        return ""
+    ratio = big / small
+    return f" ({ratio:,.0f}× more)" if ratio >= 10 else f" ({ratio:.1f}× more)"
+
+
+def _short(n: int) -> str:
+    """``n`` (at least 1000) in k, M, G or T, three significant digits."""
+    size, unit = next((size, unit) for size, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+                      if n >= size)
+    return f"≈ {n / size:.3g} {unit}"

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from convplay.core.codegen import GeneratedCode, pytorch_code
-from convplay.core.formula import AxisFormula, FormulaNote, shown_formula, weight_shape_of
+from convplay.core.formula import NBSP, AxisFormula, CountRow, FormulaNote, Span, count_rows, shown_formula
 from convplay.core.session import Session
-from convplay.core.spec import ConvSpec, ConvSpecError
+from convplay.core.spec import ConvSpec
 from convplay.qt.style import ERROR, MUTED
 from convplay.qt.zoom import scaled, text_zoom
 
@@ -39,7 +39,6 @@ from convplay.qt.zoom import scaled, text_zoom
 FORMULA_POINT_SIZE = 11
 CODE_POINT_SIZE = 11
 NOTE_POINT_SIZE = 11
-SHORT_FROM = 1000  # counts from here on also show as "≈ 1.2 k"
 # The code keeps at least this many pixels when the formula takes the height it needs.
 CODE_MIN_HEIGHT = 120
 
@@ -84,75 +83,20 @@ def note_html(note: FormulaNote) -> str:
     return f"<small>{html.escape(note.text)}</small>"
 
 
-def _thousands(n: int) -> str:
-    return f"{n:,}"
+_SPAN_COLOURS = {"muted": MUTED, "error": ERROR}
 
 
-def _times_more(big: int, small: int) -> str:
-    if small <= 0:
-        return ""
-    ratio = big / small
-    return f" ({ratio:,.0f}× more)" if ratio >= 10 else f" ({ratio:.1f}× more)"
+def row_html(row: CountRow) -> str:
+    """A table row's lines (core's count_rows) styled: the number bold, side notes muted,
+    a refusal in the error's red."""
+    def span_html(span: Span) -> str:
+        text = html.escape(span.text).replace(NBSP, "&nbsp;")
+        if span.style == "strong":
+            return f"<b>{text}</b>"
+        colour = _SPAN_COLOURS.get(span.style)
+        return _in_colour(colour, text) if colour else text
 
-
-def _weight_shape_html(spec: ConvSpec) -> str:
-    """The shape and what its axes count; or "undefined" in red and why, never a zero."""
-    weight = weight_shape_of(spec)
-    layout = _in_colour(MUTED, f"({weight.layout})")
-    if weight.shape is None:
-        return f"{_in_colour(ERROR, 'undefined')}: {html.escape(weight.reason)}&nbsp;&nbsp;{layout}"
-    return f"{weight.shape}&nbsp;&nbsp;{layout}"
-
-
-def _counts_html(spec: ConvSpec, input_shape: tuple[int, int, int]) -> list[tuple[str, str]]:
-    """(label, rich value) rows for the layer's size and cost; '—' where it is undefined."""
-    rows = [("weight shape", _weight_shape_html(spec))]
-    try:
-        out_shape = spec.output_shape(input_shape)
-    except ConvSpecError:
-        out_shape = None
-    try:
-        params = spec.param_count()
-    except ConvSpecError:
-        rows.append(("parameters", "—"))
-    else:
-        shape = spec.weight_shape
-        detail = "·".join(str(v) for v in shape) + " weights"
-        if spec.bias:
-            detail += f" + {spec.out_channels} bias" + ("es" if spec.out_channels > 1 else "")
-        rows.append(("parameters", f"<b>{_thousands(params)}</b> = {detail}"))
-        if out_shape is not None:
-            c, h, w = input_shape
-            # A fully connected layer beside it: every input value wired to each of out_channels neurons.
-            fc = spec.fc_param_count(input_shape, out_features=spec.out_channels)
-            fc_all = spec.fc_param_count(input_shape)
-            rows.append((
-                "fully connected",
-                f"{_thousands(fc)} = {h}·{w}·{c}·{spec.out_channels} weights"
-                f"{' + biases' if spec.bias else ''}{_times_more(fc, params)}<br>"
-                f"<span style='color:{MUTED}'>{_thousands(fc_all)} to give the whole "
-                f"{'×'.join(map(str, out_shape))} output{_times_more(fc_all, params)}</span>",
-            ))
-    if out_shape is None:
-        rows.append(("multiply-adds", "—"))
-    else:
-        macs = spec.macs(input_shape)
-        short = f" ({_short(macs)})" if macs >= SHORT_FROM else ""
-        rows.append(("multiply-adds", f"<b>{_thousands(macs)}</b> for one image{short}"))
-    try:
-        rh, rw = spec.receptive_field
-    except ConvSpecError:
-        rows.append(("receptive field", "—"))
-    else:
-        rows.append(("receptive field", f"<b>{rh} × {rw}</b> input pixels per output pixel"))
-    return rows
-
-
-def _short(n: int) -> str:
-    """``n`` (at least 1000) in k, M, G or T, three significant digits."""
-    size, unit = next((size, unit) for size, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
-                      if n >= size)
-    return f"≈ {n / size:.3g} {unit}"
+    return "<br>".join("".join(map(span_html, line)) for line in row.lines)
 
 
 class FormulaPanel(QWidget):
@@ -303,10 +247,8 @@ class FormulaPanel(QWidget):
             if notes:
                 parts.append(f"<div style='{note_style}'>{'<br>'.join(map(note_html, notes))}</div>")
             parts.append("<div style='font-size:6pt'>&nbsp;</div>")
-        rows = _counts_html(spec, input_shape)
-        if self._session.true_convolution:
-            rows.append(("kernel", f"<span style='color:{ERROR}'>flipped: true convolution, "
-                                   "not what nn.Conv2d computes (cross-correlation)</span>"))
+        # the rows of core's count_rows (what --describe prints as its table)
+        rows = [(row.label, row_html(row)) for row in count_rows(spec, input_shape, self._session.true_convolution)]
         table = "".join(
             f"<tr><td style='padding-right:12px; color:{MUTED}'>{html.escape(label)}</td>"
             f"<td>{value}</td></tr>"

@@ -37,6 +37,7 @@ import math
 import os
 import re
 import secrets
+import struct
 import uuid
 import zipfile
 from dataclasses import dataclass, fields
@@ -351,8 +352,46 @@ def _check_member_name(name: str) -> None:
         raise SessionFileError(f"the member name {name!r} holds control characters")
 
 
+MAX_DIRECTORY_BYTES = 1 * MiB  # 64 members' entries take a few KB
+
+
+def _check_directory_size(file) -> None:
+    """Refuse a zip whose end record announces too many members or too large a directory,
+    before zipfile parses the directory (a million entries would cost it gigabytes)."""
+    opened = isinstance(file, (str, bytes, os.PathLike))
+    f = open(file, "rb") if opened else file  # closed below when opened here
+    try:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        tail_at = max(0, size - (22 + 0xFFFF))
+        f.seek(tail_at)
+        tail = f.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            return  # no end record: zipfile says the file is damaged
+        _, _, _, _, entries, directory, _, _ = struct.unpack("<4s4H2LH", tail[at:at + 22])
+        if (entries == 0xFFFF or directory == 0xFFFFFFFF) and at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":
+            _, _, record_at, _ = struct.unpack("<4sLQL", tail[at - 20:at])
+            f.seek(record_at)
+            record = f.read(56)
+            if len(record) == 56 and record[:4] == b"PK\x06\x06":
+                entries, directory = struct.unpack("<4sQ2H2L4Q", record)[7:9]
+    except (OSError, struct.error):
+        return  # zipfile reports it
+    finally:
+        if opened:
+            f.close()
+        else:
+            f.seek(0)
+    if entries > MAX_MEMBERS:
+        raise SessionFileError(f"the zip holds {entries} members; a session holds at most {MAX_MEMBERS}")
+    if directory > MAX_DIRECTORY_BYTES:
+        raise SessionFileError(f"the zip's directory is {directory:,} bytes; a session's is at most {MAX_DIRECTORY_BYTES:,}")
+
+
 def _read_zip(file) -> tuple[SessionDocument, list[str]]:
     warnings: list[str] = []
+    _check_directory_size(file)
     try:
         zf = zipfile.ZipFile(file)
     except SessionFileError:

@@ -626,6 +626,16 @@ def test_other_zips_are_refused_or_warned_about():
     refused(bz, "method")
 
 
+def test_a_zip_announcing_thousands_of_members_is_refused_before_its_directory_is_parsed(monkeypatch):
+    data = zip_of({"session.json": as_bytes(doc_json()), **{f"m{i}": b"" for i in range(3000)}}, zipfile.ZIP_STORED)
+
+    def parse(*_args, **_kw):
+        raise AssertionError("the directory was parsed")
+
+    monkeypatch.setattr(sf.zipfile, "ZipFile", parse)
+    refused(data, "3001 members")
+
+
 def _deflated_zeros(mib: int) -> tuple[bytes, int]:
     """A raw deflate stream of ``mib`` MiB of zeros and its CRC, made without ever holding
     the zeros: one byte-aligned block for a MiB, repeated (each starts afresh)."""

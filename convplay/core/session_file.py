@@ -77,6 +77,7 @@ MAX_WEIGHT_VALUES = 64 * 64 * 15 * 15
 # conv with stride 1000 on a large input would otherwise ask for a terapixel output.
 MAX_OUTPUT_VALUES = 64 * 2048 * 2048
 MAX_EXPECTED_VALUES = 1 << 20
+MAX_DOCUMENT_VALUES = 8 * MAX_INPUT_VALUES  # every array of a file together (800 MB in float64)
 MAX_STRING = 10_000
 MAX_STEPS = 200
 MAX_LIST = 200  # lines of a step's formula, panels it hides
@@ -417,6 +418,19 @@ class _Reader:
     def __init__(self, archive: _Archive | None):
         self._archive = archive
         self.warnings: list[str] = []
+        # Steps often share an input or a weight: each is made (and counted) once, and the
+        # steps share the read-only array.
+        self._made: dict[tuple, object] = {}
+        self._values = 0
+
+    def _spend(self, n: int) -> None:
+        """Count ``n`` more float64 values held; the document's total is bounded."""
+        self._values += n
+        if self._values > MAX_DOCUMENT_VALUES:
+            raise SessionFileError(
+                f"the document's arrays hold more than {MAX_DOCUMENT_VALUES:,} values in all, "
+                "more than convplay keeps in memory for one file"
+            )
 
     # -- small checks --------------------------------------------------------------------
     def _unknown(self, d: dict, known, where: str) -> None:
@@ -656,6 +670,9 @@ class _Reader:
                 raise SessionFileError(f"{where}'s channels must be 1 or 3")
             resized = self._bool(d.get("resized", False), f"{where}'s resized")
             size = DEFAULT_WORKING_SIZE if size is None else size
+            made = self._made.get(("sample", key, size, resized, channels))
+            if made is not None:
+                return made
             source = InputSource.from_sample(found)
             try:
                 base = source.own() if source.fixed_size and not resized else source.at(size)
@@ -663,7 +680,9 @@ class _Reader:
                 raise SessionFileError(f"the sample {key!r} cannot be made: {exc}") from None
             wanted = None if channels is None or channels == base.shape[0] else int(channels)
             image = base if wanted is None else sealed(np.ascontiguousarray(to_channels(base, wanted)))
-            return image, source, wanted, size
+            self._spend(image.size)
+            made = self._made[("sample", key, size, resized, channels)] = (image, source, wanted, size)
+            return made
         if given[0] == "array":
             self._unknown(d, ("array", "working_size"), where)
             image = self.array(d["array"], f"{ctx}input array", MAX_INPUT_VALUES)
@@ -679,7 +698,10 @@ class _Reader:
             c, h, w = (self._int(n, f"{where}'s blank", 1, MAX_INPUT_VALUES) for n in shape)
             if c * h * w > MAX_INPUT_VALUES:
                 raise SessionFileError(f"{where}'s blank has {c * h * w:,} values; the limit is {MAX_INPUT_VALUES:,}")
-            image = sealed(np.zeros((c, h, w)))
+            image = self._made.get(("blank", c, h, w))
+            if image is None:
+                self._spend(c * h * w)
+                image = self._made[("blank", c, h, w)] = sealed(np.zeros((c, h, w)))
         if size is None:
             size = min(max(max(image.shape[1:]), MIN_WORKING_SIZE), MAX_WORKING_SIZE)
         return image, None, None, size
@@ -729,7 +751,12 @@ class _Reader:
                 raise SessionFileError(f"{what} refers to {name!r}; arrays are members named arrays/<name>.npy")
             if not self._archive.has(name):
                 raise SessionFileError(f"{what} refers to {name!r}, which the zip does not hold")
-            return _parse_npy(self._archive.read(name, MAX_MEMBER_BYTES), what, max_values)
+            array = self._made.get(("npy", name, max_values))
+            if array is None:
+                array = _parse_npy(self._archive.read(name, MAX_MEMBER_BYTES), what, max_values)
+                self._spend(array.size)
+                self._made[("npy", name, max_values)] = array
+            return array
         self._unknown(d, ("dtype", "shape", "data"), what)
         dtype = self._str(d.get("dtype", "float64"), f"{what}'s dtype")
         if dtype not in _INLINE_DTYPES:
@@ -742,7 +769,9 @@ class _Reader:
             shape = tuple(self._int(n, f"{what}'s shape", 0, max_values) for n in shape)
         else:
             shape = _inferred_shape(data)
-        return self._nested(data, shape, what, max_values)
+        array = self._nested(data, shape, what, max_values)
+        self._spend(array.size)
+        return array
 
     @staticmethod
     def _nested(data, shape: tuple[int, ...], what: str, max_values: int) -> np.ndarray:

@@ -35,6 +35,7 @@ VIDEO_EXTRA = "MP4 needs the optional video package: pip install 'convplay[video
 DEFAULT_FPS = 10
 MAX_FPS = 60
 PALETTE_COLOURS = 256
+EXACT_SHARE = 40  # per cent of the GIF palette given to the sample's most frequent colours, exactly
 PALETTE_SAMPLE_PX = 1_500_000  # pixels of the sample frames the GIF palette is built from
 MP4_QUALITY = 7  # imageio-ffmpeg's 1-10 scale: 7 is x264's crf 15, sharp enough for text
 WEBP_METHOD = 4  # libwebp's effort, 0 (fast) to 6 (small)
@@ -83,15 +84,74 @@ def frame_ms(fps: float) -> float:
 def palette_from(frames: list[np.ndarray], colours: int = PALETTE_COLOURS) -> Image.Image:
     """One palette ("P" image) for every frame of a GIF, from a sample of its frames.
 
-    The samples are stacked and thinned to about ``PALETTE_SAMPLE_PX`` pixels (every
-    n-th row), so the palette sees every colour they hold in proportion, at a bounded cost.
+    The most frequent colours go in exactly (the background, the cells' flat fills, the
+    text), so flat areas keep their colour; median cut shares the remaining entries among
+    the rest (anti-aliased edges, gradients).  The samples are thinned to about
+    ``PALETTE_SAMPLE_PX`` pixels first (every n-th row), at a bounded cost.
     """
     if not frames:
         raise ValueError("a palette needs at least one frame")
     stacked = np.concatenate([_rgb(f) for f in frames], axis=0)
     step = max(1, int(np.ceil(stacked.shape[0] * stacked.shape[1] / PALETTE_SAMPLE_PX)))
-    sample = Image.fromarray(np.ascontiguousarray(stacked[::step]), "RGB")
-    return sample.quantize(colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    sample = np.ascontiguousarray(stacked[::step]).reshape(-1, 3)
+    packed = _packed(sample)
+    values, counts = np.unique(packed, return_counts=True)
+    if len(values) <= colours:
+        chosen = values
+    else:
+        exact = values[np.argsort(counts, kind="stable")[::-1][:colours * EXACT_SHARE // 100]]
+        rest = sample[~np.isin(packed, exact)]
+        cut = Image.fromarray(rest.reshape(1, -1, 3), "RGB").quantize(
+            colors=colours - len(exact), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        used = len(cut.getcolors(colours) or ())
+        shared = np.array(cut.getpalette()[: 3 * used], dtype=np.uint32).reshape(-1, 3)
+        shared = (shared[:, 0] << 16) | (shared[:, 1] << 8) | shared[:, 2]
+        chosen = np.concatenate([exact, shared[~np.isin(shared, exact)]])[:colours]
+    rgb = np.stack([(chosen >> 16) & 255, (chosen >> 8) & 255, chosen & 255], axis=1).astype(np.uint8)
+    palette = Image.new("P", (1, 1))
+    # Padded with the first colour: unused entries that no pixel can be nearer to than it.
+    padded = np.concatenate([rgb, np.repeat(rgb[:1], PALETTE_COLOURS - len(rgb), axis=0)])
+    palette.putpalette(padded.reshape(-1).tolist())
+    return palette
+
+
+class NearestColour:
+    """Each pixel's nearest colour of a palette, exactly, remembered across frames.
+
+    Pillow's own mapping (``quantize(palette=...)``) looks colours up in a coarse cache and
+    can give a near neighbour instead of the exact entry (white came back as 252, 252, 252):
+    here every colour met is matched once against the whole palette (squared RGB
+    distance) and kept in a table over all 2²⁴ colours, so the frames of an export, which
+    share most of their colours, cost a table lookup per pixel.
+    """
+
+    UNKNOWN = 0xFFFF
+    CHUNK = 4096  # new colours matched at a time (CHUNK × 256 distances)
+
+    def __init__(self, palette: Image.Image):
+        rgb = np.array(palette.getpalette()[: 3 * PALETTE_COLOURS], dtype=np.int32).reshape(-1, 3)
+        self.rgb = rgb
+        self.table = np.full(1 << 24, self.UNKNOWN, dtype=np.uint16)
+
+    def indices(self, frame: np.ndarray) -> np.ndarray:
+        """(H, W) uint8 palette indices of ``frame``."""
+        packed = _packed(frame.reshape(-1, 3))
+        found = self.table[packed]
+        missing = found == self.UNKNOWN
+        if missing.any():
+            new = np.unique(packed[missing])
+            for start in range(0, len(new), self.CHUNK):
+                part = new[start: start + self.CHUNK]
+                colours = np.stack([(part >> 16) & 255, (part >> 8) & 255, part & 255], axis=1).astype(np.int32)
+                distance = ((colours[:, None, :] - self.rgb[None, :, :]) ** 2).sum(axis=2)
+                self.table[part] = distance.argmin(axis=1)
+            found = self.table[packed]
+        return found.astype(np.uint8).reshape(frame.shape[:2])
+
+
+def _packed(rgb: np.ndarray) -> np.ndarray:
+    """(N, 3) uint8 colours as N 24-bit integers."""
+    return (rgb[:, 0].astype(np.uint32) << 16) | (rgb[:, 1].astype(np.uint32) << 8) | rgb[:, 2]
 
 
 def _rgb(frame: np.ndarray) -> np.ndarray:
@@ -234,11 +294,15 @@ class GifEncoder(_PillowEncoder):
     def __init__(self, path, size, fps, palette: Image.Image | None = None):
         super().__init__(path, size, fps)
         self.palette = palette
+        self._mapper: NearestColour | None = None
 
     def _add(self, frame, repeat):
         if self.palette is None:
             self.palette = palette_from([frame])
-        image = Image.fromarray(frame, "RGB").quantize(palette=self.palette, dither=Image.Dither.NONE)
+        if self._mapper is None:
+            self._mapper = NearestColour(self.palette)
+        image = Image.frombytes("P", self.size, self._mapper.indices(frame).tobytes())
+        image.putpalette(self.palette.getpalette())
         self._keep(image, repeat)
 
     def _finish(self):

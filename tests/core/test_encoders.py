@@ -210,3 +210,24 @@ def test_finish_then_commit_moves_the_file_into_place(tmp_path):
     assert not path.exists() and encoder.partial.stat().st_size > 0
     encoder.commit()
     assert path.exists() and not encoder.partial.exists()
+
+
+def test_gif_palette_keeps_the_frequent_colours_exact(tmp_path):
+    """A white background, flat cells and a ramp of more colours than a GIF holds: the
+    background and the cells read back exactly, the ramp as near as 256 colours allow."""
+    frame = np.full((60, 120, 3), 255, dtype=np.uint8)
+    frame[5:25, 5:25] = (200, 40, 40)
+    frame[25:35, 60:100] = (252, 252, 252)  # next to white: a coarse colour lookup merges them
+    ramp = np.linspace(0, 255, 600).astype(np.uint8)
+    frame[40:50, :] = np.stack([ramp[:120], ramp[240:360], ramp[480:600]], axis=-1)
+    frame[50:60, :] = np.stack([ramp[120:240], ramp[360:480], ramp[::5]], axis=-1)
+    path = tmp_path / "exact.gif"
+    encoder = open_encoder(path, (120, 60), 10, palette=encoders.palette_from([frame]))
+    encoder.add(frame)
+    encoder.add(frame[::-1].copy())
+    encoder.close()
+    with Image.open(path) as im:
+        back = np.asarray(im.convert("RGB")).astype(int)
+    assert (back[:5] == 255).all() and (back[5:25, 5:25] == (200, 40, 40)).all()
+    assert (back[25:35, 60:100] == 252).all()
+    assert np.abs(back[40:] - frame[40:].astype(int)).max() <= 24

@@ -175,7 +175,7 @@ def read_document(source: Source) -> tuple[SessionDocument, list[str]]:
     reading produced (unknown keys ignored, ...).  SessionFileError says why a file is refused."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         raw = bytes(source)
-        head, size, name = raw[:64], len(raw), None
+        head, size, name = raw[:4096], len(raw), None
     else:
         name = os.fspath(source)
         try:
@@ -183,7 +183,7 @@ def read_document(source: Source) -> tuple[SessionDocument, list[str]]:
                 raise SessionFileError(f"{os.path.basename(name)} is a folder, not a session file")
             size = os.path.getsize(name)
             with open(name, "rb") as f:
-                head = f.read(64)
+                head = f.read(4096)  # room for blank lines before the JSON's "{"
         except OSError as exc:
             raise SessionFileError(f"cannot read {os.path.basename(name)}: {exc.strerror or exc}") from None
     if size == 0:
@@ -1084,7 +1084,7 @@ def is_session_file(path: str | os.PathLike) -> bool:
         return True
     try:
         with open(path, "rb") as f:
-            head = f.read(64)
+            head = f.read(4096)
     except OSError:
         return False
     return head.startswith(b"PK") or head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"

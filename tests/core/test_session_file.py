@@ -451,6 +451,13 @@ def test_states_refused_with_the_reason(changes, words):
     refused(_state_with(**changes), *words)
 
 
+def test_a_steps_problem_names_the_step():
+    good, bad = doc_json()["state"], doc_json(weight=_weight((1, 1, 2, 2)))["state"]
+    lesson = {"format": "convplay", "version": 1, "kind": "lesson", "title": "L", "steps": [good, good, bad]}
+    lesson["steps"] = [{"title": str(i), "state": s} for i, s in enumerate(lesson["steps"])]
+    refused(b"\n" * 200 + as_bytes(lesson), "step 3's weight has the shape [1, 1, 2, 2], but the spec needs [1, 1, 3, 3]")
+
+
 def test_a_number_too_large_for_a_float_is_refused():
     text = _state_with(spec=_spec(kernel_size=[1, 2]), weight={"shape": [1, 1, 1, 2], "data": [[[[1, 2]]]]})
     refused(text.replace(b"[[[[1, 2]]]]", b"[[[[1, 1e400]]]]"), "weight holds inf at [0, 0, 0, 1]")

@@ -51,6 +51,29 @@ def _screenshot(app, window, path: str) -> None:
     QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, lambda: finish(1, "timed out waiting for PyTorch's output"))
 
 
+def _start_document(args: argparse.Namespace):
+    """(document, 0-based step) for ``FILE.convplay`` or ``--lesson ID``, else None;
+    StartupError (or SessionFileError) says why a file is refused."""
+    from convplay import startup
+
+    for name in ("lesson_document", "opened_document"):
+        get = getattr(startup, name, None)
+        found = get(args) if get is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def _open_start_document(window, args: argparse.Namespace, document, step) -> None:
+    """The window on the document it was started with: a session's state and view, or a
+    lesson at ``step``; the start is not an undo step."""
+    from convplay.qt import session_commands
+
+    path = "" if getattr(args, "lesson", None) else str(args.image or "")
+    session_commands.open_document(window, document, path, int(step or 0))
+    window.undo_stack.clear()
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the window from ``args``, run the event loop, return the exit code."""
     # Before any large allocation and before torch: keep freed memory mapped (DESIGN.md).
@@ -84,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     app.setOrganizationName("convplay")
     app.setApplicationName("convplay")
     try:
+        opened = _start_document(args)  # a session or lesson to open on; refused: the reason, exit 2
         session, notes = initial_session(args)
         device, dtype = compute_choice(args)
         compute_settings = ComputeSettings(device=device, dtype=dtype)
@@ -97,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
     window = MainWindow(session, compute_settings, remember_layout=not args.screenshot)
     if os.environ.get(FIRST_PAINT_ENV):
         window.first_painted.connect(lambda: print(f"convplay-first-paint {time.time():.6f}", file=sys.stderr, flush=True))
+    if opened is not None:
+        _open_start_document(window, args, *opened)
     if getattr(args, "workspace", None):
         window.set_workspace(args.workspace)
     if args.focus:

@@ -1,0 +1,215 @@
+"""Lessons in the window: next / previous / a click in the list apply each step's state as
+one undo step, hide and show the panels the steps name, the "ask the class" cover hides
+PyTorch's output until revealed, the presenter's PgDown reveals and then advances, the
+step's claim is checked against PyTorch, and a lesson authored in the app saves and
+reopens with the same steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from convplay.core.lessons import builtin_lessons
+from convplay.core.session import Session
+from convplay.core.session_file import LessonStep, SessionDocument, ViewState, state_of
+from convplay.core.spec import ConvSpec
+from convplay.qt import session_commands
+from small_window import normal_look, open_window, settings_file  # noqa: F401 (normal_look: a fixture)
+
+pytestmark = pytest.mark.usefixtures("normal_look")
+KEY = Qt.Key
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    return open_window(qtbot, settings_file(tmp_path))
+
+
+def torch_output(image, weight, stride=1, padding=0) -> np.ndarray:
+    out = F.conv2d(torch.from_numpy(image)[None], torch.from_numpy(weight), stride=stride, padding=padding)
+    return out[0].numpy()
+
+
+def case(size: int, stride: int = 1, padding: int = 0, *, title: str, ask: str = "", hide=(), shape=None,
+         values=None, workspace: str | None = None) -> LessonStep:
+    image = np.arange(size * size, dtype=np.float64).reshape(1, size, size)
+    weight = np.ones((1, 1, 3, 3))
+    spec = ConvSpec(in_channels=1, out_channels=1, kernel_size=3, stride=stride, padding=padding, bias=False)
+    state = state_of(Session(image, spec, weight), ViewState(workspace=workspace))
+    return LessonStep(title=title, caption=f"the caption of {title}", ask=ask, hide=tuple(hide),
+                      formula=(f"o = ({size} - 3) + 1",), expected_output_shape=shape,
+                      expected_output=values, state=state)
+
+
+def lesson() -> SessionDocument:
+    x4 = np.arange(16, dtype=np.float64).reshape(1, 4, 4)
+    return SessionDocument(kind="lesson", title="A test lesson", steps=(
+        case(4, title="four", shape=(1, 2, 2), values=torch_output(x4, np.ones((1, 1, 3, 3)))[0]),
+        case(5, stride=2, title="five, stride 2", hide=("formula", "kernel"), shape=(1, 3, 3)),  # wrong on purpose
+        case(6, padding=1, title="six, padded", ask="What size is the output?", shape=(1, 6, 6)),
+    ))
+
+
+def wait_for(qtbot, window, shape):
+    qtbot.waitUntil(lambda: window.results.current_output is not None
+                    and window.results.current_output.shape == tuple(shape), timeout=30_000)
+
+
+def test_next_previous_and_a_click_apply_each_steps_state(window, qtbot):
+    model = window.lesson
+    assert session_commands.open_document(window, lesson())
+    assert model.is_open and model.index == 0 and len(model) == 3
+    assert window.docks["lesson"].isVisible()
+    assert window.session.image.shape == (1, 4, 4)
+    window.actions_by_id["lesson_next"].trigger()
+    assert model.index == 1 and window.session.image.shape == (1, 5, 5) and window.session.spec.stride == 2
+    window.actions_by_id["lesson_previous"].trigger()
+    assert model.index == 0 and window.session.image.shape == (1, 4, 4)
+    window.lesson_panel.step_list.setCurrentRow(2)  # a click on the third step
+    assert model.index == 2 and window.session.spec.padding == 1
+    assert window.lesson_panel.step_list.currentRow() == 2
+    assert window.undo_stack.undo_text == "Lesson step 3: six, padded"
+    window.actions_by_id["undo"].trigger()
+    assert window.session.image.shape == (1, 4, 4)  # the step before, back
+
+
+def test_a_step_hides_its_panels_and_the_next_shows_them_again(window, qtbot):
+    docks = window.docks
+    assert not docks["kernel"].isHidden() and not docks["params"].isHidden()
+    session_commands.open_document(window, lesson(), step=1)
+    assert docks["kernel"].isHidden() and docks["formula"].isHidden()
+    assert set(window.lesson.hidden_panels) == {"formula", "kernel"}
+    window.lesson.next()
+    assert not docks["kernel"].isHidden()
+    window.lesson.close()
+    assert docks["lesson"].isHidden() and not docks["kernel"].isHidden()
+
+
+def test_the_ask_cover_hides_the_output_until_revealed(window, qtbot):
+    model = window.lesson
+    session_commands.open_document(window, lesson(), step=2)
+    covers = model.covers.covers
+    assert model.asking and all(not c.isHidden() for c in covers)
+    output_cover = covers[0]
+    scroll = window.docks["output"].widget()
+    assert output_cover.parentWidget() is scroll and output_cover.geometry() == scroll.rect()
+    assert output_cover.label.text() == "What size is the output?"
+    assert window.lesson_panel.formula.isHidden()  # its lines end in the answer
+    assert window.lesson_panel.check_text == ""
+    window.resize(1100, 700)
+    qtbot.waitUntil(lambda: output_cover.geometry() == scroll.rect())
+    window.actions_by_id["lesson_reveal"].trigger()  # Ctrl+R
+    assert not model.asking and all(c.isHidden() for c in covers)
+    assert not window.lesson_panel.formula.isHidden()
+    model.previous()
+    model.next()  # coming back asks again
+    assert model.asking
+    covers[1].button.click()
+    assert not model.asking
+
+
+def test_the_steps_claim_is_checked_against_pytorch(window, qtbot):
+    panel = window.lesson_panel
+    session_commands.open_document(window, lesson())
+    wait_for(qtbot, window, (1, 2, 2))
+    qtbot.waitUntil(lambda: "\u2713" in panel.check_text)
+    assert panel.check_text.startswith("PyTorch gives 1\u00d72\u00d72")
+    window.lesson.next()
+    wait_for(qtbot, window, (1, 2, 2))
+    qtbot.waitUntil(lambda: "\u2717" in panel.check_text)
+    assert panel.check_text == "\u2717 PyTorch gives 1\u00d72\u00d72, the step says 1\u00d73\u00d73"
+
+
+def test_presenter_pgdown_reveals_then_advances_and_pgup_goes_back(window, qtbot):
+    model = window.lesson
+    first = lesson()
+    steps = first.steps[:2] + (first.steps[2], first.steps[0])
+    session_commands.open_document(window, SessionDocument(kind="lesson", title="t", steps=steps), step=1)
+    qtbot.keyClick(window, KEY.Key_F5)
+    assert window.presenter.active
+    assert "Lesson step 2 / 4" in window.presenter.note.text()
+    qtbot.keyClick(window, KEY.Key_PageDown)
+    assert model.index == 2 and model.asking
+    qtbot.keyClick(window, KEY.Key_PageDown)  # the first press reveals
+    assert model.index == 2 and not model.asking
+    qtbot.keyClick(window, KEY.Key_PageDown)  # the next goes on
+    assert model.index == 3
+    assert "Lesson step 4 / 4" in window.presenter.note.text()
+    qtbot.keyClick(window, KEY.Key_PageUp)
+    assert model.index == 2
+    state = window.animation_panel.state
+    position = state.position
+    qtbot.keyClick(window, KEY.Key_Right)  # the arrows still step the animation
+    assert state.position == position + 1 and model.index == 2
+    qtbot.keyClick(window, KEY.Key_Escape)
+    assert not window.presenter.active and not window.docks["lesson"].isHidden()
+
+
+def test_without_a_lesson_pgdown_steps_the_animation(window, qtbot):
+    state = window.animation_panel.state
+    qtbot.keyClick(window, KEY.Key_F5)
+    start = state.position
+    qtbot.keyClick(window, KEY.Key_PageDown)
+    assert state.position == start + 1
+    assert "Lesson" not in window.presenter.note.text()
+
+
+def test_a_lesson_authored_in_the_app_saves_and_reopens_with_the_same_steps(window, qtbot, tmp_path, monkeypatch):
+    model, session, panel = window.lesson, window.session, window.lesson_panel
+    window.actions_by_id["lesson_add"].trigger()  # no lesson yet: a new one, this state its first step
+    assert model.is_open and len(model) == 1 and model.modified
+    session.set_spec(session.spec.replace(stride=2))
+    window.actions_by_id["lesson_add"].trigger()
+    session.set_spec(session.spec.replace(stride=1, padding=0))
+    window.actions_by_id["lesson_add"].trigger()
+    assert len(model) == 3 and model.index == 2
+    window.actions_by_id["lesson_up"].trigger()  # the unpadded step before the strided one
+    assert model.index == 1 and model.steps[1].state.snapshot.spec.padding == 0
+    panel.caption.setPlainText("Padding 0: the output shrinks by k - 1.")
+    panel.step_title.setText("No padding")
+    panel.step_title.editingFinished.emit()
+    panel.hide_checks["device"].setChecked(True)
+    panel.ask_text.setText("How big?")
+    panel.ask_text.editingFinished.emit()
+    assert model.steps[1].caption == "Padding 0: the output shrinks by k - 1."
+    assert model.steps[1].title == "No padding" and model.steps[1].hide == ("device",)
+    assert model.steps[1].ask == "How big?" and panel.ask_check.isChecked()
+    model.go_to(0)
+    window.actions_by_id["lesson_remove"].trigger()
+    assert len(model) == 2 and model.steps[0].title == "No padding"
+    expected = [(s.title, s.caption, s.ask, s.hide, s.state.snapshot.spec) for s in model.steps]
+    path = tmp_path / "authored.convplay"
+    assert session_commands.save_lesson_to(window, str(path))
+    assert not model.modified
+    window.actions_by_id["lesson_close"].trigger()
+    assert not model.is_open
+    assert session_commands.open_path(window, str(path))
+    assert [(s.title, s.caption, s.ask, s.hide, s.state.snapshot.spec) for s in model.steps] == expected
+    assert model.index == 0 and model.asking  # its first step asks
+
+
+def test_closing_a_changed_lesson_asks_first(window, qtbot, monkeypatch):
+    session_commands.open_document(window, lesson())
+    window.lesson_panel.caption.setPlainText("edited")
+    assert window.lesson.modified and window.isWindowModified()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    window.actions_by_id["lesson_close"].trigger()
+    assert window.lesson.is_open
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    window.actions_by_id["lesson_close"].trigger()
+    assert not window.lesson.is_open
+
+
+def test_the_builtin_lessons_are_in_the_menu_with_their_step_counts(window, qtbot):
+    menu = window.actions_by_id["builtin_lessons"]
+    menu.aboutToShow.emit()
+    entries = [a for a in menu.actions() if not a.isSeparator()]
+    infos = builtin_lessons()
+    assert [a.text() for a in entries] == [f"{i.title} ({i.n_steps} steps)" for i in infos]
+    entries[0].trigger()
+    assert window.lesson.is_open and len(window.lesson) == infos[0].n_steps
+    assert window.lesson.title == infos[0].title

@@ -913,6 +913,7 @@ class _Writer:
         self._members = members
         self._by_content: dict[bytes, str] = {}
         self._rows: dict[str, list] = {}
+        self._samples: dict[tuple, np.ndarray] = {}
         self._tag = uuid.uuid4().hex
 
     def text(self, doc: SessionDocument) -> str:
@@ -994,9 +995,13 @@ class _Writer:
         if source is not None and source.sample is not None:
             fixed = source.sample.fixed_size
             resized = fixed and max(image.shape[1:]) == snap.working_size
-            base = source.at(snap.working_size) if (resized or not fixed) else source.own()
-            wanted = snap.channels
-            made = base if wanted is None or wanted == base.shape[0] else to_channels(base, wanted)
+            key = (source.sample.key, snap.working_size, resized, snap.channels)
+            made = self._samples.get(key)
+            if made is None:  # a lesson's steps on the same photo load it once
+                base = source.at(snap.working_size) if (resized or not fixed) else source.own()
+                wanted = snap.channels
+                made = base if wanted is None or wanted == base.shape[0] else to_channels(base, wanted)
+                self._samples[key] = made
             # Only a reference that makes these very pixels again is written as one.
             if made.shape == image.shape and np.array_equal(made, image) and _same_bytes(made, image):
                 out = {"sample": source.sample.key, "working_size": snap.working_size, "channels": int(image.shape[0])}

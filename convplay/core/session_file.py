@@ -575,9 +575,12 @@ class _Reader:
         """``ctx`` is "the " or "step 3's ": it starts every sentence about this state."""
         d = self._obj(value, f"{ctx}state")
         self._unknown(d, ("input", "spec", "true_convolution", "weight", "bias", "kernel_name", "view"), f"{ctx}state")
-        spec = self.spec(self._get(d, "spec", f"{ctx}state"), ctx)
+        raw_spec = self._get(d, "spec", f"{ctx}state")
         image, source, channels, working_size = self.input(self._get(d, "input", f"{ctx}state"), ctx)
         c = image.shape[0]
+        spec = self.spec(raw_spec, ctx)
+        if isinstance(raw_spec, dict) and "in_channels" not in raw_spec:
+            spec = spec.replace(in_channels=c)  # it can only be the input's
         if spec.in_channels != c:
             raise SessionFileError(
                 f"{ctx}spec's in_channels is {spec.in_channels} but the input has {c} channel{'s' if c != 1 else ''}"

@@ -344,6 +344,11 @@ def test_a_minimal_plain_json_document_opens():
     assert session.working_size == 8 and session.bias_values.tolist() == [0.0]
 
 
+def test_missing_spec_keys_take_the_defaults_and_the_inputs_channels():
+    doc, _ = read_document(_state_with(input={"blank": [3, 6, 6]}, spec={}, weight=_weight((1, 3, 3, 3))))
+    assert doc.state.snapshot.spec == ConvSpec(in_channels=3)
+
+
 def test_unknown_keys_are_ignored_with_a_warning():
     document = doc_json(colour="red")
     document["author"] = "someone"

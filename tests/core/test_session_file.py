@@ -579,14 +579,14 @@ def test_arrays_in_members_are_read_and_checked():
 def test_steps_sharing_an_input_share_one_array_and_the_documents_total_is_bounded(monkeypatch):
     session = Session(np.random.default_rng(6).normal(size=(1, 30, 30)), ConvSpec())
     step = LessonStep("s", "", "", (), (), None, None, state_of(session))
-    data = document_bytes(SessionDocument("lesson", "L", "", None, (step,) * 50))
+    data = document_bytes(SessionDocument("lesson", "L", "", None, (step,) * 20))
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert zf.namelist() == ["session.json", "arrays/step1_input.npy"]  # written once
     doc, _ = read_document(data)
     assert len({id(s.state.snapshot.image) for s in doc.steps}) == 1
-    text = document_json(SessionDocument("lesson", "L", "", None, (step,) * 50)).encode()
+    text = document_json(SessionDocument("lesson", "L", "", None, (step,) * 20)).encode()
     doc, _ = read_document(text)
-    monkeypatch.setattr(sf, "MAX_DOCUMENT_VALUES", 40 * 900)
+    monkeypatch.setattr(sf, "MAX_DOCUMENT_VALUES", 15 * 900)
     refused(text, "values in all")
     read_document(data)  # one array shared: well within the total
 

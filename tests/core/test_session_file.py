@@ -46,11 +46,11 @@ X_KERNEL = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def session_doc(session: Session, view: ViewState = ViewState(), title: str = "") -> SessionDocument:
-    return SessionDocument("session", title=title, state=state_of(session, view))
+def session_doc(session: Session, view: ViewState | None = None, title: str = "") -> SessionDocument:
+    return SessionDocument("session", title=title, state=state_of(session, view or ViewState()))
 
 
-def reopened(session: Session, view: ViewState = ViewState()) -> tuple[Session, SessionState, list[str]]:
+def reopened(session: Session, view: ViewState | None = None) -> tuple[Session, SessionState, list[str]]:
     doc, warnings_ = read_document(document_bytes(session_doc(session, view)))
     assert doc.kind == "session" and doc.steps == ()
     return session_from_state(doc.state), doc.state, warnings_

@@ -739,3 +739,37 @@ def test_files_on_disk(tmp_path):
     refused(tmp_path, "is a folder")
     (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 30)
     refused(tmp_path / "photo.png", "not a convplay session")
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+_PATHS = [
+    ("state", "input"), ("state", "input", "sample"), ("state", "input", "blank"), ("state", "input", "working_size"),
+    ("state", "spec"), ("state", "spec", "kernel_size"), ("state", "spec", "padding"), ("state", "spec", "groups"),
+    ("state", "weight"), ("state", "weight", "data"), ("state", "weight", "shape"), ("state", "weight", "dtype"),
+    ("state", "bias"), ("state", "view"), ("state", "kernel_name"), ("state",), ("kind",), ("version",),
+    ("title",), ("steps",),
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(path=st.sampled_from(_PATHS), value=_JSON)
+def test_any_value_anywhere_is_refused_with_a_reason_or_read(path, value):
+    """No value in any place raises anything but SessionFileError."""
+    document = doc_json()
+    document["state"]["input"] = {"sample": "tutorial_x", "working_size": 8}
+    document["state"]["view"] = {"zoom": 1.0}
+    node = document
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    try:
+        doc, _ = read_document(as_bytes(document))
+    except SessionFileError as exc:
+        assert str(exc)
+    else:
+        session_from_state(doc.state)

@@ -71,6 +71,18 @@ def window_size_arg(text: str) -> tuple[int, int]:
     return width, height
 
 
+def export_size_arg(text: str) -> tuple[int, int]:
+    """'960x540' -> (960, 540): the frames of an --export, 64 to 4096 px a side."""
+    parts = text.lower().replace("\u00d7", "x").split("x")
+    try:
+        width, height = (int(v) for v in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 960x540, got {text!r}") from None
+    if not (64 <= width <= 4096 and 64 <= height <= 4096):
+        raise argparse.ArgumentTypeError(f"frames from 64x64 to 4096x4096, not {text!r}")
+    return width, height
+
+
 def padding_arg(text: str) -> Padding:
     """An int, a pair 'H,W', or one of PyTorch's words 'same' / 'valid'."""
     word = text.strip().lower()
@@ -194,6 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--fps", type=_positive_int, metavar="N", help="frames per second of the export (default 10)")
     out.add_argument(
         "--frames-per-step", type=_positive_int, metavar="N", help="frames each step is shown for in the export (default 1)"
+    )
+    out.add_argument(
+        "--export-size", type=export_size_arg, default=(960, 540), metavar="WxH",
+        help="the size of the exported frames in pixels (default 960x540)",
+    )
+    out.add_argument(
+        "--no-arithmetic", action="store_true", help="leave the arithmetic panel out of the exported frames"
     )
     out.add_argument(
         "--describe", action="store_true",

@@ -194,6 +194,29 @@ def choose_screenshot_file(window: "MainWindow") -> None:
             QMessageBox.warning(window, "Cannot save screenshot", f"could not write {path}")
 
 
+def show_export_dialog(window: "MainWindow") -> None:
+    from convplay.qt.dialogs.export_dialog import show_export_dialog as show
+
+    show(window)
+
+
+def choose_figure_file(window: "MainWindow") -> None:
+    """The workspace (the panels on screen) as a PNG or SVG; the suffix chooses."""
+    from convplay.qt.export.figure import FIGURE_FILTER, export_figure
+
+    path, chosen = files.ask_save_path(window, "Export figure", FIGURE_FILTER, window.settings,
+                                       name="convplay-figure.png")
+    if not path:
+        return
+    if not Path(path).suffix:
+        path += ".svg" if "svg" in chosen.lower() else ".png"
+    error = export_figure(window, path)
+    if error:
+        QMessageBox.warning(window, "Cannot export the figure", error)
+    else:
+        window.statusBar().showMessage(f"Saved the workspace as {path}", 2 * STATUS_MS)
+
+
 def show_learn_dialog(window: "MainWindow") -> None:
     from PySide6.QtCore import Qt
 
@@ -245,6 +268,10 @@ ACTIONS: tuple[Action | Submenu, ...] = (
            "Save the shown output channel as a PNG, or every channel as a .npy array", separator_before=True),
     Action("screenshot", "&File", "Save screens&hot\u2026", choose_screenshot_file, ("Ctrl+Shift+S",),
            "Save the whole window as a PNG"),
+    Action("export_animation", "&File", "E&xport animation\u2026", show_export_dialog, ("Ctrl+E",),
+           "Save the sliding window's steps as a GIF, animated WebP or MP4 (for slides)", separator_before=True),
+    Action("export_figure", "&File", "Export &figure\u2026", choose_figure_file, ("Ctrl+Shift+E",),
+           "Save the panels on screen as a PNG picture or an SVG drawing (for slides and papers)"),
     Action("quit", "&File", "&Quit", lambda w: w.close(), ("Ctrl+Q",), "Close convplay", separator_before=True),
     Action("undo", "&Edit", "&Undo", make=lambda w: w.make_undo_actions()[0]),
     Action("redo", "&Edit", "&Redo", make=lambda w: w.make_undo_actions()[1]),

@@ -51,6 +51,35 @@ def _screenshot(app, window, path: str) -> None:
     QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, lambda: finish(1, "timed out waiting for PyTorch's output"))
 
 
+def _export(app, window, args) -> str:
+    """--export: once PyTorch's output is in, render the animation to the file and exit 0
+    (1 with the reason on an error).  Returns "" when it has begun, else why it cannot."""
+    from convplay.qt.export.job import ExportJob, ExportOptions, check_options
+
+    first, last = args.steps or (None, None)
+    options = ExportOptions(args.export, size=args.export_size, first=first, last=last, fps=args.fps or 10,
+                            frames_per_step=args.frames_per_step or 1, arithmetic=not args.no_arithmetic)
+    problem = check_options(options)
+    if problem:
+        return problem
+    job = ExportJob(window.session, window.results, options, parent=window)
+
+    def finish(code: int, message: str = "") -> None:
+        if message:
+            print(f"convplay: {message}", file=sys.stderr)
+        window.close()
+        app.exit(code)
+
+    job.finished.connect(lambda path, seconds: finish(0, f"wrote {path} ({job.total_frames:,} frames) in {seconds:.1f} s"))
+    job.failed.connect(lambda reason: finish(1, f"--export {args.export}: {reason}"))
+    problem = job.start()  # draws nothing until PyTorch's output is in
+    if problem:
+        job.deleteLater()
+        return problem
+    window.compute_failed.connect(lambda message: finish(1, message))
+    return ""
+
+
 def _start_document(args: argparse.Namespace):
     """(document, 0-based step) for ``FILE.convplay`` or ``--lesson ID``, else None;
     StartupError (or SessionFileError) says why a file is refused."""
@@ -80,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     from convplay.compute.allocator import tune_allocator
 
     tune_allocator()
-    if args.screenshot:
+    if args.screenshot or args.export:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if "PySide6.QtWidgets" not in sys.modules:
         # Before Qt chooses its platform plugin: a missing display or missing X libraries
@@ -118,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"convplay: {note}", file=sys.stderr)
 
     # A screenshot shows the default layout and leaves the user's saved layout alone.
-    window = MainWindow(session, compute_settings, remember_layout=not args.screenshot)
+    window = MainWindow(session, compute_settings, remember_layout=not (args.screenshot or args.export))
     if os.environ.get(FIRST_PAINT_ENV):
         window.first_painted.connect(lambda: print(f"convplay-first-paint {time.time():.6f}", file=sys.stderr, flush=True))
     if opened is not None:
@@ -133,7 +162,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"convplay: --step {args.step}: {error}", file=sys.stderr)
             window.close()  # stops the compute thread before Qt tears it down
             return 2
-    if args.screenshot:
+    if args.export:
+        problem = _export(app, window, args)
+        if problem:
+            print(f"convplay: --export {args.export}: {problem}", file=sys.stderr)
+            window.close()
+            return 2
+        window.resize(*(args.window_size or SCREENSHOT_SIZE))
+    elif args.screenshot:
         _screenshot(app, window, args.screenshot)
         window.resize(*(args.window_size or SCREENSHOT_SIZE))
     elif args.window_size:

@@ -13,6 +13,7 @@ from PIL import Image
 
 from convplay.core import encoders
 from convplay.core.encoders import ExportError, open_encoder
+from gif_blocks import gif_tables
 
 
 def frames(n: int, size=(96, 64)) -> list[np.ndarray]:
@@ -31,37 +32,6 @@ def frames(n: int, size=(96, 64)) -> list[np.ndarray]:
     return out
 
 
-def gif_local_tables(path) -> tuple[bool, int, int]:
-    """(has a global colour table, image descriptors, descriptors with a local table) read
-    from the GIF's blocks themselves."""
-    with open(path, "rb") as f:
-        data = f.read()
-    assert data[:6] in (b"GIF87a", b"GIF89a")
-    flags = data[10]
-    pos = 13 + (3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0)
-    images = local = 0
-    while pos < len(data):
-        kind = data[pos]
-        if kind == 0x3B:  # trailer
-            break
-        if kind == 0x21:  # extension: label, then sub-blocks
-            pos += 2
-        elif kind == 0x2C:  # image descriptor
-            images += 1
-            packed = data[pos + 9]
-            pos += 10
-            if packed & 0x80:
-                local += 1
-                pos += 3 * 2 ** ((packed & 7) + 1)
-            pos += 1  # LZW minimum code size
-        else:
-            raise AssertionError(f"unexpected GIF block {kind:#x} at {pos}")
-        while data[pos]:
-            pos += data[pos] + 1
-        pos += 1
-    return bool(flags & 0x80), images, local
-
-
 def test_gif_one_shared_palette_loop_and_durations(tmp_path):
     path = tmp_path / "a.gif"
     shots = frames(9)
@@ -78,7 +48,7 @@ def test_gif_one_shared_palette_loop_and_durations(tmp_path):
             im.seek(k)
             durations.append(im.info["duration"])
     assert durations == [300] * 9  # three frame times of 100 ms each
-    has_global, images, local = gif_local_tables(path)
+    has_global, images, local = gif_tables(path)
     assert has_global and images == 9 and local == 0
 
 

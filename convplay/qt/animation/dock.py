@@ -64,6 +64,10 @@ NO_MISMATCHES = np.zeros((0, 3), dtype=np.int64)
 class AnimationDock(QWidget):
     """The sliding-window animation of ``session``, checked against ``results``."""
 
+    # The name it wants the reference under: a second panel on the same results (an
+    # export's, offscreen) has its own, so its coming and going leaves this one's want alone.
+    reference_name = "animation"
+
     def __init__(self, session: Session, results: Results | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
@@ -164,7 +168,7 @@ class AnimationDock(QWidget):
             signal.connect(self._results_when_shown.request)
         theme().theme_changed.connect(self._on_theme)  # Qt disconnects it when the dock goes
         self.destroyed.connect(self._disconnect_models)
-        self.results.want_reference("animation", on_screen(self))
+        self.results.want_reference(self.reference_name, on_screen(self))
         self.rebuild()
 
     # -- layout ----------------------------------------------------------------------------
@@ -278,7 +282,7 @@ class AnimationDock(QWidget):
         self._rebuild_when_shown.request()
 
     def _on_visibility(self, shown: bool) -> None:
-        self.results.want_reference("animation", shown)
+        self.results.want_reference(self.reference_name, shown)
 
     def rebuild(self) -> None:
         """New walk for the session's settings; the position is kept where it still exists."""
@@ -576,7 +580,7 @@ class AnimationDock(QWidget):
         """Stop the timer and the stamps' worker (the window is closing)."""
         self.state.pause()
         self.stamps.shutdown()
-        self.results.want_reference("animation", False)
+        self.results.want_reference(self.reference_name, False)
 
     def _disconnect_models(self) -> None:
         for signal, slot in (

@@ -1,0 +1,1 @@
+"""Taking the sliding window out of the app: animation frames, the export job, figures."""

@@ -1,0 +1,364 @@
+"""Export: the tutorial's 5×5 X as GIF, WebP and MP4 frames of the chosen size, labelled;
+Cancel leaves no file; the window's own animation is left alone; the dialog; the figure
+(PNG, SVG); the command line."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from convplay.core import encoders
+from convplay.core.compute_settings import ComputeSettings
+from convplay.core.results import ComputeOutcome, Results, reference_outcome
+from convplay.core.samples import X_5X5
+from convplay.core.session import Session
+from convplay.core.spec import ConvSpec
+from convplay.qt.animation.dock import AnimationDock
+from convplay.qt.dialogs.export_dialog import ExportDialog
+from convplay.qt.export.job import ExportJob, ExportOptions
+from gif_blocks import gif_tables
+
+ROOT = Path(__file__).resolve().parents[2]
+X_KERNEL = np.array([[[[1, 0, 1], [0, 1, 0], [1, 0, 1]]]], dtype=float)
+X_OUTPUT = [[4, 3, 4], [2, 4, 3], [2, 3, 4]]
+SIZE = (640, 360)
+
+
+def tutorial_session(**spec) -> Session:
+    return Session(X_5X5.reshape(1, 5, 5).astype(float), ConvSpec(kernel_size=3, bias=False, **spec), X_KERNEL)
+
+
+def torch_results(session: Session) -> Results:
+    """What the window's workers hand the results: PyTorch's output (nn.functional called
+    with the spec's own arguments), then the reference and its verdict."""
+    x = torch.tensor(session.image[None])
+    w = torch.tensor(session.weight)
+    s = session.spec
+    if s.transposed:
+        out = F.conv_transpose2d(x, w, stride=s.stride, padding=s.padding)
+    else:
+        out = F.conv2d(x, w, stride=s.stride, padding=s.padding)
+    output = out[0].numpy()
+    results = Results()
+    request = results.begin(session, ComputeSettings(dtype="float64"))
+    results.set_outcome(results.generation, ComputeOutcome(request, output, 0.0, "CPU"))
+    results.set_reference(results.generation, reference_outcome(request, output))
+    return results
+
+
+def export(qtbot, session, results, path, **options) -> ExportJob:
+    job = ExportJob(session, results, ExportOptions(str(path), **options))
+    with qtbot.waitSignal(job.finished, timeout=30_000, raising=True):
+        assert job.start() == ""
+    return job
+
+
+def read_mp4(path) -> tuple[tuple[int, int], int]:
+    import imageio_ffmpeg
+
+    # read_frames leaves its ffmpeg's pipes to the garbage collector: collected here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        reader = imageio_ffmpeg.read_frames(str(path))
+        meta = next(reader)
+        count = sum(1 for _ in reader)
+        del reader
+        gc.collect()
+    return tuple(meta["size"]), count
+
+
+def test_the_tutorial_output_is_pytorchs():
+    session = tutorial_session()
+    assert np.array_equal(torch_results(session).current_output[0], X_OUTPUT)
+
+
+def test_a_9_step_gif_has_every_frame_at_the_size_with_one_palette(qtbot, tmp_path):
+    session = tutorial_session()
+    results = torch_results(session)
+    path = tmp_path / "x.gif"
+    captions, titles = [], []
+    job = ExportJob(session, results, ExportOptions(str(path), size=SIZE, frames_per_step=3, fps=10))
+
+    def seen(done, total):
+        view = job.renderer.dock.view
+        captions.append(job.renderer.caption.text())
+        titles.append((view.title_text(view.inputs[0].plot), view.title_text(view.output.plot)))
+
+    job.progress.connect(seen)
+    with qtbot.waitSignal(job.finished, timeout=30_000):
+        assert job.start() == ""
+    assert job.total_frames == 27
+    with Image.open(path) as im:
+        assert im.size == SIZE and im.info["loop"] == 0
+        # Three frame times a step: one picture each, shown 3 × 100 ms (the file's frames merge them).
+        assert im.n_frames == 9
+        durations = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            durations.append(im.info["duration"])
+    assert durations == [300] * 9
+    has_global, images, local = gif_tables(path)
+    assert has_global and images == 9 and local == 0
+    # Every frame says where it is, and which side is the input, which the output.
+    assert captions[0] == "step 1 / 9  \u00b7  output (row 0, column 0)"
+    assert captions[4] == "step 5 / 9  \u00b7  output (row 1, column 1)"
+    assert captions[-1] == "step 9 / 9  \u00b7  output (row 2, column 2)"
+    assert all(i.startswith("input") and o.startswith("output") for i, o in titles)
+    assert [p.name for p in tmp_path.iterdir()] == ["x.gif"]
+
+
+def test_frames_show_the_output_filling_in_and_the_labels(qtbot):
+    session = tutorial_session()
+    results = torch_results(session)
+    from convplay.qt.export.frames import FrameRenderer
+
+    renderer = FrameRenderer(session, results, SIZE)
+    try:
+        for k in (0, 8):
+            renderer.seek(k)
+            qtbot.waitUntil(lambda k=k: renderer.ready(k))
+        qtbot.wait(20)
+        frame = renderer.frame()
+        assert frame.shape == (SIZE[1], SIZE[0], 3) and frame.dtype == np.uint8
+        fill = renderer.dock.view._fill
+        assert np.array_equal(fill, np.array(X_OUTPUT, dtype=float))
+        # The caption's line is drawn: the top rows are not all background.
+        assert len(np.unique(frame[:24].reshape(-1, 3), axis=0)) > 10
+        assert renderer.dock.arithmetic.total == 4
+    finally:
+        renderer.close()
+
+
+def test_webp_has_the_frames_at_the_size(qtbot, tmp_path):
+    session = tutorial_session()
+    path = tmp_path / "x.webp"
+    export(qtbot, session, torch_results(session), path, size=SIZE, frames_per_step=2, fps=5, arithmetic=False)
+    with Image.open(path) as im:
+        assert im.n_frames == 9 and im.size == SIZE
+        im.seek(3)
+        im.load()
+        assert im.info["duration"] == 400
+
+
+def test_mp4_has_9_times_the_frames_per_step_and_odd_sizes_padded(qtbot, tmp_path):
+    pytest.importorskip("imageio_ffmpeg")
+    session = tutorial_session()
+    results = torch_results(session)
+    export(qtbot, session, results, tmp_path / "x.mp4", size=SIZE, frames_per_step=2)
+    assert read_mp4(tmp_path / "x.mp4") == (SIZE, 18)
+    export(qtbot, session, results, tmp_path / "odd.mp4", size=(321, 181), first=3, last=5)
+    assert read_mp4(tmp_path / "odd.mp4") == ((322, 182), 3)
+
+
+def test_a_transposed_conv_exports_its_scatter_view(qtbot, tmp_path):
+    session = tutorial_session(transposed=True, stride=2)
+    results = torch_results(session)
+    job = ExportJob(session, results, ExportOptions(str(tmp_path / "t.gif"), size=SIZE, first=1, last=4))
+    captions = []
+    job.progress.connect(lambda *_: captions.append(job.renderer.caption.text()))
+    with qtbot.waitSignal(job.finished, timeout=30_000):
+        assert job.start() == ""
+    assert captions[-1] == "step 4 / 25  \u00b7  input pixel (row 0, column 3)"
+    with Image.open(tmp_path / "t.gif") as im:
+        assert im.n_frames == 4 and im.size == SIZE
+
+
+def test_cancel_mid_export_leaves_no_file(qtbot, tmp_path):
+    session = tutorial_session()
+    path = tmp_path / "x.mp4" if not encoders.video_problem() else tmp_path / "x.webp"
+    job = ExportJob(session, torch_results(session), ExportOptions(str(path), size=SIZE))
+    job.progress.connect(lambda done, total: done == 3 and job.cancel())
+    with qtbot.waitSignal(job.cancelled, timeout=30_000):
+        assert job.start() == ""
+    assert job.state == "cancelled"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_windows_animation_is_left_where_it_was(qtbot, tmp_path):
+    session = tutorial_session()
+    results = torch_results(session)
+    panel = AnimationDock(session, results)
+    qtbot.addWidget(panel)
+    panel.resize(900, 500)
+    panel.show()
+    panel.state.seek(6)
+    export(qtbot, session, results, tmp_path / "x.gif", size=SIZE)
+    assert panel.state.position == 6 and panel.arithmetic.total == 2
+    assert results.reference_wanted  # the window's panel still wants the reference
+    assert results._wanted == {"animation"}
+    panel.shutdown()
+
+
+def test_an_edit_during_the_export_stops_it_and_writes_nothing(qtbot, tmp_path):
+    session = tutorial_session()
+    job = ExportJob(session, torch_results(session), ExportOptions(str(tmp_path / "x.gif"), size=SIZE))
+    job.progress.connect(lambda done, total: done == 2 and session.set_weight(X_KERNEL * 2))
+    with qtbot.waitSignal(job.failed, timeout=30_000) as failed:
+        assert job.start() == ""
+    assert "changed" in failed.args[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("options", "reason"), [
+    ({"first": 5, "last": 12}, "outside the animation, which has 9 steps"),
+    ({"first": 0}, "outside"),
+    ({"fps": 0}, "frames per second"),
+    ({"size": (10, 10)}, "a frame from 64"),
+])
+def test_impossible_options_are_refused_with_the_reason(tmp_path, options, reason):
+    session = tutorial_session()
+    job = ExportJob(session, torch_results(session), ExportOptions(str(tmp_path / "x.gif"), **options))
+    assert reason in job.start()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_video_extra_is_named_and_mp4_disabled(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
+    session = tutorial_session()
+    results = torch_results(session)
+    job = ExportJob(session, results, ExportOptions(str(tmp_path / "x.mp4")))
+    assert job.start() == encoders.VIDEO_EXTRA
+    panel = AnimationDock(session, results)
+    qtbot.addWidget(panel)
+    dialog = ExportDialog(session, results, panel)
+    qtbot.addWidget(dialog)
+    mp4 = dialog.format_combo.model().item(dialog.format_combo.findData(".mp4"))
+    assert not mp4.isEnabled() and "convplay[video]" in mp4.toolTip()
+    assert "pip install 'convplay[video]'" in dialog.format_note.text()
+    panel.shutdown()
+
+
+def test_the_dialog_exports_and_says_where(qtbot, tmp_path, monkeypatch):
+    session = tutorial_session()
+    results = torch_results(session)
+    panel = AnimationDock(session, results)
+    qtbot.addWidget(panel)
+    dialog = ExportDialog(session, results, panel, settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(dialog)
+    assert (dialog.first_spin.value(), dialog.last_spin.value()) == (1, 9)
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData(".webp"))
+    out = tmp_path / "lesson.webp"
+    dialog.path_edit.setText(str(out.with_suffix(".gif")))
+    assert dialog.format_combo.currentData() == ".gif"  # the suffix chooses the format
+    dialog.path_edit.setText(str(out))
+    dialog.size_combo.setCurrentIndex(dialog.size_combo.count() - 1)  # Custom
+    dialog.width_spin.setValue(480)
+    dialog.height_spin.setValue(270)
+    dialog.first_spin.setValue(2)
+    dialog.last_spin.setValue(5)
+    dialog.frames_spin.setValue(2)
+    assert dialog.summary.text().startswith("4 steps \u00d7 2 = 8 frames")
+    with qtbot.waitSignal(dialog.exported, timeout=30_000) as exported:
+        assert dialog.start_export() == ""
+        assert dialog.cancel_button.text() == "Cancel" and not dialog.export_button.isEnabled()
+    path, message = exported.args
+    assert path == str(out) and str(out) in message and "8 frames" in message
+    with Image.open(out) as im:
+        assert im.n_frames == 4 and im.size == (480, 270)
+    # A huge export asks first; "No" writes nothing.
+    dialog2 = ExportDialog(session, results, panel)
+    qtbot.addWidget(dialog2)
+    dialog2.path_edit.setText(str(tmp_path / "big.gif"))
+    dialog2.frames_spin.setValue(120)
+    dialog2.fps_spin.setValue(60)
+    dialog2.last_spin.setValue(9)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    assert dialog2.frame_count() == 1080
+    dialog2.first_spin.setValue(1)
+    panel_steps = panel.state.n_steps
+    assert panel_steps == 9
+    monkeypatch.setattr("convplay.qt.dialogs.export_dialog.LARGE_EXPORT_FRAMES", 1000)
+    assert "Not exported" in dialog2.start_export()
+    assert not (tmp_path / "big.gif").exists() and dialog2.job is None
+    panel.shutdown()
+
+
+def test_cancel_in_the_dialog(qtbot, tmp_path):
+    session = tutorial_session()
+    results = torch_results(session)
+    panel = AnimationDock(session, results)
+    qtbot.addWidget(panel)
+    dialog = ExportDialog(session, results, panel)
+    qtbot.addWidget(dialog)
+    dialog.path_edit.setText(str(tmp_path / "x.gif"))
+    assert dialog.start_export() == ""
+    qtbot.waitUntil(lambda: dialog.progress.value() >= 1, timeout=30_000)
+    dialog.cancel_button.click()
+    assert dialog.job is None and "nothing was written" in dialog.progress_label.text()
+    assert dialog.export_button.isEnabled()
+    assert list(tmp_path.iterdir()) == []
+    panel.shutdown()
+
+
+@pytest.fixture
+def window(qtbot, temporary_settings):
+    from convplay.qt.main_window import MainWindow
+
+    window = MainWindow(tutorial_session(), settings=QSettings(str(temporary_settings / "t.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1000, 640)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_export_figure_writes_png_and_svg_of_the_workspace(window, tmp_path):
+    from convplay.qt.export.figure import export_figure, workspace_rect
+
+    assert window.actions_by_id["export_animation"].shortcut().toString() == "Ctrl+E"
+    assert window.actions_by_id["export_figure"].shortcut().toString() == "Ctrl+Shift+E"
+    rect = workspace_rect(window)
+    assert rect.top() >= window.menuBar().height() and rect.bottom() < window.statusBar().geometry().top()
+    assert export_figure(window, tmp_path / "fig.png") == ""
+    with Image.open(tmp_path / "fig.png") as im:
+        ratio = window.devicePixelRatioF()
+        assert im.size == (round(rect.width() * ratio), round(rect.height() * ratio))
+        assert len(np.unique(np.asarray(im.convert("RGB")).reshape(-1, 3), axis=0)) > 50
+    assert export_figure(window, tmp_path / "fig.svg") == ""
+    svg = (tmp_path / "fig.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<?xml") and "<svg" in svg and "</svg>" in svg
+    assert "fig.jpg" in export_figure(window, tmp_path / "fig.jpg")
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("t.")) == ["fig.png", "fig.svg"]
+
+
+def run_convplay(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    return subprocess.run([sys.executable, "-m", "convplay", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.mark.slow  # a process that imports torch and waits for its output: about 8 s here
+def test_the_command_line_exports_without_a_window(tmp_path):
+    out = tmp_path / "x.gif"
+    result = run_convplay("--sample", "tutorial_x", "--kernel", "x_shape", "--export", str(out), "--frames-per-step", "2",
+                          "--export-size", "480x270", "--fps", "8", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    with Image.open(out) as im:
+        assert im.n_frames == 9 and im.size == (480, 270)
+        assert im.info["duration"] == 250
+    assert "18 frames" in result.stderr
+    assert not (tmp_path / "config" / "convplay").exists()  # the user's layout left alone
+
+
+@pytest.mark.parametrize(("args", "reason"), [
+    (("--steps", "5:12"), "outside the animation, which has 9 steps"),
+    (("--export-size", "10x10"), "64x64"),
+])
+def test_the_command_line_refuses_with_the_reason(tmp_path, args, reason):
+    out = tmp_path / "x.gif"
+    result = run_convplay("--sample", "tutorial_x", "--kernel", "x_shape", "--export", str(out), *args, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert reason in result.stderr and not out.exists()
+

@@ -631,6 +631,24 @@ def w_reset(m: Monkey) -> None:
         action.trigger()
 
 
+def l_open(m: Monkey, frac: float) -> None:
+    """Lesson > Open lesson > one of the built-in lessons (at its first step)."""
+    menu = m.window.actions_by_id.get("builtin_lessons")
+    if menu is None:
+        return
+    menu.aboutToShow.emit()  # filled when first opened, as a user's click fills it
+    entries = [a for a in menu.actions() if not a.isSeparator() and a.isEnabled()]
+    if entries:
+        entries[min(int(frac * len(entries)), len(entries) - 1)].trigger()
+
+
+def l_step(m: Monkey, action_id: str) -> None:
+    """Lesson > Next step / Previous step / Reveal the answer (a no-op without a lesson)."""
+    action = m.window.actions_by_id.get(action_id)
+    if action is not None:
+        action.trigger()
+
+
 def s_process(m: Monkey) -> None:
     QApplication.processEvents()
 
@@ -708,6 +726,9 @@ def _actions() -> list[Action]:
         A("w_resize", 1.5, lambda r: _pick(r, WINDOW_SIZES), w_resize),
         A("w_focus", 1.5, lambda r: (), w_focus),
         A("w_reset", 0.7, lambda r: (), w_reset),
+        # Lessons: a built-in one opened, its steps gone through
+        A("l_open", 0.4, lambda r: (_frac(r),), l_open),
+        A("l_step", 1.5, lambda r: (_pick(r, ("lesson_next", "lesson_next", "lesson_previous", "lesson_reveal")),), l_step),
         # Time: sometimes nothing at all between actions, sometimes the worker's result
         A("s_process", 10, lambda r: (), s_process),
         A("s_idle", 3, lambda r: (), s_idle),

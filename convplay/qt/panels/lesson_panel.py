@@ -32,7 +32,7 @@ from convplay.qt.widgets.flow import FlowRow
 from convplay.qt.lesson_model import HIDE_LABELS, HIDEABLE, LessonModel, step_hide, step_text
 from convplay.qt.zoom import scaled, text_zoom
 
-FORMULA_POINT_SIZE = 15
+FORMULA_POINT_SIZE = 13
 TIMES = "\u00d7"
 VALUE_TOLERANCE = 1e-4  # relative to the largest value claimed: float32 against the caption's numbers
 

@@ -22,6 +22,7 @@ SMOKE = {
     "timer_gaps.py": (["--size", "24", "--out", "2", "--edits", "2"], {"max_gap_ms", "max_gap_ms_sliding_window"}),
     "reference_speed.py": (["--sizes", "16"], {"sizes", "torch_threads"}),
     "raw_conv.py": (["--sizes", "16", "--repeats", "2"], None),
+    "export.py": (["--runs", "1", "--size", "160x90", "--cases", "tutorial"], {"tutorial_9_gif_s", "tutorial_9_webp_s"}),
 }
 
 

@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--input-shape", type=_shape_arg, metavar="C,H,W",
-        help="a blank input of this shape (channels, height, width) instead of an image or sample",
+        help="a blank input (zeros) of this shape instead of an image or sample: 1 to 64 channels, "
+        "1 to 1024 px a side, at most 3x1024x1024 values",
     )
     conv = parser.add_argument_group("convolution (named as in nn.Conv2d)")
     conv.add_argument("--kernel", metavar="PRESET", help="a kernel preset: " + ", ".join(PRESET_KEYS) + " (default sobel_x)")
@@ -125,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     conv.add_argument(
         "--kernel-size", type=_positive_int_or_pair, metavar="N|H,W",
-        help="the kernel's size; the chosen kernel is fitted to it as the kernel panel does",
+        help="the kernel's size, 1 to 15 a side; the chosen kernel is cropped or grown with zeros "
+        "around its centre, as the kernel panel does",
     )
     conv.add_argument("--stride", type=_positive_int_or_pair, metavar="N|H,W", help="stride (default 1)")
     conv.add_argument(
@@ -217,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--describe", action="store_true",
         help="print the setup as one JSON object (shapes, spec, formula, parameters, MACs, receptive field) and exit; "
-        "a JSON list, one object a step, for a session or lesson",
+        "one object for a session file too (with its title), a list, one object a step, for a lesson; "
+        "an impossible setup adds \"error\" and \"field\" and exits 2",
     )
     return parser
 

@@ -419,3 +419,17 @@ def test_a_damaged_session_file_is_refused_with_the_reason(tmp_path):
     description = json.loads(done.stdout)
     assert description["field"] == "image" and description["error"].startswith("broken.convplay: ")
     assert description["error"] in done.stderr.decode("utf-8") and _modules(done.stderr) == []
+
+
+def test_the_help_states_the_limits_start_up_checks():
+    from convplay.cli import build_parser
+    from convplay.core.kernel_io import LIMITS
+    from convplay.startup import MAX_BLANK_VALUES
+
+    text = " ".join(build_parser().format_help().split())
+    from convplay.core.image_io import MAX_WORKING_SIZE
+
+    side = MAX_WORKING_SIZE
+    assert f"1 to {MAX_BLANK_CHANNELS} channels, 1 to {side} px a side, at most 3x{side}x{side} values" in text
+    assert MAX_BLANK_VALUES == 3 * side * side
+    assert f"the kernel's size, 1 to {LIMITS.max_spatial} a side" in text

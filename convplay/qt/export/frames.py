@@ -56,11 +56,12 @@ class FrameRenderer:
     """``seek(k)``, then (once ``ready(k)``) ``frame()``: step ``k`` as an RGB array of ``size``."""
 
     def __init__(self, session: Session, results: Results, size: tuple[int, int], *, arithmetic: bool = True,
-                 scatter_channel: int = 0):
+                 scatter_channel: int = 0, owner: QWidget | None = None):
         self.size = (int(size[0]), int(size[1]))
         self.scale = max(1.0, self.size[1] / BASE_HEIGHT)
         self.arithmetic = arithmetic
-        self.widget = QWidget()
+        # A window of its own, deleted with ``owner`` (the dialog, the main window) if ``close`` never runs.
+        self.widget = QWidget(owner, Qt.WindowType.Window)
         self.widget.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
         self.widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         layout = QVBoxLayout(self.widget)

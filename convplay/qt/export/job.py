@@ -16,11 +16,14 @@ no file.
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
+from functools import partial
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
 from convplay.core import encoders
 from convplay.core.encoders import DEFAULT_FPS, MAX_FPS, Encoder, ExportError
@@ -108,6 +111,10 @@ class ExportJob(QObject):
         self._timer.timeout.connect(self._tick)
         self._worker: LatestWorker | None = None
         self._cancel_asked = False
+        # Set as the job is deleted (its window closed) while the file is written: the
+        # worker then removes the partial file itself, since no one is left to.
+        self._abandoned = threading.Event()
+        self.destroyed.connect(lambda *_args, abandoned=self._abandoned: abandoned.set())
 
     # -- commands ----------------------------------------------------------------------------
     def start(self) -> str:
@@ -116,8 +123,9 @@ class ExportJob(QObject):
         if problem:
             return problem
         o = self.options
+        owner = self.parent() if isinstance(self.parent(), QWidget) else None
         self.renderer = FrameRenderer(self.session, self.results, o.size, arithmetic=o.arithmetic,
-                                      scatter_channel=o.scatter_channel)
+                                      scatter_channel=o.scatter_channel, owner=owner)
         try:
             if self.renderer.problem:
                 raise ValueError(self.renderer.problem)
@@ -215,7 +223,7 @@ class ExportJob(QObject):
         self.renderer.close()
         self.renderer = None
         self.encoding.emit()
-        self._worker = LatestWorker(lambda encoder: encoder.finish(), "convplay-export", parent=self)
+        self._worker = LatestWorker(partial(_write, abandoned=self._abandoned), "convplay-export", parent=self)
         self._worker.returned.connect(self._on_written)
         self._worker.errored.connect(lambda _g, error: self._fail(error))
         self._worker.submit(self.encoder)
@@ -268,6 +276,13 @@ class ExportJob(QObject):
             self.session.changed.disconnect(self._on_session_changed)
         except (ValueError, RuntimeError, TypeError):
             pass
+
+
+def _write(encoder: Encoder, abandoned: threading.Event) -> None:
+    """The worker's job: the file written to its partial name (removed if the job is gone)."""
+    encoder.finish()
+    if abandoned.is_set():
+        encoder.abort()
 
 
 def _background() -> tuple[int, int, int]:

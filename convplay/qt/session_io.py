@@ -121,10 +121,11 @@ def apply_view(window: "MainWindow", view: "ViewState") -> list[str]:
         if name in workspaces.WORKSPACE_NAMES:
             lesson = getattr(window, "lesson", None)
             presenting = getattr(getattr(window, "presenter", None), "active", False)
+            before = window.workspace
             if not presenting:  # the presenter view keeps its own layout
                 window.set_workspace(name)
-            if lesson is not None:
-                lesson.place_dock()
+            if lesson is not None:  # a lesson that changes the layout keeps its panel in front
+                lesson.place_dock(raise_it=window.workspace != before)
         else:
             notes.append(f"workspace {name!r} is not one of this version's ({', '.join(workspaces.WORKSPACE_NAMES)})")
     zoom = _get(view, "zoom")

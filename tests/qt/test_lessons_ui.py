@@ -82,9 +82,10 @@ def test_a_step_hides_its_panels_and_the_next_shows_them_again(window, qtbot):
     assert not docks["kernel"].isHidden() and not docks["params"].isHidden()
     session_commands.open_document(window, lesson(), step=1)
     assert docks["kernel"].isHidden() and docks["formula"].isHidden()
-    assert set(window.lesson.hidden_panels) == {"formula", "kernel"}
+    # Explore does not show the formula: only the kernel was hidden by the step, and only it comes back.
+    assert window.lesson.hidden_panels == ("kernel",)
     window.lesson.next()
-    assert not docks["kernel"].isHidden()
+    assert not docks["kernel"].isHidden() and docks["formula"].isHidden()
     window.lesson.close()
     assert docks["lesson"].isHidden() and not docks["kernel"].isHidden()
 
@@ -213,3 +214,22 @@ def test_the_builtin_lessons_are_in_the_menu_with_their_step_counts(window, qtbo
     entries[0].trigger()
     assert window.lesson.is_open and len(window.lesson) == infos[0].n_steps
     assert window.lesson.title == infos[0].title
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1024, 640)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_window_keeps_its_size_with_a_lesson_open_in_every_workspace(qtbot, tmp_path, size):
+    from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QApplication
+
+    from convplay.qt.workspaces import WORKSPACE_NAMES
+
+    window = open_window(qtbot, settings_file(tmp_path), size)
+    session_commands.open_builtin_lesson(window, builtin_lessons()[0].id)
+    for name in WORKSPACE_NAMES:
+        window.set_workspace(name)
+        for _ in range(4):
+            QApplication.processEvents()
+        assert window.size() == QSize(*size), name
+        needed = window.layout().minimumSize()
+        assert needed.width() <= size[0] and needed.height() <= size[1], (name, needed.toTuple())
+        assert window.docks["lesson"].isHidden() == (name == "focus"), name

@@ -267,6 +267,12 @@ def test_the_dialog_exports_and_says_where(qtbot, tmp_path, monkeypatch):
     assert path == str(out) and str(out) in message and "8 frames" in message
     with Image.open(out) as im:
         assert im.n_frames == 4 and im.size == (480, 270)
+    # The next export starts from this one's choices.
+    again = ExportDialog(session, results, panel, settings=dialog.settings)
+    qtbot.addWidget(again)
+    assert again.format_combo.currentData() == ".webp" and again.path_edit.text().endswith(".webp")
+    assert (again.width_spin.value(), again.height_spin.value(), again.frames_spin.value()) == (480, 270, 2)
+    assert again.size_combo.currentText() == "Custom" and again.width_spin.isEnabled()
     # A huge export asks first; "No" writes nothing.
     dialog2 = ExportDialog(session, results, panel)
     qtbot.addWidget(dialog2)
@@ -282,6 +288,20 @@ def test_the_dialog_exports_and_says_where(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr("convplay.qt.dialogs.export_dialog.LARGE_EXPORT_FRAMES", 1000)
     assert "Not exported" in dialog2.start_export()
     assert not (tmp_path / "big.gif").exists() and dialog2.job is None
+    panel.shutdown()
+
+
+def test_a_huge_animation_starts_with_its_first_steps_chosen(qtbot):
+    session = Session(np.random.default_rng(0).random((1, 64, 64)), ConvSpec(kernel_size=3, bias=False), X_KERNEL)
+    panel = AnimationDock(session, Results())
+    qtbot.addWidget(panel)
+    dialog = ExportDialog(session, Results(), panel)
+    qtbot.addWidget(dialog)
+    assert panel.state.n_steps == 62 * 62
+    assert (dialog.first_spin.value(), dialog.last_spin.value()) == (1, 2000)
+    assert "3,844 steps" in dialog.range_note.text() and not dialog.range_note.isHidden()
+    dialog.all_button.click()
+    assert dialog.last_spin.value() == 3844 and "a long export" in dialog.summary.text()
     panel.shutdown()
 
 
@@ -331,6 +351,23 @@ def test_export_figure_writes_png_and_svg_of_the_workspace(window, tmp_path):
     assert svg.startswith("<?xml") and "<svg" in svg and "</svg>" in svg
     assert "fig.jpg" in export_figure(window, tmp_path / "fig.jpg")
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("t.")) == ["fig.png", "fig.svg"]
+
+
+def test_file_export_animation_opens_the_dialog_and_the_status_bar_says_where(window, qtbot, tmp_path):
+    from convplay.qt.dialogs.export_dialog import ExportDialog as Dialog
+
+    window.actions_by_id["export_animation"].trigger()
+    dialog = window.findChild(Dialog)
+    assert dialog is not None and dialog.isVisible()
+    out = tmp_path / "window.gif"
+    dialog.path_edit.setText(str(out))
+    dialog.size_combo.setCurrentIndex(0)  # 640 × 360
+    with qtbot.waitSignal(dialog.exported, timeout=60_000):  # once PyTorch's output is in
+        assert dialog.start_export() == ""
+    assert str(out) in window.statusBar().currentMessage()
+    with Image.open(out) as im:
+        assert im.n_frames == 9 and im.size == (640, 360)
+    assert window.animation_panel.state.position == 0
 
 
 def run_convplay(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:

@@ -46,6 +46,7 @@ from convplay.qt.export.job import (
 CUSTOM = "Custom"
 FILE_FILTER = "GIF animation (*.gif);;Animated WebP (*.webp);;MP4 video (*.mp4)"
 DEFAULT_NAME = "convplay-animation"
+SETTINGS = "export/"  # + a choice's name: the last export's choices
 SECONDS_PER_FRAME = 0.05  # about what a 960×540 frame costs to draw here, for the warning
 
 
@@ -86,7 +87,13 @@ class ExportDialog(QDialog):
             spin.setRange(1, n)
             spin.setGroupSeparatorShown(True)
         self.first_spin.setValue(1)
-        self.last_spin.setValue(n)
+        # A huge animation (a photo's every output cell) starts with its first steps chosen.
+        self.last_spin.setValue(min(n, LARGE_EXPORT_FRAMES))
+        self.range_note = QLabel(
+            f"The animation has {n:,} steps: the first {LARGE_EXPORT_FRAMES:,} are chosen (All for every one)."
+            if n > LARGE_EXPORT_FRAMES else "")
+        self.range_note.setWordWrap(True)
+        self.range_note.setVisible(n > LARGE_EXPORT_FRAMES)
         self.first_spin.setToolTip("The first step of the export (1-based, as on screen)")
         self.last_spin.setToolTip("The last step of the export (inclusive)")
         self.all_button = QPushButton("All")
@@ -145,6 +152,7 @@ class ExportDialog(QDialog):
         steps.addWidget(self.last_spin, 1)
         steps.addWidget(self.all_button)
         form.addRow("Steps", steps)
+        form.addRow("", self.range_note)
         form.addRow("Frames per step", self.frames_spin)
         form.addRow("Frame rate", self.fps_spin)
         size = QHBoxLayout()
@@ -178,14 +186,53 @@ class ExportDialog(QDialog):
         self.size_combo.currentIndexChanged.connect(self._on_size)
         for spin in (self.first_spin, self.last_spin, self.frames_spin, self.fps_spin):
             spin.valueChanged.connect(self._update_summary)
+        self._restore_choices()
         self._on_size()
         self._update_summary()
         if not self.n_steps:
-            self.error.setText(panel.problem and f"These settings cannot be animated: {panel.problem}"
-                               or "There is nothing to animate.")
+            problem = panel.problem
+            self.error.setText(f"These settings cannot be animated: {problem}" if problem else "There is nothing to animate.")
             self.export_button.setEnabled(False)
 
     # -- the choices ------------------------------------------------------------------------
+    def _restore_choices(self) -> None:
+        """The format, frame rate, frames per step, size and arithmetic of the last export."""
+        settings = self.settings
+        if settings is None:
+            return
+        fps = _int(settings.value(SETTINGS + "fps"))
+        if fps is not None:
+            self.fps_spin.setValue(fps)
+        frames = _int(settings.value(SETTINGS + "frames_per_step"))
+        if frames is not None:
+            self.frames_spin.setValue(frames)
+        width, height = _int(settings.value(SETTINGS + "width")), _int(settings.value(SETTINGS + "height"))
+        if width is not None and height is not None:
+            index = self.size_combo.findData((width, height))
+            self.size_combo.setCurrentIndex(index if index >= 0 else self.size_combo.count() - 1)
+            self._on_size()
+            self.width_spin.setValue(width)
+            self.height_spin.setValue(height)
+        arithmetic = settings.value(SETTINGS + "arithmetic")
+        if arithmetic is not None:
+            self.arithmetic_box.setChecked(str(arithmetic).lower() in ("true", "1"))
+        suffix = settings.value(SETTINGS + "format")
+        index = self.format_combo.findData(suffix)
+        if index >= 0 and self.format_combo.model().item(index).isEnabled():
+            self.format_combo.setCurrentIndex(index)
+
+    def _remember_choices(self, options: ExportOptions) -> None:
+        settings = self.settings
+        if settings is None:
+            return
+        settings.setValue(SETTINGS + "fps", options.fps)
+        settings.setValue(SETTINGS + "frames_per_step", options.frames_per_step)
+        settings.setValue(SETTINGS + "width", options.size[0])
+        settings.setValue(SETTINGS + "height", options.size[1])
+        settings.setValue(SETTINGS + "arithmetic", options.arithmetic)
+        settings.setValue(SETTINGS + "format", Path(options.path).suffix.lower())
+        files.remember_folder(options.path, settings)
+
     def _all_steps(self) -> None:
         self.first_spin.setValue(1)
         self.last_spin.setValue(self.last_spin.maximum())
@@ -270,8 +317,7 @@ class ExportDialog(QDialog):
             job.deleteLater()
             return self._refuse(problem[:1].upper() + problem[1:])
         self.job = job
-        if self.settings is not None:
-            files.remember_folder(options.path, self.settings)
+        self._remember_choices(options)
         self._running(True)
         self.progress.setRange(0, job.total_steps)
         self.progress.setValue(0)
@@ -339,6 +385,13 @@ class ExportDialog(QDialog):
     def done(self, result: int) -> None:
         self.cancel_button.setEnabled(True)
         super().done(result)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def show_export_dialog(window) -> ExportDialog:

@@ -93,13 +93,29 @@ def _start_document(args: argparse.Namespace):
     return None
 
 
+def _start_session(document, step):
+    """The session the window is made with: the document's state (a lesson's step)."""
+    from convplay.core.session_file import session_from_state
+
+    steps = getattr(document, "steps", ())
+    state = steps[int(step or 0)].state if steps else document.state
+    return session_from_state(state)
+
+
 def _open_start_document(window, args: argparse.Namespace, document, step) -> None:
     """The window on the document it was started with: a session's state and view, or a
-    lesson at ``step``; the start is not an undo step."""
+    lesson at ``step``; the start is not an undo step.  --device and --dtype, when given,
+    win over the file's."""
     from convplay.qt import session_commands
 
+    settings = window.compute_settings
+    chosen = settings.device, settings.dtype
     path = "" if getattr(args, "lesson", None) else str(args.image or "")
     session_commands.open_document(window, document, path, int(step or 0))
+    if getattr(args, "device", None):
+        settings.set_device(chosen[0])
+    if getattr(args, "dtype", None):
+        settings.set_dtype(chosen[1])
     window.undo_stack.clear()
 
 
@@ -137,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     app.setApplicationName("convplay")
     try:
         opened = _start_document(args)  # a session or lesson to open on; refused: the reason, exit 2
-        session, notes = initial_session(args)
+        session, notes = (_start_session(*opened), []) if opened is not None else initial_session(args)
         device, dtype = compute_choice(args)
         compute_settings = ComputeSettings(device=device, dtype=dtype)
     except (StartupError, ValueError) as exc:

@@ -224,3 +224,37 @@ def test_the_view_comes_back_with_the_animation_step(window, qtbot, tmp_path):
     state.seek(0)
     assert session_commands.open_path(window, path)
     assert window.workspace == "sliding" and state.position == 5
+
+
+def test_starting_on_a_session_file_or_a_lesson_opens_it_and_is_no_undo_step(window, qtbot, tmp_path):
+    from convplay.cli import build_parser
+    from convplay.qt import app
+
+    set_up_a_case(window, qtbot)
+    path = str(tmp_path / "start.convplay")
+    assert session_commands.save_session_to(window, path)
+    args = build_parser().parse_args([path])
+    opened = app._start_document(args)
+    assert opened is not None and app._start_session(*opened).spec == window.session.spec
+    other = open_window(qtbot, settings_file(tmp_path / "other"))
+    app._open_start_document(other, args, *opened)
+    assert other.session.spec == window.session.spec and len(other.undo_stack) == 0
+    assert other.windowTitle().startswith("start.convplay")
+
+    args = build_parser().parse_args(["--lesson", "arithmetic", "--lesson-step", "3"])
+    app._open_start_document(other, args, *app._start_document(args))
+    assert other.lesson.is_open and other.lesson.index == 2 and len(other.undo_stack) == 0
+
+
+def test_a_refused_file_at_start_prints_the_reason_and_exits_2(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.convplay"
+    bad.write_bytes(b"PK\x03\x04 not a zip at all")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    result = subprocess.run([sys.executable, "-m", "convplay", str(bad)], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert "bad.convplay" in result.stderr

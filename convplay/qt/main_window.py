@@ -479,7 +479,12 @@ class MainWindow(QMainWindow):
         notes = [error] if error else []
         if self.compute_settings.device != wanted:
             notes.append(f"{wanted} is not available here; using the CPU")
-            self.statusBar().showMessage(notes[-1], 10_000)
+            from convplay.compute.devices import CPU_DTYPES
+
+            if self.compute_settings.dtype not in CPU_DTYPES:  # float16 asked of a CUDA device (a session file)
+                notes.append(f"{self.compute_settings.dtype} runs on CUDA only; using float32")
+                self.compute_settings.set_dtype("float32")
+            self.statusBar().showMessage("; ".join(notes), 10_000)
         self.device_panel.set_status("\n".join(notes))
 
     # -- settings ----------------------------------------------------------------------

@@ -258,3 +258,16 @@ def test_a_refused_file_at_start_prints_the_reason_and_exits_2(tmp_path):
                             timeout=120)
     assert result.returncode == 2
     assert "bad.convplay" in result.stderr
+
+
+def test_a_cuda_device_chosen_before_the_list_is_known_falls_back_with_a_cpu_dtype(window, qtbot):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    settings = window.compute_settings
+    with qtbot.waitSignal(window.compute_failed, timeout=30_000, raising=False):
+        settings.set_device("cuda:0")  # as a session file's view does before torch has listed the devices
+        settings.set_dtype("float16")
+    window._on_devices_ready([("cpu", "CPU")], "")
+    assert settings.device == "cpu" and settings.dtype == "float32"
+    assert "float16 runs on CUDA only" in window.statusBar().currentMessage()
+    wait_for_output(qtbot, window)

@@ -198,6 +198,10 @@ def test_gif_palette_keeps_the_frequent_colours_exact(tmp_path):
     encoder.close()
     with Image.open(path) as im:
         back = np.asarray(im.convert("RGB")).astype(int)
+        im.seek(1)  # a delta frame: its unchanged pixels are transparent over the first
+        second = np.asarray(im.convert("RGB")).astype(int)
+    nearest = encoders.NearestColour(encoder.palette)
+    assert np.array_equal(second, nearest.rgb[nearest.indices(frame[::-1].copy())])
     assert (back[:5] == 255).all() and (back[5:25, 5:25] == (200, 40, 40)).all()
     assert (back[25:35, 60:100] == 252).all()
     assert np.abs(back[40:] - frame[40:].astype(int)).max() <= 24

@@ -265,11 +265,16 @@ class _PillowEncoder(Encoder):
         self._durations: list[int] = []
         self._shown_ms = 0.0  # the time every frame so far is shown, for durations that add up
 
+    TICK_MS = 1  # the format's unit of time
+    MIN_MS = 1
+
     def _duration(self, repeat: int) -> int:
-        """This image's milliseconds: rounded so that the total stays on the frame clock."""
-        start = round(self._shown_ms)
+        """This image's milliseconds, in the format's ticks: rounded so that the total stays
+        on the frame clock."""
+        tick = self.TICK_MS
+        start = round(self._shown_ms / tick) * tick
         self._shown_ms += repeat * frame_ms(self.fps)
-        return max(1, round(self._shown_ms) - start)
+        return max(self.MIN_MS, round(self._shown_ms / tick) * tick - start)
 
     def _keep(self, image: Image.Image, repeat: int) -> None:
         self._images.append(image)
@@ -290,6 +295,10 @@ class GifEncoder(_PillowEncoder):
     the first frame added."""
 
     format = "GIF"
+    # GIF counts hundredths of a second, and browsers play a delay under 2 of them as 10:
+    # faster than 50 frames per second, a GIF would play slower, not faster.
+    TICK_MS = 10
+    MIN_MS = 20
 
     def __init__(self, path, size, fps, palette: Image.Image | None = None):
         super().__init__(path, size, fps)

@@ -92,6 +92,12 @@ def test_gif_durations_stay_on_the_frame_clock(tmp_path):
         encoder.add(f)
     encoder.close()
     assert sum(encoder._durations) == 200
+    assert all(d % 10 == 0 for d in encoder._durations)  # GIF's hundredths of a second
+    fast = open_encoder(tmp_path / "d.gif", (96, 64), 60)
+    for f in frames(3):
+        fast.add(f)
+    assert min(fast._durations) >= 20  # browsers would play a shorter delay as 100 ms
+    fast.abort()
 
 
 def read_mp4(path) -> tuple[tuple[int, int], int]:

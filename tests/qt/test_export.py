@@ -302,6 +302,8 @@ def test_a_huge_animation_starts_with_its_first_steps_chosen(qtbot):
     assert "3,844 steps" in dialog.range_note.text() and not dialog.range_note.isHidden()
     dialog.all_button.click()
     assert dialog.last_spin.value() == 3844 and "a long export" in dialog.summary.text()
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData(".webp"))
+    assert "5.6 GB of memory" in dialog.summary.text()
     panel.shutdown()
 
 

@@ -47,7 +47,8 @@ CUSTOM = "Custom"
 FILE_FILTER = "GIF animation (*.gif);;Animated WebP (*.webp);;MP4 video (*.mp4)"
 DEFAULT_NAME = "convplay-animation"
 SETTINGS = "export/"  # + a choice's name: the last export's choices
-SECONDS_PER_FRAME = 0.05  # about what a 960×540 frame costs to draw here, for the warning
+SECONDS_PER_FRAME = 0.05
+MEMORY_NOTE_BYTES = 512 * 2 ** 20  # frames held for a GIF or WebP beyond this are mentioned  # about what a 960×540 frame costs to draw here, for the warning
 
 
 def size_text(width: int, height: int) -> str:
@@ -184,7 +185,9 @@ class ExportDialog(QDialog):
         self.format_combo.currentIndexChanged.connect(self._on_format)
         self.path_edit.textChanged.connect(self._on_path)
         self.size_combo.currentIndexChanged.connect(self._on_size)
-        for spin in (self.first_spin, self.last_spin, self.frames_spin, self.fps_spin):
+        self.format_combo.currentIndexChanged.connect(self._update_summary)
+        for spin in (self.first_spin, self.last_spin, self.frames_spin, self.fps_spin, self.width_spin,
+                     self.height_spin):
             spin.valueChanged.connect(self._update_summary)
         self._restore_choices()
         self._on_size()
@@ -278,7 +281,12 @@ class ExportDialog(QDialog):
         steps = max(self.last_spin.value() - self.first_spin.value() + 1, 0)
         text = f"{steps:,} steps \u00d7 {self.frames_spin.value()} = {frames:,} frames, {frames / fps:.1f} s at {fps} fps"
         if frames > LARGE_EXPORT_FRAMES:
-            text += f" \u2014 a long export: about {frames / self.frames_spin.value() * SECONDS_PER_FRAME / 60:.0f} min to draw"
+            text += f" \u2014 a long export: about {steps * SECONDS_PER_FRAME / 60:.0f} min to draw"
+        # GIF and WebP are written at the end, from every step's picture (MP4 streams them).
+        per_step = {".gif": 1, ".webp": 3}.get(self.format_combo.currentData(), 0)
+        held = steps * self.width_spin.value() * self.height_spin.value() * per_step
+        if held > MEMORY_NOTE_BYTES:
+            text += f"; about {held / 2 ** 30:.1f} GB of memory until the file is written (MP4 needs none)"
         self.summary.setText(text)
 
     def options(self) -> ExportOptions:

@@ -2,8 +2,8 @@
 
 One table (``WORKSPACES``): a name (for ``--workspace`` and the settings), a title (the
 menu), a shortcut, the docks on screen, and the arrangement as a tree of splits whose
-leaves are tab groups.  The lesson panel is shown by none of them: it comes to the front
-of its place while a lesson is open (qt/lesson_model.py).  Every dock has a place in
+leaves are tab groups.  The lesson panel is shown by none of them: it is shown in its
+place while a lesson is open (qt/lesson_model.py).  Every dock has a place in
 every arrangement, shown or not, so that a panel brought back through View > Panels
 appears in a sensible spot (a tab beside its kin) instead of floating.
 
@@ -85,11 +85,12 @@ WORKSPACES: tuple[Workspace, ...] = (
         ("input", "output", "animation", "kernel", "params"),
         # The input to draw on takes the whole height at the left; the parameters lie under
         # the output and the kernel in columns of fields, as tall as they need.
+        # A lesson's panel under the input (hidden without a lesson).
         Split(HORIZONTAL,
-              (Tabs("input"), 0.3),
+              (Split(VERTICAL, (Tabs("input"), 1.0), (Tabs("lesson"), 1.0)), 0.3),
               (Split(VERTICAL,
                      (Split(HORIZONTAL, (Tabs("output", "animation"), 1.0), (Tabs("kernel"), FIT)), 1.0),
-                     (Tabs("params", "formula", "device", "lesson"), FIT)), 0.7)),
+                     (Tabs("params", "formula", "device"), FIT)), 0.7)),
         "workspace_explore",
     ),
     Workspace(

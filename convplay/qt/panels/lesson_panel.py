@@ -33,6 +33,7 @@ from convplay.qt.lesson_model import HIDE_LABELS, HIDEABLE, LessonModel, step_hi
 from convplay.qt.zoom import scaled, text_zoom
 
 FORMULA_POINT_SIZE = 13
+LIST_ROWS = 8  # steps in sight in the list
 TIMES = "\u00d7"
 VALUE_TOLERANCE = 1e-4  # relative to the largest value claimed: float32 against the caption's numbers
 
@@ -137,9 +138,9 @@ class LessonPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.lesson_title)
         layout.addWidget(self.empty)
-        layout.addWidget(self.step_list, 1)
+        layout.addWidget(self.step_list)
         layout.addWidget(nav_row)
-        layout.addWidget(self.details, 2)
+        layout.addWidget(self.details, 1)
 
         self.step_list.currentRowChanged.connect(self._on_row)
         self.previous_button.clicked.connect(lambda _=False: model.previous())
@@ -178,6 +179,9 @@ class LessonPanel(QWidget):
         title = QFont(self.font())
         title.setBold(True)
         self.step_title.setFont(title)
+        # A few steps in sight, scrolling for more: the room below is the step's own words.
+        rows = self.step_list.fontMetrics().lineSpacing()
+        self.step_list.setMaximumHeight(LIST_ROWS * rows + 2 * self.step_list.frameWidth() + 4)
 
     # -- model -> view ---------------------------------------------------------------------------
     def _show_steps(self) -> None:

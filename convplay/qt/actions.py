@@ -249,7 +249,7 @@ ACTIONS: tuple[Action | Submenu, ...] = (
            "Open an image file as the input"),
     Submenu("samples", "&File", "&Samples", fill_samples_menu),
     # Sessions and lessons (qt/session_commands.py): the whole state in a .convplay file.
-    Action("open_session", "&File", "Open s&ession\u2026", session_commands.choose_session_file, ("Ctrl+Shift+O",),
+    Action("open_session", "&File", "Open sess&ion\u2026", session_commands.choose_session_file, ("Ctrl+Shift+O",),
            "Open a saved session (.convplay): its input, settings, kernel and view; a file with steps opens as a lesson",
            separator_before=True),
     Submenu("recent_sessions", "&File", "&Recent sessions", session_commands.fill_recent_menu),

@@ -146,6 +146,11 @@ def test_presenter_pgdown_reveals_then_advances_and_pgup_goes_back(window, qtbot
     position = state.position
     qtbot.keyClick(window, KEY.Key_Right)  # the arrows still step the animation
     assert state.position == position + 1 and model.index == 2
+    qtbot.keyClick(window, KEY.Key_PageUp)
+    qtbot.keyClick(window, KEY.Key_PageDown)
+    assert model.index == 2 and model.asking  # back at the question: covered again
+    qtbot.keyClick(window, KEY.Key_R, Qt.KeyboardModifier.ControlModifier)  # the menu's key, menus hidden
+    assert not model.asking
     qtbot.keyClick(window, KEY.Key_Escape)
     assert not window.presenter.active and not window.docks["lesson"].isHidden()
 

@@ -120,9 +120,8 @@ def apply_view(window: "MainWindow", view: "ViewState") -> list[str]:
     if name:
         if name in workspaces.WORKSPACE_NAMES:
             lesson = getattr(window, "lesson", None)
-            presenting = getattr(getattr(window, "presenter", None), "active", False)
             before = window.workspace
-            if not presenting:  # the presenter view keeps its own layout
+            if not window.in_focus:  # the focus and presenter views stay as they are in a lecture
                 window.set_workspace(name)
             if lesson is not None:  # a lesson that changes the layout keeps its panel in front
                 lesson.place_dock(raise_it=window.workspace != before)

@@ -238,3 +238,16 @@ def test_the_window_keeps_its_size_with_a_lesson_open_in_every_workspace(qtbot, 
         needed = window.layout().minimumSize()
         assert needed.width() <= size[0] and needed.height() <= size[1], (name, needed.toTuple())
         assert window.docks["lesson"].isHidden() == (name == "focus"), name
+
+
+def test_the_focus_view_stays_while_going_through_the_steps(window, qtbot):
+    window.set_focus_mode(True)
+    doc = lesson()
+    steps = tuple(case(4 + n, title=f"s{n}", workspace="explore") for n in range(2))
+    session_commands.open_document(window, SessionDocument(kind="lesson", title="t", steps=doc.steps[:1] + steps))
+    window.lesson.next()
+    window.lesson.next()
+    assert window.in_focus and window.docks["lesson"].isHidden()
+    assert window.session.image.shape == (1, 5, 5)
+    window.set_focus_mode(False)
+    assert not window.docks["lesson"].isHidden()

@@ -440,7 +440,7 @@ class MainWindow(QMainWindow):
             return
         event.acceptProposedAction()
         path = paths[0]
-        if path.lower().endswith(".convplay"):
+        if path.lower().endswith((".convplay", ".json")):  # a session or a lesson (kernels are never .json)
             session_commands.open_path(self, path)
         elif path.lower().endswith(tuple(IMAGE_SUFFIXES)):
             self.open_image(path)

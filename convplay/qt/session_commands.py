@@ -301,7 +301,10 @@ def save_lesson_as(window: "MainWindow") -> None:
     if not lesson.is_open or not len(lesson):
         window.statusBar().showMessage("No lesson steps to save: Lesson > Add the current state as a step", STATUS_MS)
         return
-    stem = lesson.file_name or (lesson.title or "lesson").strip().replace(" ", "-").replace("/", "-").lower() + session_io.SUFFIX
+    if lesson.file_name:  # a .json lesson is saved as a .convplay next to it, not over it
+        stem = Path(lesson.file_name).with_suffix(session_io.SUFFIX).name
+    else:
+        stem = (lesson.title or "lesson").strip().replace(" ", "-").replace("/", "-").lower() + session_io.SUFFIX
     path = ask_save_path(window, "Save lesson", stem)
     if path:
         save_lesson_to(window, path)

@@ -115,24 +115,26 @@ def test_undo_after_opening_brings_the_state_before_back(window, qtbot, tmp_path
     assert session.spec.stride == (2, 1)
 
 
-@pytest.mark.parametrize("content, reason", [
+REFUSED = (
     (b"this is no session", "not a convplay session"),
     (b'{"format": "convplay", "version": 7, "kind": "session"}', "newer"),
     (b"PK\x03\x04 truncated", ""),
-])
-def test_a_refused_file_keeps_the_session_and_its_history_and_says_why(window, qtbot, tmp_path, warnings_shown,
-                                                                         content, reason):
+)
+
+
+def test_a_refused_file_keeps_the_session_and_its_history_and_says_why(window, qtbot, tmp_path, warnings_shown):
     session = window.session
     session.set_weight(session.weight * 2)  # something in the history
     before, steps = session.snapshot(), len(window.undo_stack)
-    path = tmp_path / "bad.convplay"
-    path.write_bytes(content)
-    assert not session_commands.open_path(window, str(path))
-    assert session.snapshot().same_as(before) and len(window.undo_stack) == steps
-    assert len(warnings_shown) == 1
-    title, text = warnings_shown[0]
-    assert title == "Cannot open the session" and "bad.convplay" in text and reason in text
-    assert "session on screen is kept" in text
+    for n, (content, reason) in enumerate(REFUSED):
+        path = tmp_path / f"bad{n}.convplay"
+        path.write_bytes(content)
+        assert not session_commands.open_path(window, str(path))
+        assert session.snapshot().same_as(before) and len(window.undo_stack) == steps
+        assert len(warnings_shown) == n + 1
+        title, text = warnings_shown[-1]
+        assert title == "Cannot open the session" and path.name in text and reason in text
+        assert "session on screen is kept" in text
 
 
 def test_unknown_keys_are_a_warning_in_the_status_bar(window, qtbot, tmp_path, warnings_shown):

@@ -9,8 +9,9 @@ honour (a CUDA device on a CPU-only machine, float16 on the CPU, a workspace or 
 mapping this version does not know) is a note for the status bar, never an error: the
 rest of the state still opens.
 
-Every call into ``convplay.core.session_file`` goes through here, so the window and the
-lesson code depend on one place for the file format's Python names.
+Reading and writing files go through here (``read_document``, ``write_document``): an
+unreadable or unwritable file is the same ``SessionFileError`` with the reason as a
+refused one, for the one message box that says it.
 """
 
 from __future__ import annotations

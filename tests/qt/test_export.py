@@ -162,6 +162,27 @@ def test_mp4_has_9_times_the_frames_per_step_and_odd_sizes_padded(qtbot, tmp_pat
     assert read_mp4(tmp_path / "odd.mp4") == ((322, 182), 3)
 
 
+def test_mp4_quality_sets_the_file_size(qtbot, tmp_path):
+    pytest.importorskip("imageio_ffmpeg")
+    session = tutorial_session()
+    results = torch_results(session)
+    sizes = []
+    for quality in (2, 10):
+        path = tmp_path / f"q{quality}.mp4"
+        export(qtbot, session, results, path, size=SIZE, first=1, last=3, mp4_quality=quality)
+        sizes.append(path.stat().st_size)
+    assert sizes[0] < sizes[1]
+
+
+def test_cancel_while_the_file_is_written_removes_it(qtbot, tmp_path):
+    session = tutorial_session()
+    job = ExportJob(session, torch_results(session), ExportOptions(str(tmp_path / "x.webp"), size=SIZE))
+    job.encoding.connect(job.cancel)
+    with qtbot.waitSignal(job.cancelled, timeout=30_000):
+        assert job.start() == ""
+    assert job.state == "cancelled" and list(tmp_path.iterdir()) == []
+
+
 def test_a_transposed_conv_exports_its_scatter_view(qtbot, tmp_path):
     session = tutorial_session(transposed=True, stride=2)
     results = torch_results(session)
@@ -260,6 +281,7 @@ def test_the_dialog_exports_and_says_where(qtbot, tmp_path, monkeypatch):
     dialog.last_spin.setValue(5)
     dialog.frames_spin.setValue(2)
     assert dialog.summary.text().startswith("4 steps \u00d7 2 = 8 frames")
+    assert not dialog.quality_spin.isEnabled()  # for MP4 only
     with qtbot.waitSignal(dialog.exported, timeout=30_000) as exported:
         assert dialog.start_export() == ""
         assert dialog.cancel_button.text() == "Cancel" and not dialog.export_button.isEnabled()

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convplay.core.encoders import DEFAULT_FPS, FORMATS, MAX_FPS, video_problem
+from convplay.core.encoders import DEFAULT_FPS, FORMATS, MAX_FPS, MP4_QUALITY, video_problem
 from convplay.core.results import Results
 from convplay.core.session import Session
 from convplay.qt import files, style
@@ -120,6 +120,11 @@ class ExportDialog(QDialog):
             spin.setRange(MIN_SIDE, MAX_SIDE)
             spin.setValue(value)
             spin.setSuffix(" px")
+        self.quality_spin = QSpinBox()
+        self.quality_spin.setRange(1, 10)
+        self.quality_spin.setValue(int(MP4_QUALITY))
+        self.quality_spin.setToolTip("MP4 quality, 1 to 10 (10: the largest files, the sharpest text); "
+                                     "GIF and WebP keep every pixel's colour")
         self.arithmetic_box = QCheckBox("Show the arithmetic")
         self.arithmetic_box.setChecked(True)
         self.arithmetic_box.setToolTip("The products and sums of each step beside the sliding window")
@@ -146,6 +151,7 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Format", self.format_combo)
         form.addRow("", self.format_note)
+        form.addRow("MP4 quality", self.quality_spin)
         steps = QHBoxLayout()
         steps.addWidget(QLabel("from"))
         steps.addWidget(self.first_spin, 1)
@@ -168,7 +174,8 @@ class ExportDialog(QDialog):
         path.addWidget(self.browse_button)
         form.addRow("File", path)
         self._choices = [self.format_combo, self.first_spin, self.last_spin, self.all_button, self.frames_spin,
-                         self.fps_spin, self.size_combo, self.width_spin, self.height_spin, self.arithmetic_box,
+                         self.fps_spin, self.size_combo, self.width_spin, self.height_spin, self.quality_spin,
+                         self.arithmetic_box,
                          self.path_edit, self.browse_button]
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -190,6 +197,7 @@ class ExportDialog(QDialog):
                      self.height_spin):
             spin.valueChanged.connect(self._update_summary)
         self._restore_choices()
+        self.quality_spin.setEnabled(self.format_combo.currentData() == ".mp4")
         self._on_size()
         self._update_summary()
         if not self.n_steps:
@@ -216,6 +224,9 @@ class ExportDialog(QDialog):
             self._on_size()
             self.width_spin.setValue(width)
             self.height_spin.setValue(height)
+        quality = _int(settings.value(SETTINGS + "mp4_quality"))
+        if quality is not None:
+            self.quality_spin.setValue(quality)
         arithmetic = settings.value(SETTINGS + "arithmetic")
         if arithmetic is not None:
             self.arithmetic_box.setChecked(str(arithmetic).lower() in ("true", "1"))
@@ -233,6 +244,7 @@ class ExportDialog(QDialog):
         settings.setValue(SETTINGS + "width", options.size[0])
         settings.setValue(SETTINGS + "height", options.size[1])
         settings.setValue(SETTINGS + "arithmetic", options.arithmetic)
+        settings.setValue(SETTINGS + "mp4_quality", options.mp4_quality)
         settings.setValue(SETTINGS + "format", Path(options.path).suffix.lower())
         files.remember_folder(options.path, settings)
 
@@ -242,6 +254,7 @@ class ExportDialog(QDialog):
 
     def _on_format(self) -> None:
         suffix = self.format_combo.currentData()
+        self.quality_spin.setEnabled(suffix == ".mp4")
         text = self.path_edit.text().strip()
         if text and Path(text).suffix.lower() != suffix:
             self.path_edit.setText(str(Path(text).with_suffix(suffix)))
@@ -253,6 +266,8 @@ class ExportDialog(QDialog):
             self.format_combo.blockSignals(True)
             self.format_combo.setCurrentIndex(index)
             self.format_combo.blockSignals(False)
+            self.quality_spin.setEnabled(suffix == ".mp4")
+            self._update_summary()
         self.error.clear()
 
     def _on_size(self) -> None:
@@ -294,7 +309,7 @@ class ExportDialog(QDialog):
             self.path_edit.text().strip(), size=(self.width_spin.value(), self.height_spin.value()),
             first=self.first_spin.value(), last=self.last_spin.value(), fps=self.fps_spin.value(),
             frames_per_step=self.frames_spin.value(), arithmetic=self.arithmetic_box.isChecked(),
-            scatter_channel=self.panel.scatter_channel.value(),
+            scatter_channel=self.panel.scatter_channel.value(), mp4_quality=self.quality_spin.value(),
         )
 
     # -- the export ---------------------------------------------------------------------------
@@ -341,6 +356,7 @@ class ExportDialog(QDialog):
             widget.setEnabled(not running)
         if not running:
             self._on_size()  # the custom size fields only for a custom size
+            self.quality_spin.setEnabled(self.format_combo.currentData() == ".mp4")
         self.export_button.setEnabled(not running)
         self.cancel_button.setText("Cancel" if running else "Close")
         self.progress.setVisible(running)

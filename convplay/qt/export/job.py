@@ -53,6 +53,7 @@ class ExportOptions:
     frames_per_step: int = 1
     arithmetic: bool = True
     scatter_channel: int = 0
+    mp4_quality: float = encoders.MP4_QUALITY  # imageio-ffmpeg's 1-10 scale
 
 
 def step_range(first: int | None, last: int | None, n_steps: int) -> tuple[int, int]:
@@ -131,7 +132,8 @@ class ExportJob(QObject):
                 raise ValueError(self.renderer.problem)
             self.steps = step_range(o.first, o.last, self.renderer.n_steps)
             if encoders.export_format(o.path) != "GIF":  # a GIF's encoder waits for its palette
-                self.encoder = encoders.open_encoder(o.path, o.size, o.fps, background=_background())
+                quality = o.mp4_quality if encoders.export_format(o.path) == "MP4" else None
+                self.encoder = encoders.open_encoder(o.path, o.size, o.fps, quality=quality, background=_background())
             else:
                 encoders.GifEncoder(o.path, o.size, o.fps).abort()  # can the file be written there?
         except (ValueError, ExportError) as exc:

@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
 
         self.actions_by_id = actions.build_menus(self)
         self.session_file = session_commands.SessionFileTracker(self)  # the title names the file
+        session_commands.follow_lesson_actions(self)
         self.focus_action: QAction = self.actions_by_id["focus"]
         self.presenter = presenter.install(self)  # F5; the zoom and theme kept in the settings
         self.workspace_actions: dict[str, QAction] = {w.name: self.actions_by_id[w.action] for w in workspaces.WORKSPACES}

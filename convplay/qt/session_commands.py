@@ -338,3 +338,32 @@ def lesson_command(window: "MainWindow", name: str) -> None:
         lesson.move_current(1)
     else:
         getattr(lesson, name)()
+
+
+def follow_lesson_actions(window: "MainWindow") -> None:
+    """The Lesson menu's commands enabled only where they can act: the step commands with a
+    lesson open, Previous / Next within its steps, Reveal while a question covers the output."""
+    lesson = window.lesson
+    by_id = window.actions_by_id
+
+    def follow(*_args) -> None:
+        open_, n, i = lesson.is_open, len(lesson), lesson.index
+        wanted = {
+            "lesson_next": open_ and i < n - 1,
+            "lesson_previous": open_ and i > 0,
+            "lesson_reveal": lesson.asking,
+            "lesson_update": open_ and i >= 0,
+            "lesson_remove": open_ and i >= 0,
+            "lesson_up": open_ and i > 0,
+            "lesson_down": open_ and 0 <= i < n - 1,
+            "lesson_save": open_ and n > 0,
+            "lesson_close": open_,
+        }
+        for key, on in wanted.items():
+            action = by_id.get(key)
+            if action is not None:
+                action.setEnabled(bool(on))
+
+    for signal in (lesson.opened, lesson.steps_changed, lesson.step_changed, lesson.asking_changed):
+        signal.connect(follow)
+    follow()

@@ -251,3 +251,29 @@ def test_the_focus_view_stays_while_going_through_the_steps(window, qtbot):
     assert window.session.image.shape == (1, 5, 5)
     window.set_focus_mode(False)
     assert not window.docks["lesson"].isHidden()
+
+
+def test_the_lesson_commands_are_enabled_where_they_can_act(window, qtbot):
+    actions = window.actions_by_id
+    assert not actions["lesson_next"].isEnabled() and not actions["lesson_close"].isEnabled()
+    assert actions["lesson_add"].isEnabled()  # starts a lesson
+    session_commands.open_document(window, lesson())
+    assert actions["lesson_next"].isEnabled() and not actions["lesson_previous"].isEnabled()
+    assert not actions["lesson_reveal"].isEnabled()
+    window.lesson.go_to(2)
+    assert actions["lesson_reveal"].isEnabled() and not actions["lesson_next"].isEnabled()
+    window.lesson.reveal()
+    assert not actions["lesson_reveal"].isEnabled()
+
+
+def test_the_check_line_says_which_value_differs():
+    from convplay.qt.panels.lesson_panel import expect_verdict
+
+    output = np.array([[[4.0, 3.0], [2.0, 4.0]]], dtype=np.float32)
+    assert expect_verdict(None, None, output) == (None, "")
+    assert expect_verdict((1, 2, 2), [[4, 3], [2, 4]], output)[0] is True
+    ok, text = expect_verdict((1, 2, 2), [[4, 3], [2, 5]], output)
+    assert ok is False and "(1, 1)" in text and "says 5" in text
+    assert expect_verdict((1, 2, 2), None, None) == (None, "PyTorch's output: waiting\u2026")
+    ok, text = expect_verdict((1, 2, 2), None, None, "Kernel size can't be greater than actual input size")
+    assert ok is False and "refuses" in text

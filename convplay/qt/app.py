@@ -70,7 +70,11 @@ def _export(app, window, args) -> str:
         window.close()
         app.exit(code)
 
-    job.finished.connect(lambda path, seconds: finish(0, f"wrote {path} ({job.total_frames:,} frames) in {seconds:.1f} s"))
+    def done(path: str, seconds: float) -> None:
+        n = job.total_frames
+        finish(0, f"wrote {path} ({n:,} frame{'' if n == 1 else 's'}) in {seconds:.1f} s")
+
+    job.finished.connect(done)
     job.failed.connect(lambda reason: finish(1, f"--export {args.export}: {reason}"))
     problem = job.start()  # draws nothing until PyTorch's output is in
     if problem:

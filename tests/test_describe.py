@@ -433,3 +433,35 @@ def test_the_help_states_the_limits_start_up_checks():
     assert f"1 to {MAX_BLANK_CHANNELS} channels, 1 to {side} px a side, at most 3x{side}x{side} values" in text
     assert MAX_BLANK_VALUES == 3 * side * side
     assert f"the kernel's size, 1 to {LIMITS.max_spatial} a side" in text
+
+
+# -- the words of counts -----------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--input-shape", "1,4,4", "--out-channels", "2", "--groups", "2"], "1 input channel can't be split into 2 groups"),
+        (["--input-shape", "3,4,4", "--out-channels", "3", "--groups", "2"], "3 input channels can't be split into 2 groups"),
+        (["--input-shape", "2,4,4", "--out-channels", "1", "--groups", "2"], "1 output channel can't be split into 2 groups"),
+        (["--input-shape", "2,4,4", "--out-channels", "3", "--groups", "2"], "3 output channels can't be split into 2 groups"),
+    ],
+)
+def test_a_channel_count_that_groups_can_t_split_is_singular_or_plural_as_it_should_be(argv, words):
+    description = describe_args(parse_args([*argv, "--describe"]))
+    assert words in description["error"] and description["field"] == "groups"
+    assert _module({"in_channels": int(argv[1][0]), "out_channels": int(argv[3]), "kernel_size": 3, "groups": 2},
+                   False).__class__ is ValueError  # PyTorch refuses it too
+
+
+def test_the_fully_connected_row_counts_its_biases():
+    one = describe_args(parse_args(["--sample", "tutorial_x", "--kernel", "x_shape", "--describe"]))
+    assert "fully connected: 26 = 5·5·1·1 weights + 1 bias (2.6× more)" in one["table"]
+    assert "parameters: 10 = 1·1·3·3 weights + 1 bias" in one["table"]
+    three = describe_args(parse_args(["--input-shape", "1,5,5", "--out-channels", "3", "--describe"]))
+    linear = torch.nn.Linear(25, 3, device="meta")
+    assert linear.bias.numel() == 3
+    assert f"fully connected: {sum(p.numel() for p in linear.parameters())} = 5·5·1·3 weights + 3 biases (2.6× more)" \
+        in three["table"]
+    assert "parameters: 30 = 3·1·3·3 weights + 3 biases" in three["table"]
+    bare = describe_args(parse_args(["--input-shape", "1,5,5", "--no-bias", "--describe"]))
+    assert "fully connected: 25 = 5·5·1·1 weights (2.8× more)" in bare["table"]

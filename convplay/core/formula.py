@@ -324,7 +324,7 @@ def count_rows(spec: ConvSpec, input_shape, true_convolution: bool = False) -> l
     else:
         detail = "·".join(str(v) for v in spec.weight_shape) + " weights"
         if spec.bias:
-            detail += f" + {spec.out_channels} bias" + ("es" if spec.out_channels > 1 else "")
+            detail += _biases(spec.out_channels)
         rows.append(_row("parameters", [(_thousands(params), "strong"), f" = {detail}"]))
         if out_shape is not None:
             c, h, w = input_shape
@@ -334,7 +334,7 @@ def count_rows(spec: ConvSpec, input_shape, true_convolution: bool = False) -> l
             rows.append(_row(
                 "fully connected",
                 [f"{_thousands(fc)} = {h}·{w}·{c}·{spec.out_channels} weights"
-                 f"{' + biases' if spec.bias else ''}{_times_more(fc, params)}"],
+                 f"{_biases(spec.out_channels) if spec.bias else ''}{_times_more(fc, params)}"],
                 [(f"{_thousands(fc_all)} to give the whole {'×'.join(map(str, out_shape))} output"
                   f"{_times_more(fc_all, params)}", "muted")],
             ))
@@ -354,6 +354,11 @@ def count_rows(spec: ConvSpec, input_shape, true_convolution: bool = False) -> l
         rows.append(_row("kernel", [("flipped: true convolution, not what nn.Conv2d computes (cross-correlation)",
                                      "error")]))
     return rows
+
+
+def _biases(n: int) -> str:
+    """" + 1 bias", " + 3 biases": one bias per output neuron or channel."""
+    return f" + {n} bias" + ("es" if n != 1 else "")
 
 
 def table_lines(spec: ConvSpec, input_shape, true_convolution: bool = False) -> list[str]:

@@ -150,12 +150,12 @@ class ConvSpec:
         groups = _positive_int(self.groups, "groups")
         if c_in % groups:
             raise ConvSpecError(
-                f"in_channels must be divisible by groups: {c_in} input channels can't be "
-                f"split into {groups} groups", "groups")
+                f"in_channels must be divisible by groups: {c_in} input channel{'s' if c_in != 1 else ''} "
+                f"can't be split into {groups} groups", "groups")
         if c_out % groups:
             raise ConvSpecError(
-                f"out_channels must be divisible by groups: {c_out} output channels can't be "
-                f"split into {groups} groups", "groups")
+                f"out_channels must be divisible by groups: {c_out} output channel{'s' if c_out != 1 else ''} "
+                f"can't be split into {groups} groups", "groups")
         return c_in, c_out, groups
 
     def pads(self) -> tuple[int, int, int, int]:

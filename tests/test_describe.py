@@ -465,3 +465,34 @@ def test_the_fully_connected_row_counts_its_biases():
     assert "parameters: 30 = 3·1·3·3 weights + 3 biases" in three["table"]
     bare = describe_args(parse_args(["--input-shape", "1,5,5", "--no-bias", "--describe"]))
     assert "fully connected: 25 = 5·5·1·1 weights (2.8× more)" in bare["table"]
+
+
+@pytest.mark.parametrize(
+    "argv, field",
+    [
+        (["--input-shape", "1,4,4", "--dilation", "3"], "dilation"),  # a 3×3 kernel fits; dilated by 3 it spans 7
+        (["--input-shape", "1,4,4", "--kernel-size", "5"], "kernel_size"),  # the kernel alone is too big
+        (["--input-shape", "1,4,4", "--kernel-size", "5", "--dilation", "2"], "kernel_size"),
+        (["--input-shape", "1,9,4", "--kernel-size", "3,2", "--dilation", "1,4"], "dilation"),  # the width axis
+    ],
+)
+def test_a_kernel_too_large_blames_what_makes_it_so_in_the_description_and_the_params_panel(argv, field, qtbot):
+    from convplay.qt.panels.params_panel import ParamsPanel
+
+    c, h, w = (int(v) for v in argv[1].split(","))
+    kwargs = {"in_channels": c, "out_channels": 1, "kernel_size": 3, "dilation": 1}
+    for option, name in (("--kernel-size", "kernel_size"), ("--dilation", "dilation")):
+        if option in argv:
+            kwargs[name] = _pair(_arg_value(argv[argv.index(option) + 1]))
+    assert isinstance(_torch_output_shape(_module(kwargs, False), (c, h, w)), Exception)  # PyTorch refuses
+    description = describe_args(parse_args([*argv, "--describe"]))
+    assert description["field"] == field and description["option"] == "--" + field.replace("_", "-")
+    session, _ = initial_session(parse_args(argv))
+    panel = ParamsPanel(session, None)
+    qtbot.addWidget(panel)
+    assert panel.invalid_field() == field
+
+
+def _arg_value(text: str):
+    parts = tuple(int(v) for v in text.split(","))
+    return parts[0] if len(parts) == 1 else parts

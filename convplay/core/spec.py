@@ -308,6 +308,12 @@ class ConvSpec:
                 f"{_AXIS_SIZE[name]}", "padding")
         padded, reach = n + before + after, d * (k - 1) + 1
         if padded < reach:
+            if k <= padded:  # the kernel alone fits: the dilation the user set spreads it too far
+                fits = (padded - 1) // (k - 1)
+                raise ConvSpecError(
+                    f"the dilated kernel can't be greater than the padded input: on the {name} axis "
+                    f"the kernel dilated by {d} spans {reach} pixels but the padded input is only "
+                    f"{padded}; a dilation of at most {fits} fits", "dilation")
             what = "kernel" if d == 1 else f"kernel dilated by {d}"
             raise ConvSpecError(
                 f"kernel size can't be greater than the padded input: on the {name} axis "

@@ -219,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--describe", action="store_true",
         help="print the setup as one JSON object (shapes, spec, formula, parameters, MACs, receptive field) and exit; "
+        "the spec's kernel_size, stride, padding, dilation and output_padding as N when both axes agree, else [H, W]; "
         "one object for a session file too (with its title), a list, one object a step, for a lesson; "
         "an impossible setup adds \"error\" and \"field\" and exits 2",
     )

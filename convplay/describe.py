@@ -49,10 +49,26 @@ def _plain(value):
     return value
 
 
+# The fields that take an int or an (h, w) pair.
+PAIR_FIELDS = ("kernel_size", "stride", "padding", "dilation", "output_padding")
+
+
+def _one_rule(value):
+    """A pair as one int when both axes agree, else [h, w]: the same spec prints the same
+    whether the user typed 3 or a file holds [3, 3]."""
+    if isinstance(value, list) and len(value) == 2 and value[0] == value[1] and isinstance(value[0], int):
+        return value[0]
+    return value
+
+
 def spec_dict(spec: ConvSpec) -> dict:
-    """The spec in PyTorch's argument names, pairs as [h, w], padding as given (int, pair,
-    'same' or 'valid')."""
-    return {name: _plain(getattr(spec, name)) for name in SPEC_FIELDS}
+    """The spec in PyTorch's argument names; kernel_size, stride, padding, dilation and
+    output_padding as an int when h == w, else [h, w]; padding may also be 'same' or
+    'valid'."""
+    out = {name: _plain(getattr(spec, name)) for name in SPEC_FIELDS}
+    for name in PAIR_FIELDS:
+        out[name] = _one_rule(out[name])
+    return out
 
 
 def describe_session(session) -> dict:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from convplay.cli import parse_args
 from convplay.core.formula import formula_lines
-from convplay.describe import EXIT_REFUSED, describe_args, describe_session, to_json
+from convplay.describe import EXIT_REFUSED, PAIR_FIELDS, describe_args, describe_session, to_json
 from convplay.startup import MAX_BLANK_CHANNELS, StartupError, initial_session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,9 +105,12 @@ def test_the_description_agrees_with_pytorch(setup):
     assert description["spec"]["transposed"] is transposed
     for name, value in kwargs.items():
         shown = description["spec"][name]
-        shown = tuple(shown) if isinstance(shown, list) else shown
-        # the preset's kernel_size is its shape, (3, 3): PyTorch takes that as it takes 3
-        assert (_pair(shown) == _pair(value)) if name == "kernel_size" else shown == value, name
+        if name in PAIR_FIELDS and not isinstance(value, str):
+            # one rule whatever was typed: an int when both axes agree, else [h, w]
+            h, w = _pair(value)
+            assert shown == (h if h == w else [h, w]), name
+        else:
+            assert shown == value, name
     module = _module(kwargs, transposed)
     expected = _torch_output_shape(module, input_shape)
     if isinstance(expected, Exception):
@@ -496,3 +499,29 @@ def test_a_kernel_too_large_blames_what_makes_it_so_in_the_description_and_the_p
 def _arg_value(text: str):
     parts = tuple(int(v) for v in text.split(","))
     return parts[0] if len(parts) == 1 else parts
+
+
+def test_a_spec_prints_the_same_from_the_options_a_session_file_and_a_lesson(tmp_path):
+    from convplay.core.session_file import SessionDocument, state_of, write_document
+
+    plain = describe_args(parse_args(["--sample", "tutorial_x", "--kernel", "x_shape", "--describe"]))
+    assert {name: plain["spec"][name] for name in PAIR_FIELDS} == {
+        "kernel_size": 3, "stride": 1, "padding": 0, "dilation": 1, "output_padding": 0}
+    lesson_step = describe_args(parse_args(["--lesson", "tutorials", "--lesson-step", "1", "--describe"]))[0]
+    assert {k: v for k, v in lesson_step["spec"].items() if k != "bias"} == {
+        k: v for k, v in plain["spec"].items() if k != "bias"}
+    uneven, _ = initial_session(parse_args(["--input-shape", "1,9,9", "--kernel-size", "3,1", "--stride", "2,2",
+                                            "--padding", "1,0", "--dilation", "1,2"]))
+    path = tmp_path / "uneven.convplay"
+    write_document(path, SessionDocument("session", title="", state=state_of(uneven)))
+    for described in (describe_session(uneven), describe_args(parse_args([str(path), "--describe"]))):
+        spec = described["spec"]
+        assert (spec["kernel_size"], spec["stride"], spec["padding"], spec["dilation"]) == ([3, 1], 2, [1, 0], [1, 2])
+        assert described["output_shape"] == _torch_shape_from_json_spec(spec, (1, 9, 9))
+
+
+def test_the_help_states_how_the_spec_prints():
+    from convplay.cli import build_parser
+
+    text = " ".join(build_parser().format_help().split())
+    assert "kernel_size, stride, padding, dilation and output_padding as N when both axes agree, else [H, W]" in text

@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         # The user's arrangement of each workspace left this session (or saved before):
         # coming back to a workspace brings back the panels as they were left.
         self._states: dict[str, QByteArray] = {}
+        self._states_lesson: dict[str, bool] = {}  # whether each was left with a lesson open
         self._sizes_pending = False  # default sizes to apply once the window has its size
         # True while the rooms have the workspace's own shares (the user has dragged no
         # separator): a resize of the window, by the user or the window manager at start,
@@ -265,12 +266,20 @@ class MainWindow(QMainWindow):
         if name == self._workspace:  # chosen again: it stays as the user has it
             self._check_workspace_action()
             return
-        self._states[self._workspace] = self.saveState()
+        if self.isVisible() and not self._sizes_pending:
+            # Only an arrangement the user has seen is theirs to come back to: one saved
+            # before the window was shown has the sizes of no real window.
+            self._states[self._workspace] = self.saveState()
+            self._states_lesson[self._workspace] = self.lesson.is_open
         self._workspace = name
         self._lay_out_workspace()
 
     def _lay_out_workspace(self) -> None:
         state = self._states.get(self._workspace)
+        # An arrangement left without the lesson panel has no room for it: a lesson gets the
+        # workspace's own layout, its panel in its place.
+        if self.lesson.is_open and not self._states_lesson.get(self._workspace, False):
+            state = None
         if state is not None and self.restoreState(state):
             self._sizes_pending = False  # the user's own sizes
             self._auto_sizes = False
@@ -315,6 +324,11 @@ class MainWindow(QMainWindow):
             if front is not None:
                 docks[front].raise_()
         self._apply_default_sizes()
+        if self.isVisible():
+            # The docks take their new places over the next layout passes (a lesson's step
+            # changes the panels' contents meanwhile): the shares are given again once they
+            # have, or the sizes asked of the old arrangement stay.
+            self._resize_sizer.start()
         self._tab_bar_tidier.start()
 
     def tab_groups(self) -> list[list[QDockWidget]]:

@@ -277,3 +277,33 @@ def test_the_check_line_says_which_value_differs():
     assert expect_verdict((1, 2, 2), None, None) == (None, "PyTorch's output: waiting\u2026")
     ok, text = expect_verdict((1, 2, 2), None, None, "Kernel size can't be greater than actual input size")
     assert ok is False and "refuses" in text
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1024, 640)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_steps_workspace_switch_gives_that_workspaces_own_layout(qtbot, tmp_path, size):
+    """As `convplay --lesson arithmetic --workspace explore`, then on to a step in the sliding
+    window: the animation's view keeps its room, also once the lesson is closed."""
+    from PySide6.QtWidgets import QApplication
+
+    from convplay.core.session_file import session_from_state
+    from convplay.qt.main_window import MainWindow
+
+    document = session_commands.load_builtin_lesson("arithmetic")
+    window = MainWindow(session_from_state(document.steps[0].state), settings=settings_file(tmp_path))
+    qtbot.addWidget(window)
+    session_commands.open_document(window, document)
+    window.set_workspace("explore")  # before the window is shown, as the command line does
+    with qtbot.waitSignal(window.output_shown, timeout=60_000):
+        window.resize(*size)
+        window.show()
+    assert window.workspace == "explore"
+    view = window.animation_panel.view
+    window.lesson.go_to(5)
+    assert window.workspace == "sliding"
+    qtbot.waitUntil(lambda: view.height() >= 0.45 * window.height(), timeout=3000)
+    assert window.docks["lesson"].isVisible()
+    window.actions_by_id["lesson_close"].trigger()
+    for _ in range(4):
+        QApplication.processEvents()
+    qtbot.wait(100)
+    assert view.height() >= 0.45 * window.height()

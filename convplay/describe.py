@@ -169,7 +169,8 @@ def describe_args(args: argparse.Namespace):
     """What ``--describe`` prints for ``args``: a dict, or a list of dicts for a lesson.
 
     A setup that cannot even be made (a missing file, an unknown sample or preset, a
-    size out of range) gives ``{"error": ..., "field": ...}`` alone.
+    size out of range) gives ``{"error": ..., "field": ...}`` alone; ``field`` is "file"
+    for a session or lesson file that is refused.
     """
     from convplay.startup import StartupError, initial_session
 
@@ -200,7 +201,7 @@ def _document(args: argparse.Namespace):
         try:
             document, warnings = read_document(image)
         except (ValueError, OSError) as exc:
-            return _startup_refusal(f"{os.path.basename(str(image))}: {exc}", "image")
+            return _startup_refusal(f"{os.path.basename(str(image))}: {exc}", "file")
         for warning in warnings:  # as opening it in the window says them
             print(f"convplay: {os.path.basename(str(image))}: {warning}", file=sys.stderr)
     else:
@@ -226,7 +227,7 @@ def _describe_document(document, only_step: int | None):
         if only_step is not None:
             return _startup_refusal(f"--lesson-step {only_step}: the file is a session, not a lesson", "lesson_step")
         if document.state is None:
-            return _startup_refusal("the session file holds no state", "state")
+            return _startup_refusal("the session file holds no state", "file")
         return described(document.state, title=document.title)
     if only_step is not None:
         if not 1 <= only_step <= len(steps):

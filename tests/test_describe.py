@@ -420,8 +420,18 @@ def test_a_damaged_session_file_is_refused_with_the_reason(tmp_path):
     done = _run(str(path), "--describe")
     assert done.returncode == EXIT_REFUSED
     description = json.loads(done.stdout)
-    assert description["field"] == "image" and description["error"].startswith("broken.convplay: ")
+    assert description["field"] == "file" and description["error"].startswith("broken.convplay: ")
     assert description["error"] in done.stderr.decode("utf-8") and _modules(done.stderr) == []
+
+
+@pytest.mark.parametrize("content", [None, b"{\"format\": \"not convplay\"}", b"{\"format\": \"convplay\", \"version\": 9}"])
+def test_a_refused_session_file_is_blamed_on_the_file(content, tmp_path):
+    path = tmp_path / "lecture.convplay"
+    if content is not None:  # None: the file is not there
+        path.write_bytes(content)
+    description = describe_args(parse_args([str(path), "--describe"]))
+    assert description["field"] == "file" and description["error"].startswith("lecture.convplay: ")
+    assert set(description) == {"error", "field"}
 
 
 def test_the_help_states_the_limits_start_up_checks():

@@ -6,9 +6,14 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from convplay.cli import parse_args
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # --describe (or argparse's abbreviation of it, --des…) answers a parse error in JSON too
+    if any(arg.startswith("--des") and "--describe".startswith(arg) for arg in argv):
+        from convplay.describe import parse_args
+    else:
+        from convplay.cli import parse_args
 
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
     if args.describe:  # JSON on stdout, no window: Qt is never imported
         from convplay.describe import run as describe
 

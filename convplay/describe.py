@@ -275,11 +275,27 @@ def _refusals(result) -> list[str]:
             for item in items if "error" in item]
 
 
-def run(args: argparse.Namespace) -> int:
-    """Print the description of ``args`` on stdout as JSON (UTF-8); 0, or 2 with the
-    reason on stderr when the setup is impossible."""
-    result = describe_args(args)
-    text = to_json(result) + "\n"
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command line parsed as ``convplay.cli.parse_args`` does, except that an error
+    also prints ``{"error": argparse's message, "field": the option's name}`` on stdout
+    before argparse's usage and message on stderr and exit status 2."""
+    from convplay.cli import build_parser
+
+    parser = build_parser()
+
+    def refuse(message: str):
+        named = re.match(r"argument (--[a-z][a-z-]*)", message)
+        field = named.group(1)[2:].replace("-", "_") if named else "arguments"
+        _write(to_json({"error": message, "field": field}) + "\n")
+        parser.print_usage(sys.stderr)
+        parser.exit(EXIT_REFUSED, f"{parser.prog}: error: {message}\n")
+
+    parser.error = refuse
+    return parser.parse_args(argv)
+
+
+def _write(text: str) -> None:
+    """``text`` on stdout as UTF-8, whatever the console's encoding."""
     out = getattr(sys.stdout, "buffer", None)
     if out is not None:
         sys.stdout.flush()
@@ -287,6 +303,13 @@ def run(args: argparse.Namespace) -> int:
         out.flush()
     else:
         sys.stdout.write(text)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the description of ``args`` on stdout as JSON (UTF-8); 0, or 2 with the
+    reason on stderr when the setup is impossible."""
+    result = describe_args(args)
+    _write(to_json(result) + "\n")
     refusals = _refusals(result)
     for reason in refusals:
         print(f"convplay: {reason}", file=sys.stderr)

@@ -535,3 +535,27 @@ def test_the_help_states_how_the_spec_prints():
 
     text = " ".join(build_parser().format_help().split())
     assert "kernel_size, stride, padding, dilation and output_padding as N when both axes agree, else [H, W]" in text
+
+
+@pytest.mark.parametrize(
+    "argv, field, words",
+    [
+        (["--input-shape", "0,4,4"], "input_shape", "argument --input-shape: every size must be at least 1"),
+        (["--steps", "5:3"], "steps", "argument --steps: the range ends before it starts"),
+        (["--stride", "two"], "stride", "argument --stride:"),
+        (["--no-such-option"], "arguments", "unrecognized arguments: --no-such-option"),
+    ],
+)
+def test_a_parse_error_with_describe_is_json_too(argv, field, words):
+    done = _run(*argv, "--describe")
+    assert done.returncode == 2
+    refusal = json.loads(done.stdout.decode("utf-8"))
+    assert set(refusal) == {"error", "field"} and refusal["field"] == field
+    error = refusal["error"]
+    assert error.startswith(words)
+    stderr = done.stderr.decode("utf-8")
+    assert stderr.startswith("usage: ") and f"error: {error}" in stderr  # argparse's own words, as ever
+    abbreviated = _run(*argv, "--des")  # argparse takes the unique abbreviation: so does this
+    assert abbreviated.returncode == 2 and json.loads(abbreviated.stdout)["field"] == field
+    plain = _run(*argv)  # without --describe: argparse alone, nothing on stdout
+    assert plain.returncode == 2 and plain.stdout == b"" and f"error: {error}" in plain.stderr.decode("utf-8")

@@ -21,7 +21,13 @@ from hypothesis import strategies as st
 
 from convplay.cli import parse_args
 from convplay.core.formula import formula_lines
-from convplay.describe import EXIT_REFUSED, PAIR_FIELDS, describe_args, describe_session, to_json
+from convplay.describe import (
+    EXIT_REFUSED,
+    PAIR_FIELDS,
+    describe_args,
+    describe_session,
+    to_json,
+)
 from convplay.startup import MAX_BLANK_CHANNELS, StartupError, initial_session
 
 ROOT = Path(__file__).resolve().parents[1]

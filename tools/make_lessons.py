@@ -305,8 +305,9 @@ def arithmetic() -> dict:
             "The guide pads every side equally. To keep 5×5 with a 4×4 kernel, padding='same' needs "
             "3 rows and 3 columns of zeros in all, which cannot be split evenly: PyTorch puts 1 "
             "before (top, left) and 2 after (bottom, right), padding the input itself, unevenly, "
-            "before it convolves. 'same' needs stride 1.",
-            i=5, k=4, p="same", o=5, ask=ASK_SIZE,
+            "before it convolves. So the bottom-right output's window holds only 2×2 = 4 input "
+            "values, against 3×3 = 9 at the top left. 'same' needs stride 1.",
+            i=5, k=4, p="same", o=5, ask="Which output's window holds the fewest input values, and how many?",
             formula=[
                 "total padding = d·(k − 1) = 1·(4 − 1) = 3",
                 "before = ⌊3/2⌋ = 1, after = 3 − 1 = 2",
@@ -494,7 +495,7 @@ def tutorials() -> dict:
             output_shape=[1, 28, 28],
         ),
         step(
-            "28 → 26: kernel 3, no padding",
+            "28 → ?: kernel 3, no padding",
             "Without padding the 3×3 kernel fits 28 − 3 + 1 = 26 times across: 26×26, one pixel "
             "lost on every side. The values inside are those of the padded case.",
             state({"sample": "disk", "working_size": 28}, spec(kernel_size=3, padding=0), [[LAPLACIAN]],
@@ -516,13 +517,21 @@ def tutorials() -> dict:
 # -- Edge detectors by hand -------------------------------------------------------------------
 
 
+# A projector washes out faint greys.  A photo kept a photo shows as one (grey, 0..1); an
+# edge response as |x| on the same grey scale: flat areas black, edges white, the rare
+# strongest edges clipped rather than squeezing every other edge into the dark end (a
+# diverging or sequential map is scaled to the largest value, a few pixels' worth).
+AS_PHOTO = {"channel": 0, "mode": "raw", "mapping": "image_clip"}
+AS_EDGES = {"channel": 0, "mode": "abs", "mapping": "image_clip"}
+
+
 def edges() -> dict:
     camera = {"sample": "camera", "working_size": 256}
 
-    def edge_step(title: str, caption: str, kernel, name: str, formula) -> dict:
+    def edge_step(title: str, caption: str, kernel, name: str, formula, output: dict) -> dict:
         return step(
             title, caption,
-            state(camera, spec(kernel_size=3), [[kernel]], kernel_name=name, view=EXPLORE),
+            state(camera, spec(kernel_size=3), [[kernel]], kernel_name=name, view={**EXPLORE, "output": output}),
             formula=formula, output_shape=[1, 254, 254],
         )
 
@@ -533,7 +542,7 @@ def edges() -> dict:
             "kernel's centre, and the photo comes back unchanged, one pixel smaller on every side "
             "without padding. The picture to compare the others with.",
             [[0, 0, 0], [0, 1, 0], [0, 0, 0]], "Identity",
-            ["weights sum to 1: flat areas keep their value", "o = (256 − 3) + 1 = 254"],
+            ["weights sum to 1: flat areas keep their value", "o = (256 − 3) + 1 = 254"], AS_PHOTO,
         ),
         edge_step(
             "Box blur",
@@ -541,31 +550,34 @@ def edges() -> dict:
             "detail, grain and sharp edges are smoothed. The weights sum to 1, so flat areas keep "
             "their brightness.",
             np.full((3, 3), 1 / 9), "Box blur 3×3",
-            ["weights sum to 1: flat areas keep their value"],
+            ["weights sum to 1: flat areas keep their value"], AS_PHOTO,
         ),
         edge_step(
             "Sobel x",
             "−1, −2, −1 in the left column and 1, 2, 1 in the right: positive where the photo gets "
             "brighter to the right, negative where it gets darker, 0 where it is flat. It finds "
             "vertical edges; horizontal ones vanish. The middle row counts twice, which smooths "
-            "along the edge.",
+            "along the edge. The output shows |x|, so an edge is white whichever way it goes and "
+            "flat areas are black; raw x with the diverging colours shows the sign.",
             SOBEL_X, "Sobel x",
-            ["weights sum to 0: flat areas give 0"],
+            ["weights sum to 0: flat areas give 0"], AS_EDGES,
         ),
         edge_step(
             "Sobel y",
             "Sobel x turned a quarter: positive where the photo gets brighter downwards. It finds "
-            "horizontal edges, and the vertical ones fade.",
+            "horizontal edges, and the vertical ones fade. Shown as |x| again: edges white, flat "
+            "areas black.",
             SOBEL_Y, "Sobel y",
-            ["weights sum to 0: flat areas give 0"],
+            ["weights sum to 0: flat areas give 0"], AS_EDGES,
         ),
         edge_step(
             "Laplacian",
             "−4 at the centre, 1 on its four neighbours: the second derivative. It is 0 on flat "
             "areas and on smooth ramps, and large on both sides of a sharp edge or a thin line, in "
-            "every direction at once: an outline of the photo, with its grain amplified.",
+            "every direction at once: an outline of the photo, with its grain amplified. Shown as "
+            "|x|, on the same grey scale as the Sobel steps: its responses are weaker than theirs.",
             LAPLACIAN, "Laplacian (4-neighbour)",
-            ["weights sum to 0: flat areas and even ramps give 0"],
+            ["weights sum to 0: flat areas and even ramps give 0"], AS_EDGES,
         ),
     ]
     return lesson(

@@ -289,7 +289,7 @@ def test_the_224_steps_count_parameters_as_torch_does():
 
 
 def test_the_28_steps():
-    for title, size in (("28 → 28", 28), ("28 → 26", 26)):
+    for title, size in (("28 → 28", 28), ("28 → ?", 26)):
         n, _ = tutorial_step(title)
         assert document("tutorials")[0].steps[n].state.snapshot.image.shape == (1, 28, 28)
         assert torch_output("tutorials", n).shape[-1] == size
@@ -323,6 +323,74 @@ def test_edges_are_on_the_camera_photo():
     for step in steps_of("edges"):
         assert step["state"]["input"]["sample"] == "camera"
         assert step["state"]["view"]["workspace"] == "explore"
+
+
+def _grey(values: np.ndarray) -> np.ndarray:
+    """What 'image_clip' draws: 0 black, 1 white, beyond clipped (core.display's docstring)."""
+    return np.clip(values, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("n, mode", [(0, "raw"), (1, "raw"), (2, "abs"), (3, "abs"), (4, "abs")])
+def test_edge_outputs_show_strongly_on_a_projector(n, mode):
+    """Each step says how its output is drawn: the photos as grey pictures, the edge
+    responses as |x| on the same grey scale, flat areas black and edges bright."""
+    from convplay.core.display import MAPPINGS, MODES
+
+    output = steps_of("edges")[n]["state"]["view"]["output"]
+    assert output == {"channel": 0, "mode": mode, "mapping": "image_clip"}
+    assert output["mode"] in MODES and output["mapping"] in MAPPINGS
+    view = document("edges")[0].steps[n].state.view  # read back as the app reads it
+    assert (view.output_mode, view.output_mapping) == (mode, "image_clip")
+    out = torch_output("edges", n)[0].numpy()
+    image = document("edges")[0].steps[n].state.snapshot.image[0]
+    if mode == "raw":
+        # a photo stays a photo: its own 0..1 greys, nothing clipped
+        assert 0 <= out.min() and out.max() <= 1 + 1e-12
+        if n == 0:
+            np.testing.assert_array_equal(_grey(out), image[1:-1, 1:-1])
+        return
+    shown = _grey(np.abs(out))
+    assert np.median(shown) < 0.1  # flat areas dark
+    assert np.percentile(shown, 99) > 0.5  # edges bright
+    # brighter than the diverging map scaled to the largest |x| would draw them (its white centre
+    # at 0: an edge's colour strength there is |x| / max|x|)
+    assert np.percentile(shown, 95) > 1.5 * np.percentile(np.abs(out) / np.abs(out).max(), 95)
+
+
+# Each "ask the class" step's answers; its title must not say them.
+ANSWERS = {
+    ("arithmetic", 0): ["2"], ("arithmetic", 4): ["2"], ("arithmetic", 7): ["4"], ("arithmetic", 13): ["6"],
+    ("arithmetic", 15): ["4", "bottom", "right"],
+    ("tutorials", 0): ["4"], ("tutorials", 3): ["30", "middle", "centre"], ("tutorials", 12): ["26"],
+}
+
+
+def test_an_ask_steps_title_keeps_the_answer_for_the_reveal():
+    asked = {(lesson_id, n) for lesson_id, n in STEPS if steps_of(lesson_id)[n]["ask"]}
+    assert asked == set(ANSWERS)
+    for (lesson_id, n), answers in ANSWERS.items():
+        step = steps_of(lesson_id)[n]
+        title = re.sub(r"^\d+ · ", "", step["title"])  # the guide's case number is not an answer
+        words = set(re.findall(r"\w+", title.lower()))
+        ask = step["ask"]
+        if "size" in ask:
+            h, w = step["expect"]["output_shape"][1:]
+            answers = [*answers, str(h), str(w)]
+            assert "same" not in words, (lesson_id, n, title)  # 'same' would say: as large as the input
+        assert not words & set(answers), (lesson_id, n, title)
+        if "size" in ask or "value" in ask:  # the formula panel would say it too
+            assert "formula" in step["hide"], (lesson_id, n)
+
+
+def test_step_16_asks_which_window_holds_the_fewest_values():
+    step = steps_of("arithmetic")[15]
+    assert "fewest input values" in step["ask"]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Using padding='same' with even kernel", UserWarning)
+        counts = F.conv2d(torch.ones(1, 1, 5, 5), torch.ones(1, 1, 4, 4), padding="same")[0, 0]
+    assert counts.min() == counts[-1, -1] == 4 and counts[0, 0] == 9
+    assert "bottom-right output's window holds only 2×2 = 4 input values, against 3×3 = 9 at the top left" \
+        in step["caption"]
 
 
 # -- the generator ----------------------------------------------------------------------------

@@ -272,7 +272,7 @@ ACTIONS: tuple[Action | Submenu, ...] = (
            "Save the sliding window's steps as a GIF, animated WebP or MP4 (for slides)", separator_before=True),
     Action("export_figure", "&File", "Export &figure\u2026", choose_figure_file, ("Ctrl+Shift+E",),
            "Save the panels on screen as a PNG picture or an SVG drawing (for slides and papers)"),
-    Action("quit", "&File", "&Quit", lambda w: w.close(), ("Ctrl+Q",), "Close convplay", separator_before=True),
+    Action("quit", "&File", "&Quit", session_commands.request_quit, ("Ctrl+Q",), "Close convplay", separator_before=True),
     Action("undo", "&Edit", "&Undo", make=lambda w: w.make_undo_actions()[0]),
     Action("redo", "&Edit", "&Redo", make=lambda w: w.make_undo_actions()[1]),
     Action("clear_history", "&Edit", "C&lear undo history", tip="Forget every undo step and give the memory they held back to the system",

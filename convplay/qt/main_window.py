@@ -572,7 +572,14 @@ class MainWindow(QMainWindow):
         self.resize(size)
         self.move(room.center() - self.rect().center())
 
+    close_confirmed = False  # File > Quit has asked already
+
     def closeEvent(self, event) -> None:
+        # The window manager's close button asks as File > Quit does; a close by the program
+        # (a screenshot done, a test's end) does not.
+        if event.spontaneous() and not self.close_confirmed and not session_commands.confirm_discard(self, "closing"):
+            event.ignore()
+            return
         if self._remember_layout:
             self.save_window_settings()
         self.controller.shutdown()

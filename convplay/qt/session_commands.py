@@ -59,7 +59,7 @@ class SessionFileTracker(QObject):
         window = self.window
         lesson = getattr(window, "lesson", None)
         if lesson is not None and lesson.is_open:
-            name = lesson.title or (Path(lesson.path).name if lesson.path else "untitled lesson")
+            name = Path(lesson.path).name if lesson.path else (lesson.title or "untitled lesson")
             window.setWindowTitle(f"{name} (lesson)[*] \u2014 convplay")
             window.setWindowModified(lesson.modified)
         elif self.path:
@@ -151,10 +151,12 @@ def open_document(window: "MainWindow", document, path: str = "", step: int = 0,
                   warnings: list[str] | tuple[str, ...] = ()) -> bool:
     """Show a document read already: a lesson in the lesson panel (at ``step``, 0-based), a
     session's state in the window.  The reading's ``warnings`` go to the status bar."""
-    if not confirm_discard(window):
+    if not confirm_discard(window, "opening another file", session=False):
         return False
     if session_io.is_lesson(document):
         ok = window.lesson.open(document, path, step)
+        if ok:  # the window shows the lesson now, not the session file opened before
+            window.session_file.forget()
     else:
         state = getattr(document, "state", None)
         if state is None:
@@ -185,23 +187,22 @@ def session_document(window: "MainWindow", title: str = ""):
     return SessionDocument(kind="session", title=title, state=session_io.current_state(window))
 
 
-def save_session(window: "MainWindow") -> None:
-    """File > Save session: to the file it came from, else as a new file."""
+def save_session(window: "MainWindow") -> bool:
+    """File > Save session: to the file it came from, else as a new file.  True if saved."""
     path = window.session_file.path
     if path and path.lower().endswith(session_io.SUFFIX):
-        save_session_to(window, path)
-    else:
-        save_session_as(window)
+        return save_session_to(window, path)
+    return save_session_as(window)
 
 
-def save_session_as(window: "MainWindow") -> None:
+def save_session_as(window: "MainWindow") -> bool:
     path = ask_save_path(window, "Save session", "session" + session_io.SUFFIX)
-    if path:
-        save_session_to(window, path)
+    return bool(path) and save_session_to(window, path)
 
 
-def ask_save_path(window: "MainWindow", title: str, name: str) -> str:
-    path, _ = files.ask_save_path(window, title, session_io.SAVE_FILTER, window.settings, name=name)
+def ask_save_path(window: "MainWindow", title: str, name: str, *, lesson: bool = False) -> str:
+    kinds = session_io.LESSON_SAVE_FILTER if lesson else session_io.SAVE_FILTER
+    path, _ = files.ask_save_path(window, title, kinds, window.settings, name=name)
     if path and not Path(path).suffix:
         path += session_io.SUFFIX
     return path
@@ -221,16 +222,35 @@ def save_session_to(window: "MainWindow", path: str) -> bool:
 
 
 # -- lessons --------------------------------------------------------------------------------------------
-def confirm_discard(window: "MainWindow") -> bool:
-    """True if the open lesson has no unsaved edits, or the user lets them go."""
+def confirm_discard(window: "MainWindow", doing: str = "going on", *, session: bool = True) -> bool:
+    """True if nothing unsaved would be lost by ``doing`` ("closing", "opening …"): the open
+    lesson has no unsaved edits, or the session file on screen none; else the user chooses
+    Save (True once saved), Discard (True) or Cancel (False).  ``session`` False: only the
+    lesson counts (opening a file is an undo step: Edit > Undo brings the session back)."""
     lesson = window.lesson
-    if not (lesson.is_open and lesson.modified):
+    tracker = getattr(window, "session_file", None)
+    if lesson.is_open and lesson.modified:
+        what = f"The lesson \u201c{lesson.title or 'untitled'}\u201d has"
+        save = lambda: save_lesson(window)  # noqa: E731
+    elif session and not lesson.is_open and tracker is not None and tracker.path and tracker.modified:
+        what = f"The session {Path(tracker.path).name} has"
+        save = lambda: save_session(window)  # noqa: E731
+    else:
         return True
+    buttons = QMessageBox.StandardButton
     answer = QMessageBox.question(
-        window, "Unsaved lesson", f"The lesson \u201c{lesson.title or 'untitled'}\u201d has changes that are not saved. "
-        "Discard them?", QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-        QMessageBox.StandardButton.Cancel)
-    return answer == QMessageBox.StandardButton.Discard
+        window, "Unsaved changes", f"{what} changes that are not saved. Save them before {doing}?",
+        buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+    if answer == buttons.Save:
+        return bool(save())
+    return answer == buttons.Discard
+
+
+def request_quit(window: "MainWindow") -> None:
+    """File > Quit: the window closes once nothing unsaved would be lost."""
+    if confirm_discard(window, "quitting"):
+        window.close_confirmed = True
+        window.close()
 
 
 def fill_lessons_menu(window: "MainWindow", menu: QMenu) -> None:
@@ -296,18 +316,25 @@ def choose_lesson_file(window: "MainWindow") -> None:
         open_path(window, path)
 
 
-def save_lesson_as(window: "MainWindow") -> None:
+def save_lesson(window: "MainWindow") -> bool:
+    """The lesson to the .convplay file it came from, else as a new file.  True if saved."""
+    path = window.lesson.path
+    if path and path.lower().endswith(session_io.SUFFIX):
+        return save_lesson_to(window, path)
+    return save_lesson_as(window)
+
+
+def save_lesson_as(window: "MainWindow") -> bool:
     lesson = window.lesson
     if not lesson.is_open or not len(lesson):
         window.statusBar().showMessage("No lesson steps to save: Lesson > Add the current state as a step", STATUS_MS)
-        return
+        return False
     if lesson.file_name:  # a .json lesson is saved as a .convplay next to it, not over it
         stem = Path(lesson.file_name).with_suffix(session_io.SUFFIX).name
     else:
         stem = (lesson.title or "lesson").strip().replace(" ", "-").replace("/", "-").lower() + session_io.SUFFIX
-    path = ask_save_path(window, "Save lesson", stem)
-    if path:
-        save_lesson_to(window, path)
+    path = ask_save_path(window, "Save lesson", stem, lesson=True)
+    return bool(path) and save_lesson_to(window, path)
 
 
 def save_lesson_to(window: "MainWindow", path: str) -> bool:
@@ -322,7 +349,7 @@ def save_lesson_to(window: "MainWindow", path: str) -> bool:
 
 
 def close_lesson(window: "MainWindow") -> None:
-    if confirm_discard(window):
+    if confirm_discard(window, "closing it"):
         window.lesson.close()
 
 

@@ -33,6 +33,7 @@ SessionFileError = session_file.SessionFileError
 SUFFIX = ".convplay"
 FILE_FILTER = "convplay sessions and lessons (*.convplay *.json);;All files (*)"
 SAVE_FILTER = "convplay session (*.convplay)"
+LESSON_SAVE_FILTER = "convplay lesson (*.convplay)"
 NOTE_MS = 10_000
 
 

@@ -210,6 +210,64 @@ def test_closing_a_changed_lesson_asks_first(window, qtbot, monkeypatch):
     assert not window.lesson.is_open
 
 
+def _answer(monkeypatch, button, asked: list | None = None):
+    def question(parent, title, text, *args, **kwargs):
+        if asked is not None:
+            asked.append(text)
+        return button
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+
+
+def test_quitting_or_closing_with_a_changed_lesson_asks_save_discard_or_cancel(window, qtbot, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    from convplay.qt import files
+
+    buttons = QMessageBox.StandardButton
+    session_commands.open_document(window, lesson())
+    window.lesson_panel.caption.setPlainText("edited")
+    asked: list[str] = []
+    _answer(monkeypatch, buttons.Cancel, asked)
+    window.actions_by_id["quit"].trigger()  # Ctrl+Q
+    assert window.isVisible() and window.lesson.is_open and len(asked) == 1
+    assert "A test lesson" in asked[0] and "Save" in asked[0]
+    from PySide6.QtGui import QCloseEvent
+
+    class TitleBarClose(QCloseEvent):  # the window manager's close button: a spontaneous event
+        def spontaneous(self) -> bool:
+            return True
+
+    event = TitleBarClose()
+    window.closeEvent(event)
+    QApplication.processEvents()
+    assert not event.isAccepted() and window.isVisible() and len(asked) == 2
+    # Opening another lesson asks too, and Cancel keeps this one.
+    assert not session_commands.open_document(window, SessionDocument(kind="lesson", title="other", steps=lesson().steps[:1]))
+    assert window.lesson.title == "A test lesson" and len(asked) == 3
+    # Save: the lesson is written (a save dialog names the file), then the window closes.
+    path = tmp_path / "saved.convplay"
+    monkeypatch.setattr(files, "ask_save_path", lambda *a, **k: (str(path), ""))
+    _answer(monkeypatch, buttons.Save)
+    window.actions_by_id["quit"].trigger()
+    assert path.is_file() and not window.lesson.modified and not window.isVisible()
+
+
+def test_closing_with_a_changed_session_file_asks_and_discard_closes(window, qtbot, monkeypatch, tmp_path):
+    buttons = QMessageBox.StandardButton
+    path = tmp_path / "mine.convplay"
+    assert session_commands.save_session_to(window, str(path))
+    window.session.set_spec(window.session.spec.replace(stride=2))
+    assert window.session_file.modified
+    asked: list[str] = []
+    _answer(monkeypatch, buttons.Cancel, asked)
+    window.actions_by_id["quit"].trigger()
+    assert window.isVisible() and "mine.convplay" in asked[0]
+    _answer(monkeypatch, buttons.Discard)
+    window.actions_by_id["quit"].trigger()
+    assert not window.isVisible()
+
+
 def test_the_builtin_lessons_are_in_the_menu_with_their_step_counts(window, qtbot):
     menu = window.actions_by_id["builtin_lessons"]
     menu.aboutToShow.emit()

@@ -103,11 +103,21 @@ def fill_recent_menu(window: "MainWindow", menu: QMenu) -> None:
     _list_recent(window, menu)
 
 
+def _named_with_folder(path: str) -> str:
+    """"x.convplay \u2014 ~/lectures": two files of one name in different folders told apart."""
+    folder = Path(path).parent
+    try:
+        shown = "~/" + folder.relative_to(Path.home()).as_posix() if folder != Path.home() else "~"
+    except ValueError:
+        shown = str(folder)
+    return f"{Path(path).name} \u2014 {shown.replace('&', '&&')}"
+
+
 def _list_recent(window: "MainWindow", menu: QMenu) -> None:
     menu.clear()
     paths = recent_paths(window)
     for n, path in enumerate(paths, start=1):
-        action = QAction(f"&{n} {Path(path).name}", menu)
+        action = QAction(f"&{n} {_named_with_folder(path)}", menu)
         exists = Path(path).is_file()
         action.setEnabled(exists)
         action.setToolTip(path if exists else f"{path} (not found)")

@@ -172,8 +172,10 @@ def test_recent_sessions_list_the_last_files_missing_ones_greyed_and_clear(windo
     menu = window.actions_by_id["recent_sessions"]
     menu.aboutToShow.emit()
     entries = [a for a in menu.actions() if not a.isSeparator()]
-    assert entries[0].text().endswith("s9.convplay") and entries[0].isEnabled()
-    assert entries[1].text().endswith("s8.convplay") and not entries[1].isEnabled()
+    folder = str(tmp_path.resolve())  # the folder too, the whole path in the tooltip
+    assert entries[0].text() == f"&1 s9.convplay \u2014 {folder}" and entries[0].isEnabled()
+    assert entries[0].toolTip() == str(paths[-1].resolve())
+    assert "s8.convplay \u2014 " in entries[1].text() and not entries[1].isEnabled()
     assert "not found" in entries[1].toolTip()
     session = window.session
     session.set_spec(session.spec.replace(padding=3))
@@ -273,3 +275,20 @@ def test_a_cuda_device_chosen_before_the_list_is_known_falls_back_with_a_cpu_dty
     assert settings.device == "cpu" and settings.dtype == "float32"
     assert "float16 runs on CUDA only" in window.statusBar().currentMessage()
     wait_for_output(qtbot, window)
+
+
+def test_the_lesson_panels_fields_and_the_menus_words(window, qtbot):
+    from convplay.core.session_file import SessionDocument
+    from convplay.qt import session_io
+
+    assert session_io.LESSON_SAVE_FILTER.startswith("convplay lesson")
+    panel = window.lesson_panel
+    assert panel.caption.tabChangesFocus()
+    import dataclasses
+
+    steps = (dataclasses.replace(session_commands.load_builtin_lesson("arithmetic").steps[0], ask=""),)
+    session_commands.open_document(window, SessionDocument(kind="lesson", title="t", steps=steps))
+    panel.ask_check.setChecked(True)  # no question typed: the placeholder's, the field left empty to type in
+    assert panel.ask_text.text() == "" and window.lesson.current.ask == panel.ask_text.placeholderText()
+    texts = {a.text().replace("&", "") for a in window.actions_by_id.values()}
+    assert {"Next lesson step", "Previous lesson step"} <= texts

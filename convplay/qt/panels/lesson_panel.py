@@ -33,6 +33,7 @@ from convplay.qt.lesson_model import HIDE_LABELS, HIDEABLE, LessonModel, step_hi
 from convplay.qt.zoom import scaled, text_zoom
 
 FORMULA_POINT_SIZE = 13
+ASK_DEFAULT = "What will PyTorch give?"
 LIST_ROWS = 8  # steps in sight in the list
 TIMES = "\u00d7"
 VALUE_TOLERANCE = 1e-4  # relative to the largest value claimed: float32 against the caption's numbers
@@ -111,10 +112,11 @@ class LessonPanel(QWidget):
         self.caption.setPlaceholderText("Caption and speaker notes")
         self.caption.setToolTip("The step's caption; it doubles as speaker notes (saved with the lesson)")
         self.caption.setMinimumHeight(50)
+        self.caption.setTabChangesFocus(True)  # Tab goes on to the next field, as in a form
         self.ask_check = QCheckBox("Ask the class")
         self.ask_check.setToolTip("Cover PyTorch's output with the question until it is revealed")
         self.ask_text = QLineEdit()
-        self.ask_text.setPlaceholderText("The question, e.g. \u201cwhat size is the output?\u201d")
+        self.ask_text.setPlaceholderText(ASK_DEFAULT)
         self.hide_checks = {key: QCheckBox(HIDE_LABELS[key]) for key in HIDEABLE}
         for key, box in self.hide_checks.items():
             box.setToolTip(f"Hide the {HIDE_LABELS[key]} panel during this step")
@@ -226,7 +228,7 @@ class LessonPanel(QWidget):
         question = step_text(step, "ask")
         with QSignalBlocker(self.ask_text), QSignalBlocker(self.ask_check):
             if question or self._shown_index != model.index:  # an unchecked question stays typed
-                self.ask_text.setText(question)
+                self.ask_text.setText("" if question == ASK_DEFAULT else question)
             self.ask_check.setChecked(bool(question.strip()))
         self._shown_index = model.index
         hidden = step_hide(step)
@@ -269,9 +271,9 @@ class LessonPanel(QWidget):
     def _on_ask(self, *_args) -> None:
         text = self.ask_text.text().strip()
         if self.ask_check.isChecked() and not text:
-            text = "What will PyTorch give?"
-            with QSignalBlocker(self.ask_text):
-                self.ask_text.setText(text)
+            # The step asks the placeholder's question until one is typed (it shows, greyed).
+            text = ASK_DEFAULT
+            self.ask_text.setFocus()
         self.model.set_field("ask", text if self.ask_check.isChecked() else "")
 
     def _on_hide(self, *_args) -> None:

@@ -290,5 +290,5 @@ def test_the_lesson_panels_fields_and_the_menus_words(window, qtbot):
     session_commands.open_document(window, SessionDocument(kind="lesson", title="t", steps=steps))
     panel.ask_check.setChecked(True)  # no question typed: the placeholder's, the field left empty to type in
     assert panel.ask_text.text() == "" and window.lesson.current.ask == panel.ask_text.placeholderText()
-    texts = {a.text().replace("&", "") for a in window.actions_by_id.values()}
+    texts = {a.text().replace("&", "") for a in window.actions_by_id.values() if hasattr(a, "text")}
     assert {"Next lesson step", "Previous lesson step"} <= texts

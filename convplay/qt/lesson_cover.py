@@ -126,6 +126,8 @@ class AskCovers:
         covers.append(side)
         covers.append(AskCover(panel.arithmetic, reveal, large=False, name="ask-cover-arithmetic"))
         covers.append(AskCover(panel.overview, reveal, large=False, name="ask-cover-overview"))
+        # The formula panel works the output's size out: it waits for the reveal too.
+        covers.append(AskCover(window.docks["formula"].widget(), reveal, large=False, name="ask-cover-formula"))
         return covers
 
     @property
@@ -142,7 +144,16 @@ class AskCovers:
         for cover in self.covers:
             cover.set_question(question)
             cover.cover()
+        self._hide_sizes(True)
 
     def hide(self) -> None:
         for cover in self._covers or ():
             cover.hide()
+        self._hide_sizes(False)
+
+    def _hide_sizes(self, on: bool) -> None:
+        """The texts that state the output's size (the parameters' summary, the animation's
+        number of steps) say it only once revealed."""
+        for panel in (getattr(self.window, "params_panel", None), getattr(self.window, "animation_panel", None)):
+            if panel is not None and hasattr(panel, "set_answer_hidden"):
+                panel.set_answer_hidden(on)

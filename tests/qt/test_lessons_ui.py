@@ -365,3 +365,34 @@ def test_a_steps_workspace_switch_gives_that_workspaces_own_layout(qtbot, tmp_pa
         QApplication.processEvents()
     qtbot.wait(100)
     assert view.height() >= 0.45 * window.height()
+
+
+def test_with_a_question_pending_no_text_on_screen_states_the_output_size(window, qtbot):
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    window.set_workspace("explore")
+    session_commands.open_document(window, lesson())
+    window.lesson.go_to(2)  # six, padded: the output is (1, 6, 6), 36 steps
+    wait_for(qtbot, window, (1, 6, 6))
+    window.docks["params"].raise_()
+    for _ in range(4):
+        QApplication.processEvents()
+    assert window.lesson.asking
+
+    def visible_texts() -> list[str]:
+        return [label.text() for label in window.findChildren(QLabel) if label.isVisible() and label.text()
+                and not label.visibleRegion().isEmpty()]
+
+    secrets = ("(1, 6, 6)", "1\u00d76\u00d76", "36 steps", "/ 36")
+    shown = visible_texts()
+    assert not [t for t in shown if any(s in t for s in secrets)], shown
+    assert any("What size is the output?" in t for t in shown)  # the question where the caption was
+    assert any("hidden until the reveal" in t for t in shown)
+    assert not window.lesson_panel.caption.isVisible()
+    assert "/ ?" in window.animation_panel.controls.step_label.toolTip() + window.animation_panel.controls.step_label.text() \
+        or window.animation_panel.controls.answer_hidden
+    window.lesson.reveal()
+    for _ in range(4):
+        QApplication.processEvents()
+    assert "output (C, H, W) = (1, 6, 6)" in window.params_panel.summary.text()
+    assert window.lesson_panel.caption.isVisible() and not window.lesson_panel.covered_note.isVisible()

@@ -284,6 +284,20 @@ class AnimationDock(QWidget):
     def _on_visibility(self, shown: bool) -> None:
         self.results.want_reference(self.reference_name, shown)
 
+    _steps_message = ("", "")  # (with the number of steps, without it)
+    answer_hidden = False
+
+    def set_answer_hidden(self, on: bool) -> None:
+        """A lesson's question pending: no text here states the output's size."""
+        self.answer_hidden = bool(on)
+        self.controls.set_answer_hidden(on)
+        self._show_steps_message()
+
+    def _show_steps_message(self) -> None:
+        full, without = self._steps_message
+        if full:
+            self.message.setText(without if self.answer_hidden else full)
+
     def rebuild(self) -> None:
         """New walk for the session's settings; the position is kept where it still exists."""
         for when_shown in (self._rebuild_when_shown, self._results_when_shown, self._step_when_shown):
@@ -325,7 +339,9 @@ class AnimationDock(QWidget):
             self.message.setText(f"Transposed convolution, {kind}: each input pixel stamps value \u00d7 kernel onto "
                                  f"the output; overlaps add up{where}.")
         else:
-            self.message.setText(f"Sliding window, {kind}: {len(walk):,} steps{where}.")
+            self._steps_message = (f"Sliding window, {kind}: {len(walk):,} steps{where}.",
+                                   f"Sliding window, {kind}{where}.")
+            self._show_steps_message()
         self.controls.set_subject("input pixel" if transposed else "output")
         self.overview.set_input(s.image, self.view._levels, "whole input" if s.image.shape[0] in (1, 3)
                                 else "whole input (channel 0)")

@@ -213,7 +213,16 @@ class PlayerControls(QWidget):
         with QSignalBlocker(self.scrubber):
             self.scrubber.setValue(k)
         n = self.state.n_steps
+        if n and self.answer_hidden:  # the count and the cell tell the output's size: "step 1 / ?"
+            self.step_label.set_full_text(f"{self.subject}{SEPARATOR}step {k + 1:,} / ?")
+            return
         self.step_label.set_full_text(step_text(self.subject, self.state.cell(k), k, n) if n else "no steps")
+
+    answer_hidden = False  # a lesson's question pending: the number of steps is part of the answer
+
+    def set_answer_hidden(self, on: bool) -> None:
+        self.answer_hidden = bool(on)
+        self._on_position(self.state.position)
 
     def _widest_text(self) -> str:
         """The step text at its widest for this geometry: the row is laid out for it once,

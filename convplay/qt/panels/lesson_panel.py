@@ -10,6 +10,8 @@ goes to the model, which marks the lesson modified; Lesson > Save lesson as… w
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QFont, QFontDatabase
@@ -113,6 +115,14 @@ class LessonPanel(QWidget):
         self.caption.setToolTip("The step's caption; it doubles as speaker notes (saved with the lesson)")
         self.caption.setMinimumHeight(50)
         self.caption.setTabChangesFocus(True)  # Tab goes on to the next field, as in a form
+        # While the step's question is pending, the question stands where the caption was:
+        # the caption may state the answer.
+        self.covered_note = QLabel("")
+        self.covered_note.setObjectName("lesson-covered-note")
+        self.covered_note.setWordWrap(True)
+        self.covered_note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.covered_note.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.covered_note.hide()
         self.ask_check = QCheckBox("Ask the class")
         self.ask_check.setToolTip("Cover PyTorch's output with the question until it is revealed")
         self.ask_text = QLineEdit()
@@ -134,6 +144,7 @@ class LessonPanel(QWidget):
         details.addWidget(self.formula)
         details.addWidget(self.check)
         details.addWidget(self.caption, 1)
+        details.addWidget(self.covered_note, 1)
         details.addLayout(ask)
         details.addWidget(hides)
         layout = QVBoxLayout(self)
@@ -222,6 +233,12 @@ class LessonPanel(QWidget):
         self.formula.setText("\n".join(str(line) for line in lines))
         # The formula gives the answer away: it waits for the reveal, as the output does.
         self.formula.setVisible(bool(lines) and not model.asking)
+        asking = model.asking
+        self.caption.setVisible(not asking)
+        self.covered_note.setVisible(asking)
+        if asking:
+            self.covered_note.setText(f"<b>{html.escape(step_text(step, 'ask'))}</b><br><br>"
+                                      "<i>The caption and speaker notes are hidden until the reveal (Ctrl+R).</i>")
         if self.caption.toPlainText() != step_text(step, "caption"):
             with QSignalBlocker(self.caption):
                 self.caption.setPlainText(step_text(step, "caption"))

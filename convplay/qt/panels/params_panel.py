@@ -377,7 +377,16 @@ class ParamsPanel(QWidget):
             return
         self._mark_invalid(None, "")
         _set_style(self.summary, "")
+        if self.answer_hidden:  # a lesson's question asks for it
+            self.summary.setText("output (C, H, W) = ? (shown with the answer)")
+            return
         self.summary.setText("output (C, H, W) = ({}, {}, {})".format(*shape))
+
+    answer_hidden = False
+
+    def set_answer_hidden(self, on: bool) -> None:
+        self.answer_hidden = bool(on)
+        self._show_validation(self._session.spec)
 
     def _mark_invalid(self, field: str | None, message: str) -> None:
         for name, row in self.fields.items():

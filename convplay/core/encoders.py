@@ -14,8 +14,10 @@ An encoder takes frames one at a time (``add(frame, repeat)``, then ``close()`` 
   (``macro_block_size=1``: imageio-ffmpeg would otherwise resize to multiples of 16).
 
 A frame shown for several frame times (``repeat``) is written once with a longer duration
-in a GIF or WebP (Pillow and libwebp would merge the identical frames anyway), and
-``repeat`` times in an MP4, whose frame rate is constant.
+in a GIF or WebP (Pillow and libwebp merge identical consecutive frames anyway), and
+``repeat`` times in an MP4, whose frame rate is constant.  The export adds each of its
+frames once, each unlike the one before (a timeline along its bottom edge), so the file
+holds every frame.
 
 The file is written beside its destination under a temporary name and moved into place
 by ``close``: a cancelled or failed export (``abort``) leaves no partial file and keeps

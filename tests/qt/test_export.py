@@ -102,15 +102,19 @@ def test_a_9_step_gif_has_every_frame_at_the_size_with_one_palette(qtbot, tmp_pa
     assert job.total_frames == 27
     with Image.open(path) as im:
         assert im.size == SIZE and im.info["loop"] == 0
-        # Three frame times a step: one picture each, shown 3 × 100 ms (the file's frames merge them).
-        assert im.n_frames == 9
-        durations = []
+        # Three frame times a step: each its own frame, none merged (the timeline differs).
+        assert im.n_frames == 27
+        durations, lines = [], []
         for k in range(im.n_frames):
             im.seek(k)
             durations.append(im.info["duration"])
-    assert durations == [300] * 9
+            bottom = np.asarray(im.convert("RGB"))[-1]
+            lines.append(int((np.abs(bottom.astype(int) - 120).max(axis=1) < 8).sum()))
+    assert durations == [100] * 27
+    # The timeline along the bottom edge grows frame by frame to the whole width.
+    assert lines == sorted(lines) and len(set(lines)) == 27 and lines[-1] == SIZE[0]
     has_global, images, local = gif_tables(path)
-    assert has_global and images == 9 and local == 0
+    assert has_global and images == 27 and local == 0
     # Every frame says where it is, and which side is the input, which the output.
     assert captions[0] == "step 1 / 9  \u00b7  output (row 0, column 0)"
     assert captions[4] == "step 5 / 9  \u00b7  output (row 1, column 1)"
@@ -146,10 +150,10 @@ def test_webp_has_the_frames_at_the_size(qtbot, tmp_path):
     path = tmp_path / "x.webp"
     export(qtbot, session, torch_results(session), path, size=SIZE, frames_per_step=2, fps=5, arithmetic=False)
     with Image.open(path) as im:
-        assert im.n_frames == 9 and im.size == SIZE
+        assert im.n_frames == 18 and im.size == SIZE
         im.seek(3)
         im.load()
-        assert im.info["duration"] == 400
+        assert im.info["duration"] == 200
 
 
 def test_mp4_has_9_times_the_frames_per_step_and_odd_sizes_padded(qtbot, tmp_path):
@@ -222,13 +226,33 @@ def test_the_windows_animation_is_left_where_it_was(qtbot, tmp_path):
     panel.shutdown()
 
 
-def test_an_edit_during_the_export_stops_it_and_writes_nothing(qtbot, tmp_path):
+def test_an_edit_during_the_export_leaves_its_frames_those_of_the_state_it_started_from(qtbot, tmp_path):
     session = tutorial_session()
-    job = ExportJob(session, torch_results(session), ExportOptions(str(tmp_path / "x.gif"), size=SIZE))
-    job.progress.connect(lambda done, total: done == 2 and session.set_weight(X_KERNEL * 2))
-    with qtbot.waitSignal(job.failed, timeout=30_000) as failed:
+    results = torch_results(session)
+    job = ExportJob(session, results, ExportOptions(str(tmp_path / "x.gif"), size=SIZE))
+    totals = []
+
+    def edit(done, total):
+        if done == 2:
+            session.set_weight(X_KERNEL * 2)
+            assert job.state == "rendering"
+        totals.append(job.renderer.dock.arithmetic.total)
+
+    job.progress.connect(edit)
+    with qtbot.waitSignal(job.finished, timeout=30_000):
         assert job.start() == ""
-    assert "changed" in failed.args[0]
+    # The export's copy keeps the X kernel's output: [[4,3,4],[2,4,3],[2,3,4]].
+    assert totals == [4, 3, 4, 2, 4, 3, 2, 3, 4]
+    assert np.array_equal(session.weight, X_KERNEL * 2)
+    assert [p.name for p in tmp_path.iterdir()] == ["x.gif"]
+
+
+def test_an_edit_before_the_output_arrives_fails_the_export(qtbot, tmp_path):
+    session = tutorial_session()
+    job = ExportJob(session, Results(), ExportOptions(str(tmp_path / "x.gif"), size=SIZE))
+    assert job.start() == ""
+    session.set_weight(X_KERNEL * 2)
+    assert job.state == "failed"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -288,7 +312,7 @@ def test_the_dialog_exports_and_says_where(qtbot, tmp_path, monkeypatch):
     path, message = exported.args
     assert path == str(out) and str(out) in message and "8 frames" in message
     with Image.open(out) as im:
-        assert im.n_frames == 4 and im.size == (480, 270)
+        assert im.n_frames == 8 and im.size == (480, 270)
     # The next export starts from this one's choices.
     again = ExportDialog(session, results, panel, settings=dialog.settings)
     qtbot.addWidget(again)
@@ -394,6 +418,39 @@ def test_file_export_animation_opens_the_dialog_and_the_status_bar_says_where(wi
     assert window.animation_panel.state.position == 0
 
 
+def test_the_window_stays_usable_during_an_export_of_the_state_it_started_from(window, qtbot, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    from convplay.qt.dialogs.export_dialog import ExportDialog as Dialog
+
+    window.actions_by_id["export_animation"].trigger()
+    dialog = window.findChild(Dialog)
+    assert not dialog.isModal() and QApplication.activeModalWidget() is None
+    dialog.path_edit.setText(str(tmp_path / "live.gif"))
+    dialog.size_combo.setCurrentIndex(0)
+    dialog.frames_spin.setValue(2)
+    before = window.session.weight.copy()
+    totals = []
+
+    def edit(done, _total):
+        totals.append(dialog.job.renderer.dock.arithmetic.total)
+        if done == 2:  # the user sets another kernel in the window meanwhile
+            window.session.set_weight(before * 2)
+
+    with qtbot.waitSignal(dialog.exported, timeout=60_000):
+        assert dialog.start_export() == ""
+        dialog.job.progress.connect(edit)
+    # The window computed the new kernel's output; the export kept the one it started from.
+    weight = torch.from_numpy(before * 2)
+    image = torch.tensor(np.array(window.session.image, dtype=float))[None]
+    expected = F.conv2d(image, weight, torch.tensor(np.array(window.session.bias_values, dtype=float))).numpy()[0]
+    qtbot.waitUntil(lambda: window.results.current_output is not None
+                    and np.allclose(window.results.current_output, expected, atol=1e-4), timeout=30_000)
+    assert totals[:3] == [4, 3, 4] and totals[3:] == [2, 4, 3, 2, 3, 4]
+    with Image.open(tmp_path / "live.gif") as im:
+        assert im.n_frames == 18
+
+
 def run_convplay(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
     return subprocess.run([sys.executable, "-m", "convplay", *args], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -407,8 +464,8 @@ def test_the_command_line_exports_without_a_window(tmp_path):
                           "--export-size", "480x270", "--fps", "8", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     with Image.open(out) as im:
-        assert im.n_frames == 9 and im.size == (480, 270)
-        assert im.info["duration"] == 250
+        assert im.n_frames == 18 and im.size == (480, 270)
+        assert im.info["duration"] == 120
     assert "18 frames" in result.stderr
     assert not (tmp_path / "config" / "convplay").exists()  # the user's layout left alone
 

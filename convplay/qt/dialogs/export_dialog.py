@@ -419,11 +419,12 @@ def _int(value) -> int | None:
 
 
 def show_export_dialog(window) -> ExportDialog:
-    """The dialog for ``window`` (a MainWindow), window-modal; its status bar says the result."""
+    """The dialog for ``window`` (a MainWindow), not modal: the window stays usable while an
+    export runs (the export draws the state it started from); its status bar says the result."""
     dialog = ExportDialog(window.session, window.results, window.animation_panel, settings=window.settings,
                           parent=window)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setWindowModality(Qt.WindowModality.NonModal)
     dialog.exported.connect(lambda _path, message: window.statusBar().showMessage(message, 15000))
-    dialog.open()
+    dialog.show()  # not open(): that makes it window-modal
     return dialog

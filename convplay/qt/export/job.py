@@ -3,7 +3,14 @@
 The frames are drawn on the UI thread (Qt draws widgets nowhere else), one per pass of
 the event loop, so the window stays live and Cancel answers at once; each frame goes to
 the encoder as it is drawn.  Writing the file at the end (Pillow's GIF and WebP writers,
-ffmpeg's last frames) runs on a worker.  A GIF's one palette is made first, from the
+ffmpeg's last frames) runs on a worker.
+
+An export renders the state it started from: the panel draws a copy of the session and,
+once PyTorch's output for it is in, a copy of the results, so the window can be edited
+meanwhile without changing the frames (a change before that output arrives fails the
+export, since there is nothing yet to draw it from).  Every frame is written as one
+frame (a GIF or WebP holds steps × frames per step of them), each with a thin timeline
+along its bottom edge that advances frame by frame.  A GIF's one palette is made first, from the
 first, middle and last frames of the range: between them they hold the input, the
 window and every output colour.
 
@@ -38,6 +45,9 @@ MIN_SIDE, MAX_SIDE = 64, 4096
 MAX_FRAMES_PER_STEP = 120
 LARGE_EXPORT_FRAMES = 2000  # the dialog asks before rendering more frames than this
 SETTLE_PASSES = 3  # passes of the event loop for the offscreen panel's first layout
+TIMELINE_PX = 3  # the height of the line along a frame's bottom edge
+TIMELINE_RGB = (120, 120, 120)
+EXPORT_REFERENCE = "animation-export"  # the window's reference, wanted until the export has its copy
 READY_TIMEOUT_S = 60.0  # a step (or PyTorch's output) that takes longer fails the export
 
 
@@ -125,7 +135,11 @@ class ExportJob(QObject):
             return problem
         o = self.options
         owner = self.parent() if isinstance(self.parent(), QWidget) else None
-        self.renderer = FrameRenderer(self.session, self.results, o.size, arithmetic=o.arithmetic,
+        self._start_state = self.session.snapshot()
+        self.frozen_session = Session()
+        self.frozen_session.restore(self._start_state)
+        self.frozen_results = Results()
+        self.renderer = FrameRenderer(self.frozen_session, self.frozen_results, o.size, arithmetic=o.arithmetic,
                                       scatter_channel=o.scatter_channel, owner=owner)
         try:
             if self.renderer.problem:
@@ -142,6 +156,7 @@ class ExportJob(QObject):
         self.state = "rendering"
         self._started_at = time.perf_counter()
         self.session.changed.connect(self._on_session_changed)
+        self.results.want_reference(EXPORT_REFERENCE)
         self._work = self._frames()
         self._timer.start()
         return ""
@@ -183,17 +198,22 @@ class ExportJob(QObject):
         for _ in range(SETTLE_PASSES):
             yield
         yield from self._until(self._results_in, "PyTorch's output did not arrive")
+        self._freeze_results()
+        yield from self._until(lambda: self.renderer.n_steps > 0, "the animation could not be laid out")
         self._started_at = time.perf_counter()  # the export's time: from its first frame
         if self.encoder is None:  # a GIF: its palette from the range's first, middle and last frames
             samples = []
             for k in sorted({first, (first + last) // 2, last}):
                 yield from self._draw(k)
-                samples.append(renderer.frame())
+                samples.append(with_timeline(renderer.frame(), 1, 2))
             o = self.options
             self.encoder = encoders.GifEncoder(o.path, o.size, o.fps, palette=encoders.palette_from(samples))
+        per_step, total = self.options.frames_per_step, self.total_frames
         for n, k in enumerate(range(first, last + 1)):
             yield from self._draw(k)
-            self.encoder.add(renderer.frame(), self.options.frames_per_step)
+            frame = renderer.frame()
+            for j in range(per_step):
+                self.encoder.add(with_timeline(frame, n * per_step + j, total, j, per_step))
             yield n + 1
 
     def _draw(self, k: int):
@@ -216,6 +236,19 @@ class ExportJob(QObject):
         if r.stale:
             raise ValueError(f"there is no output to animate: {r.stale}")
         return r.current_output is not None and not r.needs_reference
+
+    def _freeze_results(self) -> None:
+        """The window's output and reference, for the state the export started from, copied
+        into the export's own results; the window may change from here on."""
+        if not self.session.snapshot().same_as(self._start_state):
+            raise ValueError("the convolution changed before its output arrived; nothing was written")
+        r, frozen = self.results, self.frozen_results
+        frozen.start(r.request)
+        frozen.set_outcome(frozen.generation, r.outcome)
+        if r.reference is not None:
+            frozen.set_reference(frozen.generation, r.reference)
+        self._disconnect_session()
+        self.results.want_reference(EXPORT_REFERENCE, False)
 
     # -- writing the file -----------------------------------------------------------------------
     def _encode(self) -> None:
@@ -269,6 +302,7 @@ class ExportJob(QObject):
 
     def _release(self) -> None:
         self._disconnect_session()
+        self.results.want_reference(EXPORT_REFERENCE, False)
         if self.renderer is not None:
             self.renderer.close()
             self.renderer = None
@@ -278,6 +312,19 @@ class ExportJob(QObject):
             self.session.changed.disconnect(self._on_session_changed)
         except (ValueError, RuntimeError, TypeError):
             pass
+
+
+def with_timeline(frame, index: int, total: int, within: int = 0, per_step: int = 1):
+    """``frame`` with a thin line along its bottom edge as long as the export so far
+    (frame ``index`` of ``total``, 0-based), like a video's timeline: no two frames are
+    alike, so GIF and WebP writers keep each one.  Where there are more frames than
+    pixels across, the line is the step's own time (frame ``within`` of ``per_step``)."""
+    out = frame.copy()
+    width = out.shape[1]
+    done, of = (index, total) if total <= width else (within, per_step)
+    length = max(1, round(width * (done + 1) / max(of, 1)))
+    out[-TIMELINE_PX:, :length] = TIMELINE_RGB
+    return out
 
 
 def _write(encoder: Encoder, abandoned: threading.Event) -> None:

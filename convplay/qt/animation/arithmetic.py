@@ -279,7 +279,7 @@ class ArithmeticPanel(QWidget):
     # -- a direct convolution's step (and a transposed conv's gather view) -------------
     def show_step(self, step: Step, flipped: bool, torch_value: float | None, tolerance: float | None) -> None:
         oc, (i, j) = step.out_channel, step.position
-        self.heading.setText(f"output[{oc}, {i}, {j}]  (step {step.k + 1})")
+        self.heading.setText(f"output[{oc}, {i}, {j}]  (step {step.k + 1:,})")
         self.kernel_note.setText(
             "kernel flipped 180\u00b0: true convolution" if flipped else "kernel as stored: PyTorch's cross-correlation"
         )

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -94,6 +95,7 @@ class ExportDialog(QDialog):
             f"The animation has {n:,} steps: the first {LARGE_EXPORT_FRAMES:,} are chosen (All for every one)."
             if n > LARGE_EXPORT_FRAMES else "")
         self.range_note.setWordWrap(True)
+        self.range_note.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.range_note.setVisible(n > LARGE_EXPORT_FRAMES)
         self.first_spin.setToolTip("The first step of the export (1-based, as on screen)")
         self.last_spin.setToolTip("The last step of the export (inclusive)")
@@ -159,7 +161,7 @@ class ExportDialog(QDialog):
         steps.addWidget(self.last_spin, 1)
         steps.addWidget(self.all_button)
         form.addRow("Steps", steps)
-        form.addRow("", self.range_note)
+        form.addRow(self.range_note)  # a line of its own: beside an empty label it was squeezed
         form.addRow("Frames per step", self.frames_spin)
         form.addRow("Frame rate", self.fps_spin)
         size = QHBoxLayout()

@@ -346,11 +346,44 @@ def test_a_huge_animation_starts_with_its_first_steps_chosen(qtbot):
     assert panel.state.n_steps == 62 * 62
     assert (dialog.first_spin.value(), dialog.last_spin.value()) == (1, 2000)
     assert "3,844 steps" in dialog.range_note.text() and not dialog.range_note.isHidden()
+    # The note has its own line, as tall as its wrapped text needs, at the dialog's own size.
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    note = dialog.range_note
+    assert note.width() >= dialog.width() // 2
+    assert note.height() >= note.heightForWidth(note.width())
+    spin = dialog.first_spin
+    assert note.mapTo(dialog, note.rect().topLeft()).y() >= spin.mapTo(dialog, spin.rect().bottomLeft()).y()
     dialog.all_button.click()
     assert dialog.last_spin.value() == 3844 and "a long export" in dialog.summary.text()
     dialog.format_combo.setCurrentIndex(dialog.format_combo.findData(".webp"))
     assert "5.6 GB of memory" in dialog.summary.text()
     panel.shutdown()
+
+
+def test_step_numbers_read_alike_in_the_caption_and_the_arithmetic_and_no_grip_dots(qtbot):
+    from convplay.qt.export.frames import FrameRenderer
+
+    session = Session(np.random.default_rng(1).random((1, 40, 40)), ConvSpec(kernel_size=3, bias=False), X_KERNEL)
+    renderer = FrameRenderer(session, torch_results(session), (960, 540))
+    try:
+        renderer.seek(1004)
+        qtbot.waitUntil(lambda: renderer.ready(1004))
+        qtbot.wait(20)
+        assert renderer.caption.text().startswith("step 1,005 / 1,444")
+        assert "(step 1,005)" in renderer.dock.arithmetic.heading.text()
+        frame = renderer.frame()
+        splitter = renderer.dock.splitter
+        handle = splitter.handle(1)
+        assert handle.isVisible() and handle.width() > 0
+        top_left = handle.mapTo(renderer.widget, handle.rect().topLeft())
+        s = renderer.scale
+        x0, y0 = int(top_left.x() * s), int(top_left.y() * s)
+        x1, y1 = int((top_left.x() + handle.width()) * s), int((top_left.y() + handle.height()) * s)
+        grip = frame[y0 + 2:y1 - 2, x0:x1].reshape(-1, 3)
+        assert len(grip) and (grip == grip[0]).all()  # one flat colour: no dots, no line
+    finally:
+        renderer.close()
 
 
 def test_cancel_in_the_dialog(qtbot, tmp_path):

@@ -77,6 +77,10 @@ class FrameRenderer:
         layout.addWidget(self.caption)
         self.dock = ExportDock(session, results)
         self.dock.scatter_channel.setValue(scatter_channel)
+        # The handle between the sliding window and the arithmetic is for dragging on screen;
+        # its grip dots are no part of a frame.
+        self.dock.splitter.setObjectName("export-splitter")
+        self.dock.splitter.setStyleSheet("QSplitter#export-splitter::handle { image: none; background: transparent; }")
         layout.addWidget(self.dock, 1)
         self._logical = QSize(round(self.size[0] / self.scale), round(self.size[1] / self.scale))
         self.widget.resize(self._logical)

@@ -324,10 +324,10 @@ class MainWindow(QMainWindow):
             if front is not None:
                 docks[front].raise_()
         self._apply_default_sizes()
-        if self.isVisible():
-            # The docks take their new places over the next layout passes (a lesson's step
-            # changes the panels' contents meanwhile): the shares are given again once they
-            # have, or the sizes asked of the old arrangement stay.
+        if self.isVisible() and self.lesson.is_open:
+            # The docks take their new places over the next layout passes while a lesson's
+            # step changes the panels' contents: the shares are given again once they have,
+            # or the sizes asked of the old arrangement stay.
             self._resize_sizer.start()
         self._tab_bar_tidier.start()
 

@@ -215,6 +215,7 @@ class Presenter(QObject):
         lesson = getattr(window, "lesson", None)
         if lesson is not None:
             lesson.step_changed.connect(self._on_step)
+            lesson.asking_changed.connect(self._on_step)
             lesson.opened.connect(self._on_geometry)
         QApplication.instance().installEventFilter(self)
         self._cursor_timer.start(CURSOR_IDLE_MS)
@@ -244,6 +245,9 @@ class Presenter(QObject):
         if not before.focus_view:
             window.set_focus_mode(False)
         window.restoreState(before.docks)
+        sizer = getattr(window, "_resize_sizer", None)
+        if sizer is not None:  # the layout is the one put back, not a workspace's shares given again
+            sizer.stop()
         self._before = None
         # A window manager gives the size back later (X11): the docks are shared out again
         # as the window reaches it, as they were in that size, not as in the full screen.
@@ -275,7 +279,8 @@ class Presenter(QObject):
             pass
         lesson = getattr(self.window, "lesson", None)
         if lesson is not None:
-            for signal, slot in ((lesson.step_changed, self._on_step), (lesson.opened, self._on_geometry)):
+            for signal, slot in ((lesson.step_changed, self._on_step), (lesson.asking_changed, self._on_step),
+                                 (lesson.opened, self._on_geometry)):
                 try:
                     signal.disconnect(slot)
                 except (RuntimeError, TypeError):
@@ -310,9 +315,19 @@ class Presenter(QObject):
         else:
             where = f"step {state.position + 1:,} of {state.n_steps:,}"
         lesson = self._lesson()
-        if lesson is not None and len(lesson):
-            where = f"Lesson step {lesson.index + 1} / {len(lesson)} \u00b7 {where}"
-        return f"Presenter \u00b7 Esc to leave \u00b7 {where} \u00b7 text {zoom.percent()}"
+        extra = ""
+        if lesson is not None and len(lesson) and lesson.current is not None:
+            step = lesson.current
+            title = str(getattr(step, "title", "") or "")
+            head = f"Lesson {lesson.index + 1} / {len(lesson)}" + (f": {title}" if title else "")
+            if lesson.asking:  # the question, and no count of the animation's steps (the answer's size)
+                where = f"{head} \u00b7 {getattr(step, 'ask', '')}"
+            else:
+                where = f"{head} \u00b7 animation {where}"
+                lines = [str(line) for line in (getattr(step, "formula", None) or ())]
+                if lines:
+                    extra = "\n" + "\n".join(lines)
+        return f"Presenter \u00b7 Esc to leave \u00b7 {where} \u00b7 text {zoom.percent()}{extra}"
 
     def _say(self, brighten: bool = True) -> None:
         if self.active:

@@ -132,14 +132,19 @@ def test_presenter_pgdown_reveals_then_advances_and_pgup_goes_back(window, qtbot
     session_commands.open_document(window, SessionDocument(kind="lesson", title="t", steps=steps), step=1)
     qtbot.keyClick(window, KEY.Key_F5)
     assert window.presenter.active
-    assert "Lesson step 2 / 4" in window.presenter.note.text()
+    note = window.presenter.note
+    assert "Lesson 2 / 4: five, stride 2 \u00b7 animation step 1 of 4" in note.text()
+    assert "o = (5 - 3) + 1" in note.text()  # the step's formula, no question pending
     qtbot.keyClick(window, KEY.Key_PageDown)
     assert model.index == 2 and model.asking
+    assert "Lesson 3 / 4: six, padded \u00b7 What size is the output?" in note.text()
+    assert "animation" not in note.text() and "o = " not in note.text()  # nothing of the answer
     qtbot.keyClick(window, KEY.Key_PageDown)  # the first press reveals
     assert model.index == 2 and not model.asking
+    assert "animation step 1 of 36" in note.text()
     qtbot.keyClick(window, KEY.Key_PageDown)  # the next goes on
     assert model.index == 3
-    assert "Lesson step 4 / 4" in window.presenter.note.text()
+    assert "Lesson 4 / 4: four" in window.presenter.note.text()
     qtbot.keyClick(window, KEY.Key_PageUp)
     assert model.index == 2
     state = window.animation_panel.state

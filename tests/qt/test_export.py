@@ -434,6 +434,48 @@ def test_export_figure_writes_png_and_svg_of_the_workspace(window, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("t.")) == ["fig.png", "fig.svg"]
 
 
+def svg_as_rgb(path, size) -> np.ndarray:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    from convplay.qt.export.frames import image_to_rgb
+
+    renderer = QSvgRenderer(str(path))
+    assert renderer.isValid()
+    image = QImage(size[0], size[1], QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.white)
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    return image_to_rgb(image)
+
+
+def test_the_svg_figure_looks_like_the_png(window, qtbot, tmp_path):
+    from convplay.qt.export.figure import export_figure
+
+    window.resize(1200, 800)
+    window.set_workspace("sliding")  # the window's square, the grid of the arithmetic: pens of all kinds
+    qtbot.waitUntil(lambda: window.results.current_output is not None, timeout=30_000)
+    # The last step: every output cell filled (the dotted fill of a cell still to come is a
+    # pattern, which renderers draw each their own way).
+    window.animation_panel.state.seek(8)
+    qtbot.wait(200)
+    assert export_figure(window, tmp_path / "fig.png") == ""
+    assert export_figure(window, tmp_path / "fig.svg") == ""
+    with Image.open(tmp_path / "fig.png") as im:
+        png = np.asarray(im.convert("RGB"), dtype=np.int16)
+    svg = svg_as_rgb(tmp_path / "fig.svg", (png.shape[1], png.shape[0])).astype(np.int16)
+    os.environ.get("CONVPLAY_KEEP_FIGURES") and Image.fromarray(svg.astype(np.uint8)).save(
+        os.environ["CONVPLAY_KEEP_FIGURES"] + "/svg.png")
+    difference = np.abs(svg - png)
+    assert difference.mean() < 6, difference.mean(axis=(0, 1))
+    # No large blob: in every 40×40 tile the picture is within a small mean difference.
+    rows, columns = png.shape[0] // 40, png.shape[1] // 40
+    tiles = difference[: rows * 40, : columns * 40].reshape(rows, 40, columns, 40, 3).mean(axis=(1, 3, 4))
+    assert tiles.max() < 40, np.unravel_index(tiles.argmax(), tiles.shape)
+
+
 def test_file_export_animation_opens_the_dialog_and_the_status_bar_says_where(window, qtbot, tmp_path):
     from convplay.qt.dialogs.export_dialog import ExportDialog as Dialog
 

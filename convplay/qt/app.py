@@ -123,6 +123,26 @@ def _open_start_document(window, args: argparse.Namespace, document, step) -> No
     window.undo_stack.clear()
 
 
+def show_refused_start(window, reason: str) -> None:
+    """The reason a file given at start was refused, in a message box once the window is up
+    (not blocking the start: the event loop shows it)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    window.refused_start = reason
+
+    def show() -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open the session",
+                          f"{reason}\n\nconvplay started on the camera photo instead.", parent=window)
+        box.setObjectName("refused-start")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    from PySide6.QtCore import Qt
+
+    QTimer.singleShot(0, show)
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the window from ``args``, run the event loop, return the exit code."""
     # Before any large allocation and before torch: keep freed memory mapped (DESIGN.md).
@@ -155,8 +175,16 @@ def run(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("convplay")
     app.setApplicationName("convplay")
+    refused = ""  # a session file the window opens without: the reason in a message box
     try:
-        opened = _start_document(args)  # a session or lesson to open on; refused: the reason, exit 2
+        try:
+            opened = _start_document(args)  # a session or lesson to open on; refused: the reason, exit 2
+        except (StartupError, ValueError) as exc:
+            if args.screenshot or args.export:
+                raise
+            # Double-clicked, a damaged file is a window on the default start saying why.
+            refused, opened = str(exc), None
+            args = argparse.Namespace(**{**vars(args), "image": None, "lesson": None})
         session, notes = (_start_session(*opened), []) if opened is not None else initial_session(args)
         device, dtype = compute_choice(args)
         compute_settings = ComputeSettings(device=device, dtype=dtype)
@@ -172,6 +200,8 @@ def run(args: argparse.Namespace) -> int:
         window.first_painted.connect(lambda: print(f"convplay-first-paint {time.time():.6f}", file=sys.stderr, flush=True))
     if opened is not None:
         _open_start_document(window, args, *opened)
+    if refused:
+        show_refused_start(window, refused)
     if getattr(args, "workspace", None):
         window.set_workspace(args.workspace)
     if args.focus:

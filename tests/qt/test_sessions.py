@@ -258,8 +258,9 @@ def test_a_refused_file_at_start_prints_the_reason_and_exits_2(tmp_path):
     bad = tmp_path / "bad.convplay"
     bad.write_bytes(b"PK\x03\x04 not a zip at all")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
-    result = subprocess.run([sys.executable, "-m", "convplay", str(bad)], env=env, capture_output=True, text=True,
-                            timeout=120)
+    # Without a window to show it in (a screenshot): the reason on stderr, exit 2.
+    result = subprocess.run([sys.executable, "-m", "convplay", str(bad), "--screenshot", str(tmp_path / "x.png")],
+                            env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "bad.convplay" in result.stderr
 
@@ -292,3 +293,31 @@ def test_the_lesson_panels_fields_and_the_menus_words(window, qtbot):
     assert panel.ask_text.text() == "" and window.lesson.current.ask == panel.ask_text.placeholderText()
     texts = {a.text().replace("&", "") for a in window.actions_by_id.values() if hasattr(a, "text")}
     assert {"Next lesson step", "Previous lesson step"} <= texts
+
+
+def test_a_refused_file_at_start_of_the_window_opens_the_default_start_and_says_why(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from convplay.cli import build_parser
+    from convplay.qt import app
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    bad = tmp_path / "bad.convplay"
+    bad.write_bytes(b"PK\x03\x04 not a zip at all")
+    args = build_parser().parse_args([str(bad), "--window-size", "800x500"])
+    seen = {}
+
+    def look() -> None:
+        boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+        windows = [w for w in QApplication.topLevelWidgets() if w.objectName() == "convplay-main-window" and w.isVisible()]
+        seen["boxes"] = [b.text() for b in boxes]
+        seen["image"] = windows[0].session.image.shape if windows else None
+        for w in boxes + windows:
+            w.close()
+        QApplication.instance().exit(0)
+
+    QTimer.singleShot(1500, look)
+    assert app.run(args) == 0
+    assert len(seen["boxes"]) == 1 and "bad.convplay" in seen["boxes"][0] and "camera photo" in seen["boxes"][0]
+    assert seen["image"] is not None and seen["image"][1] > 5  # the photo, not the damaged file

@@ -401,3 +401,20 @@ def test_with_a_question_pending_no_text_on_screen_states_the_output_size(window
         QApplication.processEvents()
     assert "output (C, H, W) = (1, 6, 6)" in window.params_panel.summary.text()
     assert window.lesson_panel.caption.isVisible() and not window.lesson_panel.covered_note.isVisible()
+
+
+def test_the_formula_lines_are_never_broken_and_fit_the_panel_at_1024x640(qtbot, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    window = open_window(qtbot, settings_file(tmp_path), (1024, 640))
+    document = session_commands.load_builtin_lesson("arithmetic")
+    longest = max(range(len(document.steps)), key=lambda i: max((len(x) for x in document.steps[i].formula), default=0))
+    session_commands.open_document(window, document, step=longest)
+    window.lesson.reveal()
+    for _ in range(6):
+        QApplication.processEvents()
+    label = window.lesson_panel.formula
+    assert not label.wordWrap()
+    assert label.text().split("\n") == [str(x) for x in document.steps[longest].formula]  # one line each
+    assert label.widest_line_fits() or label.font().pointSize() == 8
+    assert label.height() <= (len(document.steps[longest].formula) + 1) * label.fontMetrics().lineSpacing()

@@ -14,7 +14,7 @@ import html
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase, QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -76,6 +76,53 @@ def expect_verdict(shape, values, output: np.ndarray | None, stale: str = "") ->
     return True, f"PyTorch gives {got}, as the step says \u2713"
 
 
+FORMULA_FLOOR_POINT_SIZE = 8  # the smallest the formula lines shrink to before they are cut
+
+
+class FormulaLines(QLabel):
+    """The step's formula lines, each on one line whole: an expression broken in two reads
+    wrong ("after = 3" / "\u2212 1 = 2"), so the letters shrink to fit the width instead
+    (down to a floor), and the label never asks the panel for more width."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWordWrap(False)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._point_size = FORMULA_POINT_SIZE
+
+    def set_point_size(self, size: int) -> None:
+        self._point_size = size
+        self._fit()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text or "The step's relationship with its numbers filled in")
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        font = QFont(self.font())
+        lines = self.text().split("\n")
+        room = self.contentsRect().width() - 2
+        size = self._point_size
+        while size > FORMULA_FLOOR_POINT_SIZE:
+            font.setPointSize(size)
+            metrics = QFontMetrics(font)
+            if room <= 0 or max(metrics.horizontalAdvance(line) for line in lines) <= room:
+                break
+            size -= 1
+        font.setPointSize(size)
+        if font != self.font():
+            self.setFont(font)
+
+    def widest_line_fits(self) -> bool:
+        metrics = QFontMetrics(self.font())
+        return max(metrics.horizontalAdvance(line) for line in self.text().split("\n")) <= self.contentsRect().width()
+
+
 class LessonPanel(QWidget):
     """The lesson of ``model``, checked against ``results``."""
 
@@ -103,10 +150,8 @@ class LessonPanel(QWidget):
         self.position = QLabel("")
         self.step_title = QLineEdit()
         self.step_title.setPlaceholderText("The step's title")
-        self.formula = QLabel("")
+        self.formula = FormulaLines()
         self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.formula.setWordWrap(True)
-        self.formula.setToolTip("The step's relationship with its numbers filled in")
         self.check = QLabel("")
         self.check.setWordWrap(True)
         self.check.setToolTip("What the step says of PyTorch's output, checked against the output PyTorch gave")
@@ -189,6 +234,7 @@ class LessonPanel(QWidget):
         font = QFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         font.setPointSize(scaled(FORMULA_POINT_SIZE))
         self.formula.setFont(font)
+        self.formula.set_point_size(scaled(FORMULA_POINT_SIZE))
         title = QFont(self.font())
         title.setBold(True)
         self.step_title.setFont(title)

@@ -26,8 +26,8 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget

@@ -418,3 +418,25 @@ def test_the_formula_lines_are_never_broken_and_fit_the_panel_at_1024x640(qtbot,
     assert label.text().split("\n") == [str(x) for x in document.steps[longest].formula]  # one line each
     assert label.widest_line_fits() or label.font().pointSize() == 8
     assert label.height() <= (len(document.steps[longest].formula) + 1) * label.fontMetrics().lineSpacing()
+
+
+def test_a_builtin_lesson_folds_the_editing_away_and_the_list_follows_the_step_steadily(window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    panel = window.lesson_panel
+    session_commands.open_builtin_lesson(window, "arithmetic", step=7)
+    for _ in range(4):
+        QApplication.processEvents()
+    assert not panel.edit_toggle.isChecked() and panel.edit_section.isHidden()
+    item = panel.step_list.item(7)
+    assert panel.step_list.visualItemRect(item).intersects(panel.step_list.viewport().rect())  # scrolled to it
+    height = panel.step_list.height()
+    window.lesson.reveal()
+    for _ in range(4):
+        QApplication.processEvents()
+    assert panel.step_list.height() == height  # no jump on the reveal
+    panel.edit_toggle.click()
+    assert not panel.edit_section.isHidden()
+    window.lesson.close()
+    window.actions_by_id["lesson_add"].trigger()  # a lesson being written: the fields open
+    assert panel.edit_toggle.isChecked()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPlainTextEdit,
     QPushButton,
+    QToolButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -36,7 +37,7 @@ from convplay.qt.zoom import scaled, text_zoom
 
 FORMULA_POINT_SIZE = 13
 ASK_DEFAULT = "What will PyTorch give?"
-LIST_ROWS = 8  # steps in sight in the list
+LIST_ROWS = 6  # steps in sight in the list (the rest scroll): the room below is the step's words
 TIMES = "\u00d7"
 VALUE_TOLERANCE = 1e-4  # relative to the largest value claimed: float32 against the caption's numbers
 
@@ -182,6 +183,21 @@ class LessonPanel(QWidget):
         # As many to a line as the dock's width holds: the panel never asks the window for more.
         hides = FlowRow(QLabel("Hide:"), *self.hide_checks.values())
         nav_row = FlowRow(self.previous_button, self.next_button, self.reveal_button, self.position)
+        # The authoring fields, folded away for a built-in lesson: its words get the room.
+        self.edit_toggle = QToolButton()
+        self.edit_toggle.setText("Edit step")
+        self.edit_toggle.setCheckable(True)
+        self.edit_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.edit_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.edit_toggle.setAutoRaise(True)
+        self.edit_toggle.setToolTip("The step's question and the panels it hides")
+        self.edit_section = QWidget()
+        edit = QVBoxLayout(self.edit_section)
+        edit.setContentsMargins(0, 0, 0, 0)
+        edit.addLayout(ask)
+        edit.addWidget(hides)
+        self.edit_section.hide()
+        self.edit_toggle.toggled.connect(self._on_edit_toggled)
         self.details = QWidget()
         details = QVBoxLayout(self.details)
         details.setContentsMargins(0, 0, 0, 0)
@@ -190,8 +206,8 @@ class LessonPanel(QWidget):
         details.addWidget(self.check)
         details.addWidget(self.caption, 1)
         details.addWidget(self.covered_note, 1)
-        details.addLayout(ask)
-        details.addWidget(hides)
+        details.addWidget(self.edit_toggle)
+        details.addWidget(self.edit_section)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.lesson_title)
@@ -212,6 +228,7 @@ class LessonPanel(QWidget):
         for box in self.hide_checks.values():
             box.toggled.connect(self._on_hide)
         model.opened.connect(self._show_steps)
+        model.opened.connect(self._fold_for_lesson)
         model.steps_changed.connect(self._show_steps)
         model.step_changed.connect(lambda _i: self._show_steps())
         model.asking_changed.connect(lambda _on: self._show_step())
@@ -221,6 +238,15 @@ class LessonPanel(QWidget):
         text_zoom().changed.connect(self._apply_fonts)  # Qt disconnects it when the panel goes
         self._apply_fonts()
         self._show_steps()
+
+    def _on_edit_toggled(self, on: bool) -> None:
+        self.edit_toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self.edit_section.setVisible(on)
+
+    def _fold_for_lesson(self) -> None:
+        """Folded for a lesson opened to teach from (a built-in one), open for one being written."""
+        model = self.model
+        self.edit_toggle.setChecked(model.is_open and (bool(model.path) or model.modified))
 
     def _disconnect(self) -> None:
         for signal, slot in ((self.results.outcome_changed, self._show_check),
@@ -240,7 +266,8 @@ class LessonPanel(QWidget):
         self.step_title.setFont(title)
         # A few steps in sight, scrolling for more: the room below is the step's own words.
         rows = self.step_list.fontMetrics().lineSpacing()
-        self.step_list.setMaximumHeight(LIST_ROWS * rows + 2 * self.step_list.frameWidth() + 4)
+        # As tall with few steps in sight as with many, before and after a reveal: no jumps.
+        self.step_list.setFixedHeight(LIST_ROWS * rows + 2 * self.step_list.frameWidth() + 4)
 
     # -- model -> view ---------------------------------------------------------------------------
     def _show_steps(self) -> None:

@@ -241,10 +241,10 @@ def confirm_discard(window: "MainWindow", doing: str = "going on", *, session: b
     tracker = getattr(window, "session_file", None)
     if lesson.is_open and lesson.modified:
         what = f"The lesson \u201c{lesson.title or 'untitled'}\u201d has"
-        save = lambda: save_lesson(window)  # noqa: E731
+        save = lambda: save_lesson(window)
     elif session and not lesson.is_open and tracker is not None and tracker.path and tracker.modified:
         what = f"The session {Path(tracker.path).name} has"
-        save = lambda: save_session(window)  # noqa: E731
+        save = lambda: save_session(window)
     else:
         return True
     buttons = QMessageBox.StandardButton

@@ -145,6 +145,19 @@ def show_refused_start(window, reason: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the window from ``args``, run the event loop, return the exit code."""
+    built = build(args)
+    if isinstance(built, int):
+        return built
+    app, window = built
+    window.show()
+    code = app.exec()
+    _tear_down(app, window)
+    return code
+
+
+def build(args: argparse.Namespace):
+    """The application and the window ``args`` ask for, not yet shown: ``(app, window)``,
+    or the exit code when there is nothing to show (a refused choice: 1 or 2)."""
     # Before any large allocation and before torch: keep freed memory mapped (DESIGN.md).
     from convplay.compute.allocator import tune_allocator
 
@@ -226,10 +239,7 @@ def run(args: argparse.Namespace) -> int:
         window.resize(*args.window_size)
     elif not window.has_remembered_geometry:
         window.fit_to_screen()
-    window.show()
-    code = app.exec()
-    _tear_down(app, window)
-    return code
+    return app, window
 
 
 def _tear_down(app, window) -> None:

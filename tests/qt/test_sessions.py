@@ -296,7 +296,6 @@ def test_the_lesson_panels_fields_and_the_menus_words(window, qtbot):
 
 
 def test_a_refused_file_at_start_of_the_window_opens_the_default_start_and_says_why(qtbot, tmp_path, monkeypatch):
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from convplay.cli import build_parser
@@ -306,18 +305,18 @@ def test_a_refused_file_at_start_of_the_window_opens_the_default_start_and_says_
     bad = tmp_path / "bad.convplay"
     bad.write_bytes(b"PK\x03\x04 not a zip at all")
     args = build_parser().parse_args([str(bad), "--window-size", "800x500"])
-    seen = {}
+    # The window as run() makes it, without its event loop: a test's own loop shows the box.
+    _, window = app.build(args)
+    qtbot.addWidget(window)
+    window.show()
 
-    def look() -> None:
-        boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
-        windows = [w for w in QApplication.topLevelWidgets() if w.objectName() == "convplay-main-window" and w.isVisible()]
-        seen["boxes"] = [b.text() for b in boxes]
-        seen["image"] = windows[0].session.image.shape if windows else None
-        for w in boxes + windows:
-            w.close()
-        QApplication.instance().exit(0)
+    def boxes():
+        return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
 
-    QTimer.singleShot(1500, look)
-    assert app.run(args) == 0
-    assert len(seen["boxes"]) == 1 and "bad.convplay" in seen["boxes"][0] and "camera photo" in seen["boxes"][0]
-    assert seen["image"] is not None and seen["image"][1] > 5  # the photo, not the damaged file
+    qtbot.waitUntil(lambda: len(boxes()) == 1, timeout=10_000)
+    text = boxes()[0].text()
+    assert "bad.convplay" in text and "camera photo" in text
+    assert window.session.image.shape[1] > 5  # the photo, not the damaged file
+    for box in boxes():
+        box.close()
+    window.close()

@@ -2,7 +2,7 @@
 declared as its own attributes.
 
 ``InputPlot`` shows one (padded) input channel, the kernel's taps and their weights, the
-cells a dilated kernel skips, the window's extent, the previous window, the hovered
+cells a dilated kernel skips, the grid between its cells, the window's extent, the previous window, the hovered
 cell's window and the padding; ``OutputPlot`` the output channel filling in, the current
 cell, the mismatches and a transposed conv's stamp (with its weights).
 Cells centre on integer coordinates: cell (r, c) spans [c-0.5, c+0.5] x [r-0.5, r+0.5].
@@ -21,7 +21,7 @@ from PySide6.QtGui import QBrush, QColor, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem
 
 from convplay.qt import style
-from convplay.qt.animation.pools import LabelPool, RectPool, TagPool, cosmetic_pen, translucent
+from convplay.qt.animation.pools import CellGrid, LabelPool, RectPool, TagPool, cosmetic_pen, translucent
 from convplay.qt.widgets.cell_labels import dark_table, is_dark
 
 FIT_PADDING = 0.02  # a new image's range leaves this fraction of it as a margin
@@ -32,6 +32,7 @@ TAPS_ALPHA, STAMP_ALPHA, PAD_HATCH_ALPHA, GHOST_ALPHA, GAP_ALPHA = 60, 50, 190, 
 PAD_LABEL_SCALE = 0.55  # the "(r,c)" under a copied pad cell, smaller than its value
 PAD_LABEL_MIN_PX = 8.0
 # Stacking order, back to front.
+Z_GRID = 3  # the input's grid lines: over its cells, under the padding's border and the window
 Z_EMPTY, Z_CELLS, Z_PADS, Z_GHOST, Z_TAPS, Z_PREVIEW, Z_CURRENT, Z_MISMATCH, Z_TAGS = -1, 4, 5, 9, 10, 11, 12, 13, 25
 
 
@@ -123,6 +124,7 @@ class InputPlot(CellPlot):
         super().__init__(layout, row, col, style.GREYS)
         box = self.view_box
         no_pen = QPen(Qt.PenStyle.NoPen)
+        self.grid = CellGrid(box, z=Z_GRID)
         self.pads = RectPool(box, no_pen, z=Z_PADS)
         self.taps = RectPool(box, no_pen, z=Z_TAPS)
         self.extent = RectPool(box, no_pen, z=Z_TAPS)
@@ -136,6 +138,8 @@ class InputPlot(CellPlot):
     def restyle(self) -> None:
         super().restyle()
         colour, width = style.colour, style.line_width
+        # The grid: one device pixel in either theme, quiet grey (black in high contrast).
+        self.grid.set_pen(cosmetic_pen(colour("GRID_LINE"), 1.0))
         # Padding: a blue hatch and a dashed border, visible on black and on white cells alike.
         self.pads.set_style(cosmetic_pen(colour("PADDING"), width(1.5), Qt.PenStyle.DashLine),
                             translucent(colour("PADDING"), PAD_HATCH_ALPHA, Qt.BrushStyle.BDiagPattern))
@@ -155,6 +159,7 @@ class InputPlot(CellPlot):
         """Nothing drawn over the image: a new convolution."""
         self.clear_window()
         self.pads.hide()
+        self.grid.hide()
         self.labels.reset()
         self.pad_labels.reset()
 

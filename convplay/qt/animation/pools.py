@@ -2,7 +2,8 @@
 hidden or relabelled per frame, so a frame costs O(taps) item updates and never a new
 item (pyqtgraph's advice for fast scenes).
 
-``RectPool``: outlined (and filled) cells.  ``LabelPool``: centred text labels that keep
+``RectPool``: outlined (and filled) cells.  ``CellGrid``: thin lines between a block of
+cells and round it, one path item rebuilt when the block changes.  ``LabelPool``: centred text labels that keep
 their pixel size at any zoom, sized by ``widgets.cell_labels``' one rule.  ``TagPool``: the
 kernel's weights, a small tag in the top-left corner of each cell under the window (as
 CNN Explainer draws them).
@@ -16,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleTextItem
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsSimpleTextItem
 
 from convplay.qt import style
 from convplay.qt.widgets.cell_labels import MIN_LABEL_PX, label_px
@@ -42,6 +43,7 @@ LINE_HEIGHT = 1.2  # a line of text's height per pixel of font size
 BELOW_TAG_SHARE = 0.8  # of a cell's height below its tag's band, what its value label may take
 TAG_BACKGROUND_ALPHA = 225
 TAG_TEXT_DARKER = 185  # QColor.darker's percent: the window's orange as legible text
+GRID_MIN_CELL_PX = 6.0  # smaller cells get no grid lines (an overview): lines would grey the picture
 
 
 def zoomed_share(share: float) -> float:
@@ -108,6 +110,60 @@ class RectPool:
 
     def hide(self) -> None:
         self.show(np.zeros(0), np.zeros(0))
+
+
+class CellGrid:
+    """Grid lines between the cells of a block, and its outline: one QGraphicsPathItem with
+    a cosmetic pen one device pixel wide, so that a white cell keeps its edge on the white
+    background.  ``set_cells`` rebuilds the path (a new block: a geometry change or a new
+    neighbourhood, never per frame); ``fit`` hides it while cells are smaller than
+    ``GRID_MIN_CELL_PX`` on screen.  Cells centre on integer coordinates."""
+
+    def __init__(self, view_box: pg.ViewBox, z: float):
+        self.item = QGraphicsPathItem()
+        self.item.setZValue(z)
+        self.item.setBrush(QBrush(Qt.BrushStyle.NoBrush))
+        self.item.setVisible(False)
+        view_box.addItem(self.item, ignoreBounds=True)
+        self.lines = 0  # lines in the path: rows + 1 across plus cols + 1 down (0: none)
+        self._large_enough = False
+
+    @property
+    def pen(self) -> QPen:
+        return self.item.pen()
+
+    def set_pen(self, pen: QPen) -> None:
+        self.item.setPen(pen)
+
+    def set_cells(self, rows: tuple[int, int], cols: tuple[int, int]) -> None:
+        """Lines round and between cells rows[0]..rows[1]-1 by cols[0]..cols[1]-1."""
+        (r0, r1), (c0, c1) = rows, cols
+        path = QPainterPath()
+        self.lines = 0
+        if r1 > r0 and c1 > c0:
+            top, bottom, left, right = r0 - 0.5, r1 - 0.5, c0 - 0.5, c1 - 0.5
+            for r in range(r0, r1 + 1):
+                path.moveTo(left, r - 0.5)
+                path.lineTo(right, r - 0.5)
+            for c in range(c0, c1 + 1):
+                path.moveTo(c - 0.5, top)
+                path.lineTo(c - 0.5, bottom)
+            self.lines = (r1 - r0 + 1) + (c1 - c0 + 1)
+        self.item.setPath(path)
+        self._update_visible()
+
+    def fit(self, cell_px: float) -> None:
+        """Shown while a cell spans at least ``GRID_MIN_CELL_PX`` screen pixels."""
+        self._large_enough = cell_px >= GRID_MIN_CELL_PX
+        self._update_visible()
+
+    def _update_visible(self) -> None:
+        shown = self._large_enough and self.lines > 0
+        if shown != self.item.isVisible():
+            self.item.setVisible(shown)
+
+    def hide(self) -> None:
+        self.set_cells((0, 0), (0, 0))
 
 
 class LabelPool:

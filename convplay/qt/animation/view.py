@@ -246,6 +246,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
             self._in_rect = ((0, in_shape[0]), (0, in_shape[1]))
             self._out_rect = ((0, h_out), (0, w_out))
             self._outline_output_cells()
+            self._grid_inputs()
         else:
             # Nothing is framed until the first step enters its tile.
             self._in_rect = self._out_rect = ((0, 0), (0, 0))
@@ -270,6 +271,22 @@ class AnimationView(pg.GraphicsLayoutWidget):
         else:
             out.cells.show(cx, cy, w, h)
         out.empty.show(cx, cy, w, h)
+
+    def _grid_inputs(self) -> None:
+        """Grid lines round the input cells on screen (and a cell beyond a neighbourhood's
+        edge, which the framing's margin shows), padding included: a white cell keeps its
+        edge on the white background.  Once per geometry or neighbourhood, not per frame."""
+        walk = self._walk
+        h, w = self._x.shape[1:] if walk.spec.transposed else walk.geometry.padded_shape
+        (r0, r1), (c0, c1) = self._in_rect
+        margin = 0 if self._whole else 1
+        rows = (max(r0 - margin, 0), min(r1 + margin, h))
+        cols = (max(c0 - margin, 0), min(c1 + margin, w))
+        for panel in self.inputs:
+            if panel.plot.isVisible():
+                panel.grid.set_cells(rows, cols)
+            else:
+                panel.grid.hide()
 
     def _draw_pads(self, n_panels: int) -> None:
         walk = self._walk
@@ -361,6 +378,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
             panel.show_region(*self._in_rect)
         self.output.show_region(*self._out_rect)
         self._outline_output_cells()
+        self._grid_inputs()
         self._label_inputs()
         self._relabel_output()
         self.tile_changed.emit()
@@ -545,6 +563,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
             panel.weights.fit(px)
             panel.labels.fit(px, panel.weights.band_px())
             panel.pad_labels.fit(px)
+            panel.grid.fit(px)
         px = self.output.cell_pixels()
         self.output.weights.fit(px)
         self.output.labels.fit(px, self.output.weights.band_px())

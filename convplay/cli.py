@@ -59,28 +59,26 @@ def _positive_int_or_pair(text: str) -> Union[int, tuple[int, int]]:
     return value
 
 
-def window_size_arg(text: str) -> tuple[int, int]:
-    """'1280x720' -> (1280, 720)."""
+def _size_arg(text: str, low: tuple[int, int], high: int, example: str, what: str) -> tuple[int, int]:
+    """'WxH' -> (W, H), each side from ``low`` to ``high`` pixels."""
     parts = text.lower().replace("\u00d7", "x").split("x")
     try:
         width, height = (int(v) for v in parts)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}") from None
-    if not (320 <= width <= 8192 and 240 <= height <= 8192):
-        raise argparse.ArgumentTypeError(f"a window from 320x240 to 8192x8192, not {text!r}")
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as {example}, got {text!r}") from None
+    if not (low[0] <= width <= high and low[1] <= height <= high):
+        raise argparse.ArgumentTypeError(f"{what} from {low[0]}x{low[1]} to {high}x{high}, not {text!r}")
     return width, height
+
+
+def window_size_arg(text: str) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720)."""
+    return _size_arg(text, (320, 240), 8192, "1280x720", "a window")
 
 
 def export_size_arg(text: str) -> tuple[int, int]:
     """'960x540' -> (960, 540): the frames of an --export, 64 to 4096 px a side."""
-    parts = text.lower().replace("\u00d7", "x").split("x")
-    try:
-        width, height = (int(v) for v in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 960x540, got {text!r}") from None
-    if not (64 <= width <= 4096 and 64 <= height <= 4096):
-        raise argparse.ArgumentTypeError(f"frames from 64x64 to 4096x4096, not {text!r}")
-    return width, height
+    return _size_arg(text, (64, 64), 4096, "960x540", "frames")
 
 
 def padding_arg(text: str) -> Padding:

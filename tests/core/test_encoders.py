@@ -3,9 +3,7 @@ partial files, the missing video extra named."""
 
 from __future__ import annotations
 
-import gc
 import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -14,6 +12,7 @@ from PIL import Image
 from convplay.core import encoders
 from convplay.core.encoders import ExportError, open_encoder
 from gif_blocks import gif_tables
+from mp4_frames import read_mp4
 
 
 def frames(n: int, size=(96, 64)) -> list[np.ndarray]:
@@ -98,20 +97,6 @@ def test_gif_durations_stay_on_the_frame_clock(tmp_path):
         fast.add(f)
     assert min(fast._durations) >= 20  # browsers would play a shorter delay as 100 ms
     fast.abort()
-
-
-def read_mp4(path) -> tuple[tuple[int, int], int]:
-    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
-    # read_frames leaves its ffmpeg's pipes to the garbage collector: collected here, where
-    # their ResourceWarning is not an error.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        reader = imageio_ffmpeg.read_frames(str(path))
-        meta = next(reader)
-        count = sum(1 for _ in reader)
-        del reader
-        gc.collect()
-    return tuple(meta["size"]), count
 
 
 def test_mp4_frame_count_and_size(tmp_path):

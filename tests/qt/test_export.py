@@ -4,11 +4,9 @@ Cancel leaves no file; the window's own animation is left alone; the dialog; the
 
 from __future__ import annotations
 
-import gc
 import os
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +27,7 @@ from convplay.qt.animation.dock import AnimationDock
 from convplay.qt.dialogs.export_dialog import ExportDialog
 from convplay.qt.export.job import ExportJob, ExportOptions
 from gif_blocks import gif_tables
+from mp4_frames import read_mp4
 
 ROOT = Path(__file__).resolve().parents[2]
 X_KERNEL = np.array([[[[1, 0, 1], [0, 1, 0], [1, 0, 1]]]], dtype=float)
@@ -63,20 +62,6 @@ def export(qtbot, session, results, path, **options) -> ExportJob:
     with qtbot.waitSignal(job.finished, timeout=30_000, raising=True):
         assert job.start() == ""
     return job
-
-
-def read_mp4(path) -> tuple[tuple[int, int], int]:
-    import imageio_ffmpeg
-
-    # read_frames leaves its ffmpeg's pipes to the garbage collector: collected here.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        reader = imageio_ffmpeg.read_frames(str(path))
-        meta = next(reader)
-        count = sum(1 for _ in reader)
-        del reader
-        gc.collect()
-    return tuple(meta["size"]), count
 
 
 def test_the_tutorial_output_is_pytorchs():

@@ -23,6 +23,28 @@ PRESET_KEYS = (
     "scharr_y", "prewitt_x", "prewitt_y", "laplacian4", "laplacian8", "log5", "emboss", "edge_vertical",
     "edge_horizontal", "x_shape",
 )
+# core.kernel_recipe.help_text(), kept here for the same reason; a test checks they agree.
+KERNEL_FAMILIES_HELP = (
+    "gaussian: size=3 (1..15), sigma=0.5 (0.1..10); "
+    "gaussian_dx: size=5 (2..15), sigma=1 (0.2..10); "
+    "gaussian_dy: size=5 (2..15), sigma=1 (0.2..10); "
+    "log: size=5 (1..15), sigma=0.5 (0.1..10); "
+    "dog: size=5 (1..15), sigma1=0.8 (0.1..10), sigma2=1.6 (0.1..10); "
+    "disk: radius=5 (0.5..7.5); "
+    "motion: length=9 (1..15), angle=0 (-180..180); "
+    "laplacian: alpha=0.2 (0..1); "
+    "unsharp: alpha=0.2 (0..1); "
+    "gabor: size=9 (1..15), theta=0 (-180..180), lambda=4 (2..30), sigma=2 (0.5..10), gamma=0.5 (0.05..4), psi=0 (-180..180); "
+    "box: size=3 (1..15); "
+    "sobel5_x; "
+    "sobel5_y; "
+    "sobel7_x; "
+    "sobel7_y; "
+    "sobel_pair: size=3 (3..7); "
+    "scharr_pair; "
+    "prewitt_pair; "
+    "gaussian_pair: size=5 (2..15), sigma=1 (0.2..10)"
+)
 # core.image_io's MIN_WORKING_SIZE and MAX_WORKING_SIZE, for the help text only (start-up
 # checks --size against core's own); a test checks they agree.
 WORKING_SIZE_RANGE = (8, 1024)
@@ -115,7 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
         "1 to 1024 px a side, at most 3x1024x1024 values",
     )
     conv = parser.add_argument_group("convolution (named as in nn.Conv2d)")
-    conv.add_argument("--kernel", metavar="PRESET", help="a kernel preset: " + ", ".join(PRESET_KEYS) + " (default sobel_x)")
+    conv.add_argument(
+        "--kernel", metavar="PRESET|NAME[:p=v,...]",
+        help="a kernel preset: " + ", ".join(PRESET_KEYS) + " (default sobel_x); or a kernel made from "
+        "parameters, e.g. gaussian:size=5,sigma=1.2 or gabor:theta=45,lambda=6 (size may be HxW; "
+        "normalise=sum|zero_mean|none; angles in degrees, anticlockwise from +x). The families, with "
+        "their defaults and ranges: " + KERNEL_FAMILIES_HELP,
+    )
     conv.add_argument(
         "--kernel-file",
         metavar="PATH[:NAME][:INDEX]",

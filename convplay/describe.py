@@ -114,11 +114,66 @@ def describe_session(session) -> dict:
         out["receptive_field"] = list(reach.receptive_field)
     except ConvSpecError:
         pass
+    described = kernel_dict(session)
+    if described is not None:
+        out["kernel"] = described
+        out["weight"] = _exact(np.asarray(session.weight))
     if out_shape is not None:
         out["macs"] = spec.macs(input_shape)
         if not spec.transposed:
             out["pads"] = dict(zip(("top", "bottom", "left", "right"), spec.pads()))
     return _ordered(out)
+
+
+MAX_DESCRIBED_PAIRS = 64  # (out, in) pairs listed one by one in ``kernel["pairs"]``
+
+
+def kernel_dict(session) -> dict | None:
+    """The kernel as a designer reads it: ``name``; ``family``, ``parameters`` and
+    ``normalisation``, what it was made from (null when it was not made from parameters
+    or was edited by hand since); for the (0, 0) pair its sum (the DC gain), zero mean,
+    symmetry along x and y, rank, L1 and L2 norms, min and max, with ``factors`` (column,
+    row) when the rank is 1.  A weight of several pairs also lists each pair's sum and
+    rank (up to 64 pairs).
+    """
+    from convplay.core.kernel_analysis import kernel_properties, separability
+
+    weight = np.asarray(session.weight, dtype=float)
+    if weight.ndim != 4 or weight.size == 0 or not np.all(np.isfinite(weight)):
+        return None
+    recipe = getattr(session, "kernel_recipe", None)
+    first = weight[0, 0]
+    made = recipe.as_dict() if recipe is not None else {}
+    out = {
+        "name": getattr(session, "kernel_name", "") or "",
+        "family": made.get("family"),
+        "parameters": made.get("parameters"),
+        "normalisation": made.get("normalisation"),
+        "pair": [0, 0],
+        **kernel_properties(first).as_dict(),
+    }
+    split = separability(first)
+    if split.rank == 1:
+        if split.integer_factors is not None:
+            col, row = split.integer_factors
+        else:
+            col, row = split.col, split.row
+        out["factors"] = {"column": _exact(np.asarray(col).ravel()), "row": _exact(np.asarray(row).ravel())}
+    n_out, n_in = weight.shape[:2]
+    if n_out * n_in > 1:
+        out["pairs"] = [
+            {"out": o, "in": i, "sum": float(weight[o, i].sum()), "rank": separability(weight[o, i]).rank}
+            for o in range(n_out) for i in range(n_in)
+        ][:MAX_DESCRIBED_PAIRS]
+    return out
+
+
+def _exact(values: np.ndarray):
+    """Nested lists, whole numbers as ints (a Sobel reads [-1, 0, 1]), others as floats."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu" or np.all(values == np.round(values)):
+        return np.round(values).astype(np.int64).tolist()
+    return values.astype(float).tolist()
 
 
 def _params(spec: ConvSpec, weight_shape, input_shape, out_shape) -> dict:
@@ -155,7 +210,7 @@ def _params(spec: ConvSpec, weight_shape, input_shape, out_shape) -> dict:
 _ORDER = ("error", "field", "option", "title", "step", "input_shape", "output_shape", "expected_output_shape",
           "module", "spec",
           "weight_shape", "weight_layout", "formula", "table", "params", "macs", "receptive_field", "pads",
-          "true_convolution", "kernel_name")
+          "true_convolution", "kernel_name", "kernel", "weight")
 
 
 def _ordered(out: dict) -> dict:

@@ -59,6 +59,7 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
 
     from convplay.core.image_io import MAX_WORKING_SIZE, MIN_WORKING_SIZE, ImageLoadError, load_image
     from convplay.core.kernel_edits import ALL, fill_note, usable_weight_shape, with_kernel
+    from convplay.core.kernel_recipe import pair_layer
     from convplay.core.presets import DEFAULT_PRESET_KEY, UnknownPresetError, get_preset
     from convplay.core.samples import sample
     from convplay.core.input_source import InputSource
@@ -90,11 +91,15 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
         raise StartupError(str(exc).strip("'\""), "sample") from None
     except (ImageLoadError, OSError, ValueError) as exc:
         raise StartupError(str(exc), "image" if args.image else "sample") from None
-    try:
-        preset = get_preset(args.kernel or DEFAULT_PRESET_KEY)
-    except UnknownPresetError as exc:
-        raise StartupError(str(exc), "kernel") from None
-    kernel = np.asarray(preset.weights, dtype=np.float64)
+    recipe = kernel_recipe_from(args.kernel)
+    if recipe is None:
+        try:
+            preset = get_preset(args.kernel or DEFAULT_PRESET_KEY)
+        except UnknownPresetError as exc:
+            raise StartupError(str(exc), "kernel") from None
+        kernel, kernel_name = np.asarray(preset.weights, dtype=np.float64), preset.name
+    else:
+        kernel, kernel_name = recipe.kernels()[0], recipe.name
     options = {
         "stride": args.stride,
         "padding": args.padding,
@@ -109,14 +114,25 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
     spec = ConvSpec(in_channels=image.shape[0], kernel_size=kernel.shape).replace(
         **{k: v for k, v in options.items() if v is not None}
     )
-    # The preset on every (out, in) pair; settings without a weight shape (groups that do
-    # not divide the channels) keep one channel pair until they are fixed.
-    shape = usable_weight_shape(spec, (1, 1, *kernel.shape))
-    layout = {"transposed": bool(spec.transposed), "groups": spec.groups}
-    weight = with_kernel(np.zeros(shape), kernel, ALL, (0, 0), **layout)
-    note = fill_note(preset.name, kernel, shape, ALL, (0, 0), **layout)
+    if recipe is not None and recipe.pair:
+        for option, wanted in (("out_channels", 2), ("groups", 1)):
+            given = options[option]
+            if given is not None and given != wanted:
+                raise StartupError(
+                    f"--kernel {recipe.family} is a gradient pair: it has {option} {wanted}, not {given}", "kernel"
+                )
+        spec, weight = pair_layer(spec, recipe.kernels())
+        note = f"{recipe.name}: x on output channel 0, y on 1, each on every input channel."
+    else:
+        # The kernel on every (out, in) pair; settings without a weight shape (groups that do
+        # not divide the channels) keep one channel pair until they are fixed.
+        shape = usable_weight_shape(spec, (1, 1, *kernel.shape))
+        layout = {"transposed": bool(spec.transposed), "groups": spec.groups}
+        weight = with_kernel(np.zeros(shape), kernel, ALL, (0, 0), **layout)
+        note = fill_note(kernel_name, kernel, shape, ALL, (0, 0), **layout)
     session = Session(
-        image, spec, weight, working_size=working_size, source=source, kernel_name=preset.name, kernel_note=note
+        image, spec, weight, working_size=working_size, source=source, kernel_name=kernel_name, kernel_note=note,
+        kernel_recipe=recipe,
     )
     session.set_true_convolution(bool(getattr(args, "true_convolution", False)))
     notes: list[str] = []
@@ -152,6 +168,31 @@ def blank_input(shape):
             f"--input-shape: at most {MAX_BLANK_VALUES:,} values (3×1024×1024), not {c}×{h}×{w} = {c * h * w:,}",
             "input_shape")
     return InputSource.from_array(np.zeros((c, h, w)), f"blank {c}×{h}×{w}")
+
+
+def kernel_recipe_from(arg: str | None):
+    """``--kernel NAME[:p=v,...]`` as a recipe when it names a kernel family (None for a
+    preset's key or no option); a bad family or value is a StartupError with the reason."""
+    from convplay.core.kernel_recipe import kinds, parse
+    from convplay.core.parametric_kernels import KernelParameterError
+    from convplay.core.presets import PRESETS
+
+    if not arg or (":" not in arg and arg in {p.key for p in PRESETS}):
+        return None
+    name = arg.partition(":")[0].strip()
+    if name not in kinds():
+        if name in {p.key for p in PRESETS}:
+            raise StartupError(f"--kernel {name} is a preset: it takes no parameters", "kernel")
+        presets = ", ".join(p.key for p in PRESETS)
+        raise StartupError(
+            f"--kernel: no preset or kernel family {name!r}; presets: {presets}; families: {', '.join(kinds())}",
+            "kernel",
+        )
+    try:
+        return parse(arg)
+    except KernelParameterError as exc:
+        reason = str(exc).removeprefix(f"{name}: ")
+        raise StartupError(f"--kernel {arg}: {reason}", "kernel") from None
 
 
 def fit_kernel_size(session, size) -> None:

@@ -34,6 +34,8 @@ import numpy as np
 
 __all__ = [
     "FrequencyResponse",
+    "KernelProperties",
+    "kernel_properties",
     "Separability",
     "cut",
     "describe_response",
@@ -403,4 +405,65 @@ def separability(kernel) -> Separability:
         integer_factors=integer_factors,
         rank1=_frozen(rank1),
         rank1_error=error,
+    )
+
+
+# -- properties as numbers ---------------------------------------------------------------
+SYMMETRY_TOLERANCE = 1e-12  # relative to max|k|: float rounding, not a broken symmetry
+
+
+@dataclass(frozen=True)
+class KernelProperties:
+    """A kernel's numbers as a designer reads them.
+
+    ``sum`` is the DC gain (a blur keeps brightness at 1, an edge detector gives 0);
+    ``symmetry_x`` is how it mirrors left-right (the columns reversed), ``symmetry_y``
+    top-bottom: "symmetric", "antisymmetric" (mirrored and negated, as Sobel x along x),
+    or "neither" (a zero kernel is both; it is called symmetric).
+    """
+
+    shape: tuple[int, int]
+    sum: float
+    zero_mean: bool
+    symmetry_x: str
+    symmetry_y: str
+    rank: int
+    l1: float
+    l2: float
+    min: float
+    max: float
+
+    def as_dict(self) -> dict:
+        return {
+            "sum": self.sum, "zero_mean": self.zero_mean, "symmetry_x": self.symmetry_x,
+            "symmetry_y": self.symmetry_y, "rank": self.rank, "l1": self.l1, "l2": self.l2,
+            "min": self.min, "max": self.max,
+        }
+
+
+def _symmetry(k: np.ndarray, mirrored: np.ndarray, tol: float) -> str:
+    if np.all(np.abs(k - mirrored) <= tol):
+        return "symmetric"
+    if np.all(np.abs(k + mirrored) <= tol):
+        return "antisymmetric"
+    return "neither"
+
+
+def kernel_properties(kernel) -> KernelProperties:
+    """Sum, zero mean, symmetry along each axis, rank, L1 and L2 norms, min and max."""
+    k = _kernel_2d(kernel)
+    scale = float(np.abs(k).max())
+    tol = SYMMETRY_TOLERANCE * scale
+    total = float(k.sum())
+    return KernelProperties(
+        shape=(int(k.shape[0]), int(k.shape[1])),
+        sum=total,
+        zero_mean=abs(total) <= SYMMETRY_TOLERANCE * max(float(np.abs(k).sum()), 1e-300),
+        symmetry_x=_symmetry(k, k[:, ::-1], tol),
+        symmetry_y=_symmetry(k, k[::-1, :], tol),
+        rank=separability(k).rank,
+        l1=float(np.abs(k).sum()),
+        l2=float(np.sqrt((k * k).sum())),
+        min=float(k.min()),
+        max=float(k.max()),
     )

@@ -152,7 +152,7 @@ _ANGLE = Parameter("angle", "Angle", 0.0, -180.0, 180.0, 1.0, False,
                    "degrees, anticlockwise on screen from the +x axis")
 _ALPHA = Parameter("alpha", "α", 0.2, 0.0, 1.0, 0.05, False, "shape, 0 to 1")
 _THETA = Parameter("theta", "θ", 0.0, -180.0, 180.0, 1.0, False,
-                   "orientation in degrees, clockwise on screen (y points down)")
+                   "the wave's direction in degrees, anticlockwise on screen from the +x axis")
 _LAMBDA = Parameter("lambda", "λ", 4.0, 2.0, 30.0, 0.5, False, "wavelength in pixels")
 _SIGMA_GABOR = Parameter("sigma", "σ", 2.0, 0.5, 10.0, 0.1, False, "envelope σ in pixels")
 _GAMMA = Parameter("gamma", "γ", 0.5, 0.05, 4.0, 0.05, False, "aspect ratio of the envelope")
@@ -283,11 +283,13 @@ def unsharp(alpha=0.2) -> np.ndarray:
 
 
 def gabor(size=9, theta_degrees=0.0, lambda_=4.0, sigma=2.0, gamma=0.5, psi_degrees=0.0) -> np.ndarray:
-    """A Gabor kernel: exp(-(x'² + γ²y'²) / 2σ²) · cos(2πx'/λ + ψ), with
-    x' = x cosθ + y sinθ and y' = -x sinθ + y cosθ.  y points down the rows, so a positive
-    θ turns the wave's direction (cosθ, sinθ) clockwise on screen: θ = 0 gives vertical
-    stripes varying along x, θ = 90 horizontal ones varying down the rows.  Not normalised
-    (see :func:`normalised`)."""
+    """A Gabor kernel: exp(-(x'² + γ²y'²) / 2σ²) · cos(2πx'/λ + ψ), with x' the distance
+    along the wave's direction, θ degrees anticlockwise on screen from +x (as the motion
+    angle and the frequency response's angles), and y' across it.  The rows run down, so
+    x' = x cosθ - y sinθ and y' = x sinθ + y cosθ: θ = 0 gives vertical stripes varying
+    along x, θ = 90 horizontal ones, θ = 45 a wave travelling to the top right (stripes
+    from top-left to bottom-right).  The frequency response peaks at 1/λ cycles per
+    pixel in the direction θ.  Not normalised (see :func:`normalised`)."""
     h, w = _size("gabor", _SIZE_GABOR, size)
     t = math.radians(_number("gabor", _THETA, theta_degrees))
     lam = _number("gabor", _LAMBDA, lambda_)
@@ -295,8 +297,8 @@ def gabor(size=9, theta_degrees=0.0, lambda_=4.0, sigma=2.0, gamma=0.5, psi_degr
     g = _number("gabor", _GAMMA, gamma)
     psi = math.radians(_number("gabor", _PSI, psi_degrees))
     x, y = _coordinates(h, w)
-    xp = x * math.cos(t) + y * math.sin(t)
-    yp = -x * math.sin(t) + y * math.cos(t)
+    xp = x * math.cos(t) - y * math.sin(t)
+    yp = x * math.sin(t) + y * math.cos(t)
     return np.exp(-(xp * xp + g * g * yp * yp) / (2 * s * s)) * np.cos(2 * math.pi * xp / lam + psi)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from psygnal import Signal
 
 from convplay.core.image_io import MAX_WORKING_SIZE, MIN_WORKING_SIZE, to_channels
+from convplay.core.kernel_recipe import KernelRecipe
 from convplay.core.input_source import InputSource, as_image, frozen, sealed
 from convplay.core.kernel_edits import fit_note, fit_rescales, fit_weight, usable_weight_shape
 from convplay.core.spec import ConvSpec
@@ -41,6 +42,7 @@ class SessionSnapshot:
     true_convolution: bool
     kernel_name: str = ""
     kernel_note: str = ""
+    kernel_recipe: KernelRecipe | None = None  # the parameters the weights were made from
 
     def same_as(self, other: "SessionSnapshot") -> bool:
         """True when nothing changed (arrays compared by identity: setters replace them)."""
@@ -55,6 +57,7 @@ class SessionSnapshot:
             and self.true_convolution == other.true_convolution
             and self.kernel_name == other.kernel_name
             and self.kernel_note == other.kernel_note
+            and self.kernel_recipe == other.kernel_recipe
         )
 
 
@@ -70,6 +73,9 @@ class Session:
     itself computes cross-correlation).  ``kernel_name`` says what the kernel is ("Sobel x",
     "Sobel x, edited", "model.pth conv1.weight", "" for none in particular) and
     ``kernel_note`` what the last fill or channel change put where; both follow undo.
+    ``kernel_recipe`` is the family and parameters the weights were made from (the kernel
+    workbench's), kept until anything else changes the weights: then they are detached
+    from it and it is None.
     """
 
     # Every change emits ``edited`` first, once the whole new state is in place, then the
@@ -94,6 +100,7 @@ class Session:
         source: InputSource | None = None,
         kernel_name: str = "",
         kernel_note: str = "",
+        kernel_recipe: KernelRecipe | None = None,
     ):
         self._image = frozen(np.zeros((1, 8, 8)) if image is None else as_image(image))
         long_side = max(self._image.shape[1:])
@@ -114,6 +121,7 @@ class Session:
         self._true_convolution = False
         self._kernel_name = str(kernel_name)
         self._kernel_note = str(kernel_note)
+        self._kernel_recipe = kernel_recipe
 
     @staticmethod
     def _bias_len(spec: ConvSpec, fallback: int) -> int:
@@ -173,6 +181,11 @@ class Session:
     def kernel_note(self) -> str:
         """What the last preset, load or channel change put where, in words ("" if nothing to say)."""
         return self._kernel_note
+
+    @property
+    def kernel_recipe(self) -> KernelRecipe | None:
+        """The parameters the weights were made from, None once they were edited otherwise."""
+        return self._kernel_recipe
 
     # -- the input ----------------------------------------------------------------
     def set_image(self, image: np.ndarray, *, adapt_channels: bool = True) -> None:
@@ -253,6 +266,7 @@ class Session:
         if shape != old_shape:
             transposed = bool(spec.transposed)
             rescaled = fit_rescales(self._weight, shape, transposed)
+            self._kernel_recipe = None  # the recipe made the old shape's weights
             if shape[2:] != old_shape[2:]:
                 self._kernel_name = edited_name(self._kernel_name)
             if shape[:2] != old_shape[:2]:
@@ -263,14 +277,18 @@ class Session:
             self._bias = sealed(fit_bias(self._bias, n_bias))
         return shape != old_shape
 
-    def set_weight(self, weight: np.ndarray, *, name: str | None = None, note: str = "") -> None:
-        """New weights of the same shape; the kernel's name gains ", edited" unless ``name`` is given."""
+    def set_weight(
+        self, weight: np.ndarray, *, name: str | None = None, note: str = "", recipe: KernelRecipe | None = None
+    ) -> None:
+        """New weights of the same shape; the kernel's name gains ", edited" unless ``name``
+        is given, and they are detached from any recipe unless ``recipe`` made them."""
         weight = np.asarray(weight, dtype=np.float64)
         if weight.shape != self._weight.shape:
             raise ValueError(f"weight shape {weight.shape} does not match {self._weight.shape}")
         self._weight = frozen(weight)
         self._kernel_name = edited_name(self._kernel_name) if name is None else str(name)
         self._kernel_note = str(note)
+        self._kernel_recipe = recipe
         self.edited.emit()
         self.kernel_changed.emit()
         self.changed.emit()
@@ -292,6 +310,7 @@ class Session:
         *,
         name: str = "",
         note: str = "",
+        recipe: KernelRecipe | None = None,
     ) -> None:
         """Replace spec, weight and bias together (a preset, a loaded layer, a random draw),
         named ``name`` ("Sobel x", "from model.pth"; "" for nothing in particular).
@@ -308,6 +327,7 @@ class Session:
         self._weight = frozen(weight)
         self._bias = sealed(fit_bias(None if bias is None else np.asarray(bias, float).ravel(), n_bias))
         self._kernel_name, self._kernel_note = str(name), str(note)
+        self._kernel_recipe = recipe
         self.edited.emit()
         self.spec_changed.emit()
         self.kernel_changed.emit()
@@ -328,7 +348,7 @@ class Session:
         return SessionSnapshot(
             self._image, self._source, self._channels, self._working_size,
             self._spec, self._weight, self._bias, self._true_convolution,
-            self._kernel_name, self._kernel_note,
+            self._kernel_name, self._kernel_note, self._kernel_recipe,
         )
 
     def restore(self, snap: SessionSnapshot) -> None:
@@ -345,11 +365,13 @@ class Session:
             or snap.true_convolution != self._true_convolution
             or snap.kernel_name != self._kernel_name
             or snap.kernel_note != self._kernel_note
+            or snap.kernel_recipe != self._kernel_recipe
         )
         self._image, self._source, self._channels = snap.image, snap.source, snap.channels
         self._working_size, self._spec, self._weight = snap.working_size, snap.spec, snap.weight
         self._bias, self._true_convolution = snap.bias, snap.true_convolution
         self._kernel_name, self._kernel_note = snap.kernel_name, snap.kernel_note
+        self._kernel_recipe = snap.kernel_recipe
         if not (image_changed or spec_changed or kernel_changed):
             return
         self.edited.emit()

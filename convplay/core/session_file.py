@@ -54,6 +54,9 @@ from convplay.core.image_io import (
 )
 from convplay.core.input_source import InputSource, sealed
 from convplay.core.kernel_edits import usable_weight_shape
+from convplay.core.kernel_recipe import KernelRecipe
+from convplay.core.kernel_recipe import from_dict as recipe_from_dict
+from convplay.core.parametric_kernels import KernelParameterError
 from convplay.core.samples import SAMPLES
 from convplay.core.samples import sample as find_sample
 from convplay.core.session import Session, SessionSnapshot
@@ -448,7 +451,7 @@ class _Reader:
     def state(self, value, ctx: str) -> SessionState:
         """``ctx`` is "the " or "step 3's ": it starts every sentence about this state."""
         d = self._obj(value, f"{ctx}state")
-        self._unknown(d, ("input", "spec", "true_convolution", "weight", "bias", "kernel_name", "view"), f"{ctx}state")
+        self._unknown(d, ("input", "spec", "true_convolution", "weight", "bias", "kernel_name", "kernel_recipe", "view"), f"{ctx}state")
         raw_spec = self._get(d, "spec", f"{ctx}state")
         image, source, channels, working_size = self.input(self._get(d, "input", f"{ctx}state"), ctx)
         c = image.shape[0]
@@ -482,12 +485,30 @@ class _Reader:
                 )
         true_convolution = self._bool(d.get("true_convolution", False), f"{ctx}true_convolution")
         kernel_name = self._str(d.get("kernel_name", ""), f"{ctx}kernel_name")
+        recipe = self.recipe(d.get("kernel_recipe"), weight.shape, ctx)
         view = self.view(d["view"], ctx) if d.get("view") is not None else ViewState()
         snapshot = SessionSnapshot(
             image=image, source=source, channels=channels, working_size=working_size, spec=spec,
             weight=weight, bias=bias, true_convolution=true_convolution, kernel_name=kernel_name, kernel_note="",
+            kernel_recipe=recipe,
         )
         return SessionState(snapshot, view)
+
+    def recipe(self, value, weight_shape: tuple[int, ...], ctx: str) -> KernelRecipe | None:
+        """The parameters the kernel was made from; one that cannot be used is dropped with
+        a warning (the weights stay as saved, detached)."""
+        if value is None:
+            return None
+        try:
+            recipe = recipe_from_dict(value)
+        except KernelParameterError as exc:
+            self.warnings.append(f"{ctx}kernel_recipe ignored: {exc}")
+            return None
+        if recipe.kernel_shape != tuple(weight_shape[2:]):
+            self.warnings.append(f"{ctx}kernel_recipe ignored: it makes a {recipe.kernel_shape[0]}×"
+                                 f"{recipe.kernel_shape[1]} kernel, the weight's is {weight_shape[2]}×{weight_shape[3]}")
+            return None
+        return recipe
 
     def spec(self, value, ctx: str) -> ConvSpec:
         where = f"{ctx}spec"
@@ -815,6 +836,8 @@ class _Writer:
         }
         if snap.kernel_name:
             out["kernel_name"] = _text(snap.kernel_name, f"{ctx}kernel_name")
+        if snap.kernel_recipe is not None:
+            out["kernel_recipe"] = snap.kernel_recipe.as_dict()
         view = _view_json(state.view)
         if view:
             out["view"] = view

@@ -110,6 +110,21 @@ def test_gabor_orientation_on_screen():
     np.testing.assert_allclose(k[4, 6], np.exp(-4 / 8) * np.cos(np.pi), rtol=1e-12)
 
 
+@pytest.mark.parametrize("theta", [0, 30, 45, 90, 135, -60])
+def test_gabor_response_peaks_at_theta_and_one_over_lambda(theta):
+    """The kernel's angle and the frequency response's are one convention (anticlockwise
+    on screen): the peak of |DFT| sits at radius 1/λ in the direction θ (mod 180)."""
+    from convplay.core.kernel_analysis import frequency_response
+
+    lam = 6.0
+    r = frequency_response(pk.gabor(15, theta, lam, 3.0, 1.0, 0), size=256)
+    i, j = np.unravel_index(np.argmax(r.magnitude), r.magnitude.shape)
+    fx, fy = r.fx[j], r.fy[i]
+    assert np.hypot(fx, fy) == pytest.approx(1 / lam, abs=2 / 256)
+    angle = np.degrees(np.arctan2(-fy, fx))  # screen-up is -fy
+    assert (angle - theta + 90) % 180 - 90 == pytest.approx(0, abs=3)
+
+
 # --- properties -------------------------------------------------------------------------
 
 
@@ -188,9 +203,10 @@ def test_laplacian_and_unsharp_sums(alpha):
 @FAST
 @given(size=sides, lam=st.floats(2, 30), sigma=st.floats(0.5, 10), gamma=st.floats(0.05, 4),
        psi=st.floats(-180, 180))
-def test_gabor_at_90_is_gabor_at_0_transposed(size, lam, sigma, gamma, psi):
+def test_gabor_at_90_is_gabor_at_0_turned_anticlockwise(size, lam, sigma, gamma, psi):
+    # A quarter turn anticlockwise on screen: the wave that travelled right travels up.
     np.testing.assert_allclose(pk.gabor(size, 90, lam, sigma, gamma, psi),
-                               pk.gabor(size, 0, lam, sigma, gamma, psi).T, atol=1e-12)
+                               np.rot90(pk.gabor(size, 0, lam, sigma, gamma, psi)), atol=1e-12)
 
 
 @FAST

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from convplay.core.kernel_analysis import (
+    kernel_properties,
     cut,
     describe_response,
     frequency_response,
@@ -279,3 +280,37 @@ def test_two_passes_in_torch_equal_the_2d_conv(kernel):
     # and in float32, as the app runs it
     two32 = F.conv2d(F.conv2d(x.float(), col.float()), row.float())
     torch.testing.assert_close(two32, full.float(), atol=1e-5, rtol=1e-5)
+
+
+# -- properties as numbers ----------------------------------------------------------------
+
+
+def test_sobel_properties():
+    p = kernel_properties(SOBEL_X)
+    assert (p.sum, p.zero_mean, p.rank) == (0.0, True, 1)
+    assert (p.symmetry_x, p.symmetry_y) == ("antisymmetric", "symmetric")
+    assert (p.l1, p.min, p.max) == (8.0, -2.0, 2.0)
+    assert p.l2 == pytest.approx(np.sqrt(12.0))
+    q = kernel_properties(SOBEL_X.T)
+    assert (q.symmetry_x, q.symmetry_y) == ("symmetric", "antisymmetric")
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=st.floats(-5, 5)))
+def test_properties_against_numpy(k):
+    p = kernel_properties(k)
+    assert p.sum == pytest.approx(k.sum(), abs=1e-12)
+    assert p.l1 == pytest.approx(np.abs(k).sum()) and p.l2 == pytest.approx(np.linalg.norm(k))
+    assert (p.min, p.max) == (k.min(), k.max())
+    if np.array_equal(k, k[:, ::-1]):
+        assert p.symmetry_x == "symmetric"
+    elif not np.allclose(k, -k[:, ::-1], atol=1e-9):
+        assert p.symmetry_x == "neither"
+    if p.zero_mean:
+        assert abs(k.sum()) <= 1e-9 * max(np.abs(k).sum(), 1e-300)
+
+
+def test_a_gaussian_sums_to_one_and_is_symmetric_both_ways():
+    p = kernel_properties(gaussian())
+    assert p.sum == pytest.approx(1.0) and not p.zero_mean
+    assert (p.symmetry_x, p.symmetry_y, p.rank) == ("symmetric", "symmetric", 1)

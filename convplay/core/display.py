@@ -34,6 +34,7 @@ from typing import Callable
 
 import numpy as np
 
+from convplay.core import gradients
 from convplay.core.formatting import format_cell
 
 MODES = ("raw", "abs", "relu")
@@ -372,6 +373,8 @@ class OutputDisplay:
     view: ChannelView
     thumbnails: Thumbnails | None
     signed: bool = False
+    # The chosen gradient view of a two-channel output (gradients.DerivedView), else None.
+    derived: gradients.DerivedView | None = None
 
 
 @dataclass(frozen=True)
@@ -382,6 +385,8 @@ class DisplayChoice:
     mode: str = "raw"
     with_thumbnails: bool = True
     mapping: str = "auto"
+    gradient: str = "channel"  # one of gradients.VIEWS: a derived view of a two-channel output
+    edge_fraction: float = gradients.DEFAULT_EDGE_FRACTION  # the edges view's threshold, of max
 
 
 class DisplayPreparer:
@@ -417,4 +422,7 @@ class DisplayPreparer:
         signed = is_signed(output, choice.mode)
         view = self.view(output, choice, signed)
         thumbs = thumbnails(output, choice.mode, self._luts, choice.mapping, signed) if choice.with_thumbnails else None
-        return OutputDisplay(view, thumbs, signed)
+        derived = None
+        if choice.gradient in gradients.DERIVED_VIEWS and gradients.is_pair(output):
+            derived = gradients.derived_view(output, choice.gradient, self._tables, choice.edge_fraction)
+        return OutputDisplay(view, thumbs, signed, derived)

@@ -17,6 +17,14 @@ with the reason.  The arrays shown are prepared in the compute worker (``prepare
 hands them to the views.  They are redone here only when the user changes the channel or
 the mode, or shows the grid.  Out of sight (a tab behind another) it draws nothing and
 catches up when shown.
+
+An output of exactly two channels is read as a gradient pair, Gx (ch 0) and Gy (ch 1), as
+a Sobel, Scharr, Prewitt or derivative-of-Gaussian pair gives it: the "Show" combo adds
+views derived from PyTorch's two channels (``core.gradients``): the magnitude, |Gx| + |Gy|,
+the orientation as hue with a colour wheel beside it, and edges above a threshold slider.
+The chosen one is prepared in the compute worker with each new output; switching to it,
+or moving the slider, computes it once on a ``LatestWorker``, never on the UI thread.
+With another number of channels the derived views are unavailable and the row is hidden.
 """
 
 from __future__ import annotations
@@ -28,18 +36,22 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSizePolicy,
+    QSlider,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from convplay.core import gradients
 from convplay.core.results import Results
 from convplay.qt import style
 from convplay.qt.shown import WhenShown
 from convplay.qt.widgets.channel_grid import ChannelGrid
+from convplay.qt.widgets.colour_wheel import ColourWheel
 from convplay.qt.widgets.image_view import ImageView
 from convplay.qt.widgets.lookup import lookup_table, qt_lookup
+from convplay.qt.workers import LatestWorker
 from convplay.core.display import (
     DIVERGING_MAP,
     GREY_MAP,
@@ -79,9 +91,36 @@ MAPPING_TIPS = {
     "as one colour picture: channels 0, 1, 2 as red, green, blue, each 0..1 clipped",
 }
 SETTINGS_KEY = "output/mapping"  # the colours chosen last
+GRADIENT_KEY = "output/gradient_view"  # the Show choice for a two-channel output
+EDGE_KEY = "output/edge_percent"
+GRADIENT_TIPS = {
+    "channel": "The chosen output channel as PyTorch computed it",
+    "magnitude": "Derived from PyTorch's two channels: the gradient magnitude \u221a(Gx\u00b2 + Gy\u00b2) "
+    "(ch 0 = Gx, ch 1 = Gy), sequential colours from 0",
+    "l1": "Derived: |Gx| + |Gy|, the cheaper magnitude some edge detectors use, sequential colours from 0",
+    "orientation": "Derived: the gradient's direction as hue (see the wheel), anticlockwise on screen from "
+    "the right; brightness is the magnitude, so flat areas are dark.  Gy counts downwards (rows run "
+    "down), so the angle drawn is atan2(\u2212Gy, Gx): 90\u00b0 = brighter upwards",
+    "edges": "Derived: white where the magnitude is above the threshold set by the slider, black elsewhere",
+}
+NEEDS_PAIR = "Derived views need a two-channel output (x, y): ch 0 = Gx, ch 1 = Gy (e.g. --kernel sobel_pair)"
 STALE_OPACITY = 0.4
 # The style's colour map for each of core.display's colour maps.
 STYLE_MAPS = {DIVERGING_MAP: style.DIVERGING, SEQUENTIAL_MAP: style.SEQUENTIAL, GREY_MAP: style.GREY_IMAGE}
+
+
+class OutputImageView(ImageView):
+    """The output's large view; while a derived view is drawn its readout gives the derived
+    value with both Gx and Gy at that pixel."""
+
+    derived: gradients.DerivedView | None = None
+
+    def readout(self, row: int, col: int) -> str:
+        derived = self.derived
+        if derived is None:
+            return super().readout(row, col)
+        text = derived.readout(row, col)
+        return f"{self.name}  {text}" if text and self.name else text
 
 
 def caption_for(view: ChannelView) -> str:
@@ -144,6 +183,7 @@ class OutputPanel(QWidget):
         self.shape_label.setToolTip("Shape of PyTorch's output (out_channels, H_out, W_out)")
         self.shape_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.shape_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._build_gradient_controls(settings)
 
         self.stale_banner = QLabel("")
         self.stale_banner.setWordWrap(True)
@@ -151,7 +191,7 @@ class OutputPanel(QWidget):
         self.stale_banner.setToolTip("The settings are impossible; the last valid output is kept on screen")
         self.stale_banner.hide()
 
-        self.view = ImageView(name="output", colorbar=True, cell_values=True)
+        self.view = OutputImageView(name="output", colorbar=True, cell_values=True)
         self._when_shown = WhenShown(self, self._show_latest)
         self.view.setToolTip(
             "PyTorch's output for the chosen channel; hover for the exact value.  Up to 24 x 24 "
@@ -167,8 +207,16 @@ class OutputPanel(QWidget):
         controls.addWidget(self.mode_combo)
         controls.addWidget(self.mapping_combo)
         controls.addWidget(self.shape_label, 1)
+        self.wheel = ColourWheel()
+        self.wheel.hide()
+        picture = QWidget()
+        picture_row = QHBoxLayout(picture)
+        picture_row.setContentsMargins(0, 0, 0, 0)
+        picture_row.setSpacing(2)
+        picture_row.addWidget(self.view, 1)
+        picture_row.addWidget(self.wheel)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.view)
+        splitter.addWidget(picture)
         splitter.addWidget(self.grid)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -176,13 +224,19 @@ class OutputPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)
+        layout.addWidget(self.gradient_row)
         layout.addWidget(self.stale_banner)
         layout.addWidget(splitter, 1)
 
         self.channel_spin.valueChanged.connect(self._on_channel_changed)
         self.mode_combo.currentIndexChanged.connect(self._on_mode_changed)
         self.mapping_combo.currentIndexChanged.connect(self._on_mapping_changed)
-        self.grid.channel_clicked.connect(self.channel_spin.setValue)
+        self.grid.channel_clicked.connect(self._on_grid_clicked)
+        self.gradient_combo.currentIndexChanged.connect(self._on_gradient_changed)
+        self.edge_slider.valueChanged.connect(self._on_edge_changed)
+        self._derived_worker = LatestWorker(_derive, "convplay-gradients", parent=self)
+        self._derived_worker.returned.connect(self._on_derived_ready)
+        self._derived_worker.errored.connect(self._on_derived_failed)
         self.grid.resized.connect(self._grid_catch_up)
         self.view.hovered.connect(self.hovered)
         self.view.cell_clicked.connect(lambda row, col: self.cell_picked.emit(self.channel, row, col))
@@ -195,7 +249,88 @@ class OutputPanel(QWidget):
         if self.results.outcome is not None:
             self._when_shown.request()
 
+    def _build_gradient_controls(self, settings: QSettings | None) -> None:
+        """The "Show" row of a two-channel output: the derived views and the edge threshold."""
+        self.gradient_combo = QComboBox()
+        for n, key in enumerate(gradients.VIEWS):
+            self.gradient_combo.addItem(gradients.VIEW_LABELS[key], key)
+            self.gradient_combo.setItemData(n, GRADIENT_TIPS[key], Qt.ItemDataRole.ToolTipRole)
+        self.gradient_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.gradient_combo.setMinimumContentsLength(8)
+        self.gradient_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._gradient_tip = (
+            "What to show of a two-channel output, read as a gradient pair (ch 0 = Gx, ch 1 = Gy).  "
+            "Derived views are computed from PyTorch's two channels:\n"
+            + "\n".join(f"{gradients.VIEW_LABELS[k]}: {GRADIENT_TIPS[k]}" for k in gradients.VIEWS)
+        )
+        self.gradient_combo.setToolTip(self._gradient_tip)
+        remembered = settings.value(GRADIENT_KEY, "channel") if settings is not None else "channel"
+        if remembered in gradients.VIEWS:
+            self.gradient_combo.setCurrentIndex(gradients.VIEWS.index(remembered))
+        show_label = QLabel("Show")
+        show_label.setToolTip(self._gradient_tip)
+        show_label.setBuddy(self.gradient_combo)
+        self.edge_slider = QSlider(Qt.Orientation.Horizontal)
+        self.edge_slider.setRange(0, 100)
+        try:
+            percent = int(float(settings.value(EDGE_KEY, 25))) if settings is not None else 25
+        except (TypeError, ValueError):
+            percent = 25
+        self.edge_slider.setValue(min(max(percent, 0), 100))
+        self.edge_slider.setMinimumWidth(60)
+        self.edge_slider.setToolTip(
+            "Edge threshold, as a share of the largest magnitude: a pixel is an edge (white) "
+            "where \u221a(Gx\u00b2 + Gy\u00b2) is above it"
+        )
+        self.edge_label = QLabel("")
+        self.edge_label.setToolTip("The threshold (% of the largest magnitude, and its value) and how many pixels are edges")
+        self.edge_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.gradient_row = QWidget()
+        row = QHBoxLayout(self.gradient_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(show_label)
+        row.addWidget(self.gradient_combo, 2)
+        row.addWidget(self.edge_slider, 1)
+        row.addWidget(self.edge_label, 1)
+        self.gradient_row.hide()  # until a two-channel output arrives
+        self._set_pair_available(False)
+        self._derived: gradients.DerivedView | None = None  # the derived picture on screen
+        self._derived_wanted: tuple | None = None  # (output, view, fraction) asked of the worker
+
     # -- state -----------------------------------------------------------------------
+    @property
+    def gradient_view(self) -> str:
+        """The Show choice: one of ``gradients.VIEWS`` (kept while the output is not a pair)."""
+        return self.gradient_combo.currentData()
+
+    @property
+    def derived_view(self) -> str:
+        """The derived view drawn now: ``gradient_view`` for a two-channel output, else "channel"."""
+        if self.gradient_view != "channel" and gradients.is_pair(self._output):
+            return self.gradient_view
+        return "channel"
+
+    @property
+    def derived(self) -> gradients.DerivedView | None:
+        """The derived picture on screen (None while a channel is shown)."""
+        return self._derived if self.derived_view != "channel" else None
+
+    @property
+    def edge_fraction(self) -> float:
+        return self.edge_slider.value() / 100.0
+
+    @property
+    def derived_available(self) -> bool:
+        """Whether the derived views can be chosen (a two-channel output)."""
+        model = self.gradient_combo.model()
+        return bool(model.item(1).isEnabled())
+
+    def set_gradient_view(self, view: str) -> None:
+        self.gradient_combo.setCurrentIndex(gradients.VIEWS.index(view))
+
+    def set_edge_percent(self, percent: int) -> None:
+        self.edge_slider.setValue(int(percent))
+
     @property
     def output(self) -> np.ndarray | None:
         """The output on screen (the results' latest once the panel has drawn it)."""
@@ -243,6 +378,11 @@ class OutputPanel(QWidget):
     def picture(self, output: np.ndarray) -> ChannelView:
         """``output``'s current channel coloured exactly as the large view shows it (the
         channel, the values, the colours; ``pixels`` set): what Save output writes."""
+        if self.gradient_view != "channel" and gradients.is_pair(output):
+            derived = self._derived
+            if derived is None or not self._derived_matches(derived, output):
+                derived = gradients.derived_view(output, self.gradient_view, self.preparer.tables, self.edge_fraction)
+            return derived
         choice = DisplayChoice(min(self.channel, output.shape[0] - 1), self.mode, False, self.mapping)
         return self.preparer.view(output, choice, self._is_signed(output))
 
@@ -275,6 +415,7 @@ class OutputPanel(QWidget):
         elif output.shape[0] > 1 and self._grid_hidden_for_one:
             self._grid_hidden_for_one = False
             self.grid.show()
+        self._set_pair_available(gradients.is_pair(output))
         self._update_choice()
         self._show_channel(display)
         self._show_grid(display)
@@ -297,7 +438,9 @@ class OutputPanel(QWidget):
 
     def _update_choice(self) -> None:
         """Tell the worker's preparer what to make for the next output."""
-        choice = DisplayChoice(self.channel, self.mode, self._grid_wanted(), self.mapping)
+        choice = DisplayChoice(
+            self.channel, self.mode, self._grid_wanted(), self.mapping, self.gradient_view, self.edge_fraction
+        )
         if choice != self.preparer.choice:
             self.preparer.choice = choice
 
@@ -305,6 +448,23 @@ class OutputPanel(QWidget):
         output = self._output
         if output is None:
             return
+        derived_view = self.derived_view
+        self.edge_slider.setVisible(derived_view == "edges")
+        self.edge_label.setVisible(derived_view == "edges")
+        for control in (self.channel_spin, self.mode_combo, self.mapping_combo):
+            control.setEnabled(derived_view == "channel")
+        if derived_view != "channel":
+            ready = display.derived if display is not None else None
+            if ready is not None and self._derived_matches(ready, output):
+                self._draw_derived(ready)
+            elif self._derived is not None and self._derived_matches(self._derived, output):
+                self._draw_derived(self._derived)  # what is on screen is still right
+            else:
+                self._request_derived()
+            return
+        self._derived_worker.cancel()
+        self._derived_wanted = None
+        self._leave_derived()
         channel = min(self.channel, output.shape[0] - 1)
         mode, mapping = self.mode, self.mapping
         view = display.view if display is not None else None
@@ -325,6 +485,97 @@ class OutputPanel(QWidget):
         else:
             self.view.name = f"output ch {channel}"
             self.view.set_image(view.image, view.levels, values=output[channel], pixels=view.pixels)
+
+    # -- derived views of a gradient pair ------------------------------------------------
+    def _set_pair_available(self, pair: bool) -> None:
+        """Enable the derived views for a two-channel output; else disable them, saying why."""
+        model = self.gradient_combo.model()
+        for n, key in enumerate(gradients.VIEWS):
+            if key == "channel":
+                continue
+            item = model.item(n)
+            item.setEnabled(pair)
+            item.setToolTip(GRADIENT_TIPS[key] if pair else NEEDS_PAIR)
+        self.gradient_combo.setToolTip(self._gradient_tip if pair else NEEDS_PAIR)
+        if pair == self.gradient_row.isHidden():
+            self.gradient_row.setVisible(pair)
+
+    def _derived_matches(self, derived: gradients.DerivedView, output: np.ndarray) -> bool:
+        return (
+            derived.output is output
+            and derived.view == self.gradient_view
+            and (derived.view != "edges" or derived.fraction == self.edge_fraction)
+        )
+
+    def _request_derived(self) -> None:
+        """Compute the chosen derived view of the output on screen, off the UI thread."""
+        output = self._output
+        wanted = (output, self.gradient_view, self.edge_fraction)
+        if self._derived_wanted is not None and all(a is b or a == b for a, b in zip(self._derived_wanted, wanted)):
+            return  # already on its way
+        self._derived_wanted = wanted
+        self._derived_worker.submit((output, self.gradient_view, self.preparer.tables, self.edge_fraction))
+
+    def _on_derived_ready(self, _generation: int, derived: gradients.DerivedView) -> None:
+        self._derived_wanted = None
+        if self._output is not None and self.derived_view != "channel" and self._derived_matches(derived, self._output):
+            self._draw_derived(derived)
+            self.displayed.emit()
+
+    def _on_derived_failed(self, _generation: int, message: str) -> None:
+        self._derived_wanted = None
+        self.view.set_caption(f"derived view not shown: {message}")
+
+    def _draw_derived(self, derived: gradients.DerivedView) -> None:
+        self._derived = derived
+        self.view.derived = derived
+        if derived.colour_map is not None:
+            cmap = STYLE_MAPS[derived.colour_map]
+            if cmap != self.view.colormap_name:
+                self.view.set_colormap(cmap)
+        if self.view.colorbar is not None:
+            self.view.colorbar.setVisible(derived.view in ("magnitude", "l1"))
+        self.wheel.setVisible(derived.view == "orientation")
+        self.view.name = f"output {gradients.VIEW_NAMES[derived.view]} (derived)"
+        self.view.set_caption(derived.caption)
+        self.view.set_image(derived.image, derived.levels, pixels=derived.pixels)
+        if derived.view == "edges":
+            total = derived.image.size or 1
+            self.edge_label.setText(
+                f"> {derived.fraction * 100:.0f} %: {derived.edge_count} edges "
+                f"({100 * derived.edge_count / total:.1f} %)"
+            )
+
+    def _leave_derived(self) -> None:
+        """Back to a channel: the colour bar and the plain readout return."""
+        if self.view.derived is None and not self.wheel.isVisible():
+            return
+        self._derived = None
+        self.view.derived = None
+        self.wheel.hide()
+        if self.view.colorbar is not None:
+            self.view.colorbar.setVisible(True)
+
+    def _on_gradient_changed(self) -> None:
+        if self.settings is not None:
+            self.settings.setValue(GRADIENT_KEY, self.gradient_view)
+        self._update_choice()
+        self._show_channel(None)
+        if self._output is not None and self.derived_view == "channel":
+            self.displayed.emit()
+
+    def _on_edge_changed(self) -> None:
+        if self.settings is not None:
+            self.settings.setValue(EDGE_KEY, self.edge_slider.value())
+        self._update_choice()
+        if self.derived_view == "edges":
+            self._show_channel(None)
+
+    def _on_grid_clicked(self, channel: int) -> None:
+        """A thumbnail clicked: that channel, as PyTorch computed it, large."""
+        if self.gradient_view != "channel":
+            self.gradient_combo.setCurrentIndex(0)
+        self.channel_spin.setValue(channel)
 
     def _shown_channels(self) -> int | tuple[int, ...]:
         """The channel the large view shows, or channels 0-2 for a colour picture."""
@@ -401,6 +652,11 @@ class OutputPanel(QWidget):
         if self.settings is not None:
             self.settings.setValue(SETTINGS_KEY, self.mapping)
         self._on_mode_changed()
+
+
+def _derive(job: tuple) -> gradients.DerivedView:
+    output, view, tables, fraction = job
+    return gradients.derived_view(output, view, tables, fraction)
 
 
 def _disconnect(results: Results, *slots) -> None:

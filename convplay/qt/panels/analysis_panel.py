@@ -45,7 +45,7 @@ from convplay.qt.shown import WhenShown
 from convplay.qt.widgets.value_grid import ValueGrid
 from convplay.qt.workers import LatestWorker
 
-__all__ = ["AnalysisPanel", "tolerance"]
+__all__ = ["AnalysisPanel", "properties_summary", "tolerance"]
 
 RUN_TEXT = "Run as two passes"
 RUN_TIP = (
@@ -101,6 +101,24 @@ def _norm2(l2: float, squares: float) -> str:
 def _vector_text(values: np.ndarray) -> str:
     """[1 2 1] with typographic minus signs."""
     return "[" + " ".join(str(int(v)).replace("-", MINUS) for v in np.ravel(values)) + "]"
+
+
+def properties_summary(kernel) -> str:
+    """One short line of a kernel's numbers: "sum 0 · zero mean · antisymmetric in x,
+    symmetric in y · rank 1" ("" for a kernel with non-finite weights)."""
+    k = np.asarray(kernel, dtype=np.float64)
+    if k.ndim != 2 or not k.size or not np.all(np.isfinite(k)):
+        return ""
+    p = kernel_properties(k)
+    parts = [f"sum {_exact(p.sum)}"]
+    if p.zero_mean:
+        parts.append("zero mean")
+    if p.symmetry_x == p.symmetry_y:
+        parts.append(f"{p.symmetry_x} in x and y" if p.symmetry_x != "neither" else "no mirror symmetry")
+    else:
+        parts.append(f"{p.symmetry_x} in x, {p.symmetry_y} in y".replace("neither in", "not symmetric in"))
+    parts.append(f"rank {p.rank}")
+    return " · ".join(parts)
 
 
 def _label(text: str = "", tip: str = "", *, wrap: bool = True, muted: bool = False) -> QLabel:

@@ -39,6 +39,7 @@ from convplay.core.kernel_edits import ALL, FILTER, SELECTED, kernel_size_arg
 from convplay.core.presets import PRESETS, Preset
 from convplay.core.session import Session, edited_name
 from convplay.qt import style
+from convplay.qt.panels.analysis_panel import properties_summary
 from convplay.qt.style import DIVERGING
 from convplay.qt.widgets.colorbar import HeatMap
 from convplay.qt.widgets.value_grid import ValueGrid
@@ -122,6 +123,11 @@ class KernelPanel(QWidget):
         self.bias_grid.setToolTip("One bias per output channel, added after the sum.")
         self.bias_grid.verticalHeader().setVisible(False)
         self.bias_grid.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.properties_line = QLabel()  # the selected kernel's numbers in one muted line
+        self.properties_line.setWordWrap(True)
+        self.properties_line.setStyleSheet(style.MUTED_TEXT_STYLE)
+        self.properties_line.setToolTip("Sum (the DC gain), zero mean, mirror symmetry and rank of the selected "
+                                        "kernel; the Kernel numbers panel has them all.")
         self.fill_note = QLabel()
         self.fill_note.setWordWrap(True)
         self.fill_note.setStyleSheet(style.MUTED_TEXT_STYLE)
@@ -195,6 +201,7 @@ class KernelPanel(QWidget):
         grid_row.addWidget(self.heatmap, 0, Qt.AlignmentFlag.AlignTop)
         grid_row.addStretch(1)
         weights_layout.addLayout(grid_row)
+        weights_layout.addWidget(self.properties_line)
         weights_layout.addWidget(self.fill_note)
 
         bias_row = QHBoxLayout()
@@ -471,6 +478,7 @@ class KernelPanel(QWidget):
         self.grid.set_values(shown, typed)
         m = float(np.abs(kernel).max()) or 1.0
         self.heatmap.set_values(np.ascontiguousarray(shown), (-m, m))
+        self.properties_line.setText(properties_summary(kernel))
         self._place_heatmap()
 
 

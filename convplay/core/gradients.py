@@ -111,8 +111,9 @@ class DerivedView:
 
     ``image`` (H, W) float32 is what the view's cells print (the magnitude, |Gx|+|Gy|, the
     screen angle in degrees, or 1/0 for edge/not); ``pixels`` (H, W) premultiplied ARGB32
-    words are drawn as they are; ``colour_map`` is the display map the view's colour bar
-    shows (None: no colour bar, the orientation has its wheel).  ``output`` is the output
+    words are drawn as they are; ``colour_map`` and ``levels`` are what the view's colour
+    bar shows: for the orientation, grey from 0 to the largest magnitude, its brightness
+    (the hue has the colour wheel).  ``output`` is the output
     it was made from, ``fraction`` the edge threshold share it was made for.
     """
 
@@ -121,7 +122,7 @@ class DerivedView:
     image: np.ndarray
     levels: tuple[float, float]
     pixels: np.ndarray
-    colour_map: str | None
+    colour_map: str
     caption: str
     magnitude: np.ndarray
     fraction: float = DEFAULT_EDGE_FRACTION
@@ -223,14 +224,13 @@ def derived_view(
     if view == "orientation":
         angles = np.ascontiguousarray(screen_angle(gx, gy), dtype=np.float32)
         pixels = _rgb_words(orientation_rgb(gx, gy, mag))
-        caption = ("derived: hue = direction of increasing brightness, anticlockwise on screen "
-                   "(see the wheel); brightness = magnitude, so flat areas are dark")
-        return DerivedView(view, output, angles, (0.0, 360.0), pixels, None, caption, mag, fraction)
+        caption = "derived: hue = direction (wheel), brightness = magnitude"
+        levels = _sequential_levels(mag)
+        return DerivedView(view, output, angles, levels, pixels, GREY_MAP, caption, mag, fraction)
     threshold = threshold_of(mag, fraction)
     mask = edges(mag, threshold)
     count = int(np.count_nonzero(mask))
     image = mask.astype(np.float32)
     pixels = np.where(mask, np.uint32(0xFFFFFFFF), np.uint32(0xFF000000)).astype(np.uint32)
-    caption = (f"derived: white where \u221a(Gx\u00b2+Gy\u00b2) > {format_readout(threshold)} "
-               f"({fraction * 100:.0f} % of max): {count} edge pixels")
+    caption = f"derived: white where magnitude > {threshold:.3g} ({fraction * 100:.0f} % of max)"
     return DerivedView(view, output, image, (0.0, 1.0), pixels, GREY_MAP, caption, mag, fraction, threshold, count)

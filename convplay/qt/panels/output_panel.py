@@ -30,7 +30,7 @@ With another number of channels the derived views are unavailable and the row is
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -44,14 +44,6 @@ from PySide6.QtWidgets import (
 )
 
 from convplay.core import gradients
-from convplay.core.results import Results
-from convplay.qt import style
-from convplay.qt.shown import WhenShown
-from convplay.qt.widgets.channel_grid import ChannelGrid
-from convplay.qt.widgets.colour_wheel import ColourWheel
-from convplay.qt.widgets.image_view import ImageView
-from convplay.qt.widgets.lookup import lookup_table, qt_lookup
-from convplay.qt.workers import LatestWorker
 from convplay.core.display import (
     DIVERGING_MAP,
     GREY_MAP,
@@ -67,6 +59,14 @@ from convplay.core.display import (
     mapping_caption,
     thumbnails,
 )
+from convplay.core.results import Results
+from convplay.qt import style
+from convplay.qt.shown import WhenShown
+from convplay.qt.widgets.channel_grid import ChannelGrid
+from convplay.qt.widgets.colour_wheel import ColourWheel
+from convplay.qt.widgets.image_view import FIT_PADDING, ImageView
+from convplay.qt.widgets.lookup import lookup_table, qt_lookup
+from convplay.qt.workers import LatestWorker
 
 MODE_LABELS = {"raw": "raw x", "abs": "|x|", "relu": "ReLU(x)"}
 MAPPING_LABELS = {  # short: the row of controls is narrow; the tooltips say more
@@ -284,18 +284,23 @@ class OutputPanel(QWidget):
         )
         self.edge_label = QLabel("")
         self.edge_label.setToolTip("The threshold (% of the largest magnitude, and its value) and how many pixels are edges")
-        self.edge_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.edge_label.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
         self.gradient_row = QWidget()
         row = QHBoxLayout(self.gradient_row)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(show_label)
-        row.addWidget(self.gradient_combo, 2)
-        row.addWidget(self.edge_slider, 1)
-        row.addWidget(self.edge_label, 1)
+        row.addWidget(self.gradient_combo, 3)
+        row.addWidget(self.edge_slider, 2)
+        row.addWidget(self.edge_label)
         self.gradient_row.hide()  # until a two-channel output arrives
         self._set_pair_available(False)
         self._derived: gradients.DerivedView | None = None  # the derived picture on screen
         self._derived_wanted: tuple | None = None  # (output, view, fraction) asked of the worker
+        # After the wheel comes or goes the view's width changes: fit the image once laid out.
+        self._refit = QTimer(self)
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(0)
+        self._refit.timeout.connect(lambda: self.view.view_box.autoRange(padding=FIT_PADDING))
 
     # -- state -----------------------------------------------------------------------
     @property
@@ -533,28 +538,35 @@ class OutputPanel(QWidget):
             cmap = STYLE_MAPS[derived.colour_map]
             if cmap != self.view.colormap_name:
                 self.view.set_colormap(cmap)
-        if self.view.colorbar is not None:
-            self.view.colorbar.setVisible(derived.view in ("magnitude", "l1"))
-        self.wheel.setVisible(derived.view == "orientation")
+        self._show_wheel(derived.view == "orientation")
+        self.grid.set_selected((0, 1))  # derived from both channels
         self.view.name = f"output {gradients.VIEW_NAMES[derived.view]} (derived)"
         self.view.set_caption(derived.caption)
         self.view.set_image(derived.image, derived.levels, pixels=derived.pixels)
         if derived.view == "edges":
             total = derived.image.size or 1
-            self.edge_label.setText(
-                f"> {derived.fraction * 100:.0f} %: {derived.edge_count} edges "
+            self.edge_label.setText(f"{derived.fraction * 100:.0f} %, {derived.edge_count} edges")
+            self.edge_label.setToolTip(
+                f"A pixel is an edge where the magnitude is above {derived.threshold:.6g} "
+                f"({derived.fraction * 100:.0f} % of the largest): {derived.edge_count} of {total} pixels "
                 f"({100 * derived.edge_count / total:.1f} %)"
             )
 
     def _leave_derived(self) -> None:
         """Back to a channel: the colour bar and the plain readout return."""
-        if self.view.derived is None and not self.wheel.isVisible():
+        if self.view.derived is None and self.wheel.isHidden():
             return
         self._derived = None
         self.view.derived = None
-        self.wheel.hide()
-        if self.view.colorbar is not None:
-            self.view.colorbar.setVisible(True)
+        self._show_wheel(False)
+        self.grid.set_selected(self._shown_channels())
+
+    def _show_wheel(self, shown: bool) -> None:
+        """The colour wheel beside the view; the view, narrower or wider, fits the image again."""
+        if shown != self.wheel.isHidden():  # already so
+            return
+        self.wheel.setVisible(shown)
+        self._refit.start()
 
     def _on_gradient_changed(self) -> None:
         if self.settings is not None:
@@ -579,6 +591,8 @@ class OutputPanel(QWidget):
 
     def _shown_channels(self) -> int | tuple[int, ...]:
         """The channel the large view shows, or channels 0-2 for a colour picture."""
+        if self.derived_view != "channel":
+            return (0, 1)  # a derived view is made of both channels
         return (0, 1, 2) if self._shown_mapping == "image_rgb" else self.channel
 
     def _is_signed(self, output: np.ndarray) -> bool:

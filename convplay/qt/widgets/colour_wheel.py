@@ -75,7 +75,7 @@ class ColourWheel(QWidget):
 
     def sizeHint(self) -> QSize:
         w, h = self._label_room()
-        side = 80
+        side = 64
         return QSize(int(side + 2 * w + 8), int(side + 4 * h + 8))
 
     def minimumSizeHint(self) -> QSize:
@@ -93,7 +93,7 @@ class ColourWheel(QWidget):
     def paintEvent(self, event) -> None:
         rect = self.wheel_rect()
         ratio = self.devicePixelRatioF()
-        size = max(8, int(round(rect.width() * ratio)))
+        size = max(8, round(rect.width() * ratio))
         if self._pixmap is None or self._pixmap_size != size:
             words = wheel_pixels(size)
             self._pixmap = QPixmap.fromImage(argb_image(words).copy())

@@ -10,6 +10,7 @@ kernels and inputs are written as tensor literals whose numbers round-trip exact
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -361,3 +362,352 @@ def _functional_lines(spec: ConvSpec, has_bias: bool) -> list[str]:
         f"x_padded = F.pad(x, {(left, right, top, bottom)}, mode={spec.padding_mode!r})",
         *_call("y_f", "F.conv2d", args),
     ]
+
+
+# -- the same filtering in OpenCV and scipy ---------------------------------------------
+LIBRARIES = {"pytorch": "PyTorch", "opencv": "OpenCV", "scipy": "scipy"}
+
+
+def library_code(
+    library: str,
+    spec: ConvSpec,
+    image: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    *,
+    true_convolution: bool = False,
+) -> GeneratedCode:
+    """The convolution convplay shows, as code for ``library`` (a key of LIBRARIES).
+
+    For OpenCV (``cv2.filter2D``) and scipy (``scipy.ndimage.correlate``) the program is
+    numpy: ``x`` (C, H, W) and the kernel as float32 arrays, one 2-D correlation per
+    (output, input) channel pair summed as nn.Conv2d sums them, PyTorch's padding rebuilt
+    from the library's own border and anchor (or padded by hand where the library's cannot
+    give it), stride and dilation applied exactly; it leaves ``y`` of shape
+    (C_out, H_out, W_out), PyTorch's output without the batch axis.  Where no faithful
+    translation exists (a transposed convolution, settings PyTorch refuses) the code says
+    so in comments and computes nothing.
+    """
+    if library == "pytorch":
+        return pytorch_code(spec, image, weight, bias, true_convolution=true_convolution)
+    if library not in LIBRARIES:
+        raise ValueError(f"library must be one of {tuple(LIBRARIES)}, not {library!r}")
+    image = np.asarray(image, dtype=np.float64)
+    header = _LIBRARY_HEADERS[library]
+    try:
+        out_shape = spec.output_shape(image.shape)
+    except ConvSpecError as err:
+        return GeneratedCode(
+            f"{header}\n\n# PyTorch refuses these settings, so there is nothing to translate:\n"
+            f"# {err}\n", {}, str(err))
+    if spec.transposed:
+        return GeneratedCode(f"{header}\n\n{_NO_TRANSPOSED[library]}")
+    weight = np.asarray(weight, dtype=np.float64)
+    if weight.shape != spec.weight_shape:
+        raise ValueError(f"weight shape {weight.shape} does not match the spec's {spec.weight_shape}")
+    if bias is not None:
+        bias = np.asarray(bias, dtype=np.float64).ravel()
+
+    arrays: dict[str, np.ndarray] = {}
+    imports = ["import numpy as np", "import cv2" if library == "opencv" else "from scipy import ndimage"]
+    lines = [header, _LIBRARY_INTRO[library], *imports, ""]
+    lines += _np_input_lines(image, arrays)
+    lines += ["", *_np_kernel_lines(spec, weight, bias, arrays)]
+    if true_convolution:
+        lines += [
+            "",
+            "# True convolution: flip the kernel in both spatial axes (convplay shows this flipped",
+            "# result only when asked; PyTorch's conv2d itself does not flip).",
+            "weight = np.ascontiguousarray(weight[:, :, ::-1, ::-1])",
+        ]
+    (dh, dw) = spec.dilation_hw
+    if (dh, dw) != (1, 1):
+        kh, kw = spec.kernel_hw
+        fh, fw = spec.dilated_kernel_hw
+        lines += [
+            "",
+            *_comment(f"dilation {_arg(spec.dilation)}: the same {kh}×{kw} taps spread apart with zeros "
+                      f"between them, a {fh}×{fw} kernel that the library takes as an ordinary one."),
+            f"dilated = np.zeros(weight.shape[:2] + ({fh}, {fw}), dtype=np.float32)",
+            f"dilated[:, :, ::{dh}, ::{dw}] = weight",
+            "weight = dilated",
+        ]
+    plan = _plan(spec, image.shape, out_shape, library)
+    lines += ["", *(_opencv_lines if library == "opencv" else _scipy_lines)(
+        spec, plan, bias is not None, out_shape, image.shape[1:])]
+    lines += ["", f"print(y.shape)  # {out_shape}: PyTorch's output without its batch axis"]
+    return GeneratedCode("\n".join(lines) + "\n", arrays)
+
+
+_LIBRARY_HEADERS = {
+    "opencv": "# The convolution shown in convplay, with OpenCV's cv2.filter2D.",
+    "scipy": "# The convolution shown in convplay, with scipy.ndimage.correlate.",
+}
+_LIBRARY_INTRO = {
+    "opencv": "# filter2D computes cross-correlation (no kernel flip), as nn.Conv2d does, on one 2-D\n"
+              "# channel at a time: the loop sums over the input channels as the layer does.",
+    "scipy": "# correlate computes cross-correlation (no kernel flip), as nn.Conv2d does; on one 2-D\n"
+             "# channel at a time here, the loop summing over the input channels as the layer does.",
+}
+_NO_TRANSPOSED = {
+    "opencv": "# A transposed convolution (nn.ConvTranspose2d) has no faithful cv2.filter2D form:\n"
+              "# filter2D keeps the input's size, while a transposed convolution stamps the kernel\n"
+              "# from every input pixel into a larger output.  Switch the code to PyTorch, or turn\n"
+              "# 'transposed' off for a filter2D translation.\n",
+    "scipy": "# A transposed convolution (nn.ConvTranspose2d) has no faithful scipy.ndimage.correlate\n"
+             "# form: correlate keeps the input's size, while a transposed convolution stamps the\n"
+             "# kernel from every input pixel into a larger output.  Switch the code to PyTorch, or\n"
+             "# turn 'transposed' off for a correlate translation.\n",
+}
+
+
+@dataclass(frozen=True)
+class _AxisPlan:
+    """How one axis of PyTorch's output is read out of a same-size library result."""
+
+    before: int  # PyTorch's padding before the input
+    after: int
+    footprint: int  # the (dilated) kernel's extent
+    stride: int
+    out: int  # PyTorch's output size
+    anchor: int  # the kernel tap placed on the output pixel (0..footprint-1)
+    start: int  # PyTorch's output index i is the library's start + stride * i
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.stride * (self.out - 1) + 1
+
+
+@dataclass(frozen=True)
+class _Plan:
+    by_hand: bool  # pad the input first, then keep the fully covered ("valid") part
+    rows: _AxisPlan
+    cols: _AxisPlan
+
+
+def _plan(spec: ConvSpec, input_shape: tuple[int, ...], out_shape: tuple[int, int, int], library: str) -> _Plan:
+    """Where to anchor the kernel and what to keep, per axis.
+
+    The library's result has the input's size n and, with the kernel's tap ``a`` on the
+    output pixel, its index j reads the input from j - a on.  PyTorch's output i reads from
+    s·i - before, so i is the library's j = s·i + a - before: possible for every i when
+    before ≤ a ≤ footprint - 1 and the last j, s·(out - 1) + a - before, is < n.  The anchor
+    is the kernel's centre (both libraries' default) when that works, else the nearest tap
+    that does; when none does (the output is larger than the input), the input is padded
+    by hand first; so is it for OpenCV's BORDER_WRAP, which filter2D refuses.
+    """
+    top, bottom, left, right = spec.pads()
+    sizes = input_shape[1:]
+    axes = []
+    for n, before, after, k, s, out in zip(sizes, (top, left), (bottom, right), spec.dilated_kernel_hw,
+                                           spec.stride_hw, out_shape[1:]):
+        low, high = before, min(k - 1, n - 1 - s * (out - 1) + before)
+        axes.append((n, before, after, k, s, out, low, high))
+    wrap_refused = library == "opencv" and spec.padding_mode == "circular" and any(spec.pads())
+    if all(low <= high for *_, low, high in axes) and not wrap_refused:
+        plans = [
+            _AxisPlan(before, after, k, s, out, a := min(max(k // 2, low), high), a - before)
+            for n, before, after, k, s, out, low, high in axes
+        ]
+        return _Plan(False, *plans)
+    # By hand: the padded input, the anchor on the kernel's first tap, so the library's j
+    # reads the padded input from j on and PyTorch's i is j = s·i.
+    plans = [_AxisPlan(before, after, k, s, out, 0, 0) for n, before, after, k, s, out, *_ in axes]
+    return _Plan(True, *plans)
+
+
+def _slice(axis: _AxisPlan) -> str:
+    return f"slice({axis.start}, {axis.stop}, {axis.stride})"
+
+
+def _comment(text: str) -> list[str]:
+    return ["# " + line for line in textwrap.wrap(text, 86, break_on_hyphens=False)]
+
+
+def _index(axis: _AxisPlan, letter: str) -> str:
+    step = letter if axis.stride == 1 else f"{axis.stride}·{letter}"
+    return step if axis.start == 0 else f"{axis.start} + {step}"
+
+
+def _every(step: int, what: str) -> str:
+    if step == 1:
+        return f"every {what}"
+    suffix = "th" if 10 <= step % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(step % 10, "th")
+    return f"every {step}{suffix} {what}"
+
+
+def _readout_comment(spec: ConvSpec, plan: _Plan, result: str, n: tuple[int, int]) -> list[str]:
+    r, c = plan.rows, plan.cols
+    plural = lambda k, word: f"{k} {word}{'s' if k != 1 else ''}"
+    pads = (f"PyTorch pads {plural(r.before, 'row')} before and {r.after} after, "
+            f"{plural(c.before, 'column')} before and {c.after} after")
+    if plan.by_hand:
+        text = (f"{pads}; {result} has the padded input's size, and PyTorch's output is its part where the "
+                "whole kernel lies on the padded input: with the anchor on the kernel's first tap, output "
+                f"row i is its row {_index(r, 'i')}, column j its column {_index(c, 'j')}.")
+    else:
+        whole = all(a.start == 0 and a.stride == 1 and a.out == size for a, size in zip((r, c), n))
+        where = (f"{result}, which has the input's size, is PyTorch's output as it is" if whole else
+                 f"{result} has the input's size, and PyTorch's output row i is its row {_index(r, 'i')}, "
+                 f"column j its column {_index(c, 'j')}")
+        text = f"{pads}; with the anchor on kernel row {r.anchor}, column {c.anchor}, {where}."
+    lines = _comment(text)
+    if spec.stride_hw != (1, 1):
+        lines += _comment(f"stride {_arg(spec.stride)}: the slices' steps keep {_every(r.stride, 'row')} and "
+                          f"{_every(c.stride, 'column')} of the stride-1 result, the numbers PyTorch computes.")
+    return lines
+
+
+def _anchor_reason(plan: _Plan, centred: str, default: str) -> str:
+    """Why the anchor is where it is, for the comment above it."""
+    r, c = plan.rows, plan.cols
+    if plan.by_hand:
+        return "the kernel's first (top-left) tap, for the fully covered part of the padded input."
+    if (r.anchor, c.anchor) == (r.footprint // 2, c.footprint // 2):
+        return centred + "."
+    return (f"{default} (column {c.footprint // 2}, row {r.footprint // 2}), would not give PyTorch's "
+            "output, whose padding is not centred on it: the anchor is the tap PyTorch's padding puts on "
+            f"each output pixel (column {c.anchor}, row {r.anchor}).")
+
+
+def _channel_loop(spec: ConvSpec, source: str, call: list[str], has_bias: bool,
+                  out_shape: tuple[int, int, int]) -> list[str]:
+    groups = spec.groups
+    lines = [
+        f"y = np.zeros({out_shape}, dtype=np.float32)",
+        f"groups = {groups}",
+        "out_per_group, in_per_group = weight.shape[0] // groups, weight.shape[1]",
+        "for o in range(weight.shape[0]):  # each output channel",
+        "    g = o // out_per_group  # its group of input channels",
+        "    for i in range(in_per_group):",
+        f"        channel = {source}[g * in_per_group + i]",
+        *("        " + line for line in call),
+        "        y[o] += result[rows, cols]",
+    ]
+    if has_bias:
+        lines.append("    y[o] += bias[o]")
+    return lines
+
+
+_OPENCV_BORDERS = {
+    "zeros": "cv2.BORDER_CONSTANT", "reflect": "cv2.BORDER_REFLECT_101",
+    "replicate": "cv2.BORDER_REPLICATE", "circular": "cv2.BORDER_WRAP",
+}
+_SCIPY_MODES = {"zeros": "constant", "reflect": "mirror", "replicate": "nearest", "circular": "wrap"}
+_NUMPY_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _opencv_lines(spec: ConvSpec, plan: _Plan, has_bias: bool, out_shape: tuple[int, int, int],
+                  n: tuple[int, int]) -> list[str]:
+    border = _OPENCV_BORDERS[spec.padding_mode]
+    r, c = plan.rows, plan.cols
+    lines: list[str] = []
+    if plan.by_hand:
+        why = ("filter2D refuses BORDER_WRAP (padding_mode 'circular'), so" if spec.padding_mode == "circular"
+               else "the output is larger than the input, so")
+        value = ", value=0" if border == "cv2.BORDER_CONSTANT" else ""
+        lines += [
+            *_comment(f"{why} pad the input first, as PyTorch does, with cv2.copyMakeBorder(top, bottom, "
+                      f"left, right, {border.removeprefix('cv2.')}{value}):"),
+            (f"padded = np.stack([cv2.copyMakeBorder(channel, {r.before}, {r.after}, {c.before}, {c.after}, "
+             f"{border}{value}) for channel in x])"),
+        ]
+        source, call_border = "padded", "cv2.BORDER_CONSTANT"
+    else:
+        note = {"zeros": "  # zeros past the edge: filter2D's constant border is 0",
+                "reflect": "  # OpenCV's default border, PyTorch's 'reflect'"}.get(spec.padding_mode, "")
+        if spec.padding_mode == "circular":  # no padding at all: the border never counts
+            border, note = "cv2.BORDER_CONSTANT", "  # no padding: the border never counts (filter2D refuses BORDER_WRAP)"
+        lines += [f"border = {border}{note}"]
+        source, call_border = "x", "border"
+    lines += _readout_comment(spec, plan, "filter2D's result", n)
+    lines += _comment("anchor is (x, y), column then row: " + _anchor_reason(
+        plan, "the kernel's centre (kW // 2, kH // 2), OpenCV's default", "OpenCV's default, the centre"))
+    lines += [
+        f"rows, cols = {_slice(r)}, {_slice(c)}",
+        f"anchor = ({c.anchor}, {r.anchor})",
+        "",
+    ]
+    call = [
+        "result = cv2.filter2D(channel, cv2.CV_32F, weight[o, i], anchor=anchor,",
+        f"                       borderType={call_border})",
+    ]
+    return lines + _channel_loop(spec, source, call, has_bias, out_shape)
+
+
+def _scipy_lines(spec: ConvSpec, plan: _Plan, has_bias: bool, out_shape: tuple[int, int, int],
+                 n: tuple[int, int]) -> list[str]:
+    r, c = plan.rows, plan.cols
+    lines: list[str] = []
+    if plan.by_hand:
+        mode = _NUMPY_MODES[spec.padding_mode]
+        lines += [
+            "# The output is larger than the input, so pad the input first, as PyTorch does",
+            f"# (NumPy's '{mode}' is padding_mode {spec.padding_mode!r}):",
+            f"padded = np.pad(x, ((0, 0), ({r.before}, {r.after}), ({c.before}, {c.after})), mode={mode!r})",
+            "mode = 'constant'  # only the fully covered part is kept: the border never counts",
+        ]
+        source = "padded"
+    else:
+        mode = _SCIPY_MODES[spec.padding_mode]
+        note = {"zeros": "  # zeros past the edge (cval=0)",
+                "reflect": "  # PyTorch's 'reflect' (scipy's own 'reflect' repeats the edge pixel)",
+                "replicate": "  # the edge pixel repeated", "circular": "  # wraps around"}[spec.padding_mode]
+        lines += [f"mode = {mode!r}{note}"]
+        source = "x"
+    lines += _readout_comment(spec, plan, "correlate's result", n)
+    origin = (r.anchor - r.footprint // 2, c.anchor - c.footprint // 2)
+    lines += _comment("origin moves the anchor from the kernel's centre, index k // 2 (of an even kernel's "
+                      "two middle taps the later), to k // 2 + origin: " + _anchor_reason(
+                          plan, "here the centre itself, scipy's default", "scipy's default, the centre"))
+    lines += [
+        f"rows, cols = {_slice(r)}, {_slice(c)}",
+        f"origin = {origin}",
+        "",
+    ]
+    call = ["result = ndimage.correlate(channel, weight[o, i], mode=mode, cval=0.0, origin=origin)"]
+    return lines + _channel_loop(spec, source, call, has_bias, out_shape)
+
+
+def _np_input_lines(image: np.ndarray, arrays: dict[str, np.ndarray]) -> list[str]:
+    c, h, w = image.shape
+    head = f"# The input, shape (C, H, W) = {(c, h, w)}."
+    if _image_is_small(image):
+        return [head, *_np_literal("x", image)]
+    arrays["input.npy"] = image
+    return [
+        head,
+        "# input.npy holds convplay's input image; the Formula panel's 'Save .npy files'",
+        "# button writes it next to this code.",
+        'x = np.load("input.npy", allow_pickle=False).astype(np.float32)',
+        f"# or try random values: x = np.random.rand({c}, {h}, {w}).astype(np.float32)",
+    ]
+
+
+def _np_kernel_lines(spec: ConvSpec, weight: np.ndarray, bias: np.ndarray | None,
+                     arrays: dict[str, np.ndarray]) -> list[str]:
+    lines = [f"# The kernel, shape (out_channels, in_channels // groups, kH, kW) = {weight.shape}."]
+    if _kernel_is_small(weight):
+        lines += _np_literal("weight", weight)
+        if bias is not None:
+            lines += ["# One bias per output channel.", *_np_literal("bias", bias)]
+        return lines
+    arrays["weight.npy"] = weight
+    lines += [
+        "# weight.npy (and bias.npy) hold convplay's kernel; the Formula panel's",
+        "# 'Save .npy files' button writes them next to this code.",
+        'weight = np.load("weight.npy", allow_pickle=False).astype(np.float32)',
+    ]
+    if bias is not None:
+        arrays["bias.npy"] = bias
+        lines += ['bias = np.load("bias.npy", allow_pickle=False).astype(np.float32)']
+    return lines
+
+
+def _np_literal(name: str, values: np.ndarray) -> list[str]:
+    one_line = f"{name} = np.array({nested_literal(values, 'float32')}, dtype=np.float32)"
+    if values.ndim <= 1 and len(one_line) <= 88:
+        return [one_line]
+    prefix = "    "
+    body = nested_literal(values, "float32", indent=len(prefix))
+    return [f"{name} = np.array(", prefix + body + ",", "    dtype=np.float32,", ")"]

@@ -44,6 +44,7 @@ from convplay.qt import style
 from convplay.qt.shown import WhenShown
 from convplay.qt.widgets.value_grid import ValueGrid
 from convplay.qt.workers import LatestWorker
+from convplay.qt.zoom import text_zoom
 
 __all__ = ["AnalysisPanel", "properties_summary", "tolerance"]
 
@@ -145,6 +146,15 @@ def _factor_grid(tip: str) -> ValueGrid:
     grid.setToolTip(tip)
     grid.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
     return grid
+
+
+def _blur_split(col: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Factors without integers scaled so the row sums to 1 where it can: a Gaussian reads
+    as the 1-D Gaussian times the 1-D Gaussian (a derivative's row sums to 0: kept)."""
+    total = float(np.sum(row))
+    if abs(total) <= 1e-9 * float(np.abs(row).sum()):
+        return col, row
+    return np.asarray(col) * total, np.asarray(row) / total
 
 
 def _grid_size(grid: ValueGrid):
@@ -311,6 +321,8 @@ class AnalysisPanel(QWidget):
         self.run_button.clicked.connect(self.run_two_passes)
 
         self._shown = WhenShown(self, self._refresh)
+        # The factor grids measure their cells again at a new text zoom: sized again after.
+        text_zoom().changed.connect(self._shown.request)
         handlers = (
             (session.changed, self._on_edit),
             (self._settings.changed, self._on_edit),
@@ -322,15 +334,14 @@ class AnalysisPanel(QWidget):
 
     # -- layout ------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        factors = QGridLayout()
-        factors.setContentsMargins(0, 0, 0, 0)
-        factors.setHorizontalSpacing(6)
-        factors.addWidget(self.col_grid, 0, 0, Qt.AlignmentFlag.AlignTop)
-        factors.addWidget(self.times, 0, 1, Qt.AlignmentFlag.AlignVCenter)
-        factors.addWidget(self.row_grid, 0, 2, Qt.AlignmentFlag.AlignVCenter)
-        factors.setColumnStretch(3, 1)
+        self._factors_layout = QGridLayout()
+        self._factors_layout.setContentsMargins(0, 0, 0, 0)
+        self._factors_layout.setHorizontalSpacing(6)
+        self._factors_layout.setColumnStretch(3, 1)
+        self._side_by_side: bool | None = None
         self.factors = QWidget()
-        self.factors.setLayout(factors)
+        self.factors.setLayout(self._factors_layout)
+        self.factors.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         run_row = QHBoxLayout()
         run_row.addWidget(self.run_button)
@@ -503,7 +514,7 @@ class AnalysisPanel(QWidget):
         elif s.rank == 1:
             self.rank_line.setText("Rank 1: separable, a column times a row.")
             self.factor_caption.setVisible(False)
-            col, row = (s.integer_factors if s.integer_factors is not None else (s.col, s.row))
+            col, row = (s.integer_factors if s.integer_factors is not None else _blur_split(s.col, s.row))
             if s.integer_factors is not None:
                 self.factor_line.setText(f"{_vector_text(col)}ᵀ · {_vector_text(row)}")
                 self.factor_line.setVisible(True)
@@ -536,9 +547,41 @@ class AnalysisPanel(QWidget):
         row = np.asarray(row, dtype=np.float64).reshape(1, -1)
         self.col_grid.set_values(col)
         self.row_grid.set_values(row)
-        for grid in (self.col_grid, self.row_grid):
-            grid.setFixedSize(_grid_size(grid))
         self.factors.setVisible(True)
+        self._place_factors()
+
+    def _place_factors(self, *_args) -> None:
+        """Column × row side by side where both fit, else the row under the column; a row
+        wider than the panel scrolls inside its own grid (the panel keeps its width)."""
+        layout = self._factors_layout
+        room = max(self.contentsRect().width() - 8, 60)
+        col, row = _grid_size(self.col_grid), _grid_size(self.row_grid)
+        times = self.times.sizeHint().width() + 2 * layout.horizontalSpacing()
+        side = col.width() + times + row.width() <= room
+        if side != self._side_by_side:
+            for w in (self.col_grid, self.times, self.row_grid):
+                layout.removeWidget(w)
+            if side:
+                layout.addWidget(self.col_grid, 0, 0, Qt.AlignmentFlag.AlignTop)
+                layout.addWidget(self.times, 0, 1, Qt.AlignmentFlag.AlignVCenter)
+                layout.addWidget(self.row_grid, 0, 2, Qt.AlignmentFlag.AlignVCenter)
+            else:
+                layout.addWidget(self.col_grid, 0, 1, Qt.AlignmentFlag.AlignLeft)
+                layout.addWidget(self.times, 1, 0, Qt.AlignmentFlag.AlignVCenter)
+                layout.addWidget(self.row_grid, 1, 1, 1, 2, Qt.AlignmentFlag.AlignLeft)
+            self._side_by_side = side
+        self.col_grid.setFixedSize(col)
+        row_room = room - (col.width() if side else 0) - times
+        if row.width() > row_room:  # scrolls: room for its scroll bar under the cells
+            bar = self.row_grid.style().pixelMetric(self.row_grid.style().PixelMetric.PM_ScrollBarExtent)
+            self.row_grid.setFixedSize(max(row_room, 60), row.height() + bar)
+        else:
+            self.row_grid.setFixedSize(row)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.factors.isVisibleTo(self):
+            self._place_factors()
 
     def _show_layer_grid(self, on: bool) -> None:
         self.layer_share.setVisible(on)

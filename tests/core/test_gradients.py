@@ -99,3 +99,16 @@ def test_a_one_channel_output_is_refused_with_the_reason():
     with pytest.raises(ValueError, match="two-channel"):
         gradients.derived_view(np.zeros((1, 4, 4), np.float32), "magnitude", TABLES)
     assert not gradients.is_pair(np.zeros((3, 4, 4)))
+
+
+def test_the_orientation_picture_is_the_hsv_formula_within_two_levels(camera_pair):
+    gx, gy = camera_pair
+    view = gradients.derived_view(camera_pair, "orientation", TABLES)
+    mag = np.hypot(gx, gy)
+    # HSV with hue = the angle on screen, value = magnitude / max: the formula, in float64.
+    h = (np.degrees(np.arctan2(-gy.astype(np.float64), gx)) % 360) / 60
+    v = mag / mag.max()
+    expected = np.stack([v * np.clip(np.abs((h + k) % 6 - 3) - 1, 0, 1) for k in (0, 4, 2)], axis=-1) * 255
+    words = view.pixels
+    drawn = np.stack([(words >> 16) & 255, (words >> 8) & 255, words & 255], axis=-1).astype(float)
+    assert np.abs(drawn - expected).max() <= 2.5

@@ -1,0 +1,166 @@
+"""Compare panel: A pinned or from a preset against the live kernel B, PyTorch as the oracle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from convplay.core.compute_settings import ComputeSettings
+from convplay.core.presets import get_preset
+from convplay.core.results import Results
+from convplay.core.session import Session
+from convplay.core.spec import ConvSpec
+from convplay.qt.compute_controller import ComputeController
+from convplay.qt.panels.compare_panel import ComparePanel
+
+WAIT_MS = 20_000
+SOBEL_X = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+
+
+def _torch_output(image: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, padding: int) -> np.ndarray:
+    x = torch.from_numpy(np.asarray(image, dtype=np.float32))[None]
+    w = torch.from_numpy(np.asarray(weight, dtype=np.float32))
+    b = None if bias is None else torch.from_numpy(np.asarray(bias, dtype=np.float32))
+    return F.conv2d(x, w, b, stride=1, padding=padding)[0].numpy().astype(np.float64)
+
+
+@pytest.fixture
+def setup(qtbot):
+    rng = np.random.default_rng(3)
+    image = rng.random((1, 20, 24))
+    spec = ConvSpec(in_channels=1, out_channels=2, kernel_size=3, padding=1, bias=True)
+    weight = np.stack([SOBEL_X[None], SOBEL_X.T[None]])
+    session = Session(image, spec, weight, np.array([0.25, -0.5]), kernel_name="Sobel pair")
+    settings = ComputeSettings()
+    results = Results()
+    controller = ComputeController(session, settings, results, lister=lambda: [("cpu", "CPU")])
+    panel = ComparePanel(session, results, settings)
+    qtbot.addWidget(panel)
+    panel.resize(560, 700)
+    panel.show()
+    controller.start()
+    qtbot.waitUntil(lambda: results.fresh, timeout=WAIT_MS)
+    yield session, results, panel
+    controller.shutdown()
+
+
+def _wait_for_a(qtbot, panel, results):
+    qtbot.waitUntil(lambda: results.fresh and not panel.a_pending and panel.a_output.shown, timeout=WAIT_MS)
+
+
+def test_a_hand_edit_is_compared_with_the_pinned_preset_by_pytorch(setup, qtbot):
+    session, results, panel = setup
+    panel.pin_current()
+    a_weight = session.weight.copy()
+    edited = session.weight.copy()
+    edited[0, 0, 1, 2] = 3.0  # one cell of Sobel x changed by hand
+    session.set_weight(edited)
+    _wait_for_a(qtbot, panel, results)
+
+    bias = session.bias
+    image = session.image
+    torch_a = _torch_output(image, a_weight, bias, 1)
+    torch_b = _torch_output(image, edited, bias, 1)
+    assert panel.channel_label.text().startswith("Output channel 0")
+    np.testing.assert_allclose(panel.a_output.values, torch_a[0], atol=1e-5)
+    np.testing.assert_allclose(panel.b_output.values, torch_b[0], atol=1e-5)
+    np.testing.assert_allclose(panel.diff_output.values, torch_b[0] - torch_a[0], atol=1e-5)
+    diff = torch_b[0] - torch_a[0]
+    expected_max = float(np.abs(diff).max())
+    assert panel.difference.max_abs == pytest.approx(expected_max, abs=1e-5)
+    row, col = np.unravel_index(int(np.argmax(np.abs(diff))), diff.shape)
+    assert np.abs(diff[panel.difference.where]) == pytest.approx(expected_max, abs=1e-5)
+    assert f"(row {row}, col {col})" in panel.max_label.text()
+    relative = np.linalg.norm(diff) / np.linalg.norm(torch_a[0])
+    assert panel.difference.relative == pytest.approx(relative, rel=1e-4)
+    # the kernels' numbers: the sum changed (0 -> 1), the rank went from 1 to 2
+    a_sum, b_sum, differs = panel.number_texts("sum")
+    assert (a_sum, b_sum, differs) == ("0", "1", True)
+    assert panel.number_texts("rank") == ("1", "2", True)
+    assert panel.number_texts("min")[2] is False
+    np.testing.assert_allclose(panel.kernel_diff.values, edited[0, 0] - a_weight[0, 0])
+    # A and B share one colour mapping
+    assert panel.a_output.stack.currentWidget().levels() == panel.b_output.stack.currentWidget().levels()
+
+
+def test_the_second_pair_shows_the_second_output_channel(setup, qtbot):
+    session, results, panel = setup
+    panel.pin_current()
+    panel.set_pair(1, 0)
+    session.set_weight(session.weight * 2)
+    _wait_for_a(qtbot, panel, results)
+    assert panel.channel_label.text().startswith("Output channel 1")
+    torch_a = _torch_output(session.image, session.weight / 2, session.bias, 1)
+    np.testing.assert_allclose(panel.a_output.values, torch_a[1], atol=1e-5)
+    panel.set_pair(7, 9)  # clamped, never raises
+    assert panel.pair == (1, 0)
+
+
+def test_a_from_a_preset_fills_every_pair(setup, qtbot):
+    session, results, panel = setup
+    assert panel.pin_preset("laplacian4")
+    expected = get_preset("laplacian4").weights
+    assert panel.kernel_a.name == get_preset("laplacian4").name
+    for o in range(2):
+        np.testing.assert_array_equal(panel.kernel_a.weight[o, 0], expected)
+    _wait_for_a(qtbot, panel, results)
+    torch_a = _torch_output(session.image, np.stack([expected[None]] * 2), session.bias, 1)
+    np.testing.assert_allclose(panel.a_output.values, torch_a[0], atol=1e-5)
+    # a preset larger than the layer is refused with the reason; A stays
+    assert not panel.pin_preset("box5")
+    assert "larger than the layer" in panel.message_label.text()
+    assert panel.kernel_a.name == get_preset("laplacian4").name
+
+
+def test_the_preset_box_makes_a(setup, qtbot):
+    _session, _results, panel = setup
+    index = panel.preset_combo.findData("sobel_y")
+    panel.preset_combo.activated.emit(index)
+    np.testing.assert_array_equal(panel.kernel_a.weight[1, 0], get_preset("sobel_y").weights)
+    assert panel.preset_combo.currentIndex() == 0
+
+
+def test_a_kernel_size_change_asks_to_pin_again_and_shows_no_a(setup, qtbot):
+    session, results, panel = setup
+    panel.pin_current()
+    _wait_for_a(qtbot, panel, results)
+    session.set_spec(session.spec.replace(kernel_size=5, padding=2))
+    qtbot.waitUntil(lambda: results.fresh, timeout=WAIT_MS)
+    assert panel.message_label.text() == "A is 3×3, the layer is now 5×5: pin A again."
+    assert not panel.a_output.shown and not panel.diff_output.shown
+    assert panel.b_output.shown
+    panel.pin_current()
+    assert panel.message_label.isHidden()
+    _wait_for_a(qtbot, panel, results)
+
+
+def test_no_mismatched_pictures_while_b_or_a_is_pending(setup, qtbot):
+    session, results, panel = setup
+    panel.pin_current()
+    _wait_for_a(qtbot, panel, results)
+    session.set_weight(session.weight + 1)
+    if not results.fresh:  # B not back yet: nothing of the old pair is drawn
+        assert not any(p.shown for p in (panel.a_output, panel.b_output, panel.diff_output))
+        assert panel.status_label.isVisible()
+    qtbot.waitUntil(lambda: results.fresh, timeout=WAIT_MS)
+    if panel.a_pending:  # B is back, A not yet: B alone, no difference
+        assert not panel.a_output.shown and not panel.diff_output.shown
+        assert "A's output is being computed" in panel.status_label.text()
+    _wait_for_a(qtbot, panel, results)
+    assert panel.status_label.isHidden()
+    # refused settings: B is stale, the pictures give way to the reason
+    session.set_spec(session.spec.replace(stride=0))
+    qtbot.waitUntil(lambda: not results.fresh, timeout=WAIT_MS)
+    panel.refresh()
+    assert not any(p.shown for p in (panel.a_output, panel.b_output, panel.diff_output))
+    assert "stride" in panel.status_label.text()
+
+
+def test_without_a_b_is_shown_and_the_panel_says_what_to_do(setup):
+    _session, _results, panel = setup
+    panel.refresh()
+    assert panel.b_output.shown and not panel.a_output.shown
+    assert "Pin a kernel as A" in panel.status_label.text()
+    assert panel.number_texts("sum")[0] == "–"

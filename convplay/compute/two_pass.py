@@ -112,9 +112,10 @@ def two_pass_conv(
     # Pair (o, j) reads input channel j of its group: group o // (out/groups).
     out_per_group = out_c // spec.groups
     source = [(o // out_per_group) * per_group + j for o in range(out_c) for j in range(per_group)]
+    on_cuda = device != "cpu"
     previous_tf32 = torch.backends.cudnn.allow_tf32
     try:
-        if device != "cpu":
+        if on_cuda:  # the CPU never reads the flag: leave it to whoever runs on CUDA
             torch.backends.cudnn.allow_tf32 = bool(tf32) and dtype == "float32"
         with torch.inference_mode():
             image = tensor(x)[None]
@@ -141,7 +142,8 @@ def two_pass_conv(
                 out = out.float()
             output = out.cpu().contiguous().numpy()
     finally:
-        torch.backends.cudnn.allow_tf32 = previous_tf32
+        if on_cuda:
+            torch.backends.cudnn.allow_tf32 = previous_tf32
     note = (
         f"a {kh}×1 column pass then a 1×{kw} row pass on {pairs} gathered channel"
         f"{'s' if pairs != 1 else ''} (one per (out, in) pair, run depthwise)"

@@ -104,9 +104,10 @@ def _vector_text(values: np.ndarray) -> str:
     return "[" + " ".join(str(int(v)).replace("-", MINUS) for v in np.ravel(values)) + "]"
 
 
-def properties_summary(kernel) -> str:
-    """One short line of a kernel's numbers: "sum 0 · zero mean · antisymmetric in x,
-    symmetric in y · rank 1" ("" for a kernel with non-finite weights)."""
+def properties_summary(kernel, short: bool = False) -> str:
+    """One line of a kernel's numbers: "sum 0 · zero mean · antisymmetric in x,
+    symmetric in y · rank 1" ("" for a kernel with non-finite weights); ``short``
+    abbreviates the symmetries ("antisym. x, sym. y") for a narrow panel."""
     k = np.asarray(kernel, dtype=np.float64)
     if k.ndim != 2 or not k.size or not np.all(np.isfinite(k)):
         return ""
@@ -114,10 +115,17 @@ def properties_summary(kernel) -> str:
     parts = [f"sum {_exact(p.sum)}"]
     if p.zero_mean:
         parts.append("zero mean")
+    words = {"symmetric": "sym.", "antisymmetric": "antisym.", "neither": "no sym."} if short else {}
+    sx, sy = (words.get(v, v) for v in (p.symmetry_x, p.symmetry_y))
     if p.symmetry_x == p.symmetry_y:
-        parts.append(f"{p.symmetry_x} in x and y" if p.symmetry_x != "neither" else "no mirror symmetry")
+        if p.symmetry_x == "neither":
+            parts.append("no mirror symmetry")
+        else:
+            parts.append(f"{sx} x and y" if short else f"{sx} in x and y")
+    elif short:
+        parts.append(f"{sx} x, {sy} y")
     else:
-        parts.append(f"{p.symmetry_x} in x, {p.symmetry_y} in y".replace("neither in", "not symmetric in"))
+        parts.append(f"{sx} in x, {sy} in y".replace("neither in", "not symmetric in"))
     parts.append(f"rank {p.rank}")
     return " · ".join(parts)
 
@@ -241,6 +249,7 @@ class AnalysisPanel(QWidget):
         self._answer: _Answer | None = None
         self._error: tuple[int, str] | None = None  # (generation, text) of a refused run
         self._running = False
+        self._ranks: tuple[np.ndarray, np.ndarray] | None = None  # (weight, its pairs' ranks)
 
         self.title = QLabel()
         self.title.setWordWrap(True)
@@ -396,6 +405,14 @@ class AnalysisPanel(QWidget):
         self._pair = self._clamped(*self._pair)
         self._shown.request()
 
+    def _layer_ranks(self) -> np.ndarray:
+        """Every pair's rank, kept while the weight array is the same (the session's arrays
+        are read-only: an edit makes a new one)."""
+        weight = self._session.weight
+        if self._ranks is None or self._ranks[0] is not weight:
+            self._ranks = (weight, layer_ranks(weight))
+        return self._ranks[1]
+
     # -- the two-pass run ----------------------------------------------------------------------
     def _blocker(self) -> str:
         """Why the layer cannot run as two passes ("" when it can)."""
@@ -408,7 +425,7 @@ class AnalysisPanel(QWidget):
             spec.output_shape(session.image.shape)
         except ConvSpecError as exc:
             return f"These settings cannot run: {exc}"
-        ranks = layer_ranks(session.weight)
+        ranks = self._layer_ranks()
         if (ranks > 1).any():
             o, i = (int(v) for v in np.argwhere(ranks > 1)[0])
             many = int((ranks > 1).sum())
@@ -611,7 +628,7 @@ class AnalysisPanel(QWidget):
         per_group = spec.in_channels // spec.groups
         pairs = c_out * per_group
         head = f"Whole layer, {c}×{h}×{w} in → {c_out}×{h_out}×{w_out} out, multiply-accumulates:"
-        separable = not (layer_ranks(session.weight) > 1).any()
+        separable = not (self._layer_ranks() > 1).any()
         self.layer_title.setText(head)
         self.layer_title.setToolTip(
             "Counted as PyTorch runs them: every product of a weight with an input value or a "

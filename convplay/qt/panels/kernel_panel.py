@@ -123,11 +123,11 @@ class KernelPanel(QWidget):
         self.bias_grid.setToolTip("One bias per output channel, added after the sum.")
         self.bias_grid.verticalHeader().setVisible(False)
         self.bias_grid.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.properties_line = QLabel()  # the selected kernel's numbers in one muted line
-        self.properties_line.setWordWrap(True)
+        # The selected kernel's numbers in one muted line: one line, so the panel still fits
+        # 1280x720; cut to the panel's width, whole in the tooltip.
+        self.properties_line = QLabel()
         self.properties_line.setStyleSheet(style.MUTED_TEXT_STYLE)
-        self.properties_line.setToolTip("Sum (the DC gain), zero mean, mirror symmetry and rank of the selected "
-                                        "kernel; the Kernel numbers panel has them all.")
+        self.properties_line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.fill_note = QLabel()
         self.fill_note.setWordWrap(True)
         self.fill_note.setStyleSheet(style.MUTED_TEXT_STYLE)
@@ -478,13 +478,26 @@ class KernelPanel(QWidget):
         self.grid.set_values(shown, typed)
         m = float(np.abs(kernel).max()) or 1.0
         self.heatmap.set_values(np.ascontiguousarray(shown), (-m, m))
-        self.properties_line.setText(properties_summary(kernel))
+        self._refresh_properties_line(kernel)
         self._place_heatmap()
 
+
+    def _refresh_properties_line(self, kernel=None) -> None:
+        if kernel is None:
+            weight = self._session.weight
+            o, i = self.pair
+            if o >= weight.shape[0] or i >= weight.shape[1]:
+                return  # the spin boxes follow the new shape in _refresh, which comes here again
+            kernel = np.asarray(weight[o, i])
+        line = self.properties_line
+        width = max(line.width(), self.weights_box.contentsRect().width())
+        line.setText(line.fontMetrics().elidedText(properties_summary(kernel, short=True), Qt.TextElideMode.ElideRight, width))
+        line.setToolTip(properties_summary(kernel) + " (sum: the DC gain; the Kernel numbers panel has every number)")
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._place_heatmap()
+        self._refresh_properties_line()
 
     def _place_heatmap(self) -> None:
         """The heat map beside the grid only while the whole grid still fits beside it: the

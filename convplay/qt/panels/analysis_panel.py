@@ -684,7 +684,8 @@ class AnalysisPanel(QWidget):
             text = (f"Two passes differ from PyTorch's 2-D output: max |difference| "
                     f"{format_difference(answer.max_diff)} ({precision}), above the tolerance "
                     f"{format_difference(answer.tolerance)} ✗")
-        tip = (f"Ran {answer.note}, on {answer.device} in {answer.dtype}.\n"
+        where = "the CPU" if answer.device == "cpu" else answer.device
+        tip = (f"Ran {answer.note}, on {where} in {answer.dtype}.\n"
                f"Compared with {answer.compared_with}.\n"
                f"Tolerance {format_difference(answer.tolerance)}: {TOLERANCE_FACTOR} units of roundoff of the "
                "largest value a sum can reach (the two orders of summation round differently).")

@@ -155,3 +155,20 @@ def test_a_run_of_an_older_kernel_is_dropped(make_panel, qtbot):
     qtbot.wait(20)
     assert not panel.run_line.isVisible()  # nothing claims to describe the new kernel
     assert panel.run_button.isEnabled()
+
+
+def test_the_kernel_panel_shows_the_numbers_line(qtbot):
+    from convplay.qt.panels.kernel_panel import KernelPanel
+
+    session = _session(SOBEL_X, "Sobel x")
+    panel = KernelPanel(session, None)
+    qtbot.addWidget(panel)
+    panel.resize(330, 600)
+    panel.show()
+    full = "sum 0 · zero mean · antisymmetric in x, symmetric in y · rank 1"
+    assert panel.properties_line.toolTip().startswith(full)
+    assert panel.properties_line.text().startswith("sum 0 · zero mean")
+    w = np.array(session.weight)
+    w[0, 0] = LAPLACIAN
+    session.set_weight(w)
+    assert "rank 2" in panel.properties_line.toolTip()

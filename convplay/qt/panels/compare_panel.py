@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convplay.compute.compare import difference
 from convplay.core import kernel_edits as edits
 from convplay.core.display import finite_abs_max, finite_range
 from convplay.core.formatting import format_readout
@@ -157,7 +158,7 @@ class ComparePanel(QWidget):
         self._a_version = 0
         self._a_output: tuple[object, int, np.ndarray] | None = None  # (B's request, A's version, output)
         self._a_asked: tuple[object, int] | None = None  # what the worker was last given
-        self._a_error = ""
+        self._a_failed: tuple[tuple[object, int], str] | None = None  # (key, PyTorch's words)
         self.difference = None  # the shown OutputDifference, or None
         self._worker = LatestWorker(_run_a, "convplay-compare", parent=self)
         self._worker.returned.connect(self._on_a_output)
@@ -220,22 +221,27 @@ class ComparePanel(QWidget):
         self.numbers.setHorizontalSpacing(12)
         self.numbers.setVerticalSpacing(1)
         self._number_labels: dict[str, tuple[QLabel, QLabel, QLabel]] = {}
-        for col, head in enumerate(("", "A", "B")):
-            label = QLabel(f"<b>{head}</b>")
-            label.setAlignment(Qt.AlignmentFlag.AlignRight if col else Qt.AlignmentFlag.AlignLeft)
-            self.numbers.addWidget(label, 0, col)
-        for row, (key, text, tip) in enumerate(NUMBERS, start=1):
+        per_block = (len(NUMBERS) + 1) // 2
+        for block in range(2):
+            for col, head in enumerate(("", "A", "B")):
+                label = QLabel(f"<b>{head}</b>")
+                label.setAlignment(Qt.AlignmentFlag.AlignRight if col else Qt.AlignmentFlag.AlignLeft)
+                self.numbers.addWidget(label, 0, 4 * block + col)
+        for index, (key, text, tip) in enumerate(NUMBERS):
+            row, base = index % per_block + 1, 4 * (index // per_block)
             name, a, b = QLabel(text), QLabel(""), QLabel("")
             for label in (name, a, b):
                 label.setToolTip(tip)
             for label in (a, b):
                 label.setAlignment(Qt.AlignmentFlag.AlignRight)
                 label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.numbers.addWidget(name, row, 0)
-            self.numbers.addWidget(a, row, 1)
-            self.numbers.addWidget(b, row, 2)
+            self.numbers.addWidget(name, row, base)
+            self.numbers.addWidget(a, row, base + 1)
+            self.numbers.addWidget(b, row, base + 2)
             self._number_labels[key] = (name, a, b)
-        self.numbers.setColumnStretch(3, 1)
+        # A gap between the two blocks, and the room left over after them.
+        self.numbers.setColumnMinimumWidth(3, 16)
+        self.numbers.setColumnStretch(7, 1)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -334,8 +340,8 @@ class ComparePanel(QWidget):
         fits = a is not None and a.weight.shape == weight.shape and a.bias.shape == s.bias_values.shape
         if a is not None and not fits:
             self._say(self._misfit_text(a.weight.shape, weight.shape))
-        elif self._a_error:
-            self._say(f"A's output could not be computed: {self._a_error}")
+        elif self._a_failed is not None and self._a_failed[0] == self._current_key():
+            self._say(f"A's output could not be computed: {self._a_failed[1]}")
         else:
             self._say("")
         channel = self._channel()
@@ -406,8 +412,9 @@ class ComparePanel(QWidget):
             if self._a_output is not None and self._a_output[:2] == key:
                 a_all = self._a_output[2]
                 a_out = a_all[channel] if channel < a_all.shape[0] and a_all.shape[1:] == b_all.shape[1:] else None
-            elif self._a_asked != key and not self._a_error:
+            elif self._a_asked != key:
                 self._a_asked = key
+                self._a_failed = None
                 self._worker.submit((key, outcome.request, self._effective(a.weight), a.bias))
         levels, colormap = _output_levels(a_out, b)
         self.b_output.show_values(b, levels, colormap)
@@ -417,7 +424,7 @@ class ComparePanel(QWidget):
             self.diff_output.show_nothing("no A")
             return
         if a_out is None:
-            if self._a_error:
+            if self._a_failed is not None and self._a_failed[0] == key:
                 self._status("")
                 self.a_output.show_nothing("A failed")
             else:
@@ -425,8 +432,6 @@ class ComparePanel(QWidget):
                 self.a_output.show_nothing("computing A…")
             self.diff_output.show_nothing("waiting for A")
             return
-        from convplay.compute.compare import difference  # torch is loaded by now: A's output exists
-
         self._status("")
         self.a_output.show_values(a_out, levels, colormap)
         diff = difference(a_out, b)
@@ -442,7 +447,7 @@ class ComparePanel(QWidget):
     def _set_a(self, pinned: PinnedKernel) -> None:
         self._a = pinned
         self._a_version += 1
-        self._a_error = ""
+        self._a_failed = None
         self._a_output = None
         self._a_asked = None
         self._shown.request()
@@ -459,9 +464,17 @@ class ComparePanel(QWidget):
         self._a_output = (key[0], key[1], np.asarray(output))
         self._shown.request()
 
-    def _on_a_failed(self, _generation: int, error: str) -> None:
-        self._a_error = error or "PyTorch failed"
-        self._shown.request()
+    def _on_a_failed(self, generation: int, error: str) -> None:
+        if self._worker.is_current(generation) and self._a_asked is not None:
+            self._a_failed = (self._a_asked, error or "PyTorch failed")
+            self._shown.request()
+
+    def _current_key(self) -> tuple[object, int] | None:
+        """What A's output must belong to now: B's request and A's version."""
+        results = self._results
+        if results is None or not results.fresh:
+            return None
+        return (results.outcome.request, self._a_version)
 
     def _on_preset(self, index: int) -> None:
         key = self.preset_combo.itemData(index)

@@ -164,3 +164,94 @@ def test_without_a_b_is_shown_and_the_panel_says_what_to_do(setup):
     assert panel.b_output.shown and not panel.a_output.shown
     assert "Pin a kernel as A" in panel.status_label.text()
     assert panel.number_texts("sum")[0] == "–"
+
+
+def _gated_setup(qtbot, monkeypatch, a_gate, b_gate, a_error=None):
+    """A panel whose B runs (the window's PyTorch worker) and A runs wait for their gates."""
+    import threading
+
+    from convplay.qt import compute_controller
+    from convplay.qt.panels import compare_panel
+
+    real_a = compare_panel._run_a
+
+    def gated_a(job):
+        a_gate.wait(30)
+        if a_error is not None:
+            raise ValueError(a_error)
+        return real_a(job)
+
+    def gated_b(request):
+        b_gate.wait(30)
+        return compute_controller.run_request(request)
+
+    monkeypatch.setattr(compare_panel, "_run_a", gated_a)
+    session = Session(np.random.default_rng(1).random((1, 12, 12)), ConvSpec(kernel_size=3, padding=1),
+                      SOBEL_X[None, None], kernel_name="Sobel x")
+    settings, results = ComputeSettings(), Results()
+    controller = ComputeController(session, settings, results, runner=gated_b, lister=lambda: [("cpu", "CPU")])
+    panel = ComparePanel(session, results, settings)
+    qtbot.addWidget(panel)
+    panel.show()
+    controller.start()
+    assert isinstance(a_gate, threading.Event)
+    return session, results, panel, controller
+
+
+def test_while_b_is_computed_no_picture_is_drawn(qtbot, monkeypatch):
+    import threading
+
+    a_gate, b_gate = threading.Event(), threading.Event()
+    a_gate.set()
+    _session, results, panel, controller = _gated_setup(qtbot, monkeypatch, a_gate, b_gate)
+    try:
+        panel.pin_current()
+        assert not results.fresh
+        assert not any(p.shown for p in (panel.a_output, panel.b_output, panel.diff_output))
+        assert "B's output is being computed" in panel.status_label.text()
+        b_gate.set()
+        _wait_for_a(qtbot, panel, results)
+        assert panel.diff_output.shown and panel.status_label.isHidden()
+    finally:
+        b_gate.set()
+        controller.shutdown()
+
+
+def test_while_a_is_computed_b_stands_alone(qtbot, monkeypatch):
+    import threading
+
+    a_gate, b_gate = threading.Event(), threading.Event()
+    b_gate.set()
+    _session, results, panel, controller = _gated_setup(qtbot, monkeypatch, a_gate, b_gate)
+    try:
+        qtbot.waitUntil(lambda: results.fresh, timeout=WAIT_MS)
+        panel.pin_current()
+        assert panel.a_pending
+        assert panel.b_output.shown
+        assert not panel.a_output.shown and not panel.diff_output.shown
+        assert "A's output is being computed" in panel.status_label.text()
+        assert panel.max_label.text() == ""
+        a_gate.set()
+        _wait_for_a(qtbot, panel, results)
+        np.testing.assert_allclose(panel.diff_output.values, 0.0, atol=1e-6)  # A is B: no difference
+        assert panel.difference.max_abs == pytest.approx(0.0, abs=1e-6)
+    finally:
+        a_gate.set()
+        controller.shutdown()
+
+
+def test_a_run_that_fails_is_said_and_nothing_raises(qtbot, monkeypatch):
+    import threading
+
+    a_gate, b_gate = threading.Event(), threading.Event()
+    a_gate.set()
+    b_gate.set()
+    _session, results, panel, controller = _gated_setup(qtbot, monkeypatch, a_gate, b_gate, a_error="out of memory")
+    try:
+        qtbot.waitUntil(lambda: results.fresh, timeout=WAIT_MS)
+        panel.pin_current()
+        qtbot.waitUntil(lambda: "out of memory" in panel.message_label.text(), timeout=WAIT_MS)
+        assert not panel.a_output.shown and not panel.diff_output.shown
+        assert panel.b_output.shown
+    finally:
+        controller.shutdown()

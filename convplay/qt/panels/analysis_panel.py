@@ -249,6 +249,7 @@ class AnalysisPanel(QWidget):
         self._answer: _Answer | None = None
         self._error: tuple[int, str] | None = None  # (generation, text) of a refused run
         self._running = False
+        self._submitted = -1  # the generation of the last run asked for
         self._ranks: tuple[np.ndarray, np.ndarray] | None = None  # (weight, its pairs' ranks)
 
         self.title = QLabel()
@@ -448,6 +449,7 @@ class AnalysisPanel(QWidget):
             job = _Job(self._generation, session.spec, session.image, session.effective_weight(), session.bias,
                        settings.device, settings.dtype, settings.tf32_effective, None)
         self._error = None
+        self._submitted = self._generation
         self._worker.submit(job)
         self._running = True
         self._refresh_run()
@@ -459,6 +461,8 @@ class AnalysisPanel(QWidget):
         self._refresh_run()
 
     def _on_failed(self, _worker_generation: int, text: str) -> None:
+        if self._submitted != self._generation:
+            return  # refused for a kernel no longer there
         self._error = (self._generation, text)
         self._refresh_run()
 

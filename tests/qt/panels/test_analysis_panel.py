@@ -172,3 +172,13 @@ def test_the_kernel_panel_shows_the_numbers_line(qtbot):
     w[0, 0] = LAPLACIAN
     session.set_weight(w)
     assert "rank 2" in panel.properties_line.toolTip()
+
+
+def test_a_run_pytorch_refuses_says_why(make_panel, qtbot):
+    settings = ComputeSettings()
+    session = _session(SOBEL_X, "Sobel x")
+    panel = make_panel(session, Results(), settings)
+    settings.set_dtype("float16")  # CUDA only
+    panel.run_two_passes()
+    qtbot.waitUntil(lambda: panel.run_line.text().startswith("Could not run as two passes"), timeout=20000)
+    assert "float16" in panel.run_line.text()

@@ -255,3 +255,47 @@ def test_a_run_that_fails_is_said_and_nothing_raises(qtbot, monkeypatch):
         assert panel.b_output.shown
     finally:
         controller.shutdown()
+
+
+def _plain_setup(qtbot, session):
+    settings, results = ComputeSettings(), Results()
+    controller = ComputeController(session, settings, results, lister=lambda: [("cpu", "CPU")])
+    panel = ComparePanel(session, results, settings)
+    qtbot.addWidget(panel)
+    panel.show()
+    controller.start()
+    return results, panel, controller
+
+
+def test_true_convolution_flips_a_as_it_flips_b(qtbot):
+    image = np.random.default_rng(4).random((1, 10, 10))
+    session = Session(image, ConvSpec(kernel_size=3, padding=1, bias=False), SOBEL_X[None, None], kernel_name="Sobel x")
+    results, panel, controller = _plain_setup(qtbot, session)
+    try:
+        panel.pin_current()
+        session.set_true_convolution(True)
+        _wait_for_a(qtbot, panel, results)
+        flipped = SOBEL_X[::-1, ::-1][None, None]
+        expected = _torch_output(image, flipped, None, 1)
+        np.testing.assert_allclose(panel.a_output.values, expected[0], atol=1e-5)
+        np.testing.assert_allclose(panel.diff_output.values, 0.0, atol=1e-6)
+    finally:
+        controller.shutdown()
+
+
+def test_a_transposed_layer_shows_the_output_channel_its_pair_feeds(qtbot):
+    image = np.random.default_rng(5).random((1, 6, 6))
+    spec = ConvSpec(in_channels=1, out_channels=2, kernel_size=3, bias=False, transposed=True)
+    weight = np.stack([SOBEL_X, SOBEL_X.T])[None]  # (in 1, out 2, 3, 3)
+    session = Session(image, spec, weight, kernel_name="pair")
+    results, panel, controller = _plain_setup(qtbot, session)
+    try:
+        panel.pin_current()
+        panel.set_pair(0, 1)
+        _wait_for_a(qtbot, panel, results)
+        assert panel.channel_label.text().startswith("Output channel 1")
+        x = torch.from_numpy(image.astype(np.float32))[None]
+        expected = F.conv_transpose2d(x, torch.from_numpy(weight.astype(np.float32)))[0].numpy()
+        np.testing.assert_allclose(panel.a_output.values, expected[1], atol=1e-5)
+    finally:
+        controller.shutdown()

@@ -303,6 +303,7 @@ class DesignerPanel(QWidget):
         self._pair = (0, 0)
         self._last: KernelRecipe | None = None  # the recipe last seen in the session
         self._drag_before = None  # the session's snapshot when a drag began
+        self._normalisations: dict[str, str] = {}  # each family's, as last chosen or seen
 
         self.family_combo = QComboBox()
         self.family_combo.setToolTip("The kernel family: its parameters appear below.")
@@ -392,9 +393,12 @@ class DesignerPanel(QWidget):
         form.addRow(family_label, self.family_combo)
         norm_label = QLabel("Normalise")
         norm_label.setToolTip(self.normalisation_combo.toolTip())
-        apply_row = QHBoxLayout()
-        apply_row.addWidget(self.apply_button)
-        apply_row.addWidget(self.state_label, 1)
+        norm_row = QHBoxLayout()
+        norm_row.setContentsMargins(0, 0, 0, 0)
+        norm_row.addWidget(norm_label)
+        norm_row.addWidget(self.normalisation_combo)
+        norm_row.addStretch(1)
+        norm_row.addWidget(self.apply_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -402,20 +406,16 @@ class DesignerPanel(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.description)
         layout.addWidget(self.pages_box)
-        norm_form = QFormLayout()
-        norm_form.setContentsMargins(0, 0, 0, 0)
-        norm_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        norm_form.addRow(norm_label, self.normalisation_combo)
-        norm_form.addRow(self.normalisation_error)
-        layout.addLayout(norm_form)
-        layout.addLayout(apply_row)
+        layout.addLayout(norm_row)
+        layout.addWidget(self.normalisation_error)
+        layout.addWidget(self.state_label)
         layout.addWidget(self.summary)
         layout.addWidget(self.message)
         layout.addStretch(1)
 
     def _connect(self) -> None:
         self.family_combo.activated.connect(self._on_family_activated)
-        self.normalisation_combo.activated.connect(lambda _i: self._on_edited("normalisation", False))
+        self.normalisation_combo.activated.connect(self._on_normalisation_activated)
         self.apply_button.clicked.connect(self.apply)
         session = self._session
         handlers = ((session.kernel_changed, self._refresh), (session.spec_changed, self._refresh))
@@ -462,6 +462,9 @@ class DesignerPanel(QWidget):
             self.family_combo.setCurrentIndex(self.family_combo.findData(key))
         for k, page in self.pages.items():
             page.setVisible(k == key)
+        with QSignalBlocker(self.normalisation_combo):
+            mode = self._normalisations.get(key, "none")
+            self.normalisation_combo.setCurrentIndex(self.normalisation_combo.findData(mode))
         fam = kernel_recipe.family_of(key)
         self.description.setText(fam.description)
         self.description.setToolTip(fam.description)
@@ -483,6 +486,10 @@ class DesignerPanel(QWidget):
         # kernel made otherwise stays until the user moves a parameter or presses Apply.
         if self._session.kernel_recipe is not None:
             self._make(dragging=False)
+
+    def _on_normalisation_activated(self, _index: int) -> None:
+        self._normalisations[self.family] = self.normalisation
+        self._make(dragging=False)
 
     def _on_edited(self, _name: str, dragging: bool) -> None:
         self._make(dragging)
@@ -538,6 +545,7 @@ class DesignerPanel(QWidget):
     def _show_refusal(self, exc: KernelParameterError) -> None:
         """The reason beside what it names; the kernel stays as it was."""
         text = str(exc)
+        text = text[:1].upper() + text[1:]
         if exc.parameter == "normalisation":
             self.normalisation_error.setText(text)
             self.normalisation_error.show()
@@ -563,13 +571,12 @@ class DesignerPanel(QWidget):
             self._last = made
             if not self.in_drag:  # a drag's own steps: the rows already show them
                 self._clear_errors()
+            self._normalisations[made.family] = made.normalisation
             self._show_family(made.family)
             self.pages[made.family].set_values(dict(made.params))
-            with QSignalBlocker(self.normalisation_combo):
-                self.normalisation_combo.setCurrentIndex(self.normalisation_combo.findData(made.normalisation))
             state, state_style = ATTACHED_TEXT, style.MUTED_TEXT_STYLE
         elif self._detached_from_last():
-            state, state_style = DETACHED_TEXT, "font-weight: bold;"
+            state, state_style = DETACHED_TEXT, ""  # in the text's own colour: it matters
         else:
             state, state_style = NOT_MADE_TEXT, style.MUTED_TEXT_STYLE
         self.state_label.setText(state)

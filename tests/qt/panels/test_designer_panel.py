@@ -273,3 +273,20 @@ def test_gabor_fits_the_column(setup, qtbot):
     for row in panel.page.rows.values():
         assert row.spin.geometry().right() <= panel.width()
         assert row.slider.width() >= 60
+
+
+def test_each_family_keeps_its_own_normalisation(setup):
+    session, _, panel = setup
+    panel.select_family("gabor")
+    panel.apply()
+    index = panel.normalisation_combo.findData("zero_mean")
+    panel.normalisation_combo.setCurrentIndex(index)
+    panel.normalisation_combo.activated.emit(index)
+    assert session.kernel_recipe == recipe("gabor", "zero_mean")
+    assert abs(session.weight.sum()) < 1e-12
+    panel.select_family("log")  # designing: applied at once, as the log defines it
+    assert panel.normalisation == "none"
+    assert session.kernel_recipe == recipe("log")
+    panel.select_family("gabor")
+    assert panel.normalisation == "zero_mean"
+    assert session.kernel_recipe == recipe("gabor", "zero_mean")

@@ -639,12 +639,12 @@ class AnalysisPanel(QWidget):
             "padding value, one image. The final sum of each output's pairs (additions only) is "
             "not counted.")
         rows = {
-            "two_d": ("one 2-D pass", two_d,
+            "two_d": ("2-D pass", two_d,
                       f"{c_out} out × {h_out}·{w_out} pixels × {per_group} in per group × {kh}·{kw} taps"),
-            "column": (f"column pass {kh}×1", column,
+            "column": (f"column {kh}×1", column,
                        (f"{pairs} pair{'s' if pairs != 1 else ''} × {h_out} rows × {w} columns × {kh} taps: "
                        "it runs over every input column, since the columns are padded after it")),
-            "row": (f"row pass 1×{kw}", row,
+            "row": (f"row 1×{kw}", row,
                     f"{pairs} pair{'s' if pairs != 1 else ''} × {h_out}·{w_out} pixels × {kw} taps"),
             "passes": ("two passes", column + row, "the column pass plus the row pass"),
         }

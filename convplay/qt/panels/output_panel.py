@@ -122,6 +122,25 @@ class OutputImageView(ImageView):
         text = derived.readout(row, col)
         return f"{self.name}  {text}" if text and self.name else text
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        caption = self.caption
+        if caption is not None and hasattr(caption, "updateMin"):
+            # pyqtgraph's label makes its text's width its minimum size hint on every resize,
+            # and the layout obeys it: a long caption in a narrow view (the colour wheel
+            # beside it) pushed the colour bar out of sight.  It may be cut; its tooltip is whole.
+            measure = caption.updateMin
+
+            def update_min() -> None:
+                measure()
+                hints = getattr(caption, "_sizeHint", None)
+                if isinstance(hints, dict) and Qt.SizeHint.MinimumSize in hints:
+                    hints[Qt.SizeHint.MinimumSize] = (0, hints[Qt.SizeHint.MinimumSize][1])
+                    hints[Qt.SizeHint.PreferredSize] = (0, hints[Qt.SizeHint.PreferredSize][1])
+                caption.setMinimumWidth(0)
+
+            caption.updateMin = update_min
+
 
 def caption_for(view: ChannelView) -> str:
     """The colour bar's caption: the mapping drawn, and whether auto chose it."""
@@ -221,6 +240,7 @@ class OutputPanel(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)
@@ -236,6 +256,7 @@ class OutputPanel(QWidget):
         self.edge_slider.valueChanged.connect(self._on_edge_changed)
         self._derived_worker = LatestWorker(_derive, "convplay-gradients", parent=self)
         self._derived_worker.returned.connect(self._on_derived_ready)
+        self.view.view_box.sigResized.connect(self._on_view_resized)
         self._derived_worker.errored.connect(self._on_derived_failed)
         self.grid.resized.connect(self._grid_catch_up)
         self.view.hovered.connect(self.hovered)
@@ -300,7 +321,16 @@ class OutputPanel(QWidget):
         self._refit = QTimer(self)
         self._refit.setSingleShot(True)
         self._refit.setInterval(0)
-        self._refit.timeout.connect(lambda: self.view.view_box.autoRange(padding=FIT_PADDING))
+        self._refit.timeout.connect(self._fit_after_layout)
+        self._fit_on_resize = False
+        self._fit_window = QTimer(self)  # how long a resize still counts as the wheel's
+        self._fit_window.setSingleShot(True)
+        self._fit_window.setInterval(500)
+        self._fit_window.timeout.connect(lambda: setattr(self, "_fit_on_resize", False))
+        # A derived picture stands for both channels: it takes most of the height, the two
+        # thumbnails under it the rest; back to a channel, the user's split returns.
+        self._channel_split: list[int] | None = None
+        self._room_wanted = False
 
     # -- state -----------------------------------------------------------------------
     @property
@@ -532,6 +562,9 @@ class OutputPanel(QWidget):
         self.view.set_caption(f"derived view not shown: {message}")
 
     def _draw_derived(self, derived: gradients.DerivedView) -> None:
+        if self.view.derived is None:
+            self._room_wanted = True
+            self._refit.start()
         self._derived = derived
         self.view.derived = derived
         if derived.colour_map is not None:
@@ -559,6 +592,11 @@ class OutputPanel(QWidget):
         self._derived = None
         self.view.derived = None
         self._show_wheel(False)
+        self._room_wanted = False
+        if self._channel_split is not None:
+            self.splitter.setSizes(self._channel_split)
+            self._channel_split = None
+            self._refit.start()
         self.grid.set_selected(self._shown_channels())
 
     def _show_wheel(self, shown: bool) -> None:
@@ -566,7 +604,25 @@ class OutputPanel(QWidget):
         if shown != self.wheel.isHidden():  # already so
             return
         self.wheel.setVisible(shown)
+        self._fit_on_resize = True  # the view's new width is known only once it is laid out
         self._refit.start()
+        self._fit_window.start()
+
+    def _fit_after_layout(self) -> None:
+        if self._room_wanted and self.view.derived is not None:
+            sizes = self.splitter.sizes()
+            total = sum(sizes)
+            if total > 0:
+                self._room_wanted = False
+                if self._channel_split is None:
+                    self._channel_split = sizes
+                grid = max(total // 4, self.grid.minimumSizeHint().height())
+                self.splitter.setSizes([total - grid, grid])
+        self.view.view_box.autoRange(padding=FIT_PADDING)
+
+    def _on_view_resized(self, *_) -> None:
+        if self._fit_on_resize:
+            self.view.view_box.autoRange(padding=FIT_PADDING)
 
     def _on_gradient_changed(self) -> None:
         if self.settings is not None:

@@ -73,6 +73,30 @@ def two_pass_macs(spec: ConvSpec, input_shape) -> tuple[int, int, int]:
     return spec.macs(input_shape), pairs * h_out * width * kh, pairs * h_out * w_out * kw
 
 
+BLOCK_ELEMENTS = 1 << 24  # gathered input values per block of output channels (64 MB in float32)
+
+
+def _passes(F, gathered, col_w, row_w, pads, mode, stride, dilation, per_group):
+    """The column pass then the row pass of one block of pairs, summed per output channel."""
+    top, bottom, left, right = pads
+    (sh, sw), (dh, dw) = stride, dilation
+    n = gathered.shape[1]
+    # The border modes are separable: 2-D reflect, replicate and circular padding map each
+    # padded row to an input row and each padded column to an input column independently,
+    # and zeros add rows and columns of 0.  A column pass mixes rows only, with the same
+    # weights in every column, so padding the columns after it gives what padding them
+    # before would: rows padded for the column pass, columns for the row pass, and the
+    # result is the 2-D padded conv's.
+    if top or bottom:
+        gathered = F.pad(gathered, (0, 0, top, bottom), mode=mode)
+    middle = F.conv2d(gathered, col_w, None, (sh, 1), 0, (dh, 1), n)
+    if left or right:
+        middle = F.pad(middle, (left, right, 0, 0), mode=mode)
+    passes = F.conv2d(middle, row_w, None, (1, sw), 0, (1, dw), n)
+    _, _, h_out, w_out = passes.shape
+    return passes.reshape(n // per_group, per_group, h_out, w_out).sum(dim=1)
+
+
 def two_pass_conv(
     spec: ConvSpec,
     x: np.ndarray,
@@ -119,23 +143,20 @@ def two_pass_conv(
             torch.backends.cudnn.allow_tf32 = bool(tf32) and dtype == "float32"
         with torch.inference_mode():
             image = tensor(x)[None]
-            gathered = image.index_select(1, torch.tensor(source, device=device))
             col_w = tensor(columns.reshape(pairs, 1, kh, 1))
             row_w = tensor(rows.reshape(pairs, 1, 1, kw))
-            # The border modes are separable: 2-D reflect, replicate and circular padding map
-            # each padded row to an input row and each padded column to an input column
-            # independently, and zeros add rows and columns of 0.  A column pass mixes rows
-            # only, with the same weights in every column, so padding the columns after it
-            # gives what padding them before would: rows padded for the column pass, columns
-            # for the row pass, and the result is the 2-D padded conv's.
-            if top or bottom:
-                gathered = F.pad(gathered, (0, 0, top, bottom), mode=mode)
-            middle = F.conv2d(gathered, col_w, None, (sh, 1), 0, (dh, 1), pairs)
-            if left or right:
-                middle = F.pad(middle, (left, right, 0, 0), mode=mode)
-            passes = F.conv2d(middle, row_w, None, (1, sw), 0, (1, dw), pairs)
-            _, _, h_out, w_out = passes.shape
-            out = passes.reshape(out_c, per_group, h_out, w_out).sum(dim=1)
+            # One gathered channel per pair: a 64 -> 64 layer would gather 4096 copies of
+            # the image at once, so the output channels go in blocks of a bounded size.
+            padded_area = (x.shape[1] + top + bottom) * (x.shape[2] + left + right)
+            block = max(1, BLOCK_ELEMENTS // max(1, per_group * padded_area))
+            parts = []
+            for first in range(0, out_c, block):
+                last = min(first + block, out_c)
+                lo, hi = first * per_group, last * per_group
+                index = torch.tensor(source[lo:hi], device=device)
+                parts.append(_passes(F, image.index_select(1, index), col_w[lo:hi], row_w[lo:hi],
+                                     (top, bottom, left, right), mode, (sh, sw), (dh, dw), per_group))
+            out = torch.cat(parts, dim=0)
             if spec.bias and bias is not None:
                 out = out + tensor(np.asarray(bias).reshape(out_c, 1, 1))
             if out.dtype not in (torch.float32, torch.float64):

@@ -111,3 +111,17 @@ def test_macs_counted_as_run():
     two_d, column, row = two_pass_macs(spec, (1, 64, 64))
     assert two_d == 2 * 62 * 62 * 9
     assert column == 2 * 62 * 64 * 3 and row == 2 * 62 * 62 * 3
+
+
+def test_output_channels_in_blocks_give_the_same(monkeypatch):
+    """A large layer runs its output channels in blocks: one output channel per block here."""
+    import convplay.compute.two_pass as two_pass
+
+    monkeypatch.setattr(two_pass, "BLOCK_ELEMENTS", 1)
+    rng = np.random.default_rng(3)
+    spec = ConvSpec(4, 6, 3, 2, 1, 1, 2, True, "reflect")
+    x = rng.uniform(-1, 1, (4, 10, 9))
+    weight = _rank1_weight(rng, 6, 2, 3, 3)
+    b = rng.standard_normal(6)
+    out, _ = two_pass_conv(spec, x, weight, b, "cpu", "float64")
+    assert np.max(np.abs(out - _oracle(spec, x, weight, b, "float64"))) < 1e-12

@@ -115,7 +115,7 @@ def test_macs_counted_as_run():
 
 def test_output_channels_in_blocks_give_the_same(monkeypatch):
     """A large layer runs its output channels in blocks: one output channel per block here."""
-    import convplay.compute.two_pass as two_pass
+    from convplay.compute import two_pass
 
     monkeypatch.setattr(two_pass, "BLOCK_ELEMENTS", 1)
     rng = np.random.default_rng(3)

@@ -112,3 +112,12 @@ def test_the_orientation_picture_is_the_hsv_formula_within_two_levels(camera_pai
     words = view.pixels
     drawn = np.stack([(words >> 16) & 255, (words >> 8) & 255, words & 255], axis=-1).astype(float)
     assert np.abs(drawn - expected).max() <= 2.5
+
+
+@pytest.mark.parametrize("view", gradients.DERIVED_VIEWS)
+def test_nan_infinite_and_empty_outputs_draw_without_raising(view):
+    out = np.ones((2, 4, 5), np.float32)
+    out[0, 1, 1], out[1, 2, 2] = np.nan, np.inf
+    shown = gradients.derived_view(out, view, TABLES)
+    assert shown.pixels.shape == (4, 5) and np.isfinite(shown.levels).all()
+    assert gradients.derived_view(np.zeros((2, 0, 0), np.float32), view, TABLES).pixels.shape == (0, 0)

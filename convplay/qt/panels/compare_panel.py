@@ -354,31 +354,26 @@ class ComparePanel(QWidget):
         self._draw_outputs(a if fits else None, channel)
 
     def _draw_kernels(self, a_kernel: np.ndarray | None, b_kernel: np.ndarray) -> None:
-        b_resp = frequency_response(b_kernel, max(RESPONSE_SIZE, *b_kernel.shape)).magnitude
+        b_resp, a_resp = _magnitude(b_kernel), None if a_kernel is None else _magnitude(a_kernel)
+        tops = [finite_abs_max(r) for r in (a_resp, b_resp) if r is not None]
+        levels = (0.0, max(tops) if tops and max(tops) > 0 else 1.0)
+        for picture, resp, kernel in ((self.a_response, a_resp, a_kernel), (self.b_response, b_resp, b_kernel)):
+            if resp is not None:
+                picture.show_values(resp, levels, SEQUENTIAL)
+            else:
+                picture.show_nothing("no A" if kernel is None else "weights not finite")
         if a_kernel is not None:
-            a_resp = frequency_response(a_kernel, max(RESPONSE_SIZE, *a_kernel.shape)).magnitude
-            top = max(finite_abs_max(a_resp), finite_abs_max(b_resp))
-            levels = (0.0, top if top > 0 else 1.0)
-            self.a_response.show_values(a_resp, levels, SEQUENTIAL)
-            self.b_response.show_values(b_resp, levels, SEQUENTIAL)
             kernel_diff = b_kernel - a_kernel
             self.kernel_diff.show_values(kernel_diff, _symmetric(kernel_diff), DIVERGING)
         else:
-            top = finite_abs_max(b_resp)
-            self.b_response.show_values(b_resp, (0.0, top if top > 0 else 1.0), SEQUENTIAL)
-            self.a_response.show_nothing("no A")
             self.kernel_diff.show_nothing("no A")
-        b_props = kernel_properties(b_kernel).as_dict()
-        a_props = kernel_properties(a_kernel).as_dict() if a_kernel is not None else None
+        b_props = _properties(b_kernel)
+        a_props = _properties(a_kernel) if a_kernel is not None else None
         highlight = f"font-weight: bold; color: {style.colour('WARNING')};"
         for key, (_name, a_label, b_label) in self._number_labels.items():
-            b_label.setText(_number(b_props[key]))
-            if a_props is None:
-                a_label.setText("–")
-                differs = False
-            else:
-                a_label.setText(_number(a_props[key]))
-                differs = _differs(a_props[key], b_props[key])
+            b_label.setText(_number(b_props[key]) if b_props else "–")
+            a_label.setText(_number(a_props[key]) if a_props else "–")
+            differs = bool(a_props and b_props) and _differs(a_props[key], b_props[key])
             for label in (a_label, b_label):
                 label.setProperty("differs", differs)
                 label.setStyleSheet(highlight if differs else "")
@@ -537,6 +532,21 @@ class ComparePanel(QWidget):
                 signal.disconnect(slot)
             except (ValueError, RuntimeError, TypeError):
                 pass
+
+
+def _magnitude(kernel: np.ndarray) -> np.ndarray | None:
+    """|H| of a kernel, or None when it cannot have one (weights not finite)."""
+    try:
+        return frequency_response(kernel, max(RESPONSE_SIZE, *kernel.shape)).magnitude
+    except ValueError:
+        return None
+
+
+def _properties(kernel: np.ndarray) -> dict | None:
+    try:
+        return kernel_properties(kernel).as_dict()
+    except ValueError:
+        return None
 
 
 def _groups(spec) -> int:

@@ -299,3 +299,17 @@ def test_a_transposed_layer_shows_the_output_channel_its_pair_feeds(qtbot):
         np.testing.assert_allclose(panel.a_output.values, expected[1], atol=1e-5)
     finally:
         controller.shutdown()
+
+
+def test_weights_that_are_not_finite_and_refused_settings_raise_nothing(qtbot):
+    session = Session(np.zeros((1, 8, 8)), ConvSpec(kernel_size=1), np.array([[[[np.nan]]]]))
+    panel = ComparePanel(session, Results(), ComputeSettings())
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.pin_current()
+    assert panel.b_response.empty.text() == "weights not finite"
+    session.set_spec(session.spec.replace(groups=3))
+    session.set_spec(session.spec.replace(groups=1, kernel_size=(2, 4)))
+    assert panel.message_label.text() == "A is 1×1, the layer is now 2×4: pin A again."
+    assert not panel.pin_preset("sobel_x")
+    assert "larger than the layer's 2×4" in panel.message_label.text()

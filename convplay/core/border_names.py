@@ -73,6 +73,8 @@ def elsewhere_line(padding_mode: str) -> str:
     if b is None:
         return ""
     opencv = b.opencv + (" (0)" if b.opencv == "BORDER_CONSTANT" else "")
+    if b.numpy == b.scipy:
+        return f"= OpenCV {opencv}, NumPy/scipy '{b.numpy}'"
     return f"= OpenCV {opencv}, NumPy '{b.numpy}', scipy '{b.scipy}'"
 
 
@@ -103,7 +105,7 @@ SYMMETRIC_HOW = (
     "slices), then convolve with padding=0."
 )
 
-SYMMETRIC_NOTE = "MATLAB 'symmetric' (BORDER_REFLECT): no padding_mode, pad by hand"
+SYMMETRIC_NOTE = "MATLAB's 'symmetric' has no padding_mode"
 
 
 def tooltip(padding_mode: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from convplay.core import border_names
 from convplay.core.kernel_io import exact_text
 from convplay.core.spec import ConvSpec, ConvSpecError
 
@@ -433,8 +434,7 @@ def library_code(
             "weight = dilated",
         ]
     plan = _plan(spec, image.shape, out_shape, library)
-    lines += ["", *(_opencv_lines if library == "opencv" else _scipy_lines)(
-        spec, plan, bias is not None, out_shape, image.shape[1:])]
+    lines += ["", *(_opencv_lines if library == "opencv" else _scipy_lines)(spec, plan, bias is not None, out_shape)]
     lines += ["", f"print(y.shape)  # {out_shape}: PyTorch's output without its batch axis"]
     return GeneratedCode("\n".join(lines) + "\n", arrays)
 
@@ -483,6 +483,7 @@ class _Plan:
     by_hand: bool  # pad the input first, then keep the fully covered ("valid") part
     rows: _AxisPlan
     cols: _AxisPlan
+    size: tuple[int, int]  # the input's (H, W)
 
 
 def _plan(spec: ConvSpec, input_shape: tuple[int, ...], out_shape: tuple[int, int, int], library: str) -> _Plan:
@@ -509,11 +510,11 @@ def _plan(spec: ConvSpec, input_shape: tuple[int, ...], out_shape: tuple[int, in
             _AxisPlan(before, after, k, s, out, a := min(max(k // 2, low), high), a - before)
             for n, before, after, k, s, out, low, high in axes
         ]
-        return _Plan(False, *plans)
+        return _Plan(False, *plans, tuple(sizes))
     # By hand: the padded input, the anchor on the kernel's first tap, so the library's j
     # reads the padded input from j on and PyTorch's i is j = s·i.
     plans = [_AxisPlan(before, after, k, s, out, 0, 0) for n, before, after, k, s, out, *_ in axes]
-    return _Plan(True, *plans)
+    return _Plan(True, *plans, tuple(sizes))
 
 
 def _slice(axis: _AxisPlan) -> str:
@@ -536,22 +537,29 @@ def _every(step: int, what: str) -> str:
     return f"every {step}{suffix} {what}"
 
 
-def _readout_comment(spec: ConvSpec, plan: _Plan, result: str, n: tuple[int, int]) -> list[str]:
+def _readout_comment(spec: ConvSpec, plan: _Plan, result: str) -> list[str]:
     r, c = plan.rows, plan.cols
-    plural = lambda k, word: f"{k} {word}{'s' if k != 1 else ''}"
-    pads = (f"PyTorch pads {plural(r.before, 'row')} before and {r.after} after, "
-            f"{plural(c.before, 'column')} before and {c.after} after")
-    if plan.by_hand:
-        text = (f"{pads}; {result} has the padded input's size, and PyTorch's output is its part where the "
-                "whole kernel lies on the padded input: with the anchor on the kernel's first tap, output "
-                f"row i is its row {_index(r, 'i')}, column j its column {_index(c, 'j')}.")
+
+    def plural(k: int, word: str) -> str:
+        return f"{k} {word}{'s' if k != 1 else ''}"
+
+    if not any(spec.pads()):
+        pads = "PyTorch pads nothing"
     else:
-        whole = all(a.start == 0 and a.stride == 1 and a.out == size for a, size in zip((r, c), n))
-        where = (f"{result}, which has the input's size, is PyTorch's output as it is" if whole else
-                 f"{result} has the input's size, and PyTorch's output row i is its row {_index(r, 'i')}, "
-                 f"column j its column {_index(c, 'j')}")
-        text = f"{pads}; with the anchor on kernel row {r.anchor}, column {c.anchor}, {where}."
-    lines = _comment(text)
+        pads = (f"PyTorch pads {plural(r.before, 'row')} before and {r.after} after, "
+                f"{plural(c.before, 'column')} before and {c.after} after")
+    whole = plan.rows.start == 0 and plan.cols.start == 0 and spec.stride_hw == (1, 1)
+    if plan.by_hand:
+        where = (f"{result} has the padded input's size, and PyTorch's output is its part where the whole "
+                 "kernel lies on the padded input: ")
+        where += (f"its first {plural(r.out, 'row')} and {plural(c.out, 'column')}." if whole else
+                  f"output row i is its row {_index(r, 'i')}, column j its column {_index(c, 'j')}.")
+    elif whole and (r.out, c.out) == plan.size:
+        where = f"{result} has the input's size, and with this anchor it is PyTorch's output as it is."
+    else:
+        where = (f"{result} has the input's size, and with this anchor PyTorch's output row i is its row "
+                 f"{_index(r, 'i')}, column j its column {_index(c, 'j')}.")
+    lines = _comment(f"{pads}; {where}")
     if spec.stride_hw != (1, 1):
         lines += _comment(f"stride {_arg(spec.stride)}: the slices' steps keep {_every(r.stride, 'row')} and "
                           f"{_every(c.stride, 'column')} of the stride-1 result, the numbers PyTorch computes.")
@@ -565,17 +573,17 @@ def _anchor_reason(plan: _Plan, centred: str, default: str) -> str:
         return "the kernel's first (top-left) tap, for the fully covered part of the padded input."
     if (r.anchor, c.anchor) == (r.footprint // 2, c.footprint // 2):
         return centred + "."
-    return (f"{default} (column {c.footprint // 2}, row {r.footprint // 2}), would not give PyTorch's "
-            "output, whose padding is not centred on it: the anchor is the tap PyTorch's padding puts on "
-            f"each output pixel (column {c.anchor}, row {r.anchor}).")
+    uneven = " (PyTorch pads an even kernel's 'same' one less before than after)" if (
+        r.before != r.after or c.before != c.after) else ""
+    return (f"{default} (column {c.footprint // 2}, row {r.footprint // 2}), would not give all of "
+            f"PyTorch's output{uneven}; the nearest tap that does is column {c.anchor}, row {r.anchor}.")
 
 
 def _channel_loop(spec: ConvSpec, source: str, call: list[str], has_bias: bool,
                   out_shape: tuple[int, int, int]) -> list[str]:
-    groups = spec.groups
     lines = [
         f"y = np.zeros({out_shape}, dtype=np.float32)",
-        f"groups = {groups}",
+        f"groups = {spec.groups}",
         "out_per_group, in_per_group = weight.shape[0] // groups, weight.shape[1]",
         "for o in range(weight.shape[0]):  # each output channel",
         "    g = o // out_per_group  # its group of input channels",
@@ -589,82 +597,75 @@ def _channel_loop(spec: ConvSpec, source: str, call: list[str], has_bias: bool,
     return lines
 
 
-_OPENCV_BORDERS = {
-    "zeros": "cv2.BORDER_CONSTANT", "reflect": "cv2.BORDER_REFLECT_101",
-    "replicate": "cv2.BORDER_REPLICATE", "circular": "cv2.BORDER_WRAP",
-}
-_SCIPY_MODES = {"zeros": "constant", "reflect": "mirror", "replicate": "nearest", "circular": "wrap"}
-_NUMPY_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-
-
-def _opencv_lines(spec: ConvSpec, plan: _Plan, has_bias: bool, out_shape: tuple[int, int, int],
-                  n: tuple[int, int]) -> list[str]:
-    border = _OPENCV_BORDERS[spec.padding_mode]
+def _hand_padding_lines(spec: ConvSpec, plan: _Plan, library: str) -> list[str]:
+    b = border_names.border(spec.padding_mode)
     r, c = plan.rows, plan.cols
-    lines: list[str] = []
-    if plan.by_hand:
+    if library == "opencv":
         why = ("filter2D refuses BORDER_WRAP (padding_mode 'circular'), so" if spec.padding_mode == "circular"
-               else "the output is larger than the input, so")
-        value = ", value=0" if border == "cv2.BORDER_CONSTANT" else ""
-        lines += [
+               else "The output is larger than the input, so")
+        value = ", value=0" if b.opencv == "BORDER_CONSTANT" else ""
+        return [
             *_comment(f"{why} pad the input first, as PyTorch does, with cv2.copyMakeBorder(top, bottom, "
-                      f"left, right, {border.removeprefix('cv2.')}{value}):"),
-            (f"padded = np.stack([cv2.copyMakeBorder(channel, {r.before}, {r.after}, {c.before}, {c.after}, "
-             f"{border}{value}) for channel in x])"),
+                      f"left, right, {b.opencv}{value}):"),
+            "padded = np.stack([",
+            f"    cv2.copyMakeBorder(channel, {r.before}, {r.after}, {c.before}, {c.after}, cv2.{b.opencv}{value})",
+            "    for channel in x",
+            "])",
         ]
-        source, call_border = "padded", "cv2.BORDER_CONSTANT"
+    return [
+        *_comment(f"The output is larger than the input, so pad the input first, as PyTorch does "
+                  f"(NumPy's '{b.numpy}' is padding_mode {spec.padding_mode!r}):"),
+        f"padded = np.pad(x, ((0, 0), ({r.before}, {r.after}), ({c.before}, {c.after})), mode={b.numpy!r})",
+    ]
+
+
+def _opencv_lines(spec: ConvSpec, plan: _Plan, has_bias: bool, out_shape: tuple[int, int, int]) -> list[str]:
+    r, c = plan.rows, plan.cols
+    if plan.by_hand:
+        lines = _hand_padding_lines(spec, plan, "opencv")
+        lines.append("border = cv2.BORDER_CONSTANT  # only the fully covered part is kept: the border never counts")
+        source = "padded"
+    elif spec.padding_mode == "circular":  # padding 0: filter2D's refusal of BORDER_WRAP does not matter
+        lines = ["border = cv2.BORDER_CONSTANT  # no padding: the border never counts (filter2D refuses BORDER_WRAP)"]
+        source = "x"
     else:
+        b = border_names.border(spec.padding_mode)
         note = {"zeros": "  # zeros past the edge: filter2D's constant border is 0",
-                "reflect": "  # OpenCV's default border, PyTorch's 'reflect'"}.get(spec.padding_mode, "")
-        if spec.padding_mode == "circular":  # no padding at all: the border never counts
-            border, note = "cv2.BORDER_CONSTANT", "  # no padding: the border never counts (filter2D refuses BORDER_WRAP)"
-        lines += [f"border = {border}{note}"]
-        source, call_border = "x", "border"
-    lines += _readout_comment(spec, plan, "filter2D's result", n)
+                "reflect": "  # OpenCV's default border, PyTorch's 'reflect'",
+                "replicate": "  # the edge pixel repeated"}[spec.padding_mode]
+        lines = [f"border = cv2.{b.opencv}{note}"]
+        source = "x"
     lines += _comment("anchor is (x, y), column then row: " + _anchor_reason(
         plan, "the kernel's centre (kW // 2, kH // 2), OpenCV's default", "OpenCV's default, the centre"))
-    lines += [
-        f"rows, cols = {_slice(r)}, {_slice(c)}",
-        f"anchor = ({c.anchor}, {r.anchor})",
-        "",
-    ]
+    lines += [f"anchor = ({c.anchor}, {r.anchor})"]
+    lines += _readout_comment(spec, plan, "filter2D's result")
+    lines += [f"rows, cols = {_slice(r)}, {_slice(c)}", ""]
     call = [
         "result = cv2.filter2D(channel, cv2.CV_32F, weight[o, i], anchor=anchor,",
-        f"                       borderType={call_border})",
+        "                       borderType=border)",
     ]
     return lines + _channel_loop(spec, source, call, has_bias, out_shape)
 
 
-def _scipy_lines(spec: ConvSpec, plan: _Plan, has_bias: bool, out_shape: tuple[int, int, int],
-                 n: tuple[int, int]) -> list[str]:
+def _scipy_lines(spec: ConvSpec, plan: _Plan, has_bias: bool, out_shape: tuple[int, int, int]) -> list[str]:
     r, c = plan.rows, plan.cols
-    lines: list[str] = []
     if plan.by_hand:
-        mode = _NUMPY_MODES[spec.padding_mode]
-        lines += [
-            "# The output is larger than the input, so pad the input first, as PyTorch does",
-            f"# (NumPy's '{mode}' is padding_mode {spec.padding_mode!r}):",
-            f"padded = np.pad(x, ((0, 0), ({r.before}, {r.after}), ({c.before}, {c.after})), mode={mode!r})",
-            "mode = 'constant'  # only the fully covered part is kept: the border never counts",
-        ]
+        lines = _hand_padding_lines(spec, plan, "scipy")
+        lines.append("mode = 'constant'  # only the fully covered part is kept: the border never counts")
         source = "padded"
     else:
-        mode = _SCIPY_MODES[spec.padding_mode]
+        mode = border_names.border(spec.padding_mode).scipy
         note = {"zeros": "  # zeros past the edge (cval=0)",
                 "reflect": "  # PyTorch's 'reflect' (scipy's own 'reflect' repeats the edge pixel)",
                 "replicate": "  # the edge pixel repeated", "circular": "  # wraps around"}[spec.padding_mode]
-        lines += [f"mode = {mode!r}{note}"]
+        lines = [f"mode = {mode!r}{note}"]
         source = "x"
-    lines += _readout_comment(spec, plan, "correlate's result", n)
-    origin = (r.anchor - r.footprint // 2, c.anchor - c.footprint // 2)
     lines += _comment("origin moves the anchor from the kernel's centre, index k // 2 (of an even kernel's "
                       "two middle taps the later), to k // 2 + origin: " + _anchor_reason(
                           plan, "here the centre itself, scipy's default", "scipy's default, the centre"))
-    lines += [
-        f"rows, cols = {_slice(r)}, {_slice(c)}",
-        f"origin = {origin}",
-        "",
-    ]
+    lines += [f"origin = {(r.anchor - r.footprint // 2, c.anchor - c.footprint // 2)}"]
+    lines += _readout_comment(spec, plan, "correlate's result")
+    lines += [f"rows, cols = {_slice(r)}, {_slice(c)}", ""]
     call = ["result = ndimage.correlate(channel, weight[o, i], mode=mode, cval=0.0, origin=origin)"]
     return lines + _channel_loop(spec, source, call, has_bias, out_shape)
 

@@ -97,7 +97,7 @@ def test_every_padding_mode_has_its_names():
         b = border(mode)
         assert b.pytorch == mode
         line = elsewhere_line(mode)
-        assert line.startswith("= OpenCV ") and b.opencv in line and f"'{b.scipy}'" in line
+        assert line.startswith("= OpenCV ") and b.opencv in line and f"{b.scipy}'" in line
         assert len(line) <= 64, line  # one short line under the control
         tip = tooltip(mode)
         assert b.picture in tip and b.opencv in tip and b.numpy in tip

@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from convplay.core.codegen import GeneratedCode, pytorch_code
+from convplay.core.codegen import LIBRARIES, GeneratedCode, library_code
 from convplay.core.formula import NBSP, AxisFormula, CountRow, FormulaNote, Span, count_rows, shown_formula
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
@@ -130,13 +131,22 @@ class FormulaPanel(QWidget):
         self.code_view.setReadOnly(True)
         self.code_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.code_view.setMinimumHeight(60)
-        self.code_view.setToolTip(
-            "PyTorch code that computes what convplay shows: nn.Conv2d with your arguments and\n"
-            "the F.conv2d call it makes, with your input, kernel and bias."
+        self.code_view.setToolTip(_CODE_TOOLTIPS["pytorch"])
+
+        self.library_combo = QComboBox()
+        for key, name in LIBRARIES.items():
+            self.library_combo.addItem(name, key)
+        self.library_combo.setToolTip(
+            "The library the code is written for: PyTorch (nn.Conv2d and F.conv2d), OpenCV\n"
+            "(cv2.filter2D) or scipy (scipy.ndimage.correlate).  All three compute\n"
+            "cross-correlation; the OpenCV and scipy code rebuilds PyTorch's padding, stride,\n"
+            "dilation, groups and bias around one 2-D filter call per channel pair, and says so\n"
+            "where a setting has no faithful translation (a transposed convolution)."
         )
+        self.library_combo.currentIndexChanged.connect(self._on_library_chosen)
 
         self.copy_button = QPushButton("Copy code")
-        self.copy_button.setToolTip("Copy the PyTorch code to the clipboard")
+        self.copy_button.setToolTip("Copy the code to the clipboard")
         self.copy_button.clicked.connect(self.copy_code)
         self.save_button = QPushButton("Save .npy files…")
         self.save_button.setToolTip(
@@ -150,9 +160,14 @@ class FormulaPanel(QWidget):
         code_box = QWidget()
         code_layout = QVBoxLayout(code_box)
         code_layout.setContentsMargins(0, 0, 0, 0)
-        title = QLabel("<b>Equivalent PyTorch code</b>")
-        title.setToolTip(self.code_view.toolTip())
-        code_layout.addWidget(title)
+        self.code_title = title = QLabel("<b>Equivalent code in</b>")
+        title.setToolTip(self.library_combo.toolTip())
+        title.setBuddy(self.library_combo)
+        title_row = QHBoxLayout()
+        title_row.addWidget(title)
+        title_row.addWidget(self.library_combo)
+        title_row.addStretch(1)
+        code_layout.addLayout(title_row)
         code_layout.addWidget(self.code_view, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.copy_button)
@@ -227,8 +242,10 @@ class FormulaPanel(QWidget):
             self._shown_formula = formula
             self.formula_view.setHtml(formula)
             self.fit_formula()
-        self.code = pytorch_code(spec, session.image, session.weight, session.bias,
+        library = self.library_combo.currentData()
+        self.code = library_code(library, spec, session.image, session.weight, session.bias,
                                  true_convolution=session.true_convolution)
+        self.code_view.setToolTip(_CODE_TOOLTIPS[library])
         if self.code.text != self.code_view.toPlainText():
             scroll = self.code_view.verticalScrollBar().value()
             self.code_view.setPlainText(self.code.text)
@@ -258,6 +275,16 @@ class FormulaPanel(QWidget):
         return "".join(parts)
 
     # -- actions ---------------------------------------------------------------------
+    def set_library(self, library: str) -> None:
+        """Write the code for ``library`` (a key of codegen.LIBRARIES); others are ignored."""
+        index = self.library_combo.findData(library)
+        if index >= 0:
+            self.library_combo.setCurrentIndex(index)
+
+    def _on_library_chosen(self, _index: int) -> None:
+        self.code_view.verticalScrollBar().setValue(0)  # another program: read it from the top
+        self.refresh()
+
     def copy_code(self) -> None:
         QApplication.clipboard().setText(self.code.text)
         note = " (save the .npy files too)" if self.code.arrays else ""
@@ -282,6 +309,18 @@ class FormulaPanel(QWidget):
             self.status.setText(f"<span style='color:{ERROR}'>could not save: {html.escape(str(err))}</span>")
             return
         self.status.setText("saved " + ", ".join(p.name for p in written))
+
+
+_CODE_TOOLTIPS = {
+    "pytorch": "PyTorch code that computes what convplay shows: nn.Conv2d with your arguments and\n"
+               "the F.conv2d call it makes, with your input, kernel and bias.",
+    "opencv": "OpenCV code that computes what PyTorch computes: cv2.filter2D on each (output,\n"
+              "input) channel pair, summed, with the border, anchor, crop and stride that give\n"
+              "PyTorch's padding; y is PyTorch's output without its batch axis.",
+    "scipy": "scipy code that computes what PyTorch computes: scipy.ndimage.correlate on each\n"
+             "(output, input) channel pair, summed, with the mode, origin, crop and stride that\n"
+             "give PyTorch's padding; y is PyTorch's output without its batch axis.",
+}
 
 
 class _OnResize(QObject):

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from convplay.core import border_names
 from convplay.core.history import History, push_change
 from convplay.core.session import Session
 from convplay.core.spec import PADDING_MODES, ConvSpec, ConvSpecError
@@ -181,13 +182,40 @@ class ParamsPanel(QWidget):
         self.padding_mode_combo = QComboBox()
         for mode in PADDING_MODES:
             self.padding_mode_combo.addItem(mode, mode)
+            # each border's names in OpenCV, NumPy, scipy and MATLAB, on its own item
+            self.padding_mode_combo.setItemData(self.padding_mode_combo.count() - 1, border_names.tooltip(mode),
+                                                Qt.ItemDataRole.ToolTipRole)
         self.padding_mode_combo.setToolTip(
             "padding_mode: what the padded border holds.\n"
             "zeros: 0; reflect: the input mirrored without repeating the edge;\n"
             "replicate: the edge pixel repeated; circular: the opposite edge (wraps around).\n"
-            "A transposed convolution accepts only zeros."
+            "A transposed convolution accepts only zeros.\n"
+            "Under it: the same border's names in OpenCV, NumPy and scipy (each item's tooltip\n"
+            "adds MATLAB's).\n\n" + border_names.SCIPY_TRAP
         )
-        self._add_row("padding_mode", "padding_mode", self.padding_mode_combo)
+        # Two short notes in small print: MATLAB's 'symmetric' beside the combo (which needs
+        # far less than the field's width: two lines there take no more height than the combo
+        # itself) and, under it, the same border's names in OpenCV, NumPy and scipy.
+        symmetric_note = QLabel(f"<small>{border_names.SYMMETRIC_NOTE}</small>")
+        symmetric_note.setWordWrap(True)
+        symmetric_note.setStyleSheet(NOTE_STYLE)
+        symmetric_note.setToolTip(border_names.symmetric_tooltip())
+        self.symmetric_note = symmetric_note
+        self.border_names_label = QLabel()
+        self.border_names_label.setWordWrap(True)
+        self.border_names_label.setStyleSheet(NOTE_STYLE)
+        padding_mode_editor = QWidget()
+        padding_mode_editor.setToolTip(self.padding_mode_combo.toolTip())
+        padding_mode_layout = QHBoxLayout(padding_mode_editor)
+        padding_mode_layout.setContentsMargins(0, 0, 0, 0)
+        padding_mode_layout.addWidget(self.padding_mode_combo)
+        padding_mode_layout.addWidget(symmetric_note, 1)
+        self._add_row("padding_mode", "padding_mode", padding_mode_editor, note=self.border_names_label)
+        # The names line takes the whole row's width, under the field's name too: one line in
+        # a side column as well as in a strip.
+        names_grid = self.fields["padding_mode"].frame.parentWidget().layout()
+        names_grid.removeWidget(self.border_names_label)
+        names_grid.addWidget(self.border_names_label, 1, 0, 1, 2)
 
         self.dilation_pair = AxisPair(
             1, 16, "dilation: the spacing between kernel taps; 2 leaves a gap of one pixel (an int or a pair)."
@@ -358,6 +386,9 @@ class ParamsPanel(QWidget):
             _show_pair(self.padding_pair, spec.padding)
         self.padding_pair.setEnabled(not isinstance(spec.padding, str))
         self.padding_mode_combo.setCurrentIndex(max(self.padding_mode_combo.findData(spec.padding_mode), 0))
+        mode = self.padding_mode_combo.currentData()
+        self.border_names_label.setText(f"<small>{border_names.elsewhere_line(mode)}</small>")
+        self.border_names_label.setToolTip(border_names.tooltip(mode))
         _show_pair(self.dilation_pair, spec.dilation)
         _show_int(self.groups_spin, spec.groups)
         self.bias_check.setChecked(bool(spec.bias))

@@ -198,3 +198,46 @@ def test_the_formula_takes_the_height_its_lines_need(make_panel, qtbot):
     panel.resize(900, 720)
     qtbot.wait(20)
     assert panel.splitter.sizes()[0] == 100
+
+
+def test_the_code_can_be_for_opencv_or_scipy_and_gives_pytorchs_output(make_panel, qtbot):
+    pytest.importorskip("scipy.ndimage")
+    rng = np.random.default_rng(8)
+    spec = ConvSpec(in_channels=2, out_channels=2, kernel_size=4, padding="same", groups=2,
+                    padding_mode="reflect")
+    panel, session = make_panel(rng.random((2, 7, 9)), spec, rng.standard_normal(spec.weight_shape),
+                                rng.standard_normal(2))
+    shown = run_conv(session.spec, session.image, session.effective_weight(), session.bias).output
+    libraries = ["scipy"] + (["opencv"] if _imports("cv2") else [])
+    for library in libraries:
+        panel.library_combo.setCurrentIndex(panel.library_combo.findData(library))
+        text = panel.code_view.toPlainText()
+        assert text == panel.code.text
+        assert ("cv2.filter2D" if library == "opencv" else "ndimage.correlate") in text
+        assert "scipy" in panel.code_view.toolTip() or "OpenCV" in panel.code_view.toolTip()
+        panel.copy_button.click()
+        namespace: dict = {}
+        exec(compile(QApplication.clipboard().text(), "<copied>", "exec"), namespace)
+        assert namespace["y"].shape == shown.shape[-3:]
+        np.testing.assert_allclose(namespace["y"], shown.reshape(namespace["y"].shape), atol=1e-5)
+    # the choice follows every session change, and PyTorch's code is back on request
+    session.set_spec(spec.replace(padding_mode="replicate"))
+    assert "'nearest'" in panel.code_view.toPlainText() or "BORDER_REPLICATE" in panel.code_view.toPlainText()
+    panel.set_library("pytorch")
+    assert "nn.Conv2d(" in panel.code_view.toPlainText()
+    assert panel.library_combo.toolTip()
+
+
+def test_a_transposed_convolution_is_not_translated(make_panel):
+    spec = ConvSpec(kernel_size=3, stride=2, transposed=True)
+    panel, _ = make_panel(np.zeros((1, 5, 5)), spec)
+    panel.set_library("scipy")
+    assert "no faithful" in panel.code_view.toPlainText()
+
+
+def _imports(name: str) -> bool:
+    try:
+        __import__(name)
+    except ImportError:
+        return False
+    return True

@@ -278,3 +278,52 @@ def test_in_channels_says_whose_it_is_when_a_kernel_disagrees_with_the_image(qtb
     session.set_kernel(spec, np.zeros(spec.weight_shape))  # an 8-input-channel kernel, loaded
     text = panel.in_channels_label.text()
     assert "<b>8</b>" in text and "the image has 3 channels" in text and "follows" not in text
+
+
+def test_padding_mode_shows_the_same_border_by_its_other_names(make_panel):
+    panel, session, _ = make_panel(spec=ConvSpec(3, 1, 3, padding=1))
+    combo = panel.padding_mode_combo
+    expected = {  # as OpenCV, NumPy and scipy call the border each padding_mode makes
+        "zeros": ("BORDER_CONSTANT (0)", "NumPy/scipy 'constant'"),
+        "reflect": ("BORDER_REFLECT_101", "NumPy 'reflect', scipy 'mirror'"),
+        "replicate": ("BORDER_REPLICATE", "NumPy 'edge', scipy 'nearest'"),
+        "circular": ("BORDER_WRAP", "NumPy/scipy 'wrap'"),
+    }
+    for mode, (opencv, others) in expected.items():
+        pick(combo, mode)
+        assert session.spec.padding_mode == mode
+        line = panel.border_names_label.text()
+        assert opencv in line and others in line, line
+        assert "MATLAB imfilter" in panel.border_names_label.toolTip()
+        item_tip = combo.itemData(combo.findData(mode), Qt.ItemDataRole.ToolTipRole)
+        assert f"cv2.{opencv.split()[0]}" in item_tip and "[1 2 3 4 5] padded by 2" in item_tip
+    # the trap: scipy's 'reflect' is another border
+    assert "scipy.ndimage's 'reflect' is NOT PyTorch's 'reflect'" in combo.toolTip()
+    reflect_tip = combo.itemData(combo.findData("reflect"), Qt.ItemDataRole.ToolTipRole)
+    assert "scipy.ndimage mode: 'mirror'" in reflect_tip and "NOT PyTorch's 'reflect'" in reflect_tip
+    # MATLAB's 'symmetric' is said to have no padding_mode, with the way round in its tooltip
+    assert "'symmetric' has no padding_mode" in panel.symmetric_note.text()
+    assert "mode='symmetric'" in panel.symmetric_note.toolTip() and "padding=0" in panel.symmetric_note.toolTip()
+    assert combo.findData("symmetric") < 0
+
+
+def test_an_undo_shows_the_names_of_the_border_it_restores(make_panel):
+    panel, session, stack = make_panel(spec=ConvSpec(3, 1, 3, padding=1))
+    pick(panel.padding_mode_combo, "replicate")
+    assert "BORDER_REPLICATE" in panel.border_names_label.text()
+    stack.undo()
+    assert session.spec.padding_mode == "zeros" and "BORDER_CONSTANT" in panel.border_names_label.text()
+
+
+@pytest.mark.parametrize("width", [340, 900])
+def test_the_border_names_take_one_line_in_a_side_column_and_a_strip(make_panel, qtbot, width):
+    """The names line must not grow the panel: one line at a side column's width."""
+    panel, session, _ = make_panel(spec=ConvSpec(3, 1, 3, padding=1, padding_mode="reflect"))  # the longest
+    panel.resize(width, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    label = panel.border_names_label
+    line = label.fontMetrics().lineSpacing()
+    assert label.height() < 2 * line, (label.width(), label.height())
+    # the note beside the combo wraps within the combo's own height
+    assert panel.symmetric_note.height() <= panel.padding_mode_combo.height() + 4

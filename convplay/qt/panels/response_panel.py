@@ -50,9 +50,12 @@ DB_FLOOR = -60.0  # dB below the peak: the bottom of the dB scale
 PHASE_MAP = "CET-C2"  # cyclic: -pi and pi get the same colour
 PHASE_BLANK = 1e-9  # where |H| <= this * its peak the phase is rounding noise: left blank
 ZERO_MESSAGE = "the kernel is all zeros: no response"
+NON_FINITE_MESSAGE = "the kernel has weights that are not finite numbers: no response"
 SIDE_BY_SIDE_RATIO = 1.2  # plots side by side when the panel is at least this much wider than tall
 AXIS_POINT_SIZE = 8
 TITLE_POINT_SIZE = 9
+SPECTRUM_FRAME = 56  # pixels of the spectrum view beside its square picture: the left axis, margins
+QWIDGETSIZE_MAX = 16777215
 SETTINGS_SIZE = "response/size"
 SETTINGS_SCALE = "response/scale"
 SETTINGS_PHASE = "response/phase"
@@ -146,7 +149,7 @@ class _CutPlot(pg.PlotWidget):
         for name, label in (("left", self._y_label), ("bottom", "f, cycles/pixel")):
             axis = item.getAxis(name)
             axis.enableAutoSIPrefix(False)
-            axis.setStyle(tickFont=font, hideOverlappingLabels=False)
+            axis.setStyle(tickFont=font, hideOverlappingLabels=scaled(30))  # end ticks may reach past the axis
             axis.setLabel(label, **label_style)
         item.setTitle(self._title, size=f"{scaled(TITLE_POINT_SIZE)}pt", color=colour)
 
@@ -157,10 +160,15 @@ class _CutPlot(pg.PlotWidget):
 
 
 class _Plots(QWidget):
-    """The spectrum and the cut: side by side when there is width to spare, else stacked."""
+    """The spectrum and the cut: side by side when there is width to spare, else stacked.
 
-    def __init__(self, spectrum: QWidget, cut_plot: QWidget, parent: QWidget | None = None):
+    The spectrum is square (aspect locked): it is given no more room than its square, its
+    axes and its colour bar take, so the bar stays beside the picture and the cut has the rest.
+    """
+
+    def __init__(self, spectrum: SpectrumView, cut_plot: QWidget, parent: QWidget | None = None):
         super().__init__(parent)
+        self._spectrum = spectrum
         self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)
@@ -175,6 +183,19 @@ class _Plots(QWidget):
         wanted = QBoxLayout.Direction.LeftToRight if side_by_side else QBoxLayout.Direction.TopToBottom
         if wanted != self._layout.direction():
             self._layout.setDirection(wanted)
+        self._fit_spectrum(self.size())
+
+    def _fit_spectrum(self, size: QSize) -> None:
+        spectrum = self._spectrum
+        around = spectrum.colorbar.maximumWidth() + SPECTRUM_FRAME  # what is not the square, across
+        if self.side_by_side:
+            spectrum.setMaximumSize(max(spectrum.minimumWidth(), size.height() + around - SPECTRUM_FRAME), QWIDGETSIZE_MAX)
+        else:
+            spectrum.setMaximumSize(QWIDGETSIZE_MAX, max(spectrum.minimumHeight(), size.width() - around + SPECTRUM_FRAME))
+
+    def resizeEvent(self, event) -> None:
+        self._fit_spectrum(event.size())
+        super().resizeEvent(event)
 
 
 class ResponsePanel(QWidget):
@@ -432,6 +453,9 @@ class ResponsePanel(QWidget):
             self._show_zero()
             return
         kernel = weight[o, i]
+        if not np.all(np.isfinite(kernel)):  # the session keeps weights finite; a guard all the same
+            self._show_zero(NON_FINITE_MESSAGE)
+            return
         size = self._fft_size(kernel.shape)
         response = frequency_response(kernel, size)
         self._response = response
@@ -474,10 +498,12 @@ class ResponsePanel(QWidget):
         self._set_info(f"{mapping} · {pair_text}, {padded}")
         self._draw_cut()
 
-    def _show_zero(self) -> None:
+    def _show_zero(self, message: str = ZERO_MESSAGE) -> None:
         self._peak = 0.0
-        self._description = ZERO_MESSAGE
-        self.description_label.setText(ZERO_MESSAGE)
+        self._response = None
+        self._description = message
+        self.description_label.setText(html.escape(message))
+        self.zero_label.setText(message)
         self.stack.setCurrentWidget(self.zero_label)
 
     def _draw_cut(self) -> None:

@@ -250,7 +250,7 @@ class SpectrumView(pg.GraphicsLayoutWidget):
         for name, label in (("left", "fy ↓"), ("bottom", "fx, cycles/pixel")):
             axis = self.plot_item.getAxis(name)
             axis.enableAutoSIPrefix(False)
-            axis.setStyle(tickFont=font, hideOverlappingLabels=False)
+            axis.setStyle(tickFont=font, hideOverlappingLabels=scaled(30))  # end ticks may reach past the axis
             axis.setLabel(label, **{"font-size": f"{scaled(AXIS_POINT_SIZE)}pt"})
 
     def changeEvent(self, event) -> None:

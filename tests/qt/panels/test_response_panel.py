@@ -146,7 +146,7 @@ def test_spin_box_turns_the_cut(make_panel):
     panel = make_panel(session_of(SOBEL_X))
     magnitude = np.abs(numpy_spectrum(SOBEL_X))
     panel.angle_spin.setValue(90)
-    f, values = cut_data(panel)
+    _f, values = cut_data(panel)
     # At 90° the line runs up the screen: f = -fy, so the samples are the centre column
     # from the bottom row up (and the spectrum's periodic wrap at ±0.5).
     rows = (64 - np.arange(65)) % 64

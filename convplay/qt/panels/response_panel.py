@@ -335,7 +335,7 @@ class ResponsePanel(QWidget):
         return float(self.angle_spin.value())
 
     @property
-    def size(self) -> int:
+    def dft_size(self) -> int:
         return int(self.size_combo.currentData())
 
     @property
@@ -381,7 +381,7 @@ class ResponsePanel(QWidget):
             return
         self.angle_spin.setValue(angle)  # its valueChanged redraws the line and the cut
 
-    def set_size(self, size: int) -> None:
+    def set_dft_size(self, size: int) -> None:
         index = self.size_combo.findData(int(size))
         if index >= 0:
             self.size_combo.setCurrentIndex(index)
@@ -428,7 +428,7 @@ class ResponsePanel(QWidget):
             self._timer.start()
 
     def _on_choice(self, *_) -> None:
-        self._settings.setValue(SETTINGS_SIZE, self.size)
+        self._settings.setValue(SETTINGS_SIZE, self.dft_size)
         self._settings.setValue(SETTINGS_SCALE, self.scale)
         self._settings.setValue(SETTINGS_PHASE, "true" if self.showing_phase else "false")
         self._when_shown.request()
@@ -439,7 +439,7 @@ class ResponsePanel(QWidget):
         self._draw_cut()
 
     def _fft_size(self, shape: tuple[int, int]) -> int:
-        size = self.size
+        size = self.dft_size
         largest = max(shape)
         while size < largest:
             size *= 2
@@ -462,7 +462,7 @@ class ResponsePanel(QWidget):
         self._peak = float(response.magnitude.max())
         kh, kw = kernel.shape
         pair_text = f"pair out {o}, in {i}, {kh}×{kw} kernel"
-        padded = f"{size}×{size} DFT" + (f" (the kernel is larger than {self.size})" if size != self.size else "")
+        padded = f"{size}×{size} DFT" + (f" (the kernel is larger than {self.dft_size})" if size != self.dft_size else "")
         if self._peak == 0.0:
             self._show_zero()
             self._set_info(f"{pair_text}: DC gain (the sum) 0")

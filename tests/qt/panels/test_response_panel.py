@@ -80,11 +80,11 @@ def test_sobel_x_image_is_numpys_dft_magnitude(make_panel):
 
 def test_sizes_and_a_kernel_larger_than_the_size(make_panel):
     panel = make_panel(session_of(SOBEL_X))
-    panel.set_size(128)
+    panel.set_dft_size(128)
     np.testing.assert_allclose(panel.image_item.image, np.abs(numpy_spectrum(SOBEL_X, 128)), atol=1e-5)
     big = np.random.default_rng(0).normal(size=(40, 40))
     panel = make_panel(session_of(big))
-    panel.set_size(32)
+    panel.set_dft_size(32)
     assert panel.image_item.image.shape == (64, 64)  # padded to the next power of two
     np.testing.assert_allclose(panel.image_item.image, np.abs(numpy_spectrum(big, 64)), rtol=1e-5, atol=1e-4)
     assert "larger than 32" in panel.info_label.text()
@@ -276,12 +276,12 @@ def test_decibels(make_panel):
 
 def test_view_choices_are_remembered(make_panel):
     panel = make_panel(session_of(SOBEL_X))
-    panel.set_size(32)
+    panel.set_dft_size(32)
     panel.set_scale("dB")
     panel.set_angle(200)  # taken modulo 180
     assert panel.angle == 20
     again = make_panel(session_of(SOBEL_X))
-    assert (again.size, again.scale, again.angle) == (32, "dB", 20)
+    assert (again.dft_size, again.scale, again.angle) == (32, "dB", 20)
 
 
 def test_tooltips_and_text_zoom(make_panel):

@@ -640,6 +640,7 @@ def _opencv_lines(spec: ConvSpec, plan: _Plan, has_bias: bool, out_shape: tuple[
     lines += [f"anchor = ({c.anchor}, {r.anchor})"]
     lines += _readout_comment(spec, plan, "filter2D's result")
     lines += [f"rows, cols = {_slice(r)}, {_slice(c)}", ""]
+    lines += ["# ddepth cv2.CV_32F: a float32 result, as PyTorch's (-1, the input's depth, says the same)."]
     call = [
         "result = cv2.filter2D(channel, cv2.CV_32F, weight[o, i], anchor=anchor,",
         "                       borderType=border)",

@@ -36,6 +36,9 @@ from convplay.qt import actions, presenter, session_commands, workspaces
 from convplay.qt.animation.dock import AnimationDock
 from convplay.qt.compute_controller import ComputeController
 from convplay.qt.lesson_model import LessonModel
+from convplay.qt.panels.analysis_panel import AnalysisPanel
+from convplay.qt.panels.compare_panel import ComparePanel
+from convplay.qt.panels.designer_panel import DesignerPanel
 from convplay.qt.panels.device_panel import DevicePanel
 from convplay.qt.panels.formula_panel import FormulaPanel
 from convplay.qt.panels.input_panel import InputPanel
@@ -43,6 +46,7 @@ from convplay.qt.panels.kernel_panel import KernelPanel
 from convplay.qt.panels.lesson_panel import LessonPanel
 from convplay.qt.panels.output_panel import OutputPanel
 from convplay.qt.panels.params_panel import ParamsPanel
+from convplay.qt.panels.response_panel import ResponsePanel
 from convplay.qt.status import ComputeStatus
 from convplay.qt.undo import UndoKeysFromFields, undo_actions
 from convplay.qt.widgets.view_link import ProportionalLink
@@ -136,6 +140,11 @@ class MainWindow(QMainWindow):
         self.params_panel = ParamsPanel(session, self.undo_stack)
         self.formula_panel = FormulaPanel(session)
         self.animation_panel = AnimationDock(session, self.results)
+        # The kernel workbench: parameters, numbers, frequency response, A/B comparison.
+        self.designer_panel = DesignerPanel(session, self.undo_stack)
+        self.analysis_panel = AnalysisPanel(session, self.results, self.compute_settings)
+        self.response_panel = ResponsePanel(session)
+        self.compare_panel = ComparePanel(session, self.results, self.compute_settings)
         self.lesson = LessonModel(self)  # the lesson open, if any (Lesson menu)
         self.lesson_panel = LessonPanel(self.lesson, self.results)
         self.devices_known = False  # until PyTorch has listed them
@@ -161,6 +170,10 @@ class MainWindow(QMainWindow):
         self._add_dock("formula", "Formula and code", self.formula_panel)
         self._add_dock("device", "Device", self.device_panel)
         self._add_dock("lesson", "Lesson", self.lesson_panel)
+        self._add_dock("designer", "Kernel designer", self.designer_panel)
+        self._add_dock("analysis", "Kernel numbers", self.analysis_panel)
+        self._add_dock("response", "Frequency response", self.response_panel)
+        self._add_dock("compare", "Compare kernels", self.compare_panel)
         self._arrange(workspaces.workspace(self._workspace))
         self.setAcceptDrops(True)  # kernel files dropped anywhere; images on the input panel
 
@@ -194,6 +207,10 @@ class MainWindow(QMainWindow):
         self.output_panel.cell_picked.connect(self.animation_panel.pick_output_cell)
         self.input_panel.canvas.picked.connect(self.animation_panel.pick_input_pixel)
         self.output_panel.displayed.connect(self.output_shown)
+        # The workbench's views read the (out, in) pair the kernel panel shows.
+        for spin in (self.kernel_panel.out_spin, self.kernel_panel.in_spin):
+            spin.valueChanged.connect(self._share_kernel_pair)
+        self._share_kernel_pair()
         # The sliding window's overview colours the output as the output panel does.
         for changed in (self.output_panel.displayed, self.output_panel.mapping_combo.currentIndexChanged,
                         self.output_panel.mode_combo.currentIndexChanged):
@@ -204,6 +221,11 @@ class MainWindow(QMainWindow):
         self._undo_keys = UndoKeysFromFields(self)
         for field in (*self.findChildren(QAbstractSpinBox), *self.findChildren(QComboBox)):
             field.installEventFilter(self._undo_keys)
+
+    def _share_kernel_pair(self) -> None:
+        pair = self.kernel_panel.pair
+        for panel in (self.analysis_panel, self.response_panel, self.compare_panel):
+            panel.set_pair(*pair)
 
     # -- layout ----------------------------------------------------------------------
     def _add_dock(self, key: str, title: str, widget: QWidget) -> QDockWidget:
@@ -367,7 +389,7 @@ class MainWindow(QMainWindow):
         for name in ("menuBar", "statusBar"):
             bar = getattr(self, name)()
             area.setHeight(area.height() - bar.sizeHint().height())
-        for keys, pixels, orientation in workspaces.sizes(ws.layout, area.width(), area.height(), self._fit):
+        for keys, pixels, orientation in workspaces.sizes(ws.layout, area.width(), area.height(), self._fit, ws.shown):
             self.resizeDocks([self.docks[k] for k in keys], list(pixels), _ORIENTATION[orientation])
 
     def _fit(self, key: str, orientation: str, across: int) -> int:
@@ -410,7 +432,7 @@ class MainWindow(QMainWindow):
     def make_undo_actions(self) -> tuple[QAction, QAction]:
         """Undo and redo for the Edit menu, following the history (made once)."""
         if not hasattr(self, "_undo_actions"):
-            self._undo_actions = undo_actions(self.undo_stack, self, busy=lambda: self.input_panel.canvas.in_stroke)
+            self._undo_actions = undo_actions(self.undo_stack, self, busy=lambda: self.input_panel.canvas.in_stroke or self.designer_panel.in_drag)
         return self._undo_actions
 
     def shortcut_table(self) -> list[tuple[str, str]]:

@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Union
 
-DOCKS = ("input", "output", "animation", "kernel", "params", "formula", "device", "lesson")
+DOCKS = ("input", "output", "animation", "kernel", "params", "formula", "device", "lesson",
+         "designer", "analysis", "response", "compare")
 HORIZONTAL, VERTICAL = "h", "v"  # side by side; one above the other
 # A part's share that says "as much as its panel needs across the room it gets" (a strip
 # of fields as tall as they are at that width); the other parts share what is left.
@@ -68,6 +69,7 @@ class Workspace:
 
 FOCUS = "focus"
 EXPLORE = "explore"
+WORKBENCH = "workbench"
 
 # The animation (its arithmetic beside it) takes all the width the kernel beside it
 # does not need; the parameters are a tab behind the kernel.
@@ -75,7 +77,8 @@ _ANIMATION_LARGE = Split(
     HORIZONTAL,
     (Tabs("animation", "output", "input"), 1.0),
     # A lesson's panel under the kernel, beside the animation (hidden without a lesson).
-    (Split(VERTICAL, (Tabs("kernel", "params", "formula", "device"), 1.0), (Tabs("lesson"), 1.0)), FIT),
+    (Split(VERTICAL, (Tabs("kernel", "params", "formula", "device", "designer", "analysis"), 1.0),
+           (Tabs("lesson", "response", "compare"), 1.0)), FIT),
 )
 
 WORKSPACES: tuple[Workspace, ...] = (
@@ -89,7 +92,8 @@ WORKSPACES: tuple[Workspace, ...] = (
         Split(HORIZONTAL,
               (Split(VERTICAL, (Tabs("input"), 1.0), (Tabs("lesson"), 1.0)), 0.3),
               (Split(VERTICAL,
-                     (Split(HORIZONTAL, (Tabs("output", "animation"), 1.0), (Tabs("kernel"), FIT)), 1.0),
+                     (Split(HORIZONTAL, (Tabs("output", "animation", "response", "compare"), 1.0),
+                            (Tabs("kernel", "designer", "analysis"), FIT)), 1.0),
                      (Tabs("params", "formula", "device"), FIT)), 0.7)),
         "workspace_explore",
     ),
@@ -107,7 +111,8 @@ WORKSPACES: tuple[Workspace, ...] = (
         # The parameters as narrow and as tall as their one column of fields; the formula
         # and the code take the rest of the width.
         Split(HORIZONTAL,
-              (Split(VERTICAL, (Tabs("params", "kernel", "input"), FIT), (Tabs("device", "output", "animation", "lesson"), 1.0)),
+              (Split(VERTICAL, (Tabs("params", "kernel", "input", "designer"), FIT),
+                     (Tabs("device", "output", "animation", "lesson", "response", "compare", "analysis"), 1.0)),
                FIT),
               (Tabs("formula"), 1.0)),
         "workspace_formula",
@@ -118,6 +123,18 @@ WORKSPACES: tuple[Workspace, ...] = (
         ("animation",),
         _ANIMATION_LARGE,  # where a panel brought back appears: as in the sliding window
         "focus",
+    ),
+    Workspace(
+        WORKBENCH, "Kernel &workbench", ("Ctrl+5",),
+        "Design a kernel: its parameters, its weights and numbers, its frequency response and PyTorch's output",
+        ("designer", "kernel", "response", "compare", "output", "analysis"),
+        # The designer's sliders over the weights they make at the left, the response over
+        # the output in the middle, the numbers (or the A/B comparison) at the right.
+        Split(HORIZONTAL,
+              (Split(VERTICAL, (Tabs("designer", "params"), FIT), (Tabs("kernel", "input"), 1.0)), FIT),
+              (Split(VERTICAL, (Tabs("response", "compare"), 1.0), (Tabs("output", "animation"), 1.25)), 1.0),
+              (Split(VERTICAL, (Tabs("analysis", "formula", "device"), 1.0), (Tabs("lesson"), 1.0)), FIT)),
+        "workspace_workbench",
     ),
 )
 
@@ -184,14 +201,24 @@ def _representative(node: Node, orientation: str) -> str | None:
 Fit = Callable[[str, str, int], int]  # (dock, orientation, the room across) -> pixels
 
 
-def sizes(node: Node, width: int, height: int, fit: Fit | None = None,
+def _fronts(node: Node, shown: tuple[str, ...]) -> list[str]:
+    """The dock in front of each tab group in ``node`` that shows one of ``shown``."""
+    if isinstance(node, Tabs):
+        return [d for d in node.docks if d in shown][:1]
+    return [d for part, _ in node.parts for d in _fronts(part, shown)]
+
+
+def sizes(node: Node, width: int, height: int, fit: Fit | None = None, shown: tuple[str, ...] | None = None,
           ) -> list[tuple[tuple[str, ...], tuple[int, ...], str]]:
     """(docks, pixel sizes, orientation) for QMainWindow.resizeDocks, outer splits first, so
     that each split gets its shares of the room ``width`` x ``height`` its parent gave it.
 
     ``fit(dock, orientation, across)`` says how many pixels a ``FIT`` part's dock needs
     along ``orientation`` when it is ``across`` pixels the other way; it gets at most
-    ``FIT_AT_MOST`` of the room, and without ``fit`` a FIT part takes a quarter.
+    ``FIT_AT_MOST`` of the room, and without ``fit`` a FIT part takes a quarter.  With
+    ``shown`` (the docks on screen), a FIT part made of several tab groups is as large as
+    the largest need of their front docks on screen (a column of sliders over a grid is as
+    wide as the wider of the two), else its first dock's.
     """
     calls: list[tuple[tuple[str, ...], tuple[int, ...], str]] = []
 
@@ -202,7 +229,8 @@ def sizes(node: Node, width: int, height: int, fit: Fit | None = None,
         fitted = {}
         for i, (part, share) in enumerate(n.parts):
             if share == FIT:
-                need = fit(_first(part), n.orientation, int(across)) if fit is not None else room / 4
+                fronts = (_fronts(part, shown) if shown is not None else []) or [_first(part)]
+                need = max(fit(d, n.orientation, int(across)) for d in fronts) if fit is not None else room / 4
                 fitted[i] = min(float(need), room * FIT_AT_MOST)
         left = room - sum(fitted.values())
         total = sum(share for _, share in n.parts if share != FIT) or 1.0

@@ -154,7 +154,7 @@ def choose_output_file(window: "MainWindow") -> None:
         return
     path, chosen = files.ask_save_path(
         window, "Save output", "PNG image (*.png);;NumPy array, all channels (*.npy)", window.settings,
-        name=f"output-channel-{window.output_panel.channel}.png",
+        name=suggested_output_name(window),
     )
     if not path:
         return
@@ -163,6 +163,14 @@ def choose_output_file(window: "MainWindow") -> None:
     error = save_output(window, path)
     if error:
         QMessageBox.warning(window, "Cannot save output", error)
+
+
+def suggested_output_name(window: "MainWindow") -> str:
+    """What the PNG holds: the derived view drawn ("output-magnitude.png") or the channel."""
+    derived = window.output_panel.derived_view
+    if derived != "channel":
+        return f"output-{derived}.png"
+    return f"output-channel-{window.output_panel.channel}.png"
 
 
 def save_output(window: "MainWindow", path: str) -> str:

@@ -122,25 +122,6 @@ class OutputImageView(ImageView):
         text = derived.readout(row, col)
         return f"{self.name}  {text}" if text and self.name else text
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        caption = self.caption
-        if caption is not None and hasattr(caption, "updateMin"):
-            # pyqtgraph's label makes its text's width its minimum size hint on every resize,
-            # and the layout obeys it: a long caption in a narrow view (the colour wheel
-            # beside it) pushed the colour bar out of sight.  It may be cut; its tooltip is whole.
-            measure = caption.updateMin
-
-            def update_min() -> None:
-                measure()
-                hints = getattr(caption, "_sizeHint", None)
-                if isinstance(hints, dict) and Qt.SizeHint.MinimumSize in hints:
-                    hints[Qt.SizeHint.MinimumSize] = (0, hints[Qt.SizeHint.MinimumSize][1])
-                    hints[Qt.SizeHint.PreferredSize] = (0, hints[Qt.SizeHint.PreferredSize][1])
-                caption.setMinimumWidth(0)
-
-            caption.updateMin = update_min
-
 
 def caption_for(view: ChannelView) -> str:
     """The colour bar's caption: the mapping drawn, and whether auto chose it."""

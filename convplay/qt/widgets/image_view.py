@@ -21,21 +21,22 @@ the colour bar (which mapping it shows).
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPalette, QPen, QTransform
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
 from convplay.core.display import argb_table
 from convplay.core.formatting import format_readout
 from convplay.qt import style
 from convplay.qt.style import DIVERGING
+from convplay.qt.theme import theme
 from convplay.qt.widgets.colorbar import LUT_SIZE, ColorBar
 from convplay.qt.widgets.lookup import argb_image, colour_map
 from convplay.qt.widgets.value_labels import ValueLabels
-from convplay.qt.theme import theme
 from convplay.qt.zoom import scaled, text_zoom
 
 CONTENT_MARGIN = 2  # pixels around the plot
@@ -47,16 +48,90 @@ CAPTION_POINT_SIZE = 8  # the line under the colour bar, at zoom 1
 class CellAxis(pg.AxisItem):
     """An axis whose ticks fall on whole cells: a 3 x 3 map is ticked 0, 1, 2, never -0.5
     or 0.5 (a cell's centre is its index; a half is the edge between two cells), and
-    never beside the map (no -1 where the view is wider than the map)."""
+    never beside the map (no -1 where the view is wider than the map).
+
+    pyqtgraph spaces the ticks for the whole axis, but only the map's cells are ticked: in a
+    view much wider (or taller) than its map that put "0 20 40 ... 240" into the map's
+    100 pixels, one smear.  A level of ticks is labelled only where the widest label fits
+    between its ticks at the axis's pixel scale (its width along x, a line's height along y);
+    where even the coarsest does not, a round whole-cell spacing (1, 2, 5, 10, 20, 50 ...)
+    that fits is labelled instead, and the finer levels stay as unlabelled marks."""
 
     cells = 0  # cells along this axis: ticks on 0 .. cells - 1 only (0: no limit)
+    LABEL_GAP = 6  # pixels kept between two labels side by side
+    LINE_GAP = 2  # pixels kept between two labels one above the other
 
     def tickValues(self, minVal: float, maxVal: float, size: float):
         levels = super().tickValues(minVal, maxVal, size)
+        self._unlabelled: set[float] = set()
         if self.cells <= 0:
             return levels
         last = self.cells - 1
-        return [(spacing, [v for v in values if -1e-9 <= v <= last + 1e-9]) for spacing, values in levels]
+        levels = [(spacing, [v for v in values if -1e-9 <= v <= last + 1e-9]) for spacing, values in levels]
+        low, high = sorted((minVal, maxVal))
+        if not levels or not high > low or size <= 0:
+            return levels
+        labelled = self._fitted(levels, size / (high - low), low, high)
+        # The finer levels whose labels would collide still mark their cells, unlabelled.
+        shown = [v for _, values in labelled for v in values]
+        marks = []
+        for spacing, values in levels:
+            if any(spacing == s for s, _ in labelled):
+                continue
+            values = [v for v in values if all(abs(v - u) > 1e-6 for u in shown)]
+            if values:
+                marks.append((spacing, values))
+                shown += values
+                self._unlabelled.add(spacing)
+        return labelled + marks
+
+    def tickStrings(self, values, scale, spacing):
+        if spacing in getattr(self, "_unlabelled", ()):
+            return [""] * len(values)
+        return super().tickStrings(values, scale, spacing)
+
+    def label_room(self, values: list[float], spacing: float) -> float:
+        """The pixels two neighbouring tick labels need between their ticks: the widest
+        label's width and a gap along a horizontal axis, a line's height along a vertical one."""
+        metrics = QFontMetricsF(self.style.get("tickFont") or self.font())
+        if self.orientation in ("left", "right"):
+            return metrics.height() + self.LINE_GAP
+        strings = super().tickStrings(values, self.autoSIPrefixScale * self.scale, spacing) if values else []
+        return max((metrics.horizontalAdvance(s) for s in strings), default=0.0) + self.LABEL_GAP
+
+    def _fitted(self, levels, px: float, low: float, high: float):
+        """The labelled ones of ``levels`` (coarsest first): those whose labels do not
+        collide at ``px`` pixels a cell.  Where the coarsest alone collides, or what fits
+        labels a single cell, a round spacing that fits is labelled instead."""
+        first_spacing, first_values = levels[0]
+        # The widest label any spacing could put there: the cells at the ends of the range.
+        ends = [max(0.0, float(math.ceil(low))), float(max(0, min(self.cells - 1, math.floor(high))))]
+        room = self.label_room(ends, 1.0)
+        if len(first_values) > 1 and _smallest_gap(first_values) * px < room:
+            return [self._round_level(room / px, low, high) or (first_spacing, first_values[:1])]
+        kept = [levels[0]]
+        shown = list(first_values)
+        for spacing, values in levels[1:]:
+            union = sorted(shown + list(values))
+            if len(union) > 1 and _smallest_gap(union) * px < room:
+                break  # finer levels only come closer
+            kept.append((spacing, values))
+            shown = union
+        if len(shown) < 2:  # e.g. 0 alone, where 0 and 200 would fit
+            rounded = self._round_level(room / px, low, high)
+            if rounded is not None and len(rounded[1]) > 1:
+                return [rounded]
+        return kept
+
+    def _round_level(self, cells: float, low: float, high: float):
+        """(spacing, values): the cells on ``low`` .. ``high`` at the smallest round spacing
+        of at least ``cells``; None if no cell of the map is there."""
+        spacing = _round_spacing(cells)
+        start = max(0.0, math.ceil(low / spacing - 1e-9) * spacing)
+        stop = min(float(self.cells - 1), high)
+        if start > stop + 1e-9:
+            return None
+        return spacing, [float(v) for v in np.arange(start, stop + 1e-9, spacing)]
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float):
         levels: list[tuple[float, float]] = []
@@ -65,6 +140,47 @@ class CellAxis(pg.AxisItem):
             if all(whole != s for s, _ in levels):
                 levels.append((whole, 0.0))
         return levels
+
+
+def _smallest_gap(values: list[float]) -> float:
+    ordered = sorted(values)
+    return min(b - a for a, b in pairwise(ordered))
+
+
+def _round_spacing(cells: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50 ... cells that is at least ``cells``."""
+    power = 1.0
+    while True:
+        for step in (1.0, 2.0, 5.0):
+            if step * power >= cells - 1e-9:
+                return step * power
+        power *= 10.0
+
+
+class CaptionItem(pg.LabelItem):
+    """A label that never makes the scene wider: pyqtgraph's LabelItem makes its text's
+    width its minimum and preferred size hints on every text change and resize, and the
+    layout obeys the hints, so a long caption in a narrow view pushed the colour bar out of
+    sight.  Here only the height is asked for; a text wider than the label starts at its left
+    edge and is cut at its right (the tooltip holds all of it)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setFlag(self.GraphicsItemFlag.ItemClipsChildrenToShape, True)
+
+    def updateMin(self) -> None:
+        super().updateMin()
+        self.setMinimumWidth(0)
+        for hint in (Qt.SizeHint.MinimumSize, Qt.SizeHint.PreferredSize):
+            self._sizeHint[hint] = (0, self._sizeHint[hint][1])
+        self.updateGeometry()
+
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        overhang = self.rect().left() - self.itemRect().left()
+        if overhang > 0:  # right-justified past the left edge: show the start, cut the end
+            self.item.moveBy(overhang, 0)
+
 
 class ColouredImageItem(pg.ImageItem):
     """An ImageItem that can be handed its pixels already coloured (``set_pixels``).
@@ -172,11 +288,11 @@ class ImageView(pg.GraphicsLayoutWidget):
         self._table = argb_table(self._colormap.getLookupTable(nPts=LUT_SIZE, alpha=True))
         self.image_item.setColorMap(self._colormap)
         self.colorbar: ColorBar | None = None
-        self.caption: pg.LabelItem | None = None
+        self.caption: CaptionItem | None = None
         if colorbar:
             self.colorbar = ColorBar(self._colormap)
             self.addItem(self.colorbar, row=0, col=1)
-            self.caption = pg.LabelItem("", justify="right")
+            self.caption = CaptionItem("", justify="right")
             self.addItem(self.caption, row=1, col=0, colspan=2)
             self.caption.hide()
         self.value_labels: ValueLabels | None = ValueLabels(self.image_item, self.view_box) if cell_values else None
@@ -267,9 +383,6 @@ class ImageView(pg.GraphicsLayoutWidget):
             return
         self._caption_text = text
         self.caption.setText(text, size=f"{scaled(CAPTION_POINT_SIZE)}pt", color=self._text_colour())
-        # pyqtgraph makes a label's text width its minimum: in a narrow dock that pushed the
-        # colour bar out of the view.  The caption may be cut instead; its tooltip is whole.
-        self.caption.setMinimumWidth(0)
         self.caption.setToolTip(text)
         self.caption.setVisible(bool(text))
 

@@ -161,12 +161,19 @@ class CaptionItem(pg.LabelItem):
     """A label that never makes the scene wider: pyqtgraph's LabelItem makes its text's
     width its minimum and preferred size hints on every text change and resize, and the
     layout obeys the hints, so a long caption in a narrow view pushed the colour bar out of
-    sight.  Here only the height is asked for; a text wider than the label starts at its left
-    edge and is cut at its right (the tooltip holds all of it)."""
+    sight.  Here only the height is asked for; a text wider than the label is shortened
+    with an ellipsis at its end (the tooltip holds all of it)."""
+
+    _full = ""  # the whole text; ``text`` is what is drawn
+    _eliding = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.setFlag(self.GraphicsItemFlag.ItemClipsChildrenToShape, True)
+
+    def setText(self, text, **args) -> None:
+        self._full = text
+        super().setText(text, **args)
 
     def updateMin(self) -> None:
         super().updateMin()
@@ -177,9 +184,27 @@ class CaptionItem(pg.LabelItem):
 
     def resizeEvent(self, ev) -> None:
         super().resizeEvent(ev)
+        if not self._eliding:
+            shown = self._elided()
+            if shown != self.text:
+                self._eliding = True
+                try:
+                    super().setText(shown)
+                finally:
+                    self._eliding = False
         overhang = self.rect().left() - self.itemRect().left()
-        if overhang > 0:  # right-justified past the left edge: show the start, cut the end
+        if overhang > 0:  # still wider than the label: show the start, cut the end
             self.item.moveBy(overhang, 0)
+
+    def _elided(self) -> str:
+        width = self.rect().width() - 2 * self.item.document().documentMargin()
+        if width <= 0:
+            return self._full
+        font = QFont(self.item.font())
+        size = str(self.opts.get("size") or "")
+        if size.endswith("pt"):
+            font.setPointSizeF(float(size[:-2]))
+        return QFontMetricsF(font).elidedText(self._full, Qt.TextElideMode.ElideRight, width)
 
 
 class ColouredImageItem(pg.ImageItem):

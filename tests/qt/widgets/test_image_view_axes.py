@@ -12,13 +12,18 @@ from PySide6.QtCore import QRectF, QSizeF, Qt
 from PySide6.QtGui import QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
+from convplay.qt.widgets import image_view
 from convplay.qt.widgets.image_view import CellAxis, ImageView
-from convplay.qt.zoom import text_zoom
 
 
-def shown_view(qtbot, width: int, height: int, shape: tuple[int, int], **kwargs) -> ImageView:
-    view = ImageView(colorbar=True, **kwargs)
+def shown_view(qtbot, width: int, height: int, shape: tuple[int, int], zoom: float = 1.0) -> ImageView:
+    view = ImageView(colorbar=True)
     qtbot.addWidget(view)
+    if zoom != 1.0:
+        # This view's fonts as the text zoom sets them, without telling every other widget.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(image_view, "scaled", lambda size: max(1, round(size * zoom)))
+            view._apply_zoom()
     view.resize(width, height)
     view.show()
     qtbot.waitExposed(view)
@@ -82,8 +87,8 @@ def assert_drawn_apart(view: ImageView, name: str) -> None:
 
 @pytest.mark.parametrize("zoom", [1.0, 1.5])
 def test_a_view_wider_than_its_map_labels_the_x_axis_without_overlap(qtbot, zoom):
-    text_zoom().set_factor(zoom)
-    view = shown_view(qtbot, 900, 160, (254, 254))
+    view = shown_view(qtbot, 900, 160, (254, 254), zoom)
+    assert view.plot_item.getAxis("bottom").style["tickFont"].pointSize() == round(8 * zoom)
     labels = axis_labels(view, "bottom")
     values = [v for v, _, _ in labels]
     assert len(values) >= 2, labels  # not just "0": the map is still read off in cells
@@ -99,8 +104,7 @@ def test_a_view_wider_than_its_map_labels_the_x_axis_without_overlap(qtbot, zoom
 
 @pytest.mark.parametrize("zoom", [1.0, 1.5])
 def test_a_view_taller_than_its_map_labels_the_y_axis_without_overlap(qtbot, zoom):
-    text_zoom().set_factor(zoom)
-    view = shown_view(qtbot, 200, 700, (254, 254))
+    view = shown_view(qtbot, 200, 700, (254, 254), zoom)
     labels = axis_labels(view, "left")
     assert len(labels) >= 2, labels
     assert all(v == int(v) and 0 <= v <= 253 for v, _, _ in labels)
@@ -145,7 +149,12 @@ def test_a_long_caption_never_widens_the_view(qtbot):
         assert view.ci.geometry().width() <= width
         bar = view.colorbar.mapRectToScene(view.colorbar.boundingRect())
         assert bar.right() <= width + 1, (bar.right(), width)
-        # Cut, not pushed off to the left: the caption's start is inside the label.
+        # Shortened at its end, not pushed off to the left: its start is inside the label.
+        assert caption.text.endswith("\u2026") and long.startswith(caption.text[:-1])
         text = caption.item.mapRectToParent(caption.item.boundingRect())
         assert text.left() >= caption.rect().left() - 1e-6
     assert view.caption.toolTip() == long and view.caption_text == long
+    view.resize(1400, 220)  # room again: the whole line
+    for _ in range(4):
+        QApplication.processEvents()
+    assert view.caption.text == long

@@ -114,6 +114,26 @@ def fit_weight(weight: np.ndarray | None, shape: tuple[int, ...], transposed: bo
     return _grown(fitted, f_axis, shape[f_axis])
 
 
+def turned_direction(weight: np.ndarray, old: ConvSpec, new: ConvSpec) -> np.ndarray | None:
+    """``weight`` of ``old`` laid out for ``new`` when the two differ in ``transposed`` and
+    hold the same filters: nn.Conv2d's (out, in/groups) pair (o, j) is
+    nn.ConvTranspose2d's (in, out/groups) pair (j-th input of o's group, o within it), so
+    every kernel keeps its place between the same two channels.  None when the channel
+    counts or groups differ (or are not defined), or the weight does not have old's shape."""
+    if bool(old.transposed) == bool(new.transposed):
+        return None
+    if (old.in_channels, old.out_channels, old.groups) != (new.in_channels, new.out_channels, new.groups):
+        return None
+    dims = spec_channel_dims(old)
+    if dims is None or tuple(weight.shape[:2]) != dims:
+        return None
+    g = int(old.groups)
+    c_in, c_out = int(old.in_channels), int(old.out_channels)
+    a, b = (c_in // g, c_out // g) if old.transposed else (c_out // g, c_in // g)
+    grouped = weight.reshape(g, a, b, *weight.shape[2:])
+    return np.ascontiguousarray(grouped.transpose(0, 2, 1, 3, 4).reshape(g * b, a, *weight.shape[2:]))
+
+
 def _grown(weight: np.ndarray, axis: int, n: int) -> np.ndarray:
     """The first ``n`` entries along ``axis``; more than there are repeat the last one."""
     have = weight.shape[axis]

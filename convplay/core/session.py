@@ -18,7 +18,7 @@ from psygnal import Signal
 from convplay.core.image_io import MAX_WORKING_SIZE, MIN_WORKING_SIZE, to_channels
 from convplay.core.kernel_recipe import KernelRecipe
 from convplay.core.input_source import InputSource, as_image, frozen, sealed
-from convplay.core.kernel_edits import fit_note, fit_rescales, fit_weight, usable_weight_shape
+from convplay.core.kernel_edits import fit_note, fit_rescales, fit_weight, turned_direction, usable_weight_shape
 from convplay.core.spec import ConvSpec
 
 
@@ -259,7 +259,11 @@ class Session:
         self.changed.emit()
 
     def _apply_spec(self, spec: ConvSpec) -> bool:
-        """Take ``spec``, fitting the weight and bias to it; True when the weight's shape changed."""
+        """Take ``spec``, fitting the weight and bias to it; True when the weight changed shape
+        (a conv turned transposed, or back, keeps its filters between the same channels)."""
+        turned = turned_direction(self._weight, self._spec, spec)
+        if turned is not None:  # the same filters, between the same channels
+            self._weight = sealed(turned)
         old_shape = self._weight.shape
         self._spec = spec
         shape = usable_weight_shape(spec, old_shape)
@@ -275,7 +279,7 @@ class Session:
         n_bias = self._bias_len(spec, len(self._bias))
         if len(self._bias) != n_bias:
             self._bias = sealed(fit_bias(self._bias, n_bias))
-        return shape != old_shape
+        return turned is not None or shape != old_shape
 
     def set_weight(
         self, weight: np.ndarray, *, name: str | None = None, note: str = "", recipe: KernelRecipe | None = None

@@ -107,3 +107,39 @@ def test_an_unusable_recipe_in_a_file_is_dropped_with_a_warning(recipe, words):
     assert doc.state.snapshot.kernel_recipe is None
     assert any("kernel_recipe ignored" in w and words in w for w in warnings), warnings
     np.testing.assert_array_equal(doc.state.snapshot.weight, session.weight)  # the weights stay
+
+
+@pytest.mark.parametrize("c_in, c_out, groups", [(1, 2, 1), (3, 2, 1), (4, 6, 2), (3, 3, 3)])
+def test_turning_transposed_keeps_every_filter_between_the_same_channels(c_in, c_out, groups):
+    """The kernel that joins input channel i to output channel o stays that pair's kernel:
+    torch shows it as what a one-pixel impulse in channel i gives in channel o (conv2d's
+    response is the kernel turned 180°, conv_transpose2d's stamp is the kernel itself)."""
+    import torch
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(1)
+    spec = ConvSpec(in_channels=c_in, out_channels=c_out, kernel_size=3, groups=groups, bias=False)
+    weight = rng.normal(size=(c_out, c_in // groups, 3, 3))
+    session = Session(np.zeros((c_in, 9, 9)), spec, weight, kernel_name="mine")
+    session.set_spec(spec.replace(transposed=True))
+    turned = torch.from_numpy(np.array(session.weight))
+    assert tuple(turned.shape) == (c_in, c_out // groups, 3, 3) and session.kernel_name == "mine"
+    for i in range(c_in):
+        impulse = torch.zeros(1, c_in, 9, 9, dtype=torch.float64)
+        impulse[0, i, 4, 4] = 1.0
+        direct = F.conv2d(impulse, torch.from_numpy(weight), groups=groups)[0, :, 2:5, 2:5]
+        stamped = F.conv_transpose2d(impulse, turned, groups=groups)[0, :, 4:7, 4:7]
+        torch.testing.assert_close(direct, stamped.flip(-1, -2))
+    session.set_spec(spec)
+    np.testing.assert_array_equal(session.weight, weight)  # and back
+
+
+def test_a_pair_made_transposed_keeps_gx_and_gy_and_its_recipe():
+    session, _ = made("sobel_pair")
+    spec, weight = kr.pair_layer(session.spec, kr.parse("sobel_pair").kernels())
+    r = kr.parse("sobel_pair")
+    session.set_kernel(spec, weight, name=r.name, recipe=r)
+    session.set_spec(session.spec.replace(transposed=True))
+    assert session.kernel_recipe == r
+    np.testing.assert_array_equal(session.weight[0, 0], weight[0, 0])
+    np.testing.assert_array_equal(session.weight[0, 1], weight[1, 0])

@@ -183,9 +183,14 @@ def kernel_recipe_from(arg: str | None):
     if name not in kinds():
         if name in {p.key for p in PRESETS}:
             raise StartupError(f"--kernel {name} is a preset: it takes no parameters", "kernel")
-        presets = ", ".join(p.key for p in PRESETS)
+        import difflib
+
+        keys = [p.key for p in PRESETS]
+        close = difflib.get_close_matches(name, [*keys, *kinds()], n=2)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
         raise StartupError(
-            f"--kernel: no preset or kernel family {name!r}; presets: {presets}; families: {', '.join(kinds())}",
+            f"--kernel: no preset or kernel family {name!r}{hint}; presets: {', '.join(keys)}; "
+            f"families: {', '.join(kinds())}",
             "kernel",
         )
     try:

@@ -60,6 +60,7 @@ def test_a_sobel_pair_is_two_output_channels_gx_and_gy():
 @pytest.mark.parametrize("argv, words", [
     (["--kernel", "gaussian:sigma=99"], "sigma must be a number from 0.1 to 10"),
     (["--kernel", "nope"], "no preset or kernel family 'nope'"),
+    (["--kernel", "gausian:sigma=2"], "(did you mean gaussian"),
     (["--kernel", "sobel_x:size=5"], "is a preset: it takes no parameters"),
     (["--kernel", "gabor:wavelength=6"], "no parameter 'wavelength'"),
     (["--kernel", "sobel_pair", "--out-channels", "3"], "gradient pair: it has out_channels 2"),

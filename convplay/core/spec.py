@@ -149,13 +149,14 @@ class ConvSpec:
         c_out = _positive_int(self.out_channels, "out_channels")
         groups = _positive_int(self.groups, "groups")
         if c_in % groups:
+            fits = ", ".join(str(g) for g in range(1, c_in + 1) if c_in % g == 0)
             raise ConvSpecError(
                 f"in_channels must be divisible by groups: {c_in} input channel{'s' if c_in != 1 else ''} "
-                f"can't be split into {groups} groups", "groups")
+                f"can't be split into {groups} groups (groups that fit: {fits})", "groups")
         if c_out % groups:
             raise ConvSpecError(
                 f"out_channels must be divisible by groups: {c_out} output channel{'s' if c_out != 1 else ''} "
-                f"can't be split into {groups} groups", "groups")
+                f"can't be split into {groups} groups (out_channels {groups} gives one filter per group)", "groups")
         return c_in, c_out, groups
 
     def pads(self) -> tuple[int, int, int, int]:

@@ -33,14 +33,17 @@ from fractions import Fraction
 import numpy as np
 
 __all__ = [
+    "SUM_ROUNDING",
     "FrequencyResponse",
     "KernelProperties",
-    "kernel_properties",
     "Separability",
     "cut",
     "describe_response",
     "frequency_response",
+    "is_rounding_zero",
+    "kernel_properties",
     "separability",
+    "strongest_direction",
 ]
 
 DEFAULT_SIZE = 64
@@ -77,6 +80,8 @@ class FrequencyResponse:
     phase: np.ndarray  # np.angle(values), radians in (-pi, pi]
     fy: np.ndarray  # (size,) cycles per pixel, down the rows
     fx: np.ndarray  # (size,) cycles per pixel, along the columns
+    kernel: np.ndarray | None = None  # the kernel as given, for exact values off the grid
+    l1: float = math.nan  # Σ|k|: the scale a sum's rounding is judged against
 
     @property
     def dc(self) -> complex:
@@ -106,7 +111,39 @@ def frequency_response(kernel, size: int = DEFAULT_SIZE) -> FrequencyResponse:
         phase=_frozen(np.angle(values)),
         fy=_frozen(freqs),
         fx=_frozen(freqs),
+        kernel=_frozen(k),
+        l1=float(np.abs(k).sum()),
     )
+
+
+# A sum of float weights rounds: a Laplacian's 0 comes out as 1.7e-16.  Below this share of
+# Σ|k| it is shown (and described) as 0, "0 (to rounding)".
+SUM_ROUNDING = 1e-12
+
+
+def is_rounding_zero(value: float, l1: float) -> bool:
+    """Whether ``value`` (a sum, a mean, a DC gain) is 0 up to the rounding of a sum of
+    weights whose absolute values add up to ``l1``: |value| <= SUM_ROUNDING * l1."""
+    value, l1 = float(value), float(l1)
+    if not math.isfinite(l1):
+        return value == 0.0
+    return abs(value) <= SUM_ROUNDING * l1
+
+
+def _along(response: FrequencyResponse, f: np.ndarray, angle_degrees: float) -> np.ndarray | None:
+    """The exact |H| at frequencies f along the angle (the DTFT of the kernel, not a
+    bilinear sample of the grid), or None when the response carries no kernel."""
+    k = response.kernel
+    if k is None:
+        return None
+    kh, kw = k.shape
+    dx, dy = _direction(angle_degrees)
+    ys = np.arange(kh) - kh // 2
+    xs = np.arange(kw) - kw // 2
+    f = np.asarray(f, dtype=float)
+    ey = np.exp(-2j * np.pi * np.outer(f * dy, ys))  # (n, kh)
+    ex = np.exp(-2j * np.pi * np.outer(f * dx, xs))  # (n, kw)
+    return np.abs(np.einsum("ny,yx,nx->n", ey, k, ex))
 
 
 def _direction(angle_degrees: float) -> tuple[float, float]:
@@ -158,6 +195,7 @@ EDGE_PEAK = 0.4  # "rises to the edge": the profile's peak lies at f >= this
 LOW_EDGE = 0.5  # low-pass: the profile at the edge (f = 0.5) <= this * DC
 BAND_HALF = 0.5  # band-pass: the profile at 0 and at the edge <= this * peak ...
 BAND_OCTAVES = 1.5  # ... and the half-magnitude band spans at most this many octaves
+MILD_DROP = 0.05  # mild low-pass: falls from DC, never rising, by at least this share of DC
 
 
 def _orientation(response: FrequencyResponse) -> tuple[float, float]:
@@ -216,6 +254,49 @@ def _frequencies(angle: float) -> str:
     )
 
 
+def _number(value: float) -> str:
+    """Three significant digits with a typographic minus: −4.72, 85.7, 0.167."""
+    return f"{value:.3g}".replace("-", "−")
+
+
+def _dc_number(response: FrequencyResponse) -> str:
+    dc = response.dc.real
+    return "0" if is_rounding_zero(dc, response.l1) else _number(dc)
+
+
+def _monotone_falling(profile: np.ndarray) -> bool:
+    """Never rising from DC (up to rounding) and ending lower than it started."""
+    tol = 1e-9 * float(profile.max())
+    return bool(np.all(np.diff(profile) <= tol)) and float(profile[-1]) < (1 - MILD_DROP) * float(profile[0])
+
+
+def _refined_peak(response: FrequencyResponse, f: np.ndarray, i_peak: int, angle: float) -> float:
+    """The peak's frequency between the grid's neighbours of ``f[i_peak]``, from the exact
+    response along the line (the 64-grid steps by 1/64: a 6-pixel period would read 0.172)."""
+    lo, hi = f[max(i_peak - 1, 0)], f[min(i_peak + 1, len(f) - 1)]
+    fine = np.linspace(lo, hi, 201)
+    values = _along(response, fine, angle)
+    if values is None:
+        return float(f[i_peak])
+    return float(fine[int(np.argmax(values))])
+
+
+def _period(frequency: float) -> str:
+    return f"a {_number(1.0 / frequency)}-pixel period"
+
+
+def strongest_direction(response: FrequencyResponse) -> float | None:
+    """The orientation (degrees in [0, 180), whole degrees) along which a directional
+    response keeps its energy, or None for one that is not directional (see
+    ``describe_response``): where the cut shows the most."""
+    mag = response.magnitude
+    peak = float(mag.max())
+    if peak == 0.0 or float(mag.max() - mag.min()) <= FLAT_TOLERANCE * peak:
+        return None
+    coherence, angle = _orientation(response)
+    return float(round(angle) % 180) if coherence >= DIRECTIONAL_MIN else None
+
+
 def describe_response(response: FrequencyResponse) -> str:
     """One line saying what the kernel is from its response.
 
@@ -229,15 +310,22 @@ def describe_response(response: FrequencyResponse) -> str:
       Laplacian have 4-fold symmetry, so 0; Sobel x is 0.55, Scharr x 0.43, a Gabor near 1.  The
       profile below is then the cut along that orientation, else the radial mean.
     * From the profile p(f), f in [0, 0.5] (p(0) is |sum|, the DC gain):
-      **high-pass** when p(0) <= DC_ZERO * peak and the peak lies at f >= EDGE_PEAK;
+      **high-pass** when p(0) <= DC_ZERO * peak and the peak lies at f >= EDGE_PEAK (a DC
+      that is not 0 is said as small next to the peak, with both numbers);
       **high-boost** (sharpening) when the peak lies there but DC passes;
       **low-pass** when the peak is at DC and p(0.5) <= LOW_EDGE * p(0);
+      **mild low-pass** when p falls from DC all the way without ever rising, but ends
+      above LOW_EDGE * p(0) (a 3×3 Gaussian of σ 0.5: 0.57 of DC at 0.5 cycles/pixel
+      along the axes, the value said);
       **band-pass** when p(0) and p(0.5) are both <= BAND_HALF * peak and the band where
-      p >= peak / 2 spans <= BAND_OCTAVES octaves.  A derivative (Sobel x) also has a
-      peak inside (at 0.25) but rises from DC itself: its band spans log2(5) = 2.3
-      octaves (2.1 on the 64-grid), so it is named as directional only.
-    * A directional kernel that stops DC says which frequencies it passes and which edges
-      it finds (passing horizontal frequencies = finding vertical edges).
+      p >= peak / 2 spans <= BAND_OCTAVES octaves; a wider band is named "broad", with its
+      width.  A DC above DC_ZERO * peak is named as a DC leak, with its share of the peak.
+      A derivative (Sobel x) also has a peak inside (at 0.25) but rises from DC itself: its
+      band spans log2(5) = 2.3 octaves (2.1 on the 64-grid), so a directional kernel with a
+      broad band and no DC is named as directional only (it finds edges).
+    * A directional kernel says which frequencies it keeps, which edges it finds when it
+      stops DC (passing horizontal frequencies = finding vertical edges), and where its
+      cut peaks, with the period (refined off the grid from the exact response).
     """
     mag = response.magnitude
     peak_all = float(mag.max())
@@ -250,6 +338,7 @@ def describe_response(response: FrequencyResponse) -> str:
     directional = coherence >= DIRECTIONAL_MIN
     n = response.size // 2 + 1
     if directional:
+        angle = float(round(angle) % 180)
         f = np.linspace(0.0, 0.5, n)
         dx, dy = _direction(angle)
         profile = _sample(mag, f * dy, f * dx)
@@ -258,22 +347,36 @@ def describe_response(response: FrequencyResponse) -> str:
     i_peak = int(np.argmax(profile))
     peak = float(profile[i_peak])
     dc, edge = float(profile[0]), float(profile[-1])
-    dc_gain = response.dc.real
+    dc_text = _dc_number(response)
+    inside = 0 < i_peak < n - 1
+    f_peak = _refined_peak(response, f, i_peak, angle) if directional and inside else float(f[i_peak])
 
     kind = None
     if dc <= DC_ZERO * peak and f[i_peak] >= EDGE_PEAK:
-        kind = "high-pass (DC gain ≈ 0, the response rises to the edge)"
+        if dc_text == "0":
+            kind = "high-pass (DC gain 0, the response rises to the edge)"
+        else:
+            kind = (f"high-pass (DC small next to the peak: {dc_text} against {_number(peak)}; "
+                    "the response rises to the edge)")
     elif f[i_peak] >= EDGE_PEAK and edge > dc:
-        kind = f"high-boost (passes DC, gain {dc_gain:.3g}, and amplifies high frequencies)"
+        kind = f"high-boost (passes DC, gain {dc_text}, and amplifies high frequencies)"
     elif i_peak == 0 and edge <= LOW_EDGE * dc:
-        kind = f"low-pass (DC gain {dc_gain:.3g}, the sum)"
-    elif (
-        dc <= BAND_HALF * peak
-        and edge <= BAND_HALF * peak
-        and 0 < i_peak < n - 1
-        and _octaves(f, profile, i_peak) <= BAND_OCTAVES
-    ):
-        kind = f"band-pass around {f[i_peak]:.3g} cycles/pixel"
+        kind = f"low-pass (DC gain {dc_text}, the sum)"
+    elif i_peak == 0 and _monotone_falling(profile):
+        axes = _along(response, np.array([0.0, 0.5]), 0.0) if not directional else None
+        if axes is not None and axes[0] > 0:
+            share, where = float(axes[1] / axes[0]), " along the axes"
+        else:
+            share, where = edge / dc, ""
+        kind = f"low-pass, mild: |H| at 0.5 cycles/pixel{where} is {share:.2f} of DC (DC gain {dc_text}, the sum)"
+    elif dc <= BAND_HALF * peak and edge <= BAND_HALF * peak and inside:
+        octaves = _octaves(f, profile, i_peak)
+        leak = dc > DC_ZERO * peak
+        if octaves <= BAND_OCTAVES or leak or not directional:
+            width = "" if octaves <= BAND_OCTAVES else f", broad ({octaves:.2g} octaves)"
+            kind = f"band-pass{width} around {f_peak:.3g} cycles/pixel ({_period(f_peak)})"
+            if leak:
+                kind += f" with a DC leak (DC {dc / peak:.2f} of the peak)"
 
     if not directional:
         return kind or "mixed response: neither low-, high- nor band-pass"
@@ -282,6 +385,13 @@ def describe_response(response: FrequencyResponse) -> str:
         where += f": passes {_frequencies(angle)}, so it finds {_edges(angle)}"
     else:
         where += f": keeps {_frequencies(angle)}"
+    if kind is None or not kind.startswith("band-pass"):
+        if inside:
+            where += f"; peaks at {f_peak:.3g} cycles/pixel ({_period(f_peak)})"
+        elif i_peak == 0:
+            where += "; peaks at DC"
+        else:
+            where += "; peaks at 0.5 cycles/pixel (a 2-pixel period)"
     return f"{kind}, {where}" if kind else where
 
 

@@ -13,11 +13,13 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from convplay.core.kernel_analysis import (
-    kernel_properties,
     cut,
     describe_response,
     frequency_response,
+    is_rounding_zero,
+    kernel_properties,
     separability,
+    strongest_direction,
 )
 from convplay.core.presets import get_preset
 
@@ -124,11 +126,11 @@ def test_cut_at_0_degrees_is_the_centre_row():
 
 def test_cut_at_90_degrees_is_the_centre_column_and_interpolates_between():
     r = frequency_response(SOBEL_Y, size=32)
-    f, values = cut(r, 90.0)
+    _f, values = cut(r, 90.0)
     # +90 degrees points up the screen, to negative fy: the column read bottom to top
     np.testing.assert_allclose(values[1:-1], r.magnitude[::-1, 16][:-1], atol=1e-9)
     r = frequency_response(np.random.default_rng(1).standard_normal((3, 4)), size=32)
-    f, values = cut(r, 0.0, n=65)  # half-way samples: the mean of the two neighbours
+    _f, values = cut(r, 0.0, n=65)  # half-way samples: the mean of the two neighbours
     row = r.magnitude[16]
     np.testing.assert_allclose(values[1:-1:2], (row + np.roll(row, -1)) / 2, atol=1e-9)
 
@@ -167,6 +169,58 @@ def test_gabor_is_band_pass_and_directional(theta):
     line = describe_response(frequency_response(gabor(theta, wavelength=5.0)))
     assert line.startswith("band-pass around 0.2"), line
     assert f"directional, strongest at {theta}°" in line
+
+
+def test_small_gaussian_is_a_mild_low_pass_with_its_edge_share():
+    kernel = gaussian(3, 0.5)
+    line = describe_response(frequency_response(kernel))
+    assert line.startswith("low-pass, mild"), line
+    # numpy oracle: |H| at (fx, fy) = (0.5, 0) over |H| at DC, the kernel's own DTFT
+    xs = np.arange(3) - 1
+    h_edge = abs((kernel * np.exp(-2j * np.pi * 0.5 * xs)[None, :]).sum())
+    assert f"is {h_edge / kernel.sum():.2f} of DC" in line, line
+
+
+def test_directional_kernels_state_their_peak_and_period():
+    line = describe_response(frequency_response(SOBEL_X))
+    assert "peaks at 0.25 cycles/pixel (a 4-pixel period)" in line, line
+    # a Gabor of wavelength 6 at 45°, a round envelope: the peak is at 1/6 off the 1/64 grid
+    line = describe_response(frequency_response(gabor(45, wavelength=6.0, sigma=3.0, size=15)))
+    assert "around 0.167 cycles/pixel (a 6-pixel period)" in line, line
+    assert "strongest at 45°" in line
+
+
+def test_gabor_with_a_large_dc_is_a_leaky_band_pass():
+    # 9×9, σ 2, γ 0.5, ψ 0: the sum is 0.39 of the peak (numpy's sum against the peak of |fft2|)
+    k = gabor(45, wavelength=6.0, sigma=2.0, size=9)
+    line = describe_response(frequency_response(k))
+    assert line.startswith("band-pass"), line
+    assert "with a DC leak (DC" in line and "of the peak)" in line, line
+
+
+def test_non_zero_dc_is_never_called_zero():
+    # a tight stripe pattern whose sum is not 0 but small next to its peak
+    x = np.arange(15) - 7
+    k = np.cos(np.pi * x)[None, :] * np.ones((15, 1)) + 0.02
+    line = describe_response(frequency_response(k))
+    assert "≈ 0" not in line and "DC gain 0" not in line, line
+    assert f"{k.sum():.3g}".replace("-", "−") in line, line
+
+
+def test_rounding_sums_are_zero():
+    laplacian = np.array([[0.1, 0.2, 0.1], [0.2, -1.2, 0.2], [0.1, 0.2, 0.1]])
+    assert laplacian.sum() != 0.0  # float rounding leaves a crumb
+    r = frequency_response(laplacian)
+    assert is_rounding_zero(laplacian.sum(), np.abs(laplacian).sum())
+    assert not is_rounding_zero(1e-6, 1.0)
+    assert "DC gain 0," in describe_response(r)
+
+
+def test_strongest_direction():
+    assert strongest_direction(frequency_response(gabor(45, wavelength=5.0))) == 45.0
+    assert strongest_direction(frequency_response(SOBEL_Y)) == 90.0
+    assert strongest_direction(frequency_response(gaussian())) is None
+    assert strongest_direction(frequency_response(IDENTITY)) is None
 
 
 def test_gabor_peak_sits_at_its_wavelength():

@@ -36,7 +36,13 @@ from PySide6.QtWidgets import (
 )
 
 from convplay.core.formatting import format_readout, format_tick
-from convplay.core.kernel_analysis import cut, describe_response, frequency_response
+from convplay.core.kernel_analysis import (
+    cut,
+    describe_response,
+    frequency_response,
+    is_rounding_zero,
+    strongest_direction,
+)
 from convplay.qt import style
 from convplay.qt.shown import WhenShown
 from convplay.qt.theme import theme
@@ -60,6 +66,13 @@ SETTINGS_SIZE = "response/size"
 SETTINGS_SCALE = "response/scale"
 SETTINGS_PHASE = "response/phase"
 SETTINGS_ANGLE = "response/angle"
+SETTINGS_FOLLOW = "response/follow"
+FOLLOW_TOOLTIP = (
+    "Follow the strongest direction: when the kernel changes, the cut turns to the orientation "
+    "the description names (a directional kernel only: a blur or a Laplacian leaves the cut where "
+    "it is).\nYou can still turn the cut by hand; the next kernel change turns it again."
+)
+MAGNITUDE_IN_PHASE = "|H| (magnitude)"  # the cut shows the magnitude while the picture shows phase
 
 PHASE_TOOLTIP = (
     "Show the phase of the response, np.angle(H), in radians from −π to π on a cyclic map "
@@ -211,6 +224,7 @@ class ResponsePanel(QWidget):
         self._description = ""
         self._dc_text = ""
         self._info = ""
+        self._followed = None  # (pair, kernel bytes) the cut last turned for
 
         self.description_label = QLabel("")
         self.description_label.setWordWrap(True)
@@ -250,8 +264,11 @@ class ResponsePanel(QWidget):
         self.angle_spin.setSuffix("°")
         self.angle_spin.setToolTip(
             "The cut's direction, degrees anticlockwise on screen from +fx (0° is horizontal, 90° "
-            "vertical).  Or drag the line's handle on the picture."
+            "vertical).  Or drag the line's handle on the picture; hold Shift to snap to 15° steps."
         )
+        self.follow_button = QPushButton("Follow")
+        self.follow_button.setCheckable(True)
+        self.follow_button.setToolTip(FOLLOW_TOOLTIP)
         angle_label = QLabel("Cut")
         angle_label.setBuddy(self.angle_spin)
         angle_label.setToolTip(self.angle_spin.toolTip())
@@ -259,7 +276,8 @@ class ResponsePanel(QWidget):
         self.spectrum = SpectrumView()
         self.spectrum.setToolTip(
             "The kernel's 2-D DFT, centred: the middle is frequency 0, the edges ±0.5 cycles per "
-            "pixel; fy runs down the rows.\nDrag (or click) to turn the cut's line through the origin."
+            "pixel; fy runs down the rows.\nDrag (or click) to turn the cut's line through the origin; "
+            "hold Shift to snap to 15° steps."
         )
         self.spectrum.setMinimumSize(180, 170)
         self.cut_plot = _CutPlot()
@@ -285,6 +303,7 @@ class ResponsePanel(QWidget):
         controls.addStretch(1)
         controls.addWidget(angle_label)
         controls.addWidget(self.angle_spin)
+        controls.addWidget(self.follow_button)
 
         content = QWidget()
         column = QVBoxLayout(content)
@@ -315,6 +334,7 @@ class ResponsePanel(QWidget):
         self.scale_combo.currentIndexChanged.connect(self._on_choice)
         self.phase_button.toggled.connect(self._on_choice)
         self.angle_spin.valueChanged.connect(self._on_angle_spin)
+        self.follow_button.toggled.connect(self._on_follow)
         self.spectrum.angle_dragged.connect(self.set_angle)
         self.spectrum.hovered.connect(self._on_hover)
         handlers = ((session.kernel_changed, self._schedule), (session.spec_changed, self._schedule))
@@ -417,6 +437,7 @@ class ResponsePanel(QWidget):
             widget.setCurrentIndex(max(0, index))
         self.phase_button.setChecked(str(s.value(SETTINGS_PHASE, "false")).lower() == "true")
         self.angle_spin.setValue(_int_setting(s, SETTINGS_ANGLE, 0) % 180)
+        self.follow_button.setChecked(str(s.value(SETTINGS_FOLLOW, "true")).lower() == "true")
 
     def _clamped_pair(self) -> tuple[int, int]:
         o_count, i_count = self._session.weight.shape[:2]
@@ -432,6 +453,33 @@ class ResponsePanel(QWidget):
         self._settings.setValue(SETTINGS_SCALE, self.scale)
         self._settings.setValue(SETTINGS_PHASE, "true" if self.showing_phase else "false")
         self._when_shown.request()
+
+    @property
+    def following(self) -> bool:
+        return self.follow_button.isChecked()
+
+    def set_following(self, on: bool) -> None:
+        self.follow_button.setChecked(bool(on))
+
+    def _on_follow(self, on: bool) -> None:
+        self._settings.setValue(SETTINGS_FOLLOW, "true" if on else "false")
+        self._followed = None
+        if on:
+            self._follow()
+
+    def _follow(self, kernel=None) -> None:
+        """Turn the cut to the strongest direction once per kernel (and pair): a turn by hand
+        stays until the kernel changes."""
+        response = self._response
+        if not self.following or response is None:
+            return
+        key = (self._pair, None if kernel is None else np.asarray(kernel).tobytes())
+        if kernel is not None and key == self._followed:
+            return
+        self._followed = key
+        angle = strongest_direction(response)
+        if angle is not None:
+            self.set_angle(angle)
 
     def _on_angle_spin(self, value: int) -> None:
         self._settings.setValue(SETTINGS_ANGLE, int(value))
@@ -470,7 +518,9 @@ class ResponsePanel(QWidget):
             return
         self.stack.setCurrentWidget(self.plots)
         self._description = describe_response(response)
-        self._dc_text = f"DC gain (the sum) {format_readout(response.dc.real)}"
+        dc = response.dc.real
+        rounding = is_rounding_zero(dc, response.l1)
+        self._dc_text = f"DC gain (the sum) {'0' if rounding else format_readout(dc)}"
         text = f"<b>{html.escape(self._description)}</b>"
         if "gain" not in self._description:  # low-pass and high-boost name their gain already
             text += f" · {self._dc_text}"
@@ -479,6 +529,7 @@ class ResponsePanel(QWidget):
             f"{self._description}\n\nRead from the response: low-pass (a blur), high-pass, band-pass, "
             "directional (and at which angle: 0° is +fx, anticlockwise on screen).\nThe DC gain is the "
             "response at frequency 0, the kernel's sum: 1 keeps brightness, 0 finds edges."
+            + (f"\nDC gain 0 (to rounding): the float sum is {dc!r}." if rounding and dc != 0.0 else "")
         )
         if self.showing_phase:
             phase = np.array(response.phase, dtype=np.float32)
@@ -497,6 +548,7 @@ class ResponsePanel(QWidget):
         self.spectrum.set_caption(mapping)
         self._set_info(f"{mapping} · {pair_text}, {padded}")
         self._draw_cut()
+        self._follow(kernel)
 
     def _show_zero(self, message: str = ZERO_MESSAGE) -> None:
         self._peak = 0.0
@@ -511,11 +563,13 @@ class ResponsePanel(QWidget):
         if response is None or self._peak == 0.0:
             return
         f, values = cut(response, self.angle)
-        title = f"cut at {self.angle:g}°"
+        title = f"{'magnitude ' if self.showing_phase else ''}cut at {self.angle:g}°"
         if self.scale == DECIBELS:
-            self.cut_plot.set_cut(f, _decibels(values, self._peak), (DB_FLOOR, 0.0), title, "|H|, dB")
+            label = "|H| (magnitude), dB" if self.showing_phase else "|H|, dB"
+            self.cut_plot.set_cut(f, _decibels(values, self._peak), (DB_FLOOR, 0.0), title, label)
         else:
-            self.cut_plot.set_cut(f, values, (0.0, self._peak), title, "|H|")
+            label = MAGNITUDE_IN_PHASE if self.showing_phase else "|H|"
+            self.cut_plot.set_cut(f, values, (0.0, self._peak), title, label)
 
     def _set_info(self, text: str) -> None:
         self._info = text

@@ -9,8 +9,8 @@ Pixel (row i, col j) of an N x N spectrum is centred on (fx, fy) = ((j - N/2) / 
 (i - N/2) / N): the image item covers [-0.5 - 0.5/N, 0.5 - 0.5/N] on both axes.
 
 Dragging anywhere on the picture (or clicking) turns the line to the pointer, so the
-handle at its end need not be hit exactly; the view does not pan or zoom (the whole
-spectrum always fits).
+handle at its end need not be hit exactly; with Shift held the angle snaps to 15° steps.
+The view does not pan or zoom (the whole spectrum always fits).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ AXIS_POINT_SIZE = 8
 HANDLE_RADIUS = 0.45  # cycles per pixel: where the handle sits on the line
 HANDLE_SIZE = 11  # pixels
 LUT_SIZE = 256
+SNAP_DEGREES = 15  # Shift while dragging the cut
 
 
 def tick_text(value: float) -> str:
@@ -58,6 +59,17 @@ def direction(angle_degrees: float) -> tuple[float, float]:
     return math.cos(a), -math.sin(a)
 
 
+def drag_angle(fx: float, fy: float, snap: bool = False) -> float | None:
+    """The cut's angle for a pointer at (fx, fy): whole degrees in [0, 180), or steps of
+    SNAP_DEGREES with ``snap`` (Shift held: a hand aiming at 45° lands on 46°); None at the
+    origin, which has no direction."""
+    if math.hypot(fx, fy) < 1e-3:
+        return None
+    angle = screen_angle(fx, fy)
+    step = SNAP_DEGREES if snap else 1
+    return float(round(angle / step) * step % 180)
+
+
 class _TurningViewBox(pg.ViewBox):
     """A view box whose left drags and clicks report the point under the pointer (view
     coordinates) instead of panning; the wheel does nothing."""
@@ -72,7 +84,8 @@ class _TurningViewBox(pg.ViewBox):
             ev.ignore()
             return
         ev.accept()
-        self._on_point(self.mapToView(ev.pos()))
+        snap = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self._on_point(self.mapToView(ev.pos()), snap)
 
     def mouseDragEvent(self, ev, axis=None) -> None:
         self._report(ev)
@@ -206,12 +219,10 @@ class SpectrumView(pg.GraphicsLayoutWidget):
         return QSize(280, 220)  # pyqtgraph's hint is large; in a scroll area it would be the height
 
     # -- internals -------------------------------------------------------------------
-    def _on_point(self, point: QPointF) -> None:
-        fx, fy = point.x(), point.y()
-        if math.hypot(fx, fy) < 1e-3:
-            return  # the origin has no direction
-        angle = round(screen_angle(fx, fy)) % 180
-        self.angle_dragged.emit(float(angle))
+    def _on_point(self, point: QPointF, snap: bool = False) -> None:
+        angle = drag_angle(point.x(), point.y(), snap)
+        if angle is not None:
+            self.angle_dragged.emit(angle)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         if not self.view_box.sceneBoundingRect().contains(scene_pos):

@@ -125,7 +125,8 @@ def test_gabor_peaks_at_its_wavelength_up_right_on_screen(make_panel):
     # The brightest pixel up and right is the one at +45°: fx > 0 and fy < 0 (fy runs down).
     up_right = [(r, c) for r, c in zip(rows, cols) if c > 32 and r < 32]
     assert len(up_right) == 1
-    assert panel.description.startswith("band-pass around 0.17")
+    # the peak read off the exact response, not the 1/64 grid: a 6-pixel period
+    assert panel.description.startswith("band-pass around 0.167 cycles/pixel (a 6-pixel period)")
     assert "strongest at 45°" in panel.description
 
 
@@ -276,12 +277,72 @@ def test_decibels(make_panel):
 
 def test_view_choices_are_remembered(make_panel):
     panel = make_panel(session_of(SOBEL_X))
+    assert panel.following  # on by default
+    panel.set_following(False)  # else the cut turns to Sobel x's 0° on the next start
     panel.set_dft_size(32)
     panel.set_scale("dB")
     panel.set_angle(200)  # taken modulo 180
     assert panel.angle == 20
     again = make_panel(session_of(SOBEL_X))
-    assert (again.dft_size, again.scale, again.angle) == (32, "dB", 20)
+    assert (again.dft_size, again.scale, again.angle, again.following) == (32, "dB", 20, False)
+
+
+def gabor_kernel(theta: float) -> np.ndarray:
+    return parametric_kernels.make("gabor", size=15, theta=theta, **{"lambda": 6}, sigma=3, gamma=1, psi=0)
+
+
+def test_the_cut_follows_the_strongest_direction_when_the_kernel_changes(make_panel):
+    session = session_of(gabor_kernel(45))
+    panel = make_panel(session)
+    assert panel.angle == 45
+    _f, values = cut_data(panel)
+    # numpy oracle: the cut's peak is |DFT|'s largest value (it lies on the 45° line)
+    assert values.max() == pytest.approx(np.abs(numpy_spectrum(gabor_kernel(45))).max(), rel=0.05)
+    panel.set_angle(30)
+    panel.set_scale("dB")
+    panel.refresh_now()
+    assert panel.angle == 30  # a turn by hand stays while the kernel does
+    session.set_weight(gabor_kernel(120)[None, None])
+    panel.refresh_now()
+    assert panel.angle == 120
+    # a blur has no direction: the cut stays where it was
+    session.set_weight(np.full((1, 1, 15, 15), 1 / 225))
+    panel.refresh_now()
+    assert panel.angle == 120
+    panel.set_following(False)
+    session.set_weight(gabor_kernel(45)[None, None])
+    panel.refresh_now()
+    assert panel.angle == 120
+    panel.set_following(True)  # turning it on turns the cut at once
+    assert panel.angle == 45
+
+
+def test_shift_drag_snaps_to_15_degrees():
+    from convplay.qt.widgets.spectrum_view import drag_angle
+
+    fx, fy = math.cos(math.radians(46)), -math.sin(math.radians(46))  # 46° up and right
+    assert drag_angle(0.3 * fx, 0.3 * fy) == 46.0
+    assert drag_angle(0.3 * fx, 0.3 * fy, snap=True) == 45.0
+    assert drag_angle(-0.2, 0.0, snap=True) == 0.0  # 180° is 0°
+    assert drag_angle(0.0, 0.0) is None
+
+
+def test_phase_view_labels_the_cut_as_magnitude(make_panel):
+    panel = make_panel(session_of(SOBEL_X))
+    assert panel.cut_plot.getPlotItem().getAxis("left").labelText == "|H|"
+    panel.set_phase(True)
+    panel.refresh_now()
+    assert panel.cut_plot.getPlotItem().getAxis("left").labelText == "|H| (magnitude)"
+    assert panel.cut_plot.title.startswith("magnitude cut")
+
+
+def test_a_rounding_sum_reads_zero_in_the_header(make_panel):
+    kernel = np.array([[0.1, 0.2, 0.1], [0.2, -1.2, 0.2], [0.1, 0.2, 0.1]])
+    assert kernel.sum() != 0.0  # numpy's float sum leaves a crumb
+    panel = make_panel(session_of(kernel))
+    assert panel.dc_text == "DC gain (the sum) 0"
+    assert "e-" not in panel.description_label.text()
+    assert "to rounding" in panel.description_label.toolTip()
 
 
 def test_tooltips_and_text_zoom(make_panel):

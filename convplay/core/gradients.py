@@ -5,7 +5,8 @@ gives two responses per pixel; an image-processing engineer reads them as one gr
 
 - the magnitude sqrt(Gx^2 + Gy^2) (``magnitude``) and its cheaper L1 form |Gx| + |Gy|
   (``l1_magnitude``), on a sequential map from 0;
-- the orientation atan2(Gy, Gx) (``orientation``), drawn as hue with the value (HSV) the
+- the orientation (``orientation``: atan2(Gy, Gx) in image axes), drawn as hue of the on-screen
+  angle atan2(-Gy, Gx) with the value (HSV) the
   magnitude over its maximum, so flat areas are dark whatever their angle;
 - edges: the pixels whose magnitude exceeds a threshold (``edges``).
 
@@ -37,7 +38,7 @@ VIEW_LABELS = {
     "channel": "channel (PyTorch)",
     "magnitude": "magnitude \u221a(Gx\u00b2 + Gy\u00b2) (derived)",
     "l1": "|Gx| + |Gy| (derived)",
-    "orientation": "orientation atan2(Gy, Gx) (derived)",
+    "orientation": "orientation atan2(\u2212Gy, Gx) (derived)",
     "edges": "edges: magnitude > threshold (derived)",
 }
 VIEW_NAMES = {  # what the hover readout calls the derived value
@@ -53,6 +54,39 @@ SEQUENTIAL_MAP, GREY_MAP = "sequential", "grey"  # display's colour map keys
 def is_pair(output: np.ndarray | None) -> bool:
     """Whether ``output`` (C, H, W) has exactly two channels: Gx (0) and Gy (1)."""
     return output is not None and output.ndim == 3 and output.shape[0] == 2
+
+
+def is_gradient_pair(weight: np.ndarray | None, transposed: bool = False) -> bool:
+    """Whether a layer's ``weight`` makes an x/y gradient pair: two output channels whose
+    output channel 1 kernels are output channel 0's turned a quarter, on every input channel.
+
+    For the Sobel, Scharr, Prewitt and derivative-of-Gaussian pairs y is x transposed (for
+    an x kernel symmetric along y, the same as x turned a quarter clockwise); both count.
+    An x kernel that is its own transpose (a blur copied into both channels) does not make
+    a gradient, nor does an all-zero one.  Conv2d stores (2, in, kh, kw); ConvTranspose2d
+    (in, 2, kh, kw), the pair in weight[:, 0] and weight[:, 1].
+    """
+    if weight is None:
+        return False
+    w = np.asarray(weight, dtype=np.float64)
+    if w.ndim != 4 or w.shape[2] != w.shape[3] or w.shape[2] < 2:
+        return False
+    if transposed:
+        if w.shape[1] != 2:
+            return False
+        x, y = w[:, 0], w[:, 1]
+    else:
+        if w.shape[0] != 2:
+            return False
+        x, y = w[0], w[1]
+    scale = float(np.abs(x).max()) if x.size else 0.0
+    if not np.isfinite(scale) or scale == 0.0:
+        return False
+    tol = 1e-6 * scale
+    turned = x.transpose(0, 2, 1)  # each input channel's kernel transposed
+    clockwise = np.rot90(x, k=-1, axes=(1, 2))
+    matches = np.allclose(y, turned, rtol=0, atol=tol) or np.allclose(y, clockwise, rtol=0, atol=tol)
+    return bool(matches and not np.allclose(x, turned, rtol=0, atol=tol))
 
 
 def _float(x: np.ndarray) -> np.ndarray:
@@ -256,7 +290,7 @@ def derived_view(
     if view == "orientation":
         angles = np.ascontiguousarray(screen_angle(gx, gy), dtype=np.float32)
         pixels = orientation_pixels(angles, mag)
-        caption = "derived: hue = direction (wheel), brightness = magnitude"
+        caption = "derived: hue = atan2(\u2212Gy, Gx), anticlockwise on screen (wheel); brightness = magnitude"
         levels = _sequential_levels(mag)
         return DerivedView(view, output, angles, levels, pixels, GREY_MAP, caption, mag, fraction)
     threshold = threshold_of(mag, fraction)
@@ -264,5 +298,5 @@ def derived_view(
     count = int(np.count_nonzero(mask))
     image = mask.astype(np.float32)
     pixels = np.where(mask, np.uint32(0xFFFFFFFF), np.uint32(0xFF000000)).astype(np.uint32)
-    caption = f"derived: white where magnitude > {threshold:.3g} ({fraction * 100:.0f} % of max)"
+    caption = f"derived: white: magnitude > {threshold:.3g} ({fraction * 100:.0f} % of max), black: not"
     return DerivedView(view, output, image, (0.0, 1.0), pixels, GREY_MAP, caption, mag, fraction, threshold, count)

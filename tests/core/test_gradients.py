@@ -121,3 +121,48 @@ def test_nan_infinite_and_empty_outputs_draw_without_raising(view):
     shown = gradients.derived_view(out, view, TABLES)
     assert shown.pixels.shape == (4, 5) and np.isfinite(shown.levels).all()
     assert gradients.derived_view(np.zeros((2, 0, 0), np.float32), view, TABLES).pixels.shape == (0, 0)
+
+
+# -- is_gradient_pair: which two-channel weights are an x/y pair -------------------------------
+SOBEL_X_LITERAL = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+SOBEL_Y_LITERAL = np.array([[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]])
+GAUSS_3 = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16
+
+
+def _layer(kx, ky, inputs=1):
+    return np.stack([np.stack([kx] * inputs), np.stack([ky] * inputs)])
+
+
+def test_the_sobel_pair_is_a_gradient_pair_in_both_layouts():
+    weight = _layer(SOBEL_X_LITERAL, SOBEL_Y_LITERAL, inputs=3)
+    assert gradients.is_gradient_pair(weight)
+    assert gradients.is_gradient_pair(weight.transpose(1, 0, 2, 3), transposed=True)  # (in, 2, k, k)
+    assert gradients.is_gradient_pair(weight[:, :, ::-1, ::-1])  # flipped for true convolution
+    # A 5x5 derivative-of-Gaussian pair: y is x transposed.
+    c = np.arange(5) - 2.0
+    g = np.exp(-(c**2) / 2)
+    dog_x = np.outer(g, -c * g)
+    assert gradients.is_gradient_pair(_layer(dog_x, dog_x.T))
+
+
+@pytest.mark.parametrize(
+    "kx, ky",
+    [
+        (GAUSS_3, GAUSS_3),  # a blur copied into both channels
+        (SOBEL_X_LITERAL, SOBEL_X_LITERAL),  # x twice
+        (np.zeros((3, 3)), SOBEL_Y_LITERAL),  # channel 0 cleared
+        (SOBEL_X_LITERAL, -SOBEL_Y_LITERAL),  # y upside down: the angle would be mirrored
+        (np.array([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]), SOBEL_Y_LITERAL),  # a Laplacian and a y
+    ],
+)
+def test_two_channels_that_are_not_an_x_y_pair_are_not_one(kx, ky):
+    assert not gradients.is_gradient_pair(_layer(kx, ky))
+
+
+def test_shapes_that_cannot_be_a_pair_are_refused_without_raising():
+    assert not gradients.is_gradient_pair(None)
+    assert not gradients.is_gradient_pair(np.zeros((1, 1, 3, 3)))
+    assert not gradients.is_gradient_pair(np.ones((3, 1, 3, 3)))
+    assert not gradients.is_gradient_pair(np.ones((2, 1, 3, 5)))  # not square: no quarter turn fits
+    weight = _layer(SOBEL_X_LITERAL, SOBEL_Y_LITERAL)
+    assert not gradients.is_gradient_pair(weight, transposed=True)  # (2, 1, ...) read as (in 2, out 1)

@@ -103,8 +103,17 @@ GRADIENT_TIPS = {
     "down), so the angle drawn is atan2(\u2212Gy, Gx): 90\u00b0 = brighter upwards",
     "edges": "Derived: white where the magnitude is above the threshold set by the slider, black elsewhere",
 }
+NOT_A_PAIR = (
+    "Channels 0 and 1 are not an x/y gradient pair: this view treats channel 0 as Gx and channel 1 as Gy"
+)
 NEEDS_PAIR = "Derived views need a two-channel output (x, y): ch 0 = Gx, ch 1 = Gy (e.g. --kernel sobel_pair)"
 STALE_OPACITY = 0.4
+# The thumbnails' share of the picture's height: small while they are few (two channels
+# of a gradient pair fit in a short strip) and smaller still under a derived view, which
+# stands for both; many channels get a larger strip to stay readable.
+GRID_SHARE_FEW, GRID_SHARE_MANY, GRID_SHARE_DERIVED = 0.24, 0.4, 0.18
+FEW_CHANNELS = 4
+GRID_MIN_PX = 60
 # The style's colour map for each of core.display's colour maps.
 STYLE_MAPS = {DIVERGING_MAP: style.DIVERGING, SEQUENTIAL_MAP: style.SEQUENTIAL, GREY_MAP: style.GREY_IMAGE}
 
@@ -190,6 +199,15 @@ class OutputPanel(QWidget):
         self.stale_banner.setStyleSheet(style.STALE_BANNER_STYLE)
         self.stale_banner.setToolTip("The settings are impossible; the last valid output is kept on screen")
         self.stale_banner.hide()
+        self.pair_warning = QLabel(NOT_A_PAIR)
+        self.pair_warning.setWordWrap(True)
+        self.pair_warning.setStyleSheet(style.STALE_BANNER_STYLE)
+        self.pair_warning.setToolTip(
+            "The kernel's output channel 1 is not output channel 0's kernel turned a quarter (as Sobel y is "
+            "Sobel x transposed), so the magnitude and direction drawn are not a gradient's. Pick a gradient "
+            "pair in the Kernel designer, or Show the channels as PyTorch computed them."
+        )
+        self.pair_warning.hide()
 
         self.view = OutputImageView(name="output", colorbar=True, cell_values=True)
         self._when_shown = WhenShown(self, self._show_latest)
@@ -199,6 +217,7 @@ class OutputPanel(QWidget):
             "Click a cell: the sliding window goes to the step that computes it."
         )
         self.grid = ChannelGrid()
+        self.grid.setMinimumHeight(GRID_MIN_PX)  # a strip of two thumbnails needs no more
         # Thumbnails are made, in the worker too, only while the grid can be seen.
         self._grid_when_shown = WhenShown(self.grid, self._draw_grid, lambda _seen: self._update_choice())
 
@@ -226,6 +245,7 @@ class OutputPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)
         layout.addWidget(self.gradient_row)
+        layout.addWidget(self.pair_warning)
         layout.addWidget(self.stale_banner)
         layout.addWidget(splitter, 1)
 
@@ -240,6 +260,7 @@ class OutputPanel(QWidget):
         self.view.view_box.sigResized.connect(self._on_view_resized)
         self._derived_worker.errored.connect(self._on_derived_failed)
         self.grid.resized.connect(self._grid_catch_up)
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
         self.view.hovered.connect(self.hovered)
         self.view.cell_clicked.connect(lambda row, col: self.cell_picked.emit(self.channel, row, col))
         self.grid.hovered.connect(self.hovered)
@@ -308,10 +329,14 @@ class OutputPanel(QWidget):
         self._fit_window.setSingleShot(True)
         self._fit_window.setInterval(500)
         self._fit_window.timeout.connect(lambda: setattr(self, "_fit_on_resize", False))
-        # A derived picture stands for both channels: it takes most of the height, the two
-        # thumbnails under it the rest; back to a channel, the user's split returns.
-        self._channel_split: list[int] | None = None
-        self._room_wanted = False
+        self._split_timer = QTimer(self)
+        self._split_timer.setSingleShot(True)
+        self._split_timer.setInterval(0)
+        self._split_timer.timeout.connect(self._apply_split)
+        # The picture takes most of the height: the strip of thumbnails under it gets a small
+        # share (GRID_SHARE_*) until the user drags the splitter; their split is kept then.
+        self._user_split = False
+        self._weight_pair: bool | None = None  # the weight that made the output: an x/y pair? None: unknown
 
     # -- state -----------------------------------------------------------------------
     @property
@@ -417,6 +442,13 @@ class OutputPanel(QWidget):
         if output.ndim != 3:
             raise ValueError(f"an output must be (C, H, W), not {output.shape}")
         self._output = output
+        outcome = self.results.outcome
+        request = outcome.request if outcome is not None and outcome.output is output else None
+        self._weight_pair = (
+            gradients.is_gradient_pair(request.weight, bool(request.spec.transposed))
+            if request is not None and gradients.is_pair(output)
+            else None
+        )
         self._shape_text = " \u00d7 ".join(str(n) for n in output.shape)
         self._fit_shape_label()
         last = max(0, output.shape[0] - 1)
@@ -435,6 +467,7 @@ class OutputPanel(QWidget):
         self._update_choice()
         self._show_channel(display)
         self._show_grid(display)
+        self._split_soon()
         self.displayed.emit()
 
     def _show_stale(self, reason: str) -> None:
@@ -465,6 +498,9 @@ class OutputPanel(QWidget):
         if output is None:
             return
         derived_view = self.derived_view
+        warn = derived_view != "channel" and self._weight_pair is False
+        if warn == self.pair_warning.isHidden():
+            self.pair_warning.setVisible(warn)
         self.edge_slider.setVisible(derived_view == "edges")
         self.edge_label.setVisible(derived_view == "edges")
         for control in (self.channel_spin, self.mode_combo, self.mapping_combo):
@@ -527,7 +563,9 @@ class OutputPanel(QWidget):
         """Compute the chosen derived view of the output on screen, off the UI thread."""
         output = self._output
         wanted = (output, self.gradient_view, self.edge_fraction)
-        if self._derived_wanted is not None and all(a is b or a == b for a, b in zip(self._derived_wanted, wanted)):
+        asked = self._derived_wanted
+        # The output by identity (arrays have no single truth value), the rest by value.
+        if asked is not None and asked[0] is output and asked[1:] == wanted[1:]:
             return  # already on its way
         self._derived_wanted = wanted
         self._derived_worker.submit((output, self.gradient_view, self.preparer.tables, self.edge_fraction))
@@ -544,8 +582,7 @@ class OutputPanel(QWidget):
 
     def _draw_derived(self, derived: gradients.DerivedView) -> None:
         if self.view.derived is None:
-            self._room_wanted = True
-            self._refit.start()
+            self._split_soon()
         self._derived = derived
         self.view.derived = derived
         if derived.colour_map is not None:
@@ -559,7 +596,9 @@ class OutputPanel(QWidget):
         self.view.set_image(derived.image, derived.levels, pixels=derived.pixels)
         if derived.view == "edges":
             total = derived.image.size or 1
-            self.edge_label.setText(f"{derived.fraction * 100:.0f} %, {derived.edge_count} edges")
+            share = 100 * derived.edge_count / total
+            share_text = f"{share:.2g}" if 0 < share < 1 else f"{share:.0f}"
+            self.edge_label.setText(f"{derived.fraction * 100:.0f} %, {derived.edge_count} edge pixels ({share_text} %)")
             self.edge_label.setToolTip(
                 f"A pixel is an edge where the magnitude is above {derived.threshold:.6g} "
                 f"({derived.fraction * 100:.0f} % of the largest): {derived.edge_count} of {total} pixels "
@@ -573,11 +612,7 @@ class OutputPanel(QWidget):
         self._derived = None
         self.view.derived = None
         self._show_wheel(False)
-        self._room_wanted = False
-        if self._channel_split is not None:
-            self.splitter.setSizes(self._channel_split)
-            self._channel_split = None
-            self._refit.start()
+        self._split_soon()
         self.grid.set_selected(self._shown_channels())
 
     def _show_wheel(self, shown: bool) -> None:
@@ -590,16 +625,37 @@ class OutputPanel(QWidget):
         self._fit_window.start()
 
     def _fit_after_layout(self) -> None:
-        if self._room_wanted and self.view.derived is not None:
-            sizes = self.splitter.sizes()
-            total = sum(sizes)
-            if total > 0:
-                self._room_wanted = False
-                if self._channel_split is None:
-                    self._channel_split = sizes
-                grid = max(total // 4, self.grid.minimumSizeHint().height())
-                self.splitter.setSizes([total - grid, grid])
         self.view.view_box.autoRange(padding=FIT_PADDING)
+
+    # -- the split between the picture and the thumbnails ------------------------------
+    def grid_share(self) -> float:
+        """The thumbnails' share of the splitter's height while the user has not dragged it."""
+        if self.view.derived is not None:
+            return GRID_SHARE_DERIVED
+        channels = 0 if self._output is None else self._output.shape[0]
+        return GRID_SHARE_FEW if channels <= FEW_CHANNELS else GRID_SHARE_MANY
+
+    def _split_soon(self) -> None:
+        self._split_timer.start()
+
+    def _apply_split(self) -> None:
+        """Give the picture most of the height (see ``grid_share``), once laid out."""
+        if self._user_split or self.grid.isHidden():
+            return
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
+        if total <= 0:
+            return
+        grid = min(max(round(total * self.grid_share()), self.grid.minimumHeight()), total - 1)
+        wanted = [total - grid, grid]
+        if sizes != wanted:
+            self.splitter.setSizes(wanted)
+            self._fit_on_resize = True  # the view's new height is known only once laid out
+            self._fit_window.start()
+            self._refit.start()
+
+    def _on_splitter_moved(self, *_) -> None:
+        self._user_split = True
 
     def _on_view_resized(self, *_) -> None:
         if self._fit_on_resize:
@@ -677,6 +733,7 @@ class OutputPanel(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_shape_label()
+        self._split_soon()
 
     def _grid_catch_up(self) -> None:
         """The grid, shown again (more than one channel after one), is laid out only after its

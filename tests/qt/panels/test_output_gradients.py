@@ -42,10 +42,13 @@ def panel(qtbot):
     return panel
 
 
-def publish(panel: OutputPanel, out: np.ndarray) -> None:
-    """What the compute controller does: PyTorch's answer, prepared in the worker's preparer."""
+def publish(panel: OutputPanel, out: np.ndarray, weight: np.ndarray | None = None) -> None:
+    """What the compute controller does: PyTorch's answer, prepared in the worker's preparer.
+    ``weight``: the one the request ran (the Sobel pair for two channels unless given)."""
     results = panel.results
-    request = ComputeRequest(ConvSpec(out_channels=out.shape[0]), np.zeros((1, 8, 8)), np.zeros((out.shape[0], 1, 3, 3)), None)
+    if weight is None:
+        weight = np.array([[SOBEL_X], [SOBEL_Y]]) if out.shape[0] == 2 else np.zeros((out.shape[0], 1, 3, 3))
+    request = ComputeRequest(ConvSpec(out_channels=out.shape[0]), np.zeros((1, 8, 8)), weight, None)
     results.start(request)
     outcome = ComputeOutcome(request, out, 0.001, "CPU")
     results.set_outcome(results.generation, replace(outcome, display=panel.preparer(out)))
@@ -137,7 +140,10 @@ def test_the_threshold_slider_counts_the_edges_numpy_finds(qtbot, panel, camera_
         expected = int(np.count_nonzero(mag > percent / 100 * mag.max()))
         qtbot.waitUntil(lambda p=percent: panel.derived.fraction == p / 100, timeout=3000)
         assert panel.derived.edge_count == expected
-        assert f"{expected} edges" in panel.edge_label.text()
+        share = 100 * expected / mag.size
+        shown = f"{share:.2g}" if share < 1 else f"{share:.0f}"
+        assert panel.edge_label.text() == f"{percent} %, {expected} edge pixels ({shown} %)"
+        assert f"white: magnitude > {percent / 100 * mag.max():.3g}" in panel.view.caption_text
         np.testing.assert_array_equal(panel.view.image, (mag > percent / 100 * mag.max()).astype(np.float32))
         counts.append(expected)
     assert counts[0] > counts[1] > counts[2] > 0
@@ -181,3 +187,76 @@ def test_a_grid_click_goes_back_to_pytorchs_channel(qtbot, panel, camera_pair):
     assert panel.gradient_view == "channel" and panel.channel == 1
     np.testing.assert_array_equal(panel.view.image, camera_pair[1])
     assert panel.view.colorbar.isVisible()
+
+
+def test_the_orientation_item_names_the_angle_drawn(qtbot, panel, camera_pair):
+    publish(panel, camera_pair)
+    choose(qtbot, panel, "orientation")
+    text = panel.gradient_combo.currentText()
+    assert "atan2(\u2212Gy, Gx)" in text and "atan2(Gy" not in text
+    assert "atan2(\u2212Gy, Gx)" in panel.view.caption_text
+    # ... and it is what is drawn: the shown angle is numpy's atan2(-Gy, Gx), anticlockwise.
+    gx, gy = camera_pair
+    expected = np.mod(np.degrees(np.arctan2(-gy, gx)), 360)
+    strong = np.hypot(gx, gy) > 0.1
+    diff = np.abs(panel.view.image[strong] - expected[strong])
+    assert np.minimum(diff, 360 - diff).max() < 1e-3
+
+
+def test_two_channels_that_are_not_a_gradient_pair_warn_under_a_derived_view(qtbot, panel, camera_pair):
+    gabor_like = np.array([[[[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]]] * 2)  # the same kernel twice
+    publish(panel, camera_pair, weight=gabor_like)
+    assert panel.derived_available  # still offered...
+    assert panel.pair_warning.isHidden()  # ...and nothing to warn about on a channel
+    choose(qtbot, panel, "magnitude")
+    assert panel.pair_warning.isVisibleTo(panel)
+    assert panel.pair_warning.text() == (
+        "Channels 0 and 1 are not an x/y gradient pair: this view treats channel 0 as Gx and channel 1 as Gy"
+    )
+    panel.set_gradient_view("channel")
+    assert panel.pair_warning.isHidden()
+    panel.set_gradient_view("magnitude")
+    # The Sobel pair (y = x transposed) is one: no warning.
+    publish(panel, camera_pair * 1.0, weight=np.array([[SOBEL_X], [SOBEL_Y]]))
+    qtbot.waitUntil(lambda: panel.derived is not None and panel.derived.output is panel.output, timeout=3000)
+    assert panel.pair_warning.isHidden()
+    # Transposed (ConvTranspose2d stores (in, out, kh, kw)): the pair in weight[:, 0] and [:, 1].
+    transposed = np.array([[SOBEL_X, SOBEL_Y]])
+    results = panel.results
+    request = ComputeRequest(ConvSpec(out_channels=2, transposed=True), np.zeros((1, 8, 8)), transposed, None)
+    results.start(request)
+    out = camera_pair * 3.0
+    results.set_outcome(results.generation, ComputeOutcome(request, out, 0.001, "CPU"))
+    qtbot.waitUntil(lambda: panel.derived is not None and panel.derived.output is out, timeout=3000)
+    assert panel.pair_warning.isHidden()
+
+
+def test_the_picture_gets_most_of_the_height_with_two_channels(qtbot, panel, camera_pair):
+    panel.resize(520, 420)
+    publish(panel, camera_pair)
+    qtbot.waitUntil(lambda: panel.splitter.sizes()[0] >= 3 * panel.splitter.sizes()[1], timeout=2000)
+    choose(qtbot, panel, "magnitude")
+    qtbot.waitUntil(lambda: panel.splitter.sizes()[0] >= 4 * panel.splitter.sizes()[1], timeout=2000)
+    # The user's own split stays.
+    panel.splitter.splitterMoved.emit(150, 1)
+    panel.splitter.setSizes([150, 150])
+    panel.set_gradient_view("channel")
+    qtbot.wait(20)
+    picture, strip = panel.splitter.sizes()
+    assert abs(picture - strip) <= 0.2 * (picture + strip)  # still about half and half
+
+
+def test_the_remembered_show_choice_returns_with_a_two_channel_output(qtbot, camera_pair, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    settings = QSettings(str(tmp_path / "c.ini"), QSettings.Format.IniFormat)
+    settings.setValue("output/gradient_view", "orientation")
+    panel = OutputPanel(Results(), settings=settings)
+    qtbot.addWidget(panel)
+    panel.resize(520, 560)
+    panel.show()
+    publish(panel, camera_pair[:1].copy())  # the start's first output may have one channel
+    assert panel.derived_view == "channel"
+    publish(panel, camera_pair)
+    qtbot.waitUntil(lambda: panel.derived is not None and panel.derived.view == "orientation", timeout=3000)
+    assert settings.value("output/gradient_view") == "orientation"

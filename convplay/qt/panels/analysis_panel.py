@@ -35,6 +35,7 @@ from convplay.core.formatting import (
 )
 from convplay.core.kernel_analysis import (
     RANK_TOLERANCE,
+    is_rounding_zero,
     kernel_properties,
     separability,
 )
@@ -82,12 +83,31 @@ def _count(n: int) -> str:
     return f"{int(n):,}".replace(",", THIN_SPACE)
 
 
-def _exact(value: float) -> str:
-    """A fraction when the value is one exactly (1/16, 3/8), else six significant digits."""
+SHORT_FRACTION = 8  # characters: "−13/273" stays a fraction, a longer one reads as digits
+SHOWN_DIGITS = 5  # significant digits in the panel; the full value is in the tooltip
+
+
+def _exact(value: float, l1: float | None = None) -> str:
+    """A short exact fraction (1/16, 3/8), a whole number, else five significant digits;
+    "0" for a value within rounding of a sum of weights whose |w| add up to ``l1``."""
+    if l1 is not None and is_rounding_zero(value, l1):
+        return "0"
     f = exact_fraction(value)
     if f is not None and f.denominator > 1:
-        return f"{f.numerator}/{f.denominator}".replace("-", MINUS)
-    return format_readout(value).replace("-", MINUS)
+        text = f"{f.numerator}/{f.denominator}".replace("-", MINUS)
+        if len(text) <= SHORT_FRACTION:
+            return text
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e9:
+        return str(int(value)).replace("-", MINUS)
+    return f"{value:.{SHOWN_DIGITS}g}".replace("-", MINUS)
+
+
+def _full(value: float, l1: float | None = None) -> str:
+    """The value a shortened number stands for, for its tooltip."""
+    if l1 is not None and is_rounding_zero(value, l1) and value != 0.0:
+        return f"0 (to rounding): the float value is {value!r}"
+    return f"= {value!r}"
 
 
 def _norm2(l2: float, squares: float) -> str:
@@ -112,7 +132,7 @@ def properties_summary(kernel, short: bool = False) -> str:
     if k.ndim != 2 or not k.size or not np.all(np.isfinite(k)):
         return ""
     p = kernel_properties(k)
-    parts = [f"sum {_exact(p.sum)}"]
+    parts = [f"sum {_exact(p.sum, p.l1)}"]
     if p.zero_mean:
         parts.append("zero mean")
     words = {"symmetric": "sym.", "antisymmetric": "antisym.", "neither": "no sym."} if short else {}
@@ -156,13 +176,37 @@ def _factor_grid(tip: str) -> ValueGrid:
     return grid
 
 
-def _blur_split(col: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Factors without integers scaled so the row sums to 1 where it can: a Gaussian reads
-    as the 1-D Gaussian times the 1-D Gaussian (a derivative's row sums to 0: kept)."""
-    total = float(np.sum(row))
-    if abs(total) <= 1e-9 * float(np.abs(row).sum()):
+def _balanced(col: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Factors without integers scaled to the same norm, √σ₁ each, so that neither reads
+    as tiny next to the other (0.0196 × 0.999); signs turned so the row's sum is positive
+    where it has one (a Gaussian's column and row then both read as the 1-D Gaussian), else
+    its last nonzero entry."""
+    col = np.asarray(col, dtype=np.float64)
+    row = np.asarray(row, dtype=np.float64)
+    nc, nr = float(np.linalg.norm(col)), float(np.linalg.norm(row))
+    if nc == 0.0 or nr == 0.0:
         return col, row
-    return np.asarray(col) * total, np.asarray(row) / total
+    scale = np.sqrt(nr / nc)
+    col, row = col * scale, row / scale
+    total = float(row.sum())
+    if abs(total) > 1e-9 * float(np.abs(row).sum()):
+        sign = 1.0 if total > 0 else -1.0
+    else:
+        nz = np.flatnonzero(np.abs(row.ravel()) > 1e-12 * float(np.abs(row).max()))
+        sign = -1.0 if nz.size and row.ravel()[nz[-1]] < 0 else 1.0
+    return col * sign, row * sign
+
+
+EFFECTIVE_SHARE = 0.01  # the effective rank counts singular values above this share of the largest
+
+
+def effective_rank(singular_values: np.ndarray) -> int:
+    """The singular values above EFFECTIVE_SHARE of the largest: how many separable pairs of
+    passes carry the kernel to about 1 %."""
+    s = np.asarray(singular_values, dtype=np.float64)
+    if not s.size or s[0] <= 0:
+        return 0
+    return int(np.count_nonzero(s > EFFECTIVE_SHARE * s[0]))
 
 
 def _grid_size(grid: ValueGrid):
@@ -178,6 +222,16 @@ def _grid_size(grid: ValueGrid):
     if grid.horizontalHeader().isVisibleTo(grid):
         height += grid.horizontalHeader().height()
     return QSize(width, height)
+
+
+def _share_text(passes: int, two_d: int) -> str:
+    """The two passes' cost against one 2-D pass, said as such."""
+    if not two_d:
+        return ""
+    share = f"{100 * passes / two_d:.0f} %"
+    if passes >= two_d:
+        return f"no saving: the two passes take {share} of one 2-D pass"
+    return f"= {share} of one 2-D pass"
 
 
 def layer_ranks(weight: np.ndarray) -> np.ndarray:
@@ -281,7 +335,7 @@ class AnalysisPanel(QWidget):
         for row, (key, name, tip) in enumerate(rows):
             name_label = QLabel(name)
             name_label.setToolTip(tip)
-            value = _label(tip=tip, wrap=False)
+            value = _label(tip=tip)  # wraps: a long value never widens the panel
             self.properties.addWidget(name_label, row, 0)
             self.properties.addWidget(value, row, 1)
             self.values[key] = value
@@ -307,7 +361,7 @@ class AnalysisPanel(QWidget):
         self.layer_grid.setHorizontalSpacing(10)
         self.layer_grid.setVerticalSpacing(2)
         self.layer_grid.setColumnStretch(3, 1)
-        self.layer_share = _label(wrap=False, tip="The two passes' multiply-accumulates as a share of the 2-D pass's")
+        self.layer_share = _label(tip="The two passes' multiply-accumulates as a share of the 2-D pass's")
         for row, key in enumerate(("two_d", "column", "row", "passes")):
             name = QLabel()
             value = _label(wrap=False)
@@ -315,7 +369,6 @@ class AnalysisPanel(QWidget):
             self.layer_grid.addWidget(name, row, 0)
             self.layer_grid.addWidget(value, row, 1)
             self.layer_names[key], self.layer_values[key] = name, value
-        self.layer_grid.addWidget(self.layer_share, 3, 2)
 
         # Two passes.
         self.run_button = QPushButton(RUN_TEXT)
@@ -374,6 +427,7 @@ class AnalysisPanel(QWidget):
         layout.addWidget(self.cost_line)
         layout.addWidget(self.layer_title)
         layout.addLayout(self.layer_grid)
+        layout.addWidget(self.layer_share)
         layout.addSpacing(4)
         layout.addLayout(run_row)
         layout.addWidget(self.run_reason)
@@ -430,6 +484,9 @@ class AnalysisPanel(QWidget):
         if (ranks > 1).any():
             o, i = (int(v) for v in np.argwhere(ranks > 1)[0])
             many = int((ranks > 1).sum())
+            if ranks.size == 1:
+                return (f"This kernel is not a column times a row (rank {int(ranks[o, i])}), "
+                        "so the layer has no two-pass form.")
             others = f" ({many} pairs in all)" if many > 1 else ""
             return (f"Not every pair is a column times a row: out {o}, in {i} has rank "
                     f"{int(ranks[o, i])}{others}, so the layer has no two-pass form.")
@@ -502,22 +559,24 @@ class AnalysisPanel(QWidget):
         p = kernel_properties(kernel)
         mean = p.sum / kernel.size
         texts = {
-            "sum": _exact(p.sum),
-            "zero_mean": "yes" if p.zero_mean else f"no (mean {_exact(mean)})",
+            "sum": _exact(p.sum, p.l1),
+            "zero_mean": "yes" if p.zero_mean else f"no (mean {_exact(mean, p.l1)})",
             "symmetry_x": p.symmetry_x,
             "symmetry_y": p.symmetry_y,
             "rank": f"{p.rank}" + (" (separable)" if p.rank == 1 else ""),
             "l1": _exact(p.l1),
             "l2": _norm2(p.l2, float((kernel * kernel).sum())),
-            "min": _exact(p.min),
-            "max": _exact(p.max),
+            "min": _exact(p.min, p.l1),
+            "max": _exact(p.max, p.l1),
         }
         exact = {"sum": p.sum, "l1": p.l1, "l2": p.l2, "min": p.min, "max": p.max, "zero_mean": mean}
         for key, text in texts.items():
             label = self.values[key]
             label.setText(text)
             base = label.toolTip().split("\n\n")[0]
-            label.setToolTip(f"{base}\n\n= {exact[key]!r}" if key in exact else base)
+            rounded = key in ("sum", "min", "max", "zero_mean")
+            full = _full(exact[key], p.l1 if rounded else None) if key in exact else ""
+            label.setToolTip(f"{base}\n\n{full}" if full else base)
 
     def _refresh_separability(self, kernel: np.ndarray) -> None:
         kh, kw = kernel.shape
@@ -525,7 +584,8 @@ class AnalysisPanel(QWidget):
         values = ", ".join(format_readout(v) for v in s.singular_values)
         self.rank_line.setToolTip(
             f"Singular values (SVD): {values}.\nThe rank counts those above "
-            f"{RANK_TOLERANCE:g} × the largest.")
+            f"{RANK_TOLERANCE:g} × the largest; the effective rank those above 1 % of it "
+            "(what a smooth kernel needs to about 1 %).")
         self.factor_line.setVisible(False)
         self.error_line.setVisible(False)
         if s.rank == 0:
@@ -535,24 +595,33 @@ class AnalysisPanel(QWidget):
         elif s.rank == 1:
             self.rank_line.setText("Rank 1: separable, a column times a row.")
             self.factor_caption.setVisible(False)
-            col, row = (s.integer_factors if s.integer_factors is not None else _blur_split(s.col, s.row))
+            col, row = (s.integer_factors if s.integer_factors is not None else _balanced(s.col, s.row))
             if s.integer_factors is not None:
                 self.factor_line.setText(f"{_vector_text(col)}ᵀ · {_vector_text(row)}")
                 self.factor_line.setVisible(True)
             self._show_factors(col, row)
         else:
-            self.rank_line.setText(f"Not separable (rank {s.rank}).")
+            effective = effective_rank(s.singular_values)
+            if effective < s.rank:
+                self.rank_line.setText(
+                    f"Not separable (rank {s.rank}; effectively {effective}: σₖ > 1 % of σ₁).")
+            else:
+                self.rank_line.setText(f"Not separable (rank {s.rank}).")
             self.factor_caption.setText("Best rank-1 approximation (the SVD's first term), column × row:")
             self.factor_caption.setVisible(True)
             approx = separability(s.rank1)
             if approx.rank == 1:
-                self._show_factors(approx.col, approx.row)
+                self._show_factors(*_balanced(approx.col, approx.row))
             else:
                 self.factors.setVisible(False)
             self.error_line.setText(f"Rank-1 approximation: {s.rank1_error * 100:.3g} % error (Frobenius).")
             self.error_line.setVisible(True)
 
-        if s.rank <= 1:
+        if s.rank <= 1 and kh + kw >= kh * kw:
+            self.cost_line.setText(
+                f"Per output value: one 2-D pass {kh * kw} multiply-accumulate{'s' if kh * kw != 1 else ''}; "
+                f"two 1-D passes would take {kh} + {kw} = {kh + kw}: no saving for a {kh}×{kw} kernel.")
+        elif s.rank <= 1:
             self.cost_line.setText(
                 f"Per output value: two 1-D passes {kh} + {kw} = {kh + kw} multiply-accumulates, "
                 f"one 2-D pass {kh * kw}.")
@@ -651,8 +720,8 @@ class AnalysisPanel(QWidget):
         for key, (name, n, tip) in rows.items():
             text = _count(n)
             if key == "passes":
-                self.layer_share.setText(f"{100 * n / two_d:.0f} %" if two_d else "")
-                self.layer_share.setVisible(separable)
+                self.layer_share.setText(_share_text(n, two_d))
+                self.layer_share.setVisible(separable and bool(two_d))
             self.layer_names[key].setText(name)
             self.layer_names[key].setToolTip(tip)
             self.layer_values[key].setText(text)
@@ -668,8 +737,14 @@ class AnalysisPanel(QWidget):
         blocker = self._blocker()
         self.run_button.setEnabled(not blocker and not self._running)
         self.run_button.setText("Running…" if self._running else RUN_TEXT)
-        self.run_reason.setText(blocker)
-        self.run_reason.setVisible(bool(blocker))
+        kh, kw = self._session.spec.kernel_hw
+        if not blocker and kh + kw >= kh * kw:
+            reason = (f"Two passes save nothing for a {kh}×{kw} kernel: the run only checks that "
+                      "they give the same output.")
+        else:
+            reason = blocker
+        self.run_reason.setText(reason)
+        self.run_reason.setVisible(bool(reason))
         if self._error is not None:
             generation, text = self._error
             stale = generation != self._generation

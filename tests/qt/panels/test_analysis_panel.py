@@ -182,3 +182,85 @@ def test_a_run_pytorch_refuses_says_why(make_panel, qtbot):
     panel.run_two_passes()
     qtbot.waitUntil(lambda: panel.run_line.text().startswith("Could not run as two passes"), timeout=20000)
     assert "float16" in panel.run_line.text()
+
+
+@pytest.mark.parametrize("name", ["sobel", "gabor", "laplacian"])
+def test_the_panel_stays_narrow(make_panel, name):
+    from convplay.core import parametric_kernels
+
+    kernel = {
+        "sobel": SOBEL_X,
+        "gabor": parametric_kernels.make("gabor", size=15, theta=45, **{"lambda": 6}),
+        "laplacian": parametric_kernels.make("laplacian", alpha=0.2),
+    }[name]
+    panel = make_panel(_session(np.asarray(kernel, float), "a kernel with a rather long name, 15×15"))
+    panel.resize(250, 900)
+    assert panel.minimumSizeHint().width() <= 260
+    for key in ("sum", "l1", "min", "max"):  # numbers are short; the full one is in the tooltip
+        digits = panel.values[key].text().replace("−", "").replace(".", "").split("e")[0]
+        assert len(digits) <= 6, panel.values[key].text()
+    assert all(label.wordWrap() for label in panel.values.values())
+
+
+def test_a_rounding_sum_shows_zero_with_the_raw_value_in_the_tooltip(make_panel):
+    kernel = np.array([[0.1, 0.2, 0.1], [0.2, -1.2, 0.2], [0.1, 0.2, 0.1]])
+    assert kernel.sum() != 0.0  # numpy's float sum leaves a crumb
+    panel = make_panel(_session(kernel, "Laplacian"))
+    assert panel.values["sum"].text() == "0"
+    assert panel.values["zero_mean"].text() == "yes"
+    assert "0 (to rounding)" in panel.values["sum"].toolTip()
+    assert repr(float(kernel.sum())) in panel.values["sum"].toolTip()
+    assert properties_summary(kernel).startswith("sum 0 ·")
+
+
+def test_long_values_are_shortened_and_kept_in_the_tooltip(make_panel):
+    kernel = np.array([[0.0905482123, 0.2], [0.3, 0.4]])
+    panel = make_panel(_session(kernel, "k"))
+    assert panel.values["min"].text() == "0.090548"
+    assert repr(0.0905482123) in panel.values["min"].toolTip()
+
+
+def test_one_by_k_kernels_save_nothing(make_panel):
+    panel = make_panel(_session(np.full((1, 3), 1 / 3), "box 1×3"))
+    assert "no saving" in panel.cost_line.text()
+    assert panel.layer_share.text().startswith("no saving")
+    assert "save nothing" in panel.run_reason.text() and "same output" in panel.run_reason.text()
+    panel = make_panel(_session(np.ones((1, 1)), "1×1"))
+    assert "no saving" in panel.cost_line.text()
+
+
+def test_the_share_says_what_it_is_a_share_of(make_panel):
+    panel = make_panel(_session(SOBEL_X, "Sobel x"))
+    two_d, passes = 14 * 14 * 9, 14 * 16 * 3 + 14 * 14 * 3
+    assert panel.layer_share.text() == f"= {100 * passes / two_d:.0f} % of one 2-D pass"
+    assert not panel.run_reason.isVisible()
+
+
+def test_a_single_pair_is_named_as_the_kernel(make_panel):
+    panel = make_panel(_session(LAPLACIAN, "Laplacian"))
+    assert panel.run_reason.text().startswith("This kernel is not a column times a row (rank 2)")
+    panel = make_panel(_session(LAPLACIAN, "Laplacian", out_channels=2))
+    assert panel.run_reason.text().startswith("Not every pair")
+
+
+def test_a_smooth_large_kernel_shows_its_effective_rank(make_panel):
+    from convplay.core import parametric_kernels
+
+    kernel = parametric_kernels.make("gabor", size=15, theta=45, **{"lambda": 6})
+    s = np.linalg.svd(kernel, compute_uv=False)
+    exact = int((s > 1e-10 * s[0]).sum())
+    effective = int((s > 0.01 * s[0]).sum())
+    assert effective < exact
+    panel = make_panel(_session(np.asarray(kernel), "Gabor"))
+    assert f"rank {exact}; effectively {effective}" in panel.rank_line.text()
+
+
+def test_non_integer_factors_are_balanced(make_panel):
+    # a zero-mean rank-1 kernel: [1, 0.5, -2]ᵀ · [0.3, -0.1, 0.05] (numpy's outer product)
+    kernel = np.outer([1.0, 0.5, -2.0], [0.3, -0.1, 0.05]) * 7.3
+    panel = make_panel(_session(kernel, "k"))
+    col, row = panel.col_grid.values(), panel.row_grid.values()
+    assert np.allclose(col @ row, kernel)
+    assert np.linalg.norm(col) == pytest.approx(np.linalg.norm(row), rel=1e-3)
+    s = np.linalg.svd(kernel, compute_uv=False)
+    assert np.linalg.norm(col) == pytest.approx(np.sqrt(s[0]), rel=1e-3)

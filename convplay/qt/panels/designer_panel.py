@@ -64,10 +64,28 @@ DETACHED_TEXT = (
     "Detached: the weights were edited by hand. Move a slider or press Apply to make them "
     "from these parameters again."
 )
-NOT_MADE_TEXT = "The kernel is not made from parameters; pick a family and press Apply."
+NOT_MADE_TEXT = (
+    "The kernel is {name}, not made from parameters: press Apply to make it from these "
+    "(a family chosen waits for Apply)."
+)
+NORMALISATION_TIPS = {
+    "none": "As defined: the family's own scaling, no renormalising.",
+    "sum": "Sum to 1: the weights divided by their sum, so a blur keeps the brightness "
+    "(refused for a kernel that sums to 0).",
+    "zero_mean": "Zero mean: the mean subtracted, so a flat image gives no response.",
+}
 PAIR_NOTE = (
     "A gradient pair: output channel 0 is x, output channel 1 is y, each on every input channel; "
     "the output panel derives the magnitude and the orientation from the two."
+)
+
+
+# The state line, at the top: a calm green while the kernel follows the parameters, the
+# warning colour on a tinted ground while it does not (the sliders then show other numbers).
+ATTACHED_STYLE = f"QLabel {{ color: {style.OK}; padding: 2px 4px; }}"
+DETACHED_STYLE = (
+    f"QLabel {{ color: {style.STALE_TEXT}; background: {style.STALE_BACKGROUND}; "
+    "font-weight: bold; padding: 2px 4px; border-radius: 3px; }"
 )
 
 
@@ -97,6 +115,11 @@ def snapped(p: Parameter, value):
     if p.integer and p.step > 1:
         return int(p.minimum + round((value - p.minimum) / p.step) * p.step)
     return int(value) if p.integer else float(value)
+
+
+def not_made_text(name: str) -> str:
+    """The state line for a kernel made otherwise (a preset, a hand edit, a loaded layer)."""
+    return NOT_MADE_TEXT.format(name=name or "unnamed")
 
 
 def tooltip(p: Parameter, label: str | None = None) -> str:
@@ -332,11 +355,10 @@ class DesignerPanel(QWidget):
         self.normalisation_combo = QComboBox()
         for mode, label in NORMALISATION_LABELS.items():
             self.normalisation_combo.addItem(label, mode)
-        self.normalisation_combo.setToolTip(
-            "As defined: the family's own weights. Sum to 1: divided by their sum (a blur keeps the "
-            "brightness; refused for a kernel that sums to 0). Zero mean: the mean subtracted (no "
-            "response to a flat image)."
-        )
+            if mode in NORMALISATION_TIPS:
+                index = self.normalisation_combo.count() - 1
+                self.normalisation_combo.setItemData(index, NORMALISATION_TIPS[mode], Qt.ItemDataRole.ToolTipRole)
+        self.normalisation_combo.setToolTip(" ".join(NORMALISATION_TIPS[m] for m in NORMALISATION_LABELS if m in NORMALISATION_TIPS))
         self.normalisation_error = QLabel()
         self.normalisation_error.setWordWrap(True)
         self.normalisation_error.setStyleSheet(style.ERROR_TEXT_STYLE)
@@ -403,12 +425,12 @@ class DesignerPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
+        layout.addWidget(self.state_label)  # first: seen without scrolling, whatever the family
         layout.addLayout(form)
         layout.addWidget(self.description)
         layout.addWidget(self.pages_box)
         layout.addLayout(norm_row)
         layout.addWidget(self.normalisation_error)
-        layout.addWidget(self.state_label)
         layout.addWidget(self.summary)
         layout.addWidget(self.message)
         layout.addStretch(1)
@@ -521,25 +543,47 @@ class DesignerPanel(QWidget):
         except ValueError as exc:  # the layer cannot take it (e.g. groups); the kernel stays
             self._show_message(str(exc))
 
+    def holds_pair(self) -> bool:
+        """Whether the session's layer is a gradient pair a pair recipe made: its own recipe
+        is a pair, or the recipe last applied was one and the layer still has its shape
+        (its weights edited by hand since)."""
+        session = self._session
+        if session.kernel_recipe is not None:
+            return session.kernel_recipe.pair
+        last = self._last
+        if last is None or not last.pair or session.spec.out_channels != 2:
+            return False
+        try:
+            _, weight = kernel_recipe.pair_layer(session.spec, last.kernels())
+        except (ValueError, KernelParameterError):
+            return False
+        return weight.shape == session.weight.shape
+
     def _layer(self, made: KernelRecipe):
-        """(spec, weight, note) of the session's layer with ``made`` in every pair."""
+        """(spec, weight, bias, note) of the session's layer with ``made`` in every pair."""
         session = self._session
         kernels = made.kernels()
         if made.pair:
             spec, weight = kernel_recipe.pair_layer(session.spec, kernels)
-            return spec, weight, PAIR_NOTE
+            return spec, weight, session.bias_values, PAIR_NOTE
         kernel = kernels[0]
         kh, kw = kernel.shape
-        layout = {"transposed": bool(session.spec.transposed), "groups": session.spec.groups}
-        weight = edits.with_kernel(session.weight, kernel, ALL, (0, 0), **layout)
-        spec = session.spec.replace(kernel_size=kernel_size_arg(kh, kw))
-        note = edits.fill_note(made.name, kernel, session.weight.shape, ALL, (0, 0), **layout)
-        return spec, weight, note
+        spec, before, bias = session.spec, session.weight, session.bias_values
+        if self.holds_pair():
+            # One kernel replaces the pair: one output channel again, not a copy in each
+            # (two copies would pass for Gx and Gy in the output's derived views).
+            spec = spec.replace(out_channels=1)
+            before, bias = np.zeros(spec.weight_shape), bias[:1]
+        layout = {"transposed": bool(spec.transposed), "groups": spec.groups}
+        weight = edits.with_kernel(before, kernel, ALL, (0, 0), **layout)
+        spec = spec.replace(kernel_size=kernel_size_arg(kh, kw))
+        note = edits.fill_note(made.name, kernel, before.shape, ALL, (0, 0), **layout)
+        return spec, weight, bias, note
 
     def _set_kernel(self, made: KernelRecipe) -> None:
         session = self._session
-        spec, weight, note = self._layer(made)
-        session.set_kernel(spec, weight, session.bias_values, name=made.name, note=note, recipe=made)
+        spec, weight, bias, note = self._layer(made)
+        session.set_kernel(spec, weight, bias, name=made.name, note=note, recipe=made)
 
     # -- messages ---------------------------------------------------------------------------
     def _show_refusal(self, exc: KernelParameterError) -> None:
@@ -574,11 +618,11 @@ class DesignerPanel(QWidget):
             self._normalisations[made.family] = made.normalisation
             self._show_family(made.family)
             self.pages[made.family].set_values(dict(made.params))
-            state, state_style = ATTACHED_TEXT, style.MUTED_TEXT_STYLE
+            state, state_style = ATTACHED_TEXT, ATTACHED_STYLE
         elif self._detached_from_last():
-            state, state_style = DETACHED_TEXT, ""  # in the text's own colour: it matters
+            state, state_style = DETACHED_TEXT, DETACHED_STYLE
         else:
-            state, state_style = NOT_MADE_TEXT, style.MUTED_TEXT_STYLE
+            state, state_style = not_made_text(session.kernel_name), DETACHED_STYLE
         self.state_label.setText(state)
         self.state_label.setStyleSheet(state_style)
         self.summary.setText(self._summary_text())

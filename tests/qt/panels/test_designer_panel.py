@@ -125,7 +125,7 @@ def test_editing_a_weight_detaches_and_apply_attaches_again(setup):
 def test_a_kernel_not_made_from_parameters_waits_for_the_user(setup):
     session, history, panel = setup
     session.set_kernel(ConvSpec(), SOBEL_X[None, None], name="Sobel x")
-    assert panel.state_label.text() == NOT_MADE_TEXT
+    assert panel.state_label.text() == NOT_MADE_TEXT.format(name="Sobel x")
     panel.select_family("gabor")
     np.testing.assert_array_equal(session.weight[0, 0], SOBEL_X)
     assert session.kernel_name == "Sobel x" and history.count() == 0
@@ -290,3 +290,80 @@ def test_each_family_keeps_its_own_normalisation(setup):
     panel.select_family("gabor")
     assert panel.normalisation == "zero_mean"
     assert session.kernel_recipe == recipe("gabor", "zero_mean")
+
+
+# -- a single family after a gradient pair ---------------------------------------------------------
+def _conv_out_channels(session, image):
+    """How many channels PyTorch gives for the session's layer (nn.Conv2d from its spec)."""
+    import torch
+
+    spec, weight = session.spec, torch.tensor(np.asarray(session.weight), dtype=torch.float64)
+    layer = torch.nn.Conv2d(spec.in_channels, spec.out_channels, weight.shape[2:], groups=spec.groups, bias=False)
+    layer = layer.double()
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        return layer(torch.from_numpy(image)[None]).shape[1]
+
+
+def test_a_single_family_after_a_pair_gives_one_output_channel_again(qtbot):
+    session, history, panel = _make(qtbot, channels=3)
+    panel.select_family("sobel_pair")
+    panel.apply()
+    assert session.spec.out_channels == 2
+    panel.select_family("gabor")  # designing: applied at once
+    made = recipe("gabor")
+    assert session.kernel_recipe == made
+    assert session.spec.out_channels == 1
+    assert session.weight.shape[0] == 1 and len(session.bias_values) == 1
+    assert _conv_out_channels(session, np.zeros((3, 20, 20))) == 1
+    for i in range(3):
+        np.testing.assert_allclose(session.weight[0, i], made.kernels()[0])
+    history.undo()  # one step: the pair is back
+    assert session.spec.out_channels == 2 and session.kernel_recipe.pair
+
+
+def test_apply_on_a_hand_edited_pair_gives_one_channel_but_leaves_other_layers_alone(qtbot):
+    session, _, panel = _make(qtbot)
+    panel.select_family("scharr_pair")
+    panel.apply()
+    edited = np.array(session.weight)
+    edited[1, 0, 0, 0] = 5.0
+    session.set_weight(edited)  # detached, still the pair's shape
+    assert session.kernel_recipe is None
+    panel.select_family("gaussian")
+    assert session.spec.out_channels == 2  # a family chosen waits for Apply while detached
+    panel.apply()
+    assert session.spec.out_channels == 1
+    # A two-output layer that no pair recipe made keeps its two outputs (a blur in each).
+    session.set_kernel(ConvSpec(out_channels=2), np.stack([SOBEL_X[None], SOBEL_X[None]]), name="two Sobel x")
+    panel.select_family("box")
+    panel.apply()
+    assert session.spec.out_channels == 2 and session.kernel_recipe == recipe("box")
+
+
+def test_the_state_line_is_first_and_names_a_kernel_made_otherwise(qtbot):
+    session, _, panel = _make(qtbot)
+    layout = panel.layout()
+    assert layout.itemAt(0).widget() is panel.state_label  # at the top: seen without scrolling
+    session.set_kernel(ConvSpec(), SOBEL_X[None, None], name="Sobel x")
+    text = panel.state_label.text()
+    assert text.startswith("The kernel is Sobel x, not made from parameters: press Apply")
+    assert "waits for Apply" in text
+    index = panel.normalisation_combo.findData("none")
+    tip = panel.normalisation_combo.itemData(index, Qt.ItemDataRole.ToolTipRole)
+    assert "own scaling" in tip and "no renormalising" in tip
+
+
+@pytest.mark.parametrize("key", kernel_recipe.kinds())
+def test_the_panel_stays_narrow_for_every_family_at_its_largest(qtbot, key):
+    session, _, panel = _make(qtbot, channels=3)
+    family = kernel_recipe.family_of(key)
+    panel.select_family(key)
+    page = panel.page
+    for p in family.parameters:
+        if p.name in page.rows:
+            page.rows[p.name].spin.setValue(p.maximum)
+    panel.apply()
+    assert session.kernel_recipe is not None and session.kernel_recipe.family == key
+    assert panel.summary.wordWrap()
+    assert panel.minimumSizeHint().width() <= 320, (key, panel.summary.text())

@@ -132,6 +132,35 @@ class OutputImageView(ImageView):
         return f"{self.name}  {text}" if text and self.name else text
 
 
+class BannerLine(QLabel):
+    """A word-wrapped banner that asks for the height of its lines only.
+
+    A wrapped QLabel gives its layout a height-for-width; a scroll area around the panel
+    then sizes the whole panel by its preferred height for the width (the picture's full
+    size hint) and the picture scrolls out of sight.  This one keeps a minimum height of
+    its wrapped lines instead."""
+
+    def __init__(self, text: str = ""):
+        super().__init__(text)
+        self.setWordWrap(True)
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+    def _fit_height(self) -> None:
+        height = self.heightForWidth(max(1, self.width()))
+        if height > 0 and height != self.minimumHeight():
+            self.setMinimumHeight(height)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit_height()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+
 def caption_for(view: ChannelView) -> str:
     """The colour bar's caption: the mapping drawn, and whether auto chose it."""
     return mapping_caption(view.mapping, view.levels, view.chosen)
@@ -194,13 +223,11 @@ class OutputPanel(QWidget):
         self.shape_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._build_gradient_controls(settings)
 
-        self.stale_banner = QLabel("")
-        self.stale_banner.setWordWrap(True)
+        self.stale_banner = BannerLine("")
         self.stale_banner.setStyleSheet(style.STALE_BANNER_STYLE)
         self.stale_banner.setToolTip("The settings are impossible; the last valid output is kept on screen")
         self.stale_banner.hide()
-        self.pair_warning = QLabel(NOT_A_PAIR)
-        self.pair_warning.setWordWrap(True)
+        self.pair_warning = BannerLine(NOT_A_PAIR)
         self.pair_warning.setStyleSheet(style.STALE_BANNER_STYLE)
         self.pair_warning.setToolTip(
             "The kernel's output channel 1 is not output channel 0's kernel turned a quarter (as Sobel y is "

@@ -260,3 +260,22 @@ def test_the_remembered_show_choice_returns_with_a_two_channel_output(qtbot, cam
     publish(panel, camera_pair)
     qtbot.waitUntil(lambda: panel.derived is not None and panel.derived.view == "orientation", timeout=3000)
     assert settings.value("output/gradient_view") == "orientation"
+
+
+def test_the_warning_line_does_not_push_the_picture_out_of_a_scrolled_dock(qtbot, camera_pair):
+    from PySide6.QtWidgets import QScrollArea
+
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    panel = OutputPanel(Results())
+    area.setWidget(panel)
+    qtbot.addWidget(area)
+    area.resize(620, 380)
+    area.show()
+    qtbot.waitExposed(area)
+    publish(panel, camera_pair, weight=np.array([[SOBEL_X], [SOBEL_X]]))  # x twice: not a pair
+    choose(qtbot, panel, "magnitude")
+    qtbot.waitUntil(lambda: panel.pair_warning.isVisible(), timeout=2000)
+    qtbot.wait(20)
+    assert panel.height() <= area.viewport().height()  # the panel fits: no scrolling to the picture
+    assert panel.pair_warning.height() >= 2 * panel.pair_warning.fontMetrics().height()  # its lines all show

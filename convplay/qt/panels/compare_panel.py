@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +36,11 @@ from convplay.compute.compare import difference
 from convplay.core import kernel_edits as edits
 from convplay.core.display import finite_abs_max, finite_range
 from convplay.core.formatting import format_readout
-from convplay.core.kernel_analysis import frequency_response, kernel_properties
+from convplay.core.kernel_analysis import (
+    frequency_response,
+    is_rounding_zero,
+    kernel_properties,
+)
 from convplay.core.presets import PRESETS
 from convplay.qt import style
 from convplay.qt.shown import WhenShown
@@ -45,7 +51,13 @@ from convplay.qt.workers import LatestWorker
 from convplay.qt.zoom import scaled, text_zoom
 
 RESPONSE_SIZE = 32  # the small response pictures: 32×32 frequencies are plenty at ~100 px
-PICTURE_SIZE = QSize(150, 110)  # one picture with its colour bar, at zoom 1
+PICTURE_SIZE = QSize(96, 54)  # one picture with its colour bar, at zoom 1: two rows fit a 300 px tab
+VIEWS = (
+    ("all", "All", "Both rows: the outputs, and the responses with the kernels' difference"),
+    ("outputs", "Outputs", "Only the outputs A, B and B − A, larger"),
+    ("kernels", "|H| · kernels", "Only the frequency responses |H| of A and B and the kernels' difference B − A, larger"),
+)
+SETTINGS_VIEW = "compare/view"
 NO_PRESET = "A from preset…"
 # (key, label, tooltip) of the numbers compared
 NUMBERS = (
@@ -55,8 +67,9 @@ NUMBERS = (
     ("l2", "L2", "√Σw²: the gain for white noise"),
     ("min", "min", "The smallest weight"),
     ("max", "max", "The largest weight"),
-    ("symmetry_x", "left-right", "How the kernel mirrors left to right"),
-    ("symmetry_y", "top-bottom", "How the kernel mirrors top to bottom"),
+    ("symmetry_x", "left-right", ("How the kernel mirrors left to right: sym. (symmetric), antisym. "
+     "(antisymmetric: mirrored and negated) or neither")),
+    ("symmetry_y", "top-bottom", "How the kernel mirrors top to bottom: sym., antisym. or neither"),
 )
 SAME_TOLERANCE = 1e-9
 
@@ -187,7 +200,6 @@ class ComparePanel(QWidget):
         self.status_label.setWordWrap(True)
         self.status_label.setToolTip("Whether the outputs shown belong to the kernels as they are now")
         self.channel_label = QLabel("")
-        self.channel_label.setWordWrap(True)
         self.channel_label.setToolTip("The output channel compared: the one the Kernel panel's selected pair feeds")
 
         self.a_output = _Picture("A", "A's output, computed by PyTorch on the same input and settings as B; "
@@ -210,16 +222,42 @@ class ComparePanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.pin_button)
         top.addWidget(self.preset_combo, 1)
-        outputs = QHBoxLayout()
+        # What to show: a short tab has room for both rows of small pictures, or one row large.
+        self.view_buttons: dict[str, QToolButton] = {}
+        self._view_group = QButtonGroup(self)
+        self._view_group.setExclusive(True)
+        views = QHBoxLayout()
+        views.setSpacing(2)
+        show = QLabel("Show")
+        show.setToolTip("Which pictures to show: both rows, or one row with more room")
+        views.addWidget(show)
+        for key, text, tip in VIEWS:
+            button = QToolButton()  # as wide as its text: the row fits a 400 px column
+            button.setText(text)
+            button.setCheckable(True)
+            button.setToolTip(tip)
+            self._view_group.addButton(button)
+            self.view_buttons[key] = button
+            views.addWidget(button)
+        views.addStretch(1)
+        views.addWidget(self.channel_label)
+        self._qsettings = QSettings("convplay", "convplay")
+        saved = str(self._qsettings.value(SETTINGS_VIEW, "all"))
+        self.view_buttons.get(saved, self.view_buttons["all"]).setChecked(True)
+        self.outputs_row = QWidget()
+        outputs = QHBoxLayout(self.outputs_row)
+        outputs.setContentsMargins(0, 0, 0, 0)
         for picture in (self.a_output, self.b_output, self.diff_output):
             outputs.addWidget(picture, 1)
-        responses = QHBoxLayout()
+        self.responses_row = QWidget()
+        responses = QHBoxLayout(self.responses_row)
+        responses.setContentsMargins(0, 0, 0, 0)
         for picture in (self.a_response, self.b_response, self.kernel_diff):
             responses.addWidget(picture, 1)
 
         self.numbers = QGridLayout()
         self.numbers.setHorizontalSpacing(12)
-        self.numbers.setVerticalSpacing(1)
+        self.numbers.setVerticalSpacing(0)
         self._number_labels: dict[str, tuple[QLabel, QLabel, QLabel]] = {}
         per_block = (len(NUMBERS) + 1) // 2
         for block in range(2):
@@ -245,18 +283,20 @@ class ComparePanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.setSpacing(4)
+        layout.setSpacing(2)
         layout.addLayout(top)
+        layout.addLayout(views)
         layout.addWidget(self.names_label)
         layout.addWidget(self.message_label)
-        layout.addWidget(self.channel_label)
         layout.addWidget(self.status_label)
-        layout.addLayout(outputs, 3)
+        layout.addWidget(self.outputs_row, 3)
         layout.addWidget(self.max_label)
-        layout.addLayout(responses, 2)
+        layout.addWidget(self.responses_row, 2)
         layout.addLayout(self.numbers)
         layout.addStretch(0)
 
+        self._apply_view()
+        self._view_group.buttonToggled.connect(self._on_view)
         self.pin_button.clicked.connect(self.pin_current)
         self.preset_combo.activated.connect(self._on_preset)
         self._shown = WhenShown(self, self.refresh)
@@ -290,7 +330,27 @@ class ComparePanel(QWidget):
         _name, a, b = self._number_labels[key]
         return a.text(), b.text(), bool(a.property("differs"))
 
+    @property
+    def view(self) -> str:
+        """"all", "outputs" or "kernels": which rows of pictures are shown."""
+        return next((key for key, b in self.view_buttons.items() if b.isChecked()), "all")
+
     # -- commands ----------------------------------------------------------------------------
+    def set_view(self, key: str) -> None:
+        if key in self.view_buttons:
+            self.view_buttons[key].setChecked(True)
+
+    def _on_view(self, _button, checked: bool) -> None:
+        if checked:
+            self._qsettings.setValue(SETTINGS_VIEW, self.view)
+            self._apply_view()
+
+    def _apply_view(self) -> None:
+        view = self.view
+        self.outputs_row.setVisible(view in ("all", "outputs"))
+        self.max_label.setVisible(view in ("all", "outputs") and bool(self.max_label.text()))
+        self.responses_row.setVisible(view in ("all", "kernels"))
+
     def set_pair(self, out_index: int, in_index: int) -> None:
         self._pair = self._clamped((int(out_index), int(in_index)))
         self._shown.request()
@@ -345,8 +405,10 @@ class ComparePanel(QWidget):
         else:
             self._say("")
         channel = self._channel()
-        self.channel_label.setText(
-            f"Output channel {channel} (the pair out {o}, in {i} feeds it)" if channel is not None else "")
+        self.channel_label.setText(f"Output channel {channel}" if channel is not None else "")
+        self.channel_label.setToolTip(
+            "The output channel compared: the one the Kernel panel's selected pair feeds"
+            + (f" (the pair out {o}, in {i})" if channel is not None else ""))
 
         b_kernel = weight[o, i] if weight.ndim == 4 and weight.size else np.zeros((1, 1))
         a_kernel = a.weight[o, i] if fits else None
@@ -382,6 +444,7 @@ class ComparePanel(QWidget):
         results = self._results
         self.difference = None
         self.max_label.setText("")
+        self.max_label.setVisible(False)
         if results is None or channel is None:
             for picture in (self.a_output, self.b_output, self.diff_output):
                 picture.show_nothing("no output")
@@ -434,9 +497,13 @@ class ComparePanel(QWidget):
         self.diff_output.show_values(diff.values, _symmetric(diff.values), DIVERGING)
         row, col = diff.where
         relative = "—" if diff.relative is None else f"{100 * diff.relative:.3g} %"
-        self.max_label.setText(
-            f"max |B − A| = {format_readout(diff.max_abs)} at (row {row}, col {col}) · "
-            f"‖B − A‖ / ‖A‖ = {relative}")
+        if diff.max_abs == 0.0:
+            self.max_label.setText("A and B give identical outputs")
+        else:
+            self.max_label.setText(
+                f"max |B − A| {format_readout(diff.max_abs)} at (row {row}, col {col}) · "
+                f"‖B − A‖/‖A‖ {relative}")
+        self.max_label.setVisible(self.view in ("all", "outputs"))
 
     # -- internals --------------------------------------------------------------------------
     def _set_a(self, pinned: PinnedKernel) -> None:
@@ -544,9 +611,13 @@ def _magnitude(kernel: np.ndarray) -> np.ndarray | None:
 
 def _properties(kernel: np.ndarray) -> dict | None:
     try:
-        return kernel_properties(kernel).as_dict()
+        numbers = kernel_properties(kernel).as_dict()
     except ValueError:
         return None
+    for key in ("sum", "min", "max"):  # rounding crumbs (1.7e-16) read as the 0 they are
+        if is_rounding_zero(numbers[key], numbers["l1"]):
+            numbers[key] = 0.0
+    return numbers
 
 
 def _groups(spec) -> int:
@@ -554,14 +625,20 @@ def _groups(spec) -> int:
     return int(g) if isinstance(g, (int, np.integer)) and not isinstance(g, bool) and g >= 1 else 1
 
 
+SHORT_WORDS = {"symmetric": "sym.", "antisymmetric": "antisym."}  # two columns in a 400 px tab
+
+
 def _number(value) -> str:
     if isinstance(value, str):
-        return value
+        return SHORT_WORDS.get(value, value)
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, (int, np.integer)):
         return str(int(value))
-    return format_readout(float(value))
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e9:
+        return str(int(value))
+    return f"{value:.5g}"
 
 
 def _differs(a, b) -> bool:

@@ -166,6 +166,45 @@ def test_without_a_b_is_shown_and_the_panel_says_what_to_do(setup):
     assert panel.number_texts("sum")[0] == "–"
 
 
+def test_identical_a_and_b_say_so(setup, qtbot):
+    session, results, panel = setup
+    panel.pin_current()
+    _wait_for_a(qtbot, panel, results)
+    torch_b = _torch_output(session.image, session.weight, session.bias, 1)
+    np.testing.assert_allclose(panel.a_output.values, torch_b[0], atol=1e-5)
+    assert panel.difference.max_abs == 0.0
+    assert panel.max_label.text() == "A and B give identical outputs"
+
+
+def _bottom(widget, panel) -> int:
+    return widget.mapTo(panel, widget.rect().bottomLeft()).y()
+
+
+def test_both_rows_fit_a_short_tab_and_the_switch_shows_one(setup, qtbot):
+    session, results, panel = setup
+    panel.pin_current()
+    edited = session.weight.copy()
+    edited[0, 0, 1, 1] = 1.0
+    session.set_weight(edited)
+    _wait_for_a(qtbot, panel, results)
+    panel.resize(420, 300)  # the Compare tab at 1280×720
+    assert panel.view == "all"
+    assert panel.minimumSizeHint().width() <= 420
+    assert panel.minimumSizeHint().height() <= 320
+    for picture in (panel.diff_output, panel.kernel_diff):
+        assert picture.isVisible() and _bottom(picture, panel) <= 320
+    assert panel.max_label.isVisible()
+    panel.set_view("kernels")
+    assert panel.kernel_diff.isVisible() and not panel.diff_output.isVisible()
+    assert not panel.max_label.isVisible()
+    panel.set_view("outputs")
+    assert panel.diff_output.isVisible() and not panel.kernel_diff.isVisible()
+    assert all(b.toolTip() for b in panel.view_buttons.values())
+    again = ComparePanel(session, results, None)  # the choice is remembered
+    qtbot.addWidget(again)
+    assert again.view == "outputs"
+
+
 def _gated_setup(qtbot, monkeypatch, a_gate, b_gate, a_error=None):
     """A panel whose B runs (the window's PyTorch worker) and A runs wait for their gates."""
     import threading

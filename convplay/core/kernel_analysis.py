@@ -381,11 +381,12 @@ def describe_response(response: FrequencyResponse) -> str:
     if not directional:
         return kind or "mixed response: neither low-, high- nor band-pass"
     where = f"directional, strongest at {round(angle) % 180}°"
+    band = kind is not None and kind.startswith("band-pass")
     if dc <= DC_ZERO * peak:
         where += f": passes {_frequencies(angle)}, so it finds {_edges(angle)}"
-    else:
+    elif not band:  # a band-pass has said where it is; "keeps" would repeat the angle
         where += f": keeps {_frequencies(angle)}"
-    if kind is None or not kind.startswith("band-pass"):
+    if not band:
         if inside:
             where += f"; peaks at {f_peak:.3g} cycles/pixel ({_period(f_peak)})"
         elif i_peak == 0:

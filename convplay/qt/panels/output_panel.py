@@ -25,6 +25,9 @@ the orientation as hue with a colour wheel beside it, and edges above a threshol
 The chosen one is prepared in the compute worker with each new output; switching to it,
 or moving the slider, computes it once on a ``LatestWorker``, never on the UI thread.
 With another number of channels the derived views are unavailable and the row is hidden.
+Two channels that are not an x/y pair (``gradients.is_gradient_pair`` of the weight the
+results' request ran: a blur in both, a Laplacian next to a Gabor) keep the derived views,
+under a line that says channel 0 is only treated as Gx and channel 1 as Gy.
 """
 
 from __future__ import annotations
@@ -333,7 +336,7 @@ class OutputPanel(QWidget):
             "where \u221a(Gx\u00b2 + Gy\u00b2) is above it"
         )
         self.edge_label = QLabel("")
-        self.edge_label.setToolTip("The threshold (% of the largest magnitude, and its value) and how many pixels are edges")
+        self.edge_label.setToolTip("The threshold (% of the largest magnitude) and how many pixels are edge pixels, with their share")
         self.edge_label.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
         self.gradient_row = QWidget()
         row = QHBoxLayout(self.gradient_row)

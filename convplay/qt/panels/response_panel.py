@@ -161,6 +161,9 @@ class _CutPlot(pg.PlotWidget):
         label_style = {"font-size": f"{scaled(AXIS_POINT_SIZE)}pt"}
         for name, label in (("left", self._y_label), ("bottom", "f, cycles/pixel")):
             axis = item.getAxis(name)
+            # pyqtgraph 0.14 scales a unitless axis below 1 by an SI prefix (0.15 drawn as 150)
+            # and its enableAutoSIPrefix(False) computes that scale once more: no ranges, no scale.
+            axis.setSIPrefixEnableRanges(())
             axis.enableAutoSIPrefix(False)
             axis.setStyle(tickFont=font, hideOverlappingLabels=scaled(30))  # end ticks may reach past the axis
             axis.setLabel(label, **label_style)

@@ -364,3 +364,12 @@ def test_side_by_side_when_wide_stacked_when_tall(make_panel, qtbot):
     qtbot.waitUntil(lambda: panel.plots.side_by_side)
     panel.resize(340, 620)
     qtbot.waitUntil(lambda: not panel.plots.side_by_side)
+
+
+def test_a_small_magnitude_is_not_rescaled_on_the_cut_axis(make_panel):
+    kernel = SOBEL_X / 50  # |H| peaks at 8/50 = 0.16
+    panel = make_panel(session_of(kernel))
+    axis = panel.cut_plot.getPlotItem().getAxis("left")
+    assert axis.autoSIPrefixScale == 1.0  # 0.15 is written 0.15, not 150
+    assert "0.15" in axis.tickStrings([0.15], axis.autoSIPrefixScale, 0.05)
+    assert np.abs(numpy_spectrum(kernel)).max() == pytest.approx(panel.cut_plot.curve.getData()[1].max(), rel=1e-6)

@@ -27,6 +27,20 @@ FIT_AT_MOST = 2 / 3  # of the room: the other parts keep at least a third
 
 
 @dataclass(frozen=True)
+class FitWithin:
+    """A ``FIT`` part kept between ``least`` and ``most`` of the room: a column whose panels
+    grow with their contents (a 15x15 grid, a long note) stays in a narrow band, its panels
+    scrolling, and never takes the width from the part beside it."""
+
+    least: float
+    most: float
+
+
+def _is_fit(share) -> bool:
+    return share == FIT or isinstance(share, FitWithin)
+
+
+@dataclass(frozen=True)
 class Tabs:
     """Docks sharing one place as tabs; the first of those shown is in front."""
 
@@ -68,6 +82,10 @@ class Workspace:
 
 
 FOCUS = "focus"
+# The output's share of the workbench's middle column, the response's being 1: the output
+# (a gradient pair's two channels under the picture) needs the height more than the
+# response, which stays readable at about 300 px tall.
+WORKBENCH_OUTPUT = 1.4
 EXPLORE = "explore"
 WORKBENCH = "workbench"
 
@@ -129,11 +147,16 @@ WORKSPACES: tuple[Workspace, ...] = (
         "Design a kernel: its parameters, its weights and numbers, its frequency response and PyTorch's output",
         ("designer", "kernel", "response", "compare", "output", "analysis"),
         # The designer's sliders over the weights they make at the left, the response over
-        # the output in the middle, the numbers (or the A/B comparison) at the right.
+        # the output in the middle, the numbers (or the A/B comparison) at the right.  The
+        # side columns fit their panels only within a narrow band: the panels grow with the
+        # kernel (a 15x15 grid, a long note) and would take the width from the response, so
+        # they scroll in their column instead, and the middle keeps at least 45 %.
+        # The parameters, brought back through View > Panels, are a tab beside the numbers.
         Split(HORIZONTAL,
-              (Split(VERTICAL, (Tabs("designer", "params"), FIT), (Tabs("kernel", "input"), 1.0)), FIT),
-              (Split(VERTICAL, (Tabs("response", "compare"), 1.0), (Tabs("output", "animation"), 1.25)), 1.0),
-              (Split(VERTICAL, (Tabs("analysis", "formula", "device"), 1.0), (Tabs("lesson"), 1.0)), FIT)),
+              (Split(VERTICAL, (Tabs("designer", "input"), FIT), (Tabs("kernel"), 1.0)), FitWithin(0.25, 0.3)),
+              (Split(VERTICAL, (Tabs("response", "compare"), 1.0), (Tabs("output", "animation"), WORKBENCH_OUTPUT)), 1.0),
+              (Split(VERTICAL, (Tabs("analysis", "params", "formula", "device"), 1.0), (Tabs("lesson"), 1.0)),
+               FitWithin(0.2, 0.25))),
         "workspace_workbench",
     ),
 )
@@ -228,12 +251,13 @@ def sizes(node: Node, width: int, height: int, fit: Fit | None = None, shown: tu
         room, across = (w, h) if n.orientation == HORIZONTAL else (h, w)
         fitted = {}
         for i, (part, share) in enumerate(n.parts):
-            if share == FIT:
+            if _is_fit(share):
                 fronts = (_fronts(part, shown) if shown is not None else []) or [_first(part)]
                 need = max(fit(d, n.orientation, int(across)) for d in fronts) if fit is not None else room / 4
-                fitted[i] = min(float(need), room * FIT_AT_MOST)
+                least, most = (share.least, share.most) if isinstance(share, FitWithin) else (0.0, FIT_AT_MOST)
+                fitted[i] = min(max(float(need), room * least), room * most)
         left = room - sum(fitted.values())
-        total = sum(share for _, share in n.parts if share != FIT) or 1.0
+        total = sum(share for _, share in n.parts if not _is_fit(share)) or 1.0
         picked = [(_representative(part, n.orientation) or _first(part),
                    fitted[i] if i in fitted else left * share / total)
                   for i, (part, share) in enumerate(n.parts)]

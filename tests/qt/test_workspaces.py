@@ -305,3 +305,91 @@ def test_nonsense_in_the_settings_opens_explore(qtbot, temporary_settings):
     window = _window(qtbot, _settings(temporary_settings))
     assert window.workspace == "explore" and _visible(window) == set(workspace("explore").shown)
     window.close()
+
+
+# -- the kernel workbench -------------------------------------------------------------------------
+def test_a_fit_within_a_band_keeps_between_its_least_and_its_most():
+    from convplay.qt.workspaces import FitWithin
+
+    tree = Split(HORIZONTAL, (Tabs("a"), FitWithin(0.25, 0.3)), (Tabs("b"), 1.0))
+    assert sizes(tree, 1000, 600, lambda *_: 5000)[0][1] == (300, 700)  # a 15x15 grid asks much
+    assert sizes(tree, 1000, 600, lambda *_: 100)[0][1] == (250, 750)
+    assert sizes(tree, 1000, 600, lambda *_: 280)[0][1] == (280, 720)
+
+
+def _clipped_buttons(panel) -> list[str]:
+    """Buttons narrower than their text needs, or out of the dock's view sideways."""
+    from PySide6.QtWidgets import QPushButton
+
+    viewport = panel.parentWidget()
+    cut = [b.text() for b in panel.findChildren(QPushButton) if b.isVisibleTo(panel) and b.width() < b.sizeHint().width()]
+    if panel.width() > viewport.width():
+        cut.append(f"the panel is {panel.width()} px in a {viewport.width()} px dock")
+    return cut
+
+
+def _kernel_of_size(window: MainWindow, qtbot, k: int) -> None:
+    # A smooth pair's small weights print wide ("-0.00132"): the widest grid of a kernel.
+    session = window.session
+    weight = -np.random.default_rng(k).uniform(1e-4, 2e-3, size=(2, 1, k, k))
+    with qtbot.waitSignal(window.results.outcome_changed, timeout=60_000):
+        session.set_kernel(session.spec.replace(kernel_size=k, out_channels=2), weight, np.zeros(2))
+    _settle()
+
+
+@pytest.mark.parametrize("k", (3, 7, 15))
+def test_the_workbenchs_columns_do_not_follow_the_kernel(qtbot, temporary_settings, k):
+    window = _window(qtbot, _settings(temporary_settings), remember=False)
+    _kernel_of_size(window, qtbot, k)
+    window.set_workspace("workbench")  # laid out with the kernel there, as at start-up
+    _settle()
+    left = window.docks["kernel"].width()
+    assert 300 <= left <= 400 and window.docks["designer"].width() == left, left
+    response, output = window.docks["response"], window.docks["output"]
+    assert response.width() >= 450 and response.height() >= 230, response.size().toTuple()
+    # the output (a pair's two channels under the picture) has the height more than the response
+    assert output.height() >= response.height() + 100, (output.height(), response.height())
+    assert not _clipped_buttons(window.kernel_panel)
+    _assert_fits(window, (1280, 720), f"workbench with a {k}x{k} kernel")
+
+
+@pytest.mark.parametrize("name", ("explore", "sliding", "workbench"))
+def test_the_kernel_panels_buttons_are_never_cut(qtbot, temporary_settings, name):
+    # The small heat map beside a 3x3 grid once widened the panel past its dock: "Fli", "Cl".
+    window = _window(qtbot, _settings(temporary_settings), remember=False)
+    window.set_workspace(name)
+    _settle()
+    panel = window.kernel_panel
+    qtbot.waitUntil(lambda: not _clipped_buttons(panel), timeout=2000)
+
+
+@pytest.mark.parametrize("case", ("1024x640", "zoom 130 %"))
+def test_the_workbench_in_a_small_window_or_at_a_large_zoom_cuts_no_button(qtbot, temporary_settings, case):
+    from convplay.qt.zoom import text_zoom
+
+    size = (1024, 640) if case == "1024x640" else (1280, 720)
+    window = _window(qtbot, _settings(temporary_settings), size, remember=False)
+    _kernel_of_size(window, qtbot, 7)
+    window.set_workspace("workbench")
+    if case != "1024x640":
+        text_zoom().set_factor(1.3)
+    _settle()
+    panel = window.kernel_panel
+    qtbot.waitUntil(lambda: not _clipped_buttons(panel), timeout=2000)
+    response = window.docks["response"]
+    assert response.width() >= 0.45 * size[0] and response.height() >= 200, response.size().toTuple()
+    _assert_fits(window, size, case)
+
+
+def test_parameters_brought_into_the_workbench_are_a_tab_beside_the_numbers(qtbot, temporary_settings):
+    window = _window(qtbot, _settings(temporary_settings), remember=False)
+    window.set_workspace("workbench")
+    _settle()
+    window.docks["params"].toggleViewAction().trigger()  # View > Panels > Parameters
+    _settle()
+    params = window.docks["params"]
+    params.raise_()  # its tab in front
+    _settle()
+    assert params.isVisible() and not params.isFloating()
+    assert params in window.tabifiedDockWidgets(window.docks["analysis"])
+    assert params.width() >= 250 and params.height() >= 400, params.size().toTuple()

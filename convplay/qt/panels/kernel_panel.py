@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -26,9 +26,13 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
     QSizePolicy,
     QSpinBox,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
     QVBoxLayout,
     QWidget,
 )
@@ -83,7 +87,7 @@ class KernelPanel(QWidget):
             "selected output channel (nn.Conv2d adds their responses), the one (out, in) pair shown, "
             "or every pair."
         )
-        self.preset_combo = QComboBox()
+        self.preset_combo = ElidingComboBox()
         self.preset_combo.setToolTip("The kernel now; pick a preset to load it (it sets the kernel size to the preset's).")
         self.preset_combo.addItem(NO_NAME, None)
         for preset in PRESETS:
@@ -91,6 +95,7 @@ class KernelPanel(QWidget):
             self.preset_combo.setItemData(self.preset_combo.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole)
         self.preset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.preset_combo.setMinimumContentsLength(12)
+        self.preset_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # the field's width
 
         self.normalise_button = _button("Normalise", "Scale so the weights sum to 1 (for a filter or all pairs: each output channel's filter).")
         self.flip_h_button = _button("Flip ↔", "Mirror left-right.")
@@ -169,12 +174,10 @@ class KernelPanel(QWidget):
         form.addRow("Apply to", self.scope_combo)
         form.addRow("Preset", self.preset_combo)
 
-        buttons = QGridLayout()
-        for n, b in enumerate(
-            (self.normalise_button, self.flip_h_button, self.flip_v_button,
-             self.transpose_button, self.random_button, self.clear_button)
-        ):
-            buttons.addWidget(b, n // 3, n % 3)
+        self.buttons = ButtonRows(
+            self.normalise_button, self.flip_h_button, self.flip_v_button,
+            self.transpose_button, self.random_button, self.clear_button,
+        )
 
         orientation_row = QHBoxLayout()
         orientation_row.setContentsMargins(0, 0, 0, 0)
@@ -212,7 +215,7 @@ class KernelPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 4, 2, 4)
         layout.addLayout(form)
-        layout.addLayout(buttons)
+        layout.addWidget(self.buttons)
         layout.addWidget(self.weights_box)
         layout.addLayout(bias_row)
         layout.addWidget(self.note)
@@ -499,16 +502,117 @@ class KernelPanel(QWidget):
         self._place_heatmap()
         self._refresh_properties_line()
 
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ParentChange:  # the dock's viewport: hear its resizes
+            self._watch_parent()
+        return super().event(event)
+
+    def _watch_parent(self) -> None:
+        parent = self.parentWidget()
+        if parent is not None and parent is not getattr(self, "_watched", None):
+            self._watched = parent
+            parent.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize:
+            # The dock narrower than a panel the heat map widened: no resize reaches the
+            # panel itself, so the heat map goes from here.
+            self._place_heatmap()
+        return False
+
     def _place_heatmap(self) -> None:
         """The heat map beside the grid only while the whole grid still fits beside it: the
         numbers come first (a 5×5 of learned weights needs the panel's width)."""
-        room = self.weights_box.contentsRect().width()
+        # The room the dock gives (its scroll area's viewport), not the panel's own width: a
+        # panel the heat map made wider than the dock would keep it there, scrolled sideways
+        # with its buttons cut.
+        outer = self.layout().contentsMargins()
+        available = self.parentWidget().width() if self.parentWidget() is not None else self.width()
+        room = min(self.weights_box.contentsRect().width(), available - outer.left() - outer.right())
         margins = self.weights_box.layout().contentsMargins()
         room -= margins.left() + margins.right()
         needed = self.grid.sizeHint().width() + self.weights_box.layout().spacing() + HEATMAP_WIDTH
         fits = room >= needed
         if fits != self.heatmap.isVisibleTo(self):
             self.heatmap.setVisible(fits)
+
+
+class ButtonRows(QWidget):
+    """Buttons in rows of three, equal columns; in a dock too narrow for three (a small
+    window, a large text zoom) rows of two, or one: no button is ever cut to "Fli"."""
+
+    COLUMNS = 3
+
+    def __init__(self, *buttons: QPushButton, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._buttons = buttons
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        # The widget's own hints say how narrow it may go: the grid must not pin it at three.
+        self._grid.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self._columns = 0
+        self._arrange(self.COLUMNS)
+
+    @property
+    def columns(self) -> int:
+        return self._columns
+
+    def _widest(self) -> int:
+        return max(b.sizeHint().width() for b in self._buttons)
+
+    def _width_for(self, columns: int) -> int:
+        return columns * self._widest() + (columns - 1) * self._grid.horizontalSpacing()
+
+    def _arrange(self, columns: int) -> None:
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for b in self._buttons:
+            self._grid.removeWidget(b)
+        for c in range(self.COLUMNS):
+            self._grid.setColumnStretch(c, 1 if c < columns else 0)
+        for n, b in enumerate(self._buttons):
+            self._grid.addWidget(b, n // columns, n % columns)
+        self.updateGeometry()
+
+    def _fitting(self, width: int) -> int:
+        return next((c for c in range(self.COLUMNS, 1, -1) if self._width_for(c) <= width), 1)
+
+    def sizeHint(self) -> QSize:
+        rows = -(-len(self._buttons) // self.COLUMNS)
+        height = rows * self._buttons[0].sizeHint().height() + (rows - 1) * self._grid.verticalSpacing()
+        return QSize(self._width_for(self.COLUMNS), height)
+
+    def minimumSizeHint(self) -> QSize:
+        # As narrow as one button; as tall as the rows it has at the width it was given.
+        rows = -(-len(self._buttons) // self._columns)
+        height = rows * max(b.sizeHint().height() for b in self._buttons) + (rows - 1) * self._grid.verticalSpacing()
+        return QSize(self._widest(), height)
+
+    def resizeEvent(self, event) -> None:
+        self._arrange(self._fitting(event.size().width()))
+        super().resizeEvent(event)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and self.width() > 0:  # the text zoom
+            self._arrange(self._fitting(self.width()))
+
+
+class ElidingComboBox(QComboBox):
+    """A combo box whose current text ends in "…" when it is too long for the box (Qt cuts
+    it mid-letter): "Gaussian 3×3, σ 5.7" never reads as "σ 5."."""
+
+    def paintEvent(self, event) -> None:
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        field = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, option, QStyle.SubControl.SC_ComboBoxEditField, self
+        )
+        option.currentText = self.fontMetrics().elidedText(option.currentText, Qt.TextElideMode.ElideRight, field.width())
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
 
 
 def _spin(lo: int, hi: int, tip: str) -> QSpinBox:

@@ -11,7 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPalette,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QSizePolicy, QStyleOptionGraphicsItem, QWidget
 
 from convplay.core.display import argb_table, coloured
@@ -26,6 +35,8 @@ TICK_POINT_SIZE = 8
 TICK_TEXT_HEIGHT = 16  # pixels: one line of tick text, centred on its tick
 TICK_LENGTH = 3  # pixels from the bar's edge to the text
 END_MARGIN = 8  # pixels above and below the strip: room for half an end label, as an axis leaves
+TEXT_GAP = 2  # pixels between a tick's line and its text
+TEXT_SPARE = 2  # pixels right of the widest text: antialiasing and rounding
 
 
 def tick_labels(levels: tuple[float, float]) -> list[tuple[float, str]]:
@@ -35,18 +46,30 @@ def tick_labels(levels: tuple[float, float]) -> list[tuple[float, str]]:
     return [(f, format_tick(lo + (hi - lo) * f)) for f in fractions]
 
 
+def tick_font(base: QFont) -> QFont:
+    """``base`` at the ticks' size, which follows the text zoom."""
+    font = QFont(base)
+    font.setPointSize(scaled(TICK_POINT_SIZE))
+    return font
+
+
+def labels_width(labels: list[tuple[float, str]], base: QFont) -> int:
+    """Pixels the widest tick text takes in the ticks' font: "-1.19e+03" needs more room
+    than "0.25", and a fixed width cut it to "-1.19e+0", a different number."""
+    metrics = QFontMetrics(tick_font(base))
+    return max((metrics.horizontalAdvance(text) for _fraction, text in labels), default=0)
+
+
 def _paint_ticks(painter: QPainter, bar: QRectF, labels: list[tuple[float, str]], text_width: float) -> None:
     """A short line and the value at each tick, right of ``bar``."""
-    font = painter.font()
-    font.setPointSize(scaled(TICK_POINT_SIZE))
-    painter.setFont(font)
+    painter.setFont(tick_font(painter.font()))
     x = bar.right() + TICK_LENGTH
     line = scaled(TICK_TEXT_HEIGHT)
     half = line / 2
     for fraction, text in labels:
         y = bar.bottom() - fraction * bar.height()
         painter.drawLine(QPointF(bar.right(), y), QPointF(x, y))
-        painter.drawText(QRectF(x + 2, y - half, text_width, line),
+        painter.drawText(QRectF(x + TEXT_GAP, y - half, text_width, line),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
 
@@ -75,8 +98,13 @@ class ColorBar(pg.GraphicsWidget):
         text_zoom().changed.connect(self._fit_width)
 
     def _fit_width(self, *_) -> None:
-        """Room for the tick numbers at the current text zoom."""
-        width = self._bar_width + scaled(self._text_width)
+        """Room for the tick numbers at the current text zoom: the usual width, or the
+        widest number's where that is wider (the bar widens for 1.06e+03, not for 0.25)."""
+        # The strip starts 2 px in (_bar_rect); the text TICK_LENGTH + TEXT_GAP after it.
+        measured = 2 + TICK_LENGTH + TEXT_GAP + labels_width(self._labels, self.font()) + TEXT_SPARE
+        width = self._bar_width + max(scaled(self._text_width), measured)
+        if width == self.maximumWidth() == self.minimumWidth():
+            return
         self.setPreferredWidth(width)
         self.setMinimumWidth(width)
         self.setMaximumWidth(width)
@@ -89,6 +117,10 @@ class ColorBar(pg.GraphicsWidget):
         """The values printed beside the bar, from the bottom (low) to the top (high)."""
         return [text for _fraction, text in self._labels]
 
+    def text_room(self) -> float:
+        """Pixels the tick texts have: from where they start to the bar's right edge."""
+        return self.boundingRect().width() - self._bar_rect().right() - TICK_LENGTH - TEXT_GAP
+
     def setLevels(self, levels: tuple[float, float]) -> None:
         lo, hi = float(levels[0]), float(levels[1])
         if (lo, hi) == self._levels and self._labels:
@@ -97,6 +129,7 @@ class ColorBar(pg.GraphicsWidget):
         labels = tick_labels(self._levels)
         if labels != self._labels:
             self._labels = labels
+            self._fit_width()
             self.update()
 
     def setColorMap(self, colormap: pg.ColorMap) -> None:
@@ -153,7 +186,14 @@ class HeatMap(QWidget):
         text_zoom().changed.connect(self.update)
 
     def _text_width(self) -> int:
-        return scaled(self.TEXT_WIDTH)
+        # The text starts TICK_LENGTH + TEXT_GAP right of the strip, which ends 2 px before
+        # this width does: the widest number fits inside the widget.
+        measured = labels_width(self._labels, self.font()) + TICK_LENGTH + TEXT_GAP - 2 + TEXT_SPARE
+        return max(scaled(self.TEXT_WIDTH), measured)
+
+    def text_room(self) -> float:
+        """Pixels the tick texts have inside the widget."""
+        return self._text_width() + 2 - TICK_LENGTH - TEXT_GAP
 
     @property
     def values(self) -> np.ndarray:

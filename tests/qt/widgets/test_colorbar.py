@@ -34,3 +34,37 @@ def test_levels_that_span_nothing_are_widened(qtbot):
     qtbot.addWidget(heat)
     heat.set_values(np.zeros((2, 2)), (0.0, 0.0))
     assert heat.levels() == (0.0, 1.0)
+
+
+def _fits(widget, texts, room) -> bool:
+    from PySide6.QtGui import QFontMetrics
+
+    from convplay.qt.widgets.colorbar import tick_font
+
+    metrics = QFontMetrics(tick_font(widget.font()))
+    return all(metrics.horizontalAdvance(text) <= room for text in texts)
+
+
+def test_numbers_of_a_thousand_and_more_are_printed_whole(qtbot):
+    # -1.19e+03 cut to "-1.19e+0" reads as a different number.
+    from convplay.qt.zoom import text_zoom
+
+    bar = ColorBar(pg.colormap.get(DIVERGING))
+    heat = HeatMap(DIVERGING)
+    qtbot.addWidget(heat)
+    heat.resize(200, 140)
+    usual = bar.boundingRect().width()
+    for levels in ((-1190.0, 2370.0), (0.0, 1.06e3), (-3.88e3, 2.91e3)):
+        bar.setLevels(levels)
+        heat.set_values(np.array([[levels[0], levels[1]]]), levels)
+        assert "e+03" in bar.tick_texts()[-1] or len(bar.tick_texts()[-1]) >= 4
+        assert _fits(bar, bar.tick_texts(), bar.text_room()), (levels, bar.tick_texts(), bar.text_room())
+        assert _fits(heat, heat.tick_texts(), heat.text_room()), (levels, heat.tick_texts(), heat.text_room())
+    text_zoom().set_factor(1.5)
+    try:
+        assert _fits(bar, bar.tick_texts(), bar.text_room())
+        assert _fits(heat, heat.tick_texts(), heat.text_room())
+    finally:
+        text_zoom().reset()
+    bar.setLevels((-0.3, 0.3))  # short numbers: the usual width again
+    assert bar.boundingRect().width() == usual

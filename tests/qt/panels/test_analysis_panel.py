@@ -264,3 +264,21 @@ def test_non_integer_factors_are_balanced(make_panel):
     assert np.linalg.norm(col) == pytest.approx(np.linalg.norm(row), rel=1e-3)
     s = np.linalg.svd(kernel, compute_uv=False)
     assert np.linalg.norm(col) == pytest.approx(np.sqrt(s[0]), rel=1e-3)
+
+
+def test_factor_grids_are_sized_again_after_a_text_zoom(make_panel, qtbot):
+    from convplay.core import parametric_kernels
+    from convplay.qt.zoom import text_zoom
+
+    kernel = parametric_kernels.make("gabor", size=15, theta=45, **{"lambda": 6})
+    panel = make_panel(_session(np.asarray(kernel), "Gabor"))
+    grid = panel.col_grid
+    text_zoom().set_factor(1.5)
+
+    def every_row_shown():
+        return grid.height() >= sum(grid.rowHeight(r) for r in range(grid.rowCount()))
+
+    qtbot.waitUntil(every_row_shown)
+    assert grid.rowHeight(0) > 0
+    text_zoom().set_factor(1.0)
+    qtbot.waitUntil(every_row_shown)

@@ -112,6 +112,49 @@ class AxisPair(QWidget):
             self.edited.emit(self.value())
 
 
+class BorderNamesLine(QLabel):
+    """A padding_mode's names in other tools ("= OpenCV BORDER_CONSTANT (0), NumPy/scipy
+    'constant'"), in small print, followed by MATLAB's 'symmetric' note only where that
+    takes no more lines than the names alone at the width the label is given."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setStyleSheet(NOTE_STYLE)
+        self._mode = ""
+        self.with_symmetric_note = False
+
+    def set_mode(self, mode: str) -> None:
+        self._mode = mode
+        self._fit(self.width() if self.width() > 0 else 0)
+
+    def _texts(self) -> tuple[str, str]:
+        names = border_names.elsewhere_line(self._mode)
+        return f"<small>{names}</small>", f"<small>{names} · {border_names.SYMMETRIC_NOTE}</small>"
+
+    def _fit(self, width: int) -> None:
+        alone, both = self._texts()
+        if width > 0:
+            self.setText(both)
+            fits = self.heightForWidth(width) <= self._height_of(alone, width)
+        else:
+            fits = False
+        self.with_symmetric_note = fits
+        if self.text() != (both if fits else alone):
+            self.setText(both if fits else alone)
+        self.setToolTip(f"{border_names.tooltip(self._mode)}\n\n{border_names.SYMMETRIC_NOTE}:\n"
+                        f"{border_names.symmetric_tooltip()}")
+
+    def _height_of(self, text: str, width: int) -> int:
+        self.setText(text)
+        return self.heightForWidth(width)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit(event.size().width())
+
+
 @dataclass
 class FieldRow:
     editor: QWidget
@@ -193,29 +236,17 @@ class ParamsPanel(QWidget):
             "Under it: the same border's names in OpenCV, NumPy and scipy (each item's tooltip\n"
             "adds MATLAB's).\n\n" + border_names.SCIPY_TRAP
         )
-        # Two short notes in small print: MATLAB's 'symmetric' beside the combo (which needs
-        # far less than the field's width: two lines there take no more height than the combo
-        # itself) and, under it, the same border's names in OpenCV, NumPy and scipy.
-        symmetric_note = QLabel(f"<small>{border_names.SYMMETRIC_NOTE}</small>")
-        symmetric_note.setWordWrap(True)
-        symmetric_note.setStyleSheet(NOTE_STYLE)
-        symmetric_note.setToolTip(border_names.symmetric_tooltip())
-        self.symmetric_note = symmetric_note
-        self.border_names_label = QLabel()
-        self.border_names_label.setWordWrap(True)
-        self.border_names_label.setStyleSheet(NOTE_STYLE)
+        # Under the combo, in the field's column: the same border's names in OpenCV, NumPy
+        # and scipy, then MATLAB's 'symmetric' note where it fits on those lines (else in
+        # the line's tooltip: the panel never grows a line for it).
+        self.border_names_label = BorderNamesLine()
         padding_mode_editor = QWidget()
         padding_mode_editor.setToolTip(self.padding_mode_combo.toolTip())
         padding_mode_layout = QHBoxLayout(padding_mode_editor)
         padding_mode_layout.setContentsMargins(0, 0, 0, 0)
         padding_mode_layout.addWidget(self.padding_mode_combo)
-        padding_mode_layout.addWidget(symmetric_note, 1)
+        padding_mode_layout.addStretch(1)
         self._add_row("padding_mode", "padding_mode", padding_mode_editor, note=self.border_names_label)
-        # The names line takes the whole row's width, under the field's name too: one line in
-        # a side column as well as in a strip.
-        names_grid = self.fields["padding_mode"].frame.parentWidget().layout()
-        names_grid.removeWidget(self.border_names_label)
-        names_grid.addWidget(self.border_names_label, 1, 0, 1, 2)
 
         self.dilation_pair = AxisPair(
             1, 16, "dilation: the spacing between kernel taps; 2 leaves a gap of one pixel (an int or a pair)."
@@ -387,8 +418,7 @@ class ParamsPanel(QWidget):
         self.padding_pair.setEnabled(not isinstance(spec.padding, str))
         self.padding_mode_combo.setCurrentIndex(max(self.padding_mode_combo.findData(spec.padding_mode), 0))
         mode = self.padding_mode_combo.currentData()
-        self.border_names_label.setText(f"<small>{border_names.elsewhere_line(mode)}</small>")
-        self.border_names_label.setToolTip(border_names.tooltip(mode))
+        self.border_names_label.set_mode(mode)
         _show_pair(self.dilation_pair, spec.dilation)
         _show_int(self.groups_spin, spec.groups)
         self.bias_check.setChecked(bool(spec.bias))

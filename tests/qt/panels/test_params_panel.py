@@ -301,9 +301,10 @@ def test_padding_mode_shows_the_same_border_by_its_other_names(make_panel):
     assert "scipy.ndimage's 'reflect' is NOT PyTorch's 'reflect'" in combo.toolTip()
     reflect_tip = combo.itemData(combo.findData("reflect"), Qt.ItemDataRole.ToolTipRole)
     assert "scipy.ndimage mode: 'mirror'" in reflect_tip and "NOT PyTorch's 'reflect'" in reflect_tip
-    # MATLAB's 'symmetric' is said to have no padding_mode, with the way round in its tooltip
-    assert "'symmetric' has no padding_mode" in panel.symmetric_note.text()
-    assert "mode='symmetric'" in panel.symmetric_note.toolTip() and "padding=0" in panel.symmetric_note.toolTip()
+    # MATLAB's 'symmetric' is said to have no padding_mode, with the way round in the tooltip
+    tip = panel.border_names_label.toolTip()
+    assert "'symmetric' has no padding_mode" in tip
+    assert "mode='symmetric'" in tip and "padding=0" in tip
     assert combo.findData("symmetric") < 0
 
 
@@ -316,14 +317,32 @@ def test_an_undo_shows_the_names_of_the_border_it_restores(make_panel):
 
 
 @pytest.mark.parametrize("width", [340, 900])
-def test_the_border_names_take_one_line_in_a_side_column_and_a_strip(make_panel, qtbot, width):
-    """The names line must not grow the panel: one line at a side column's width."""
+def test_the_border_names_lie_under_the_combo_in_the_fields_column(make_panel, qtbot, width):
+    """Under the combo, not flush left under the names of the fields; one line in a strip
+    (the Explore strip must not grow), at most two in a side column."""
     panel, session, _ = make_panel(spec=ConvSpec(3, 1, 3, padding=1, padding_mode="reflect"))  # the longest
     panel.resize(width, 600)
     panel.show()
     qtbot.waitExposed(panel)
     label = panel.border_names_label
+    frame = panel.fields["padding_mode"].frame
+    assert label.parentWidget() is frame.parentWidget()
+    assert label.x() == frame.x() and label.y() >= frame.geometry().bottom(), (label.geometry(), frame.geometry())
     line = label.fontMetrics().lineSpacing()
-    assert label.height() < 2 * line, (label.width(), label.height())
-    # the note beside the combo wraps within the combo's own height
-    assert panel.symmetric_note.height() <= panel.padding_mode_combo.height() + 4
+    lines = 1 if width == 900 else 2
+    assert label.height() < (lines + 1) * line, (label.width(), label.height())
+    # MATLAB's note follows the names only where it adds no line (else it is in the tooltip)
+    if label.with_symmetric_note:
+        assert "MATLAB's 'symmetric' has no padding_mode" in label.text()
+    assert "'symmetric' has no padding_mode" in label.toolTip()
+
+
+def test_matlabs_note_follows_the_names_where_there_is_room(make_panel, qtbot):
+    panel, _, _ = make_panel(spec=ConvSpec(3, 1, 3, padding=1))
+    panel.resize(1400, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    label = panel.border_names_label
+    qtbot.waitUntil(lambda: label.with_symmetric_note)
+    assert "BORDER_CONSTANT (0)" in label.text() and "MATLAB's 'symmetric' has no padding_mode" in label.text()
+    assert label.height() < 2 * label.fontMetrics().lineSpacing()

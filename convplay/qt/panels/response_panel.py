@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QScrollArea,
     QSizePolicy,
     QSpinBox,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -258,23 +258,23 @@ class ResponsePanel(QWidget):
             f"Magnitude as is (linear), or in decibels below its peak, 20·log10(|H| / peak), down to {DB_FLOOR:g} dB: "
             "small side lobes and stop bands show in dB."
         )
-        self.phase_button = QPushButton("Phase")
+        self.phase_button = QToolButton()
+        self.phase_button.setText("Phase")
         self.phase_button.setCheckable(True)
         self.phase_button.setToolTip(PHASE_TOOLTIP)
         self.angle_spin = QSpinBox()
         self.angle_spin.setRange(0, 179)
         self.angle_spin.setWrapping(True)
+        self.angle_spin.setPrefix("cut ")  # in the box, not a label beside it: the row fits 340 px
         self.angle_spin.setSuffix("°")
         self.angle_spin.setToolTip(
             "The cut's direction, degrees anticlockwise on screen from +fx (0° is horizontal, 90° "
             "vertical).  Or drag the line's handle on the picture; hold Shift to snap to 15° steps."
         )
-        self.follow_button = QPushButton("Follow")
+        self.follow_button = QToolButton()  # as wide as its text: the row fits a 340 px panel
+        self.follow_button.setText("Follow")
         self.follow_button.setCheckable(True)
         self.follow_button.setToolTip(FOLLOW_TOOLTIP)
-        angle_label = QLabel("Cut")
-        angle_label.setBuddy(self.angle_spin)
-        angle_label.setToolTip(self.angle_spin.toolTip())
 
         self.spectrum = SpectrumView()
         self.spectrum.setToolTip(
@@ -300,11 +300,11 @@ class ResponsePanel(QWidget):
 
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
+        controls.setSpacing(3)
         controls.addWidget(self.size_combo)
         controls.addWidget(self.scale_combo)
         controls.addWidget(self.phase_button)
         controls.addStretch(1)
-        controls.addWidget(angle_label)
         controls.addWidget(self.angle_spin)
         controls.addWidget(self.follow_button)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QComboBox, QPushButton, QSpinBox
+from PySide6.QtWidgets import QComboBox, QSpinBox, QToolButton
 
 from convplay.core import parametric_kernels
 from convplay.core.session import Session
@@ -347,8 +347,8 @@ def test_a_rounding_sum_reads_zero_in_the_header(make_panel):
 
 def test_tooltips_and_text_zoom(make_panel):
     panel = make_panel(session_of(SOBEL_X))
-    controls = panel.findChildren(QComboBox) + panel.findChildren(QPushButton) + panel.findChildren(QSpinBox)
-    assert len(controls) >= 4
+    controls = panel.findChildren(QComboBox) + panel.findChildren(QToolButton) + panel.findChildren(QSpinBox)
+    assert len(controls) >= 5  # size, scale, angle, Phase, Follow
     for widget in [*controls, panel.spectrum, panel.cut_plot, panel.description_label, panel.info_label]:
         assert widget.toolTip(), widget
     before = panel.description_label.font().pointSizeF()

@@ -363,22 +363,24 @@ def test_the_kernel_panels_buttons_are_never_cut(qtbot, temporary_settings, name
     qtbot.waitUntil(lambda: not _clipped_buttons(panel), timeout=2000)
 
 
-@pytest.mark.parametrize("case", ("1024x640", "zoom 130 %"))
+@pytest.mark.parametrize("case", ("1024x640", "zoom 130 %", "1024x640 at 150 %"))
 def test_the_workbench_in_a_small_window_or_at_a_large_zoom_cuts_no_button(qtbot, temporary_settings, case):
     from convplay.qt.zoom import text_zoom
 
-    size = (1024, 640) if case == "1024x640" else (1280, 720)
+    size = (1024, 640) if case.startswith("1024x640") else (1280, 720)
     window = _window(qtbot, _settings(temporary_settings), size, remember=False)
     _kernel_of_size(window, qtbot, 7)
     window.set_workspace("workbench")
-    if case != "1024x640":
-        text_zoom().set_factor(1.3)
+    zoom = {"zoom 130 %": 1.3, "1024x640 at 150 %": 1.5}.get(case)
+    if zoom:
+        text_zoom().set_factor(zoom)
     _settle()
     panel = window.kernel_panel
     qtbot.waitUntil(lambda: not _clipped_buttons(panel), timeout=2000)
-    response = window.docks["response"]
-    assert response.width() >= 0.45 * size[0] and response.height() >= 200, response.size().toTuple()
-    _assert_fits(window, size, case)
+    if case != "1024x640 at 150 %":  # there the room is short for every panel: only no cut button
+        response = window.docks["response"]
+        assert response.width() >= 0.45 * size[0] and response.height() >= 200, response.size().toTuple()
+        _assert_fits(window, size, case)
 
 
 def test_parameters_brought_into_the_workbench_are_a_tab_beside_the_numbers(qtbot, temporary_settings):

@@ -78,7 +78,11 @@ class KernelPanel(QWidget):
         self.in_spin = _spin(0, 0, "Which input channel (within its group) of that output channel.")
         self.out_label = QLabel("out")
         self.in_label = QLabel("in")
-        self.scope_combo = QComboBox()
+        self.scope_combo = ElidingComboBox()
+        # As narrow as a few words: at a large text zoom the dock is narrower than the whole item.
+        self.scope_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.scope_combo.setMinimumContentsLength(12)
+        self.scope_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.scope_combo.addItem("all inputs of this output", FILTER)
         self.scope_combo.addItem("selected pair", SELECTED)
         self.scope_combo.addItem("all pairs", ALL)
@@ -192,6 +196,7 @@ class KernelPanel(QWidget):
         # fifth column of learned weights needs.
         self.weights_title = QLabel("Weights")
         self.weights_title.setStyleSheet("font-weight: bold;")
+        self.weights_title.setWordWrap(True)  # at a large text zoom the title is wider than the dock
         self.weights_box = QWidget()
         weights_layout = QVBoxLayout(self.weights_box)
         weights_layout.setContentsMargins(0, 0, 0, 0)

@@ -126,7 +126,7 @@ class BorderNamesLine(QLabel):
 
     def set_mode(self, mode: str) -> None:
         self._mode = mode
-        self._fit(self.width() if self.width() > 0 else 0)
+        self._fit(max(0, self.width()))
 
     def _texts(self) -> tuple[str, str]:
         names = border_names.elsewhere_line(self._mode)

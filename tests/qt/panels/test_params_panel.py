@@ -320,7 +320,7 @@ def test_an_undo_shows_the_names_of_the_border_it_restores(make_panel):
 def test_the_border_names_lie_under_the_combo_in_the_fields_column(make_panel, qtbot, width):
     """Under the combo, not flush left under the names of the fields; one line in a strip
     (the Explore strip must not grow), at most two in a side column."""
-    panel, session, _ = make_panel(spec=ConvSpec(3, 1, 3, padding=1, padding_mode="reflect"))  # the longest
+    panel, _, _ = make_panel(spec=ConvSpec(3, 1, 3, padding=1, padding_mode="reflect"))  # the longest
     panel.resize(width, 600)
     panel.show()
     qtbot.waitExposed(panel)

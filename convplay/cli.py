@@ -45,6 +45,8 @@ KERNEL_FAMILIES_HELP = (
     "prewitt_pair; "
     "gaussian_pair: size=5 (2..15), sigma=1 (0.2..10)"
 )
+# core.gradients.VIEWS, for the same reason; a test checks they agree.
+OUTPUT_VIEWS = ("channel", "magnitude", "l1", "orientation", "edges")
 # core.image_io's MIN_WORKING_SIZE and MAX_WORKING_SIZE, for the help text only (start-up
 # checks --size against core's own); a test checks they agree.
 WORKING_SIZE_RANGE = (8, 1024)
@@ -198,6 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="the panels' arrangement to open in (View menu; default: the last one used): "
         + "; ".join(f"{w.name} ({w.label})" for w in WORKSPACES),
+    )
+    run.add_argument(
+        "--output-view",
+        choices=OUTPUT_VIEWS,
+        metavar="VIEW",
+        help="what the output panel shows of a two-channel output read as a gradient pair (x, y), "
+        "e.g. --kernel sobel_pair: " + ", ".join(OUTPUT_VIEWS) + " (channel: PyTorch's channels; the others "
+        "are derived from them)",
     )
     run.add_argument(
         "--window-size",

@@ -116,3 +116,11 @@ def test_describe_of_a_pair_lists_each_pair_and_the_json_is_valid():
     d = json.loads(done.stdout)
     assert [(p["out"], p["sum"], p["rank"]) for p in d["kernel"]["pairs"]] == [(0, 0, 1), (1, 0, 1)]
     assert np.array(d["weight"]).shape == (2, 1, 5, 5)
+
+
+def test_the_output_views_of_the_command_line_are_the_panels():
+    from convplay.cli import OUTPUT_VIEWS
+    from convplay.core.gradients import VIEWS
+
+    assert OUTPUT_VIEWS == VIEWS
+    assert parse_args(["--kernel", "sobel_pair", "--output-view", "magnitude"]).output_view == "magnitude"

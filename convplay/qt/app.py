@@ -217,6 +217,8 @@ def build(args: argparse.Namespace):
         show_refused_start(window, refused)
     if getattr(args, "workspace", None):
         window.set_workspace(args.workspace)
+    if getattr(args, "output_view", None):
+        window.output_panel.set_gradient_view(args.output_view)
     if args.focus:
         window.set_focus_mode(True)
     if args.step:

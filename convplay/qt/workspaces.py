@@ -85,7 +85,7 @@ FOCUS = "focus"
 # The output's share of the workbench's middle column, the response's being 1: the output
 # (a gradient pair's two channels under the picture) needs the height more than the
 # response, which stays readable at about 300 px tall.
-WORKBENCH_OUTPUT = 1.4
+WORKBENCH_OUTPUT = 1.2
 EXPLORE = "explore"
 WORKBENCH = "workbench"
 

@@ -348,7 +348,7 @@ def test_the_workbenchs_columns_do_not_follow_the_kernel(qtbot, temporary_settin
     response, output = window.docks["response"], window.docks["output"]
     assert response.width() >= 450 and response.height() >= 230, response.size().toTuple()
     # the output (a pair's two channels under the picture) has the height more than the response
-    assert output.height() >= response.height() + 100, (output.height(), response.height())
+    assert output.height() >= response.height() + 40, (output.height(), response.height())
     assert not _clipped_buttons(window.kernel_panel)
     _assert_fits(window, (1280, 720), f"workbench with a {k}x{k} kernel")
 

@@ -36,6 +36,7 @@ from convplay.qt import actions, presenter, session_commands, workspaces
 from convplay.qt.animation.dock import AnimationDock
 from convplay.qt.compute_controller import ComputeController
 from convplay.qt.lesson_model import LessonModel
+from convplay.qt.choices import WindowChoices
 from convplay.qt.panels.analysis_panel import AnalysisPanel
 from convplay.qt.panels.compare_panel import ComparePanel
 from convplay.qt.panels.designer_panel import DesignerPanel
@@ -143,8 +144,10 @@ class MainWindow(QMainWindow):
         # The kernel workbench: parameters, numbers, frequency response, A/B comparison.
         self.designer_panel = DesignerPanel(session, self.undo_stack)
         self.analysis_panel = AnalysisPanel(session, self.results, self.compute_settings)
-        self.response_panel = ResponsePanel(session)
-        self.compare_panel = ComparePanel(session, self.results, self.compute_settings)
+        # Their view choices are remembered, except in a window that keeps no settings.
+        choices = self.settings if remember_layout else WindowChoices()
+        self.response_panel = ResponsePanel(session, settings=choices)
+        self.compare_panel = ComparePanel(session, self.results, self.compute_settings, settings=choices)
         self.lesson = LessonModel(self)  # the lesson open, if any (Lesson menu)
         self.lesson_panel = LessonPanel(self.lesson, self.results)
         self.devices_known = False  # until PyTorch has listed them

@@ -161,7 +161,8 @@ def _symmetric(values: np.ndarray) -> tuple[float, float]:
 class ComparePanel(QWidget):
     """Kernel A (pinned) against kernel B (the session's), for the selected pair's output channel."""
 
-    def __init__(self, session, results=None, compute_settings=None, parent: QWidget | None = None):
+    def __init__(self, session, results=None, compute_settings=None, parent: QWidget | None = None, *,
+                 settings: QSettings | None = None):
         super().__init__(parent)
         self._session = session
         self._results = results
@@ -241,7 +242,7 @@ class ComparePanel(QWidget):
             views.addWidget(button)
         views.addStretch(1)
         views.addWidget(self.channel_label)
-        self._qsettings = QSettings("convplay", "convplay")
+        self._qsettings = settings if settings is not None else QSettings("convplay", "convplay")
         saved = str(self._qsettings.value(SETTINGS_VIEW, "all"))
         self.view_buttons.get(saved, self.view_buttons["all"]).setChecked(True)
         self.outputs_row = QWidget()

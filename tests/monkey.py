@@ -577,6 +577,70 @@ def d_dtype(m: Monkey, index: int) -> None:
     _choose(m.window.device_panel.dtype_combo, index)
 
 
+# -- the kernel workbench ---------------------------------------------------------------------
+def wb_family(m: Monkey, index: int) -> None:
+    _choose(m.window.designer_panel.family_combo, index)
+
+
+def wb_parameter(m: Monkey, fr: float, fv: float, drag: bool) -> None:
+    """Move one of the shown family's parameters: a slider dragged (pressed, moved, released)
+    or a value typed into its spin box."""
+    rows = list(m.window.designer_panel.page.rows.values())
+    if not rows:
+        return
+    row = rows[min(int(fr * len(rows)), len(rows) - 1)]
+    if drag and reachable(row.slider):
+        slider = row.slider
+        slider.setSliderDown(True)
+        for t in (0.3, 0.6, 1.0):
+            slider.setValue(round(slider.minimum() + t * fv * (slider.maximum() - slider.minimum())))
+        slider.setSliderDown(False)
+    else:
+        p = row.parameter
+        _set_spin(row.spin, p.minimum + fv * (p.maximum - p.minimum))
+
+
+def wb_normalise(m: Monkey, index: int) -> None:
+    _choose(m.window.designer_panel.normalisation_combo, index)
+
+
+def wb_apply(m: Monkey) -> None:
+    _click(m.window.designer_panel.apply_button)
+
+
+def wb_response(m: Monkey, what: str, value) -> None:
+    panel = m.window.response_panel
+    if what == "size":
+        _choose(panel.size_combo, value)
+    elif what == "scale":
+        _choose(panel.scale_combo, value)
+    elif what == "angle":
+        _set_spin(panel.angle_spin, value)
+    else:
+        _click(panel.phase_button if what == "phase" else panel.follow_button)
+
+
+def wb_two_passes(m: Monkey) -> None:
+    _click(m.window.analysis_panel.run_button)
+
+
+def wb_compare(m: Monkey, what: str, value) -> None:
+    panel = m.window.compare_panel
+    if what == "pin":
+        _click(panel.pin_button)
+    elif what == "preset":
+        _choose(panel.preset_combo, value)
+    else:
+        buttons = list(panel.view_buttons.values())
+        _click(buttons[value % len(buttons)])
+
+
+def o_gradient(m: Monkey, index: int, percent: int) -> None:
+    panel = m.window.output_panel
+    if _choose(panel.gradient_combo, index) and reachable(panel.edge_slider):
+        panel.edge_slider.setValue(percent)
+
+
 def w_tab(m: Monkey, key: str) -> None:
     """Click a dock's tab: the dock comes to the front of its tab group."""
     dock = m.window.docks.get(key)
@@ -718,7 +782,18 @@ def _actions() -> list[Action]:
         A("o_mapping", 1, lambda r: (int(r.integers(6)),), o_mapping),
         A("d_dtype", 0.7, lambda r: (int(r.integers(2)),), d_dtype),
         # The window
-        A("w_tab", 8, lambda r: (_pick(r, ("output", "animation", "animation", "formula", "device")),), w_tab),
+        A("wb_family", 2, lambda r: (int(r.integers(40)),), wb_family),
+        A("wb_parameter", 4, lambda r: (_frac(r), _frac(r), bool(r.random() < 0.5)), wb_parameter),
+        A("wb_normalise", 1, lambda r: (int(r.integers(3)),), wb_normalise),
+        A("wb_apply", 1.5, lambda r: (), wb_apply),
+        A("wb_response", 1.5, lambda r: (lambda what: (what, int(r.integers(-30, 400)) if what == "angle"
+                                                       else int(r.integers(3))))(
+            _pick(r, ("size", "scale", "angle", "phase", "follow"))), wb_response),
+        A("wb_two_passes", 1, lambda r: (), wb_two_passes),
+        A("wb_compare", 1.5, lambda r: (_pick(r, ("pin", "pin", "preset", "view")), int(r.integers(20))), wb_compare),
+        A("o_gradient", 1.5, lambda r: (int(r.integers(5)), int(r.integers(101))), o_gradient),
+        A("w_tab", 8, lambda r: (_pick(r, ("output", "animation", "animation", "formula", "device", "designer",
+                                           "analysis", "response", "compare")),), w_tab),
         A("w_toggle_dock", 0.7, lambda r: (_pick(r, ("animation", "output", "kernel", "device")),), w_toggle_dock),
         A("i_view_tab", 1, lambda r: (int(r.integers(2)),), i_view_tab),
         A("w_workspace", 1.5, lambda r: (_pick(r, tuple(w.action for w in WORKSPACES)),), w_workspace),

@@ -121,8 +121,13 @@ class Theme(QObject):
             if self._normal_palette is not None:
                 app.setPalette(self._normal_palette)
             app.setStyleSheet(self._normal_app_sheet)
-        for widget in app.allWidgets():
-            _recolour_sheet(widget, on)
+        # Every window and what it holds, found from the windows down: app.allWidgets()
+        # also lists widgets in the middle of their deletion, reachable from no window, and
+        # wrapping one of those crashed the interpreter (reproducibly, in the third window
+        # of a random run).
+        for top in app.topLevelWidgets():
+            for widget in (top, *top.findChildren(QWidget)):
+                _recolour_sheet(widget, on)
         text_zoom().refit_dock_titles()
 
 

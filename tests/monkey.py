@@ -217,6 +217,8 @@ class Monkey:
         index = len(self.log)
         self.log.append(step)
         self.recorder.at(index, describe(step))
+        if os.environ.get("MONKEY_TRACE"):  # each step printed before it runs: a crash's last one shows
+            print("STEP", index, step, flush=True)
         try:
             self._by_name[name].perform(self, *args)
         except Exception as exc:  # a direct call that raised: recorded like a slot's exception

@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -123,6 +123,10 @@ class BorderNamesLine(QLabel):
         self.setStyleSheet(NOTE_STYLE)
         self._mode = ""
         self.with_symmetric_note = False
+        self._refit = QTimer(self)
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(0)
+        self._refit.timeout.connect(lambda: self._fit(max(0, self.width())))
 
     def set_mode(self, mode: str) -> None:
         self._mode = mode
@@ -152,7 +156,10 @@ class BorderNamesLine(QLabel):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
-            self._fit(event.size().width())
+            # After the layout pass, not inside it: new text asks the layout that is
+            # placing this label for a new size, and the fields' hand-made layout met
+            # widgets mid-change and crashed the interpreter.
+            self._refit.start()
 
 
 @dataclass

@@ -16,6 +16,21 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 
+def hear_while_alive(widget: QObject, *pairs) -> None:
+    """Connect each (signal, handler) pair, and disconnect them once ``widget`` is gone:
+    the models (session, results, settings) outlive the views that listen to them."""
+    for signal, handler in pairs:
+        signal.connect(handler)
+    widget.destroyed.connect(lambda *_: [_disconnect_quietly(s, h) for s, h in pairs])
+
+
+def _disconnect_quietly(signal, handler) -> None:
+    try:
+        signal.disconnect(handler)
+    except (RuntimeError, TypeError, ValueError):  # already gone with its owner
+        pass
+
+
 def on_screen(widget: QWidget) -> bool:
     """True if ``widget`` can be seen, or will be once its window is shown (a window not
     shown yet counts: what it holds is drawn when it appears)."""

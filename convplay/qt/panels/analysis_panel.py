@@ -42,7 +42,7 @@ from convplay.core.kernel_analysis import (
 from convplay.core.results import Results
 from convplay.core.spec import ConvSpecError
 from convplay.qt import style
-from convplay.qt.shown import WhenShown
+from convplay.qt.shown import WhenShown, hear_while_alive
 from convplay.qt.widgets.value_grid import ValueGrid
 from convplay.qt.workers import LatestWorker
 from convplay.qt.zoom import text_zoom
@@ -386,13 +386,7 @@ class AnalysisPanel(QWidget):
         self._shown = WhenShown(self, self._refresh)
         # The factor grids measure their cells again at a new text zoom: sized again after.
         text_zoom().changed.connect(self._shown.request)
-        handlers = (
-            (session.changed, self._on_edit),
-            (self._settings.changed, self._on_edit),
-        )
-        for signal, handler in handlers:
-            signal.connect(handler)
-        self.destroyed.connect(lambda *_: [_quiet_disconnect(s, h) for s, h in handlers])
+        hear_while_alive(self, (session.changed, self._on_edit), (self._settings.changed, self._on_edit))
         self._shown.request()
 
     # -- layout ------------------------------------------------------------------------
@@ -781,8 +775,3 @@ class AnalysisPanel(QWidget):
         self.run_line.setVisible(True)
 
 
-def _quiet_disconnect(signal, handler) -> None:
-    try:
-        signal.disconnect(handler)
-    except (RuntimeError, TypeError, ValueError):
-        pass

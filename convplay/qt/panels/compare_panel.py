@@ -43,7 +43,7 @@ from convplay.core.kernel_analysis import (
 )
 from convplay.core.presets import PRESETS
 from convplay.qt import style
-from convplay.qt.shown import WhenShown
+from convplay.qt.shown import WhenShown, hear_while_alive
 from convplay.qt.style import DIVERGING, SEQUENTIAL
 from convplay.qt.theme import theme
 from convplay.qt.widgets.colorbar import HeatMap
@@ -301,15 +301,14 @@ class ComparePanel(QWidget):
         self.pin_button.clicked.connect(self.pin_current)
         self.preset_combo.activated.connect(self._on_preset)
         self._shown = WhenShown(self, self.refresh)
-        session.changed.connect(self._shown.request)
+        models = [(session.changed, self._shown.request)]
         if results is not None:
-            results.outcome_changed.connect(self._shown.request)
-            results.stale_changed.connect(self._shown.request)
+            models += [(results.outcome_changed, self._shown.request), (results.stale_changed, self._shown.request)]
         if compute_settings is not None:
-            compute_settings.changed.connect(self._shown.request)
+            models.append((compute_settings.changed, self._shown.request))
+        hear_while_alive(self, *models)
         theme().theme_changed.connect(self._shown.request)
         text_zoom().changed.connect(self._on_zoom)
-        self.destroyed.connect(lambda *_: self._disconnect_models(session, results, compute_settings))
         self.refresh()
 
     # -- reading (for the window and the tests) ----------------------------------------------
@@ -589,17 +588,6 @@ class ComparePanel(QWidget):
         per_group_in = max(1, shape[0] // groups)
         return (o // per_group_in) * shape[1] + i
 
-    def _disconnect_models(self, session, results, settings) -> None:
-        pairs = [(session.changed, self._shown.request)]
-        if results is not None:
-            pairs += [(results.outcome_changed, self._shown.request), (results.stale_changed, self._shown.request)]
-        if settings is not None:
-            pairs.append((settings.changed, self._shown.request))
-        for signal, slot in pairs:
-            try:
-                signal.disconnect(slot)
-            except (ValueError, RuntimeError, TypeError):
-                pass
 
 
 def _magnitude(kernel: np.ndarray) -> np.ndarray | None:

@@ -46,6 +46,7 @@ from convplay.core.kernel_recipe import NORMALISATION_LABELS, KernelRecipe
 from convplay.core.parametric_kernels import KernelParameterError, Parameter
 from convplay.core.session import EDITED, Session
 from convplay.qt import style
+from convplay.qt.shown import hear_while_alive
 
 # The families as an image-processing engineer looks for them; a family not named here
 # (one added later) is listed under "Other", so every family is always offered.
@@ -440,11 +441,7 @@ class DesignerPanel(QWidget):
         self.normalisation_combo.activated.connect(self._on_normalisation_activated)
         self.apply_button.clicked.connect(self.apply)
         session = self._session
-        handlers = ((session.kernel_changed, self._refresh), (session.spec_changed, self._refresh))
-        for signal, handler in handlers:
-            signal.connect(handler)
-        # The session outlives the panel: stop hearing it once the widget is gone.
-        self.destroyed.connect(lambda *_: [signal.disconnect(handler) for signal, handler in handlers])
+        hear_while_alive(self, (session.kernel_changed, self._refresh), (session.spec_changed, self._refresh))
 
     # -- what the panel shows -------------------------------------------------------------
     @property

@@ -43,6 +43,7 @@ from convplay.core.kernel_edits import ALL, FILTER, SELECTED, kernel_size_arg
 from convplay.core.presets import PRESETS, Preset
 from convplay.core.session import Session, edited_name
 from convplay.qt import style
+from convplay.qt.shown import hear_while_alive
 from convplay.qt.panels.analysis_panel import properties_summary
 from convplay.qt.style import DIVERGING
 from convplay.qt.widgets.colorbar import HeatMap
@@ -246,11 +247,7 @@ class KernelPanel(QWidget):
         self.bias_grid.value_typed.connect(self._on_bias_typed)
         self.bias_grid.rejected.connect(self._show_error)
         session = self._session
-        handlers = ((session.kernel_changed, self._refresh), (session.spec_changed, self._refresh))
-        for signal, handler in handlers:
-            signal.connect(handler)
-        # The session outlives the panel: stop hearing it once the widget is gone.
-        self.destroyed.connect(lambda *_: [signal.disconnect(handler) for signal, handler in handlers])
+        hear_while_alive(self, (session.kernel_changed, self._refresh), (session.spec_changed, self._refresh))
 
     # -- public actions (buttons call these; so can menus and tests) ----------------------
     @property

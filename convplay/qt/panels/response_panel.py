@@ -44,7 +44,7 @@ from convplay.core.kernel_analysis import (
     strongest_direction,
 )
 from convplay.qt import style
-from convplay.qt.shown import WhenShown
+from convplay.qt.shown import WhenShown, hear_while_alive
 from convplay.qt.theme import theme
 from convplay.qt.widgets.spectrum_view import SpectrumView, frequency_ticks
 from convplay.qt.zoom import scaled, text_zoom
@@ -340,11 +340,7 @@ class ResponsePanel(QWidget):
         self.follow_button.toggled.connect(self._on_follow)
         self.spectrum.angle_dragged.connect(self.set_angle)
         self.spectrum.hovered.connect(self._on_hover)
-        handlers = ((session.kernel_changed, self._schedule), (session.spec_changed, self._schedule))
-        for signal, handler in handlers:
-            signal.connect(handler)
-        # The session outlives the panel: stop hearing it once the widget is gone.
-        self.destroyed.connect(lambda *_: [signal.disconnect(handler) for signal, handler in handlers])
+        hear_while_alive(self, (session.kernel_changed, self._schedule), (session.spec_changed, self._schedule))
         self.spectrum.set_angle(self.angle)
         self._draw()
 

@@ -63,7 +63,8 @@ def _host_array(value, what: str, shape: tuple[int, ...], np_dtype) -> np.ndarra
 
 
 @contextmanager
-def _cudnn_tf32(allowed: bool) -> Iterator[None]:
+def cudnn_tf32(allowed: bool) -> Iterator[None]:
+    """cuDNN's TF32 for float32 allowed or not while the block runs, as it was after."""
     import torch
 
     previous = torch.backends.cudnn.allow_tf32
@@ -136,7 +137,7 @@ def run_conv(
 
     with torch.inference_mode():
         if on_cuda:
-            with torch.cuda.device(device), _cudnn_tf32(use_tf32):
+            with torch.cuda.device(device), cudnn_tf32(use_tf32):
                 begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
                 begin.record()
                 out = _forward(spec, x_t, w_t, b_t)

@@ -16,9 +16,12 @@ torch is imported inside the functions, as everywhere in ``convplay.compute``.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 
 from convplay.compute.devices import check_device, check_dtype
+from convplay.compute.run import cudnn_tf32
 from convplay.core.kernel_analysis import separability
 from convplay.core.spec import ConvSpec
 
@@ -137,10 +140,9 @@ def two_pass_conv(
     out_per_group = out_c // spec.groups
     source = [(o // out_per_group) * per_group + j for o in range(out_c) for j in range(per_group)]
     on_cuda = device != "cpu"
-    previous_tf32 = torch.backends.cudnn.allow_tf32
-    try:
-        if on_cuda:  # the CPU never reads the flag: leave it to whoever runs on CUDA
-            torch.backends.cudnn.allow_tf32 = bool(tf32) and dtype == "float32"
+    # The CPU never reads the flag: leave it to whoever runs on CUDA.
+    tf32_setting = cudnn_tf32(bool(tf32) and dtype == "float32") if on_cuda else nullcontext()
+    with tf32_setting:
         with torch.inference_mode():
             image = tensor(x)[None]
             col_w = tensor(columns.reshape(pairs, 1, kh, 1))
@@ -162,9 +164,6 @@ def two_pass_conv(
             if out.dtype not in (torch.float32, torch.float64):
                 out = out.float()
             output = out.cpu().contiguous().numpy()
-    finally:
-        if on_cuda:
-            torch.backends.cudnn.allow_tf32 = previous_tf32
     note = (
         f"a {kh}×1 column pass then a 1×{kw} row pass on {pairs} gathered channel"
         f"{'s' if pairs != 1 else ''} (one per (out, in) pair, run depthwise)"

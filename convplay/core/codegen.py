@@ -61,11 +61,7 @@ def pytorch_code(
         out_shape = spec.output_shape(image.shape)
     except ConvSpecError as err:
         return _refused_code(spec, image.shape, str(err), dtype)
-    weight = np.asarray(weight, dtype=np.float64)
-    if weight.shape != spec.weight_shape:
-        raise ValueError(f"weight shape {weight.shape} does not match the spec's {spec.weight_shape}")
-    if bias is not None:
-        bias = np.asarray(bias, dtype=np.float64).ravel()
+    weight, bias = _checked_layer(spec, weight, bias)
 
     arrays: dict[str, np.ndarray] = {}
     lines = [_HEADER, *(_imports(needs_numpy=not _image_is_small(image) or not _kernel_is_small(weight)))]
@@ -403,11 +399,7 @@ def library_code(
             f"# {err}\n", {}, str(err))
     if spec.transposed:
         return GeneratedCode(f"{header}\n\n{_NO_TRANSPOSED[library]}")
-    weight = np.asarray(weight, dtype=np.float64)
-    if weight.shape != spec.weight_shape:
-        raise ValueError(f"weight shape {weight.shape} does not match the spec's {spec.weight_shape}")
-    if bias is not None:
-        bias = np.asarray(bias, dtype=np.float64).ravel()
+    weight, bias = _checked_layer(spec, weight, bias)
 
     arrays: dict[str, np.ndarray] = {}
     imports = ["import numpy as np", "import cv2" if library == "opencv" else "from scipy import ndimage"]
@@ -713,3 +705,11 @@ def _np_literal(name: str, values: np.ndarray) -> list[str]:
     prefix = "    "
     body = nested_literal(values, "float32", indent=len(prefix))
     return [f"{name} = np.array(", prefix + body + ",", "    dtype=np.float32,", ")"]
+
+
+def _checked_layer(spec: ConvSpec, weight, bias) -> tuple[np.ndarray, np.ndarray | None]:
+    """The weight (of the spec's weight shape, else ValueError) and bias as float64."""
+    weight = np.asarray(weight, dtype=np.float64)
+    if weight.shape != spec.weight_shape:
+        raise ValueError(f"weight shape {weight.shape} does not match the spec's {spec.weight_shape}")
+    return weight, None if bias is None else np.asarray(bias, dtype=np.float64).ravel()

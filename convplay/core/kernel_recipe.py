@@ -15,38 +15,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from convplay.core import parametric_kernels as pk
-from convplay.core.parametric_kernels import KernelParameterError, Parameter
+from convplay.core.parametric_kernels import Family, KernelParameterError, Parameter
+from convplay.core.presets import get_preset
 
 NORMALISATION_LABELS = {"none": "as defined", "sum": "sum to 1", "zero_mean": "zero mean"}
 MAX_TEXT = 400  # characters of a recipe's text (the command line, a session file)
 
-_SOBEL = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
-_SCHARR = np.array([[-3.0, 0.0, 3.0], [-10.0, 0.0, 10.0], [-3.0, 0.0, 3.0]])
-_PREWITT = np.array([[-1.0, 0.0, 1.0], [-1.0, 0.0, 1.0], [-1.0, 0.0, 1.0]])
 _SOBEL_SIZE = Parameter("size", "Size", 3, 3, 7, 2, True, "3, 5 or 7: the binomial smoothing's length")
 
 
-@dataclass(frozen=True)
-class Pair:
-    """A family of two kernels (x, y): out channel 0 is x, 1 is y."""
+class Pair(Family):
+    """A family of two kernels (x, y): ``function`` returns both; out channel 0 is x, 1 is y."""
 
-    key: str
-    name: str
-    description: str
-    parameters: tuple[Parameter, ...]
-    function: Callable[..., tuple[np.ndarray, np.ndarray]]
 
-    def parameter(self, name: str) -> Parameter:
-        for p in self.parameters:
-            if p.name == name:
-                return p
-        names = ", ".join(p.name for p in self.parameters) or "none"
-        raise KernelParameterError(f"{self.key} has no parameter {name!r}; its parameters: {names}", name)
+def _turned_preset(key: str):
+    """A preset x kernel and its y form (the x one transposed), new arrays each call."""
+    x = np.asarray(get_preset(key).weights, dtype=np.float64)
+    return x.copy(), x.T.copy()
 
 
 def _sobel_pair(size=3):
@@ -65,9 +54,9 @@ PAIRS: tuple[Pair, ...] = (
     Pair("sobel_pair", "Sobel pair (x, y)", "Sobel x and Sobel y as output channels 0 and 1: a gradient pair.",
          (_SOBEL_SIZE,), _sobel_pair),
     Pair("scharr_pair", "Scharr pair (x, y)", "Scharr x and y as output channels 0 and 1.",
-         (), lambda: (_SCHARR.copy(), _SCHARR.T.copy())),
+         (), lambda: _turned_preset("scharr_x")),
     Pair("prewitt_pair", "Prewitt pair (x, y)", "Prewitt x and y as output channels 0 and 1.",
-         (), lambda: (_PREWITT.copy(), _PREWITT.T.copy())),
+         (), lambda: _turned_preset("prewitt_x")),
     Pair("gaussian_pair", "Derivative of Gaussian pair (x, y)",
          "x·G and y·G as output channels 0 and 1: a smoothed gradient pair.",
          pk.get_family("gaussian_dx").parameters, _gaussian_pair),

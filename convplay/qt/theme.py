@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from convplay.qt import style
-from convplay.qt.zoom import text_zoom
+from convplay.qt.zoom import every_widget, text_zoom
 
 SETTINGS_KEY = "view/high_contrast"
 SEPARATOR_PX = 4  # the main window's separators and splitter handles: easy to see and to grab
@@ -121,13 +121,8 @@ class Theme(QObject):
             if self._normal_palette is not None:
                 app.setPalette(self._normal_palette)
             app.setStyleSheet(self._normal_app_sheet)
-        # Every window and what it holds, found from the windows down: app.allWidgets()
-        # also lists widgets in the middle of their deletion, reachable from no window, and
-        # wrapping one of those crashed the interpreter (reproducibly, in the third window
-        # of a random run).
-        for top in app.topLevelWidgets():
-            for widget in (top, *top.findChildren(QWidget)):
-                _recolour_sheet(widget, on)
+        for widget in every_widget(app):
+            _recolour_sheet(widget, on)
         text_zoom().refit_dock_titles()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QDockWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
 STEPS = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0, 2.5, 3.0)
 SETTINGS_KEY = "view/text_zoom"
@@ -89,16 +89,24 @@ def _zoom_dock_titles(app: QApplication, font: QFont | None) -> None:
         own = QFont(font)
         hint = QFont.StyleHint.SansSerif
         own.setStyleHint(hint if font.styleHint() != hint else QFont.StyleHint.AnyStyle)
-    for widget in app.allWidgets():
+    for widget in every_widget(app):
         if isinstance(widget, QDockWidget):
             widget.setFont(own if own is not None else QFont())
+
+
+def every_widget(app: QApplication) -> list[QWidget]:
+    """Every window and what it holds, found from the windows down.  Not app.allWidgets():
+    that also lists widgets in the middle of their deletion, reachable from no window, and
+    wrapping one of those crashed the interpreter (the random user met it in the zoom and in
+    the high-contrast switch, a few windows into a run)."""
+    return [w for top in app.topLevelWidgets() for w in (top, *top.findChildren(QWidget))]
 
 
 def _restyle_sheets(app: QApplication) -> None:
     """Set every style sheet again, so that the widgets that have one take the new font."""
     if app.styleSheet():
         app.setStyleSheet(app.styleSheet())
-    for widget in app.allWidgets():
+    for widget in every_widget(app):
         sheet = widget.styleSheet()
         if sheet:
             widget.setStyleSheet(sheet)

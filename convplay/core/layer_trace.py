@@ -1,0 +1,448 @@
+"""A stack traced layer by layer: shapes, the formula with numbers, parameters,
+multiply-accumulates, receptive field and jump, and the first layer that does not fit.
+
+Shapes leave the batch out: (C, H, W) for feature maps, (F,) for vectors, (C, H, F) for a
+Linear applied to maps (it acts on the last axis, as PyTorch's does).  The receptive field
+follows r_l = r_{l−1} + (k_l − 1)·d_l·j_{l−1} with the jump j_l = j_{l−1}·s_l; both are
+computed exactly by carrying an output pixel's index range back through every layer
+(``receptive_box``), which also covers transposed convolutions and adaptive pooling.  MACs
+count the multiply-accumulates of a layer's weights (PyTorch's FLOP counter reports two
+FLOPs for each); batch norm counts one per value (its scale and shift folded).
+
+Nothing here runs a network: compute.stack checks these shapes against torch itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from convplay.core.formula import shown_formula
+from convplay.core.layers import ACTIVATION_KINDS, CONV_KINDS, POOL_KINDS, Layer, Stack, pair
+from convplay.core.pooling import PoolSpec, PoolSpecError, axis_formula
+from convplay.core.spec import ConvSpec, ConvSpecError
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    index: int
+    layer: Layer
+    input_shape: Shape | None  # None past a failure
+    output_shape: Shape | None
+    params: int = 0
+    macs: int = 0
+    receptive_field: tuple[int, int] | None = None  # in input pixels; None once flattened
+    jump: tuple[Fraction, Fraction] | None = None
+    formula: tuple[str, ...] = ()
+    rf_formula: str = ""
+    error: str = ""  # why this layer's input does not fit (only on the first failing layer)
+    fix: str = ""
+    note: str = ""
+    total_params: int = 0  # this layer and every one before it
+    total_macs: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.output_shape is not None and not self.error
+
+
+@dataclass(frozen=True)
+class StackTrace:
+    stack: Stack
+    input_shape: Shape
+    rows: tuple[LayerRow, ...]
+    failed: int | None = None
+    error: str = ""
+    notes: tuple[str, ...] = ()
+    _backs: tuple = field(default=(), repr=False, compare=False)
+
+    @property
+    def output_shape(self) -> Shape | None:
+        if self.failed is not None:
+            return None
+        return self.rows[-1].output_shape if self.rows else self.input_shape
+
+    @property
+    def total_params(self) -> int:
+        return self.rows[-1].total_params if self.rows else 0
+
+    @property
+    def total_macs(self) -> int:
+        return self.rows[-1].total_macs if self.rows else 0
+
+    def as_dict(self) -> dict:
+        """What ``--describe`` prints for a stack."""
+        error = None
+        if self.failed is not None:
+            row = self.rows[self.failed]
+            error = {"index": row.index, "name": row.layer.label, "kind": row.layer.kind,
+                     "reason": row.error, "fix": row.fix, "message": self.error}
+        return {
+            "title": self.stack.title,
+            "input_shape": list(self.input_shape),
+            "output_shape": None if self.output_shape is None else list(self.output_shape),
+            "layers": [_row_dict(row) for row in self.rows],
+            "total_params": self.total_params,
+            "total_macs": self.total_macs,
+            "notes": list(self.notes),
+            "error": error,
+        }
+
+
+def _row_dict(row: LayerRow) -> dict:
+    return {
+        "index": row.index,
+        "name": row.layer.label,
+        "kind": row.layer.kind,
+        "code": row.layer.code(),
+        "input_shape": None if row.input_shape is None else list(row.input_shape),
+        "output_shape": None if row.output_shape is None or row.error else list(row.output_shape),
+        "params": row.params,
+        "macs": row.macs,
+        "receptive_field": None if row.receptive_field is None else list(row.receptive_field),
+        "jump": None if row.jump is None else [_number(j) for j in row.jump],
+        "formula": list(row.formula),
+    }
+
+
+def _number(value: Fraction):
+    return int(value) if value.denominator == 1 else float(value)
+
+
+def shape_text(shape: Shape | None) -> str:
+    return "—" if shape is None else "×".join(str(v) for v in shape)
+
+
+# -- one layer ------------------------------------------------------------------------
+class _Refusal(Exception):
+    def __init__(self, reason: str, fix: str = ""):
+        super().__init__(reason)
+        self.reason, self.fix = reason, fix
+
+
+# A back map takes an output index range [a, b] on one axis to the input range it reads.
+def _identity_back(a: int, b: int) -> tuple[int, int]:
+    return a, b
+
+
+def _window_back(k: int, s: int, before: int, d: int):
+    def back(a: int, b: int) -> tuple[int, int]:
+        return a * s - before, b * s - before + d * (k - 1)
+    return back
+
+
+def _transposed_back(k: int, s: int, p: int, d: int):
+    def back(a: int, b: int) -> tuple[int, int]:
+        return -((-(a + p - d * (k - 1))) // s), (b + p) // s
+    return back
+
+
+def _adaptive_back(n: int, out: int):
+    def back(a: int, b: int) -> tuple[int, int]:
+        return (a * n) // out, -((-(b + 1) * n) // out) - 1
+    return back
+
+
+@dataclass
+class _Step:
+    output: Shape
+    params: int = 0
+    macs: int = 0
+    formula: tuple[str, ...] = ()
+    backs: tuple | None = None  # (back_h, back_w); None: every input pixel (flatten, linear)
+    strides: tuple[Fraction, Fraction] = (Fraction(1), Fraction(1))
+    note: str = ""
+
+
+def _maps(layer: Layer, shape: Shape, previous: Shape | None) -> tuple[int, int, int]:
+    if len(shape) == 3:
+        return shape  # type: ignore[return-value]
+    what = f"a vector of {shape[0]}" if len(shape) == 1 else f"a {shape_text(shape)} tensor"
+    after = " (after the Flatten)" if previous is not None and len(previous) == 3 else ""
+    raise _Refusal(f"{layer.kind} needs C×H×W feature maps, the stack gives {what}{after}",
+                   "move the Flatten after the last convolution or pooling layer")
+
+
+def _conv_spec(layer: Layer, c: int) -> ConvSpec:
+    transposed = layer.kind == "ConvTranspose2d"
+    return ConvSpec(
+        in_channels=layer["in_channels"], out_channels=layer["out_channels"], kernel_size=layer["kernel_size"],
+        stride=layer["stride"], padding=layer["padding"], dilation=layer["dilation"], groups=layer["groups"],
+        bias=layer["bias"], padding_mode=layer["padding_mode"], transposed=transposed,
+        output_padding=layer["output_padding"] if transposed else 0,
+    )
+
+
+def _conv_step(layer: Layer, shape: Shape, previous: Shape | None) -> _Step:
+    c, h, w = _maps(layer, shape, previous)
+    c_in, c_out, groups = layer["in_channels"], layer["out_channels"], layer["groups"]
+    if c != c_in:
+        fixed = layer.replace(in_channels=c, groups=groups if c % groups == 0 else 1)
+        raise _Refusal(f"{layer.kind} expects {c_in} input channel{'s' if c_in != 1 else ''}, the stack gives {c}",
+                       f"use {fixed.code()}")
+    spec = _conv_spec(layer, c)
+    try:
+        out = spec.output_shape((c, h, w))
+    except ConvSpecError as exc:
+        raise _Refusal(str(exc), _conv_fix(layer, spec, h, w, exc)) from None
+    kh, kw = spec.kernel_hw
+    weights = c_in * (c_out // groups) * kh * kw
+    params = weights + (c_out if layer["bias"] else 0)
+    if spec.transposed:
+        macs = c * h * w * (c_out // groups) * kh * kw
+        backs = tuple(_transposed_back(spec.kernel_hw[i], spec.stride_hw[i], pair(layer["padding"])[i],
+                                       spec.dilation_hw[i]) for i in (0, 1))
+        strides = tuple(Fraction(1, s) for s in spec.stride_hw)
+    else:
+        macs = out[0] * out[1] * out[2] * (c_in // groups) * kh * kw
+        top, _, left, _ = spec.pads()
+        backs = tuple(_window_back(spec.kernel_hw[i], spec.stride_hw[i], (top, left)[i], spec.dilation_hw[i])
+                      for i in (0, 1))
+        strides = tuple(Fraction(s) for s in spec.stride_hw)
+    numbers = tuple(line for axis, notes in shown_formula(spec, (c, h, w))
+                    for line in (axis.numeric, *(n.text for n in notes)))
+    return _Step(out, params, macs, numbers, backs, strides)
+
+
+def _conv_fix(layer: Layer, spec: ConvSpec, h: int, w: int, exc: ConvSpecError) -> str:
+    if exc.field in ("kernel_size", "dilation"):
+        kh, kw = spec.kernel_hw
+        eh, ew = spec.dilated_kernel_hw
+        need = max(0, -(-(eh - h) // 2), -(-(ew - w) // 2))
+        if need and layer.kind == "Conv2d" and not isinstance(layer["padding"], str):
+            return f"use padding={need} or more, or a smaller kernel"
+        return "use a smaller kernel or a larger input"
+    return ""
+
+
+def _pool_step(layer: Layer, shape: Shape, previous: Shape | None) -> _Step:
+    c, h, w = _maps(layer, shape, previous)
+    spec = PoolSpec.from_layer(layer.kind, dict(layer.args))
+    try:
+        out = spec.output_shape((c, h, w))
+    except PoolSpecError as exc:
+        fix = ""
+        if exc.field == "padding":
+            fix = f"use padding={min(k // 2 for k in spec.kernel_hw)} or less"
+        elif exc.field == "kernel_size":
+            fix = f"use a kernel of at most {min(h, w)}, or pool fewer times before it"
+        raise _Refusal(str(exc), fix) from None
+    lines = []
+    for axis, n in ((0, h), (1, w)):
+        f = axis_formula(spec, axis, n)
+        lines.append(f.numbers)
+        if f.note:
+            lines.append(f.note)
+    if spec.adaptive:
+        backs = (_adaptive_back(h, out[1]), _adaptive_back(w, out[2]))
+        strides = (Fraction(h, out[1]), Fraction(w, out[2]))
+    else:
+        backs = tuple(_window_back(spec.kernel_hw[i], spec.stride_hw[i], spec.padding_hw[i], spec.dilation_hw[i])
+                      for i in (0, 1))
+        strides = tuple(Fraction(s) for s in spec.stride_hw)
+    note = "max pooling: the gradient goes to one cell of each window" if spec.is_max else ""
+    return _Step(out, 0, 0, tuple(lines), backs, strides, note)
+
+
+def _flatten_step(layer: Layer, shape: Shape) -> _Step:
+    batched = (1,) + tuple(shape)
+    ndim = len(batched)
+    start, end = layer["start_dim"], layer["end_dim"]
+    start, end = start + ndim if start < 0 else start, end + ndim if end < 0 else end
+    if not (0 <= start < ndim and 0 <= end < ndim):
+        raise _Refusal(f"Flatten's dims ({layer['start_dim']}, {layer['end_dim']}) are outside the "
+                       f"{ndim}-D input (batch included)", "use nn.Flatten()")
+    if start == 0:
+        raise _Refusal("Flatten(start_dim=0) flattens the batch too", "use nn.Flatten() (start_dim=1)")
+    if start > end:
+        return _Step(tuple(shape), formula=("nothing to flatten",), backs=(_identity_back, _identity_back))
+    merged = math.prod(batched[start:end + 1])
+    out = batched[:start] + (merged,) + batched[end + 1:]
+    words = f"{shape_text(batched[start:end + 1])} = {merged}" if end > start else f"{merged}"
+    return _Step(tuple(out[1:]), formula=(words,), backs=None)
+
+
+def _linear_step(layer: Layer, shape: Shape, previous: Shape | None, previous_layer: Layer | None) -> _Step:
+    n_in, n_out = layer["in_features"], layer["out_features"]
+    last = shape[-1]
+    params = n_in * n_out + (n_out if layer["bias"] else 0)
+    fixed = layer.replace(in_features=math.prod(shape) if len(shape) > 1 else last)
+    if len(shape) == 1:
+        if last != n_in:
+            given = f"{last}"
+            if previous is not None and len(previous) > 1 and previous_layer is not None and previous_layer.kind == "Flatten":
+                given = f"{shape_text(previous)} = {last}"
+            raise _Refusal(f"Linear expects {n_in} inputs, the stack gives {given}", f"use {fixed.code()}")
+        return _Step((n_out,), params, n_in * n_out, (f"{n_in} inputs → {n_out} outputs",), None)
+    if last != n_in:
+        raise _Refusal(
+            f"Linear acts on the last axis: it expects {n_in} inputs, the stack gives {shape_text(shape)} "
+            f"maps whose last axis is {last}",
+            f"add nn.Flatten() before it and use {fixed.code()}")
+    out = tuple(shape[:-1]) + (n_out,)
+    lead = math.prod(shape[:-1])
+    return _Step(out, params, lead * n_in * n_out, (f"{n_in} → {n_out} along the last axis, {lead} times",), None,
+                 note=f"Linear acts on the last axis only: add nn.Flatten() before it for all {math.prod(shape)} features")
+
+
+def _batchnorm_step(layer: Layer, shape: Shape, previous: Shape | None) -> _Step:
+    c, h, w = _maps(layer, shape, previous)
+    n = layer["num_features"]
+    if c != n:
+        raise _Refusal(f"BatchNorm2d expects {n} channels, the stack gives {c}",
+                       f"use {layer.replace(num_features=c).code()}")
+    params = 2 * n if layer["affine"] else 0
+    return _Step(tuple(shape), params, c * h * w,
+                 (f"(x − running_mean) / √(running_var + {layer['eps']:g}) · weight + bias, over {n} channels",),
+                 (_identity_back, _identity_back))
+
+
+def _step(layer: Layer, shape: Shape, previous: Shape | None, previous_layer: Layer | None) -> _Step:
+    if layer.kind in CONV_KINDS:
+        return _conv_step(layer, shape, previous)
+    if layer.kind in POOL_KINDS:
+        return _pool_step(layer, shape, previous)
+    if layer.kind == "Flatten":
+        return _flatten_step(layer, shape)
+    if layer.kind == "Linear":
+        return _linear_step(layer, shape, previous, previous_layer)
+    if layer.kind == "BatchNorm2d":
+        return _batchnorm_step(layer, shape, previous)
+    identity = (_identity_back, _identity_back) if len(shape) == 3 else None
+    if layer.kind == "Dropout":
+        return _Step(tuple(shape), formula=("the identity in eval mode",), backs=identity)
+    if layer.kind in ACTIVATION_KINDS:
+        return _Step(tuple(shape), formula=("each value on its own: the shape stays",), backs=identity)
+    raise _Refusal(f"convplay cannot trace {layer.kind}")
+
+
+# -- the stack ------------------------------------------------------------------------
+def trace(stack: Stack, input_shape) -> StackTrace:
+    """Every layer of ``stack`` on an input of ``input_shape`` (C, H, W); never raises.
+    Past the first layer that does not fit, rows keep their parameters but no shapes."""
+    shape: Shape = tuple(int(v) for v in input_shape)
+    rows: list[LayerRow] = []
+    backs: list = []
+    failed, error = None, ""
+    jump = (Fraction(1), Fraction(1))
+    flat = len(shape) != 3
+    total_params = total_macs = 0
+    previous: Shape | None = None
+    seen_names: dict[str, Layer] = {}
+    for index, layer in enumerate(stack.layers):
+        shared = bool(layer.name) and layer.name in seen_names
+        if failed is not None:
+            params = 0 if shared else _static_params(layer)
+            total_params += params
+            rows.append(LayerRow(index, layer, None, None, params, 0, total_params=total_params,
+                                 total_macs=total_macs))
+            continue
+        try:
+            step = _step(layer, shape, previous, stack.layers[index - 1] if index else None)
+        except _Refusal as refusal:
+            failed = index
+            label = layer.label if layer.label == layer.kind else f"{layer.label} ({layer.kind})"
+            error = f"{label}: {refusal.reason}" + (f": {refusal.fix}" if refusal.fix else "")
+            params = 0 if shared else _static_params(layer)
+            total_params += params
+            rows.append(LayerRow(index, layer, shape, None, params, 0, error=refusal.reason, fix=refusal.fix,
+                                 total_params=total_params, total_macs=total_macs))
+            continue
+        params = 0 if shared else step.params
+        if layer.name:
+            seen_names.setdefault(layer.name, layer)
+        total_params += params
+        total_macs += step.macs
+        rf = rf_text = None
+        if step.backs is None:
+            flat = True
+        row_jump = None
+        if not flat:
+            backs.append(step.backs)
+            new_jump = (jump[0] * step.strides[0], jump[1] * step.strides[1])
+            rf = _centre_field(backs, step.output)
+            rf_text = _rf_formula(layer, rows, jump, rf)
+            jump, row_jump = new_jump, new_jump
+        else:
+            backs.append(None)
+        note = step.note
+        for view_index, n in stack.fixed_views:
+            if view_index == index and len(step.output) == 1 and step.output[0] != n:
+                note = _fixed_view_note(n, step.output[0])
+        rows.append(LayerRow(index, layer, shape, step.output, params, step.macs, rf, row_jump, step.formula,
+                             rf_text or "", note=note, total_params=total_params, total_macs=total_macs))
+        previous, shape = shape, step.output
+    notes = tuple(stack.notes) + tuple(row.note for row in rows if row.note.startswith("x.view"))
+    return StackTrace(stack, tuple(int(v) for v in input_shape), tuple(rows), failed, error, notes, tuple(backs))
+
+
+def _static_params(layer: Layer) -> int:
+    """Parameters a layer has whatever its input (for the rows past a failure)."""
+    if layer.kind in CONV_KINDS:
+        kh, kw = pair(layer["kernel_size"])
+        return layer["in_channels"] * (layer["out_channels"] // layer["groups"]) * kh * kw + (
+            layer["out_channels"] if layer["bias"] else 0)
+    if layer.kind == "Linear":
+        return layer["in_features"] * layer["out_features"] + (layer["out_features"] if layer["bias"] else 0)
+    if layer.kind == "BatchNorm2d":
+        return 2 * layer["num_features"] if layer["affine"] else 0
+    return 0
+
+
+def _fixed_view_note(n: int, features: int) -> str:
+    batch = math.lcm(n, features) // features
+    rows = batch * features // n
+    return (f"x.view(-1, {n}) makes rows of {n} from {features} values per image: it fails for a batch of 1, "
+            f"and a batch of {batch} runs and returns {rows} rows, mixing images; x.view(x.size(0), -1) or "
+            f"nn.Flatten() keeps one row per image")
+
+
+def _back_through(backs, axis: int, a: int, b: int) -> tuple[int, int]:
+    for layer_backs in reversed(backs):
+        if layer_backs is None:
+            continue
+        a, b = layer_backs[axis](a, b)
+    return a, b
+
+
+def _centre_field(backs, output: Shape) -> tuple[int, int]:
+    sizes = []
+    for axis in (0, 1):
+        centre = output[1 + axis] // 2
+        a, b = _back_through(backs, axis, centre, centre)
+        sizes.append(max(0, b - a + 1))
+    return tuple(sizes)  # type: ignore[return-value]
+
+
+def _rf_formula(layer: Layer, rows: list[LayerRow], jump, rf) -> str:
+    before = next((row.receptive_field for row in reversed(rows) if row.receptive_field is not None), (1, 1))
+    if layer.kind == "Conv2d" or layer.kind in ("MaxPool2d", "AvgPool2d"):
+        k = pair(layer["kernel_size"])[0]
+        d = pair(layer.get("dilation", 1))[0]
+        j = jump[0]
+        return f"r = {before[0]} + ({k} − 1)·{d}·{_fraction(j)} = {rf[0]}"
+    return f"r = {rf[0]}"
+
+
+def _fraction(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def receptive_box(trace_: StackTrace, layer_index: int, oh: int, ow: int) -> tuple[int, int, int, int] | None:
+    """(top, left, bottom, right), inclusive, of the input pixels that output pixel (oh, ow)
+    of layer ``layer_index`` reads, padding positions included (unclipped); the whole input
+    for a layer at or past a Flatten; None for a layer without an output."""
+    if not 0 <= layer_index < len(trace_.rows) or trace_.rows[layer_index].output_shape is None:
+        return None
+    if trace_.rows[layer_index].error:
+        return None
+    backs = trace_._backs[:layer_index + 1]
+    _, h, w = trace_.input_shape
+    if any(b is None for b in backs):
+        return (0, 0, h - 1, w - 1)
+    top, bottom = _back_through(backs, 0, oh, oh)
+    left, right = _back_through(backs, 1, ow, ow)
+    return (top, left, bottom, right)

@@ -25,6 +25,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file as save_safetensors_numpy
 
 from convplay.core.kernel_io import (
+    ArrayReader,
     KernelChoice,
     KernelFile,
     KernelFileError,
@@ -99,6 +100,13 @@ def _looks_like_safetensors(head: bytes) -> bool:
 def read_torch_file(path: Path) -> KernelFile:
     """A state_dict or a checkpoint dict (state_dicts nested inside), loaded weights-only."""
     path = Path(path)
+    return KernelFile(path, "PyTorch file", *torch_file_tensors(path))
+
+
+def torch_file_tensors(path: Path) -> tuple[list[TensorInfo], ArrayReader]:
+    """Every tensor of a state_dict or checkpoint dict, named by its dotted path, and a reader
+    of one (float64), loaded weights-only; KernelFileError in convplay's words otherwise."""
+    path = Path(path)
     is_zip = zipfile.is_zipfile(path)
     if is_zip:
         _refuse_torchscript(path)
@@ -131,7 +139,7 @@ def read_torch_file(path: Path) -> KernelFile:
     def read(name: str) -> np.ndarray:
         return _to_numpy(tensors[name])
 
-    return KernelFile(path, "PyTorch file", infos, read)
+    return infos, read
 
 
 def _refuse_torchscript(path: Path) -> None:
@@ -274,6 +282,12 @@ def _to_numpy(t: torch.Tensor) -> np.ndarray:
 def read_safetensors(path: Path) -> KernelFile:
     """A .safetensors file, its shapes listed from the header without loading any tensor."""
     path = Path(path)
+    return KernelFile(path, "safetensors file", *safetensors_tensors(path))
+
+
+def safetensors_tensors(path: Path) -> tuple[list[TensorInfo], ArrayReader]:
+    """Every tensor of a .safetensors file, listed from the header, and a reader of one (float64)."""
+    path = Path(path)
     try:
         with safe_open(str(path), framework="pt") as f:
             infos = []
@@ -290,7 +304,7 @@ def read_safetensors(path: Path) -> KernelFile:
         except (SafetensorError, OSError, ValueError) as exc:
             raise KernelFileError(f"{path.name}: {name} cannot be read ({_first_line(str(exc))})") from None
 
-    return KernelFile(path, "safetensors file", infos, read)
+    return infos, read
 
 
 # safetensors' own dtype names ('F32') as PyTorch says them, as every other format is listed.

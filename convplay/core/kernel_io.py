@@ -253,6 +253,12 @@ def read_npy(path: Path) -> KernelFile:
 def read_npz(path: Path) -> KernelFile:
     """A .npz archive: every 4-D array in it, headers read without loading the arrays."""
     path = Path(path)
+    return KernelFile(path, ".npz archive", *npz_tensors(path))
+
+
+def npz_tensors(path: Path) -> tuple[list[TensorInfo], ArrayReader]:
+    """Every array of a .npz archive, listed from the headers (never unpickled), and a reader of one."""
+    path = Path(path)
     infos = []
     try:
         with zipfile.ZipFile(path) as zf:
@@ -274,7 +280,7 @@ def read_npz(path: Path) -> KernelFile:
         except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
             raise KernelFileError(f"{path.name}: the archive is truncated or damaged ({exc})") from None
 
-    return KernelFile(path, ".npz archive", infos, read)
+    return infos, read
 
 
 # The dtypes a kernel is saved in: float32 is what PyTorch receives by default (and what a

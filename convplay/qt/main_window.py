@@ -30,12 +30,15 @@ import convplay
 from convplay.core.compute_settings import ComputeSettings
 from convplay.core.history import History
 from convplay.core.image_io import IMAGE_SUFFIXES
+from convplay.core.network import Network
+from convplay.core.pooling_model import PoolingModel
 from convplay.core.results import Results
 from convplay.core.session import Session
 from convplay.qt import actions, presenter, session_commands, workspaces
 from convplay.qt.animation.dock import AnimationDock
 from convplay.qt.compute_controller import ComputeController
 from convplay.qt.lesson_model import LessonModel
+from convplay.qt.network_controller import NetworkController
 from convplay.qt.choices import WindowChoices
 from convplay.qt.panels.analysis_panel import AnalysisPanel
 from convplay.qt.panels.compare_panel import ComparePanel
@@ -46,7 +49,12 @@ from convplay.qt.panels.input_panel import InputPanel
 from convplay.qt.panels.kernel_panel import KernelPanel
 from convplay.qt.panels.lesson_panel import LessonPanel
 from convplay.qt.panels.output_panel import OutputPanel
+from convplay.qt.panels.feature_maps_panel import FeatureMapsPanel
 from convplay.qt.panels.params_panel import ParamsPanel
+from convplay.qt.panels.pooling_panel import PoolingPanel
+from convplay.qt.panels.receptive_panel import ReceptiveFieldPanel
+from convplay.qt.panels.scores_panel import ScoresPanel
+from convplay.qt.panels.stack_panel import StackPanel
 from convplay.qt.panels.response_panel import ResponsePanel
 from convplay.qt.status import ComputeStatus
 from convplay.qt.undo import UndoKeysFromFields, undo_actions
@@ -148,6 +156,17 @@ class MainWindow(QMainWindow):
         choices = self.settings if remember_layout else WindowChoices()
         self.response_panel = ResponsePanel(session, settings=choices)
         self.compare_panel = ComparePanel(session, self.results, self.compute_settings, settings=choices)
+        # From one layer to a network: pooling on its own, and a layer stack traced, run
+        # and opened layer by layer in the playground.
+        self.pooling_model = PoolingModel()
+        self.pooling_panel = PoolingPanel(self.pooling_model, session)
+        self.network = Network()
+        self.network_controller = NetworkController(self.network, session, self.compute_settings, self)
+        self.stack_panel = StackPanel(self.network, session, self.undo_stack, self.pooling_model,
+                                      self.network_controller)
+        self.maps_panel = FeatureMapsPanel(self.network, self.network_controller)
+        self.scores_panel = ScoresPanel(self.network)
+        self.receptive_panel = ReceptiveFieldPanel(self.network, self.network_controller)
         self.lesson = LessonModel(self)  # the lesson open, if any (Lesson menu)
         self.lesson_panel = LessonPanel(self.lesson, self.results)
         self.devices_known = False  # until PyTorch has listed them
@@ -177,6 +196,11 @@ class MainWindow(QMainWindow):
         self._add_dock("analysis", "Kernel numbers", self.analysis_panel)
         self._add_dock("response", "Frequency response", self.response_panel)
         self._add_dock("compare", "Compare kernels", self.compare_panel)
+        self._add_dock("stack", "Layer stack", self.stack_panel)
+        self._add_dock("maps", "Feature maps", self.maps_panel)
+        self._add_dock("scores", "Class scores", self.scores_panel)
+        self._add_dock("receptive", "Receptive field", self.receptive_panel)
+        self._add_dock("pooling", "Pooling", self.pooling_panel)
         self._arrange(workspaces.workspace(self._workspace))
         self.setAcceptDrops(True)  # kernel files dropped anywhere; images on the input panel
 
@@ -608,6 +632,7 @@ class MainWindow(QMainWindow):
         if self._remember_layout:
             self.save_window_settings()
         self.controller.shutdown()
+        self.network_controller.shutdown()
         self.animation_panel.shutdown()
         super().closeEvent(event)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Union
 
 DOCKS = ("input", "output", "animation", "kernel", "params", "formula", "device", "lesson",
-         "designer", "analysis", "response", "compare")
+         "designer", "analysis", "response", "compare", "stack", "maps", "scores", "receptive", "pooling")
 HORIZONTAL, VERTICAL = "h", "v"  # side by side; one above the other
 # A part's share that says "as much as its panel needs across the room it gets" (a strip
 # of fields as tall as they are at that width); the other parts share what is left.
@@ -88,15 +88,17 @@ FOCUS = "focus"
 WORKBENCH_OUTPUT = 1.2
 EXPLORE = "explore"
 WORKBENCH = "workbench"
+NETWORK = "network"
+POOLING = "pooling"
 
 # The animation (its arithmetic beside it) takes all the width the kernel beside it
 # does not need; the parameters are a tab behind the kernel.
 _ANIMATION_LARGE = Split(
     HORIZONTAL,
-    (Tabs("animation", "output", "input"), 1.0),
+    (Tabs("animation", "output", "input", "pooling", "maps", "receptive"), 1.0),
     # A lesson's panel under the kernel, beside the animation (hidden without a lesson).
-    (Split(VERTICAL, (Tabs("kernel", "params", "formula", "device", "designer", "analysis"), 1.0),
-           (Tabs("lesson", "response", "compare"), 1.0)), FIT),
+    (Split(VERTICAL, (Tabs("kernel", "params", "formula", "device", "designer", "analysis", "stack"), 1.0),
+           (Tabs("lesson", "response", "compare", "scores"), 1.0)), FIT),
 )
 
 WORKSPACES: tuple[Workspace, ...] = (
@@ -110,8 +112,9 @@ WORKSPACES: tuple[Workspace, ...] = (
         Split(HORIZONTAL,
               (Split(VERTICAL, (Tabs("input"), 1.0), (Tabs("lesson"), 1.0)), 0.3),
               (Split(VERTICAL,
-                     (Split(HORIZONTAL, (Tabs("output", "animation", "response", "compare"), 1.0),
-                            (Tabs("kernel", "designer", "analysis"), FIT)), 1.0),
+                     (Split(HORIZONTAL, (Tabs("output", "animation", "response", "compare", "maps", "pooling",
+                                                   "receptive"), 1.0),
+                            (Tabs("kernel", "designer", "analysis", "stack", "scores"), FIT)), 1.0),
                      (Tabs("params", "formula", "device"), FIT)), 0.7)),
         "workspace_explore",
     ),
@@ -129,8 +132,9 @@ WORKSPACES: tuple[Workspace, ...] = (
         # The parameters as narrow and as tall as their one column of fields; the formula
         # and the code take the rest of the width.
         Split(HORIZONTAL,
-              (Split(VERTICAL, (Tabs("params", "kernel", "input", "designer"), FIT),
-                     (Tabs("device", "output", "animation", "lesson", "response", "compare", "analysis"), 1.0)),
+              (Split(VERTICAL, (Tabs("params", "kernel", "input", "designer", "stack"), FIT),
+                     (Tabs("device", "output", "animation", "lesson", "response", "compare", "analysis", "maps",
+                           "scores", "receptive", "pooling"), 1.0)),
                FIT),
               (Tabs("formula"), 1.0)),
         "workspace_formula",
@@ -153,11 +157,35 @@ WORKSPACES: tuple[Workspace, ...] = (
         # they scroll in their column instead, and the middle keeps at least 45 %.
         # The parameters, brought back through View > Panels, are a tab beside the numbers.
         Split(HORIZONTAL,
-              (Split(VERTICAL, (Tabs("designer", "input"), FIT), (Tabs("kernel"), 1.0)), FitWithin(0.25, 0.3)),
-              (Split(VERTICAL, (Tabs("response", "compare"), 1.0), (Tabs("output", "animation"), WORKBENCH_OUTPUT)), 1.0),
-              (Split(VERTICAL, (Tabs("analysis", "params", "formula", "device"), 1.0), (Tabs("lesson"), 1.0)),
+              (Split(VERTICAL, (Tabs("designer", "input"), FIT), (Tabs("kernel", "stack"), 1.0)), FitWithin(0.25, 0.3)),
+              (Split(VERTICAL, (Tabs("response", "compare", "maps", "pooling"), 1.0),
+                     (Tabs("output", "animation", "receptive"), WORKBENCH_OUTPUT)), 1.0),
+              (Split(VERTICAL, (Tabs("analysis", "params", "formula", "device", "scores"), 1.0), (Tabs("lesson"), 1.0)),
                FitWithin(0.2, 0.25))),
         "workspace_workbench",
+    ),
+    Workspace(
+        NETWORK, "&Network", ("Ctrl+6",),
+        "A layer stack traced shape by shape, every layer's feature maps, the class scores and receptive fields",
+        ("stack", "maps", "input", "scores", "receptive"),
+        # The stack's table at the left (a layer picked there fills the maps in the
+        # middle); the input to draw on over the scores it gives at the right.
+        Split(HORIZONTAL,
+              (Split(VERTICAL, (Tabs("stack", "params", "kernel", "designer"), 1.0), (Tabs("lesson"), 1.0)), 0.4),
+              (Tabs("maps", "pooling", "output", "animation", "response", "compare", "formula"), 0.36),
+              (Split(VERTICAL, (Tabs("input", "device", "analysis"), 1.0), (Tabs("scores", "receptive"), 1.0)), 0.24)),
+        "workspace_network",
+    ),
+    Workspace(
+        POOLING, "&Pooling", ("Ctrl+7",),
+        "Max, average and adaptive pooling stepped window by window, with PyTorch's output-size rules",
+        ("pooling", "input"),
+        Split(HORIZONTAL,
+              (Split(VERTICAL, (Tabs("input", "kernel", "params", "stack"), 1.0), (Tabs("lesson", "scores"), 1.0)),
+               0.28),
+              (Tabs("pooling", "animation", "output", "maps", "receptive", "formula", "device", "designer",
+                    "analysis", "response", "compare"), 0.72)),
+        "workspace_pooling",
     ),
 )
 

@@ -1,0 +1,12 @@
+"""Shell: replaced by its owner."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+
+class ScoresPanel(QWidget):
+    def __init__(self, network, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("ScoresPanel"))

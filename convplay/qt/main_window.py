@@ -238,6 +238,10 @@ class MainWindow(QMainWindow):
         for spin in (self.kernel_panel.out_spin, self.kernel_panel.in_spin):
             spin.valueChanged.connect(self._share_kernel_pair)
         self._share_kernel_pair()
+        # A layer of the stack opened in the playground: its view comes to the front.
+        opened = getattr(self.stack_panel, "open_requested", None)
+        if opened is not None:
+            opened.connect(self.show_layer_view)
         # The sliding window's overview colours the output as the output panel does.
         for changed in (self.output_panel.displayed, self.output_panel.mapping_combo.currentIndexChanged,
                         self.output_panel.mode_combo.currentIndexChanged):
@@ -248,6 +252,17 @@ class MainWindow(QMainWindow):
         self._undo_keys = UndoKeysFromFields(self)
         for field in (*self.findChildren(QAbstractSpinBox), *self.findChildren(QComboBox)):
             field.installEventFilter(self._undo_keys)
+
+    def show_layer_view(self, name: str) -> None:
+        """Enter workspace ``name`` ("sliding", "pooling") with its main view in front."""
+        try:
+            self.set_workspace(name)
+        except KeyError:
+            return
+        dock = {"sliding": "animation", "pooling": "pooling"}.get(name)
+        if dock in self.docks:
+            self.docks[dock].show()
+            self.docks[dock].raise_()
 
     def _share_kernel_pair(self) -> None:
         pair = self.kernel_panel.pair

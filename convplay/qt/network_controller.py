@@ -1,18 +1,419 @@
-"""Shell: replaced by its owner."""
+"""From the network and the session's input to torch jobs, and from their answers into ``Network``.
+
+Three ``LatestWorker``s, so that no kind of job replaces another kind before it starts:
+
+- *setup*: the weights a new stack needs (the built-in's shipped file, a file the user
+  picked, or PyTorch's initialisation for the network's seed) and the shape check on the
+  meta device, once per stack and input shape;
+- *runs*: the input through the stack, every layer's output kept.  A pen stroke submits
+  one per pushed image; newest wins, so fast strokes never queue;
+- *effective*: the gradient of the probed output pixel with respect to the input, asked
+  for by the receptive-field panel while it is on screen.
+
+torch is first imported inside a worker, and not before the window's first paint.
+Every answer is written into the ``Network`` on the UI thread; views follow its events.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+import threading
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from convplay.core.layer_trace import shape_text
+from convplay.core.network import Network, NetworkRun, Probe, network_input
+from convplay.core.resources import resource_path
+from convplay.qt.shown import hear_while_alive
+from convplay.qt.workers import LatestWorker
+
+START_WAIT_MS = 2.0  # a stroke's run starts before the UI thread goes on redrawing
+SHAPES_OK = "\u2713 every shape checked by PyTorch (meta device)"
+DEFAULT_BUILTIN = "digits"
+
+_thread_state = threading.local()
+
+
+def _thread_policy() -> None:
+    # OpenMP keeps the thread count a thread began its first parallel region with: the
+    # policy is applied in each worker thread before its first torch call.
+    if not getattr(_thread_state, "policy_applied", False):
+        from convplay.compute.allocator import apply_thread_policy
+
+        apply_thread_policy()
+        _thread_state.policy_applied = True
+
+
+def _initialised_text(seed: int) -> str:
+    return f"initialised as PyTorch does (seed {seed})"
+
+
+def _field(info, name: str, default=None):
+    if isinstance(info, dict):
+        return info.get(name, default)
+    return getattr(info, name, default)
+
+
+def weights_resource(name: str) -> Path:
+    """The bundled weights file ``name`` ("digits_cnn.safetensors" or "kernels/...")."""
+    parts = [p for p in str(name).replace("\\", "/").split("/") if p]
+    if len(parts) > 1:
+        return resource_path(*parts)
+    for folder in ("kernels", "networks"):
+        path = resource_path(folder, parts[0])
+        if path.exists():
+            return path
+    return resource_path("kernels", parts[0])
+
+
+# -- the jobs (worker threads; no Qt widgets) ----------------------------------------------------
+
+
+def setup_job(job: dict) -> dict:
+    """Weights for a stack (when ``job["weights"]`` says how) and its shape check."""
+    _thread_policy()
+    from convplay.compute.stack import StackError, check_shapes, initial_weights, load_weights_file, match_weights
+    from convplay.core.kernel_io import KernelFileError
+
+    stack, seed = job["stack"], job["seed"]
+    out: dict = {"stack": stack, "input_shape": job["input_shape"]}
+    how = job.get("weights")
+    if how is not None:
+        kind, arg = how
+        try:
+            if kind in ("file", "resource"):
+                path = Path(arg)
+                try:
+                    match = match_weights(stack, load_weights_file(path), seed)
+                except (KernelFileError, StackError, OSError, ValueError) as exc:
+                    if kind == "file":
+                        raise
+                    # A shipped file that cannot be read: the stack still runs, initialised.
+                    out["weights"] = initial_weights(stack, seed)
+                    out["source"] = _initialised_text(seed)
+                    out["note"] = f"{path.name} could not be read ({exc})"
+                else:
+                    out["weights"] = match.weights
+                    out["source"] = f"{path.name}: {match.summary()}"
+                    out["note"] = "; ".join(match.notes)
+                    out["complete"] = match.complete
+            else:  # initialise, keeping what still fits of ``arg`` (the weights before an edit)
+                weights = initial_weights(stack, seed)
+                kept = [name for name, value in (arg or {}).items()
+                        if name in weights and np.shape(value) == weights[name].shape]
+                for name in kept:
+                    weights[name] = np.array(arg[name], dtype=np.float32)
+                out["weights"] = weights
+                if kept and len(kept) < len(weights):
+                    out["source"] = (f"{len(kept)} of {len(weights)} tensors kept, the others "
+                                     f"{_initialised_text(seed)}")
+                elif kept:
+                    out["source"] = f"all {len(kept)} tensors kept from before the edit"
+                else:
+                    out["source"] = _initialised_text(seed)
+        except (KernelFileError, StackError, OSError, ValueError) as exc:
+            out["weights_error"] = str(exc)
+    if job.get("check", True):
+        out["check"] = check_shapes(stack, job["input_shape"])
+    return out
+
+
+_model_cache = threading.local()
+
+
+def run_job(job: dict):
+    """The input through the stack; the module is built once per stack, weights and device."""
+    _thread_policy()
+    from convplay.compute.stack import StackError, build_model, run_stack
+
+    stack, weights, device = job["stack"], job["weights"], job["device"]
+    cached = getattr(_model_cache, "entry", None)
+    model = None
+    if cached is not None and cached[0] is stack and cached[1] is weights and cached[2] == device:
+        model = cached[3]
+    elif weights:
+        try:
+            model = build_model(stack, weights, seed=job["seed"], device=device)
+        except (StackError, RuntimeError, ValueError):
+            model = None  # run_stack says why, in the run's error
+        _model_cache.entry = (stack, weights, device, model)
+    return run_stack(stack, model if model is not None else weights, job["input"], device=device)
+
+
+def effective_job(job: dict):
+    _thread_policy()
+    from convplay.compute.stack import StackError, effective_receptive_field
+
+    probe: Probe = job["probe"]
+    try:
+        field = effective_receptive_field(job["stack"], job["weights"], job["input"], probe.layer,
+                                          probe.channel, probe.row, probe.col)
+    except StackError as exc:
+        return probe, str(exc)
+    return probe, field
+
+
+def shape_check_text(trace, check) -> str:
+    """What the shape check says beside the trace: agreement, or the first disagreement."""
+    rows = trace.rows
+    for index, (row, torch_shape) in enumerate(zip(rows, check.shapes)):
+        mine = None if (row.output_shape is None or row.error) else tuple(row.output_shape)
+        if mine != (None if torch_shape is None else tuple(torch_shape)):
+            label = row.layer.label
+            if torch_shape is None:
+                return f"\u2717 PyTorch refuses {label} (layer {index}): {check.error}"
+            return (f"\u2717 PyTorch gives {shape_text(torch_shape)} after {label} (layer {index}), "
+                    f"the trace {shape_text(mine)}")
+    if check.error and check.failed is None:
+        return f"\u2717 PyTorch could not check the shapes: {check.error}"
+    if trace.failed is not None:
+        return f"\u2713 PyTorch (meta device) refuses {rows[trace.failed].layer.label} too: {check.error}"
+    return SHAPES_OK
 
 
 class NetworkController(QObject):
+    """Owns the network's workers.  ``busy_changed(bool)``; ``message(str)`` (a weights file
+    that could not be used, a built-in that does not exist); ``shape_check_changed(str)``;
+    ``effective_ready(probe, array or reason)``: the effective receptive field of ``probe``
+    as an (H, W) array, or a str saying why there is none."""
+
     busy_changed = Signal(bool)
     message = Signal(str)
+    shape_check_changed = Signal(str)
+    effective_ready = Signal(object, object)
 
-    def __init__(self, network, session, compute_settings=None, parent=None):
+    def __init__(self, network: Network, session, compute_settings=None, parent=None):
         super().__init__(parent)
         self.network = network
         self.session = session
+        self.compute_settings = compute_settings
+        self.shape_check = ""
+        self._setup = LatestWorker(setup_job, "network-setup", parent=self)
+        self._runs = LatestWorker(run_job, "network-runs", start_wait_ms=START_WAIT_MS, parent=self)
+        self._effective = LatestWorker(effective_job, "network-effective", parent=self)
+        self._setup.returned.connect(self._on_setup)
+        self._setup.errored.connect(lambda _g, text: self.message.emit(text))
+        self._runs.returned.connect(self._on_run)
+        self._runs.errored.connect(self._on_run_error)
+        self._effective.returned.connect(self._on_effective)
+        self._effective.errored.connect(lambda _g, text: self.effective_ready.emit(self._asked_probe, text))
+        self._busy = False
+        for worker in (self._setup, self._runs, self._effective):
+            worker.busy_changed.connect(self._follow_busy)
+        self._run_jobs: dict[int, tuple[int, np.ndarray]] = {}  # worker generation -> (network generation, input)
+        self._asked_probe: Probe | None = None
+        self._checked: tuple | None = None  # (stack, input shape) the shape check is for
+        self._plan_in_flight: tuple | None = None  # (stack, weights plan) submitted, not back yet
+        self._weights_for = None  # the stack whose weights are in the network
+        self._previous_weights: dict = {}
+        self._previous_key = ""
+        self._last_image = session.image
+        self._closed = False
+        # Stack and weights changes come in bursts (a new stack emits both): one look after them.
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(0)
+        self._pending.timeout.connect(self._follow_network)
+        first_painted = getattr(parent, "first_painted", None)
+        self._started = first_painted is None
+        if first_painted is not None:
+            first_painted.connect(self._start)
+        # The models outlive this controller in tests: it stops hearing them once it is gone.
+        pairs = [(network.stack_changed, self._on_stack_changed), (network.weights_changed, self._schedule),
+                 (session.edited, self._on_session_edited)]
+        if compute_settings is not None:
+            pairs.append((compute_settings.changed, self.run_now))
+        hear_while_alive(self, *pairs)
+        if not network.stack.layers:
+            self.load_builtin(DEFAULT_BUILTIN)
+        self._remember_weights()
+        self._pending.start()
+
+    # -- state -----------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    @property
+    def device(self) -> str:
+        return self.compute_settings.device if self.compute_settings is not None else "cpu"
+
+    @property
+    def runs_started(self) -> int:
+        return self._runs.started_jobs
+
+    # -- commands ----------------------------------------------------------------------
+    def load_builtin(self, key: str) -> bool:
+        """Put the built-in stack ``key`` ("digits", ...) in the network; its shipped weights
+        (or PyTorch's initialisation) follow from the setup worker.  False, with a message,
+        for a key that is not a built-in."""
+        try:
+            from convplay.core.builtin_stacks import builtin_stack
+
+            stack, info = builtin_stack(key)
+        except (KeyError, ValueError, ImportError) as exc:
+            self.message.emit(f"there is no built-in network called {key!r} ({exc})")
+            return False
+        labels = _field(info, "labels")
+        self._builtin_resource = _field(info, "weights")
+        self._builtin_stack = stack
+        self.network.set_stack(stack, input_shape=_field(info, "input_shape"), labels=labels, key=key)
+        return True
+
+    def load_weights_file(self, path) -> None:
+        """Weights from a state_dict, checkpoint, safetensors or npz file, matched by name and
+        shape; a tensor the file lacks or has in another shape keeps PyTorch's initialisation
+        for the network's seed, and the weights' source lists what was not loaded."""
+        self._submit_setup(("file", str(path)), check=False)
+
+    def initialise(self, seed: int) -> None:
+        """PyTorch's initialisation of every tensor for ``seed``."""
+        self.network.set_seed(seed)
+        self._submit_setup(("init", {}), check=False)
+
+    def run_now(self, *_args) -> None:
+        """Run the current input through the stack (the last run goes stale until it is in)."""
+        if self._closed or not self._started or not self._weights_ready():
+            return
+        self.network.input_changed()
+        self._submit_run()
+
+    def request_effective(self, probe: Probe | None = None) -> bool:
+        """Compute the effective receptive field of ``probe`` (default: the network's) for
+        the current input; ``effective_ready`` answers.  False when there is nothing to ask."""
+        probe = probe if probe is not None else self.network.probe
+        if probe is None or self._closed or not self._started or not self._weights_ready():
+            return False
+        self._asked_probe = probe
+        self._effective.submit({
+            "stack": self.network.stack, "weights": self.network.weights, "input": self._input(),
+            "probe": probe,
+        })
+        return True
 
     def shutdown(self) -> None:
-        pass
+        self._closed = True
+        self._pending.stop()
+        for worker in (self._runs, self._effective, self._setup):
+            worker.shutdown()
+
+    # -- internals -----------------------------------------------------------------------
+    def _start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._follow_network()
+
+    def _schedule(self, *_args) -> None:
+        self._pending.start()
+
+    def _weights_ready(self) -> bool:
+        return bool(self.network.weights) or self._weights_for is self.network.stack
+
+    def _input(self) -> np.ndarray:
+        return network_input(self.session.image, self.network.input_shape)
+
+    def _on_stack_changed(self) -> None:
+        if self.network.weights:
+            self._weights_for = self.network.stack
+        self._schedule()
+
+    def _follow_network(self) -> None:
+        """After a change of stack, input shape or weights: make the weights the stack lacks,
+        check its shapes once, and run it."""
+        if self._closed or not self._started:
+            return
+        network = self.network
+        wanted = (network.stack, network.input_shape)
+        check = self._checked is None or self._checked[0] is not wanted[0] or self._checked[1] != wanted[1]
+        in_flight = self._plan_in_flight is not None and self._plan_in_flight[0] is network.stack
+        needs_weights = not network.weights and self._weights_for is not network.stack and not in_flight
+        if needs_weights:
+            self._submit_setup(self._weights_plan(), check=check)
+        elif check:
+            self._submit_setup(None, check=True)
+        if self._weights_ready():
+            self._remember_weights()
+            self.run_now()
+
+    def _weights_plan(self):
+        network = self.network
+        resource = getattr(self, "_builtin_resource", None)
+        if network.key and network.stack is getattr(self, "_builtin_stack", None) and resource:
+            return ("resource", str(weights_resource(resource)))
+        keep = {}
+        if not network.key and not network.stack.source and not self._previous_key:
+            keep = self._previous_weights  # an edit in the panel: what still fits stays
+        return ("init", keep)
+
+    def _remember_weights(self) -> None:
+        if self.network.weights:
+            self._previous_weights = self.network.weights
+            self._previous_key = self.network.key
+
+    def _submit_setup(self, weights, check: bool) -> None:
+        network = self.network
+        in_flight = self._plan_in_flight
+        if weights is None and in_flight is not None and in_flight[0] is network.stack and self._setup.busy:
+            weights = in_flight[1]  # a check must not replace the weights still being made
+        self._plan_in_flight = (network.stack, weights) if weights is not None else None
+        self._checked = (network.stack, network.input_shape) if check else self._checked
+        self._setup.submit({
+            "stack": network.stack, "input_shape": network.input_shape, "seed": network.seed,
+            "weights": weights, "check": check,
+        })
+
+    def _on_setup(self, _generation: int, out: dict) -> None:
+        network = self.network
+        self._plan_in_flight = None
+        if out["stack"] is not network.stack:
+            return  # for a stack that has been replaced since
+        if "weights_error" in out:
+            self.message.emit(out["weights_error"])
+        if "weights" in out:
+            network.set_weights(out["weights"], out.get("source", ""), out.get("note", ""))
+            self._weights_for = network.stack
+            self._remember_weights()
+        check = out.get("check")
+        if check is not None and out["input_shape"] == network.input_shape:
+            self.shape_check = shape_check_text(network.trace, check)
+            self.shape_check_changed.emit(self.shape_check)
+
+    def _on_session_edited(self) -> None:
+        image = self.session.image
+        if image is self._last_image:
+            return  # the settings or the kernel: the network's input is the same
+        self._last_image = image
+        self.run_now()
+
+    def _submit_run(self) -> None:
+        network = self.network
+        x = self._input()
+        generation = self._runs.submit({
+            "stack": network.stack, "weights": network.weights, "input": x, "device": self.device,
+            "seed": network.seed,
+        })
+        self._run_jobs = {generation: (network.generation, x)}
+
+    def _on_run(self, generation: int, result) -> None:
+        made_for = self._run_jobs.pop(generation, None)
+        if made_for is None:
+            return
+        network_generation, x = made_for
+        self.network.set_run(NetworkRun(x, tuple(result.outputs), result.error, result.failed,
+                                        float(result.seconds), network_generation))
+
+    def _on_run_error(self, generation: int, text: str) -> None:
+        made_for = self._run_jobs.pop(generation, None)
+        if made_for is not None:
+            self.network.set_run(NetworkRun(made_for[1], (), text, None, 0.0, made_for[0]))
+
+    def _on_effective(self, _generation: int, answer) -> None:
+        probe, field = answer
+        self.effective_ready.emit(probe, field)
+
+    def _follow_busy(self, *_args) -> None:
+        busy = self._setup.busy or self._runs.busy or self._effective.busy
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)

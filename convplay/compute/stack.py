@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,7 @@ from convplay.compute.checkpoints import (
     torch_file_tensors,
 )
 from convplay.core.kernel_io import KernelFileError, npz_tensors
+from convplay.core.layer_trace import trace
 from convplay.core.layers import CONV_KINDS, Layer, Stack, pair
 
 MAX_PARAMETERS = 50_000_000
@@ -222,13 +225,11 @@ def build_model(
         if name in weights and tuple(np.shape(weights[name])) != shape:
             wanted, got = _shape_text(shape), _shape_text(np.shape(weights[name]))
             raise StackError(f"{name} is {got} in the weights given, the stack wants {wanted}")
-    if all(name in weights for name in shapes):
-        # Every tensor is given: nothing to initialise, so no time spent drawing numbers.
-        model = _meta_model(stack, fixed_views).to_empty(device="cpu")
-    else:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = _construct(stack, fixed_views, meta=False)
+    # Initialised even where every tensor is given: a module made on the meta device and
+    # moved with to_empty ran its convolutions a hundred times slower on the CPU (torch 2.13).
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = _construct(stack, fixed_views, meta=False)
     with torch.no_grad():
         for name, tensor in model.state_dict().items():
             if name in weights:
@@ -341,6 +342,15 @@ def activation_bytes(check: ShapeCheck, itemsize: int = 4) -> int:
     return itemsize * sum(math.prod(s) for s in sizes)
 
 
+def _planned_shapes(stack: Stack, input_shape: tuple[int, ...], fixed_views: bool) -> ShapeCheck:
+    """The shapes a run will make: the core's trace where it reaches the end (no torch, so no
+    meta-device start-up on the first run), torch on the meta device otherwise."""
+    traced = trace(stack, input_shape)
+    if traced.failed is None and not fixed_views:
+        return ShapeCheck(tuple(input_shape), tuple(row.output_shape for row in traced.rows))
+    return check_shapes(stack, input_shape, fixed_views)
+
+
 def _too_much_memory(check: ShapeCheck, itemsize: int = 4) -> str:
     n = activation_bytes(check, itemsize)
     if n > MAX_ACTIVATION_BYTES:
@@ -383,13 +393,20 @@ def _prepare(stack: Stack, weights, x, fixed_views: bool, dtype=torch.float32, d
     array, problem = _input_array(x)
     if problem:
         return None, None, problem
-    problem = _too_many_parameters(stack)
+    try:
+        problem = _too_many_parameters(stack)
+    except StackError as exc:  # two layers under one name
+        problem = str(exc)
     if problem:
         return None, None, problem
     itemsize = torch.tensor([], dtype=dtype).element_size()
-    problem = _too_much_memory(check_shapes(stack, array.shape, fixed_views), itemsize)
+    problem = _too_much_memory(_planned_shapes(stack, array.shape, fixed_views), itemsize)
     if problem:
         return None, None, problem
+    if weights is not None and not isinstance(weights, StackModule):
+        cached = _cached_model(stack, weights, fixed_views, device, dtype)
+        if cached is not None:
+            return cached, array, ""
     if isinstance(weights, StackModule):
         first = next(iter(weights.state_dict().values()), None)
         if first is not None and (first.dtype != dtype or first.device != torch.device(device)):
@@ -400,7 +417,48 @@ def _prepare(stack: Stack, weights, x, fixed_views: bool, dtype=torch.float32, d
             model = build_model(stack, weights, device=device, dtype=dtype, fixed_views=fixed_views)
         except StackError as exc:
             return None, None, str(exc)
+        if weights is not None:
+            _remember_model(stack, weights, fixed_views, device, dtype, model)
     return model, array, ""
+
+
+# The last few modules built for a run, so that a new input through the same stack and
+# weights (a stroke on the canvas) does not build the module again.  Keyed by the weights
+# dict's identity, held with it so the identity cannot be reused: a weights dict is a value,
+# replaced, never changed in place.
+_MODELS: OrderedDict = OrderedDict()
+_MODELS_LOCK = threading.Lock()
+_MODELS_KEPT = 4
+
+
+def _model_key(stack, weights, fixed_views, device, dtype):
+    try:
+        hash(stack)
+    except TypeError:  # a layer argument that is not a value: never cached
+        return None
+    return (stack, id(weights), fixed_views, str(device), dtype)
+
+
+def _cached_model(stack, weights, fixed_views, device, dtype) -> StackModule | None:
+    key = _model_key(stack, weights, fixed_views, device, dtype)
+    if key is None:
+        return None
+    with _MODELS_LOCK:
+        entry = _MODELS.get(key)
+        if entry is None or entry[0] is not weights:
+            return None
+        _MODELS.move_to_end(key)
+        return entry[1]
+
+
+def _remember_model(stack, weights, fixed_views, device, dtype, model) -> None:
+    key = _model_key(stack, weights, fixed_views, device, dtype)
+    if key is None:
+        return
+    with _MODELS_LOCK:
+        _MODELS[key] = (weights, model)
+        while len(_MODELS) > _MODELS_KEPT:
+            _MODELS.popitem(last=False)
 
 
 def _sync(device: str) -> None:

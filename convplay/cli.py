@@ -45,6 +45,8 @@ KERNEL_FAMILIES_HELP = (
     "prewitt_pair; "
     "gaussian_pair: size=5 (2..15), sigma=1 (0.2..10)"
 )
+# core.builtin_stacks.BUILTIN_STACKS' keys, for the same reason; a test checks they agree.
+BUILTIN_STACK_KEYS = ("digits", "cifar10", "mnist")
 # core.gradients.VIEWS, for the same reason; a test checks they agree.
 OUTPUT_VIEWS = ("channel", "magnitude", "l1", "orientation", "edges")
 # core.image_io's MIN_WORKING_SIZE and MAX_WORKING_SIZE, for the help text only (start-up
@@ -120,7 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
             "A convolution playground: load or draw an image, edit a kernel and the "
             "nn.Conv2d settings, and see PyTorch's output live."
         ),
-        epilog="Example: convplay photo.png --kernel sobel_x --stride 2 --padding same",
+        epilog=(
+            "Examples: convplay photo.png --kernel sobel_x --stride 2 --padding same; "
+            "convplay --stack mnist --describe (the MNIST CNN traced layer by layer: its Linear layer "
+            "expects 4608 inputs where the maps give 800, and the fix); "
+            "convplay --stack \"nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.MaxPool2d(2))\" "
+            "--input-shape 3,32,32 --describe"
+        ),
     )
     parser.add_argument(
         "image", nargs="?",
@@ -136,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--input-shape", type=_shape_arg, metavar="C,H,W",
         help="a blank input (zeros) of this shape instead of an image or sample: 1 to 64 channels, "
-        "1 to 1024 px a side, at most 3x1024x1024 values",
+        "1 to 1024 px a side, at most 3x1024x1024 values; with --stack, the shape of the stack's input "
+        "instead (default: the built-in model's own, else the image's or sample's channels and size)",
     )
     conv = parser.add_argument_group("convolution (named as in nn.Conv2d)")
     conv.add_argument(
@@ -232,6 +241,19 @@ def build_parser() -> argparse.ArgumentParser:
     lessons.add_argument(
         "--list-lessons", action="store_true", help="print the built-in lessons (id, title, steps), one a line, and exit"
     )
+    stacks = parser.add_argument_group("layer stack (the Network workspace; with --describe, no window)")
+    stacks.add_argument(
+        "--stack", metavar="CODE|MODEL",
+        help="a layer stack: nn.Sequential(...) text, a module's code (self.name = nn.X(...) lines and its "
+        "forward), the text print(model) shows, or a built-in model: " + ", ".join(BUILTIN_STACK_KEYS)
+        + " (the trained digits CNN on 1x8x8, a CIFAR-10 CNN on 3x32x32, an MNIST CNN on 1x28x28 with a "
+        "wrong Linear size). Read as text only, never run; opens the Network workspace with it",
+    )
+    stacks.add_argument(
+        "--stack-file", metavar="FILE.py",
+        help="read the layer stack from a file of model code or print(model) text (at most 200 KB; "
+        "read as text, never imported or run)",
+    )
     out = parser.add_argument_group("export and description (no window)")
     out.add_argument(
         "--export", metavar="OUT.gif|.webp|.mp4",
@@ -257,7 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the setup as one JSON object (shapes, spec, formula, parameters, MACs, receptive field) and exit; "
         "the spec's kernel_size, stride, padding, dilation and output_padding as N when both axes agree, else [H, W]; "
         "one object for a session file too (with its title), a list, one object a step, for a lesson; "
-        "an impossible setup adds \"error\" and \"field\" and exits 2",
+        "an impossible setup adds \"error\" and \"field\" and exits 2; with --stack, every layer's shapes, "
+        "parameters, MACs, receptive field and jump, checked by running it in PyTorch, and \"error\" naming "
+        "the first layer that does not fit with the fix (exit 2)",
     )
     return parser
 

@@ -7,6 +7,12 @@ file; a JSON list, one object a step, for a lesson.
 An impossible setup is still described as far as it is known, with ``"error"`` (the
 reason) and ``"field"`` (the ConvSpec field at fault, or the option's name) added; the
 reason also goes to stderr and the exit status is 2.
+
+With ``--stack`` or ``--stack-file`` it describes the layer stack instead: the core's
+trace (every layer's shapes, parameters, MACs, receptive field and jump, and ``"error"``
+naming the first layer that does not fit), with ``"checked_by_torch"`` saying whether
+running the stack in PyTorch on the meta device gave the same shapes and stopped at the
+same layer; that check is the one place torch is imported here.
 """
 
 from __future__ import annotations
@@ -220,6 +226,62 @@ def _ordered(out: dict) -> dict:
 
 # -- the command line -----------------------------------------------------------------
 
+def describe_stack(args: argparse.Namespace) -> dict:
+    """What ``--describe`` prints for ``--stack`` or ``--stack-file``: the trace as one JSON
+    object (``StackTrace.as_dict()``) with ``checked_by_torch``, and ``torch_error``
+    (PyTorch's own words at the layer it refused) when torch refused one; text that does
+    not parse, or a stack with no input shape, gives ``{"error": "--stack: line N: ...",
+    "field": ...}`` alone."""
+    from convplay.core.layer_trace import trace
+    from convplay.startup import StartupError, initial_session, stack_choice
+
+    try:
+        image_shape = None
+        if getattr(args, "image", None) or getattr(args, "sample", None):
+            image_shape = initial_session(args)[0].image.shape  # the playground's input, as the window has it
+        choice = stack_choice(args, image_shape)
+    except StartupError as exc:
+        return _startup_refusal(str(exc), getattr(exc, "field", "") or "stack")
+    traced = trace(choice.stack, choice.input_shape)
+    out = traced.as_dict()
+    agrees, torch_error = _torch_agrees(choice.stack, choice.input_shape, traced)
+    out["checked_by_torch"] = agrees
+    if torch_error:
+        out["torch_error"] = torch_error
+    return out
+
+
+def _torch_agrees(stack, input_shape, traced) -> tuple[bool, str]:
+    """Whether PyTorch's shapes (compute.stack.check_shapes) are the trace's, layer by
+    layer, and it refuses at the same layer; and torch's words for its refusal."""
+    from convplay.compute.stack import check_shapes
+
+    check = check_shapes(stack, input_shape)
+    traced_shapes = [None if row.error else row.output_shape for row in traced.rows]
+    if traced.failed is not None:
+        traced_shapes[traced.failed:] = [None] * (len(traced_shapes) - traced.failed)
+    torch_shapes = [None if shape is None else tuple(shape) for shape in check.shapes]
+    agrees = check.failed == traced.failed and torch_shapes == traced_shapes and (
+        check.failed is not None or not check.error)
+    return agrees, check.error
+
+
+def _stack_run(args: argparse.Namespace) -> int:
+    result = describe_stack(args)
+    _write(to_json(result) + "\n")
+    error = result.get("error")
+    if isinstance(error, dict):  # a layer that does not fit
+        print(f"convplay: {error['message']}", file=sys.stderr)
+        return EXIT_REFUSED
+    if error:  # text that does not parse, a file refused, no input shape
+        print(f"convplay: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    if result.get("checked_by_torch") is False:
+        words = f": {result['torch_error']}" if result.get("torch_error") else ""
+        print(f"convplay: warning: PyTorch's shapes differ from the trace's{words}", file=sys.stderr)
+    return 0
+
+
 def describe_args(args: argparse.Namespace):
     """What ``--describe`` prints for ``args``: a dict, or a list of dicts for a lesson.
 
@@ -363,6 +425,10 @@ def _write(text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the description of ``args`` on stdout as JSON (UTF-8); 0, or 2 with the
     reason on stderr when the setup is impossible."""
+    from convplay.startup import stack_given
+
+    if stack_given(args):
+        return _stack_run(args)
     result = describe_args(args)
     _write(to_json(result) + "\n")
     refusals = _refusals(result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import dataclass
 
 
 class StartupError(ValueError):
@@ -71,6 +72,8 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
     if args.image and args.sample:
         raise StartupError("give an image file or --sample, not both", "sample")
     blank_shape = getattr(args, "input_shape", None)
+    if stack_given(args):
+        blank_shape = None  # it is the stack's input shape: the playground keeps its image
     if blank_shape and (args.image or args.sample):
         raise StartupError("--input-shape makes a blank input: give it instead of an image file or --sample, not with one", "input_shape")
     if blank_shape and getattr(args, "size", None) is None:
@@ -289,3 +292,144 @@ def opened_document(args: argparse.Namespace):
     if not 1 <= number <= n:
         raise StartupError(f"--lesson-step {number}: the lesson in {name} has {n} step{'s' if n != 1 else ''} (1 to {n})")
     return document, number - 1
+
+
+# -- a layer stack: --stack, --stack-file ----------------------------------------------
+
+# The largest input a stack is traced on from the command line: the Network model holds no
+# more (core.network), and a shape it would not hold must be refused, not replaced.
+MAX_STACK_SIDE = 4096
+
+
+@dataclass(frozen=True)
+class StackChoice:
+    """The stack ``--stack`` or ``--stack-file`` gives: the ``stack``, the ``input_shape``
+    (C, H, W) it is traced on, the built-in model's ``key`` ("" for code), and where the
+    shape came from (``shape_from``: "--input-shape", "the built-in model", "the image")."""
+
+    stack: object
+    input_shape: tuple[int, int, int]
+    key: str = ""
+    shape_from: str = ""
+
+
+def stack_given(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "stack", None) or getattr(args, "stack_file", None))
+
+
+def read_stack_file(path) -> str:
+    """``--stack-file FILE``: its text, at most the 200 KB the parser reads; the file is
+    only read, never imported or run.  A refusal is a StartupError with the reason."""
+    from convplay.core.stack_parse import MAX_TEXT_BYTES
+
+    name = os.path.basename(str(path)) or str(path)
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        raise StartupError(f"--stack-file {name}: {exc.strerror or exc}", "stack_file") from None
+    if not os.path.isfile(path):  # a FIFO or a device would block or never end
+        raise StartupError(f"--stack-file {name}: not a file", "stack_file")
+    too_big = (f"--stack-file {name}: {size / 1024:,.0f} KB is over the {MAX_TEXT_BYTES // 1024} KB a model's "
+               "code may be: give a file with only the model")
+    if size > MAX_TEXT_BYTES:
+        raise StartupError(too_big, "stack_file")
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_TEXT_BYTES + 1)
+    except OSError as exc:
+        raise StartupError(f"--stack-file {name}: {exc.strerror or exc}", "stack_file") from None
+    if len(data) > MAX_TEXT_BYTES:  # it grew since
+        raise StartupError(too_big, "stack_file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise StartupError(f"--stack-file {name}: not UTF-8 text (byte {exc.start + 1})", "stack_file") from None
+
+
+def _stack_from_text(text: str, option: str):
+    """(stack, built-in key or "") for ``--stack TEXT`` or a file's text."""
+    import dataclasses
+
+    from convplay.core.builtin_stacks import BUILTIN_STACKS, builtin_stack
+    from convplay.core.stack_parse import StackParseError, parse_stack
+
+    key = text.strip().lower()
+    if key in BUILTIN_STACKS:
+        return builtin_stack(key)[0], key
+    try:
+        stack = parse_stack(text)
+    except StackParseError as exc:
+        raise StartupError(f"{option}: {exc}", "stack_file" if option.startswith("--stack-file") else "stack") from None
+    if not stack.layers:
+        raise StartupError(f"{option}: the stack has no layers", "stack")
+    if not stack.title:
+        stack = dataclasses.replace(stack, title="the stack from the command line")
+    return stack, ""
+
+
+def _stack_shape(shape, option: str) -> tuple[int, int, int]:
+    from convplay.core.layers import MAX_CHANNELS
+
+    c, h, w = (int(v) for v in shape)
+    if not 1 <= c <= MAX_CHANNELS:
+        raise StartupError(f"{option}: a stack's input has 1 to {MAX_CHANNELS} channels, not {c}", "input_shape")
+    if not (1 <= h <= MAX_STACK_SIDE and 1 <= w <= MAX_STACK_SIDE):
+        raise StartupError(f"{option}: a stack's input is 1 to {MAX_STACK_SIDE} px a side, not {h}×{w}",
+                           "input_shape")
+    return c, h, w
+
+
+def stack_choice(args: argparse.Namespace, image_shape=None) -> StackChoice | None:
+    """The stack of ``--stack`` or ``--stack-file`` (None without either) and the input
+    shape it is traced on: ``--input-shape``; else a built-in model's own (the window
+    resizes the image to it); else ``image_shape``, the (C, H, W) of the image or sample
+    given on the command line; else the shape the stack itself says.  Text that does not
+    parse, or a stack with no shape to trace it on, is a StartupError ("--stack: line 3:
+    ..."); nothing in the text is run."""
+    text, path = getattr(args, "stack", None), getattr(args, "stack_file", None)
+    if not text and not path:
+        return None
+    if text and path:
+        raise StartupError("give --stack or --stack-file, not both", "stack")
+    if path:
+        option = f"--stack-file {os.path.basename(str(path))}"
+        stack, key = _stack_from_text(read_stack_file(path), option)
+    else:
+        option = "--stack"
+        stack, key = _stack_from_text(text, option)
+    given = getattr(args, "input_shape", None)
+    if given:
+        return StackChoice(stack, _stack_shape(given, "--input-shape"), key, "--input-shape")
+    if key and stack.input_shape is not None:
+        return StackChoice(stack, tuple(stack.input_shape), key, "the built-in model")
+    if image_shape is not None and (getattr(args, "image", None) or getattr(args, "sample", None)):
+        return StackChoice(stack, _stack_shape(image_shape, option), key, "the image")
+    if stack.input_shape is not None:
+        return StackChoice(stack, _stack_shape(stack.input_shape, option), key, "the stack")
+    raise StartupError(
+        f"{option}: the stack does not say the size of its input: give --input-shape C,H,W "
+        "(e.g. --input-shape 1,28,28 for a 28×28 gray image), or an image or --sample to take it from",
+        "input_shape")
+
+
+def open_stack(window, choice: StackChoice, workspace: str | None = None) -> None:
+    """The window's network on ``choice``: a built-in model with its weights and labels
+    (the network controller loads it), code as the stack alone; then the Network
+    workspace, unless ``workspace`` (``--workspace``) chose another."""
+    network = window.network
+    load = getattr(getattr(window, "network_controller", None), "load_builtin", None)
+    if choice.key and load is not None:
+        load(choice.key)
+        if tuple(network.input_shape) != tuple(choice.input_shape):
+            network.set_input_shape(choice.input_shape)
+    else:
+        labels = None
+        if choice.key:
+            from convplay.core.builtin_stacks import builtin_info
+
+            labels = builtin_info(choice.key).labels
+        network.set_stack(choice.stack, input_shape=choice.input_shape, labels=labels, key=choice.key)
+    if not workspace:
+        from convplay.qt.workspaces import NETWORK
+
+        window.set_workspace(NETWORK)

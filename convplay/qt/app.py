@@ -183,7 +183,7 @@ def build(args: argparse.Namespace):
 
     from convplay.core.compute_settings import ComputeSettings
     from convplay.qt.main_window import MainWindow
-    from convplay.startup import StartupError, compute_choice, initial_session
+    from convplay.startup import StartupError, compute_choice, initial_session, open_stack, stack_choice
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("convplay")
@@ -201,6 +201,7 @@ def build(args: argparse.Namespace):
         session, notes = (_start_session(*opened), []) if opened is not None else initial_session(args)
         device, dtype = compute_choice(args)
         compute_settings = ComputeSettings(device=device, dtype=dtype)
+        stack = stack_choice(args, session.image.shape)  # --stack, --stack-file: refused text exits 2
     except (StartupError, ValueError) as exc:
         print(f"convplay: {exc}", file=sys.stderr)
         return 2
@@ -215,6 +216,8 @@ def build(args: argparse.Namespace):
         _open_start_document(window, args, *opened)
     if refused:
         show_refused_start(window, refused)
+    if stack is not None:
+        open_stack(window, stack, getattr(args, "workspace", None))
     if getattr(args, "workspace", None):
         window.set_workspace(args.workspace)
     if getattr(args, "output_view", None):

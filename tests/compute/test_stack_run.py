@@ -23,8 +23,9 @@ from convplay.compute.stack import (
     parameter_count,
     run_stack,
 )
-from convplay.core.builtin_stacks import digits_examples
+from convplay.core.builtin_stacks import builtin_stack, digits_examples
 from convplay.core.kernel_io import KernelFileError
+from convplay.core.layer_trace import trace
 from convplay.core.layers import Layer, Stack
 from convplay.core.resources import resource_path
 
@@ -86,7 +87,7 @@ def _shapes(state) -> dict:
 
 
 def _torch_error(fn) -> str:
-    with pytest.raises(Exception) as err:  # noqa: PT011 - whatever torch raises, its words are compared
+    with pytest.raises(Exception) as err:  # whatever torch raises: its words are compared
         fn()
     return str(err.value).strip().splitlines()[0]
 
@@ -347,8 +348,9 @@ def test_a_hostile_pickle_is_refused_and_runs_nothing(tmp_path):
 
 
 def test_the_digits_stack_with_its_weights_reproduces_its_test_accuracy():
-    stack = _digits_stack()
-    match = match_weights(stack, load_weights_file(resource_path("kernels", "digits_cnn.safetensors")))
+    stack, info = builtin_stack("digits")
+    assert stack.layers == _digits_stack().layers
+    match = match_weights(stack, load_weights_file(info.weights_path))
     assert match.complete and match.summary() == "loaded 6 of 6 tensors"
     record = json.loads(resource_path("kernels", "digits_cnn.json").read_text(encoding="utf-8"))
     images, labels = digits_examples()
@@ -360,3 +362,12 @@ def test_the_digits_stack_with_its_weights_reproduces_its_test_accuracy():
     assert round(float(accuracy), 6) == record["test_accuracy"] == 0.977778
     run = run_stack(stack, model, images[0])  # a built module is reused as it is
     np.testing.assert_allclose(run.outputs[-1], scores[0].numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("key", ["digits", "cifar10", "mnist"])
+def test_torch_agrees_with_the_trace_on_every_builtin(key):
+    stack, info = builtin_stack(key)
+    traced = trace(stack, info.input_shape)
+    check = check_shapes(stack, info.input_shape)
+    assert check.failed == traced.failed
+    assert check.shapes == tuple(None if row.error else row.output_shape for row in traced.rows)

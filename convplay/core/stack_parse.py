@@ -23,7 +23,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from convplay.core.layers import KINDS, MAX_LAYERS, Layer, LayerError, Stack
+from convplay.core.layers import KINDS, MAX_LAYERS, Layer, LayerError, Stack, pair
 
 MAX_TEXT_BYTES = 200 * 1024
 MAX_DEPTH = 50  # expression nesting, counted from the statement that holds it
@@ -1105,6 +1105,9 @@ def _parse_printed(text: str, title: str) -> Stack:
                              "divisor_override: they are taken as PyTorch's defaults")
             kwargs = {k: _collapse(kind, k, v) for k, v in kwargs.items()}
             args = [_collapse(kind, KINDS[kind][i].name if i < len(KINDS[kind]) else "", v) for i, v in enumerate(args)]
+            if kind in ("MaxPool2d", "AvgPool2d") and not args and "stride" in kwargs and kwargs.get(
+                    "kernel_size") is not None and pair(kwargs["stride"]) == pair(kwargs["kernel_size"]):
+                kwargs["stride"] = None  # PyTorch prints the stride it filled in from kernel_size
             node = _Node(name, kind, number, layer=builder.make(call, kind, args, kwargs, ""))
         if root is None:
             root = node

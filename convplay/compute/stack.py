@@ -276,21 +276,33 @@ def _strip_batch(shape) -> tuple[int, ...]:
     return shape[1:] if len(shape) >= 2 else shape
 
 
-def _try_on_cpu(model: StackModule, index: int, shape: tuple[int, ...]) -> tuple[tuple[int, ...] | None, str]:
-    """Layer ``index`` on a real batch of one of zeros on the CPU: its output shape, or
-    torch's words for its refusal; (None, "") when it is too large to try."""
-    layer = model.stack.layers[index]
-    if math.prod(shape) > _MAX_TRY_VALUES or layer_parameters(layer) > _MAX_TRY_VALUES:
-        return None, ""
-    with torch.random.fork_rng(devices=[]):
-        module = _layer_module(layer).eval()
-    try:
-        with torch.no_grad():
-            x = torch.zeros(shape)
-            out = x.view(-1, model._views[index]) if index in model._views else module(x)
-        return tuple(out.shape), ""
-    except Exception as exc:  # noqa: BLE001 - torch refuses with many types; its words are the point
-        return None, _torch_words(exc)
+class _CpuLayers:
+    """The stack's layers on the CPU, made when first tried (on a forked RNG), to run a
+    layer on a real batch of one of zeros: the meta device lets some refusals through
+    (a ConvTranspose2d given the wrong number of channels) and words others its own way."""
+
+    def __init__(self, model: StackModule):
+        self.model = model
+        self.modules: dict[str, nn.Module] = {}
+
+    def small(self, index: int, *shapes: tuple[int, ...]) -> bool:
+        layer = self.model.stack.layers[index]
+        return all(math.prod(s) <= _MAX_TRY_VALUES for s in shapes) and layer_parameters(layer) <= _MAX_TRY_VALUES
+
+    def run(self, index: int, shape: tuple[int, ...]) -> tuple[tuple[int, ...] | None, str]:
+        """Layer ``index``'s output shape for an input of ``shape``, or torch's words for its refusal."""
+        model = self.model
+        path = model._paths[index]
+        if path not in self.modules:
+            with torch.random.fork_rng(devices=[]):
+                self.modules[path] = _layer_module(model.stack.layers[index]).eval()
+        try:
+            with torch.no_grad():
+                x = torch.zeros(shape)
+                out = x.view(-1, model._views[index]) if index in model._views else self.modules[path](x)
+            return tuple(out.shape), ""
+        except Exception as exc:  # noqa: BLE001 - torch refuses with many types; its words are the point
+            return None, _torch_words(exc)
 
 
 def _input_problem(input_shape) -> str:
@@ -305,9 +317,10 @@ def _input_problem(input_shape) -> str:
 
 def check_shapes(stack: Stack, input_shape, fixed_views: bool = False) -> ShapeCheck:
     """Every layer's output shape for an input of ``input_shape`` (C, H, W), found by
-    running the stack in torch on the ``meta`` device with a batch of one (nothing
-    allocated); at the first layer torch refuses, its index and torch's error text (the
-    CPU's, where the layer is small enough to try there).  Never raises."""
+    running the stack in torch with a batch of one: on the ``meta`` device (nothing
+    allocated), and each layer small enough for it again on the CPU on zeros, whose verdict
+    and words count; at the first layer torch refuses, its index and torch's error text.
+    Never raises."""
     problem = _input_problem(input_shape)
     if problem:
         return ShapeCheck(tuple(input_shape) if isinstance(input_shape, tuple) else (), (), None, problem)
@@ -317,22 +330,24 @@ def check_shapes(stack: Stack, input_shape, fixed_views: bool = False) -> ShapeC
     except StackError as exc:
         return ShapeCheck(input_shape, (None,) * len(stack), None, str(exc))
     shapes: list[tuple[int, ...] | None] = []
+    cpu = _CpuLayers(model)
     x = torch.empty((1, *input_shape), device="meta")
     for index in range(len(stack)):
+        shape = tuple(x.shape)
         try:
             with torch.no_grad():
-                x = model.step(index, x)
-            shapes.append(_strip_batch(x.shape))
-            continue
+                out, words = tuple(model.step(index, x).shape), ""
         except Exception as exc:  # noqa: BLE001 - torch refuses with many types; its words are the point
-            meta_words = _torch_words(exc)
-        cpu_shape, cpu_words = _try_on_cpu(model, index, tuple(x.shape))
-        if cpu_shape is not None:  # the meta device lacks the op; the CPU ran it
-            shapes.append(_strip_batch(cpu_shape))
-            x = torch.empty(cpu_shape, device="meta")
-            continue
-        shapes.extend([None] * (len(stack) - index))
-        return ShapeCheck(input_shape, tuple(shapes), index, cpu_words or meta_words)
+            out, words = None, _torch_words(exc)
+        if cpu.small(index, shape, out or ()):
+            # the CPU has the last word where the layer is small enough to run there
+            out, cpu_words = cpu.run(index, shape)
+            words = cpu_words or words
+        if out is None:
+            shapes.extend([None] * (len(stack) - index))
+            return ShapeCheck(input_shape, tuple(shapes), index, words)
+        shapes.append(_strip_batch(out))
+        x = torch.empty(out, device="meta")
     return ShapeCheck(input_shape, tuple(shapes))
 
 

@@ -8,6 +8,8 @@ import json
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from safetensors.torch import save_file
 from torch import nn
 
@@ -371,3 +373,68 @@ def test_torch_agrees_with_the_trace_on_every_builtin(key):
     check = check_shapes(stack, info.input_shape)
     assert check.failed == traced.failed
     assert check.shapes == tuple(None if row.error else row.output_shape for row in traced.rows)
+
+
+# -- random stacks: the meta device's shapes and refusals are the CPU's -----------------------------
+
+
+@st.composite
+def _random_stacks(draw):
+    """Random stacks whose layers often do not fit what comes before them."""
+    c = draw(st.integers(1, 4))
+    layers, channels = [], c
+    for _ in range(draw(st.integers(1, 5))):
+        kind = draw(st.sampled_from(["Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveMaxPool2d",
+                                     "BatchNorm2d", "GELU", "Flatten", "Linear"]))
+        fits = draw(st.integers(0, 5)) > 0
+        width = channels if fits else draw(st.integers(1, 6))
+        if kind == "Conv2d":
+            out = draw(st.integers(1, 5))
+            layers.append(L("Conv2d", width, out, draw(st.integers(1, 5)), stride=draw(st.integers(1, 3)),
+                            padding=draw(st.integers(0, 2)), dilation=draw(st.integers(1, 2))))
+            channels = out
+        elif kind == "ConvTranspose2d":
+            out, stride = draw(st.integers(1, 5)), draw(st.integers(1, 3))
+            layers.append(L("ConvTranspose2d", width, out, draw(st.integers(1, 4)), stride=stride,
+                            padding=draw(st.integers(0, 2)), output_padding=draw(st.integers(0, stride - 1))))
+            channels = out
+        elif kind == "MaxPool2d":
+            k = draw(st.integers(1, 4))
+            layers.append(L("MaxPool2d", k, stride=draw(st.none() | st.integers(1, 3)), padding=draw(st.integers(0, 2)),
+                            dilation=draw(st.integers(1, 2)), ceil_mode=draw(st.booleans())))
+        elif kind == "AvgPool2d":
+            layers.append(L("AvgPool2d", draw(st.integers(1, 4)), stride=draw(st.none() | st.integers(1, 3)),
+                            padding=draw(st.integers(0, 2)), ceil_mode=draw(st.booleans())))
+        elif kind == "AdaptiveMaxPool2d":
+            layers.append(L("AdaptiveMaxPool2d", (draw(st.integers(1, 4)), draw(st.integers(1, 4)))))
+        elif kind == "BatchNorm2d":
+            layers.append(L("BatchNorm2d", width))
+        elif kind == "GELU":
+            layers.append(L("GELU"))
+        elif kind == "Flatten":
+            layers.append(L("Flatten"))
+        else:
+            out = draw(st.integers(1, 6))
+            layers.append(L("Linear", draw(st.integers(1, 40)), out))
+            channels = out
+    return Stack(tuple(layers)), (c, draw(st.integers(1, 12)), draw(st.integers(1, 12)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_random_stacks())
+def test_random_stacks_shapes_and_refusals_are_torchs(case):
+    stack, shape = case
+    check = check_shapes(stack, shape)
+    direct = nn.Sequential(*(getattr(nn, layer.kind)(**dict(layer.args)) for layer in stack.layers)).eval()
+    x = torch.zeros(1, *shape)
+    for index, layer in enumerate(direct):
+        try:
+            with torch.no_grad():
+                x = layer(x)
+        except Exception as exc:  # noqa: BLE001 - whatever torch raises: its words are compared
+            assert check.failed == index
+            assert check.error == str(exc).strip().splitlines()[0]
+            assert check.shapes[index:] == (None,) * (len(stack) - index)
+            return
+        assert check.shapes[index] == tuple(x.shape[1:]), index
+    assert check.ok

@@ -131,25 +131,28 @@ class _Container(nn.Module):
 
 
 class StackModule(nn.Module):
-    """The stack's layers, registered by name, called in stack order.  ``layers`` are the
-    stack's own; ``fixed_views`` (layer index -> n) run those Flatten layers as
-    ``x.view(-1, n)``, as the code they came from did."""
+    """The stack's layers, registered by name, called in stack order; the Flatten layers
+    in ``fixed_views`` (layer index -> n) run as ``x.view(-1, n)``, as the code they came
+    from did.  Its own attributes start with an underscore, so that no layer name (a
+    "stack", a "step") collides with them."""
 
     def __init__(self, stack: Stack, plan: _Plan, fixed_views: Mapping[int, int]):
         super().__init__()
         self._paths = plan.paths
         self._views = dict(fixed_views)
-        self.stack = stack
-
-    def step(self, index: int, x: torch.Tensor) -> torch.Tensor:
-        if index in self._views:
-            return x.view(-1, self._views[index])
-        return self.get_submodule(self._paths[index])(x)
+        self._stack = stack
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for index in range(len(self._paths)):
-            x = self.step(index, x)
+            x = _step(self, index, x)
         return x
+
+
+def _step(model: StackModule, index: int, x: torch.Tensor) -> torch.Tensor:
+    """Layer ``index`` of the stack on ``x``."""
+    if index in model._views:
+        return x.view(-1, model._views[index])
+    return model.get_submodule(model._paths[index])(x)
 
 
 def _register(root: nn.Module, path: str, module: nn.Module) -> None:
@@ -286,7 +289,7 @@ class _CpuLayers:
         self.modules: dict[str, nn.Module] = {}
 
     def small(self, index: int, *shapes: tuple[int, ...]) -> bool:
-        layer = self.model.stack.layers[index]
+        layer = self.model._stack.layers[index]
         return all(math.prod(s) <= _MAX_TRY_VALUES for s in shapes) and layer_parameters(layer) <= _MAX_TRY_VALUES
 
     def run(self, index: int, shape: tuple[int, ...]) -> tuple[tuple[int, ...] | None, str]:
@@ -295,7 +298,7 @@ class _CpuLayers:
         path = model._paths[index]
         if path not in self.modules:
             with torch.random.fork_rng(devices=[]):
-                self.modules[path] = _layer_module(model.stack.layers[index]).eval()
+                self.modules[path] = _layer_module(model._stack.layers[index]).eval()
         try:
             with torch.no_grad():
                 x = torch.zeros(shape)
@@ -336,7 +339,7 @@ def check_shapes(stack: Stack, input_shape, fixed_views: bool = False) -> ShapeC
         shape = tuple(x.shape)
         try:
             with torch.no_grad():
-                out, words = tuple(model.step(index, x).shape), ""
+                out, words = tuple(_step(model, index, x).shape), ""
         except Exception as exc:  # noqa: BLE001 - torch refuses with many types; its words are the point
             out, words = None, _torch_words(exc)
         if cpu.small(index, shape, out or ()):
@@ -504,7 +507,7 @@ def run_stack(
         kept = []
         for index in range(len(stack)):
             try:
-                t = model.step(index, t)
+                t = _step(model, index, t)
             except Exception as exc:  # noqa: BLE001 - torch refuses with many types; its words are the point
                 failed, error = index, _torch_words(exc)
                 break
@@ -540,7 +543,7 @@ def effective_receptive_field(
     out = t
     for index in range(layer_index + 1):
         try:
-            out = model.step(index, out)
+            out = _step(model, index, out)
         except Exception as exc:  # noqa: BLE001 - torch refuses with many types; its words are the point
             raise StackError(f"layer {index} ({stack.layers[index].label}) fails: {_torch_words(exc)}") from None
     value = out[0] if out.ndim >= 2 else out

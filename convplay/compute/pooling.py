@@ -14,7 +14,7 @@ def run_pool(spec: PoolSpec, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | No
     """(values (C, H_out, W_out) float64, argmax indices h·W + w or None for average pooling)
     of ``x`` (C, H, W) as PyTorch computes them.  Whatever PyTorch raises for settings it
     refuses (RuntimeError, ValueError) is passed on."""
-    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))[None]
+    t = torch.from_numpy(np.array(x, dtype=np.float64))[None]  # a copy: the input may be read-only
     with torch.no_grad():
         if spec.kind == "max":
             values, indices = F.max_pool2d(t, spec.kernel_size, spec.stride, spec.padding, spec.dilation,

@@ -68,7 +68,8 @@ class ShownPooling:
     def values(self) -> np.ndarray:
         """The shown channel's output (H_out, W_out), computed once."""
         if "values" not in self._cache:
-            values, indices = pool_reference(self.spec, self.input[self.channel:self.channel + 1])
+            with np.errstate(invalid="ignore", over="ignore"):  # −inf + inf is NaN, as in PyTorch
+                values, indices = pool_reference(self.spec, self.input[self.channel:self.channel + 1])
             self._cache["values"] = values[0]
             self._cache["indices"] = None if indices is None else indices[0]
         return self._cache["values"]
@@ -84,7 +85,8 @@ class ShownPooling:
         return self._cache[key]
 
     def window(self, oh: int, ow: int) -> PoolWindow:
-        return pool_window(self.spec, self.plane, oh, ow)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return pool_window(self.spec, self.plane, oh, ow)
 
     def readers(self, h: int, w: int) -> list[tuple[int, int]]:
         """The output cells whose window reads input cell (h, w)."""
@@ -292,7 +294,7 @@ class PoolingModel:
             speed = float(speed)
         except (TypeError, ValueError):
             return
-        if speed != speed:
+        if np.isnan(speed):
             return
         speed = min(max(speed, MIN_SPEED), MAX_SPEED)
         if speed != self._speed:
@@ -311,7 +313,7 @@ class PoolingModel:
             shape = self._spec.output_shape(self._input.shape)
         except PoolSpecError as exc:
             self._set_error(str(exc), exc.field)
-        except Exception as exc:  # a value no check foresaw: said, never raised into the UI
+        except Exception as exc:  # noqa: BLE001 - a value no check foresaw: said, never raised into the UI
             self._set_error(f"these settings cannot be used: {exc}", "")
         else:
             self._set_error("", "")

@@ -198,7 +198,7 @@ def test_ceil_mode_keeps_a_window_that_starts_inside():
 
 def test_ties_go_to_the_first_in_row_order_and_nan_wins():
     x = np.array([[[9.0, 1.0], [9.0, 9.0]]])
-    values, indices = F.max_pool2d(torch.from_numpy(x)[None], 2, return_indices=True)
+    _, indices = F.max_pool2d(torch.from_numpy(x)[None], 2, return_indices=True)
     window = pool_window(PoolSpec("max", 2), x[0], 0, 0)
     assert window.winner == (0, 0) and window.ties == 3 and indices.item() == 0
     x = np.array([[[1.0, math.nan], [math.nan, 5.0]]])

@@ -16,7 +16,13 @@ from convplay.core.pooling import (
     formula_lines,
     pool_window,
 )
-from convplay.core.pooling_model import EXAMPLE, EXAMPLE_NAME, OTHER, SESSION, PoolingModel
+from convplay.core.pooling_model import (
+    EXAMPLE,
+    EXAMPLE_NAME,
+    OTHER,
+    SESSION,
+    PoolingModel,
+)
 from convplay.core.samples import sample
 
 EXAMPLE_X = sample("tutorial_pool").image()

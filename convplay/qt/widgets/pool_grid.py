@@ -1,0 +1,480 @@
+"""The pooling picture: the input's cells with their numbers, the padding ring, the window on
+screen (each tap outlined, dilated taps apart), the winning cell of a max, adaptive pooling's
+uneven windows as colour bands, and the output grid beside it.
+
+Drawn with one QPainter pass per repaint, from the model: there are no scene items to make
+or pool, and a frame of the 32×32 the view shows at most costs a couple of milliseconds.
+Clicking an output cell (or an input cell: its first reader) moves the window there;
+hovering an input cell outlines the outputs that read it; Left/Right/Home/End step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from convplay.core.formatting import format_cell
+from convplay.core.pooling_model import PoolingModel, ShownPooling
+from convplay.qt import style
+from convplay.qt.theme import theme
+from convplay.qt.widgets.cell_labels import MIN_LABEL_PX, label_px
+from convplay.qt.zoom import scaled, text_zoom
+
+VIEW_MAX = 32  # the cell view's largest input side (and output side)
+MAX_CELL_PX = 64.0
+GAP_CELLS = 1.4  # between the input and the output: room for the arrow
+BAND_PX = 5.0  # one lane of an adaptive window's colour band
+BAND_GAP = 2.0
+LABEL_SHARE = 0.34
+LABEL_MAX_PX = 26.0
+
+
+def cell_text(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    return format_cell(value).replace("-", "−")
+
+
+@dataclass(frozen=True)
+class Geometry:
+    cell: float
+    in_origin: QPointF  # top-left of input row r0, column c0
+    out_origin: QPointF
+    rows: tuple[int, int]  # input rows drawn [r0, r1), padding and ceil_mode's overhang included
+    cols: tuple[int, int]
+    out_hw: tuple[int, int]
+    horizontal: bool
+    heading_px: float
+    band: float  # the bands' depth (0 without adaptive pooling)
+
+    def in_rect(self, r: int, c: int) -> QRectF:
+        return QRectF(self.in_origin.x() + (c - self.cols[0]) * self.cell,
+                      self.in_origin.y() + (r - self.rows[0]) * self.cell, self.cell, self.cell)
+
+    def out_rect(self, i: int, j: int) -> QRectF:
+        return QRectF(self.out_origin.x() + j * self.cell, self.out_origin.y() + i * self.cell, self.cell, self.cell)
+
+    def input_at(self, p: QPointF) -> tuple[int, int] | None:
+        c = math.floor((p.x() - self.in_origin.x()) / self.cell) + self.cols[0]
+        r = math.floor((p.y() - self.in_origin.y()) / self.cell) + self.rows[0]
+        return (r, c) if self.rows[0] <= r < self.rows[1] and self.cols[0] <= c < self.cols[1] else None
+
+    def output_at(self, p: QPointF) -> tuple[int, int] | None:
+        j = math.floor((p.x() - self.out_origin.x()) / self.cell)
+        i = math.floor((p.y() - self.out_origin.y()) / self.cell)
+        return (i, j) if 0 <= i < self.out_hw[0] and 0 <= j < self.out_hw[1] else None
+
+
+def too_large(shown: ShownPooling | None) -> bool:
+    if shown is None:
+        return False
+    _, h, w = shown.input.shape
+    oh, ow = shown.out_hw
+    return max(h, w, oh, ow) > VIEW_MAX
+
+
+class PoolGrid(QWidget):
+    """``hover_text(str)``: what the hovered cell is and who reads it ("" when none)."""
+
+    hover_text = Signal(str)
+
+    def __init__(self, model: PoolingModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = model
+        self._hover: tuple[str, int, int] | None = None  # ("in" | "out", row, col)
+        self._geometry: Geometry | None = None
+        self._geometry_key = None
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 120)
+        self.setToolTip("The input with its padding, the window on screen and the output. Click an output cell to "
+                        "see its window; hover an input cell to see which outputs read it; Left/Right step.")
+        theme().theme_changed.connect(self._restyle)
+        text_zoom().changed.connect(self._restyle)
+
+    def sizeHint(self) -> QSize:
+        return QSize(420, 260)
+
+    def _restyle(self, *_args) -> None:
+        self._geometry_key = None
+        self.update()
+
+    # -- geometry --------------------------------------------------------------------------
+    def geometry_now(self) -> Geometry | None:
+        shown = self.model.shown
+        if shown is None or too_large(shown):
+            return None
+        key = (id(shown), self.width(), self.height(), text_zoom().factor)
+        if key != self._geometry_key:
+            self._geometry = self._layout(shown)
+            self._geometry_key = key
+        return self._geometry
+
+    def _heading_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPixelSize(scaled(12))
+        return font
+
+    def _layout(self, shown: ShownPooling) -> Geometry:
+        spec = shown.spec
+        _, h, w = shown.input.shape
+        ph, pw = (0, 0) if spec.adaptive else spec.padding_hw
+        rows_w, cols_w = shown.windows(0), shown.windows(1)
+        r0 = min([-ph] + [min(t) for t in rows_w])
+        r1 = max([h + ph] + [max(t) + 1 for t in rows_w])
+        c0 = min([-pw] + [min(t) for t in cols_w])
+        c1 = max([w + pw] + [max(t) + 1 for t in cols_w])
+        oh, ow = shown.out_hw
+        heading = QFontMetricsF(self._heading_font()).height() + 4
+        band = 2 * BAND_PX + BAND_GAP * 2 if spec.adaptive else 0.0
+        margin = 6.0
+        in_r, in_c = r1 - r0, c1 - c0
+        avail_w, avail_h = max(self.width() - 2 * margin - band, 10), max(self.height() - 2 * margin - heading - band, 10)
+        # side by side, or the output under the input: whichever gives the larger cells
+        side = min(avail_w / (in_c + GAP_CELLS + ow), avail_h / max(in_r, oh))
+        stacked = min(avail_w / max(in_c, ow), (avail_h - heading) / (in_r + GAP_CELLS * 0.7 + oh))
+        horizontal = side >= stacked
+        cell = max(min(side if horizontal else stacked, MAX_CELL_PX), 4.0)
+        if horizontal:
+            total_w = band + (in_c + GAP_CELLS + ow) * cell
+            x0 = margin + max((self.width() - 2 * margin - total_w) / 2, 0)
+            top = margin + heading + band
+            in_origin = QPointF(x0 + band, top)
+            out_origin = QPointF(x0 + band + (in_c + GAP_CELLS) * cell, top + band * 0)
+        else:
+            total_w = band + max(in_c, ow) * cell
+            x0 = margin + max((self.width() - 2 * margin - total_w) / 2, 0)
+            in_origin = QPointF(x0 + band, margin + heading + band)
+            out_origin = QPointF(x0 + band, in_origin.y() + (in_r + GAP_CELLS * 0.7) * cell + heading)
+        return Geometry(cell, in_origin, out_origin, (r0, r1), (c0, c1), (oh, ow), horizontal, heading, band)
+
+    # -- painting ---------------------------------------------------------------------------
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.fillRect(self.rect(), QColor(style.colour("VIEW_BACKGROUND")))
+        shown = self.model.shown
+        if shown is None:
+            self._message(painter, "No pooling to show yet: the settings are refused for this input.")
+            return
+        if too_large(shown):
+            _, h, w = shown.input.shape
+            oh, ow = shown.out_hw
+            self._message(painter, f"The cell view shows inputs and outputs up to {VIEW_MAX}×{VIEW_MAX}; this one "
+                                   f"pools {h}×{w} to {oh}×{ow}. The output size, the formula and the PyTorch check "
+                                   "below are for the whole input.")
+            return
+        g = self.geometry_now()
+        self._paint_input(painter, shown, g)
+        self._paint_output(painter, shown, g)
+        self._paint_headings(painter, shown, g)
+        painter.end()
+
+    def _message(self, painter: QPainter, text: str) -> None:
+        painter.setPen(QColor(style.colour("MUTED")))
+        font = QFont(self.font())
+        painter.setFont(font)
+        painter.drawText(self.rect().adjusted(12, 12, -12, -12), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                         text)
+        painter.end()
+
+    def _label_font(self, cell: float, chars: int, bold: bool = False) -> QFont | None:
+        px = label_px(cell, chars, height_share=min(LABEL_SHARE * max(text_zoom().factor, 1.0), 0.5),
+                      max_px=LABEL_MAX_PX * max(text_zoom().factor, 1.0))
+        if px < MIN_LABEL_PX:
+            return None
+        font = QFont(self.font())
+        font.setPixelSize(int(px))
+        font.setBold(bold)
+        return font
+
+    def _tint(self, value: float, lo: float, hi: float) -> QColor:
+        base = QColor(style.colour("CELL_BACKGROUND"))
+        if not math.isfinite(value) or hi <= lo:
+            return base if math.isfinite(value) or math.isnan(value) else QColor(style.POSITIVE_TINT if value > 0
+                                                                                    else style.NEGATIVE_TINT)
+        t = (value - lo) / (hi - lo)
+        tint = QColor(style.POSITIVE_TINT)
+        return QColor(round(base.red() + (tint.red() - base.red()) * t), round(base.green() + (tint.green() - base.green()) * t),
+                      round(base.blue() + (tint.blue() - base.blue()) * t))
+
+    def _paint_input(self, painter: QPainter, shown: ShownPooling, g: Geometry) -> None:
+        spec = shown.spec
+        plane = shown.plane
+        _, h, w = shown.input.shape
+        finite = plane[np.isfinite(plane)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        ph, pw = (0, 0) if spec.adaptive else spec.padding_hw
+        pad_text = "−∞" if spec.is_max else "0"
+        grid_pen = QPen(QColor(style.colour("GRID_LINE")), style.line_width(1))
+        pad_pen = QPen(QColor(style.colour("PADDING")), style.line_width(1), Qt.PenStyle.DashLine)
+        outside_pen = QPen(QColor(style.colour("GRID_LINE")), style.line_width(1), Qt.PenStyle.DotLine)
+        chars = max([len(cell_text(float(v))) for v in plane.flat] + [2])
+        font = self._label_font(g.cell, chars)
+        window = self.model.window()
+        winner = window.winner if window is not None and spec.is_max else None
+        ties = set()
+        if window is not None and spec.is_max and window.ties > 1:
+            ties = {(r, c) for r, c in window.cells if plane[r, c] == window.value}
+        text_colour = QColor(style.colour("LABEL_TEXT"))
+        pad_colour = QColor(style.colour("PAD_LABEL_TEXT"))
+        hatch = QColor(style.colour("PAD_HATCH"))
+        hatch.setAlpha(40)
+        for r in range(*g.rows):
+            for c in range(*g.cols):
+                rect = g.in_rect(r, c)
+                inside = 0 <= r < h and 0 <= c < w
+                in_padding = -ph <= r < h + ph and -pw <= c < w + pw
+                if inside:
+                    value = float(plane[r, c])
+                    painter.fillRect(rect, self._tint(value, lo, hi))
+                    painter.setPen(grid_pen)
+                    painter.drawRect(rect)
+                    if font is not None:
+                        painter.setFont(font)
+                        painter.setPen(text_colour)
+                        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(value))
+                elif in_padding:
+                    painter.fillRect(rect, hatch)
+                    painter.setPen(pad_pen)
+                    painter.drawRect(rect.adjusted(1, 1, -1, -1))
+                    if font is not None:
+                        painter.setFont(font)
+                        painter.setPen(pad_colour)
+                        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, pad_text)
+                else:
+                    painter.setPen(outside_pen)
+                    painter.drawRect(rect.adjusted(2, 2, -2, -2))
+        if spec.adaptive:
+            self._paint_bands(painter, shown, g)
+        if window is not None:
+            fill = QColor(style.colour("WINDOW"))
+            fill.setAlpha(70)
+            pen = QPen(QColor(style.colour("WINDOW")), style.line_width(2.5))
+            for r in window.rows:
+                for c in window.cols:
+                    rect = g.in_rect(r, c)
+                    painter.fillRect(rect, fill)
+                    painter.setPen(pen)
+                    painter.drawRect(rect.adjusted(1.5, 1.5, -1.5, -1.5))
+            for cell in ties - {winner}:
+                painter.setPen(QPen(QColor(style.colour("WINDOW")).darker(140), style.line_width(2), Qt.PenStyle.DashLine))
+                painter.drawRect(g.in_rect(*cell).adjusted(4, 4, -4, -4))
+            if winner is not None and 0 <= winner[0] < h and 0 <= winner[1] < w and window.cells:
+                rect = g.in_rect(*winner)
+                painter.fillRect(rect, QColor(style.colour("WINDOW")))
+                painter.setPen(QPen(QColor(style.colour("LABEL_TEXT")), style.line_width(3)))
+                painter.drawRect(rect.adjusted(1.5, 1.5, -1.5, -1.5))
+                bold = self._label_font(g.cell, chars + 1, bold=True)
+                if bold is not None:
+                    painter.setFont(bold)
+                    painter.setPen(QColor(style.colour("LABEL_TEXT")))
+                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(float(plane[winner])))
+        if self._hover is not None and self._hover[0] == "in":
+            painter.setPen(QPen(QColor(style.colour("PREVIEW")), style.line_width(2.5)))
+            painter.drawRect(g.in_rect(self._hover[1], self._hover[2]).adjusted(1, 1, -1, -1))
+
+    def _paint_bands(self, painter: QPainter, shown: ShownPooling, g: Geometry) -> None:
+        """Each output row's window as a bar left of the input, each column's above it; two
+        lanes, so that overlapping windows show as overlapping bars."""
+        cell = self.model.cell
+        for axis, windows in ((0, shown.windows(0)), (1, shown.windows(1))):
+            for o, taps in enumerate(windows):
+                colour = QColor(style.GROUP_COLOURS[o % len(style.GROUP_COLOURS)])
+                current = cell is not None and cell[axis] == o
+                if not current:
+                    colour.setAlpha(150)
+                lane = (o % 2) * (BAND_PX + BAND_GAP)
+                first, last = taps[0], taps[-1]
+                if axis == 0:
+                    a, b = g.in_rect(first, g.cols[0]), g.in_rect(last, g.cols[0])
+                    rect = QRectF(a.left() - g.band + lane, a.top() + 1, BAND_PX, b.bottom() - a.top() - 2)
+                else:
+                    a, b = g.in_rect(g.rows[0], first), g.in_rect(g.rows[0], last)
+                    rect = QRectF(a.left() + 1, a.top() - g.band + lane, b.right() - a.left() - 2, BAND_PX)
+                painter.fillRect(rect, colour)
+                if current:
+                    painter.setPen(QPen(QColor(style.colour("LABEL_TEXT")), style.line_width(1)))
+                    painter.drawRect(rect)
+
+    def _paint_output(self, painter: QPainter, shown: ShownPooling, g: Geometry) -> None:
+        values = shown.values()
+        oh, ow = shown.out_hw
+        position = self.model.position
+        chars = max([len(cell_text(float(v))) for v in values.flat] + [2])
+        font = self._label_font(g.cell, chars)
+        grid_pen = QPen(QColor(style.colour("GRID_LINE")), style.line_width(1))
+        pending = QColor(style.colour("PENDING"))
+        pending.setAlpha(45)
+        readers = set()
+        if self._hover is not None and self._hover[0] == "in":
+            readers = set(shown.readers(self._hover[1], self._hover[2]))
+        finite = values[np.isfinite(values)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        for i in range(oh):
+            for j in range(ow):
+                rect = g.out_rect(i, j)
+                k = i * ow + j
+                if k <= position:
+                    value = float(values[i, j])
+                    painter.fillRect(rect, self._tint(value, lo, hi) if math.isfinite(value) else
+                                     QColor(style.colour("CELL_BACKGROUND")))
+                    if font is not None:
+                        painter.setFont(font)
+                        painter.setPen(QColor(style.colour("LABEL_TEXT")))
+                        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(value))
+                else:
+                    painter.fillRect(rect, pending)
+                painter.setPen(grid_pen)
+                painter.drawRect(rect)
+        if shown.spec.adaptive:
+            cell = self.model.cell
+            for i in range(oh):
+                colour = QColor(style.GROUP_COLOURS[i % len(style.GROUP_COLOURS)])
+                r = g.out_rect(i, 0)
+                painter.fillRect(QRectF(r.left() - BAND_PX - BAND_GAP, r.top() + 1, BAND_PX, r.height() - 2), colour)
+            for j in range(ow):
+                colour = QColor(style.GROUP_COLOURS[j % len(style.GROUP_COLOURS)])
+                r = g.out_rect(0, j)
+                painter.fillRect(QRectF(r.left() + 1, r.top() - BAND_PX - BAND_GAP, r.width() - 2, BAND_PX), colour)
+            del cell
+        current = self.model.cell
+        if current is not None:
+            fill = QColor(style.colour("WINDOW"))
+            fill.setAlpha(90)
+            rect = g.out_rect(*current)
+            painter.fillRect(rect, fill)
+            painter.setPen(QPen(QColor(style.colour("WINDOW")), style.line_width(3)))
+            painter.drawRect(rect.adjusted(1.5, 1.5, -1.5, -1.5))
+            if font is not None:
+                bold = self._label_font(g.cell, chars + 1, bold=True)
+                painter.setFont(bold or font)
+                painter.setPen(QColor(style.colour("LABEL_TEXT")))
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(float(values[current])))
+        pen = QPen(QColor(style.colour("PREVIEW")), style.line_width(2.5))
+        for cell in readers:
+            painter.setPen(pen)
+            painter.drawRect(g.out_rect(*cell).adjusted(3, 3, -3, -3))
+        if self._hover is not None and self._hover[0] == "out":
+            painter.setPen(pen)
+            painter.drawRect(g.out_rect(self._hover[1], self._hover[2]).adjusted(1, 1, -1, -1))
+
+    def _paint_headings(self, painter: QPainter, shown: ShownPooling, g: Geometry) -> None:
+        painter.setFont(self._heading_font())
+        painter.setPen(QColor(style.colour("DIAGRAM_HEADING")))
+        _, h, w = shown.input.shape
+        oh, ow = shown.out_hw
+        channel = f", channel {shown.channel + 1}" if shown.input.shape[0] > 1 else ""
+        in_left = g.in_origin.x()
+        in_top = g.in_origin.y() - g.band - g.heading_px
+        in_width = (g.cols[1] - g.cols[0]) * g.cell
+        painter.drawText(QRectF(in_left - g.band, in_top, max(in_width + g.band, 10), g.heading_px),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"input {h}×{w}{channel}")
+        out_top = g.out_origin.y() - g.band - g.heading_px if g.horizontal else g.out_origin.y() - g.heading_px
+        painter.drawText(QRectF(g.out_origin.x(), out_top, max(ow * g.cell, 10) + 80, g.heading_px),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"output {oh}×{ow}")
+        if g.horizontal:
+            y = g.in_origin.y() + min((g.rows[1] - g.rows[0]), oh) * g.cell / 2
+            x0 = g.in_origin.x() + in_width + g.cell * 0.25
+            x1 = g.out_origin.x() - g.cell * 0.25
+            if x1 - x0 > 8:
+                pen = QPen(QColor(style.colour("DIAGRAM_HEADING")), style.line_width(1.5))
+                painter.setPen(pen)
+                painter.drawLine(QPointF(x0, y), QPointF(x1, y))
+                head = min(8.0, (x1 - x0) / 3)
+                painter.drawLine(QPointF(x1, y), QPointF(x1 - head, y - head / 1.6))
+                painter.drawLine(QPointF(x1, y), QPointF(x1 - head, y + head / 1.6))
+
+    # -- the mouse and the keys -----------------------------------------------------------------
+    def _hit(self, pos: QPointF) -> tuple[str, int, int] | None:
+        g = self.geometry_now()
+        if g is None:
+            return None
+        cell = g.output_at(pos)
+        if cell is not None:
+            return ("out", *cell)
+        cell = g.input_at(pos)
+        shown = self.model.shown
+        if cell is not None and 0 <= cell[0] < shown.input.shape[1] and 0 <= cell[1] < shown.input.shape[2]:
+            return ("in", *cell)
+        return None
+
+    def describe(self, hit: tuple[str, int, int] | None) -> str:
+        shown = self.model.shown
+        if hit is None or shown is None:
+            return ""
+        kind, r, c = hit
+        if kind == "out":
+            value = float(shown.values()[r, c])
+            return f"output ({r}, {c}) = {cell_text(value)}: click to see its window"
+        value = float(shown.plane[r, c])
+        readers = shown.readers(r, c)
+        if not readers:
+            return f"input ({r}, {c}) = {cell_text(value)} is read by no window"
+        names = ", ".join(f"({i}, {j})" for i, j in readers[:6]) + (" …" if len(readers) > 6 else "")
+        return f"input ({r}, {c}) = {cell_text(value)} is read by output{'s' if len(readers) > 1 else ''} {names}"
+
+    def set_hover(self, hit: tuple[str, int, int] | None) -> None:
+        if hit != self._hover:
+            self._hover = hit
+            self.update()
+            self.hover_text.emit(self.describe(hit))
+
+    def mouseMoveEvent(self, event) -> None:
+        self.set_hover(self._hit(event.position()))
+        super().mouseMoveEvent(event)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:  # the cell under the mouse, else what the view is
+            text = self.describe(self._hit(QPointF(event.pos()))) or self.toolTip()
+            QToolTip.showText(event.globalPos(), text, self)
+            return True
+        return super().event(event)
+
+    def leaveEvent(self, event) -> None:
+        self.set_hover(None)
+        super().leaveEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        hit = self._hit(event.position())
+        if hit is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.click(hit)
+        super().mousePressEvent(event)
+
+    def click(self, hit: tuple[str, int, int]) -> None:
+        kind, r, c = hit
+        if kind == "out":
+            self.model.set_cell(r, c)
+        else:
+            readers = self.model.shown.readers(r, c)
+            if readers:
+                self.model.set_cell(*readers[0])
+
+    def keyPressEvent(self, event) -> None:
+        key = event.key()
+        shown = self.model.shown
+        row = shown.out_hw[1] if shown is not None else 1
+        if key == Qt.Key.Key_Right:
+            self.model.step(1)
+        elif key == Qt.Key.Key_Left:
+            self.model.step(-1)
+        elif key == Qt.Key.Key_Down:
+            self.model.step(row)
+        elif key == Qt.Key.Key_Up:
+            self.model.step(-row)
+        elif key == Qt.Key.Key_Home:
+            self.model.first()
+        elif key == Qt.Key.Key_End:
+            self.model.last()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()

@@ -1,0 +1,280 @@
+"""The Pooling panel: controls -> model, model -> picture and text, the PyTorch badge,
+refusals in red with the last good picture kept, stepping, hovering, playing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
+
+from convplay.core.pooling import PoolSpec, PoolSpecError
+from convplay.core.pooling_model import EXAMPLE, OTHER, SESSION, PoolingModel
+from convplay.core.session import Session
+from convplay.qt.panels.pooling_panel import (
+    PoolingPanel,
+    check_against_pytorch,
+    shown_formula,
+)
+from convplay.qt.theme import theme
+from convplay.qt.zoom import text_zoom
+
+
+@pytest.fixture
+def setup(qtbot):
+    model = PoolingModel()
+    session = Session(np.arange(36.0).reshape(1, 6, 6))
+    panel = PoolingPanel(model, session)
+    qtbot.addWidget(panel)
+    panel.resize(700, 560)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return model, session, panel
+
+
+def badge_settles(qtbot, panel):
+    qtbot.waitUntil(lambda: not panel.badge.text().startswith("checking"), timeout=15000)
+    return panel.badge.text()
+
+
+def test_it_opens_on_the_example_and_matches_pytorch(qtbot, setup):
+    _, _, panel = setup
+    assert panel.input_combo.currentData() == EXAMPLE
+    assert panel.code_line.text() == "nn.MaxPool2d(2)"
+    assert panel.arithmetic.text().startswith("max(7, 3, 8, 7) = <b>8</b>")
+    assert "input (1, 0): the gradient goes there" in panel.arithmetic.text()
+    assert panel.stride_auto.isChecked() and not panel.stride.isEnabled()
+    assert badge_settles(qtbot, panel) == "\u2713 matches PyTorch: values equal, argmax indices equal"
+    assert panel.last_check[0] is True
+    assert "output 1×4×4 → 1×2×2" in panel.formula.text()
+    assert panel.error_label.isHidden()
+
+
+def test_fields_set_the_spec(setup):
+    model, _, panel = setup
+    panel.kernel.h.setValue(3)
+    assert model.spec.kernel_size == (3, 2)
+    panel.kernel.w.setValue(3)
+    assert model.spec.kernel_size == 3 and model.spec.stride is None
+    panel.stride_auto.setChecked(False)
+    assert model.spec.stride == 3 and panel.stride.isEnabled()
+    panel.stride.h.setValue(1)
+    panel.stride.w.setValue(1)
+    panel.padding.h.setValue(1)
+    panel.padding.w.setValue(1)
+    panel.dilation.h.setValue(2)
+    panel.dilation.w.setValue(2)
+    panel.ceil_mode.setChecked(True)
+    assert model.spec == PoolSpec("max", 3, 1, 1, 2, True)
+    assert panel.code_line.text() == model.spec.code() and "dilation=2" in panel.code_line.text()
+    assert model.error == ""
+
+
+def test_a_refused_setting_is_red_beside_its_field_and_the_picture_stays(qtbot, setup):
+    model, _, panel = setup
+    model.set_position(1)
+    good = model.shown
+    panel.padding.h.setValue(2)
+    panel.padding.w.setValue(2)
+    assert model.spec.padding == 2 and model.error_field == "padding"
+    assert not panel.error_label.isHidden()
+    assert "<b>padding</b>" in panel.error_label.text() and "half of kernel size" in panel.error_label.text()
+    assert "QFrame#pool_padding" in panel.padding.styleSheet() and panel.kernel.styleSheet() == ""
+    assert model.shown is good and model.position == 1
+    assert panel.arithmetic.text().startswith("max(5, 2, 1, 6) = <b>6</b>")
+    text = badge_settles(qtbot, panel)
+    assert text.startswith("PyTorch refuses these settings too: pad should be at most half")
+    panel.padding.h.setValue(0)
+    panel.padding.w.setValue(0)
+    assert panel.error_label.isHidden() and panel.padding.styleSheet() == ""
+
+
+def test_average_pooling_writes_the_sum_and_the_divisor(qtbot, setup):
+    model, _, panel = setup
+    panel.kind_combo.setCurrentIndex(panel.kind_combo.findData("avg"))
+    assert model.spec.kind == "avg"
+    assert panel.arithmetic.text() == "(7 + 3 + 8 + 7) / 4 = <b>6.25</b>"
+    assert not panel.dilation.isEnabled() and "Average pooling has no dilation" in panel.dilation.toolTip()
+    assert panel.count_pad.isVisibleTo(panel) and panel.divisor_frame.isVisibleTo(panel)
+    panel.kernel.h.setValue(3)
+    panel.kernel.w.setValue(3)
+    panel.stride_auto.setChecked(False)
+    panel.stride.h.setValue(2)
+    panel.stride.w.setValue(2)
+    panel.padding.h.setValue(1)
+    panel.padding.w.setValue(1)
+    assert panel.arithmetic.text().startswith("(7 + 3 + 8 + 7 + 0 + 0 + 0 + 0 + 0) / 9 = <b>2.778</b>")
+    assert "5 padded cells counted: count_include_pad=True" in panel.arithmetic.text()
+    panel.count_pad.setChecked(False)
+    assert panel.arithmetic.text().startswith("(7 + 3 + 8 + 7) / 4 = <b>6.25</b>")
+    panel.divisor_check.setChecked(True)
+    panel.divisor_spin.setValue(5)
+    assert model.spec.divisor_override == 5
+    assert panel.arithmetic.text() == "(7 + 3 + 8 + 7) / 5 = <b>5</b> (divisor_override=5)"
+    panel.divisor_spin.setValue(0)
+    assert model.error_field == "divisor_override"
+    assert "QFrame#pool_divisor_override" in panel.divisor_frame.styleSheet()
+    assert badge_settles(qtbot, panel).startswith("PyTorch refuses these settings too: divisor must be not zero")
+
+
+def test_adaptive_pooling_shows_the_output_size_instead_of_the_window(qtbot, setup):
+    model, _, panel = setup
+    model.set_input(np.arange(49.0).reshape(1, 7, 7), "a 7×7 ramp")
+    panel.kind_combo.setCurrentIndex(panel.kind_combo.findData("adaptive_avg"))
+    assert not panel.kernel.isVisibleTo(panel) and panel.output_size.isVisibleTo(panel)
+    panel.output_size.h.setValue(3)
+    panel.output_size.w.setValue(3)
+    assert model.spec.output_size == 3 and model.shown.out_hw == (3, 3)
+    model.set_cell(1, 1)
+    assert "rows 2–4, columns 2–4: a window of 3×3" in panel.arithmetic.text()
+    panel.output_size.w.setValue(0)  # None: keep the input's width
+    assert model.spec.output_size == (3, None) and model.shown.out_hw == (3, 7)
+    assert panel.code_line.text() == "nn.AdaptiveAvgPool2d((3, None))"
+    assert badge_settles(qtbot, panel).startswith("\u2713 matches PyTorch")
+
+
+def test_ties_are_said(setup):
+    model, _, panel = setup
+    model.set_input(np.array([[[9.0, 9.0], [1.0, 9.0]]]), "ties")
+    assert "3 cells tie at 9: PyTorch takes the first in row order" in panel.arithmetic.text()
+
+
+def test_clicks_hover_and_keys(qtbot, setup):
+    model, _, panel = setup
+    grid = panel.grid
+    g = grid.geometry_now()
+    qtbot.mouseClick(grid, Qt.MouseButton.LeftButton, pos=g.out_rect(1, 1).center().toPoint())
+    assert model.cell == (1, 1)
+    assert panel.arithmetic.text().startswith("max(3, 9, 4, 5) = <b>9</b>")
+    qtbot.mouseMove(grid, g.in_rect(2, 1).center().toPoint())
+    qtbot.waitUntil(lambda: "is read by" in panel.hover_label.text())
+    assert panel.hover_label.text() == "input (2, 1) = 9 is read by output (1, 0)"
+    qtbot.mouseClick(grid, Qt.MouseButton.LeftButton, pos=g.in_rect(0, 3).center().toPoint())
+    assert model.cell == (0, 1)  # an input cell jumps to the window that reads it
+    grid.setFocus()
+    qtbot.keyClick(grid, Qt.Key.Key_Right)
+    assert model.position == 2
+    qtbot.keyClick(grid, Qt.Key.Key_Up)
+    assert model.position == 0
+    qtbot.keyClick(grid, Qt.Key.Key_End)
+    assert model.position == 3
+    qtbot.keyClick(grid, Qt.Key.Key_Home)
+    assert model.position == 0
+    panel.next_button.click()
+    assert panel.step_label.full_text().startswith("window 2 of 4")
+    grid.set_hover(None)
+    assert "Hover a cell" in panel.hover_label.text()
+    qtbot.mouseMove(grid, QPoint(1, 1))
+
+
+def test_play_runs_to_the_end_and_stops(qtbot, setup):
+    model, _, panel = setup
+    panel.speed_spin.setValue(30)
+    assert model.speed == 30
+    panel.play_button.click()
+    assert model.playing and panel.timer.isActive() and panel.play_button.text() == "||"
+    qtbot.waitUntil(lambda: not model.playing, timeout=3000)
+    assert model.position == 3 and not panel.timer.isActive() and panel.play_button.text() == "\u25b6"
+
+
+def test_the_current_input_follows_the_session(setup):
+    model, session, panel = setup
+    panel.input_combo.setCurrentIndex(1)
+    panel.input_combo.activated.emit(1)
+    assert model.source == SESSION and model.input.shape == (1, 6, 6)
+    np.testing.assert_array_equal(model.input, session.image)
+    session.set_image(np.ones((1, 8, 8)))
+    assert model.input.shape == (1, 8, 8) and model.shown.output_shape == (1, 4, 4)
+    panel.input_combo.setCurrentIndex(0)
+    panel.input_combo.activated.emit(0)
+    session.set_image(np.ones((1, 10, 10)))
+    assert model.source == EXAMPLE and model.input.shape == (1, 4, 4)
+
+
+def test_an_input_set_from_elsewhere_gets_its_name_and_a_channel_chooser(setup):
+    model, _, panel = setup
+    x = np.random.default_rng(0).random((4, 6, 6))
+    model.set_input(x, "conv2's output")
+    model.set_spec(PoolSpec.from_layer("MaxPool2d", {"kernel_size": 2, "stride": 2}))
+    assert model.source == OTHER
+    assert panel.input_combo.currentText() == "conv2's output"
+    assert panel.channel_frame.isVisibleTo(panel) and panel.channel_spin.suffix() == " of 4"
+    panel.channel_spin.setValue(3)
+    assert model.channel == 2
+    np.testing.assert_array_equal(model.shown.plane, x[2])
+    model.use_example()
+    assert panel.input_combo.findData(OTHER) < 0 and not panel.channel_frame.isVisibleTo(panel)
+
+
+def test_a_large_input_is_checked_whole_but_not_drawn_cell_by_cell(qtbot, setup):
+    model, _, panel = setup
+    model.set_input(np.random.default_rng(2).random((3, 64, 64)), "a 64×64 input")
+    assert panel.grid.geometry_now() is None
+    assert not panel.play_button.isEnabled()
+    assert "output 3×64×64 → 3×32×32" in panel.formula.text()
+    assert badge_settles(qtbot, panel) == "\u2713 matches PyTorch: values equal, argmax indices equal"
+    panel.grid.grab()
+
+
+def test_copy_puts_the_code_on_the_clipboard(setup):
+    _, _, panel = setup
+    panel.copy_button.click()
+    assert QApplication.clipboard().text() == "nn.MaxPool2d(2)"
+
+
+def test_zoom_theme_and_narrow_tab_draw(setup):
+    model, _, panel = setup
+    model.set_spec(PoolSpec("max", 2, 2, 1, ceil_mode=True))
+    try:
+        text_zoom().set_factor(1.5)
+        theme().set_high_contrast(True)
+        panel.resize(420, 560)
+        assert not panel.grab().isNull()
+        g = panel.grid.geometry_now()
+        assert g is not None and g.cell >= 10
+    finally:
+        theme().set_high_contrast(False)
+        text_zoom().reset()
+
+
+def test_every_widget_has_a_tooltip(setup):
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractSpinBox,
+        QComboBox,
+        QLineEdit,
+    )
+
+    _, _, panel = setup
+    for kind in (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit):
+        for widget in panel.findChildren(kind):
+            if widget.objectName() == "qt_spinbox_lineedit":
+                continue  # a spin box's own editor: the spin box has the tooltip
+            assert widget.toolTip(), widget
+
+
+def test_the_check_itself():
+    x = np.arange(16.0).reshape(1, 4, 4)
+    assert check_against_pytorch((PoolSpec("max", 2), x))[0] is True
+    assert check_against_pytorch((PoolSpec("avg", 2), x)) == (True, "\u2713 matches PyTorch: values equal")
+    ok, text = check_against_pytorch((PoolSpec("max", 5), x))
+    assert ok is None and "Output size is too small" in text
+
+
+def test_the_formula_says_each_axis_once_when_both_read_the_same():
+    lines = shown_formula(PoolSpec("max", 2), (1, 4, 4))
+    assert lines[0].endswith("(W_out likewise)")
+    assert sum(line.startswith("H_out = ⌊(4") for line in lines) == 1
+    assert not any(line.startswith("W_out = ⌊(4") for line in lines)
+    lines = shown_formula(PoolSpec("max", 2), (1, 4, 6))
+    assert any(line.startswith("W_out = ⌊(6") for line in lines)
+    refused = PoolSpec("max", 2, padding=2)
+    assert shown_formula(refused, (1, 4, 4), str(_error(refused))) == []
+
+
+def _error(spec):
+    try:
+        spec.validate()
+    except PoolSpecError as exc:
+        return exc
+    return None

@@ -334,6 +334,8 @@ def trace(stack: Stack, input_shape) -> StackTrace:
     seen_names: dict[str, Layer] = {}
     for index, layer in enumerate(stack.layers):
         shared = bool(layer.name) and layer.name in seen_names
+        if layer.name:
+            seen_names.setdefault(layer.name, layer)  # counted once, whether it traces or not
         if failed is not None:
             params = 0 if shared else _static_params(layer)
             total_params += params
@@ -352,8 +354,6 @@ def trace(stack: Stack, input_shape) -> StackTrace:
                                  total_params=total_params, total_macs=total_macs))
             continue
         params = 0 if shared else step.params
-        if layer.name:
-            seen_names.setdefault(layer.name, layer)
         total_params += params
         total_macs += step.macs
         rf = rf_text = None

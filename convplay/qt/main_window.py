@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
         self.stack_panel = StackPanel(self.network, session, self.undo_stack, self.pooling_model,
                                       self.network_controller)
         self.maps_panel = FeatureMapsPanel(self.network, self.network_controller)
-        self.scores_panel = ScoresPanel(self.network)
+        self.scores_panel = ScoresPanel(self.network, session=session, history=self.undo_stack)
         self.receptive_panel = ReceptiveFieldPanel(self.network, self.network_controller)
         self.lesson = LessonModel(self)  # the lesson open, if any (Lesson menu)
         self.lesson_panel = LessonPanel(self.lesson, self.results)

@@ -1,12 +1,296 @@
-"""Shell: replaced by its owner."""
+"""Class scores: the last layer's output as labelled bars, live as the user draws.
+
+For a classifier (the stack has class labels) the bars are softmax probabilities by
+default, the top class written large ("7 · 96.3 %"); "Raw scores" shows the logits the
+last layer returns.  With the digits CNN, "Draw a digit" clears the input to a blank
+32×32 canvas (the pen at its defaults, value 1 and brush 3, then draws digits the
+network reads as its training digits were made: 4×4 blocks averaged to 8×8), and
+"Digit examples" puts one of its held-out test digits on the canvas; both are one undo
+step.  A thumbnail shows the 8×8 input the network actually sees.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convplay.core.formatting import format_tick
+from convplay.core.history import push_change
+from convplay.core.layer_trace import shape_text
+from convplay.core.network import Network
+from convplay.qt import style
+from convplay.qt.shown import WhenShown, hear_while_alive
+from convplay.qt.widgets.bar_chart import BarChart
+from convplay.qt.widgets.map_grid import MapView
+from convplay.qt.zoom import scaled, text_zoom
+
+DIGITS_KEY = "digits"
+CANVAS = 32  # the blank canvas "Draw a digit" makes: 4× the digits' 8×8
+STALE_DELAY_MS = 150
+TOP_PX = 26
+DIGITS_ONLY_TIP = "For the digits CNN: choose it in the Layer stack panel to draw digits for it"
+DRAW_TIP = ("Clear the input to a blank 32×32 canvas: draw a digit on the Input panel with the pen "
+            "(value 1, brush 3) and watch the scores change (undo: Ctrl+Z)")
+EXAMPLES_TIP = "Put one of the digits CNN's held-out test digits on the input (scaled ×4 to 32×32; undo: Ctrl+Z)"
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """exp(x) / Σ exp(x), computed in float64 without overflow (as torch.softmax)."""
+    x = np.asarray(x, dtype=np.float64)
+    e = np.exp(x - np.max(x))
+    return e / e.sum()
+
+
+def percent_text(p: float) -> str:
+    """A probability as a percentage; one that rounds to 0 but is not 0 says so."""
+    if 0 < p < 0.0005:
+        return "<0.1 %"
+    return f"{100 * p:.1f} %"
+
+
+def blank_canvas() -> np.ndarray:
+    return np.zeros((1, CANVAS, CANVAS))
+
+
+def example_canvas(label: int) -> np.ndarray:
+    """The digits CNN's typical test image of ``label``, each pixel 4×4 on a 32×32 canvas
+    (so averaging 4×4 blocks gives the network exactly its test image back)."""
+    from convplay.core.builtin_stacks import digit_example
+
+    scale = CANVAS // 8
+    return np.kron(digit_example(label), np.ones((scale, scale)))[None]
 
 
 class ScoresPanel(QWidget):
-    def __init__(self, network, parent=None):
+    def __init__(self, network: Network, parent: QWidget | None = None, *, session=None, history=None):
         super().__init__(parent)
+        self.network = network
+        self.session = session
+        self.history = history
+        self._drawn = None
+
+        self.top_label = QLabel("")
+        self.top_label.setToolTip("The class the network scores highest, and its probability (or score)")
+        self.top_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.softmax_check = QCheckBox("Softmax")
+        self.softmax_check.setChecked(True)
+        self.softmax_check.setToolTip("On: the scores as probabilities, softmax of the last layer's output "
+                                      "(they add up to 100 %). Off: the raw scores (logits) the last layer returns.")
+        top = QHBoxLayout()
+        top.addWidget(self.top_label, 1)
+        top.addWidget(self.softmax_check, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setToolTip("Which layer the scores come from, and whether they are up to date")
+        self.bars = BarChart()
+        self.bars.setToolTip("One bar per class: the last layer's output for the current input")
+
+        self.draw_button = QPushButton("Draw a digit")
+        self.draw_button.setToolTip(DRAW_TIP)
+        self.examples_button = QToolButton()
+        self.examples_button.setText("Digit examples")
+        self.examples_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.examples_button.setToolTip(EXAMPLES_TIP)
+        menu = QMenu(self.examples_button)
+        for label in range(10):
+            action = QAction(f"Digit {label}", menu)
+            action.setToolTip(f"A typical test image of the digit {label}")
+            action.triggered.connect(lambda _checked=False, k=label: self.put_example(k))
+            menu.addAction(action)
+        self.examples_button.setMenu(menu)
+        self.seen = MapView()
+        self.seen.setMinimumSize(56, 56)
+        self.seen.setFixedSize(64, 64)
+        self.seen.setToolTip("What the network sees: the input resized to the network's input size")
+        self.seen_label = QLabel("the network sees")
+        self.seen_label.setStyleSheet(style.muted_text_style())
+        self.seen_label.setToolTip(self.seen.toolTip())
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.draw_button)
+        buttons.addWidget(self.examples_button)
+        buttons.addStretch(1)
+        seen_box = QVBoxLayout()
+        seen_box.addWidget(self.seen, 0, Qt.AlignmentFlag.AlignHCenter)
+        seen_box.addWidget(self.seen_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        bottom = QHBoxLayout()
+        bottom.addLayout(buttons)
+        bottom.addStretch(1)
+        bottom.addLayout(seen_box)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(style.ERROR_TEXT_STYLE)
+        self.message.hide()
+
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("ScoresPanel"))
+        layout.addLayout(top)
+        layout.addWidget(self.status)
+        layout.addWidget(self.bars)
+        layout.addLayout(bottom)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+        self._stale_timer = QTimer(self)
+        self._stale_timer.setSingleShot(True)
+        self._stale_timer.setInterval(STALE_DELAY_MS)
+        self._stale_timer.timeout.connect(self._show_stale)
+        self.draw_button.clicked.connect(self.draw_digit)
+        self.softmax_check.toggled.connect(self._redraw)
+        self.bars.hovered.connect(self.status.setToolTip)
+        self._when_shown = WhenShown(self, self.refresh)
+        hear_while_alive(self, (network.stack_changed, self._when_shown.request),
+                         (network.run_changed, self._when_shown.request))
+        text_zoom().changed.connect(self._apply_zoom)
+        self._apply_zoom()
+        self.refresh()
+
+    # -- view ------------------------------------------------------------------------
+    @property
+    def classifier(self) -> bool:
+        return bool(self.network.labels)
+
+    @property
+    def showing_softmax(self) -> bool:
+        return self.classifier and self.softmax_check.isChecked()
+
+    def _apply_zoom(self, *_args) -> None:
+        font = QFont(self.font())
+        font.setPixelSize(scaled(TOP_PX))
+        font.setBold(True)
+        self.top_label.setFont(font)
+
+    def _redraw(self, *_args) -> None:
+        self._drawn = None
+        self._when_shown.request()
+
+    def refresh(self) -> None:
+        network = self.network
+        digits = network.key == DIGITS_KEY and self.session is not None
+        for button, tip in ((self.draw_button, DRAW_TIP), (self.examples_button, EXAMPLES_TIP)):
+            button.setEnabled(digits)
+            button.setVisible(self.session is not None)
+            button.setToolTip(tip if digits else DIGITS_ONLY_TIP)
+        self.softmax_check.setEnabled(self.classifier)
+        self.softmax_check.setToolTip(
+            "On: the scores as probabilities, softmax of the last layer's output (they add up to 100 %). "
+            "Off: the raw scores (logits) the last layer returns." if self.classifier else
+            "Softmax needs a classifier: this stack has no class names, so its raw outputs are shown")
+        self._follow_staleness()
+        run = network.run
+        trace = network.trace
+        if not trace.rows:
+            self._show_nothing("The stack has no layers yet.")
+            return
+        last = len(trace.rows) - 1
+        if trace.failed is not None:
+            self._show_nothing(f"No scores: {trace.error}")
+            return
+        if run is not None and run.error and network.run_is_fresh:
+            where = f" at layer {run.failed}" if run.failed is not None else ""
+            self._show_nothing(f"No scores: PyTorch stopped{where}: {run.error}")
+            return
+        out = run.output_of(last) if run is not None else None
+        want = trace.rows[last].output_shape
+        if out is None or want is None or tuple(out.shape) != tuple(want):
+            self.top_label.setText("")
+            self.status.setText("running\u2026")
+            return
+        if out.ndim != 1:
+            self._show_nothing(f"The last layer gives {shape_text(out.shape)} feature maps, not scores: "
+                               "see them in the Feature maps panel.")
+            return
+        key = (run, self.showing_softmax)
+        if key == self._drawn:
+            return
+        self._drawn = key
+        self._show_scores(out, run)
+
+    def _show_nothing(self, text: str) -> None:
+        self._drawn = None
+        self.top_label.setText("")
+        self.status.setText(text)
+        self.bars.set_bars(np.zeros(0))
+        self._show_seen()
+
+    def _show_scores(self, out: np.ndarray, run) -> None:
+        labels = self.network.labels if self.classifier and len(self.network.labels) == out.size else None
+        names = list(labels) if labels else [str(i) for i in range(out.size)]
+        top = int(np.argmax(out)) if np.isfinite(out).any() else None
+        if self.showing_softmax:
+            p = softmax(out)
+            texts = [percent_text(v) for v in p]
+            self.bars.set_bars(p, names, texts, top, value_range=(0.0, 1.0))
+            head = f"{names[top]} \u00b7 {100 * p[top]:.1f} %" if top is not None else "\u2014"
+            what = "softmax of the last layer's output"
+        else:
+            self.bars.set_bars(out, names, [format_tick(v) for v in out], top)
+            head = f"{names[top]} \u00b7 score {format_tick(out[top])}" if top is not None else "\u2014"
+            what = "the last layer's raw output (logits)" if self.classifier else "the last layer's output"
+        self.top_label.setText(head)
+        layer = self.network.trace.rows[-1].layer.label
+        self.status.setText(f"{layer}: {what}, {run.seconds * 1000:.2f} ms in PyTorch")
+        self._show_seen()
+
+    def _show_seen(self) -> None:
+        run = self.network.run
+        x = run.input if run is not None else None
+        if x is None or x.ndim != 3:
+            self.seen.set_map(None)
+            return
+        image = x[0] if x.shape[0] != 3 else x.mean(axis=0)
+        self.seen.set_map(image, (0.0, max(1.0, float(np.nanmax(image)) if image.size else 1.0)), False,
+                          "the network's input", colour_map=style.GREY_IMAGE)
+        c, h, w = x.shape
+        self.seen_label.setText(f"the network sees {w}×{h}")
+
+    # -- staleness ---------------------------------------------------------------------
+    def _follow_staleness(self) -> None:
+        if self.network.run_is_fresh or self.network.run is None:
+            self._stale_timer.stop()
+            self.bars.set_stale(False)
+            self.seen.set_stale(False)
+        elif not self._stale_timer.isActive():
+            self._stale_timer.start()
+
+    def _show_stale(self) -> None:
+        if not self.network.run_is_fresh and self.network.run is not None:
+            self.bars.set_stale(True)
+            self.seen.set_stale(True)
+
+    # -- the digits on the canvas ---------------------------------------------------------
+    def _put(self, text: str, image_maker) -> None:
+        if self.session is None:
+            return
+        try:
+            image = image_maker()
+            push_change(self.history, self.session, text, lambda: self.session.set_image(image))
+        except (ValueError, OSError, KeyError) as exc:
+            self.message.setText(str(exc))
+            self.message.show()
+            return
+        self.message.hide()
+
+    def draw_digit(self) -> None:
+        """A blank 32×32 input to draw a digit on (one undo step)."""
+        self._put("Draw a digit", blank_canvas)
+
+    def put_example(self, label: int) -> None:
+        """The digits CNN's typical test digit ``label`` on the input (one undo step)."""
+        self._put(f"Digit example {label}", lambda: example_canvas(label))
+
+    def sizeHint(self):
+        hint = super().sizeHint()
+        hint.setWidth(min(hint.width(), 420))
+        return hint
+

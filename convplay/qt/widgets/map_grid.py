@@ -54,9 +54,11 @@ def map_levels(maps: np.ndarray, shared: bool, signed: bool) -> list[tuple[float
     return [mapping_levels(*finite_range(m), mapping) for m in maps]
 
 
-def map_image(values: np.ndarray, levels: tuple[float, float], signed: bool) -> tuple[QImage, np.ndarray]:
-    """(H, W) values as a QImage, and the pixel array it shares memory with (keep it)."""
-    table = colour_table(style.DIVERGING if signed else style.SEQUENTIAL)
+def map_image(values: np.ndarray, levels: tuple[float, float], signed: bool,
+              colour_map: str | None = None) -> tuple[QImage, np.ndarray]:
+    """(H, W) values as a QImage, and the pixel array it shares memory with (keep it).
+    ``colour_map`` (a ``style`` name) overrides the diverging / sequential choice."""
+    table = colour_table(colour_map or (style.DIVERGING if signed else style.SEQUENTIAL))
     pixels = np.ascontiguousarray(coloured(np.asarray(values, dtype=np.float32), levels, table))
     h, w = pixels.shape
     return QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied), pixels
@@ -285,6 +287,7 @@ class MapView(QWidget):
         self._levels = (0.0, 1.0)
         self._signed = False
         self._marked: tuple[int, int] | None = None
+        self._box: tuple[int, int, int, int] | None = None
         self._stale = False
         self.name = ""
 
@@ -296,7 +299,7 @@ class MapView(QWidget):
         return self._levels
 
     def set_map(self, values: np.ndarray | None, levels: tuple[float, float] | None = None,
-                signed: bool | None = None, name: str = "") -> None:
+                signed: bool | None = None, name: str = "", colour_map: str | None = None) -> None:
         self.name = name
         if values is None or np.ndim(values) != 2:
             self._values = self._image = self._pixels = None
@@ -305,7 +308,7 @@ class MapView(QWidget):
             self._signed = decide_signed(values) if signed is None else signed
             self._levels = levels or map_levels(values[None], True, self._signed)[0]
             self._values = values
-            self._image, self._pixels = map_image(values, self._levels, self._signed)
+            self._image, self._pixels = map_image(values, self._levels, self._signed, colour_map)
         self.update()
 
     def set_marked(self, cell: tuple[int, int] | None) -> None:
@@ -317,6 +320,17 @@ class MapView(QWidget):
         if stale != self._stale:
             self._stale = stale
             self.update()
+
+    def set_box(self, box: tuple[int, int, int, int] | None) -> None:
+        """Frame the cells (top, left, bottom, right), inclusive; the part outside the map
+        (padding) is drawn dashed."""
+        if box != self._box:
+            self._box = box
+            self.update()
+
+    @property
+    def box(self) -> tuple[int, int, int, int] | None:
+        return self._box
 
     def image_rect(self) -> QRectF:
         if self._image is None:
@@ -355,7 +369,24 @@ class MapView(QWidget):
                 painter.setOpacity(1.0)
                 painter.setPen(QPen(QColor(style.colour("WINDOW")), style.line_width(2.5)))
                 painter.drawRect(QRectF(rect.x() + c * cw, rect.y() + r * ch, cw, ch))
+            if self._box is not None:
+                self._paint_box(painter, rect)
         painter.end()
+
+    def _paint_box(self, painter: QPainter, rect: QRectF) -> None:
+        h, w = self._values.shape
+        top, left, bottom, right = self._box
+        cw, ch = rect.width() / w, rect.height() / h
+        full = QRectF(rect.x() + left * cw, rect.y() + top * ch, (right - left + 1) * cw, (bottom - top + 1) * ch)
+        inside = full.intersected(rect)
+        painter.setOpacity(1.0)
+        colour = QColor(style.colour("WINDOW"))
+        if inside != full:
+            dashed = QPen(colour, style.line_width(1.5), Qt.PenStyle.DashLine)
+            painter.setPen(dashed)
+            painter.drawRect(full)
+        painter.setPen(QPen(colour, style.line_width(2.5)))
+        painter.drawRect(inside)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         cell = self.cell_at(event.position())

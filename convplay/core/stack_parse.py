@@ -359,18 +359,32 @@ def _scan(tree: ast.Module) -> None:
 # --------------------------------------------------------------------------- layers
 
 
-@dataclass
-class _Entry:
-    """What a line of code built: named layers in order (one, or a Sequential's)."""
+@dataclass(frozen=True)
+class _Step:
+    """A layer in the order it is applied, the call it came from, and for a flatten written
+    ``x.view(-1, n)`` its fixed row length n."""
 
-    layers: list  # [(Layer, node)]
+    layer: Layer
     node: ast.AST
+    fixed: int | None = None
+
+    def renamed(self, prefix: str) -> _Step:
+        name = f"{prefix}.{self.layer.name}" if self.layer.name else ""
+        return _Step(Layer(self.layer.kind, self.layer.args, name), self.node, self.fixed)
+
+
+MAX_CLASS_NESTING = 8
 
 
 class _Builder:
-    def __init__(self):
+    """Builds layers from calls; ``classes`` are the text's own nn.Module classes, which a
+    model may use as blocks (``self.block1 = ConvBlock(1, 16)``)."""
+
+    def __init__(self, classes: dict | None = None):
         self.count = 0
         self.notes: list[str] = []
+        self.classes = classes or {}
+        self.reading: list[str] = []
 
     def make(self, node, kind: str, args: list, kwargs: dict, name: str) -> Layer:
         try:
@@ -433,17 +447,38 @@ class _Builder:
         return result
 
     def module(self, node, name: str, values: _Values) -> list:
-        """[(Layer, node)] for a layer or Sequential expression."""
+        """[_Step] for a layer, Sequential or block expression."""
         if not isinstance(node, ast.Call):
             _fail(node, f"{_snippet(node)} is not an nn layer: convplay reads nn.X(...) calls")
         kind = _nn_name(node.func)
         if kind == "Sequential":
             return self.sequential(node, name, values)
+        if isinstance(node.func, ast.Name) and node.func.id in self.classes:
+            return self.block(node, name, values)
         layer = self.layer(node, name, values)
         self.count += 1
         if self.count > MAX_LAYERS:
             _fail(node, f"more than {MAX_LAYERS} layers: a stack holds at most {MAX_LAYERS}")
-        return [(layer, node)]
+        return [_Step(layer, node)]
+
+    def block(self, call: ast.Call, name: str, values: _Values) -> list:
+        """The layers of ``ConvBlock(1, 16)``, a class of the text, in its forward's order,
+        named under ``name`` as PyTorch names a submodule's modules."""
+        cls = self.classes[call.func.id]
+        if cls.name in self.reading:
+            _fail(call, f"{cls.name} contains itself")
+        if len(self.reading) >= MAX_CLASS_NESTING:
+            _fail(call, f"classes nest more than {MAX_CLASS_NESTING} deep")
+        self.reading.append(cls.name)
+        try:
+            reader = _ModuleReader(cls, self, (call, values))
+            steps = reader.read()
+        finally:
+            self.reading.pop()
+        if not steps:
+            _fail(call, f"{cls.name} holds no layers")
+        self.notes.extend(f"{name} ({cls.name}): {note}" for note in reader.notes)
+        return [step.renamed(name) if name else step for step in steps]
 
 
 def _string_rule(arg) -> tuple:
@@ -536,14 +571,14 @@ def _functional_name(func) -> str | None:
 class _ModuleReader:
     """One ``class X(nn.Module)``: its declared modules and, from forward, their order."""
 
-    def __init__(self, cls: ast.ClassDef, builder: _Builder):
+    def __init__(self, cls: ast.ClassDef, builder: _Builder, bound=None):
         self.cls = cls
         self.builder = builder
+        self.bound = bound  # (the call that builds it, the caller's values) for a block
         self.values = _Values()
-        self.modules: dict[str, _Entry] = {}
+        self.modules: dict[str, list] = {}  # attribute → [_Step]
         self.notes: list[str] = []
-        self.steps: list = []  # [(Layer, node)]
-        self.fixed_views: list = []
+        self.steps: list[_Step] = []
 
     def read(self):
         init = forward = None
@@ -564,18 +599,20 @@ class _ModuleReader:
             _fail(self.cls.decorator_list[0], "a decorated class is not read")
         if init is not None:
             self.read_init(init)
+        elif self.bound is not None and (self.bound[0].args or self.bound[0].keywords):
+            _fail(self.bound[0], f"{self.cls.name} has no __init__ to take these arguments")
         if forward is not None and self.modules:
             self.read_forward(forward)
-            used = {layer.name for layer, _ in self.steps}
-            unused = [name for name, entry in self.modules.items()
-                      if not any(layer.name in used for layer, _ in entry.layers)]
+            used = {step.layer.name for step in self.steps}
+            unused = [name for name, steps in self.modules.items()
+                      if not any(step.layer.name in used for step in steps)]
             if unused:
                 self.notes.append(f"declared in __init__ but not used in forward: {', '.join(unused)} "
                                   "(left out of the stack)")
             counts: dict[str, int] = {}
-            for layer, _ in self.steps:
-                if layer.name:
-                    counts[layer.name] = counts.get(layer.name, 0) + 1
+            for step in self.steps:
+                if step.layer.name:
+                    counts[step.layer.name] = counts.get(step.layer.name, 0) + 1
             twice = [name for name, n in counts.items() if n > 1]
             if twice:
                 self.notes.append(f"used more than once in forward: {', '.join(twice)} "
@@ -583,7 +620,7 @@ class _ModuleReader:
         elif forward is not None and not self.modules:
             self.read_forward(forward)  # all functional
         else:
-            self.steps = [item for entry in self.modules.values() for item in entry.layers]
+            self.steps = [step for steps in self.modules.values() for step in steps]
             if self.steps:
                 self.notes.append(f"{self.cls.name} has no forward: the layers are in the order __init__ declares them")
         return self.steps
@@ -591,7 +628,9 @@ class _ModuleReader:
     # __init__ -------------------------------------------------------------
 
     def read_init(self, init: ast.FunctionDef):
-        self._defaults(init.args, "__init__")
+        self._defaults(init.args)
+        if self.bound is not None:
+            self._bind(init.args, *self.bound)
         for stmt in init.body:
             if _is_docstring(stmt) or isinstance(stmt, ast.Pass) or self._is_super_init(stmt):
                 continue
@@ -609,13 +648,37 @@ class _ModuleReader:
                 _fail(stmt, f"__init__ assigns {_snippet(target)}: convplay reads self.name = nn.X(...) lines")
             _fail(stmt, f"__init__ {_statement_words(stmt)}: convplay reads only self.name = nn.X(...) lines")
 
-    def _defaults(self, args: ast.arguments, where: str):
+    def _defaults(self, args: ast.arguments):
         positional = args.posonlyargs + args.args
         for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
-            self.values.names[arg.arg] = self.values.value(default, allow_str=False)
+            self.values.names[arg.arg] = self.values.value(default, allow_str=True, choices=())
         for arg, default in zip(args.kwonlyargs, args.kw_defaults):
             if default is not None:
-                self.values.names[arg.arg] = self.values.value(default, allow_str=False)
+                self.values.names[arg.arg] = self.values.value(default, allow_str=True, choices=())
+
+    def _bind(self, args: ast.arguments, call: ast.Call, outer: _Values):
+        """``ConvBlock(1, 16, stride=2)``'s values for ``__init__(self, c_in, c_out, stride=1)``."""
+        positional = [a.arg for a in args.posonlyargs + args.args][1:]
+        keywords = positional + [a.arg for a in args.kwonlyargs]
+        if len(call.args) > len(positional):
+            _fail(call, f"{self.cls.name} takes {len(positional)} argument{'s' if len(positional) != 1 else ''}, "
+                        f"got {len(call.args)}")
+        for param, node in zip(positional, call.args):
+            if isinstance(node, ast.Starred):
+                _fail(node, "a starred argument (*...) is not read: write the arguments out")
+            self.values.names[param] = outer.value(node, allow_str=True, choices=())
+        for kw in call.keywords:
+            if kw.arg is None:
+                _fail(kw.value, "a ** argument is not read: write the arguments out")
+            if kw.arg not in keywords:
+                _fail(kw.value, f"{self.cls.name} has no argument {kw.arg!r}")
+            self.values.names[kw.arg] = outer.value(kw.value, allow_str=True, choices=())
+        defaults = len(args.defaults)
+        required = positional[: len(positional) - defaults] if defaults else positional
+        missing = [p for p in required if p not in self.values.names]
+        missing += [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None and a.arg not in self.values.names]
+        if missing:
+            _fail(call, f"{self.cls.name}(...) needs {', '.join(missing)}")
 
     def _is_super_init(self, stmt) -> bool:
         if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
@@ -634,13 +697,15 @@ class _ModuleReader:
 
     def _assign(self, attr: str, value):
         if isinstance(value, ast.Call):
-            if _nn_name(value.func) is None and _dotted(value.func) not in KINDS:
+            known = _nn_name(value.func) is not None or (
+                isinstance(value.func, ast.Name) and value.func.id in self.builder.classes)
+            if not known:
                 _fail(value, f"self.{attr} = {_snippet(value)}: " + _not_a_layer(value))
-            entry = _Entry(self.builder.module(value, attr, self.values), value)
+            steps = self.builder.module(value, attr, self.values)
             if attr in self.modules:
                 self.notes.append(f"self.{attr} is assigned twice (line {value.lineno}): the later layer "
                                   "replaces the earlier, as in PyTorch")
-            self.modules[attr] = entry
+            self.modules[attr] = steps
             return
         self.values.names["self." + attr] = self.values.value(value)
 
@@ -684,8 +749,8 @@ class _ModuleReader:
     def _uses_tensor(self, node) -> bool:
         return any(isinstance(n, ast.Name) and n.id in self.earlier for n in ast.walk(node))
 
-    def add(self, layer: Layer, node):
-        self.steps.append((layer, node))
+    def add(self, layer: Layer, node, fixed: int | None = None):
+        self.steps.append(_Step(layer, node, fixed))
         if len(self.steps) > MAX_LAYERS:
             _fail(node, f"more than {MAX_LAYERS} layers: a stack holds at most {MAX_LAYERS}")
 
@@ -714,8 +779,8 @@ class _ModuleReader:
         func = node.func
         # self.name(x)
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
-            entry = self.modules.get(func.attr)
-            if entry is None:
+            steps = self.modules.get(func.attr)
+            if steps is None:
                 if func.attr in self.cls_methods():
                     _fail(node, f"forward calls self.{func.attr}, a method: {_CHAIN} of nn modules")
                 _fail(node, f"forward uses self.{func.attr}, which __init__ does not declare as a layer")
@@ -723,8 +788,8 @@ class _ModuleReader:
                 _fail(node, f"self.{func.attr} is called with {len(node.args) + len(node.keywords)} "
                             f"arguments: {_CHAIN} through one tensor")
             self.chain(node.args[0])
-            for layer, _ in entry.layers:
-                self.add(layer, node)
+            for step in steps:
+                self.add(step.layer, node, step.fixed)
             return
         name = _functional_name(func)
         dotted = _dotted(func)
@@ -842,8 +907,7 @@ class _ModuleReader:
             n = self.values.value(second)
             if not isinstance(n, int) or n < 1:
                 _fail(second, f"x.{method}(-1, n) needs a whole number n ≥ 1, got {n!r}")
-            self.add(self.builder.make(node, "Flatten", [], {}, ""), node)
-            self.fixed_views.append((len(self.steps) - 1, n))
+            self.add(self.builder.make(node, "Flatten", [], {}, ""), node, n)
             return
         _fail(node, f"x.{method}(...) in a form convplay does not read: it reads x.{method}(x.size(0), -1) "
                     f"and x.{method}(-1, n), a flatten")
@@ -921,26 +985,49 @@ def _builds_layers(node) -> ast.AST | None:
 @dataclass
 class _Model:
     title: str
-    steps: list
+    steps: list  # [_Step]
     notes: list
-    fixed_views: list
     line: int
 
 
 def _sequential_target(stmt):
     """The call of a top-level ``nn.Sequential(...)`` / ``nn.X(...)`` statement, else None."""
-    plain = isinstance(stmt, ast.Expr)
-    assigned = (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)) \
-        or (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name))
-    value = stmt.value if plain or assigned else None
+    value = _statement_value(stmt)
     if isinstance(value, ast.Call) and (_nn_name(value.func) == "Sequential" or _nn_name(value.func) in KINDS):
         return value
     return None
 
 
+def _statement_value(stmt):
+    """The value of ``expr`` or ``name = expr`` at top level, else None."""
+    plain = isinstance(stmt, ast.Expr)
+    assigned = (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)) \
+        or (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name))
+    return stmt.value if plain or assigned else None
+
+
+def _class_calls(node, classes) -> set:
+    return {n.func.id for n in ast.walk(node)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in classes}
+
+
 def _parse_code(text: str, title: str) -> Stack:
     tree = _parse(text)
     _scan(tree)
+    classes = {stmt.name: stmt for stmt in tree.body if isinstance(stmt, ast.ClassDef) and _is_module_class(stmt)}
+    # a class another model builds is read there, as a block; the others are models
+    blocks = set()
+    for cls in classes.values():
+        blocks |= _class_calls(cls, classes) - {cls.name}
+    instances = {}  # model = Net(10): the arguments a model class is built with
+    for stmt in tree.body:
+        if _sequential_target(stmt) is not None:
+            blocks |= _class_calls(stmt, classes)
+        value = _statement_value(stmt)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in classes:
+            instances[value.func.id] = value
+    if classes and blocks >= set(classes):
+        blocks = set()  # every class builds another: read them all, and name the loop
     models: list[_Model] = []
     skipped_lines = 0
     imports = 0
@@ -948,12 +1035,16 @@ def _parse_code(text: str, title: str) -> Stack:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             imports += 1
             continue
-        if isinstance(stmt, ast.ClassDef) and _is_module_class(stmt):
-            builder = _Builder()
-            reader = _ModuleReader(stmt, builder)
+        if isinstance(stmt, ast.ClassDef) and stmt.name in classes:
+            if stmt.name in blocks:
+                continue
+            builder = _Builder(classes)
+            call = instances.get(stmt.name)
+            reader = _ModuleReader(stmt, builder, None if call is None else (call, _Values()))
+            builder.reading.append(stmt.name)
             steps = reader.read()
             if steps:
-                models.append(_Model(stmt.name, steps, builder.notes + reader.notes, reader.fixed_views, stmt.lineno))
+                models.append(_Model(stmt.name, steps, builder.notes + reader.notes, stmt.lineno))
             else:
                 skipped_lines += (stmt.end_lineno or stmt.lineno) - stmt.lineno + 1
             continue
@@ -963,14 +1054,14 @@ def _parse_code(text: str, title: str) -> Stack:
             _fail(bare, _not_a_layer(bare))
         call = _sequential_target(stmt)
         if call is not None:
-            builder = _Builder()
+            builder = _Builder(classes)
             if _nn_name(call.func) == "Sequential":
                 steps = builder.sequential(call, "", _Values())
                 label = "nn.Sequential"
             else:
                 steps = builder.module(call, "", _Values())
                 label = f"nn.{_nn_name(call.func)}"
-            models.append(_Model(label, steps, builder.notes, [], stmt.lineno))  # nn.Sequential() is empty
+            models.append(_Model(label, steps, builder.notes, stmt.lineno))  # nn.Sequential() is empty
             continue
         found = _builds_layers(stmt)
         if found is not None:
@@ -988,18 +1079,21 @@ def _parse_code(text: str, title: str) -> Stack:
     model = models[-1]
     notes = list(model.notes)
     if len(models) > 1:
-        names = ", ".join(f"{m.title} (line {m.line})" for m in models)
-        notes.append(f"the text holds {len(models)} models, {names}: the stack is the last, {model.title}")
+        shown = [f"{m.title} (line {m.line})" for m in models[:4]]
+        if len(models) > 4:
+            shown.append(f"{len(models) - 4} more")
+        notes.append(f"the text holds {len(models)} models, {', '.join(shown)}: the stack is the last, "
+                     f"{model.title} (line {model.line})")
     if imports:
         notes.append(f"skipped {imports} import line{'s' if imports != 1 else ''} (nothing is imported)")
     if skipped_lines:
-        notes.append(f"skipped {skipped_lines} line{'s' if skipped_lines != 1 else ''} that build no layers "
-                     "(read, never run)")
+        lines = "1 line that builds" if skipped_lines == 1 else f"{skipped_lines} lines that build"
+        notes.append(f"skipped {lines} no layers (read, never run)")
     if len(model.steps) > MAX_LAYERS:
         raise StackParseError(f"more than {MAX_LAYERS} layers: a stack holds at most {MAX_LAYERS}")
     stack_title = title or ("" if model.title.startswith("nn.") else model.title)
-    return Stack(tuple(layer for layer, _ in model.steps), stack_title, None, text, tuple(notes),
-                 tuple(model.fixed_views))
+    fixed = tuple((i, step.fixed) for i, step in enumerate(model.steps) if step.fixed is not None)
+    return Stack(tuple(step.layer for step in model.steps), stack_title, None, text, tuple(notes), fixed)
 
 
 # --------------------------------------------------------------------------- print(model)
@@ -1115,6 +1209,8 @@ def _parse_printed(text: str, title: str) -> Stack:
             open_nodes[-1].children.append(node)
         if node.layer is None:
             open_nodes.append(node)
+            if len(open_nodes) > MAX_CLASS_NESTING * 4:
+                raise StackParseError(f"modules nest more than {MAX_CLASS_NESTING * 4} deep", number)
     if root is None:
         raise StackParseError("found no layers: the text is empty")
     if open_nodes:

@@ -91,6 +91,28 @@ class Blocks(nn.Module):
         return torch.tanh(self.head(F.dropout(x, 0.1, training=self.training)))
 
 
+class ConvBlock(nn.Module):
+    def __init__(self, c_in, c_out, stride=1):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1)
+        self.bn = nn.BatchNorm2d(c_out)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x)))
+
+
+class WithBlocks(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.block1 = ConvBlock(1, 16)
+        self.block2 = ConvBlock(16, 32, stride=2)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(32 * 4 * 4, num_classes))
+
+    def forward(self, x):
+        x = self.block2(self.block1(x))
+        return self.head(x)
+
+
 def digits_cnn():
     spec = importlib.util.spec_from_file_location("train_digits", ROOT / "tools" / "train_digits.py")
     module = importlib.util.module_from_spec(spec)
@@ -205,6 +227,16 @@ MODELS = {
 }
 
 
+def source_of(cls) -> str:
+    text = textwrap.dedent(inspect.getsource(cls))
+    if cls is WithBlocks:  # the block's class is part of the model's code
+        text = textwrap.dedent(inspect.getsource(ConvBlock)) + "\n\n" + text
+    return text
+
+
+MODELS["with_blocks"] = (WithBlocks, (1, 8, 8))
+
+
 @pytest.mark.parametrize("key", [*MODELS, "digits", "every_kind"])
 def test_printed_model_parses_back_to_what_torch_holds(key):
     if key == "digits":
@@ -226,7 +258,7 @@ def test_printed_model_parses_back_to_what_torch_holds(key):
 def test_code_parses_in_the_order_forward_calls_modules(key):
     cls, shape = MODELS[key]
     model = cls()
-    stack = parse_stack(textwrap.dedent(inspect.getsource(cls)))
+    stack = parse_stack(source_of(cls))
     named = [layer for layer in stack.layers if layer.name]
     assert [layer.name for layer in named] == forward_order(model, torch.zeros(1, *shape))
     modules = dict(model.named_modules())

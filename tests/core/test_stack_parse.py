@@ -342,6 +342,84 @@ def test_main_guard_and_model_lines_are_skipped():
     assert any("skipped 4 lines that build no layers" in note for note in stack.notes)
 
 
+BLOCKS = """\
+class ConvBlock(nn.Module):
+    def __init__(self, c_in, c_out, stride=1):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1)
+        self.bn = nn.BatchNorm2d(c_out)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x)))
+
+
+class Net(nn.Module):
+    def __init__(self, num_classes):
+        super().__init__()
+        self.block1 = ConvBlock(1, 16)
+        self.block2 = ConvBlock(16, 32, stride=2)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(32 * 14 * 14, num_classes))
+
+    def forward(self, x):
+        x = self.block2(self.block1(x))
+        return self.head(x)
+
+
+model = Net(10)
+"""
+
+
+def test_blocks_of_the_texts_own_classes():
+    stack = parse_stack(BLOCKS)
+    assert summary(stack) == [
+        ("block1.conv", "Conv2d"), ("block1.bn", "BatchNorm2d"), ("", "ReLU"), ("block2.conv", "Conv2d"),
+        ("block2.bn", "BatchNorm2d"), ("", "ReLU"), ("head.0", "Flatten"), ("head.1", "Linear")]
+    assert stack.layers[0] == Layer.make("Conv2d", 1, 16, 3, padding=1, name="block1.conv")
+    assert stack.layers[3] == Layer.make("Conv2d", 16, 32, 3, stride=2, padding=1, name="block2.conv")
+    assert stack.layers[7] == Layer.make("Linear", 6272, 10, name="head.1")  # num_classes from Net(10)
+    assert stack.title == "Net"
+
+
+def test_blocks_in_a_sequential_keep_their_fixed_views():
+    text = textwrap.dedent("""
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(3, 3, 3)
+            self.spare = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.c(x).view(-1, 27)
+
+    model = nn.Sequential(Block(), nn.ReLU(), Block())
+    """)
+    stack = parse_stack(text)
+    assert summary(stack) == [("0.c", "Conv2d"), ("", "Flatten"), ("1", "ReLU"), ("2.c", "Conv2d"), ("", "Flatten")]
+    assert stack.fixed_views == ((1, 27), (4, 27))
+    assert any(note.startswith("0 (Block): declared in __init__ but not used in forward: spare") for note in stack.notes)
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = A()\n", 4,
+     "A contains itself"),
+    (("class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.b = B()\n"
+     "class B(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = A()\n"), 8,
+     "contains itself"),
+    (("class B(nn.Module):\n    def __init__(self, n):\n        super().__init__()\n        self.a = nn.Linear(n, 2)\n"
+     "class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.b = B()\n"), 8,
+     "B(...) needs n"),
+    (("class B(nn.Module):\n    def __init__(self, n):\n        super().__init__()\n        self.a = nn.Linear(n, 2)\n"
+     "class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.b = B(1, 2)\n"), 8,
+     "takes 1 argument"),
+    ("class Net(nn.Module):\n    def __init__(self, n):\n        super().__init__()\n        self.a = nn.Linear(n, 2)\n",
+     4, "n is a name"),
+])
+def test_block_refusals(text, line, words):
+    with pytest.raises(StackParseError) as caught:
+        parse_stack(text)
+    assert caught.value.line == line and words in str(caught.value), str(caught.value)
+
+
 # ------------------------------------------------------------------ print(model)
 
 

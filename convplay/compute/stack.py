@@ -37,7 +37,7 @@ from convplay.compute.checkpoints import (
 )
 from convplay.core.kernel_io import KernelFileError, npz_tensors
 from convplay.core.layer_trace import trace
-from convplay.core.layers import CONV_KINDS, Layer, Stack, pair
+from convplay.core.layers import ACTIVATION_KINDS, CONV_KINDS, Layer, Stack, pair
 
 MAX_PARAMETERS = 50_000_000
 MAX_ACTIVATION_BYTES = 512 * 2**20
@@ -318,12 +318,31 @@ def _input_problem(input_shape) -> str:
     return ""
 
 
+_SAME_SIZE_KINDS = (*ACTIVATION_KINDS, "BatchNorm2d", "Dropout", "Flatten")
+
+
+def _expected_values(traced, index: int, shape: tuple[int, ...]) -> int | None:
+    """How many values layer ``index`` will make from an input of ``shape`` (with the
+    batch), from the core's trace, so that a small layer can go straight to the CPU (the
+    meta device's first use costs a second); None when the trace cannot say."""
+    row = traced.rows[index]
+    if row.input_shape is None or tuple(row.input_shape) != tuple(shape[1:]):
+        return None
+    if row.output_shape is not None and not row.error:
+        return math.prod(row.output_shape)
+    if row.layer.kind in _SAME_SIZE_KINDS:
+        return math.prod(shape)
+    if row.layer.kind == "Linear" and shape[-1]:
+        return math.prod(shape) // shape[-1] * row.layer["out_features"]
+    return None
+
+
 def check_shapes(stack: Stack, input_shape, fixed_views: bool = False) -> ShapeCheck:
     """Every layer's output shape for an input of ``input_shape`` (C, H, W), found by
-    running the stack in torch with a batch of one: on the ``meta`` device (nothing
-    allocated), and each layer small enough for it again on the CPU on zeros, whose verdict
-    and words count; at the first layer torch refuses, its index and torch's error text.
-    Never raises."""
+    running the stack in torch with a batch of one: a layer small enough on the CPU on
+    zeros, a larger one on the ``meta`` device (nothing allocated); at the first layer torch
+    refuses, its index and torch's error text (the CPU's wherever the layer is small
+    enough to try there).  Never raises."""
     problem = _input_problem(input_shape)
     if problem:
         return ShapeCheck(tuple(input_shape) if isinstance(input_shape, tuple) else (), (), None, problem)
@@ -334,23 +353,27 @@ def check_shapes(stack: Stack, input_shape, fixed_views: bool = False) -> ShapeC
         return ShapeCheck(input_shape, (None,) * len(stack), None, str(exc))
     shapes: list[tuple[int, ...] | None] = []
     cpu = _CpuLayers(model)
-    x = torch.empty((1, *input_shape), device="meta")
+    traced = trace(stack, input_shape)
+    shape = (1, *input_shape)
     for index in range(len(stack)):
-        shape = tuple(x.shape)
-        try:
-            with torch.no_grad():
-                out, words = tuple(_step(model, index, x).shape), ""
-        except Exception as exc:  # noqa: BLE001 - torch refuses with many types; its words are the point
-            out, words = None, _torch_words(exc)
-        if cpu.small(index, shape, out or ()):
-            # the CPU has the last word where the layer is small enough to run there
-            out, cpu_words = cpu.run(index, shape)
-            words = cpu_words or words
+        expected = _expected_values(traced, index, shape)
+        if expected is not None and cpu.small(index, shape, (expected,)):
+            out, words = cpu.run(index, shape)
+        else:
+            try:
+                with torch.no_grad():
+                    out, words = tuple(_step(model, index, torch.empty(shape, device="meta")).shape), ""
+            except Exception as exc:  # noqa: BLE001 - torch refuses with many types; its words are the point
+                out, words = None, _torch_words(exc)
+            if cpu.small(index, shape, out or ()):
+                # the CPU has the last word where the layer is small enough to run there
+                out, cpu_words = cpu.run(index, shape)
+                words = cpu_words or words
         if out is None:
             shapes.extend([None] * (len(stack) - index))
             return ShapeCheck(input_shape, tuple(shapes), index, words)
         shapes.append(_strip_batch(out))
-        x = torch.empty(out, device="meta")
+        shape = out
     return ShapeCheck(input_shape, tuple(shapes))
 
 

@@ -181,6 +181,18 @@ def test_check_shapes_stops_at_the_failing_layer_with_torchs_words():
     assert too_small.failed == 0 and too_small.error == _torch_error(lambda: nn.MaxPool2d(5)(torch.zeros(1, 1, 3, 3)))
 
 
+def test_layers_too_large_for_a_trial_run_are_checked_on_the_meta_device():
+    stack = Stack((L("Conv2d", 1, 64, 3, padding=1), L("ReLU"), L("Conv2d", 3, 8, 3)))
+    check = check_shapes(stack, (1, 1024, 1024))
+    x = torch.empty(1, 1, 1024, 1024, device="meta")
+    with torch.device("meta"):
+        x = nn.ReLU()(nn.Conv2d(1, 64, 3, padding=1)(x))
+    assert check.shapes[:2] == (tuple(x.shape[1:]),) * 2 and check.failed == 2
+    with torch.device("meta"):
+        words = _torch_error(lambda: nn.Conv2d(3, 8, 3)(x))
+    assert check.error == words
+
+
 def test_a_fixed_view_mixes_a_batch_of_144_as_the_code_does():
     model = build_model(_mnist_stack(), fixed_views=True)
     with torch.no_grad():

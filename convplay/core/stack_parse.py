@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 
 from convplay.core.layers import KINDS, MAX_LAYERS, Layer, LayerError, Stack, pair
@@ -261,7 +262,10 @@ def _what_is_refused(node) -> str:
 
 def _parse(text: str, mode: str = "exec", line_offset: int = 0):
     try:
-        return ast.parse(text, mode=mode)
+        with warnings.catch_warnings():
+            # pasted text's "\d" or 1if is the paster's business, not a warning on our stderr
+            warnings.simplefilter("ignore")
+            return ast.parse(text, mode=mode)
     except SyntaxError as error:
         line = (error.lineno or 1) + line_offset if error.lineno else None
         reason = error.msg or "invalid syntax"

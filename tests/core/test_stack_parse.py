@@ -714,3 +714,10 @@ def test_damaged_model_code_is_a_stack_or_a_parse_error(at, cut, insert):
         parse_stack(text)
     except StackParseError:
         pass
+
+
+def test_python_warnings_in_pasted_text_stay_quiet():
+    # pytest turns warnings into errors: "\d" and 1if would otherwise refuse the paste
+    text = 'pattern = "\\d+"\ny = 1if True else 2\nmodel = nn.Sequential(nn.ReLU())\n'
+    stack = parse_stack(text)
+    assert summary(stack) == [("0", "ReLU")]

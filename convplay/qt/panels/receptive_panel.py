@@ -1,12 +1,348 @@
-"""Shell: replaced by its owner."""
+"""Receptive field on the input: where one output pixel of a layer looks.
+
+Left, the network's input with the theoretical receptive field framed (the input pixels
+the layers' windows can reach, carried back exactly through every layer by
+``layer_trace.receptive_box``; the part in the padding dashed).  Right, the effective
+receptive field: |∂ output pixel / ∂ input| for the current input and weights, computed
+by PyTorch's autograd on the controller's worker.  The caption compares them: how many
+pixels inside the box the gradient reaches, and, when a max pooling layer lies on the
+path, that max pooling passes the gradient to one cell of each window.
+
+The probe is ``Network.probe`` (a click on a feature map sets it); with none picked the
+centre pixel of the last layer with feature maps is shown.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+import numpy as np
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convplay.core.layer_trace import receptive_box
+from convplay.core.network import Network, Probe
+from convplay.qt import style
+from convplay.qt.shown import WhenShown, hear_while_alive
+from convplay.qt.widgets.layer_combo import LayerCombo
+from convplay.qt.widgets.map_grid import MapView
+
+MAX_POOLS = ("MaxPool2d", "AdaptiveMaxPool2d")
+
+
+def default_probe(trace, run=None) -> Probe | None:
+    """The centre pixel of the last layer with feature maps (where the receptive field is
+    largest before the maps are flattened), in the channel most active there in ``run``
+    (a channel whose ReLU is off at that pixel has no gradient to show), else channel 0."""
+    best = None
+    for row in trace.rows:
+        if row.ok and row.output_shape is not None and len(row.output_shape) == 3:
+            best = row
+        elif row.ok and row.output_shape is not None and len(row.output_shape) == 1:
+            break
+    if best is None:
+        return None
+    _, h, w = best.output_shape
+    channel = 0
+    out = run.output_of(best.index) if run is not None else None
+    if out is not None and tuple(out.shape) == tuple(best.output_shape):
+        centre = np.nan_to_num(out[:, h // 2, w // 2], nan=-np.inf)
+        channel = int(np.argmax(centre))
+    return Probe(best.index, channel, h // 2, w // 2)
+
+
+def clipped(box, h: int, w: int) -> tuple[int, int, int, int]:
+    top, left, bottom, right = box
+    return max(top, 0), max(left, 0), min(bottom, h - 1), min(right, w - 1)
+
+
+def box_text(box, h: int, w: int) -> str:
+    """"10×10 (2 rows fall in the padding)": the box's unclipped size and what lies outside."""
+    top, left, bottom, right = box
+    rows, cols = bottom - top + 1, right - left + 1
+    out_rows = max(0, -top) + max(0, bottom - (h - 1))
+    out_cols = max(0, -left) + max(0, right - (w - 1))
+    parts = []
+    if out_rows:
+        parts.append(f"{out_rows} row{'s' if out_rows != 1 else ''}")
+    if out_cols:
+        parts.append(f"{out_cols} column{'s' if out_cols != 1 else ''}")
+    text = f"{rows}×{cols}"
+    if parts:
+        verb = "falls" if len(parts) == 1 and (out_rows or out_cols) == 1 else "fall"
+        text += f" ({' and '.join(parts)} {verb} in the padding)"
+    return text
+
+
+def max_pool_on_path(stack, layer: int) -> bool:
+    return any(l.kind in MAX_POOLS for l in stack.layers[: layer + 1])
+
+
+def comparison_text(field: np.ndarray, box, stack, layer: int) -> str:
+    """How the effective field compares with the theoretical box."""
+    h, w = field.shape
+    top, left, bottom, right = clipped(box, h, w)
+    inside = field[top:bottom + 1, left:right + 1]
+    area = inside.size
+    reached = int(np.count_nonzero(inside))
+    outside = int(np.count_nonzero(field)) - reached
+    if reached == 0:
+        text = (f"No input pixel reaches this output for this input: its gradient is 0 everywhere "
+                f"(a ReLU on its path is off, or the weights are 0). The box holds {area} pixels.")
+    elif reached == area:
+        text = f"All {area} pixels of the box reach this output: the effective field fills the theoretical one."
+    elif max_pool_on_path(stack, layer):
+        text = (f"Max pooling sends the gradient to one cell of each window: {reached} of the {area} pixels "
+                "reach this output (the others lost in their windows)")
+    else:
+        text = (f"{reached} of the {area} pixels reach this output; the others' paths pass through a ReLU "
+                "that is off here, or through zero weights")
+    if outside > 0:
+        text += f"; {outside} pixels outside the box have a gradient too"
+    return text
 
 
 class ReceptiveFieldPanel(QWidget):
-    def __init__(self, network, controller, parent=None):
+    def __init__(self, network: Network, controller=None, parent: QWidget | None = None):
         super().__init__(parent)
+        self.network = network
+        self.controller = controller
+        self._field: np.ndarray | None = None
+        self._field_for: tuple | None = None  # (probe, run) the field shown was computed for
+        self._asked: tuple | None = None  # (probe, run) asked of the controller, not back yet
+
+        self.layer_combo = LayerCombo("The layer whose output pixel is probed (a click on a feature map picks one)")
+        self.channel_spin = QSpinBox()
+        self.channel_spin.setToolTip("The channel (feature map) of the probed pixel; for a vector, its entry")
+        self.row_spin = QSpinBox()
+        self.row_spin.setToolTip("The row of the probed output pixel")
+        self.col_spin = QSpinBox()
+        self.col_spin.setToolTip("The column of the probed output pixel")
+        controls = QGridLayout()
+        controls.addWidget(QLabel("Layer"), 0, 0)
+        controls.addWidget(self.layer_combo, 0, 1, 1, 5)
+        for k, (text, spin) in enumerate((("channel", self.channel_spin), ("row", self.row_spin),
+                                          ("col", self.col_spin))):
+            label = QLabel(text)
+            label.setToolTip(spin.toolTip())
+            controls.addWidget(label, 1, 2 * k)
+            controls.addWidget(spin, 1, 2 * k + 1)
+        controls.setColumnStretch(1, 1)
+        controls.setColumnStretch(3, 1)
+        controls.setColumnStretch(5, 1)
+
+        self.theory_view = MapView()
+        self.theory_view.setToolTip("The network's input with the theoretical receptive field of the probed "
+                                    "pixel framed (dashed where it lies in the padding)")
+        self.effective_view = MapView()
+        self.effective_view.setToolTip("The effective receptive field: |∂ output pixel / ∂ input| for this input "
+                                       "and these weights (PyTorch's autograd), the theoretical box framed")
+        self.theory_title = QLabel("theoretical")
+        self.effective_title = QLabel("effective (gradient)")
+        for title, view in ((self.theory_title, self.theory_view), (self.effective_title, self.effective_view)):
+            title.setToolTip(view.toolTip())
+            title.setWordWrap(True)
+            view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        pictures = QGridLayout()
+        pictures.addWidget(self.theory_title, 0, 0)
+        pictures.addWidget(self.effective_title, 0, 1)
+        pictures.addWidget(self.theory_view, 1, 0)
+        pictures.addWidget(self.effective_view, 1, 1)
+        pictures.setRowStretch(1, 1)
+
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.caption.setToolTip("The theoretical and the effective receptive field compared")
+        self.stale_label = QLabel("updating\u2026")
+        self.stale_label.setStyleSheet(style.STALE_BANNER_STYLE)
+        self.stale_label.setToolTip("The effective field shown is for an earlier probe, input or stack")
+        self.stale_label.hide()
+        self.hover = QLabel("")
+        self.hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.hover.setToolTip("The value under the mouse pointer")
+
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("ReceptiveFieldPanel"))
+        layout.addLayout(controls)
+        layout.addLayout(pictures, 1)
+        status = QHBoxLayout()
+        status.addWidget(self.caption, 1)
+        status.addWidget(self.stale_label, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(status)
+        layout.addWidget(self.hover)
+
+        self.layer_combo.currentIndexChanged.connect(self._on_layer)
+        for spin in (self.channel_spin, self.row_spin, self.col_spin):
+            spin.valueChanged.connect(self._on_spin)
+        for view in (self.theory_view, self.effective_view):
+            view.hovered.connect(self.hover.setText)
+        self._when_shown = WhenShown(self, self.refresh)
+        hear_while_alive(self, (network.stack_changed, self._when_shown.request),
+                         (network.probe_changed, self._when_shown.request),
+                         (network.run_changed, self._when_shown.request))
+        if controller is not None and hasattr(controller, "effective_ready"):
+            controller.effective_ready.connect(self._on_effective)
+        self.refresh()
+
+    # -- what is shown -----------------------------------------------------------------
+    @property
+    def probe(self) -> Probe | None:
+        """The network's probe, else the default one (fixed once a run is in, so a stroke
+        does not move it)."""
+        if self.network.probe is not None:
+            return self.network.probe
+        key = (self.network.trace, self.network.run is not None)
+        if getattr(self, "_default_for", None) != key:
+            self._default_for = key
+            self._default = default_probe(self.network.trace, self.network.run)
+        return self._default
+
+    @property
+    def field(self) -> np.ndarray | None:
+        return self._field
+
+    def theoretical_box(self) -> tuple[int, int, int, int] | None:
+        probe = self.probe
+        if probe is None:
+            return None
+        return receptive_box(self.network.trace, probe.layer, probe.row, probe.col)
+
+    def _input(self) -> np.ndarray | None:
+        run = self.network.run
+        if run is not None and tuple(run.input.shape) == tuple(self.network.input_shape):
+            return run.input
+        return None
+
+    def refresh(self) -> None:
+        network = self.network
+        probe = self.probe
+        self._sync_controls(probe)
+        x = self._input()
+        _, h, w = network.input_shape
+        if x is not None:
+            image = x[0] if x.shape[0] != 3 else x.mean(axis=0)
+            top = max(1.0, float(np.nanmax(image))) if image.size else 1.0
+            self.theory_view.set_map(image, (min(0.0, float(np.nanmin(image))), top), False, "input",
+                                     colour_map=style.GREY_IMAGE)
+        else:
+            self.theory_view.set_map(np.zeros((h, w)), (0.0, 1.0), False, "input", colour_map=style.GREY_IMAGE)
+        if probe is None:
+            self.theory_view.set_box(None)
+            self.effective_view.set_map(None)
+            self.caption.setText("Pick an output pixel: no layer of this stack has an output yet.")
+            self.stale_label.hide()
+            return
+        box = receptive_box(network.trace, probe.layer, probe.row, probe.col)
+        self.theory_view.set_box(box)
+        row = network.trace.rows[probe.layer]
+        where = f"{row.layer.label} ch {probe.channel}"
+        vector = row.output_shape is not None and len(row.output_shape) == 1
+        if not vector:
+            where += f" ({probe.row}, {probe.col})"
+        self.theory_title.setText(f"theoretical: {box_text(box, h, w) if box else '—'}")
+        current = self._field_for == (probe, network.run) and network.run_is_fresh
+        if not current:
+            self._ask(probe)
+        # The last field of this probe stays on screen, dimmed, until the new one is in.
+        field = self._field if self._field_for is not None and self._field_for[0] == probe else None
+        self.stale_label.setVisible(field is not None and not current)
+        self._show_field(field, box)
+        self.effective_view.set_stale(field is not None and not current)
+        if box is None:
+            self.caption.setText(f"{where}: this layer has no output ({network.trace.error})")
+            return
+        theory = (f"A {row.layer.kind} output reads every input pixel: its receptive field is the whole "
+                  f"{w}×{h} input." if vector or box == (0, 0, h - 1, w - 1) and _flattened(network.trace, probe.layer)
+                  else f"{where} reads the input pixels rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]}: "
+                  f"{box_text(box, h, w)}.")
+        if field is None:
+            self.caption.setText(theory + " The effective field is being computed\u2026")
+        else:
+            self.caption.setText(theory + " " + comparison_text(field, box, network.stack, probe.layer))
+
+    def _show_field(self, field: np.ndarray | None, box) -> None:
+        if field is None or field.ndim != 2:
+            self.effective_view.set_map(None)
+            self.effective_title.setText("effective (gradient)")
+            return
+        top = float(field.max()) if field.size else 1.0
+        self.effective_view.set_map(field, (0.0, top if top > 0 else 1.0), False, "|gradient|",
+                                    colour_map=style.SEQUENTIAL)
+        self.effective_view.set_box(box)
+        self.effective_title.setText(f"effective: {int(np.count_nonzero(field))} pixels reached")
+
+    def _ask(self, probe: Probe) -> None:
+        key = (probe, self.network.run)
+        if self._asked == key or self.controller is None or not hasattr(self.controller, "request_effective"):
+            return
+        if not self.network.run_is_fresh:
+            return  # asked again once the run for the current input is in
+        if self.controller.request_effective(probe):
+            self._asked = key
+
+    def _on_effective(self, probe, field) -> None:
+        asked = self._asked
+        if asked is None or asked[0] != probe:
+            return
+        self._asked = None
+        if isinstance(field, str):
+            self._field, self._field_for = None, asked
+            self.caption.setText(f"The effective field could not be computed: {field}")
+            self.effective_view.set_map(None)
+            return
+        self._field, self._field_for = np.asarray(field), asked
+        self._when_shown.request()
+
+    def _sync_controls(self, probe: Probe | None) -> None:
+        trace = self.network.trace
+        self.layer_combo.set_trace(trace, probe.layer if probe is not None else -1)
+        shape = None
+        if probe is not None and 0 <= probe.layer < len(trace.rows):
+            shape = trace.rows[probe.layer].output_shape
+        with QSignalBlocker(self.channel_spin), QSignalBlocker(self.row_spin), QSignalBlocker(self.col_spin):
+            if shape is None or probe is None:
+                for spin in (self.channel_spin, self.row_spin, self.col_spin):
+                    spin.setRange(0, 0)
+                    spin.setEnabled(False)
+                return
+            channels = shape[0] if len(shape) == 3 else shape[-1]
+            self.channel_spin.setRange(0, channels - 1)
+            self.channel_spin.setEnabled(True)
+            self.channel_spin.setValue(probe.channel)
+            spatial = len(shape) == 3
+            for spin, n, v in ((self.row_spin, shape[1] if spatial else 1, probe.row),
+                               (self.col_spin, shape[2] if spatial else 1, probe.col)):
+                spin.setRange(0, n - 1)
+                spin.setValue(v)
+                spin.setEnabled(spatial)
+
+    # -- user -> model -------------------------------------------------------------------
+    def _on_layer(self, index: int) -> None:
+        trace = self.network.trace
+        if not 0 <= index < len(trace.rows) or trace.rows[index].output_shape is None or trace.rows[index].error:
+            self._when_shown.request()  # the controls go back to the probe
+            return
+        shape = trace.rows[index].output_shape
+        if len(shape) == 3:
+            old = self.probe
+            channel = min(old.channel, shape[0] - 1) if old is not None else 0
+            self.network.set_probe(Probe(index, channel, shape[1] // 2, shape[2] // 2))
+        else:
+            self.network.set_probe(Probe(index, 0, 0, 0))
+
+    def _on_spin(self, *_args) -> None:
+        probe = self.probe
+        if probe is None:
+            return
+        self.network.set_probe(Probe(probe.layer, self.channel_spin.value(), self.row_spin.value(),
+                                     self.col_spin.value()))
+
+
+def _flattened(trace, layer: int) -> bool:
+    return any(row.output_shape is not None and len(row.output_shape) == 1 for row in trace.rows[: layer + 1])

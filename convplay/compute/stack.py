@@ -35,6 +35,7 @@ from convplay.compute.checkpoints import (
     safetensors_tensors,
     torch_file_tensors,
 )
+from convplay.compute.devices import ComputeError, check_device
 from convplay.core.kernel_io import KernelFileError, npz_tensors
 from convplay.core.layer_trace import trace
 from convplay.core.layers import ACTIVATION_KINDS, CONV_KINDS, Layer, Stack, pair
@@ -434,6 +435,10 @@ def _prepare(stack: Stack, weights, x, fixed_views: bool, dtype=torch.float32, d
     array, problem = _input_array(x)
     if problem:
         return None, None, problem
+    try:
+        device = check_device(device)
+    except ComputeError as exc:
+        return None, None, str(exc)
     try:
         problem = _too_many_parameters(stack)
     except StackError as exc:  # two layers under one name

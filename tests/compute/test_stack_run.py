@@ -450,3 +450,20 @@ def test_random_stacks_shapes_and_refusals_are_torchs(case):
             return
         assert check.shapes[index] == tuple(x.shape[1:]), index
     assert check.ok
+
+
+def test_an_unknown_device_is_a_message():
+    assert "unknown device" in run_stack(_digits_stack(), None, np.zeros((1, 8, 8)), device="tpu").error
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_run_on_cuda_gives_the_cpus_outputs():
+    stack, _ = _sequential_stack()
+    weights = initial_weights(stack, seed=9)
+    x = np.random.default_rng(9).normal(size=(3, 16, 12)).astype(np.float32)
+    cpu = run_stack(stack, weights, x)
+    gpu = run_stack(stack, weights, x, device="cuda")
+    assert gpu.ok and len(gpu.outputs) == len(cpu.outputs)
+    for a, b in zip(gpu.outputs, cpu.outputs):
+        np.testing.assert_allclose(a, b, rtol=2e-2, atol=2e-2)  # TF32 may be on for the convolutions

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,8 +196,22 @@ def _construct(stack: Stack, fixed_views: bool, meta: bool) -> StackModule:
     return root.eval()
 
 
+@contextmanager
+def _private_rng(seed: int | None = None):
+    """PyTorch's global generator, seeded for this block and given back as it was.  One
+    block at a time: two threads forking it at once would restore each other's state (and
+    one's seed would land in the middle of the other's initialisation)."""
+    with _RNG_LOCK, torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        yield
+
+
+_RNG_LOCK = threading.RLock()
+
+
 def _meta_model(stack: Stack, fixed_views: bool = False) -> StackModule:
-    with torch.random.fork_rng(devices=[]):
+    with _private_rng():
         return _construct(stack, fixed_views, meta=True)
 
 
@@ -231,8 +246,7 @@ def build_model(
             raise StackError(f"{name} is {got} in the weights given, the stack wants {wanted}")
     # Initialised even where every tensor is given: a module made on the meta device and
     # moved with to_empty ran its convolutions a hundred times slower on the CPU (torch 2.13).
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with _private_rng(seed):
         model = _construct(stack, fixed_views, meta=False)
     with torch.no_grad():
         for name, tensor in model.state_dict().items():
@@ -298,7 +312,7 @@ class _CpuLayers:
         model = self.model
         path = model._paths[index]
         if path not in self.modules:
-            with torch.random.fork_rng(devices=[]):
+            with _private_rng():
                 self.modules[path] = _layer_module(model._stack.layers[index]).eval()
         try:
             with torch.no_grad():
@@ -579,7 +593,10 @@ def effective_receptive_field(
     if len(where) != value.ndim or any(not 0 <= i < n for i, n in zip(where, value.shape)):
         raise StackError(f"layer {layer_index}'s output is {_shape_text(value.shape)}: it has no entry "
                          f"{', '.join(map(str, where))}")
-    (grad,) = torch.autograd.grad(value[where], t, allow_unused=True)
+    try:
+        (grad,) = torch.autograd.grad(value[where], t, allow_unused=True)
+    except RuntimeError as exc:  # a layer whose gradient torch cannot take
+        raise StackError(f"the gradient of layer {layer_index}'s output: {_torch_words(exc)}") from None
     if grad is None:
         return np.zeros(array.shape[1:], dtype=np.float64)
     return grad[0].abs().sum(0).numpy().copy()

@@ -467,3 +467,15 @@ def test_a_run_on_cuda_gives_the_cpus_outputs():
     assert gpu.ok and len(gpu.outputs) == len(cpu.outputs)
     for a, b in zip(gpu.outputs, cpu.outputs):
         np.testing.assert_allclose(a, b, rtol=2e-2, atol=2e-2)  # TF32 may be on for the convolutions
+
+
+def test_seeded_initialisation_holds_while_other_threads_build():
+    from concurrent.futures import ThreadPoolExecutor
+
+    stack, _ = _sequential_stack()
+    expected = initial_weights(stack, seed=11)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda seed: (seed, initial_weights(stack, seed)), [11, 12] * 6))
+    for seed, weights in results:
+        if seed == 11:
+            assert all(np.array_equal(weights[k], expected[k]) for k in expected)

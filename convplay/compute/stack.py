@@ -399,8 +399,8 @@ def activation_bytes(check: ShapeCheck, itemsize: int = 4) -> int:
 
 
 def _planned_shapes(stack: Stack, input_shape: tuple[int, ...], fixed_views: bool) -> ShapeCheck:
-    """The shapes a run will make: the core's trace where it reaches the end (no torch, so no
-    meta-device start-up on the first run), torch on the meta device otherwise."""
+    """The shapes a run will make: the core's trace where it reaches the end (no torch at
+    all), check_shapes otherwise."""
     traced = trace(stack, input_shape)
     if traced.failed is None and not fixed_views:
         return ShapeCheck(tuple(input_shape), tuple(row.output_shape for row in traced.rows))
@@ -489,6 +489,7 @@ def _prepare(stack: Stack, weights, x, fixed_views: bool, dtype=torch.float32, d
 _MODELS: OrderedDict = OrderedDict()
 _MODELS_LOCK = threading.Lock()
 _MODELS_KEPT = 4
+_MAX_CACHED_PARAMETERS = 16_000_000  # a larger module is built again rather than kept
 
 
 def _model_key(stack, weights, fixed_views, device, dtype):
@@ -513,7 +514,7 @@ def _cached_model(stack, weights, fixed_views, device, dtype) -> StackModule | N
 
 def _remember_model(stack, weights, fixed_views, device, dtype, model) -> None:
     key = _model_key(stack, weights, fixed_views, device, dtype)
-    if key is None:
+    if key is None or parameter_count(stack) > _MAX_CACHED_PARAMETERS:
         return
     with _MODELS_LOCK:
         _MODELS[key] = (weights, model)

@@ -366,15 +366,43 @@ def _scan(tree: ast.Module) -> None:
 @dataclass(frozen=True)
 class _Step:
     """A layer in the order it is applied, the call it came from, and for a flatten written
-    ``x.view(-1, n)`` its fixed row length n."""
+    ``x.view(-1, n)`` its fixed row length n.  A softmax is a step without a layer
+    (``tail``: how the code wrote it): the stack may end with one, which it leaves out."""
 
-    layer: Layer
+    layer: Layer | None
     node: ast.AST
     fixed: int | None = None
+    tail: str = ""
+    tail_name: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.layer.name if self.layer is not None else self.tail_name
 
     def renamed(self, prefix: str) -> _Step:
-        name = f"{prefix}.{self.layer.name}" if self.layer.name else ""
+        name = f"{prefix}.{self.name}" if self.name else ""
+        if self.layer is None:
+            return _Step(None, self.node, None, self.tail, name)
         return _Step(Layer(self.layer.kind, self.layer.args, name), self.node, self.fixed)
+
+
+_SOFTMAX_MODULES = ("Softmax", "LogSoftmax")
+_SOFTMAX_FUNCTIONS = ("softmax", "log_softmax")
+
+
+def _finish(steps: list, notes: list) -> list:
+    """The steps without the softmax that ends them (noted); a softmax anywhere else is refused."""
+    steps = list(steps)
+    dropped = []
+    while steps and steps[-1].layer is None:
+        dropped.append(steps.pop().tail)
+    for step in steps:
+        if step.layer is None:
+            _fail(step.node, f"{step.tail} comes before other layers: convplay reads a softmax only as "
+                             "the last step, and leaves it out")
+    if dropped:
+        notes.append(f"the stack leaves out the final {dropped[-1]}: its outputs are the scores that go into it")
+    return steps
 
 
 MAX_CLASS_NESTING = 8
@@ -459,11 +487,27 @@ class _Builder:
             return self.sequential(node, name, values)
         if isinstance(node.func, ast.Name) and node.func.id in self.classes:
             return self.block(node, name, values)
+        if kind in _SOFTMAX_MODULES:
+            return [self.softmax(node, f"nn.{kind}", node.args, node.keywords, values, name)]
         layer = self.layer(node, name, values)
         self.count += 1
         if self.count > MAX_LAYERS:
             _fail(node, f"more than {MAX_LAYERS} layers: a stack holds at most {MAX_LAYERS}")
         return [_Step(layer, node)]
+
+    def softmax(self, node, what: str, args, keywords, values: _Values, name: str = "") -> _Step:
+        """A softmax step; its only argument, dim, is read to be sure it is a number."""
+        if len(args) > 1:
+            _fail(node, f"{what} takes dim only here")
+        dims = [values.value(arg) for arg in args]
+        for kw in keywords:
+            if kw.arg != "dim":
+                _fail(kw.value if kw.arg else node, f"{what} takes dim only here")
+            dims.append(values.value(kw.value))
+        if any(isinstance(dim, bool) or (dim is not None and not isinstance(dim, int)) for dim in dims):
+            _fail(node, f"{what}: dim must be a whole number")
+        shown = f"{what}(dim={dims[0]})" if dims else f"{what}()"
+        return _Step(None, node, None, shown, name)
 
     def block(self, call: ast.Call, name: str, values: _Values) -> list:
         """The layers of ``ConvBlock(1, 16)``, a class of the text, in its forward's order,
@@ -607,16 +651,16 @@ class _ModuleReader:
             _fail(self.bound[0], f"{self.cls.name} has no __init__ to take these arguments")
         if forward is not None and self.modules:
             self.read_forward(forward)
-            used = {step.layer.name for step in self.steps}
+            used = {step.name for step in self.steps}
             unused = [name for name, steps in self.modules.items()
-                      if not any(step.layer.name in used for step in steps)]
+                      if not any(step.name in used for step in steps)]
             if unused:
                 self.notes.append(f"declared in __init__ but not used in forward: {', '.join(unused)} "
                                   "(left out of the stack)")
             counts: dict[str, int] = {}
             for step in self.steps:
-                if step.layer.name:
-                    counts[step.layer.name] = counts.get(step.layer.name, 0) + 1
+                if step.name:
+                    counts[step.name] = counts.get(step.name, 0) + 1
             twice = [name for name, n in counts.items() if n > 1]
             if twice:
                 self.notes.append(f"used more than once in forward: {', '.join(twice)} "
@@ -754,9 +798,12 @@ class _ModuleReader:
         return any(isinstance(n, ast.Name) and n.id in self.earlier for n in ast.walk(node))
 
     def add(self, layer: Layer, node, fixed: int | None = None):
-        self.steps.append(_Step(layer, node, fixed))
+        self.add_step(_Step(layer, node, fixed))
+
+    def add_step(self, step: _Step):
+        self.steps.append(step)
         if len(self.steps) > MAX_LAYERS:
-            _fail(node, f"more than {MAX_LAYERS} layers: a stack holds at most {MAX_LAYERS}")
+            _fail(step.node, f"more than {MAX_LAYERS} layers: a stack holds at most {MAX_LAYERS}")
 
     def chain(self, node):
         """Appends the layers ``node`` applies to the current tensor, innermost first."""
@@ -793,10 +840,19 @@ class _ModuleReader:
                             f"arguments: {_CHAIN} through one tensor")
             self.chain(node.args[0])
             for step in steps:
-                self.add(step.layer, node, step.fixed)
+                self.add_step(_Step(step.layer, node, step.fixed, step.tail, step.tail_name))
             return
         name = _functional_name(func)
         dotted = _dotted(func)
+        if dotted is not None and dotted.rsplit(".", 1)[-1] in _SOFTMAX_FUNCTIONS and dotted.split(".")[0] in (
+                "F", "torch", "nn", "functional") and "." in dotted:
+            if not node.args or isinstance(node.args[0], ast.Starred):
+                _fail(node, f"{dotted} needs the tensor as its first argument")
+            if any(self._uses_tensor(a) for a in node.args[1:]):
+                _fail(node, f"{dotted} gets the tensor twice: {_CHAIN}")
+            self.chain(node.args[0])
+            self.add_step(self.builder.softmax(node, dotted, node.args[1:], node.keywords, self.values))
+            return
         if name is not None:
             return self.functional(node, name)
         if dotted is not None and dotted.startswith("torch.") and dotted[6:] in _TORCH_FUNCTIONS:
@@ -807,6 +863,10 @@ class _ModuleReader:
         # x.relu(), x.view(...), self.conv(x).flatten(1)
         if isinstance(func, ast.Attribute) and self._uses_tensor(func.value):
             method = func.attr
+            if method in _SOFTMAX_FUNCTIONS:
+                self.chain(func.value)
+                self.add_step(self.builder.softmax(node, f"x.{method}", node.args, node.keywords, self.values))
+                return
             if method not in _TENSOR_METHODS:
                 _fail(node, f"forward calls the tensor's .{method}(): {_CHAIN} "
                             "(it reads .relu(), .sigmoid(), .tanh(), .flatten(), .view() and .reshape())")
@@ -1082,6 +1142,7 @@ def _parse_code(text: str, title: str) -> Stack:
                               "lines, or the text print(model) writes")
     model = models[-1]
     notes = list(model.notes)
+    model.steps = _finish(model.steps, notes)
     if len(models) > 1:
         shown = [f"{m.title} (line {m.line})" for m in models[:4]]
         if len(models) > 4:
@@ -1142,6 +1203,7 @@ class _Node:
     line: int
     children: list = field(default_factory=list)
     layer: Layer | None = None
+    tail: str = ""  # a softmax: how print(model) wrote it
 
 
 def _parse_printed(text: str, title: str) -> Stack:
@@ -1189,6 +1251,14 @@ def _parse_printed(text: str, title: str) -> Stack:
                 raise StackParseError(f"expected a layer such as Conv2d(...), got {rest[:40]!r}", number)
             kind = call.func.id
             _relocate(call, number)
+            if kind in _SOFTMAX_MODULES:
+                step = builder.softmax(call, kind, call.args, call.keywords, values)
+                node = _Node(name, kind, number, tail=step.tail)
+                if root is None:
+                    root = node
+                else:
+                    open_nodes[-1].children.append(node)
+                continue
             if kind not in KINDS:
                 raise StackParseError(f"{kind} is not a layer convplay knows; it knows {_KNOWN}", number)
             args, kwargs = builder.call_values(call, kind, values)
@@ -1219,11 +1289,12 @@ def _parse_printed(text: str, title: str) -> Stack:
         raise StackParseError("found no layers: the text is empty")
     if open_nodes:
         raise StackParseError(f"{open_nodes[-1].kind}( on line {open_nodes[-1].line} is never closed")
-    layers: list[Layer] = []
-    _flatten_printed(root, "", layers)
+    steps: list[_Step] = []
+    _flatten_printed(root, "", steps)
+    layers = [step.layer for step in _finish(steps, notes)]
     if not layers:
         raise StackParseError("found no layers in the printed model", root.line)
-    if root.layer is not None:
+    if root.layer is not None or root.tail:
         notes = [n for n in notes if n != _PRINTED_NOTE]
     stack_title = title or ("" if root.layer is not None or root.kind in ("Sequential", "ModuleList") else root.kind)
     return Stack(tuple(layers), stack_title, None, text, tuple(notes), ())
@@ -1236,8 +1307,10 @@ def _flatten_printed(node: _Node, prefix: str, out: list) -> None:
         names = [str(i) for i in range(low, high + 1)]
     for name in names:
         full = ".".join(p for p in (prefix, name) if p)
-        if node.layer is not None:
-            out.append(Layer(node.layer.kind, node.layer.args, full))
+        if node.tail:
+            out.append(_Step(None, ast.Constant(None, lineno=node.line, col_offset=0), None, node.tail, full))
+        elif node.layer is not None:
+            out.append(_Step(Layer(node.layer.kind, node.layer.args, full), None))
             if len(out) > MAX_LAYERS:
                 raise StackParseError(f"more than {MAX_LAYERS} layers: a stack holds at most {MAX_LAYERS}", node.line)
         else:

@@ -113,6 +113,34 @@ class WithBlocks(nn.Module):
         return self.head(x)
 
 
+class PyTorchMNISTExample(nn.Module):
+    """PyTorch's own MNIST example: functional activations, torch.flatten, a final log_softmax."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = F.relu(x)
+        x = self.conv2(x)
+        x = F.relu(x)
+        x = F.max_pool2d(x, 2)
+        x = self.dropout1(x)
+        x = torch.flatten(x, 1)
+        x = self.fc1(x)
+        x = F.relu(x)
+        x = self.dropout2(x)
+        x = self.fc2(x)
+        output = F.log_softmax(x, dim=1)
+        return output
+
+
 def digits_cnn():
     spec = importlib.util.spec_from_file_location("train_digits", ROOT / "tools" / "train_digits.py")
     module = importlib.util.module_from_spec(spec)
@@ -224,6 +252,7 @@ MODELS = {
     "mnist": (MNISTCNN, (1, 54, 54)),  # 54×54 is the input its view(-1, 4608) was written for
     "cifar10": (CIFAR10Model, (3, 32, 32)),
     "blocks": (Blocks, (3, 16, 16)),
+    "pytorch_mnist": (PyTorchMNISTExample, (1, 28, 28)),
 }
 
 
@@ -279,17 +308,20 @@ def test_digits_code_order_and_arguments():
         assert_matches(layer, modules[layer.name])
 
 
-def test_functional_layers_compute_what_forward_computes():
+@pytest.mark.parametrize("cls, shape", [(Blocks, (3, 16, 16)), (PyTorchMNISTExample, (1, 28, 28))])
+def test_functional_layers_compute_what_forward_computes(cls, shape):
     """The stack built here from the parsed layers (torch's own modules, by kind and
-    arguments) gives Blocks' forward output exactly."""
-    model = Blocks().eval()
-    stack = parse_stack(textwrap.dedent(inspect.getsource(Blocks)))
+    arguments) gives forward's output exactly, a final log_softmax aside."""
+    model = cls().eval()
+    stack = parse_stack(textwrap.dedent(inspect.getsource(cls)))
     modules = dict(model.named_modules())
-    x = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(0))
     y = x
     with torch.no_grad():
         for layer in stack.layers:
             y = modules[layer.name](y) if layer.name else getattr(nn, layer.kind)(**dict(layer.args)).eval()(y)
+        if cls is PyTorchMNISTExample:
+            y = F.log_softmax(y, dim=1)
         assert torch.equal(y, model(x))
 
 

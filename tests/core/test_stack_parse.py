@@ -420,6 +420,32 @@ def test_block_refusals(text, line, words):
     assert caught.value.line == line and words in str(caught.value), str(caught.value)
 
 
+@pytest.mark.parametrize("text, ends", [
+    ("nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=1))", "nn.Softmax(dim=1)"),
+    ("nn.Sequential(nn.Linear(4, 3), nn.LogSoftmax(1))", "nn.LogSoftmax(dim=1)"),
+    (module("self.fc = nn.Linear(4, 3)", "x = self.fc(x)\noutput = F.log_softmax(x, dim=1)\nreturn output"),
+     "F.log_softmax(dim=1)"),
+    (module("self.fc = nn.Linear(4, 3)", "return torch.softmax(self.fc(x), -1)"), "torch.softmax(dim=-1)"),
+    (module("self.fc = nn.Linear(4, 3)", "return self.fc(x).softmax(dim=1)"), "x.softmax(dim=1)"),
+    (module("self.fc = nn.Linear(4, 3)\nself.out = nn.Softmax(dim=1)", "return self.out(self.fc(x))"),
+     "nn.Softmax(dim=1)"),
+    ("Net(\n  (fc): Linear(in_features=4, out_features=3, bias=True)\n  (sm): Softmax(dim=1)\n)", "Softmax(dim=1)"),
+])
+def test_a_final_softmax_is_left_out(text, ends):
+    stack = parse_stack(text)
+    assert [layer.kind for layer in stack.layers] == ["Linear"]
+    assert any(f"leaves out the final {ends}" in note for note in stack.notes), stack.notes
+
+
+def test_a_softmax_before_other_layers_is_refused():
+    with pytest.raises(StackParseError) as caught:
+        parse_stack("nn.Sequential(\n    nn.Softmax(dim=1),\n    nn.Linear(4, 3),\n)")
+    assert caught.value.line == 2 and "softmax only as the last step" in str(caught.value)
+    with pytest.raises(StackParseError) as caught:
+        parse_stack("nn.Sequential(nn.Softmax(dim=1.5))")
+    assert "dim must be a whole number" in str(caught.value)
+
+
 # ------------------------------------------------------------------ print(model)
 
 

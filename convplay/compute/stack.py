@@ -349,6 +349,27 @@ def _expected_values(traced, index: int, shape: tuple[int, ...]) -> int | None:
         return math.prod(shape)
     if row.layer.kind == "Linear" and shape[-1]:
         return math.prod(shape) // shape[-1] * row.layer["out_features"]
+    if len(shape) == 4:
+        return _bound(row.layer, shape)
+    return None
+
+
+def _bound(layer: Layer, shape: tuple[int, ...]) -> int | None:
+    """At most how many values a window layer the trace refuses could make from a 4-D
+    ``shape``, should torch take it after all (for the memory gate alone)."""
+    n, c, h, w = shape
+    if layer.kind in ("AdaptiveMaxPool2d", "AdaptiveAvgPool2d"):
+        oh, ow = pair(layer["output_size"])
+        return n * c * (oh or h) * (ow or w)
+    if layer.kind in ("MaxPool2d", "AvgPool2d", "Conv2d"):
+        padding = layer["padding"]
+        ph, pw = (0, 0) if isinstance(padding, str) else pair(padding)
+        channels = layer["out_channels"] if layer.kind == "Conv2d" else c
+        return n * channels * (h + 2 * ph) * (w + 2 * pw)
+    if layer.kind == "ConvTranspose2d":
+        (sh, sw), (dh, dw), (kh, kw) = pair(layer["stride"]), pair(layer["dilation"]), pair(layer["kernel_size"])
+        oph, opw = pair(layer["output_padding"])
+        return n * layer["out_channels"] * (h * sh + dh * kh + oph) * (w * sw + dw * kw + opw)
     return None
 
 

@@ -479,3 +479,48 @@ def test_seeded_initialisation_holds_while_other_threads_build():
     for seed, weights in results:
         if seed == 11:
             assert all(np.array_equal(weights[k], expected[k]) for k in expected)
+
+
+class _Cifar10Model(nn.Module):
+    """The CIFAR-10 model as its code writes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 32, kernel_size=(3, 3), stride=1, padding=1)
+        self.act1 = nn.ReLU()
+        self.drop1 = nn.Dropout(0.3)
+        self.conv2 = nn.Conv2d(32, 32, kernel_size=(3, 3), stride=1, padding=1)
+        self.act2 = nn.ReLU()
+        self.pool2 = nn.MaxPool2d(kernel_size=(2, 2))
+        self.flat = nn.Flatten()
+        self.fc3 = nn.Linear(8192, 512)
+        self.act3 = nn.ReLU()
+        self.drop3 = nn.Dropout(0.5)
+        self.fc4 = nn.Linear(512, 10)
+
+    def forward(self, x):
+        x = self.drop1(self.act1(self.conv1(x)))
+        x = self.pool2(self.act2(self.conv2(x)))
+        x = self.drop3(self.act3(self.fc3(self.flat(x))))
+        return self.fc4(x)
+
+
+def test_the_cifar10_stack_is_the_model_its_code_builds():
+    stack, info = builtin_stack("cifar10")
+    torch.manual_seed(0)
+    direct = _Cifar10Model().eval()
+    weights = initial_weights(stack, seed=0)  # the same draws as the code's own model for seed 0
+    assert list(weights) == list(direct.state_dict())
+    for key, value in direct.state_dict().items():
+        np.testing.assert_array_equal(weights[key], value.numpy(), err_msg=key)
+    x = np.random.default_rng(3).random(info.input_shape, dtype=np.float32)
+    run = run_stack(stack, weights, x)
+    t = torch.from_numpy(x)[None]
+    with torch.no_grad():
+        conv1 = direct.conv1(t)
+        conv2 = direct.conv2(direct.drop1(direct.act1(conv1)))
+        scores = direct(t)
+    assert run.outputs[0].shape == (32, 32, 32)  # the 32 feature maps of conv1, and of conv2
+    np.testing.assert_allclose(run.outputs[0], conv1[0].numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(run.outputs[3], conv2[0].numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(run.outputs[-1], scores[0].numpy(), rtol=1e-5, atol=1e-6)

@@ -82,7 +82,7 @@ def state(input_: dict, conv: dict, weight, *, kernel_name: str = "", view: dict
 
 
 def step(title: str, caption: str, state_: dict, *, formula=(), ask: str = "", hide=(),
-         output_shape=None, output=None) -> dict:
+         output_shape=None, output=None, pooling: dict | None = None) -> dict:
     out: dict = {"title": title, "caption": caption, "ask": ask, "hide": list(hide)}
     if formula:
         out["formula"] = list(formula)
@@ -93,6 +93,8 @@ def step(title: str, caption: str, state_: dict, *, formula=(), ask: str = "", h
         expect["output"] = np.asarray(output, dtype=np.float64).tolist()
     if expect:
         out["expect"] = expect
+    if pooling is not None:  # the expect is then the pooling's output
+        out["pooling"] = pooling
     out["state"] = state_
     return out
 
@@ -380,6 +382,25 @@ def _groups_step(groups: int) -> dict:
     )
 
 
+def _max_pooling_step() -> dict:
+    """The 4×4 max-pooled to 2×2.  The step's convolution (a 2×2 kernel of ¼ with stride 2)
+    reads the same four windows and averages them; the pooling view shows the maxima."""
+    return step(
+        "Max pooling a 4×4 to 2×2",
+        "Max pooling keeps the largest value of each window. nn.MaxPool2d(2) has a 2×2 window and "
+        "PyTorch's default stride, the kernel size, so the windows do not overlap: the 4×4 splits "
+        "into four 2×2 windows, and their maxima 8, 6, 9 and 9 are the 2×2 output. The output "
+        "size follows the convolution's rule. When the network learns, only each window's winning "
+        "cell passes the gradient back.",
+        state({"sample": "tutorial_pool"}, spec(kernel_size=2, stride=2), np.full((1, 1, 2, 2), 0.25),
+              kernel_name="Mean 2×2", view={"workspace": "pooling"}),
+        formula=["o = ⌊(i + 2p − k)/s⌋ + 1", "o = ⌊(4 + 2·0 − 2)/2⌋ + 1 = 2"],
+        ask="What are the maxima of the four 2×2 windows?",
+        output_shape=[1, 2, 2], output=[[8, 6], [9, 9]],
+        pooling={"kind": "max", "kernel_size": 2},
+    )
+
+
 def tutorials() -> dict:
     blank = {"blank": list(FC_INPUT)}
     conv_weights = 3 * 3 * 3 * FC_OUT
@@ -504,12 +525,13 @@ def tutorials() -> dict:
             ask=ASK_SIZE, hide=HIDE_ANSWER,
             output_shape=[1, 26, 26],
         ),
+        _max_pooling_step(),
     ]
     return lesson(
         "From the tutorials",
         "Worked examples, each checked against PyTorch: the 5×5 X with the X-shaped kernel, three "
-        "input channels, a 1×1 kernel, edge kernels, weight shapes with groups, and the output sizes "
-        "of 224×224 and 28×28 inputs.",
+        "input channels, a 1×1 kernel, edge kernels, weight shapes with groups, the output sizes "
+        "of 224×224 and 28×28 inputs, and a 4×4 max-pooled to 2×2.",
         steps,
     )
 

@@ -9,6 +9,9 @@ as PyTorch does (``in_channels``, ``kernel_size``, ``padding`` ...).  A session 
 state (the input, the settings, the weight and bias, true convolution, the view); a
 lesson holds an ordered list of steps, each a state with a title, a caption, an optional
 question for the class, the panels to hide and what the caption claims about the output.
+A step may also carry a pooling layer's settings (``"pooling"``, PyTorch's argument names):
+the pooling view shows them over the step's input, and the step's claims are then about
+the pooling's output.
 
 Why opening a file is safe: a file is data, never code.  No pickle is ever loaded (the
 ``.npy`` header is read and checked before numpy sees the data, and ``np.load`` runs with
@@ -57,6 +60,8 @@ from convplay.core.kernel_edits import usable_weight_shape
 from convplay.core.kernel_recipe import KernelRecipe
 from convplay.core.kernel_recipe import from_dict as recipe_from_dict
 from convplay.core.parametric_kernels import KernelParameterError
+from convplay.core.pooling import KINDS as POOL_KINDS
+from convplay.core.pooling import MAX_POOL_KERNEL, PoolSpec
 from convplay.core.samples import SAMPLES
 from convplay.core.samples import sample as find_sample
 from convplay.core.session import Session, SessionSnapshot
@@ -145,6 +150,9 @@ class LessonStep:
     expected_output_shape: tuple[int, int, int] | None
     expected_output: np.ndarray | None  # (H, W) for channel 0, or (C, H, W)
     state: SessionState
+    # A pooling step: the pooling view takes these settings over the step's input, and the
+    # step's ``expect`` is then about the pooling's output, not the convolution's.
+    pooling: PoolSpec | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -287,6 +295,10 @@ def _read_zip(file) -> tuple[SessionDocument, list[str]]:
 
 
 _SPEC_FIELDS = tuple(f.name for f in fields(ConvSpec))
+_POOL_FIELDS = tuple(f.name for f in fields(PoolSpec))
+_POOL_KIND_FIELDS = {kind: tuple(PoolSpec(kind).layer_kwargs()) for kind in POOL_KINDS}
+MAX_POOL_OUTPUT = 4096
+MAX_DIVISOR = 1 << 20
 
 
 class _Reader:
@@ -407,7 +419,7 @@ class _Reader:
     def step(self, value, number: int) -> LessonStep:
         where = f"step {number}"
         d = self._obj(value, where)
-        self._unknown(d, ("title", "caption", "ask", "hide", "formula", "expect", "state"), where)
+        self._unknown(d, ("title", "caption", "ask", "hide", "formula", "expect", "pooling", "state"), where)
         hide = []
         for key in self._strings(d.get("hide", []), f"{where}'s hide"):
             if key in HIDE_KEYS:
@@ -427,7 +439,45 @@ class _Reader:
             expected_output_shape=shape,
             expected_output=output,
             state=self.state(self._get(d, "state", where), f"{where}'s "),
+            pooling=self.pooling(d["pooling"], f"{where}'s pooling") if d.get("pooling") is not None else None,
         )
+
+    def pooling(self, value, where: str) -> PoolSpec:
+        """A pooling layer's settings, by PyTorch's argument names.  Malformed values are
+        refused; settings PyTorch would refuse for the input are kept, as for a convolution."""
+        d = self._obj(value, where)
+        self._unknown(d, _POOL_FIELDS, where)
+        kind = self._str(self._get(d, "kind", where), f"{where}'s kind")
+        if kind not in POOL_KINDS:
+            raise SessionFileError(f"{where}'s kind must be one of {', '.join(POOL_KINDS)}, not {kind!r}")
+        for name in d:
+            if name in _POOL_FIELDS and name != "kind" and name not in _POOL_KIND_FIELDS[kind]:
+                self.warnings.append(f"{where}: {name} is not an argument of {PoolSpec(kind).layer_kind}; ignored")
+        if kind.startswith("adaptive"):
+            size = self._get(d, "output_size", where)
+            if isinstance(size, list) and len(size) == 2:
+                size = tuple(None if v is None else self._int(v, f"{where}'s output_size", 1, MAX_POOL_OUTPUT)
+                             for v in size)
+            else:
+                size = self._int_or_pair(size, f"{where}'s output_size", 1, MAX_POOL_OUTPUT)
+            return PoolSpec(kind, output_size=size)
+        v: dict = {"kernel_size": self._int_or_pair(self._get(d, "kernel_size", where), f"{where}'s kernel_size", 1,
+                                                    MAX_POOL_KERNEL)}
+        if d.get("stride") is not None:
+            v["stride"] = self._int_or_pair(d["stride"], f"{where}'s stride", 1, MAX_SPATIAL_ARG)
+        if "padding" in d:
+            v["padding"] = self._int_or_pair(d["padding"], f"{where}'s padding", 0, MAX_SPATIAL_ARG)
+        if "ceil_mode" in d:
+            v["ceil_mode"] = self._bool(d["ceil_mode"], f"{where}'s ceil_mode")
+        if kind == "max" and "dilation" in d:
+            v["dilation"] = self._int_or_pair(d["dilation"], f"{where}'s dilation", 1, MAX_SPATIAL_ARG)
+        if kind == "avg":
+            if "count_include_pad" in d:
+                v["count_include_pad"] = self._bool(d["count_include_pad"], f"{where}'s count_include_pad")
+            if d.get("divisor_override") is not None:
+                v["divisor_override"] = self._int(d["divisor_override"], f"{where}'s divisor_override",
+                                                  -MAX_DIVISOR, MAX_DIVISOR)
+        return PoolSpec(kind, **v)
 
     def expect(self, value, where: str):
         d = self._obj(value, where)
@@ -821,6 +871,9 @@ class _Writer:
             expect["output"] = _exact_numbers(values)
         if expect:
             out["expect"] = expect
+        pooling = getattr(step, "pooling", None)
+        if pooling is not None:
+            out["pooling"] = {"kind": pooling.kind, **{k: _spec_value(v) for k, v in pooling.layer_kwargs().items()}}
         out["state"] = self.state(step.state, f"step{number}_", f"{where}'s ")
         return out
 

@@ -51,6 +51,28 @@ def step_text(step, name: str) -> str:
     return str(getattr(step, name, "") or "")
 
 
+def apply_pooling(window, step) -> bool:
+    """A pooling step's settings and input into the window's pooling view (``window.pooling_model``);
+    False when the step has none or the window no pooling view."""
+    spec = getattr(step, "pooling", None)
+    model = getattr(window, "pooling_model", None)
+    state = getattr(step, "state", None)
+    if spec is None or model is None or state is None:
+        return False
+    from convplay.core.pooling_model import EXAMPLE, EXAMPLE_NAME, OTHER
+
+    snap = state.snapshot
+    source = getattr(snap.source, "sample", None)
+    if getattr(source, "key", "") == "tutorial_pool":
+        model.set_input(snap.image, EXAMPLE_NAME, EXAMPLE)
+    else:
+        model.set_input(snap.image, "the lesson step's input", OTHER)
+    model.set_spec(spec)
+    model.set_playing(False)
+    model.first()
+    return True
+
+
 class LessonModel(QObject):
     """``opened`` when a lesson opens or closes; ``steps_changed`` when the list of steps is
     edited; ``step_changed(index)``; ``asking_changed(bool)``; ``modified_changed(bool)``."""
@@ -173,6 +195,7 @@ class LessonModel(QObject):
         if state is not None:
             title = step_text(step, "title")
             session_io.apply_state(self.window, state, f"Lesson step {index + 1}" + (f": {title}" if title else ""))
+        apply_pooling(self.window, step)
         self._apply_hide(step_hide(step))
         self._cover(bool(step_text(step, "ask").strip()))
         self.step_changed.emit(index)

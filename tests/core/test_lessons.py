@@ -90,6 +90,18 @@ def torch_output(lesson_id: str, n: int) -> torch.Tensor:
         return F.conv2d(x, w, b, stride, padding, dilation, groups)[0]
 
 
+def torch_pooled(lesson_id: str, n: int) -> torch.Tensor:
+    """A pooling step's output by PyTorch, from the file's pooling fields and the step's input."""
+    raw = dict(RAW[lesson_id]["steps"][n]["pooling"])
+    snap = document(lesson_id)[0].steps[n].state.snapshot
+    x = torch.from_numpy(np.array(snap.image, dtype=np.float64))[None]
+    kind = raw.pop("kind")
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    pool = {"max": F.max_pool2d, "avg": F.avg_pool2d, "adaptive_max": F.adaptive_max_pool2d,
+            "adaptive_avg": F.adaptive_avg_pool2d}[kind]
+    return pool(x, **args)[0]
+
+
 def steps_of(lesson_id: str) -> list[dict]:
     return RAW[lesson_id]["steps"]
 
@@ -121,6 +133,9 @@ def test_step_is_valid_and_its_output_is_what_it_claims(lesson_id, n):
     assert list(out.shape) == steps_of(lesson_id)[n]["expect"]["output_shape"]
     assert tuple(out.shape) == snap.spec.output_shape(snap.image.shape)
     claimed = steps_of(lesson_id)[n]["expect"].get("output")
+    if "pooling" in steps_of(lesson_id)[n]:  # a pooling step claims the pooling's output
+        out = torch_pooled(lesson_id, n)
+        assert list(out.shape) == steps_of(lesson_id)[n]["expect"]["output_shape"]
     if claimed is not None:
         claimed = np.array(claimed, dtype=np.float64)
         got = out.numpy() if claimed.ndim == 3 else out[0].numpy()
@@ -317,6 +332,19 @@ def test_the_vertical_edge_step_gives_the_tutorials_target():
     np.testing.assert_array_equal(torch_output("tutorials", n)[0].numpy(), [[0.0, 30.0, 30.0, 0.0]] * 4)
 
 
+def test_the_max_pooling_step_gives_8_6_9_9_in_the_pooling_workspace():
+    n, step = tutorial_step("Max pooling a 4×4 to 2×2")
+    assert step["state"]["input"]["sample"] == "tutorial_pool"
+    assert step["state"]["view"]["workspace"] == "pooling"
+    assert step["pooling"]["kind"] == "max" and step["pooling"]["kernel_size"] == 2 and step["pooling"]["stride"] is None
+    pooled = torch.nn.MaxPool2d(2)(torch.from_numpy(np.array(document("tutorials")[0].steps[n].state.snapshot.image))[None])
+    np.testing.assert_array_equal(pooled[0, 0].numpy(), [[8, 6], [9, 9]])
+    assert step["expect"]["output"] == [[8, 6], [9, 9]] and "8, 6, 9 and 9" in step["caption"]
+    assert "maxima" in step["ask"]
+    read = document("tutorials")[0].steps[n].pooling
+    assert read is not None and read.code() == "nn.MaxPool2d(2)"
+
+
 def test_edges_are_on_the_camera_photo():
     titles = [step["title"] for step in steps_of("edges")]
     assert titles == ["Identity", "Box blur", "Sobel x", "Sobel y", "Laplacian"]
@@ -362,6 +390,7 @@ ANSWERS = {
     ("arithmetic", 0): ["2"], ("arithmetic", 4): ["2"], ("arithmetic", 7): ["4"], ("arithmetic", 13): ["6"],
     ("arithmetic", 15): ["4", "bottom", "right"],
     ("tutorials", 0): ["4"], ("tutorials", 3): ["30", "middle", "centre"], ("tutorials", 12): ["26"],
+    ("tutorials", 13): ["8", "6", "9"],
 }
 
 
@@ -430,7 +459,7 @@ def test_load_lesson_and_an_unknown_id():
 def test_list_lines():
     assert list_lines() == [
         "arithmetic\tConvolution arithmetic\t16 steps",
-        "tutorials\tFrom the tutorials\t13 steps",
+        "tutorials\tFrom the tutorials\t14 steps",
         "edges\tEdge detectors by hand\t5 steps",
     ]
 
@@ -449,7 +478,7 @@ def test_list_lessons_command_imports_no_qt():
     lines = result.stdout.splitlines()
     assert [line.split("\t") for line in lines] == [
         ["arithmetic", "Convolution arithmetic", "16 steps"],
-        ["tutorials", "From the tutorials", "13 steps"],
+        ["tutorials", "From the tutorials", "14 steps"],
         ["edges", "Edge detectors by hand", "5 steps"],
     ]
 

@@ -258,3 +258,73 @@ def test_playing_stops_at_the_end_and_restarts_from_it():
     assert model.playing and model.position == 0
     model.set_spec(PoolSpec("max", 4))  # one window: nothing to play
     assert not model.playing
+
+
+# -- a lesson step's pooling (core.session_file) ---------------------------------------------------
+
+
+def _lesson_with(pooling) -> bytes:
+    import json
+
+    step = {"title": "t", "caption": "c", "state": {"input": {"sample": "tutorial_pool"}, "spec": {"kernel_size": 2},
+                                                    "weight": {"data": [[[[1, 0], [0, 0]]]]}},
+            "expect": {"output_shape": [1, 2, 2], "output": [[8, 6], [9, 9]]}}
+    if pooling is not None:
+        step["pooling"] = pooling
+    return json.dumps({"format": "convplay", "version": 1, "kind": "lesson", "steps": [step]}).encode()
+
+
+def test_a_lesson_step_reads_and_writes_its_pooling():
+    from convplay.core.session_file import document_json, read_document
+
+    doc, warnings = read_document(_lesson_with({"kind": "avg", "kernel_size": [2, 3], "stride": 1, "padding": 1,
+                                                "ceil_mode": True, "count_include_pad": False,
+                                                "divisor_override": 4}))
+    assert warnings == []
+    assert doc.steps[0].pooling == PoolSpec("avg", (2, 3), 1, 1, 1, True, False, 4)
+    again, warnings = read_document(document_json(doc).encode())
+    assert warnings == [] and again.steps[0].pooling == doc.steps[0].pooling
+    doc, _ = read_document(_lesson_with({"kind": "adaptive_max", "output_size": [3, None]}))
+    assert doc.steps[0].pooling == PoolSpec("adaptive_max", output_size=(3, None))
+    import json
+
+    assert json.loads(document_json(doc))["steps"][0]["pooling"] == {"kind": "adaptive_max", "output_size": [3, None]}
+    doc, _ = read_document(_lesson_with(None))
+    assert doc.steps[0].pooling is None and '"pooling"' not in document_json(doc)
+
+
+def test_a_pooling_that_pytorch_refuses_is_kept_as_a_convolution_would_be():
+    from convplay.core.session_file import read_document
+
+    doc, warnings = read_document(_lesson_with({"kind": "max", "kernel_size": 2, "padding": 2}))
+    assert warnings == [] and doc.steps[0].pooling.padding == 2 and not doc.steps[0].pooling.is_valid()
+
+
+@pytest.mark.parametrize("pooling, words", [
+    ({"kind": "min", "kernel_size": 2}, "step 1's pooling's kind must be one of max, avg, adaptive_max, adaptive_avg, not 'min'"),
+    ({"kernel_size": 2}, "the key 'kind' is missing in step 1's pooling"),
+    ({"kind": "max"}, "the key 'kernel_size' is missing in step 1's pooling"),
+    ({"kind": "max", "kernel_size": "2"}, "step 1's pooling's kernel_size must be a whole number or a pair"),
+    ({"kind": "max", "kernel_size": 65}, "step 1's pooling's kernel_size must be between 1 and 64, not 65"),
+    ({"kind": "max", "kernel_size": 2, "stride": [1, 2, 3]}, "step 1's pooling's stride must be a whole number or a pair"),
+    ({"kind": "max", "kernel_size": 2, "ceil_mode": 1}, "step 1's pooling's ceil_mode must be true or false"),
+    ({"kind": "avg", "kernel_size": 2, "divisor_override": 1.5}, "step 1's pooling's divisor_override must be a whole number"),
+    ({"kind": "adaptive_avg", "output_size": 0}, "step 1's pooling's output_size must be between 1 and 4096, not 0"),
+    ({"kind": "adaptive_avg"}, "the key 'output_size' is missing in step 1's pooling"),
+    ("max", "step 1's pooling must be an object, not a string"),
+])
+def test_malformed_pooling_is_refused_with_a_sentence(pooling, words):
+    from convplay.core.session_file import SessionFileError, read_document
+
+    with pytest.raises(SessionFileError) as info:
+        read_document(_lesson_with(pooling))
+    assert words in str(info.value)
+
+
+def test_unknown_or_foreign_pooling_keys_are_ignored_with_a_warning():
+    from convplay.core.session_file import read_document
+
+    doc, warnings = read_document(_lesson_with({"kind": "avg", "kernel_size": 2, "dilation": 2, "colour": "red"}))
+    assert doc.steps[0].pooling == PoolSpec("avg", 2)
+    assert "unknown key 'colour' in step 1's pooling ignored" in warnings
+    assert "step 1's pooling: dilation is not an argument of AvgPool2d; ignored" in warnings

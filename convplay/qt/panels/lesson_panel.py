@@ -77,6 +77,22 @@ def expect_verdict(shape, values, output: np.ndarray | None, stale: str = "") ->
     return True, f"PyTorch gives {got}, as the step says \u2713"
 
 
+def pooling_verdict(step, shape, values) -> tuple[bool | None, str]:
+    """A pooling step's claims against its pooling of the step's input (core.pooling, which the
+    Pooling panel checks against PyTorch)."""
+    from convplay.core.pooling import PoolSpecError, pool_reference
+
+    try:
+        output, _ = pool_reference(step.pooling, step.state.snapshot.image)
+    except PoolSpecError as exc:
+        output, refusal = None, str(exc)
+    else:
+        refusal = ""
+    ok, text = expect_verdict(shape, values, output, refusal)
+    code = step.pooling.code()
+    return ok, text.replace("PyTorch's", f"{code}'s").replace("PyTorch", code)
+
+
 FORMULA_FLOOR_POINT_SIZE = 8  # the smallest the formula lines shrink to before they are cut
 
 
@@ -334,8 +350,11 @@ class LessonPanel(QWidget):
         if (shape is None and values is None) or self.model.asking:
             self.check.setVisible(False)
             return
-        results = self.results
-        ok, text = expect_verdict(shape, values, results.current_output, results.stale)
+        if getattr(step, "pooling", None) is not None:
+            ok, text = pooling_verdict(step, shape, values)
+        else:
+            results = self.results
+            ok, text = expect_verdict(shape, values, results.current_output, results.stale)
         colour = style.OK if ok else style.ERROR if ok is False else style.MUTED
         self.check.setText(text)
         self.check.setStyleSheet(f"color: {colour};")

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -319,7 +318,7 @@ class PoolingPanel(QWidget):
         root.addWidget(self.arithmetic)
         self.hover_label = QLabel()
         self.hover_label.setToolTip("The cell under the mouse")
-        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.hover_label.setWordWrap(True)
         root.addWidget(self.hover_label)
         self._on_hover("")
 

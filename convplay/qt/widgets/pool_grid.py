@@ -351,6 +351,7 @@ class PoolGrid(QWidget):
             fill = QColor(style.colour("WINDOW"))
             fill.setAlpha(90)
             rect = g.out_rect(*current)
+            painter.fillRect(rect, QColor(style.colour("CELL_BACKGROUND")))  # the plain label goes: one label
             painter.fillRect(rect, fill)
             painter.setPen(QPen(QColor(style.colour("WINDOW")), style.line_width(3)))
             painter.drawRect(rect.adjusted(1.5, 1.5, -1.5, -1.5))

@@ -278,3 +278,29 @@ def _error(spec):
     except PoolSpecError as exc:
         return exc
     return None
+
+
+# -- the lesson step, in the window ------------------------------------------------------------
+
+
+def test_the_lessons_max_pooling_step_sets_the_pooling_view(qtbot, tmp_path):
+    from small_window import open_window, settings_file
+
+    from convplay.core.lessons import load_lesson
+    from convplay.qt import session_commands
+
+    window = open_window(qtbot, settings_file(tmp_path))
+    pooling = window.pooling_model
+    pooling.set_input(np.ones((2, 6, 6)), "something else")
+    pooling.set_spec(PoolSpec("avg", 3))
+    document = load_lesson("tutorials")
+    n = next(i for i, step in enumerate(document.steps) if step.title == "Max pooling a 4×4 to 2×2")
+    assert session_commands.open_document(window, document, step=n)
+    assert window.workspace == "pooling"
+    assert pooling.spec == PoolSpec("max", 2) and pooling.source == EXAMPLE and pooling.position == 0
+    np.testing.assert_array_equal(pooling.shown.values(), [[8, 6], [9, 9]])
+    assert window.lesson.asking
+    window.lesson.reveal()
+    assert window.lesson_panel.check_text == "nn.MaxPool2d(2) gives 1\u00d72\u00d72 and the step's values \u2713"
+    window.lesson.previous()  # a step without pooling leaves the pooling view as it is
+    assert pooling.spec == PoolSpec("max", 2)

@@ -1170,11 +1170,11 @@ _OPEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\(")
 _BARE_STRINGS = ("same", "valid", "zeros", "reflect", "replicate", "circular")
 
 
-def _meaningful_lines(text: str):
+def _meaningful_lines(text: str, indents: bool = False):
     for number, raw in enumerate(text.splitlines(), 1):
         stripped = raw.strip()
         if stripped and not stripped.startswith("#"):
-            yield number, stripped
+            yield (number, stripped, len(raw) - len(raw.lstrip())) if indents else (number, stripped)
 
 
 def _is_printed(text: str) -> bool:
@@ -1213,7 +1213,7 @@ def _parse_printed(text: str, title: str) -> Stack:
     values = _Values(bare_strings=True)
     notes = [_PRINTED_NOTE]
     avg_note = False
-    for number, line in _meaningful_lines(text):
+    for number, line, indent in _meaningful_lines(text, indents=True):
         if line == ")":
             if not open_nodes:
                 raise StackParseError("a ')' closes nothing", number)
@@ -1226,6 +1226,7 @@ def _parse_printed(text: str, title: str) -> Stack:
             if not open_nodes:
                 raise StackParseError("a (name): line outside a module", number)
             name, rest = match["name"], match["rest"]
+            indent += match.start("rest")
         else:
             if open_nodes:
                 raise StackParseError(f"expected '(name): Layer(...)' or ')', got {line[:40]!r}", number)
@@ -1235,6 +1236,7 @@ def _parse_printed(text: str, title: str) -> Stack:
             if "-" not in name:
                 raise StackParseError("a repeated module 'N x' needs a range name such as (0-2)", number)
             rest = repeat["rest"]
+            indent += repeat.start("rest")
             low, high = (int(v) for v in name.split("-"))
             if high < low or high - low + 1 != int(repeat["count"]):
                 raise StackParseError(f"({name}): {repeat['count']} x does not match the range", number)
@@ -1246,11 +1248,11 @@ def _parse_printed(text: str, title: str) -> Stack:
                 raise StackParseError(f"{node.kind} is a dunder name", number)
         else:
             call = _parse(rest, mode="eval", line_offset=number - 1).body
+            _relocate(call, number, indent)
             _scan_line(call, number)
             if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
                 raise StackParseError(f"expected a layer such as Conv2d(...), got {rest[:40]!r}", number)
             kind = call.func.id
-            _relocate(call, number)
             if kind in _SOFTMAX_MODULES:
                 step = builder.softmax(call, kind, call.args, call.keywords, values)
                 node = _Node(name, kind, number, tail=step.tail)
@@ -1336,10 +1338,12 @@ def _scan_line(expr, line: int) -> None:
         raise StackParseError(error.message, line, error.column) from None
 
 
-def _relocate(node, line: int) -> None:
+def _relocate(node, line: int, indent: int) -> None:
+    """Positions in one line's call as positions in the whole text."""
     for n in ast.walk(node):
         if hasattr(n, "lineno"):
             n.lineno = line
+            n.col_offset += indent
 
 
 # --------------------------------------------------------------------------- entry points

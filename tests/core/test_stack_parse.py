@@ -747,3 +747,15 @@ def test_python_warnings_in_pasted_text_stay_quiet():
     text = 'pattern = "\\d+"\ny = 1if True else 2\nmodel = nn.Sequential(nn.ReLU())\n'
     stack = parse_stack(text)
     assert summary(stack) == [("0", "ReLU")]
+
+
+@pytest.mark.parametrize("text, line, column", [
+    ("nn.Sequential(\n    nn.ReLU(),\n    nn.Conv2d(1, 2, abc),\n)", 3, 21),
+    ("Net(\n  (x): Conv2d(1, 2, 3, stride=abc)\n)", 2, 31),
+    ("Net(\n  (0-1): 2 x Conv2d(1, 2, 0)\n)", 2, 14),
+])
+def test_errors_say_the_column(text, line, column):
+    with pytest.raises(StackParseError) as caught:
+        parse_stack(text)
+    assert (caught.value.line, caught.value.column) == (line, column)
+    assert text.splitlines()[line - 1][column - 1:].startswith(("abc", "Conv2d"))

@@ -73,7 +73,13 @@ def weights_resource(name: str) -> Path:
 def setup_job(job: dict) -> dict:
     """Weights for a stack (when ``job["weights"]`` says how) and its shape check."""
     _thread_policy()
-    from convplay.compute.stack import StackError, check_shapes, initial_weights, load_weights_file, match_weights
+    from convplay.compute.stack import (
+        StackError,
+        check_shapes,
+        initial_weights,
+        load_weights_file,
+        match_weights,
+    )
     from convplay.core.kernel_io import KernelFileError
 
     stack, seed = job["stack"], job["seed"]

@@ -31,7 +31,13 @@ from convplay.qt import style
 from convplay.qt.shown import WhenShown, hear_while_alive
 from convplay.qt.widgets.bar_chart import BarChart
 from convplay.qt.widgets.layer_combo import LayerCombo, first_conv
-from convplay.qt.widgets.map_grid import MAX_DRAWN, MapGrid, MapView, levels_text, map_levels
+from convplay.qt.widgets.map_grid import (
+    MAX_DRAWN,
+    MapGrid,
+    MapView,
+    levels_text,
+    map_levels,
+)
 
 STALE_DELAY_MS = 150  # a run that comes back sooner never dims the maps (no flicker while drawing)
 

@@ -251,7 +251,7 @@ class ScoresPanel(QWidget):
         image = x[0] if x.shape[0] != 3 else x.mean(axis=0)
         self.seen.set_map(image, (0.0, max(1.0, float(np.nanmax(image)) if image.size else 1.0)), False,
                           "the network's input", colour_map=style.GREY_IMAGE)
-        c, h, w = x.shape
+        _c, h, w = x.shape
         self.seen_label.setText(f"the network sees {w}×{h}")
 
     # -- staleness ---------------------------------------------------------------------

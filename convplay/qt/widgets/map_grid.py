@@ -15,10 +15,25 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from convplay.core.display import argb_table, coloured, finite_range, has_sign, mapping_levels
+from convplay.core.display import (
+    argb_table,
+    coloured,
+    finite_range,
+    has_sign,
+    mapping_levels,
+)
 from convplay.core.formatting import format_readout, format_tick
 from convplay.qt import style
 from convplay.qt.widgets.lookup import lookup_table

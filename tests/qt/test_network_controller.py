@@ -1,0 +1,173 @@
+"""The network controller: the digits CNN at start with its shipped weights, runs that equal a
+torch model written out by hand, a new run per pen stroke (newest wins), PyTorch's seeded
+initialisation, weights files matched by name and shape, and the shape check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from convplay.core.builtin_stacks import builtin_info, digit_example
+from convplay.core.network import Network
+from convplay.core.session import Session
+from convplay.qt.network_controller import SHAPES_OK, NetworkController
+
+WAIT_MS = 30_000  # the first job imports torch in the worker
+
+
+class DigitsOracle(nn.Module):
+    """The digits CNN as tools/train_digits.py writes it, every layer's output kept."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(256, 10)
+
+    def forward(self, x):
+        outs = [self.conv1(x)]
+        outs.append(torch.relu(outs[-1]))
+        outs.append(self.conv2(outs[-1]))
+        outs.append(torch.relu(outs[-1]))
+        outs.append(self.pool(outs[-1]))
+        outs.append(outs[-1].flatten(1))
+        outs.append(self.fc(outs[-1]))
+        return outs
+
+
+def shipped_oracle() -> DigitsOracle:
+    model = DigitsOracle().eval()
+    model.load_state_dict(load_file(str(builtin_info("digits").weights_path)))
+    return model
+
+
+def digit_canvas(label: int) -> np.ndarray:
+    return np.kron(digit_example(label), np.ones((4, 4)))[None]
+
+
+@pytest.fixture
+def make(qtbot):
+    made = []
+
+    def make(image=None):
+        session = Session(digit_canvas(3) if image is None else image)
+        network = Network()
+        controller = NetworkController(network, session)
+        made.append(controller)
+        qtbot.waitUntil(lambda: network.run_is_fresh and bool(network.weights), timeout=WAIT_MS)
+        return controller, network, session
+
+    yield make
+    for controller in made:
+        controller.shutdown()
+
+
+def test_the_digits_cnn_loads_with_its_shipped_weights_and_runs_as_torch_does(make):
+    controller, network, _ = make()
+    assert network.key == "digits"
+    assert network.weights_source == "digits_cnn.safetensors: loaded 6 of 6 tensors"
+    run = network.run
+    # A 32×32 drawing of 4×4 blocks is averaged back to the 8×8 digit the network was tested on.
+    np.testing.assert_allclose(run.input[0], digit_example(3), atol=1e-6)
+    with torch.no_grad():
+        expected = shipped_oracle()(torch.from_numpy(digit_example(3)[None, None].astype(np.float32)))
+    assert len(run.outputs) == len(expected) == 7
+    for mine, theirs in zip(run.outputs, expected):
+        np.testing.assert_allclose(mine, theirs[0].numpy(), rtol=1e-5, atol=1e-5)
+    assert int(np.argmax(run.outputs[-1])) == 3
+    assert controller.shape_check == SHAPES_OK
+
+
+def test_a_stroke_makes_a_newer_run_for_the_new_image(make, qtbot):
+    _, network, session = make()
+    before = network.run
+    image = digit_canvas(7)
+    session.set_image(image)
+    assert not network.run_is_fresh  # the last run went stale at once
+    qtbot.waitUntil(lambda: network.run_is_fresh, timeout=WAIT_MS)
+    assert network.run is not before and network.run.generation > before.generation
+    np.testing.assert_allclose(network.run.input[0], digit_example(7), atol=1e-6)
+    assert int(np.argmax(network.run.outputs[-1])) == 7
+
+
+def test_fast_strokes_collapse_into_the_newest(make, qtbot):
+    controller, network, session = make()
+    started = controller.runs_started
+    canvas = np.zeros((1, 32, 32))
+    for k in range(40):  # a stroke pushes an image per mouse move
+        canvas = canvas.copy()
+        canvas[0, 4 + k % 24, 4:28] = 1.0
+        session.set_image(canvas)
+    qtbot.waitUntil(lambda: network.run_is_fresh, timeout=WAIT_MS)
+    assert controller.runs_started - started < 40
+    expected = canvas[0].reshape(8, 4, 8, 4).mean(axis=(1, 3))
+    np.testing.assert_allclose(network.run.input[0], expected, atol=1e-6)
+
+
+def test_initialise_gives_pytorch_s_own_initialisation_for_the_seed(make, qtbot):
+    controller, network, _ = make()
+    controller.initialise(5)
+    qtbot.waitUntil(lambda: network.weights_source == "initialised as PyTorch does (seed 5)", timeout=WAIT_MS)
+    torch.manual_seed(5)
+    oracle = DigitsOracle()  # modules made in the order the stack first uses them
+    for name, tensor in oracle.state_dict().items():
+        np.testing.assert_array_equal(network.weights[name], tensor.numpy())
+    qtbot.waitUntil(lambda: network.run_is_fresh, timeout=WAIT_MS)
+    with torch.no_grad():
+        expected = oracle.eval()(torch.from_numpy(network.run.input[None]))[-1][0].numpy()
+    np.testing.assert_allclose(network.run.outputs[-1], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_weights_file_is_matched_by_name_and_shape(make, qtbot, tmp_path):
+    controller, network, _ = make()
+    state = {k: v.clone() for k, v in shipped_oracle().state_dict().items()}
+    state["conv1.weight"] = torch.full((8, 1, 3, 3), 0.5)
+    state["fc.weight"] = torch.zeros(10, 99)  # another shape: not loaded
+    state["extra.bias"] = torch.zeros(3)
+    path = tmp_path / "mine.safetensors"
+    save_file(state, str(path))
+    controller.load_weights_file(path)
+    qtbot.waitUntil(lambda: network.weights_source.startswith("mine.safetensors"), timeout=WAIT_MS)
+    source = network.weights_source
+    assert "loaded 5 of 6" in source and "fc.weight is 10×99 in the file, the stack wants 10×256" in source
+    assert "extra.bias" in source
+    np.testing.assert_array_equal(network.weights["conv1.weight"], np.full((8, 1, 3, 3), 0.5, np.float32))
+
+
+def test_a_file_that_cannot_be_read_says_why_and_keeps_the_weights(make, qtbot, tmp_path):
+    controller, network, _ = make()
+    before = network.weights
+    path = tmp_path / "broken.pth"
+    path.write_bytes(b"not a checkpoint")
+    with qtbot.waitSignal(controller.message, timeout=WAIT_MS) as said:
+        controller.load_weights_file(path)
+    assert "broken.pth" in said.args[0]
+    assert network.weights is before
+
+
+def test_the_mnist_model_fails_where_torch_fails_and_the_check_agrees(make, qtbot):
+    controller, network, _ = make()
+    with qtbot.waitSignal(controller.shape_check_changed, timeout=WAIT_MS) as checked:
+        assert controller.load_builtin("mnist")
+    assert network.trace.failed == 7
+    assert checked.args[0].startswith("\u2713 PyTorch (meta device) refuses fc too")
+    qtbot.waitUntil(lambda: network.run_is_fresh, timeout=WAIT_MS)
+    run = network.run
+    assert run.failed == 7 and "800" in run.error and "4608" in run.error
+    # Up to the failing layer every output is there: torch's own layers give the same shapes.
+    x = torch.from_numpy(run.input[None])
+    conv1, pool = nn.Conv2d(1, 16, 3), nn.MaxPool2d(2, 2)
+    assert tuple(run.outputs[2].shape) == tuple(pool(torch.relu(conv1(x)))[0].shape) == (16, 13, 13)
+    assert tuple(run.outputs[6].shape) == (800,)
+
+
+def test_an_unknown_built_in_is_a_message(make, qtbot):
+    controller, network, _ = make()
+    with qtbot.waitSignal(controller.message) as said:
+        assert not controller.load_builtin("imagenet")
+    assert "imagenet" in said.args[0]
+    assert network.key == "digits"

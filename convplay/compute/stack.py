@@ -274,6 +274,7 @@ class ShapeCheck:
     shapes: tuple[tuple[int, ...] | None, ...]
     failed: int | None = None
     error: str = ""
+    by: str = ""  # how torch ran the layers, for people: "a batch of one on the CPU", "the meta device", or both
 
     @property
     def ok(self) -> bool:
@@ -389,13 +390,16 @@ def check_shapes(stack: Stack, input_shape, fixed_views: bool = False) -> ShapeC
         return ShapeCheck(input_shape, (None,) * len(stack), None, str(exc))
     shapes: list[tuple[int, ...] | None] = []
     cpu = _CpuLayers(model)
+    used: set[str] = set()
     traced = trace(stack, input_shape)
     shape = (1, *input_shape)
     for index in range(len(stack)):
         expected = _expected_values(traced, index, shape)
         if expected is not None and cpu.small(index, shape, (expected,)):
             out, words = cpu.run(index, shape)
+            used.add(_ON_CPU)
         else:
+            used.add(_ON_META)
             try:
                 with torch.no_grad():
                     out, words = tuple(_step(model, index, torch.empty(shape, device="meta")).shape), ""
@@ -405,12 +409,20 @@ def check_shapes(stack: Stack, input_shape, fixed_views: bool = False) -> ShapeC
                 # the CPU has the last word where the layer is small enough to run there
                 out, cpu_words = cpu.run(index, shape)
                 words = cpu_words or words
+                used.add(_ON_CPU)
         if out is None:
             shapes.extend([None] * (len(stack) - index))
-            return ShapeCheck(input_shape, tuple(shapes), index, words)
+            return ShapeCheck(input_shape, tuple(shapes), index, words, _by(used))
         shapes.append(_strip_batch(out))
         shape = out
-    return ShapeCheck(input_shape, tuple(shapes))
+    return ShapeCheck(input_shape, tuple(shapes), by=_by(used))
+
+
+_ON_CPU, _ON_META = "a batch of one on the CPU", "the meta device"
+
+
+def _by(used: set[str]) -> str:
+    return " and ".join(sorted(used, key=(_ON_META, _ON_CPU).index))
 
 
 def activation_bytes(check: ShapeCheck, itemsize: int = 4) -> int:

@@ -162,6 +162,7 @@ def test_check_shapes_are_the_direct_modules_layer_by_layer():
         x = layer(x)
         expected.append(tuple(x.shape[1:]))
     assert check.ok and check.shapes == tuple(expected) and check.output_shape == (10,)
+    assert check.by == "a batch of one on the CPU"
 
 
 def test_check_shapes_stops_at_the_failing_layer_with_torchs_words():
@@ -188,6 +189,7 @@ def test_layers_too_large_for_a_trial_run_are_checked_on_the_meta_device():
     with torch.device("meta"):
         x = nn.ReLU()(nn.Conv2d(1, 64, 3, padding=1)(x))
     assert check.shapes[:2] == (tuple(x.shape[1:]),) * 2 and check.failed == 2
+    assert check.by == "the meta device"
     with torch.device("meta"):
         words = _torch_error(lambda: nn.Conv2d(3, 8, 3)(x))
     assert check.error == words

@@ -44,10 +44,12 @@ SKIPPED_IMPORTS = (
 
 # Names whose mention is refused anywhere, even in lines that are otherwise skipped: a
 # paste that reaches for them is not a model description.
-_DANGEROUS_CALLS = frozenset({
+_DANGEROUS_NAMES = frozenset({
     "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals",
-    "vars", "breakpoint", "input", "exit", "quit", "memoryview", "help",
+    "vars", "breakpoint",
 })
+# refused as calls only: forward(self, input) is how PyTorch's own examples name the tensor
+_DANGEROUS_CALLS = _DANGEROUS_NAMES | {"input", "exit", "quit", "memoryview", "help"}
 _DANGEROUS_ROOTS = frozenset({
     "os", "sys", "subprocess", "shutil", "builtins", "importlib", "pickle", "socket", "ctypes",
     "pathlib", "io", "marshal", "shelve", "signal", "threading", "multiprocessing",
@@ -351,7 +353,7 @@ def _scan(tree: ast.Module) -> None:
                 node.func.id in _DANGEROUS_CALLS or node.func.id in _DANGEROUS_ROOTS):
             _fail(node, f"{node.func.id}(...) is a call convplay never runs: "
                         "it reads only nn layer constructors")
-        elif (isinstance(node, ast.Name) and node.id in _DANGEROUS_ROOTS | _DANGEROUS_CALLS
+        elif (isinstance(node, ast.Name) and node.id in _DANGEROUS_ROOTS | _DANGEROUS_NAMES
               and not isinstance(node.ctx, ast.Store)):
             _fail(node, f"{node.id} is not part of a model description: convplay reads only nn layers")
         child_in_class = isinstance(node, ast.ClassDef)
@@ -427,12 +429,12 @@ class _Builder:
             _fail(node, f"nn.{kind}: {error}")
         return layer
 
-    def call_values(self, call: ast.Call, kind: str, values: _Values, skip: int = 0):
+    def call_values(self, call: ast.Call, kind: str, values: _Values):
         """Positional and keyword values of a layer call, strings read only where the
         argument takes them."""
         signature = KINDS.get(kind, ())
         args = []
-        for i, node in enumerate(call.args[skip:]):
+        for i, node in enumerate(call.args):
             if isinstance(node, ast.Starred):
                 _fail(node, "a starred argument (*...) is not read: write the arguments out")
             arg = signature[i] if i < len(signature) else None
@@ -1167,7 +1169,6 @@ def _parse_code(text: str, title: str) -> Stack:
 _CHILD = re.compile(r"\((?P<name>[A-Za-z0-9_]+(?:-[0-9]+)?)\):\s*(?P<rest>.*)")
 _REPEAT = re.compile(r"(?P<count>[0-9]+) x (?P<rest>.*)")
 _OPEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\(")
-_BARE_STRINGS = ("same", "valid", "zeros", "reflect", "replicate", "circular")
 
 
 def _meaningful_lines(text: str, indents: bool = False):

@@ -759,3 +759,30 @@ def test_errors_say_the_column(text, line, column):
         parse_stack(text)
     assert (caught.value.line, caught.value.column) == (line, column)
     assert text.splitlines()[line - 1][column - 1:].startswith(("abc", "Conv2d"))
+
+
+def test_forward_may_name_its_tensor_input():
+    # PyTorch's DCGAN example: a Sequential attribute, a stored number, forward(self, input)
+    text = textwrap.dedent("""
+    class Generator(nn.Module):
+        def __init__(self, ngpu=1):
+            super(Generator, self).__init__()
+            self.ngpu = ngpu
+            self.main = nn.Sequential(
+                # input is Z, going into a convolution
+                nn.ConvTranspose2d(100, 64 * 8, 4, 1, 0, bias=False),
+                nn.BatchNorm2d(64 * 8),
+                nn.ReLU(True),
+                nn.ConvTranspose2d(64 * 8, 3, 4, 2, 1, bias=False),
+                nn.Tanh()
+            )
+
+        def forward(self, input):
+            return self.main(input)
+    """)
+    stack = parse_stack(text)
+    assert [layer.name for layer in stack.layers] == [f"main.{i}" for i in range(5)]
+    assert stack.layers[0] == Layer.make("ConvTranspose2d", 100, 512, 4, 1, 0, bias=False, name="main.0")
+    assert stack.layers[2]["inplace"] is True
+    with pytest.raises(StackParseError, match="input"):
+        parse_stack("nn.Sequential(nn.Linear(input(), 2))")

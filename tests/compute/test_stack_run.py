@@ -25,7 +25,7 @@ from convplay.compute.stack import (
     parameter_count,
     run_stack,
 )
-from convplay.core.builtin_stacks import builtin_stack, digits_examples
+from convplay.core.builtin_stacks import builtin_stack, digit_example, digits_examples
 from convplay.core.kernel_io import KernelFileError
 from convplay.core.layer_trace import trace
 from convplay.core.layers import Layer, Stack
@@ -378,6 +378,8 @@ def test_the_digits_stack_with_its_weights_reproduces_its_test_accuracy():
     assert round(float(accuracy), 6) == record["test_accuracy"] == 0.977778
     run = run_stack(stack, model, images[0])  # a built module is reused as it is
     np.testing.assert_allclose(run.outputs[-1], scores[0].numpy(), rtol=1e-5, atol=1e-5)
+    for digit in range(10):  # the canvas's examples are ones the network gets right
+        assert int(np.argmax(run_stack(stack, match.weights, digit_example(digit)[None]).outputs[-1])) == digit
 
 
 @pytest.mark.parametrize("key", ["digits", "cifar10", "mnist"])

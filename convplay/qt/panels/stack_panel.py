@@ -15,7 +15,7 @@ import dataclasses
 import re
 
 import numpy as np
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -279,16 +279,11 @@ class StackPanel(QWidget):
         layout.addWidget(self.parser_notes)
 
         # -- keys ------------------------------------------------------------------------------------
-        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        for keys, slot in (
-            ("Ctrl+Shift+V", self.paste_code), ("F2", self.edit_selected), ("Delete", self.remove_selected),
-            ("Alt+Up", lambda: self.move_selected(-1)), ("Alt+Down", lambda: self.move_selected(1)),
-        ):
-            shortcut = QShortcut(QKeySequence(keys), self, context=context)
-            shortcut.activated.connect(slot)
-        for keys in ("Return", "Enter"):
-            shortcut = QShortcut(QKeySequence(keys), self.table, context=Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(self.open_selected)
+        # The table's keys act on the selected layer only while the table has the focus, so
+        # Delete in a spin box still deletes a digit.
+        self.table.installEventFilter(self)
+        paste = QShortcut(QKeySequence("Ctrl+Shift+V"), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        paste.activated.connect(self.paste_code)
 
         hear_while_alive(
             self,
@@ -308,6 +303,25 @@ class StackPanel(QWidget):
         text_zoom().changed.connect(self._on_zoom)
         self._on_stack_changed()
         self._on_weights_changed()
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.table and event.type() == QEvent.Type.KeyPress:
+            key, mods = event.key(), event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            alt = mods == Qt.KeyboardModifier.AltModifier
+            if alt and key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+                self.move_selected(-1 if key == Qt.Key.Key_Up else 1)
+                return True
+            if mods == Qt.KeyboardModifier.NoModifier:
+                if key == Qt.Key.Key_Delete:
+                    self.remove_selected()
+                    return True
+                if key == Qt.Key.Key_F2:
+                    self.edit_selected()
+                    return True
+                if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                    self.open_selected()
+                    return True
+        return super().eventFilter(watched, event)
 
     # -- building helpers -----------------------------------------------------------------
     def _button(self, text: str, tip: str, slot, row) -> QToolButton:
@@ -576,8 +590,13 @@ class StackPanel(QWidget):
 
     # -- editing -------------------------------------------------------------------------------------
     def _set_layers(self, layers, select: int) -> bool:
+        shape = self.network.input_shape
         try:
             self.network.set_layers(tuple(layers))
+            if self.network.input_shape != shape:
+                # set_layers goes back to the input shape the stack came with; an edit keeps
+                # the one the user chose.
+                self.network.set_input_shape(shape)
         except (LayerError, ValueError) as exc:  # over the layer limit
             self.show_message(str(exc))
             return False

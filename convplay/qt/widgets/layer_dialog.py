@@ -251,6 +251,8 @@ class LayerDialog(QDialog):
         self.code_edit = QLineEdit(layer.code())
         self.code_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.code_edit.setToolTip("The layer as PyTorch code: type it and press Enter (read, never run)")
+        self._code_typed = False  # the code was typed since it last read: OK reads it, not the form
+        self.code_edit.textEdited.connect(self._on_code_typed)
         self.code_edit.returnPressed.connect(self._from_code)
         self.code_edit.editingFinished.connect(self._from_code)
         top.addRow("Code", self.code_edit)
@@ -292,8 +294,11 @@ class LayerDialog(QDialog):
     def field(self, name: str) -> ArgField:
         return self._fields[name]
 
+    def _on_code_typed(self, *_args) -> None:
+        self._code_typed = True
+
     def accept(self) -> None:
-        if self.code_edit.hasFocus():
+        if self._code_typed:
             self._from_code()
         else:
             self._from_form()
@@ -357,6 +362,7 @@ class LayerDialog(QDialog):
             self._layer = None
             self._show_error(str(exc))
             return
+        self._code_typed = False
         if layer.kind != self._kind:
             self._build(layer)
             self.setWindowTitle(f"Edit {layer.label}")

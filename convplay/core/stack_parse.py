@@ -826,6 +826,8 @@ class _ModuleReader:
                         "convplay traces only layers")
         if isinstance(node, ast.Call):
             return self.call(node)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            _fail(node, f"forward gives {len(node.elts)} tensors ({_snippet(node, 30)}): {_CHAIN} to one output")
         _fail(node, f"forward computes {_snippet(node, 30)}: {_CHAIN}")
 
     def call(self, node: ast.Call):

@@ -89,6 +89,47 @@ loss_fn = nn.CrossEntropyLoss()
 """
 
 
+# The CNN of the convolution-arithmetic tutorial (one long line in the source), set out as Python.
+CNNNET = """\
+import torch.nn.functional as F
+device = torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+class CNNNet(nn.Module):
+    def __init__(self):
+        super(CNNNet, self).__init__()
+        self.conv1 = nn.Conv2d(in_channels=3, out_channels=16, kernel_size=5, stride=1)
+        self.pool1 = nn.MaxPool2d(kernel_size=2, stride=2)
+        self.conv2 = nn.Conv2d(in_channels=16, out_channels=36, kernel_size=3, stride=1)
+        self.pool2 = nn.MaxPool2d(kernel_size=2, stride=2)
+        self.fc1 = nn.Linear(1296, 128)
+        self.fc2 = nn.Linear(128, 10)
+    def forward(self, x):
+        x = self.pool1(F.relu(self.conv1(x)))
+        x = self.pool2(F.relu(self.conv2(x)))
+        # print(x.shape)
+        x = x.view(-1, 36*6*6)
+        x = F.relu(self.fc2(F.relu(self.fc1(x))))
+        return x
+net = CNNNet().to(device)
+"""
+
+# The two-layer demo of the conv-parameters tutorial: its forward returns both feature maps.
+CONV_DEMO = """\
+class ConvDemo(nn.Module):
+    def __init__(self):
+        super(ConvDemo, self).__init__()
+        self.conv1 = nn.Conv2d(in_channels=3,         # RGB
+                               out_channels=16,
+                               kernel_size=3,
+                               stride=1,
+                               padding=1)
+        self.conv2 = nn.Conv2d(in_channels=16, out_channels=8, kernel_size=5, stride=2, padding=2)
+    def forward(self, x):
+        x1 = self.conv1(x)
+        x2 = self.conv2(x1)
+        return x1, x2
+"""
+
+
 def digits_class_text() -> str:
     source = (ROOT / "tools" / "train_digits.py").read_text(encoding="utf-8")
     tree = ast.parse(source)
@@ -136,6 +177,23 @@ def test_cifar10_model():
     # the imports are skipped, and the two lines after the class build no layers
     assert any("skipped 2 import lines" in note for note in stack.notes)
     assert any("skipped 2 lines that build no layers" in note for note in stack.notes)
+
+
+def test_cnnnet_from_the_convolution_arithmetic_tutorial():
+    stack = parse_stack(CNNNET)
+    assert summary(stack) == [
+        ("conv1", "Conv2d"), ("", "ReLU"), ("pool1", "MaxPool2d"), ("conv2", "Conv2d"), ("", "ReLU"),
+        ("pool2", "MaxPool2d"), ("", "Flatten"), ("fc1", "Linear"), ("", "ReLU"), ("fc2", "Linear"), ("", "ReLU")]
+    assert stack.layers[0] == Layer.make("Conv2d", 3, 16, 5, name="conv1")
+    assert stack.layers[3] == Layer.make("Conv2d", 16, 36, 3, name="conv2")
+    assert stack.fixed_views == ((6, 1296),)
+    assert any("skipped 2 lines" in note for note in stack.notes)  # device = ..., net = ...
+
+
+def test_a_forward_with_two_outputs_is_refused():
+    with pytest.raises(StackParseError) as caught:
+        parse_stack(CONV_DEMO)
+    assert caught.value.line == 13 and "forward gives 2 tensors" in str(caught.value)
 
 
 def test_digits_cnn_from_the_training_script():

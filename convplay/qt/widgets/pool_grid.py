@@ -25,13 +25,14 @@ from convplay.qt.theme import theme
 from convplay.qt.widgets.cell_labels import MIN_LABEL_PX, label_px
 from convplay.qt.zoom import scaled, text_zoom
 
-VIEW_MAX = 32  # the cell view's largest input side (and output side)
-MAX_CELL_PX = 64.0
+VIEW_MAX = 32  # inputs and outputs up to this side are drawn whole
+CROP = 12  # of a larger one, the top-left CROP × CROP cells (the padding ring included)
+MAX_CELL_PX = 88.0
 GAP_CELLS = 1.4  # between the input and the output: room for the arrow
 BAND_PX = 5.0  # one lane of an adaptive window's colour band
 BAND_GAP = 2.0
 LABEL_SHARE = 0.34
-LABEL_MAX_PX = 26.0
+LABEL_MAX_PX = 32.0
 
 
 def cell_text(value: float) -> str:
@@ -53,6 +54,10 @@ class Geometry:
     horizontal: bool
     heading_px: float
     band: float  # the bands' depth (0 without adaptive pooling)
+    cropped: bool = False  # only the top-left part of a large input is drawn
+
+    def shows_output(self, i: int, j: int) -> bool:
+        return 0 <= i < self.out_hw[0] and 0 <= j < self.out_hw[1]
 
     def in_rect(self, r: int, c: int) -> QRectF:
         return QRectF(self.in_origin.x() + (c - self.cols[0]) * self.cell,
@@ -72,12 +77,44 @@ class Geometry:
         return (i, j) if 0 <= i < self.out_hw[0] and 0 <= j < self.out_hw[1] else None
 
 
-def too_large(shown: ShownPooling | None) -> bool:
-    if shown is None:
-        return False
+@dataclass(frozen=True)
+class Extent:
+    rows: tuple[int, int]
+    cols: tuple[int, int]
+    out_hw: tuple[int, int]
+    cropped: bool
+
+
+def view_extent(shown: ShownPooling) -> Extent | None:
+    """What the picture draws: every input cell, padding and ceil_mode's overhang included,
+    and every output cell; of a large input the top-left part and the outputs whose windows
+    lie in it; None when not one whole window fits that part."""
+    key = "view_extent"
+    if key in shown._cache:
+        return shown._cache[key]
+    spec = shown.spec
     _, h, w = shown.input.shape
+    ph, pw = (0, 0) if spec.adaptive else spec.padding_hw
+    rows_w, cols_w = shown.windows(0), shown.windows(1)
+    r0 = min([-ph] + [min(t) for t in rows_w])
+    r1 = max([h + ph] + [max(t) + 1 for t in rows_w])
+    c0 = min([-pw] + [min(t) for t in cols_w])
+    c1 = max([w + pw] + [max(t) + 1 for t in cols_w])
     oh, ow = shown.out_hw
-    return max(h, w, oh, ow) > VIEW_MAX
+    if max(h, w, oh, ow) <= VIEW_MAX:
+        extent = Extent((r0, r1), (c0, c1), (oh, ow), False)
+    else:
+        r1, c1 = min(r1, r0 + CROP), min(c1, c0 + CROP)
+        out_rows = min(sum(1 for t in rows_w if max(t) < r1), CROP)
+        out_cols = min(sum(1 for t in cols_w if max(t) < c1), CROP)
+        extent = Extent((r0, r1), (c0, c1), (out_rows, out_cols), True) if out_rows and out_cols else None
+    shown._cache[key] = extent
+    return extent
+
+
+def too_large(shown: ShownPooling | None) -> bool:
+    """True when the picture cannot draw even a part with one whole window."""
+    return shown is not None and view_extent(shown) is None
 
 
 class PoolGrid(QWidget):
@@ -112,7 +149,7 @@ class PoolGrid(QWidget):
         shown = self.model.shown
         if shown is None or too_large(shown):
             return None
-        key = (id(shown), self.width(), self.height(), text_zoom().factor)
+        key = (shown, self.width(), self.height(), text_zoom().factor)  # the object itself: ids are reused
         if key != self._geometry_key:
             self._geometry = self._layout(shown)
             self._geometry_key = key
@@ -125,14 +162,9 @@ class PoolGrid(QWidget):
 
     def _layout(self, shown: ShownPooling) -> Geometry:
         spec = shown.spec
-        _, h, w = shown.input.shape
-        ph, pw = (0, 0) if spec.adaptive else spec.padding_hw
-        rows_w, cols_w = shown.windows(0), shown.windows(1)
-        r0 = min([-ph] + [min(t) for t in rows_w])
-        r1 = max([h + ph] + [max(t) + 1 for t in rows_w])
-        c0 = min([-pw] + [min(t) for t in cols_w])
-        c1 = max([w + pw] + [max(t) + 1 for t in cols_w])
-        oh, ow = shown.out_hw
+        extent = view_extent(shown)
+        (r0, r1), (c0, c1) = extent.rows, extent.cols
+        oh, ow = extent.out_hw
         heading = QFontMetricsF(self._heading_font()).height() + 4
         band = 2 * BAND_PX + BAND_GAP * 2 if spec.adaptive else 0.0
         margin = 6.0
@@ -145,16 +177,20 @@ class PoolGrid(QWidget):
         cell = max(min(side if horizontal else stacked, MAX_CELL_PX), 4.0)
         if horizontal:
             total_w = band + (in_c + GAP_CELLS + ow) * cell
+            total_h = heading + band + max(in_r, oh) * cell
             x0 = margin + max((self.width() - 2 * margin - total_w) / 2, 0)
-            top = margin + heading + band
+            top = margin + max((self.height() - 2 * margin - total_h) / 2, 0) + heading + band
             in_origin = QPointF(x0 + band, top)
-            out_origin = QPointF(x0 + band + (in_c + GAP_CELLS) * cell, top + band * 0)
+            out_origin = QPointF(x0 + band + (in_c + GAP_CELLS) * cell, top)
         else:
             total_w = band + max(in_c, ow) * cell
+            total_h = 2 * heading + band + (in_r + GAP_CELLS * 0.7 + oh) * cell
             x0 = margin + max((self.width() - 2 * margin - total_w) / 2, 0)
-            in_origin = QPointF(x0 + band, margin + heading + band)
+            top = margin + max((self.height() - 2 * margin - total_h) / 2, 0) + heading + band
+            in_origin = QPointF(x0 + band, top)
             out_origin = QPointF(x0 + band, in_origin.y() + (in_r + GAP_CELLS * 0.7) * cell + heading)
-        return Geometry(cell, in_origin, out_origin, (r0, r1), (c0, c1), (oh, ow), horizontal, heading, band)
+        return Geometry(cell, in_origin, out_origin, (r0, r1), (c0, c1), (oh, ow), horizontal, heading, band,
+                        extent.cropped)
 
     # -- painting ---------------------------------------------------------------------------
     def paintEvent(self, _event) -> None:
@@ -168,9 +204,9 @@ class PoolGrid(QWidget):
         if too_large(shown):
             _, h, w = shown.input.shape
             oh, ow = shown.out_hw
-            self._message(painter, f"The cell view shows inputs and outputs up to {VIEW_MAX}×{VIEW_MAX}; this one "
-                                   f"pools {h}×{w} to {oh}×{ow}. The output size, the formula and the PyTorch check "
-                                   "below are for the whole input.")
+            self._message(painter, f"No whole window fits the top-left {CROP}×{CROP} cells this view draws of a "
+                                   f"large input; this one pools {h}×{w} to {oh}×{ow}. The output size, the formula "
+                                   "and the PyTorch check below are for the whole input.")
             return
         g = self.geometry_now()
         self._paint_input(painter, shown, g)
@@ -217,9 +253,11 @@ class PoolGrid(QWidget):
         grid_pen = QPen(QColor(style.colour("GRID_LINE")), style.line_width(1))
         pad_pen = QPen(QColor(style.colour("PADDING")), style.line_width(1), Qt.PenStyle.DashLine)
         outside_pen = QPen(QColor(style.colour("GRID_LINE")), style.line_width(1), Qt.PenStyle.DotLine)
-        chars = max([len(cell_text(float(v))) for v in plane.flat] + [2])
+        part = plane[max(g.rows[0], 0):max(min(g.rows[1], h), 0), max(g.cols[0], 0):max(min(g.cols[1], w), 0)]
+        chars = max([len(cell_text(float(v))) for v in part.flat] + [2])
         font = self._label_font(g.cell, chars)
-        window = self.model.window()
+        cell = self.model.cell
+        window = self.model.window() if cell is not None and g.shows_output(*cell) else None
         winner = window.winner if window is not None and spec.is_max else None
         ties = set()
         if window is not None and spec.is_max and window.ties > 1:
@@ -261,6 +299,8 @@ class PoolGrid(QWidget):
             pen = QPen(QColor(style.colour("WINDOW")), style.line_width(2.5))
             for r in window.rows:
                 for c in window.cols:
+                    if not (g.rows[0] <= r < g.rows[1] and g.cols[0] <= c < g.cols[1]):
+                        continue
                     rect = g.in_rect(r, c)
                     painter.fillRect(rect, fill)
                     painter.setPen(pen)
@@ -287,7 +327,7 @@ class PoolGrid(QWidget):
         lanes, so that overlapping windows show as overlapping bars."""
         cell = self.model.cell
         for axis, windows in ((0, shown.windows(0)), (1, shown.windows(1))):
-            for o, taps in enumerate(windows):
+            for o, taps in enumerate(windows[:g.out_hw[axis]]):
                 colour = QColor(style.GROUP_COLOURS[o % len(style.GROUP_COLOURS)])
                 current = cell is not None and cell[axis] == o
                 if not current:
@@ -306,23 +346,24 @@ class PoolGrid(QWidget):
                     painter.drawRect(rect)
 
     def _paint_output(self, painter: QPainter, shown: ShownPooling, g: Geometry) -> None:
+        oh, ow = g.out_hw
         values = shown.values()
-        oh, ow = shown.out_hw
+        full_w = shown.out_hw[1]
         position = self.model.position
-        chars = max([len(cell_text(float(v))) for v in values.flat] + [2])
+        chars = max([len(cell_text(float(v))) for v in values[:oh, :ow].flat] + [2])
         font = self._label_font(g.cell, chars)
         grid_pen = QPen(QColor(style.colour("GRID_LINE")), style.line_width(1))
         pending = QColor(style.colour("PENDING"))
         pending.setAlpha(45)
         readers = set()
         if self._hover is not None and self._hover[0] == "in":
-            readers = set(shown.readers(self._hover[1], self._hover[2]))
+            readers = {cell for cell in shown.readers(self._hover[1], self._hover[2]) if g.shows_output(*cell)}
         finite = values[np.isfinite(values)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
         for i in range(oh):
             for j in range(ow):
                 rect = g.out_rect(i, j)
-                k = i * ow + j
+                k = i * full_w + j
                 if k <= position:
                     value = float(values[i, j])
                     painter.fillRect(rect, self._tint(value, lo, hi) if math.isfinite(value) else
@@ -347,7 +388,7 @@ class PoolGrid(QWidget):
                 painter.fillRect(QRectF(r.left() + 1, r.top() - BAND_PX - BAND_GAP, r.width() - 2, BAND_PX), colour)
             del cell
         current = self.model.cell
-        if current is not None:
+        if current is not None and g.shows_output(*current):
             fill = QColor(style.colour("WINDOW"))
             fill.setAlpha(90)
             rect = g.out_rect(*current)
@@ -374,16 +415,26 @@ class PoolGrid(QWidget):
         _, h, w = shown.input.shape
         oh, ow = shown.out_hw
         channel = f", channel {shown.channel + 1}" if shown.input.shape[0] > 1 else ""
+        part = ": the top-left part" if g.cropped else ""
         in_left = g.in_origin.x()
         in_top = g.in_origin.y() - g.band - g.heading_px
         in_width = (g.cols[1] - g.cols[0]) * g.cell
         painter.drawText(QRectF(in_left - g.band, in_top, max(in_width + g.band, 10), g.heading_px),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"input {h}×{w}{channel}")
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"input {h}×{w}{channel}{part}")
         out_top = g.out_origin.y() - g.band - g.heading_px if g.horizontal else g.out_origin.y() - g.heading_px
         painter.drawText(QRectF(g.out_origin.x(), out_top, max(ow * g.cell, 10) + 80, g.heading_px),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"output {oh}×{ow}")
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"output {oh}×{ow}{part}")
+        cell = self.model.cell
+        if g.cropped and cell is not None and not g.shows_output(*cell):
+            painter.setPen(QColor(style.colour("MUTED")))
+            below = g.out_origin.y() + g.out_hw[0] * g.cell + 4
+            painter.drawText(QRectF(g.out_origin.x(), below, max(self.width() - g.out_origin.x() - 4, 40),
+                                    max(self.height() - below, g.heading_px)),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+                             f"output ({cell[0]}, {cell[1]})'s window is past the part drawn: click a cell "
+                             "here to come back")
         if g.horizontal:
-            y = g.in_origin.y() + min((g.rows[1] - g.rows[0]), oh) * g.cell / 2
+            y = g.in_origin.y() + min((g.rows[1] - g.rows[0]), g.out_hw[0]) * g.cell / 2
             x0 = g.in_origin.x() + in_width + g.cell * 0.25
             x1 = g.out_origin.x() - g.cell * 0.25
             if x1 - x0 > 8:

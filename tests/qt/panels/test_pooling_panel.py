@@ -206,14 +206,19 @@ def test_an_input_set_from_elsewhere_gets_its_name_and_a_channel_chooser(setup):
     assert panel.input_combo.findData(OTHER) < 0 and not panel.channel_frame.isVisibleTo(panel)
 
 
-def test_a_large_input_is_checked_whole_but_not_drawn_cell_by_cell(qtbot, setup):
+def test_a_large_input_is_checked_whole_and_drawn_in_part(qtbot, setup):
     model, _, panel = setup
     model.set_input(np.random.default_rng(2).random((3, 64, 64)), "a 64×64 input")
-    assert panel.grid.geometry_now() is None
-    assert not panel.play_button.isEnabled()
+    g = panel.grid.geometry_now()
+    assert g.cropped and (g.rows, g.cols) == ((0, 12), (0, 12)) and g.out_hw == (6, 6)
+    assert panel.play_button.isEnabled()
     assert "output 3×64×64 → 3×32×32" in panel.formula.text()
     assert badge_settles(qtbot, panel) == "\u2713 matches PyTorch: values equal, argmax indices equal"
-    panel.grid.grab()
+    model.set_cell(20, 20)  # past the part drawn: said, and nothing drawn for it
+    assert not panel.grid.grab().isNull()
+    model.set_spec(PoolSpec("max", 16))  # not one window fits the part: the view says so
+    assert panel.grid.geometry_now() is None and not panel.play_button.isEnabled()
+    assert not panel.grid.grab().isNull()
 
 
 def test_copy_puts_the_code_on_the_clipboard(setup):

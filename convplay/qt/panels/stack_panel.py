@@ -116,7 +116,7 @@ class StackPanel(QWidget):
         self.model_combo = QComboBox()
         self.model_combo.setToolTip("A built-in network, or an empty stack to build layer by layer")
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(14)
+        self.model_combo.setMinimumContentsLength(8)
         self.model_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._fill_models()
         self.model_combo.activated.connect(self._on_model_chosen)
@@ -154,8 +154,9 @@ class StackPanel(QWidget):
         self.check_badge.setWordWrap(True)
         self.check_badge.setToolTip("Every shape of the trace checked again by PyTorch itself, on the meta device")
         self.check_badge.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        row.addWidget(self.check_badge, 1)
+        row.addStretch(1)
         layout.addLayout(row)
+        layout.addWidget(self.check_badge)
 
         # -- the weights -------------------------------------------------------------------
         row = QHBoxLayout()
@@ -216,9 +217,6 @@ class StackPanel(QWidget):
         self.down_button = self._button("↓", "Move the selected layer down (Alt+Down)",
                                         lambda: self.move_selected(1), row)
         row.addStretch(1)
-        self.open_button = QPushButton("Open in the sliding window")
-        self.open_button.clicked.connect(lambda _=False: self.open_selected())
-        row.addWidget(self.open_button)
         layout.addLayout(row)
 
         # -- the table ---------------------------------------------------------------------------
@@ -246,6 +244,12 @@ class StackPanel(QWidget):
         self.totals.setToolTip("The whole stack: parameters (a module used twice counted once), "
                                "multiply-accumulates, and the shape it gives")
         layout.addWidget(self.totals)
+        row = QHBoxLayout()
+        self.open_button = QPushButton("Open in the sliding window")
+        self.open_button.clicked.connect(lambda _=False: self.open_selected())
+        row.addWidget(self.open_button)
+        row.addStretch(1)
+        layout.addLayout(row)
 
         # -- what went wrong, what was noticed ------------------------------------------------
         self.banner = QFrame()
@@ -282,6 +286,7 @@ class StackPanel(QWidget):
         # The table's keys act on the selected layer only while the table has the focus, so
         # Delete in a spin box still deletes a digit.
         self.table.installEventFilter(self)
+        self.table.viewport().installEventFilter(self)
         paste = QShortcut(QKeySequence("Ctrl+Shift+V"), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         paste.activated.connect(self.paste_code)
 
@@ -305,6 +310,8 @@ class StackPanel(QWidget):
         self._on_weights_changed()
 
     def eventFilter(self, watched, event) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()  # the viewport, not the table: it has its new width by then
         if watched is self.table and event.type() == QEvent.Type.KeyPress:
             key, mods = event.key(), event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
             alt = mods == Qt.KeyboardModifier.AltModifier
@@ -406,7 +413,10 @@ class StackPanel(QWidget):
             description = info.description if info is not None else ""
         elif network.stack.layers:
             description = f"{network.stack.title}: edited here" if network.stack.title else "A stack pasted or built here."
-        self.description.setText(description)
+        # The first sentence, to leave the table its room; the tooltip has the rest.
+        first = re.split(r"(?<=\.)\s+(?=[A-Z])", description, maxsplit=1)[0]
+        self.description.setText(first)
+        self.description.setToolTip(description or "What this model is")
         self.description.setVisible(bool(description))
 
     def _show_error(self, trace_) -> None:
@@ -473,12 +483,20 @@ class StackPanel(QWidget):
 
     def _fit_columns(self) -> None:
         # The numbers keep their width; the layer's code takes what is left, elided (its
-        # tooltip has it whole), so a narrow dock still shows every column.
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        # tooltip has it whole), so a narrow dock still shows every column, down to a
+        # width where the code would be unreadable: then the table scrolls sideways.
+        table, header = self.table, self.table.horizontalHeader()
         header.setMinimumSectionSize(24)
-        self.table.resizeRowsToContents()
+        n = self.table_model.columnCount()
+        sizes = {c: max(header.sectionSizeHint(c), table.sizeHintForColumn(c)) for c in range(n)}
+        others = sum(size for c, size in sizes.items() if c != 1)
+        readable = table.fontMetrics().horizontalAdvance("Conv2d(16, 32, 3)") + 12
+        room = table.viewport().width() - others
+        sizes[1] = max(readable, room)
+        for c in range(n):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(c, sizes[c])
+        table.resizeRowsToContents()
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)

@@ -125,19 +125,23 @@ class StackTableModel(QAbstractTableModel):
         if column == 0:
             return str(row.index)
         if column == 1:
-            code = row.layer.code().removeprefix("nn.")  # the tooltip has the whole code
-            return f"{row.layer.name}: {code}" if row.layer.name else code
+            # The name above the code: a narrow dock keeps more of both (the tooltip has it all).
+            code = row.layer.code().removeprefix("nn.")
+            return f"{row.layer.name}\n{code}" if row.layer.name else code
         if column == 2:
             return shape_text(row.input_shape)
         if column == 3:
-            return "✗ does not fit" if failed else (DASH if past else shape_text(row.output_shape))
+            return "✗" if failed else (DASH if past else shape_text(row.output_shape))
         if column == 4:
             shared = row.layer.name and row.params == 0 and uses(self._trace.stack, row.index) > 1
             return "shared" if shared and _has_weights(row) else f"{row.params:,}"
         if column == 5:
             return DASH if past or failed else f"{row.macs:,}"
         if column == 6:
-            return DASH if row.receptive_field is None else pair_text(row.receptive_field)
+            if row.receptive_field is None:
+                return DASH
+            rh, rw = row.receptive_field
+            return str(rh) if rh == rw else pair_text(row.receptive_field)
         if column == 7:
             return jump_text(row.jump)
         return ""

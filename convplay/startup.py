@@ -412,10 +412,15 @@ def stack_choice(args: argparse.Namespace, image_shape=None) -> StackChoice | No
         "input_shape")
 
 
-def open_stack(window, choice: StackChoice, workspace: str | None = None) -> None:
+# The digit the digits CNN opens on when the command line gives no input of its own.
+START_DIGIT = 3
+
+
+def open_stack(window, choice: StackChoice, args: argparse.Namespace | None = None) -> None:
     """The window's network on ``choice``: a built-in model with its weights and labels
     (the network controller loads it), code as the stack alone; then the Network
-    workspace, unless ``workspace`` (``--workspace``) chose another."""
+    workspace, unless ``--workspace`` chose another.  The digits CNN with no image, sample
+    or session given opens on one of its test digits (not an undo step)."""
     network = window.network
     load = getattr(getattr(window, "network_controller", None), "load_builtin", None)
     if choice.key and load is not None:
@@ -429,7 +434,12 @@ def open_stack(window, choice: StackChoice, workspace: str | None = None) -> Non
 
             labels = builtin_info(choice.key).labels
         network.set_stack(choice.stack, input_shape=choice.input_shape, labels=labels, key=choice.key)
-    if not workspace:
+    given = args is not None and any(getattr(args, name, None) for name in ("image", "sample", "lesson"))
+    put_example = getattr(getattr(window, "scores_panel", None), "put_example", None)
+    if choice.key == "digits" and not given and put_example is not None:
+        put_example(START_DIGIT)
+        window.undo_stack.clear()  # where the window starts, not an edit to undo
+    if not getattr(args, "workspace", None):
         from convplay.qt.workspaces import NETWORK
 
         window.set_workspace(NETWORK)

@@ -241,6 +241,23 @@ def test_the_window_opens_the_network_workspace_on_the_stack(qtbot, tmp_path, mo
     assert out.stat().st_size > 1000
 
 
+def test_the_digits_cnn_opens_on_a_test_digit(qtbot, tmp_path, monkeypatch):
+    from convplay.core.builtin_stacks import digit_example
+
+    window = _window(qtbot, tmp_path, monkeypatch, "--stack", "digits")
+    assert window.workspace == "network" and window.network.key == "digits"
+    assert window.session.image.shape == (1, 32, 32)
+    assert window.session.image[0, ::4, ::4] == pytest.approx(digit_example(startup.START_DIGIT))
+    assert window.undo_stack.count() == 0  # where the window starts, not an edit to undo
+    window.close()
+    # an image or sample of the user's own stays
+    window = _window(qtbot, tmp_path, monkeypatch, "--stack", "digits", "--sample", "checkerboard")
+    own, _ = startup.initial_session(cli.parse_args(["--sample", "checkerboard", "--size", "32"]))
+    assert window.session.image.shape == own.image.shape and (window.session.image == own.image).all()
+    assert window.network.input_shape == (1, 8, 8)
+    window.close()
+
+
 def test_workspace_chooses_another_and_code_loads_as_a_stack(qtbot, tmp_path, monkeypatch):
     text = "nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(144, 3))"
     window = _window(qtbot, tmp_path, monkeypatch, "--stack", text, "--input-shape", "1,8,8", "--workspace", "explore")

@@ -37,16 +37,25 @@ def _screenshot(app, window, path: str) -> None:
     # output panel draws nothing while the sliding window hides it): the views that follow
     # the results were connected first, and the save waits for their layout passes.
     saved = []
+    # The Network workspace on screen waits for the stack's weights, shape check and run
+    # too: a picture of it shows feature maps and class scores, not "running...".
+    network = getattr(window, "network_controller", None)
+    if getattr(window, "workspace", "") != "network" or not hasattr(network, "settled"):
+        network = None
 
     def save_once(*_args) -> None:
         # A view on screen that shows the check against the float64 reference (the sliding
         # window's badge) waits for its verdict: a picture says "Matches PyTorch", not "waiting".
+        if network is not None and not network.is_settled:
+            return
         if not saved and window.results.current_output is not None and not window.results.needs_reference:
             saved.append(True)
             QTimer.singleShot(0, save)
 
     window.results.outcome_changed.connect(save_once)
     window.results.reference_changed.connect(save_once)
+    if network is not None:
+        network.settled.connect(save_once)
     window.compute_failed.connect(lambda message: finish(1, message))
     QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, lambda: finish(1, "timed out waiting for PyTorch's output"))
 
@@ -217,7 +226,7 @@ def build(args: argparse.Namespace):
     if refused:
         show_refused_start(window, refused)
     if stack is not None:
-        open_stack(window, stack, getattr(args, "workspace", None))
+        open_stack(window, stack, args)
     if getattr(args, "workspace", None):
         window.set_workspace(args.workspace)
     if getattr(args, "output_view", None):

@@ -188,6 +188,7 @@ class NetworkController(QObject):
     message = Signal(str)
     shape_check_changed = Signal(str)
     effective_ready = Signal(object, object)
+    settled = Signal()  # every job is done: the network holds the weights, check and run of now
 
     def __init__(self, network: Network, session, compute_settings=None, parent=None):
         super().__init__(parent)
@@ -244,6 +245,11 @@ class NetworkController(QObject):
     @property
     def device(self) -> str:
         return self.compute_settings.device if self.compute_settings is not None else "cpu"
+
+    @property
+    def is_settled(self) -> bool:
+        """True once started with no job pending or running (a screenshot waits for it)."""
+        return self._started and not self._busy and not self._pending.isActive()
 
     @property
     def runs_started(self) -> int:
@@ -423,3 +429,10 @@ class NetworkController(QObject):
         if busy != self._busy:
             self._busy = busy
             self.busy_changed.emit(busy)
+        if not busy:
+            # After the answers' handlers: one may have submitted the next job (weights -> run).
+            QTimer.singleShot(0, self._tell_settled)
+
+    def _tell_settled(self) -> None:
+        if not self._closed and self.is_settled:
+            self.settled.emit()

@@ -12,7 +12,7 @@ the panel draws nothing and catches up when shown.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -43,6 +43,10 @@ STALE_DELAY_MS = 150  # a run that comes back sooner never dims the maps (no fli
 
 
 class FeatureMapsPanel(QWidget):
+    """``hovered(str)``: the value under the pointer (also shown at the panel's foot)."""
+
+    hovered = Signal(str)
+
     def __init__(self, network: Network, controller=None, parent: QWidget | None = None):
         super().__init__(parent)
         self.network = network
@@ -133,6 +137,7 @@ class FeatureMapsPanel(QWidget):
         self.large.pixel_clicked.connect(self._on_pixel_clicked)
         for source in (self.grid.hovered, self.large.hovered, self.bars.hovered):
             source.connect(self.hover.setText)
+            source.connect(self.hovered)
         self._when_shown = WhenShown(self, self.refresh)
         hear_while_alive(self, (network.stack_changed, self._when_shown.request),
                          (network.selection_changed, self._when_shown.request),

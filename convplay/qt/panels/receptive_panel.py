@@ -15,7 +15,7 @@ centre pixel of the last layer with feature maps is shown.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -99,16 +99,20 @@ def comparison_text(field: np.ndarray, box, stack, layer: int) -> str:
         text = f"All {area} pixels of the box reach this output: the effective field fills the theoretical one."
     elif max_pool_on_path(stack, layer):
         text = (f"Max pooling sends the gradient to one cell of each window: {reached} of the {area} pixels "
-                "reach this output (the others lost in their windows)")
+                "reach this output.")
     else:
-        text = (f"{reached} of the {area} pixels reach this output; the others' paths pass through a ReLU "
-                "that is off here, or through zero weights")
+        text = (f"{reached} of the {area} pixels reach this output: the others' paths pass through a ReLU "
+                "that is off here, or through zero weights.")
     if outside > 0:
-        text += f"; {outside} pixels outside the box have a gradient too"
+        text += f" {outside} pixels outside the box have a gradient too."
     return text
 
 
 class ReceptiveFieldPanel(QWidget):
+    """``hovered(str)``: the value under the pointer (for the window's status bar)."""
+
+    hovered = Signal(str)
+
     def __init__(self, network: Network, controller=None, parent: QWidget | None = None):
         super().__init__(parent)
         self.network = network
@@ -137,17 +141,17 @@ class ReceptiveFieldPanel(QWidget):
         controls.setColumnStretch(3, 1)
         controls.setColumnStretch(5, 1)
 
-        self.theory_view = MapView()
+        self.theory_view = MapView(hint=90)
         self.theory_view.setToolTip("The network's input with the theoretical receptive field of the probed "
                                     "pixel framed (dashed where it lies in the padding)")
-        self.effective_view = MapView()
+        self.effective_view = MapView(hint=90)
         self.effective_view.setToolTip("The effective receptive field: |∂ output pixel / ∂ input| for this input "
                                        "and these weights (PyTorch's autograd), the theoretical box framed")
         self.theory_title = QLabel("theoretical")
-        self.effective_title = QLabel("effective (gradient)")
+        self.effective_title = QLabel("effective")
         for title, view in ((self.theory_title, self.theory_view), (self.effective_title, self.effective_view)):
             title.setToolTip(view.toolTip())
-            title.setWordWrap(True)
+            title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         pictures = QGridLayout()
         pictures.addWidget(self.theory_title, 0, 0)
@@ -164,9 +168,6 @@ class ReceptiveFieldPanel(QWidget):
         self.stale_label.setStyleSheet(style.STALE_BANNER_STYLE)
         self.stale_label.setToolTip("The effective field shown is for an earlier probe, input or stack")
         self.stale_label.hide()
-        self.hover = QLabel("")
-        self.hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.hover.setToolTip("The value under the mouse pointer")
 
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
@@ -175,13 +176,12 @@ class ReceptiveFieldPanel(QWidget):
         status.addWidget(self.caption, 1)
         status.addWidget(self.stale_label, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(status)
-        layout.addWidget(self.hover)
 
         self.layer_combo.currentIndexChanged.connect(self._on_layer)
         for spin in (self.channel_spin, self.row_spin, self.col_spin):
             spin.valueChanged.connect(self._on_spin)
         for view in (self.theory_view, self.effective_view):
-            view.hovered.connect(self.hover.setText)
+            view.hovered.connect(self.hovered)
         self._when_shown = WhenShown(self, self.refresh)
         hear_while_alive(self, (network.stack_changed, self._when_shown.request),
                          (network.probe_changed, self._when_shown.request),
@@ -245,7 +245,8 @@ class ReceptiveFieldPanel(QWidget):
         vector = row.output_shape is not None and len(row.output_shape) == 1
         if not vector:
             where += f" ({probe.row}, {probe.col})"
-        self.theory_title.setText(f"theoretical: {box_text(box, h, w) if box else '—'}")
+        size = "\u2014" if box is None else f"{box[2] - box[0] + 1}×{box[3] - box[1] + 1}"
+        self.theory_title.setText(f"theoretical: {size}")
         current = self._field_for == (probe, network.run) and network.run_is_fresh
         if not current:
             self._ask(probe)
@@ -257,10 +258,10 @@ class ReceptiveFieldPanel(QWidget):
         if box is None:
             self.caption.setText(f"{where}: this layer has no output ({network.trace.error})")
             return
-        theory = (f"A {row.layer.kind} output reads every input pixel: its receptive field is the whole "
-                  f"{w}×{h} input." if vector or box == (0, 0, h - 1, w - 1) and _flattened(network.trace, probe.layer)
-                  else f"{where} reads the input pixels rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]}: "
-                  f"{box_text(box, h, w)}.")
+        if vector or (box == (0, 0, h - 1, w - 1) and _flattened(network.trace, probe.layer)):
+            theory = f"A {row.layer.kind} output reads every input pixel: the whole {w}×{h} input."
+        else:
+            theory = f"{where} reads {box_text(box, h, w)}: rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]}."
         if field is None:
             self.caption.setText(theory + " The effective field is being computed\u2026")
         else:
@@ -269,13 +270,13 @@ class ReceptiveFieldPanel(QWidget):
     def _show_field(self, field: np.ndarray | None, box) -> None:
         if field is None or field.ndim != 2:
             self.effective_view.set_map(None)
-            self.effective_title.setText("effective (gradient)")
+            self.effective_title.setText("effective")
             return
         top = float(field.max()) if field.size else 1.0
         self.effective_view.set_map(field, (0.0, top if top > 0 else 1.0), False, "|gradient|",
                                     colour_map=style.SEQUENTIAL)
         self.effective_view.set_box(box)
-        self.effective_title.setText(f"effective: {int(np.count_nonzero(field))} pixels reached")
+        self.effective_title.setText(f"effective: {int(np.count_nonzero(field))} px")
 
     def _ask(self, probe: Probe) -> None:
         key = (probe, self.network.run)

@@ -12,7 +12,7 @@ step.  A thumbnail shows the 8×8 input the network actually sees.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -38,7 +38,7 @@ from convplay.qt.zoom import scaled, text_zoom
 DIGITS_KEY = "digits"
 CANVAS = 32  # the blank canvas "Draw a digit" makes: 4× the digits' 8×8
 STALE_DELAY_MS = 150
-TOP_PX = 26
+TOP_PX = 22
 DIGITS_ONLY_TIP = "For the digits CNN: choose it in the Layer stack panel to draw digits for it"
 DRAW_TIP = ("Clear the input to a blank 32×32 canvas: draw a digit on the Input panel with the pen "
             "(value 1, brush 3) and watch the scores change (undo: Ctrl+Z)")
@@ -73,6 +73,10 @@ def example_canvas(label: int) -> np.ndarray:
 
 
 class ScoresPanel(QWidget):
+    """``hovered(str)``: the bar under the pointer and its value (for the window's status bar)."""
+
+    hovered = Signal(str)
+
     def __init__(self, network: Network, parent: QWidget | None = None, *, session=None, history=None):
         super().__init__(parent)
         self.network = network
@@ -87,10 +91,6 @@ class ScoresPanel(QWidget):
         self.softmax_check.setChecked(True)
         self.softmax_check.setToolTip("On: the scores as probabilities, softmax of the last layer's output "
                                       "(they add up to 100 %). Off: the raw scores (logits) the last layer returns.")
-        top = QHBoxLayout()
-        top.addWidget(self.top_label, 1)
-        top.addWidget(self.softmax_check, 0, Qt.AlignmentFlag.AlignTop)
-
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setToolTip("Which layer the scores come from, and whether they are up to date")
@@ -111,43 +111,47 @@ class ScoresPanel(QWidget):
             menu.addAction(action)
         self.examples_button.setMenu(menu)
         self.seen = MapView()
-        self.seen.setMinimumSize(56, 56)
-        self.seen.setFixedSize(64, 64)
+        self.seen.setFixedSize(36, 36)
         self.seen.setToolTip("What the network sees: the input resized to the network's input size")
-        self.seen_label = QLabel("the network sees")
+        self.seen_label = QLabel("sees")
         self.seen_label.setStyleSheet(style.muted_text_style())
         self.seen_label.setToolTip(self.seen.toolTip())
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.draw_button)
-        buttons.addWidget(self.examples_button)
-        buttons.addStretch(1)
         seen_box = QVBoxLayout()
+        seen_box.setSpacing(0)
         seen_box.addWidget(self.seen, 0, Qt.AlignmentFlag.AlignHCenter)
         seen_box.addWidget(self.seen_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        top = QHBoxLayout()
+        top.addWidget(self.top_label, 1)
+        top.addLayout(seen_box)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.softmax_check, 0, Qt.AlignmentFlag.AlignTop)
         bottom = QHBoxLayout()
-        bottom.addLayout(buttons)
+        bottom.addWidget(self.draw_button)
+        bottom.addWidget(self.examples_button)
         bottom.addStretch(1)
-        bottom.addLayout(seen_box)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setStyleSheet(style.ERROR_TEXT_STYLE)
         self.message.hide()
 
+        self.status.setStyleSheet(style.muted_text_style())
         layout = QVBoxLayout(self)
+        layout.setSpacing(4)
+        layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(top)
-        layout.addWidget(self.status)
-        layout.addWidget(self.bars)
+        layout.addLayout(status_row)
+        layout.addWidget(self.bars, 1)
         layout.addLayout(bottom)
         layout.addWidget(self.message)
-        layout.addStretch(1)
 
         self._stale_timer = QTimer(self)
         self._stale_timer.setSingleShot(True)
         self._stale_timer.setInterval(STALE_DELAY_MS)
         self._stale_timer.timeout.connect(self._show_stale)
         self.draw_button.clicked.connect(self.draw_digit)
+        self.bars.hovered.connect(self.hovered)
         self.softmax_check.toggled.connect(self._redraw)
-        self.bars.hovered.connect(self.status.setToolTip)
         self._when_shown = WhenShown(self, self.refresh)
         hear_while_alive(self, (network.stack_changed, self._when_shown.request),
                          (network.run_changed, self._when_shown.request))
@@ -232,14 +236,16 @@ class ScoresPanel(QWidget):
             texts = [percent_text(v) for v in p]
             self.bars.set_bars(p, names, texts, top, value_range=(0.0, 1.0))
             head = f"{names[top]} \u00b7 {100 * p[top]:.1f} %" if top is not None else "\u2014"
-            what = "softmax of the last layer's output"
+            what = "softmax"
         else:
             self.bars.set_bars(out, names, [format_tick(v) for v in out], top)
             head = f"{names[top]} \u00b7 score {format_tick(out[top])}" if top is not None else "\u2014"
-            what = "the last layer's raw output (logits)" if self.classifier else "the last layer's output"
+            what = "raw scores (logits)" if self.classifier else "raw output"
         self.top_label.setText(head)
         layer = self.network.trace.rows[-1].layer.label
-        self.status.setText(f"{layer}: {what}, {run.seconds * 1000:.2f} ms in PyTorch")
+        self.status.setText(f"{what} of {layer} \u00b7 forward {run.seconds * 1000:.2f} ms")
+        self.status.setToolTip(f"The bars are the {what} of the last layer ({layer}); PyTorch's forward pass "
+                               f"through the whole stack took {run.seconds * 1000:.3f} ms")
         self._show_seen()
 
     def _show_seen(self) -> None:
@@ -252,7 +258,8 @@ class ScoresPanel(QWidget):
         self.seen.set_map(image, (0.0, max(1.0, float(np.nanmax(image)) if image.size else 1.0)), False,
                           "the network's input", colour_map=style.GREY_IMAGE)
         _c, h, w = x.shape
-        self.seen_label.setText(f"the network sees {w}×{h}")
+        self.seen_label.setText(f"sees {w}×{h}")
+        self.seen.setToolTip(f"What the network sees: the input resized to {w}×{h}, as the network's input")
 
     # -- staleness ---------------------------------------------------------------------
     def _follow_staleness(self) -> None:

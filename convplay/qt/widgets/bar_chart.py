@@ -29,7 +29,8 @@ from convplay.qt import style
 from convplay.qt.zoom import scaled, text_zoom
 
 MAX_BARS = 32  # more values than this are a strip
-ROW_PX = 22
+ROW_PX = 22  # a bar's row when there is room
+MIN_ROW_PX = 14  # the least a row gets before the chart asks for more room
 STRIP_PX = 90
 TEXT_PX = 12
 PAD = 6
@@ -44,7 +45,7 @@ class BarChart(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setMouseTracking(True)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._values = np.zeros(0)
         self._labels: list[str] = []
         self._texts: list[str] = []
@@ -109,16 +110,24 @@ class BarChart(QWidget):
         font.setPixelSize(scaled(TEXT_PX))
         return font
 
-    def _row_h(self) -> int:
-        return max(scaled(ROW_PX), math.ceil(scaled(TEXT_PX) * 1.5))
+    def _min_row(self) -> int:
+        return max(scaled(MIN_ROW_PX), math.ceil(scaled(TEXT_PX) * 1.15))
+
+    def _row_h(self) -> float:
+        """Rows share the height the chart is given, between the least and the preferred."""
+        n = max(1, len(self._values))
+        room = (self.height() - 2 * PAD) / n
+        return max(self._min_row(), min(max(scaled(ROW_PX), self._min_row()), room))
 
     def sizeHint(self) -> QSize:
-        if self.strip:
-            return QSize(300, scaled(STRIP_PX))
-        return QSize(300, max(1, len(self._values)) * self._row_h() + 2 * PAD)
+        # The least room as the preferred: a dock's scroll area sizes a panel with wrapped
+        # labels by its preferred height, and the chart grows into any room left (Expanding).
+        return self.minimumSizeHint().expandedTo(QSize(300, 0))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(160, self.sizeHint().height())
+        if self.strip:
+            return QSize(160, scaled(STRIP_PX) // 2)
+        return QSize(160, max(1, len(self._values)) * self._min_row() + 2 * PAD)
 
     def _refit(self, *_args) -> None:
         self.setMinimumHeight(self.minimumSizeHint().height())

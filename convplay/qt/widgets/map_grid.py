@@ -289,10 +289,11 @@ class MapView(QWidget):
     pixel_clicked = Signal(int, int)
     hovered = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, hint: int = 180):
         super().__init__(parent)
+        self._hint = hint
         self.setMouseTracking(True)
-        self.setMinimumSize(80, 80)
+        self.setMinimumSize(min(80, hint), min(80, hint))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setToolTip("The chosen feature map large: click a pixel to probe it (its receptive field is "
                         "drawn in the Receptive field panel)")
@@ -307,7 +308,7 @@ class MapView(QWidget):
         self.name = ""
 
     def sizeHint(self) -> QSize:
-        return QSize(180, 180)
+        return QSize(self._hint, self._hint)
 
     @property
     def levels(self) -> tuple[float, float]:

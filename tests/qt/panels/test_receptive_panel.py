@@ -55,7 +55,7 @@ def test_the_mnist_model_s_box_is_the_one_worked_out_by_hand(panel_for):
     assert panel.theoretical_box() == (8, 8, 17, 17)
     assert panel.theory_view.box == (8, 8, 17, 17)
     assert panel.theory_title.text() == "theoretical: 10×10"
-    assert "rows 8–17, columns 8–17: 10×10" in panel.caption.text()
+    assert "reads 10×10: rows 8–17, columns 8–17" in panel.caption.text()
 
 
 def test_the_part_of_the_box_in_the_padding_is_said(panel_for):
@@ -67,7 +67,8 @@ def test_the_part_of_the_box_in_the_padding_is_said(panel_for):
     assert panel.theoretical_box() == (-2, -2, 2, 2)
     assert box_text((-2, -2, 2, 2), 8, 8) == "5×5 (2 rows and 2 columns fall in the padding)"
     assert box_text((-1, 0, 3, 3), 8, 8) == "5×4 (1 row falls in the padding)"
-    assert "5×5 (2 rows and 2 columns fall in the padding)" in panel.theory_title.text()
+    assert panel.theory_title.text() == "theoretical: 5×5"
+    assert "5×5 (2 rows and 2 columns fall in the padding)" in panel.caption.text()
 
 
 def test_a_linear_output_reads_the_whole_input(panel_for):

@@ -62,7 +62,7 @@ def test_scores_are_torch_s_softmax_and_the_top_class_is_the_digit(panel_for):
     assert panel.bars.highlight == 3
     assert panel.top_label.text() == f"3 \u00b7 {100 * expected[3]:.1f} %"
     assert panel.bars.labels == [str(d) for d in range(10)]
-    assert panel.seen_label.text() == "the network sees 8×8"
+    assert panel.seen_label.text() == "sees 8×8"
     np.testing.assert_array_equal(panel.seen._values, x[0])
 
 

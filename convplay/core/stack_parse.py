@@ -307,23 +307,34 @@ def _import_text(node) -> str:
     return f"from {'.' * node.level}{node.module or ''} import {names}"
 
 
-def _scan(tree: ast.Module) -> None:
+_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)  # nothing to check below
+
+
+def _scan(tree: ast.Module) -> dict:
     """Refuses, anywhere in the text, what no model description holds: dunder names, other
-    imports, lambdas, the builtins and modules that reach outside, and deep nesting."""
+    imports, lambdas, the builtins and modules that reach outside, and deep nesting.
+    Returns, for each top-level statement that calls nn layer constructors, the first such
+    call (by the statement's id)."""
     allowed = set()  # ids of dunder nodes that are plain Python structure
     top_level = {id(stmt) for stmt in tree.body}
     for top in tree.body:
         if _main_guard(top):
             allowed.add(id(top.test.left))
+    layer_calls: dict[int, ast.Call] = {}
     # depth counts expression nesting from the statement that holds it (Python caps blocks)
-    todo = [(tree, 0, False)]
+    todo = [(stmt, 0, False, id(stmt)) for stmt in reversed(tree.body)]
     while todo:
-        node, depth, in_class = todo.pop()
+        node, depth, in_class, top = todo.pop()
         if depth > MAX_DEPTH:
             _fail(node, f"expressions nest more than {MAX_DEPTH} deep: convplay does not read them")
-        if isinstance(node, ast.Name) and _is_dunder(node.id) and id(node) not in allowed:
-            _fail(node, f"{node.id} is a dunder name: convplay never reads Python's internals")
-        elif isinstance(node, ast.Attribute):
+        kind = type(node)
+        if kind is ast.Name:
+            if _is_dunder(node.id) and id(node) not in allowed:
+                _fail(node, f"{node.id} is a dunder name: convplay never reads Python's internals")
+            dangerous = node.id in _DANGEROUS_ROOTS or node.id in _DANGEROUS_NAMES
+            if dangerous and not isinstance(node.ctx, ast.Store):
+                _fail(node, f"{node.id} is not part of a model description: convplay reads only nn layers")
+        elif kind is ast.Attribute:
             if _is_dunder(node.attr):
                 is_super_init = (node.attr == "__init__" and isinstance(node.value, ast.Call)
                                  and isinstance(node.value.func, ast.Name) and node.value.func.id == "super")
@@ -333,33 +344,37 @@ def _scan(tree: ast.Module) -> None:
             if root and root.split(".")[0] in _DANGEROUS_ROOTS:
                 _fail(node, f"{_snippet(node)} reaches the module {root.split('.')[0]}: "
                             "convplay reads only nn layers and never runs anything")
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        elif kind is ast.Call:
+            func = node.func
+            if isinstance(func, ast.Name) and (func.id in _DANGEROUS_CALLS or func.id in _DANGEROUS_ROOTS):
+                _fail(node, f"{func.id}(...) is a call convplay never runs: it reads only nn layer constructors")
+            if top not in layer_calls and isinstance(func, ast.Attribute):
+                name = _nn_name(func)
+                if name in KINDS or name == "Sequential":
+                    layer_calls[top] = node
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
             if _is_dunder(node.name) and not (node.name == "__init__" and in_class):
                 _fail(node, f"{node.name} is a dunder name: convplay never reads Python's internals")
-        elif isinstance(node, ast.arg) and _is_dunder(node.arg):
-            _fail(node, f"{node.arg} is a dunder name: convplay never reads Python's internals")
-        elif isinstance(node, ast.keyword) and _is_dunder(node.arg):
-            _fail(node.value, f"{node.arg}= is a dunder name: convplay never reads Python's internals")
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+        elif kind is ast.arg:
+            if _is_dunder(node.arg):
+                _fail(node, f"{node.arg} is a dunder name: convplay never reads Python's internals")
+        elif kind is ast.keyword:
+            if _is_dunder(node.arg):
+                _fail(node.value, f"{node.arg}= is a dunder name: convplay never reads Python's internals")
+        elif kind in (ast.Global, ast.Nonlocal):
             _fail(node, "global and nonlocal are not part of a model description")
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        elif kind in (ast.Import, ast.ImportFrom):
             text = _import_text(node)
             if id(node) not in top_level or text not in SKIPPED_IMPORTS:
                 _fail(node, f"{text}: convplay imports nothing and reads only the model; it skips torch's own "
                             "imports (import torch, torch.nn as nn, torch.nn.functional as F) and OrderedDict's")
-        elif isinstance(node, ast.Lambda):
+        elif kind is ast.Lambda:
             _fail(node, "a lambda is not read: convplay reads only nn layers with literal arguments")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
-                node.func.id in _DANGEROUS_CALLS or node.func.id in _DANGEROUS_ROOTS):
-            _fail(node, f"{node.func.id}(...) is a call convplay never runs: "
-                        "it reads only nn layer constructors")
-        elif (isinstance(node, ast.Name) and node.id in _DANGEROUS_ROOTS | _DANGEROUS_NAMES
-              and not isinstance(node.ctx, ast.Store)):
-            _fail(node, f"{node.id} is not part of a model description: convplay reads only nn layers")
-        child_in_class = isinstance(node, ast.ClassDef)
-        children = [(child, 0 if isinstance(child, ast.stmt) else depth + 1, child_in_class)
-                    for child in ast.iter_child_nodes(node)]
+        child_in_class = kind is ast.ClassDef
+        children = [(child, 0 if isinstance(child, ast.stmt) else depth + 1, child_in_class, top)
+                    for child in ast.iter_child_nodes(node) if not isinstance(child, _LEAVES)]
         todo.extend(reversed(children))  # depth first in source order: the first fault is named
+    return layer_calls
 
 
 # --------------------------------------------------------------------------- layers
@@ -1039,14 +1054,6 @@ def _is_module_class(cls: ast.ClassDef) -> bool:
     return any(_dotted(base) in ("nn.Module", "torch.nn.Module") for base in cls.bases)
 
 
-def _builds_layers(node) -> ast.AST | None:
-    """The first nn layer constructor call inside ``node``, if any."""
-    for n in ast.walk(node):
-        if isinstance(n, ast.Call) and (_nn_name(n.func) in KINDS or _nn_name(n.func) == "Sequential"):
-            return n
-    return None
-
-
 # --------------------------------------------------------------------------- code
 
 
@@ -1081,7 +1088,7 @@ def _class_calls(node, classes) -> set:
 
 def _parse_code(text: str, title: str) -> Stack:
     tree = _parse(text)
-    _scan(tree)
+    layer_calls = _scan(tree)
     classes = {stmt.name: stmt for stmt in tree.body if isinstance(stmt, ast.ClassDef) and _is_module_class(stmt)}
     # a class another model builds is read there, as a block; the others are models
     blocks = set()
@@ -1130,8 +1137,10 @@ def _parse_code(text: str, title: str) -> Stack:
                 steps = builder.module(call, "", _Values())
                 label = f"nn.{_nn_name(call.func)}"
             models.append(_Model(label, steps, builder.notes, stmt.lineno))  # nn.Sequential() is empty
+            if len(models) > MAX_LAYERS:
+                _fail(stmt, f"the text holds more than {MAX_LAYERS} models: paste the one to read")
             continue
-        found = _builds_layers(stmt)
+        found = layer_calls.get(id(stmt))
         if found is not None:
             how = ""
             if any(isinstance(n, (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)) for n in ast.walk(stmt)):

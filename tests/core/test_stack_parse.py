@@ -766,6 +766,9 @@ def test_size_limits():
     with pytest.raises(StackParseError, match=f"at most {MAX_LAYERS}"):
         parse_stack(text)
     assert len(parse_stack("nn.Sequential(" + "nn.ReLU(), " * MAX_LAYERS + ")")) == MAX_LAYERS
+    with pytest.raises(StackParseError) as caught:
+        parse_stack("nn.ReLU()\n" * (MAX_LAYERS + 1))
+    assert caught.value.line == MAX_LAYERS + 1 and "models" in str(caught.value)
 
 
 def test_errors_without_a_line():

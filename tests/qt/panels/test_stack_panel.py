@@ -460,3 +460,16 @@ def test_the_panel_at_1280x720s_dock_size(setup, qtbot, tmp_path):
     # every column in sight: the layer's code is what gives way
     header = panel.table.horizontalHeader()
     assert header.sectionPosition(7) + header.sectionSize(7) <= panel.table.viewport().width()
+
+
+def test_enter_on_the_table_opens_the_selected_layer(setup, qtbot):
+    panel, network, session, *_ = setup
+    fresh_run(network)
+    network.select(0)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.table.setFocus()
+    with qtbot.waitSignal(panel.open_requested) as opened:
+        qtbot.keyClick(panel.table, Qt.Key.Key_Return)
+    assert opened.args == ["sliding"]
+    assert session.image.shape == (1, 8, 8) and session.weight.shape == (8, 1, 3, 3)

@@ -427,13 +427,6 @@ class PoolingPanel(QWidget):
         if not self.model.step(1):
             self.timer.stop()
 
-    def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Space:
-            self.model.set_playing(not self.model.playing)
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
     # -- model -> view ----------------------------------------------------------------------------
     def _request(self, *_args) -> None:
         self._when_shown.request()
@@ -572,10 +565,10 @@ class PoolingPanel(QWidget):
 
     # -- the PyTorch check ----------------------------------------------------------------------------
     def _submit_check(self) -> None:
-        key = (self.model.spec, id(self.model.input))
-        if key == self._check_key:
+        spec, x = self.model.spec, self.model.input
+        if self._check_key is not None and self._check_key[0] == spec and self._check_key[1] is x:
             return
-        self._check_key = key
+        self._check_key = (spec, x)  # the array itself: ids are reused
         self.badge.setText("checking with PyTorch…")
         self.badge.setStyleSheet(style.muted_text_style())
         self.worker.submit((self.model.spec, self.model.input))

@@ -5,7 +5,8 @@ uneven windows as colour bands, and the output grid beside it.
 Drawn with one QPainter pass per repaint, from the model: there are no scene items to make
 or pool, and a frame of the 32×32 the view shows at most costs a couple of milliseconds.
 Clicking an output cell (or an input cell: its first reader) moves the window there;
-hovering an input cell outlines the outputs that read it; Left/Right/Home/End step.
+hovering an input cell outlines the outputs that read it; Left/Right/Up/Down/Home/End step,
+Space plays or pauses.
 """
 
 from __future__ import annotations
@@ -526,6 +527,8 @@ class PoolGrid(QWidget):
             self.model.first()
         elif key == Qt.Key.Key_End:
             self.model.last()
+        elif key == Qt.Key.Key_Space:
+            self.model.set_playing(not self.model.playing)
         else:
             super().keyPressEvent(event)
             return

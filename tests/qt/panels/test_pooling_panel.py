@@ -160,6 +160,10 @@ def test_clicks_hover_and_keys(qtbot, setup):
     assert model.position == 3
     qtbot.keyClick(grid, Qt.Key.Key_Home)
     assert model.position == 0
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    assert model.playing
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    assert not model.playing
     panel.next_button.click()
     assert panel.step_label.full_text().startswith("window 2 of 4")
     grid.set_hover(None)

@@ -59,7 +59,12 @@ from convplay.qt.shown import hear_while_alive
 from convplay.qt.theme import theme
 from convplay.qt.widgets.layer_dialog import LayerDialog
 from convplay.qt.widgets.stack_code_dialog import StackCodeDialog
-from convplay.qt.widgets.stack_table import COLUMNS, StackTableModel, totals_text
+from convplay.qt.widgets.stack_table import (
+    COLUMNS,
+    StackTableModel,
+    set_sheet,
+    totals_text,
+)
 from convplay.qt.zoom import text_zoom
 
 EMPTY = "__empty__"
@@ -133,7 +138,7 @@ class StackPanel(QWidget):
         layout.addLayout(row)
         self.description = QLabel("")
         self.description.setWordWrap(True)
-        self.description.setStyleSheet(style.MUTED_TEXT_STYLE)
+        set_sheet(self.description, style.MUTED_TEXT_STYLE)
         self.description.setToolTip("What this model is")
         layout.addWidget(self.description)
 
@@ -184,19 +189,19 @@ class StackPanel(QWidget):
         self.seed_spin.setToolTip("The random seed of PyTorch's initialisation (Initialise uses it)")
         row.addWidget(self.seed_spin)
         self.busy_label = QLabel("")
-        self.busy_label.setStyleSheet(style.MUTED_TEXT_STYLE)
+        set_sheet(self.busy_label, style.MUTED_TEXT_STYLE)
         self.busy_label.setToolTip("PyTorch is making the weights or running the stack")
         row.addWidget(self.busy_label)
         row.addStretch(1)
         layout.addLayout(row)
         self.weights_note = QLabel("")
         self.weights_note.setWordWrap(True)
-        self.weights_note.setStyleSheet(style.MUTED_TEXT_STYLE)
+        set_sheet(self.weights_note, style.MUTED_TEXT_STYLE)
         self.weights_note.setToolTip("What loading the weights matched and what it did not")
         layout.addWidget(self.weights_note)
         self.message = QLabel("")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(style.ERROR_TEXT_STYLE)
+        set_sheet(self.message, style.ERROR_TEXT_STYLE)
         self.message.setToolTip("The last thing that could not be done")
         self.message.hide()
         layout.addWidget(self.message)
@@ -254,7 +259,7 @@ class StackPanel(QWidget):
         # -- what went wrong, what was noticed ------------------------------------------------
         self.banner = QFrame()
         self.banner.setObjectName("stackErrorBanner")
-        self.banner.setStyleSheet(BANNER_STYLE)
+        set_sheet(self.banner, BANNER_STYLE)
         banner_row = QHBoxLayout(self.banner)
         banner_row.setContentsMargins(6, 4, 6, 4)
         self.error_label = QLabel("")
@@ -270,14 +275,14 @@ class StackPanel(QWidget):
         layout.addWidget(self.banner)
         self.notes_label = QLabel("")
         self.notes_label.setWordWrap(True)
-        self.notes_label.setStyleSheet(NOTE_STYLE)
+        set_sheet(self.notes_label, NOTE_STYLE)
         self.notes_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.notes_label.setToolTip("What the trace noticed without refusing: code that runs but may not do what it says")
         self.notes_label.hide()
         layout.addWidget(self.notes_label)
         self.parser_notes = QLabel("")
         self.parser_notes.setWordWrap(True)
-        self.parser_notes.setStyleSheet(style.MUTED_TEXT_STYLE)
+        set_sheet(self.parser_notes, style.MUTED_TEXT_STYLE)
         self.parser_notes.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.parser_notes.setToolTip("What reading the code skipped")
         layout.addWidget(self.parser_notes)
@@ -469,7 +474,7 @@ class StackPanel(QWidget):
     def _on_shape_check(self, text: str) -> None:
         self.check_badge.setText(text)
         ok = text.startswith("✓")
-        self.check_badge.setStyleSheet(style.OK_TEXT_STYLE if ok else (style.ERROR_TEXT_STYLE if text else ""))
+        set_sheet(self.check_badge, style.OK_TEXT_STYLE if ok else (style.ERROR_TEXT_STYLE if text else ""))
         self.check_badge.setToolTip(text or "Every shape of the trace is checked again by PyTorch on the meta device")
 
     def _on_busy(self, busy: bool) -> None:

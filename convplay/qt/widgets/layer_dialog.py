@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,6 +36,7 @@ from convplay.core.layers import (
 )
 from convplay.core.stack_edits import layer_from_code
 from convplay.qt import style
+from convplay.qt.widgets.stack_table import code_font, set_sheet
 
 _NAME = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*|[0-9]+)(\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+))*$")
 _INT = re.compile(r"^[+-]?[0-9]{1,9}$")
@@ -174,7 +174,7 @@ class ArgField(QWidget):
         return _typed(self.arg, self._line.text() if self._line is not None else "")
 
     def mark(self, bad: bool) -> None:
-        self.setStyleSheet(style.invalid_frame_style(self.objectName()) if bad else "")
+        set_sheet(self, style.invalid_frame_style(self.objectName()) if bad else "")
 
 
 def _kind_words(arg: Arg) -> str:
@@ -249,7 +249,7 @@ class LayerDialog(QDialog):
         self.name_edit.editingFinished.connect(self._from_form)
         top.addRow("Name", self.name_edit)
         self.code_edit = QLineEdit(layer.code())
-        self.code_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.code_edit.setFont(code_font())
         self.code_edit.setToolTip("The layer as PyTorch code: type it and press Enter (read, never run)")
         self._code_typed = False  # the code was typed since it last read: OK reads it, not the form
         self.code_edit.textEdited.connect(self._on_code_typed)
@@ -262,16 +262,16 @@ class LayerDialog(QDialog):
         self.form.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.form_host)
         self.receives = QLabel(f"It receives {receives}." if receives else "")
-        self.receives.setStyleSheet(style.MUTED_TEXT_STYLE)
+        set_sheet(self.receives, style.MUTED_TEXT_STYLE)
         layout.addWidget(self.receives)
         if uses > 1:
             shared = QLabel(f"{layer.name} is one module used {uses} times: the edit changes every use.")
             shared.setWordWrap(True)
-            shared.setStyleSheet(style.MUTED_TEXT_STYLE)
+            set_sheet(shared, style.MUTED_TEXT_STYLE)
             layout.addWidget(shared)
         self.error = QLabel("")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(style.FAILED_TEXT_STYLE)
+        set_sheet(self.error, style.FAILED_TEXT_STYLE)
         self.error.setToolTip("Why PyTorch would not build the layer as it is")
         layout.addWidget(self.error)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import (
     QColor,
-    QFontDatabase,
     QTextCharFormat,
     QTextCursor,
     QTextFormat,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 from convplay.core.layers import LayerError, Stack
 from convplay.core.stack_parse import StackParseError, looks_like, parse_stack
 from convplay.qt import style
+from convplay.qt.widgets.stack_table import code_font, set_sheet
 
 PARSE_DELAY_MS = 150
 HINT = ("Paste an nn.Sequential(...), a module class (its __init__ with self.name = nn.X(...) lines, "
@@ -52,14 +52,14 @@ class StackCodeDialog(QDialog):
         self.hint.setToolTip("What the editor reads: three forms of PyTorch model code")
         layout.addWidget(self.hint)
         self.editor = QPlainTextEdit()
-        self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.editor.setFont(code_font())
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.editor.setPlaceholderText("nn.Sequential(\n    nn.Conv2d(1, 8, 3, padding=1),\n    nn.ReLU(),\n    ...\n)")
         self.editor.setToolTip("The model's code; nothing in it is run")
         self.editor.setTabChangesFocus(True)
         layout.addWidget(self.editor, 1)
         self.seen = QLabel("")
-        self.seen.setStyleSheet(style.MUTED_TEXT_STYLE)
+        set_sheet(self.seen, style.MUTED_TEXT_STYLE)
         self.seen.setToolTip("What the text seems to be, before it is read")
         layout.addWidget(self.seen)
         self.status = QLabel("")
@@ -133,9 +133,9 @@ class StackCodeDialog(QDialog):
     def _show(self, text: str, ok: bool | None) -> None:
         self.status.setText(text)
         if ok is None:
-            self.status.setStyleSheet("")
+            set_sheet(self.status, "")
         else:
-            self.status.setStyleSheet(style.OK_TEXT_STYLE if ok else style.FAILED_TEXT_STYLE)
+            set_sheet(self.status, style.OK_TEXT_STYLE if ok else style.FAILED_TEXT_STYLE)
 
     def _mark_line(self, line: int | None) -> None:
         if line is None or not 1 <= line <= self.editor.blockCount():

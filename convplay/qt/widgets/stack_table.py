@@ -10,12 +10,14 @@ from __future__ import annotations
 from fractions import Fraction
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase
 
 from convplay.core.layer_trace import LayerRow, StackTrace, shape_text, trace
 from convplay.core.layers import DESCRIPTIONS, Stack
 from convplay.core.stack_edits import macs_formula, params_formula, uses
 from convplay.qt import style
+from convplay.qt.theme import _recolour_sheet
+from convplay.qt.zoom import text_zoom
 
 COLUMNS = ("#", "Layer", "Input", "Output", "Params", "MACs", "RF", "Jump")
 COLUMN_TIPS = (
@@ -193,3 +195,21 @@ def totals_text(trace_: StackTrace) -> str:
            else f"stops at layer {trace_.failed} ({trace_.rows[trace_.failed].layer.label})")
     return (f"Total: {trace_.total_params:,} parameters · {trace_.total_macs:,} MACs · "
             f"{shape_text(trace_.input_shape)} in, {out}")
+
+
+def set_sheet(widget, sheet: str) -> None:
+    """``widget.setStyleSheet(sheet)`` (written in the normal colours), in the colours of the
+    theme that is on now: a sheet set while high contrast is on is recoloured at once, and
+    goes back with the theme."""
+    widget.setStyleSheet(sheet)
+    if style.high_contrast() and sheet:
+        _recolour_sheet(widget, True)
+
+
+def code_font() -> QFont:
+    """The monospace font code is edited in, at the text zoom (a font set on a widget does
+    not follow the application's)."""
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    if font.pointSizeF() > 0:
+        font.setPointSizeF(font.pointSizeF() * text_zoom().factor)
+    return font

@@ -14,7 +14,7 @@ from torch import nn
 
 from convplay.core.builtin_stacks import builtin_stack
 from convplay.core.history import History
-from convplay.core.layers import Layer
+from convplay.core.layers import Layer, Stack
 from convplay.core.network import Network, NetworkRun
 from convplay.core.pooling_model import PoolingModel
 from convplay.core.session import Session
@@ -473,3 +473,25 @@ def test_enter_on_the_table_opens_the_selected_layer(setup, qtbot):
         qtbot.keyClick(panel.table, Qt.Key.Key_Return)
     assert opened.args == ["sliding"]
     assert session.image.shape == (1, 8, 8) and session.weight.shape == (8, 1, 3, 3)
+
+
+def test_opening_a_transposed_convolution_takes_pytorchs_weight_layout(setup, qtbot):
+    panel, network, session, history, *_ = setup
+    stack = Stack((Layer.make("Conv2d", 1, 4, 3, name="down"), Layer.make("ReLU"),
+                   Layer.make("ConvTranspose2d", 4, 2, 2, stride=2, name="up")), title="An upsampler")
+    network.set_stack(stack, input_shape=(1, 6, 6))
+    up = nn.ConvTranspose2d(4, 2, 2, stride=2)
+    rng = np.random.default_rng(3)
+    network.set_weights({"down.weight": rng.normal(size=(4, 1, 3, 3)), "down.bias": rng.normal(size=4),
+                         "up.weight": up.weight.detach().numpy(), "up.bias": up.bias.detach().numpy()}, "test")
+    outputs = (rng.random((4, 4, 4)), rng.random((4, 4, 4)), rng.random((2, 8, 8)))
+    network.set_run(NetworkRun(rng.random((1, 6, 6)), outputs, generation=network.generation))
+    network.select(2)
+    assert panel.open_selected()
+    assert session.weight.shape == tuple(up.weight.shape) == (4, 2, 2, 2)  # (in, out/groups, kh, kw)
+    np.testing.assert_allclose(session.weight, up.weight.detach().numpy())
+    assert session.spec.transposed and session.spec.stride == 2
+    assert session.image.shape == (4, 4, 4)
+    assert session.kernel_name == "upsampler up.weight"
+    history.undo()
+    assert session.image.shape == (1, 16, 16)

@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import numpy as np
+
 from convplay.core.formula import shown_formula
 from convplay.core.layers import ACTIVATION_KINDS, CONV_KINDS, POOL_KINDS, Layer, Stack, pair
 from convplay.core.pooling import PoolSpec, PoolSpecError, axis_formula
@@ -123,26 +125,34 @@ class _Refusal(Exception):
         self.reason, self.fix = reason, fix
 
 
-# A back map takes an output index range [a, b] on one axis to the input range it reads.
-def _identity_back(a: int, b: int) -> tuple[int, int]:
-    return a, b
+# A back map takes the positions an output reads on one axis (an int array) to the input
+# positions they read, padding positions included (negative or past the end).
+def _identity_back(positions: np.ndarray) -> np.ndarray:
+    return positions
 
 
 def _window_back(k: int, s: int, before: int, d: int):
-    def back(a: int, b: int) -> tuple[int, int]:
-        return a * s - before, b * s - before + d * (k - 1)
+    taps = np.arange(k) * d - before
+
+    def back(positions: np.ndarray) -> np.ndarray:
+        return np.unique((positions[:, None] * s + taps[None, :]).ravel())
     return back
 
 
 def _transposed_back(k: int, s: int, p: int, d: int):
-    def back(a: int, b: int) -> tuple[int, int]:
-        return -((-(a + p - d * (k - 1))) // s), (b + p) // s
+    taps = np.arange(k) * d
+
+    def back(positions: np.ndarray) -> np.ndarray:
+        # output o = i·s − p + m·d: the inputs i that stamp onto o
+        numerators = (positions[:, None] + p - taps[None, :]).ravel()
+        return np.unique(numerators[numerators % s == 0] // s)
     return back
 
 
 def _adaptive_back(n: int, out: int):
-    def back(a: int, b: int) -> tuple[int, int]:
-        return (a * n) // out, -((-(b + 1) * n) // out) - 1
+    def back(positions: np.ndarray) -> np.ndarray:
+        parts = [np.arange((o * n) // out, -((-(o + 1) * n) // out)) for o in positions.tolist()]
+        return np.unique(np.concatenate(parts)) if parts else positions
     return back
 
 
@@ -400,20 +410,28 @@ def _fixed_view_note(n: int, features: int) -> str:
             f"nn.Flatten() keeps one row per image")
 
 
-def _back_through(backs, axis: int, a: int, b: int) -> tuple[int, int]:
-    for layer_backs in reversed(backs):
-        if layer_backs is None:
+def _back_through(backs, axis: int, positions, sizes=None) -> np.ndarray:
+    """The network-input positions that the output ``positions`` of the last of ``backs``
+    read on ``axis``.  With ``sizes`` (each layer's input size on this axis), positions an
+    intermediate layer reads in its padding are dropped: they hold no pixel, so nothing
+    before them is read.  At the network's input the padding positions are kept."""
+    positions = np.asarray(positions, dtype=np.int64)
+    for i in range(len(backs) - 1, -1, -1):
+        if backs[i] is None:
             continue
-        a, b = layer_backs[axis](a, b)
-    return a, b
+        positions = backs[i][axis](positions)
+        if sizes is not None and i > 0:
+            positions = positions[(positions >= 0) & (positions < sizes[i][axis])]
+    return positions
 
 
 def _centre_field(backs, output: Shape) -> tuple[int, int]:
+    """The textbook receptive field: the span, padding included, that the centre output
+    pixel reaches back to through every layer's window."""
     sizes = []
     for axis in (0, 1):
-        centre = output[1 + axis] // 2
-        a, b = _back_through(backs, axis, centre, centre)
-        sizes.append(max(0, b - a + 1))
+        reached = _back_through(backs, axis, [output[1 + axis] // 2])
+        sizes.append(int(reached.max() - reached.min() + 1) if reached.size else 0)
     return tuple(sizes)  # type: ignore[return-value]
 
 
@@ -433,8 +451,9 @@ def _fraction(value: Fraction) -> str:
 
 def receptive_box(trace_: StackTrace, layer_index: int, oh: int, ow: int) -> tuple[int, int, int, int] | None:
     """(top, left, bottom, right), inclusive, of the input pixels that output pixel (oh, ow)
-    of layer ``layer_index`` reads, padding positions included (unclipped); the whole input
-    for a layer at or past a Flatten; None for a layer without an output."""
+    of layer ``layer_index`` reads: the first layer's padding positions included (unclipped),
+    later layers' padding not (it reads no pixel); the whole input for a layer at or past a
+    Flatten; None for a layer without an output, or a pixel that reads only padding."""
     if not 0 <= layer_index < len(trace_.rows) or trace_.rows[layer_index].output_shape is None:
         return None
     if trace_.rows[layer_index].error:
@@ -443,6 +462,9 @@ def receptive_box(trace_: StackTrace, layer_index: int, oh: int, ow: int) -> tup
     _, h, w = trace_.input_shape
     if any(b is None for b in backs):
         return (0, 0, h - 1, w - 1)
-    top, bottom = _back_through(backs, 0, oh, oh)
-    left, right = _back_through(backs, 1, ow, ow)
-    return (top, left, bottom, right)
+    sizes = [row.input_shape[1:] for row in trace_.rows[:layer_index + 1]]
+    rows = _back_through(backs, 0, [oh], sizes)
+    cols = _back_through(backs, 1, [ow], sizes)
+    if not rows.size or not cols.size:
+        return None
+    return (int(rows.min()), int(cols.min()), int(rows.max()), int(cols.max()))

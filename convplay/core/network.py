@@ -170,7 +170,8 @@ class Network:
     def set_layers(self, layers) -> None:
         """An edit in the panel: the same stack with other layers; weights whose names and
         shapes still fit are kept, the controller initialises the rest."""
-        self.set_stack(self._stack.with_layers(layers), weights=None, labels=self._labels, key="")
+        self.set_stack(self._stack.with_layers(layers), input_shape=self._input_shape, weights=None,
+                       labels=self._labels, key="")
 
     def set_input_shape(self, shape) -> None:
         new = _checked_shape(shape, self._input_shape)

@@ -108,8 +108,9 @@ def test_the_receptive_field_of_the_cifar10_cnn():
     # 3; 3 + 2·1 = 5; 5 + 1·1 = 6
     assert [row.receptive_field for row in t.rows[:6]] == [(3, 3), (3, 3), (3, 3), (5, 5), (5, 5), (6, 6)]
     assert [row.jump for row in t.rows[:6]] == [(1, 1)] * 5 + [(2, 2)]
-    # padding 1 twice: the corner pixel's field reaches two pixels into the padding (unclipped)
-    assert receptive_box(t, 5, 0, 0) == (-2, -2, 3, 3)
+    # conv2's padding holds no pixel of conv1's output, so the corner's field reaches only
+    # conv1's own padding row and column (the textbook span, 6, is the centre pixel's)
+    assert receptive_box(t, 5, 0, 0) == (-1, -1, 3, 3)
     assert receptive_box(t, 0, 0, 0) == (-1, -1, 1, 1)
     assert [row.output_shape for row in t.rows][4:7] == [(32, 32, 32), (32, 16, 16), (8192,)]
     assert t.total_params == 896 + 9248 + 8192 * 512 + 512 + 5130

@@ -129,22 +129,62 @@ _model_cache = threading.local()
 
 
 def run_job(job: dict):
-    """The input through the stack; the module is built once per stack, weights and device."""
+    """The input through the stack; the module is built once per stack, weights and device.
+
+    The first run of a module and input shape goes through ``run_stack``, which checks the
+    sizes on the meta device before it allocates anything; once that run worked, a stroke
+    (same shapes, new pixels) runs the module directly: the check costs ten forwards of
+    the digits CNN, and a stroke changes nothing it checks."""
     _thread_policy()
     from convplay.compute.stack import StackError, build_model, run_stack
 
-    stack, weights, device = job["stack"], job["weights"], job["device"]
+    stack, weights, device, x = job["stack"], job["weights"], job["device"], job["input"]
     cached = getattr(_model_cache, "entry", None)
     model = None
     if cached is not None and cached[0] is stack and cached[1] is weights and cached[2] == device:
         model = cached[3]
+        if model is not None and cached[4] == tuple(x.shape):
+            run = _forward(model, len(stack), x, device)
+            if run is not None:
+                return run
     elif weights:
         try:
             model = build_model(stack, weights, seed=job["seed"], device=device)
         except (StackError, RuntimeError, ValueError):
             model = None  # run_stack says why, in the run's error
-        _model_cache.entry = (stack, weights, device, model)
-    return run_stack(stack, model if model is not None else weights, job["input"], device=device)
+    run = run_stack(stack, model if model is not None else weights, x, device=device)
+    checked = tuple(x.shape) if run.ok else None
+    _model_cache.entry = (stack, weights, device, model, checked)
+    return run
+
+
+def _forward(model, layers: int, x: np.ndarray, device: str):
+    """``run_stack``'s forward for a module and input shape it has already run: every
+    layer's output kept; None on any failure (``run_stack`` then says what it is)."""
+    import time
+
+    import torch
+
+    from convplay.compute.stack import StackRun
+
+    try:
+        started = time.perf_counter()
+        with torch.no_grad():
+            t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)[None]).to(device)
+            kept = []
+            for index in range(layers):
+                t = model.step(index, t)
+                kept.append(t)
+            if device.startswith("cuda"):
+                torch.cuda.synchronize(device)
+            seconds = time.perf_counter() - started
+            outputs = []
+            for t in kept:
+                out = t.detach().to("cpu", torch.float32)
+                outputs.append(out[0].numpy().copy() if out.ndim >= 2 else out.numpy().copy())
+    except Exception:  # noqa: BLE001 - the checked path reports it in torch's words
+        return None
+    return StackRun(outputs, "", None, seconds)
 
 
 def effective_job(job: dict):
@@ -288,7 +328,6 @@ class NetworkController(QObject):
         """Run the current input through the stack (the last run goes stale until it is in)."""
         if self._closed or not self._started or not self._weights_ready():
             return
-        self.network.input_changed()
         self._submit_run()
 
     def request_effective(self, probe: Probe | None = None) -> bool:
@@ -405,6 +444,8 @@ class NetworkController(QObject):
             "stack": network.stack, "weights": network.weights, "input": x, "device": self.device,
             "seed": network.seed,
         })
+        # Stale only once the job is on its way: the views that follow must not delay it.
+        network.input_changed()
         self._run_jobs = {generation: (network.generation, x)}
 
     def _on_run(self, generation: int, result) -> None:

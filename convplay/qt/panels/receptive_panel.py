@@ -256,7 +256,10 @@ class ReceptiveFieldPanel(QWidget):
         self._show_field(field, box)
         self.effective_view.set_stale(field is not None and not current)
         if box is None:
-            self.caption.setText(f"{where}: this layer has no output ({network.trace.error})")
+            if row.ok:
+                self.caption.setText(f"{where} reads only padding: no input pixel reaches it.")
+            else:
+                self.caption.setText(f"{where}: this layer has no output ({network.trace.error})")
             return
         if vector or (box == (0, 0, h - 1, w - 1) and _flattened(network.trace, probe.layer)):
             theory = f"A {row.layer.kind} output reads every input pixel: the whole {w}×{h} input."

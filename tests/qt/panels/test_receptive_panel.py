@@ -62,13 +62,18 @@ def test_the_part_of_the_box_in_the_padding_is_said(panel_for):
     network = with_stack("digits")
     panel = panel_for(network)
     network.set_probe(Probe(2, 0, 0, 0))  # conv2's corner: both 3×3 convs pad by 1
-    rows = back(*back(0, 0, 3, p=1), 3, p=1)
-    assert rows == (-2, 2)
-    assert panel.theoretical_box() == (-2, -2, 2, 2)
-    assert box_text((-2, -2, 2, 2), 8, 8) == "5×5 (2 rows and 2 columns fall in the padding)"
+    # conv2 reads conv1's rows -1..1; row -1 is conv1's padding (a zero, no pixel behind it),
+    # so only conv1's rows 0..1 look further back, at the input's rows -1..2.
+    conv1_rows = back(0, 0, 3, p=1)
+    assert conv1_rows == (-1, 1)
+    rows = back(0, conv1_rows[1], 3, p=1)
+    assert rows == (-1, 2)
+    assert panel.theoretical_box() == (-1, -1, 2, 2)
+    assert box_text((-1, -1, 2, 2), 8, 8) == "4×4 (1 row and 1 column fall in the padding)"
     assert box_text((-1, 0, 3, 3), 8, 8) == "5×4 (1 row falls in the padding)"
-    assert panel.theory_title.text() == "theoretical: 5×5"
-    assert "5×5 (2 rows and 2 columns fall in the padding)" in panel.caption.text()
+    assert box_text((-2, 0, 2, 3), 8, 8) == "5×4 (2 rows fall in the padding)"
+    assert panel.theory_title.text() == "theoretical: 4×4"
+    assert "4×4 (1 row and 1 column fall in the padding)" in panel.caption.text()
 
 
 def test_a_linear_output_reads_the_whole_input(panel_for):

@@ -67,6 +67,7 @@ KIND_TIPS = {
 MAX_PADDING = MAX_POOL_KERNEL // 2
 MAX_STEP = 64
 MAX_OUTPUT_SIDE = 4096
+WIDE_PX = 600  # from this width the controls' first row holds the input's whole name
 TERMS_SHOWN = 12  # a window's sum writes out this many terms, then "…"
 FIELD_LABELS = {"kernel_size": "kernel_size", "stride": "stride", "padding": "padding", "dilation": "dilation",
                 "divisor_override": "divisor_override", "output_size": "output_size", "kind": "kind", "input": "input"}
@@ -232,6 +233,8 @@ class PoolingPanel(QWidget):
         self.kind_frame.setObjectName("pool_kind")
 
         self.input_combo = QComboBox()
+        self.input_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.input_combo.setMinimumContentsLength(12)  # a long layer name is elided, its tooltip whole
         self.input_combo.addItem("The 4×4 max-pooling example", EXAMPLE)
         self.input_combo.addItem("The current input", SESSION)
         self.input_combo.setItemData(0, "The 4×4 matrix [[7, 3, 5, 2], [8, 7, 1, 6], [4, 9, 3, 9], [0, 8, 4, 5]]",
@@ -247,10 +250,11 @@ class PoolingPanel(QWidget):
                                                                        "on its own)")
 
         self.kernel = PairField("kernel_size", 1, MAX_POOL_KERNEL, "The window's size, kernel_size")
-        self.stride_auto = QCheckBox("stride = kernel")
+        self.stride_auto = QCheckBox("= kernel")
         self.stride_auto.setToolTip("PyTorch's default: stride=None moves the window by its own size, so windows "
                                     "do not overlap")
         self.stride = PairField("stride", 1, MAX_STEP, "How far the window moves each step")
+        self.stride.layout().addWidget(self.stride_auto)  # one field: they wrap together
         self.padding = PairField("padding", 0, MAX_PADDING, "Cells added on every side: −∞ for max pooling, 0 for "
                                  "average pooling. PyTorch allows at most half the kernel")
         self.dilation = PairField("dilation", 1, MAX_STEP, "Spacing between a max-pooling window's taps")
@@ -274,8 +278,7 @@ class PoolingPanel(QWidget):
         lay.addWidget(self.divisor_spin)
         self.output_size = PairField("output_size", 0, MAX_OUTPUT_SIDE, "The output's size; None keeps that side "
                                      "of the input", special="None")
-        self.controls = FlowRow(self.kind_frame, self.input_frame, self.channel_frame, self.kernel, self.stride_auto,
-                                self.stride, self.padding, self.dilation, self.ceil_mode, self.count_pad,
+        self.controls = FlowRow(self.kind_frame, self.input_frame, self.channel_frame, self.kernel, self.stride, self.padding, self.dilation, self.ceil_mode, self.count_pad,
                                 self.divisor_frame, self.output_size, gap=8)
         root.addWidget(self.controls)
 
@@ -362,6 +365,13 @@ class PoolingPanel(QWidget):
         button.setToolTip(tip)
         button.clicked.connect(lambda *_: slot())
         return button
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # The input's name whole where the row has room; a narrow tab shortens it (tooltip whole).
+        wanted = 27 if self.width() >= WIDE_PX else 12
+        if self.input_combo.minimumContentsLength() != wanted:
+            self.input_combo.setMinimumContentsLength(wanted)
 
     # -- view -> model -------------------------------------------------------------------------
     def _spec_from_fields(self) -> PoolSpec:
@@ -462,7 +472,7 @@ class PoolingPanel(QWidget):
         with QSignalBlocker(self.kind_combo):
             self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
         adaptive = kind.startswith("adaptive")
-        for widget in (self.kernel, self.stride_auto, self.stride, self.padding, self.dilation, self.ceil_mode):
+        for widget in (self.kernel, self.stride, self.padding, self.dilation, self.ceil_mode):
             widget.setVisible(not adaptive)
         for widget in (self.count_pad, self.divisor_frame):  # average pooling's own
             widget.setVisible(kind == "avg")
@@ -472,9 +482,10 @@ class PoolingPanel(QWidget):
         with QSignalBlocker(self.stride_auto):
             self.stride_auto.setChecked(auto)
         self.stride.set_value(spec.kernel_size if auto else spec.stride)
-        self.stride.setEnabled(not auto)
+        for spin in (self.stride.h, self.stride.w, self.stride.times):
+            spin.setEnabled(not auto)
         self.stride.setToolTip("How far the window moves each step" + (": now the kernel's size (uncheck "
-                                                                         "'stride = kernel' to set it)" if auto else ""))
+                                                                         "'= kernel' to set it)" if auto else ""))
         self.padding.set_value(spec.padding)
         self.dilation.set_value(spec.dilation if kind == "max" else 1)
         self.dilation.setEnabled(kind == "max")

@@ -43,7 +43,7 @@ def test_it_opens_on_the_example_and_matches_pytorch(qtbot, setup):
     assert panel.code_line.text() == "nn.MaxPool2d(2)"
     assert panel.arithmetic.text().startswith("max(7, 3, 8, 7) = <b>8</b>")
     assert "input (1, 0): the gradient goes there" in panel.arithmetic.text()
-    assert panel.stride_auto.isChecked() and not panel.stride.isEnabled()
+    assert panel.stride_auto.isChecked() and not panel.stride.h.isEnabled() and panel.stride_auto.isEnabled()
     assert badge_settles(qtbot, panel) == "\u2713 matches PyTorch: values equal, argmax indices equal"
     assert panel.last_check[0] is True
     assert "output 1×4×4 → 1×2×2" in panel.formula.text()
@@ -57,7 +57,7 @@ def test_fields_set_the_spec(setup):
     panel.kernel.w.setValue(3)
     assert model.spec.kernel_size == 3 and model.spec.stride is None
     panel.stride_auto.setChecked(False)
-    assert model.spec.stride == 3 and panel.stride.isEnabled()
+    assert model.spec.stride == 3 and panel.stride.h.isEnabled()
     panel.stride.h.setValue(1)
     panel.stride.w.setValue(1)
     panel.padding.h.setValue(1)
@@ -292,6 +292,7 @@ def _error(spec):
 # -- the lesson step, in the window ------------------------------------------------------------
 
 
+@pytest.mark.slow  # the whole window, and PyTorch's first output in it
 def test_the_lessons_max_pooling_step_sets_the_pooling_view(qtbot, tmp_path):
     from small_window import open_window, settings_file
 

@@ -9,9 +9,10 @@ as in an ``nn.Sequential``.
 
 Sizes are refused before anything is allocated: a stack over ``MAX_PARAMETERS`` is never
 built, and a run whose activations (every layer's output is kept) would pass
-``MAX_ACTIVATION_BYTES`` never starts.  Shapes come from the ``meta`` device (no memory,
-no arithmetic); where the meta device refuses, the layer is tried again on a real batch of
-one on the CPU, so the error said is the text the CPU gives.
+``MAX_ACTIVATION_BYTES`` never starts.  Shapes are checked by torch itself: each layer
+that is small enough on a real batch of one on the CPU (the meta device let some refusals
+through, words others its own way, and takes a second to start), a larger one on the
+``meta`` device, which allocates nothing.
 """
 
 from __future__ import annotations

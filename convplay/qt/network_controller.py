@@ -256,6 +256,8 @@ class NetworkController(QObject):
         self._previous_weights: dict = {}
         self._previous_key = ""
         self._last_image = session.image
+        self._source_image = session.image  # the session image the network's input is made from
+        self._held_shape: tuple | None = None
         self._closed = False
         # Stack and weights changes come in bursts (a new stack emits both): one look after them.
         self._pending = QTimer(self)
@@ -362,7 +364,7 @@ class NetworkController(QObject):
         return bool(self.network.weights) or self._weights_for is self.network.stack
 
     def _input(self) -> np.ndarray:
-        return network_input(self.session.image, self.network.input_shape)
+        return network_input(self._source_image, self.network.input_shape)
 
     def _on_stack_changed(self) -> None:
         if self.network.weights:
@@ -435,7 +437,33 @@ class NetworkController(QObject):
         if image is self._last_image:
             return  # the settings or the kernel: the network's input is the same
         self._last_image = image
+        if self._holds_layer_input(image):
+            return
+        self._source_image = image
         self.run_now()
+
+    def _holds_layer_input(self, image: np.ndarray) -> bool:
+        """True while the session holds a layer's input rather than the network's: a layer
+        opened in the playground puts the previous layer's output there (and drawing on it
+        keeps its shape).  The network keeps the input it had; a new image of another shape
+        (a sample, a file, "Draw a digit") is the network's input again."""
+        if self._held_shape is not None:
+            if image.shape == self._held_shape:
+                return True
+            self._held_shape = None
+        run = self.network.run
+        if run is None:
+            return False
+        for out in run.outputs[:-1]:
+            if out.ndim == 3 and out.shape == image.shape and np.array_equal(out, image):
+                self._held_shape = image.shape
+                return True
+        return False
+
+    @property
+    def follows_session(self) -> bool:
+        """False while the session holds a layer's input (the network keeps its own)."""
+        return self._held_shape is None
 
     def _submit_run(self) -> None:
         network = self.network

@@ -171,3 +171,17 @@ def test_an_unknown_built_in_is_a_message(make, qtbot):
         assert not controller.load_builtin("imagenet")
     assert "imagenet" in said.args[0]
     assert network.key == "digits"
+
+
+def test_a_layer_opened_in_the_playground_does_not_become_the_network_s_input(make, qtbot):
+    controller, network, session = make()
+    run = network.run
+    session.set_image(run.outputs[1])  # what opening conv2 in the sliding window puts there
+    assert network.run is run and network.run_is_fresh and not controller.follows_session
+    drawn = np.array(run.outputs[1], dtype=np.float64)
+    drawn[0, 2, 2] += 1.0  # drawing on that feature map keeps its shape: still not the network's input
+    session.set_image(drawn)
+    assert network.run is run
+    session.set_image(digit_canvas(7))  # a new drawing: the network follows again
+    qtbot.waitUntil(lambda: network.run_is_fresh, timeout=WAIT_MS)
+    assert controller.follows_session and int(np.argmax(network.run.outputs[-1])) == 7

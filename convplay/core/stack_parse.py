@@ -19,6 +19,7 @@ its line and the reason.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import math
 import re
 import warnings
@@ -1361,6 +1362,12 @@ def _relocate(node, line: int, indent: int) -> None:
 # --------------------------------------------------------------------------- entry points
 
 
+# What code copied from a web page or a word processor carries in place of plain spaces and
+# quotes; Python refuses them, and they are one character each, so lines and columns hold.
+_WEB_CHARACTERS = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2018": "'", "\u2019": "'",
+                                 "\u201c": '"', "\u201d": '"', "\ufeff": " ", "\u200b": " "})
+
+
 def parse_stack(text: str, title: str = "") -> Stack:
     """The layers ``text`` describes, or StackParseError naming the line and the reason.
     Nothing in the text is ever run."""
@@ -1370,12 +1377,18 @@ def parse_stack(text: str, title: str = "") -> Stack:
         raise StackParseError(f"the text is over {MAX_TEXT_BYTES // 1024} KB: paste only the model")
     if not text.strip():
         raise StackParseError("the text is empty: paste an nn.Sequential(...), a module class or print(model)")
+    stripped = text.removeprefix("\ufeff")  # a byte order mark an editor left
+    readable = stripped.translate(_WEB_CHARACTERS)
     try:
-        if _is_printed(text):
-            return _parse_printed(text, title)
-        return _parse_code(text, title)
+        stack = _parse_printed(readable, title) if _is_printed(readable) else _parse_code(readable, title)
     except (RecursionError, MemoryError):
         raise StackParseError("the text nests too deeply to read") from None
+    if readable != text:
+        notes = stack.notes
+        if readable != stripped:
+            notes = (*notes, "non-breaking spaces and typographic quotes were read as plain ones")
+        stack = dataclasses.replace(stack, source=text, notes=notes)
+    return stack
 
 
 def looks_like(text: str) -> str:

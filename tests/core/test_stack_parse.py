@@ -847,3 +847,12 @@ def test_forward_may_name_its_tensor_input():
     assert stack.layers[2]["inplace"] is True
     with pytest.raises(StackParseError, match="input"):
         parse_stack("nn.Sequential(nn.Linear(input(), 2))")
+
+
+def test_text_copied_from_a_web_page():
+    text = "\ufeffmodel = nn.Sequential(\n\u00a0\u00a0\u00a0\u00a0nn.Conv2d(1, 2, 3, padding=\u2018same\u2019),\n)\n"
+    stack = parse_stack(text)
+    assert stack.layers == (Layer.make("Conv2d", 1, 2, 3, padding="same", name="0"),)
+    assert stack.source == text
+    assert any("non-breaking spaces" in note for note in stack.notes)
+    assert parse_stack("\ufeffnn.Sequential(nn.ReLU())").notes == ()

@@ -87,6 +87,7 @@ class ScoresPanel(QWidget):
         self.top_label = QLabel("")
         self.top_label.setToolTip("The class the network scores highest, and its probability (or score)")
         self.top_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.top_label.setWordWrap(True)  # a narrow dock at a large text zoom: two lines, never cut
         self.softmax_check = QCheckBox("Softmax")
         self.softmax_check.setChecked(True)
         self.softmax_check.setToolTip("On: the scores as probabilities, softmax of the last layer's output "
@@ -235,7 +236,7 @@ class ScoresPanel(QWidget):
             p = softmax(out)
             texts = [percent_text(v) for v in p]
             self.bars.set_bars(p, names, texts, top, value_range=(0.0, 1.0))
-            head = f"{names[top]} \u00b7 {100 * p[top]:.1f} %" if top is not None else "\u2014"
+            head = f"{names[top]} \u00b7 {100 * p[top]:.1f}\u00a0%" if top is not None else "\u2014"
             what = "softmax"
         else:
             self.bars.set_bars(out, names, [format_tick(v) for v in out], top)

@@ -60,7 +60,7 @@ def test_scores_are_torch_s_softmax_and_the_top_class_is_the_digit(panel_for):
     expected = torch.softmax(logits.double(), 0).numpy()
     np.testing.assert_allclose(panel.bars.values, expected, rtol=1e-9, atol=1e-12)
     assert panel.bars.highlight == 3
-    assert panel.top_label.text() == f"3 \u00b7 {100 * expected[3]:.1f} %"
+    assert panel.top_label.text() == f"3 \u00b7 {100 * expected[3]:.1f}\u00a0%"
     assert panel.bars.labels == [str(d) for d in range(10)]
     assert panel.seen_label.text() == "sees 8×8"
     np.testing.assert_array_equal(panel.seen._values, x[0])

@@ -104,9 +104,18 @@ class FeatureMapsPanel(QWidget):
 
         self.bars = BarChart()
         self.bars.setToolTip("The layer's output is a vector: one bar per value")
+        bars_page = QWidget()
+        bars_layout = QVBoxLayout(bars_page)
+        bars_layout.setContentsMargins(0, 0, 0, 0)
+        bars_layout.addWidget(self.bars)
+        self.vector_note = QLabel("")
+        self.vector_note.setWordWrap(True)
+        self.vector_note.setToolTip("What the vector is")
+        bars_layout.addWidget(self.vector_note)
+        bars_layout.addStretch(1)
         bars_box = QScrollArea()
         bars_box.setWidgetResizable(True)
-        bars_box.setWidget(self.bars)
+        bars_box.setWidget(bars_page)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.maps_split)  # 0: maps
         self.pages.addWidget(bars_box)  # 1: a vector
@@ -245,6 +254,14 @@ class FeatureMapsPanel(QWidget):
         self.bars.set_bars(values, labels, highlight=top)
         kind = "as a strip, one column per value" if self.bars.strip else "one bar per value"
         self.status.setText(f"{row.layer.label}: a vector of {len(values)} values, {kind}")
+        finite = values[np.isfinite(values)]
+        if self.bars.strip and finite.size:
+            zeros = int(np.count_nonzero(finite == 0))
+            self.vector_note.setText(
+                f"from {float(finite.min()):.3g} to {float(finite.max()):.3g}; {zeros} of {values.size} are 0; "
+                f"the largest, at {top}, is drawn orange")
+        else:
+            self.vector_note.setText("")
         self.pages.setCurrentIndex(1)
 
     # -- staleness ---------------------------------------------------------------------

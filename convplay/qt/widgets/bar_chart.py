@@ -28,6 +28,7 @@ from convplay.core.formatting import format_readout, format_tick
 from convplay.qt import style
 from convplay.qt.zoom import scaled, text_zoom
 
+QWIDGETSIZE_MAX = 16777215  # Qt's "no maximum"
 MAX_BARS = 32  # more values than this are a strip
 ROW_PX = 22  # a bar's row when there is room
 MIN_ROW_PX = 14  # the least a row gets before the chart asks for more room
@@ -122,6 +123,8 @@ class BarChart(QWidget):
     def sizeHint(self) -> QSize:
         # The least room as the preferred: a dock's scroll area sizes a panel with wrapped
         # labels by its preferred height, and the chart grows into any room left (Expanding).
+        if self.strip:
+            return QSize(300, scaled(STRIP_PX))
         return self.minimumSizeHint().expandedTo(QSize(300, 0))
 
     def minimumSizeHint(self) -> QSize:
@@ -131,6 +134,8 @@ class BarChart(QWidget):
 
     def _refit(self, *_args) -> None:
         self.setMinimumHeight(self.minimumSizeHint().height())
+        # A long vector is a thin strip; bars take the room they are given.
+        self.setMaximumHeight(scaled(STRIP_PX) if self.strip else QWIDGETSIZE_MAX)
         self.updateGeometry()
         self.update()
 

@@ -314,7 +314,7 @@ class StackChoice:
 
 
 def stack_given(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "stack", None) or getattr(args, "stack_file", None))
+    return getattr(args, "stack", None) is not None or getattr(args, "stack_file", None) is not None
 
 
 def read_stack_file(path) -> str:
@@ -387,11 +387,11 @@ def stack_choice(args: argparse.Namespace, image_shape=None) -> StackChoice | No
     parse, or a stack with no shape to trace it on, is a StartupError ("--stack: line 3:
     ..."); nothing in the text is run."""
     text, path = getattr(args, "stack", None), getattr(args, "stack_file", None)
-    if not text and not path:
+    if text is None and path is None:
         return None
-    if text and path:
+    if text is not None and path is not None:
         raise StartupError("give --stack or --stack-file, not both", "stack")
-    if path:
+    if path is not None:
         option = f"--stack-file {os.path.basename(str(path))}"
         stack, key = _stack_from_text(read_stack_file(path), option)
     else:

@@ -129,6 +129,24 @@ def test_a_file_of_the_cifar10_tutorial_s_model_code(capsys, tmp_path):
     assert d["output_shape"] == [10]
 
 
+def test_the_text_print_model_shows(capsys):
+    import torch.nn as nn
+
+    model = nn.Sequential(nn.Conv2d(3, 16, 5, stride=2), nn.BatchNorm2d(16), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(16, 4))
+    code, d, err = describe(capsys, "--stack", str(model), "--input-shape", "3,32,32")
+    assert code == 0, err
+    assert [row["output_shape"] for row in d["layers"]] == [[16, 14, 14], [16, 14, 14], [16, 14, 14], [16, 1, 1],
+                                                            [16], [4]]
+    assert d["total_params"] == sum(p.numel() for p in model.parameters())
+    assert d["checked_by_torch"] is True
+
+
+def test_empty_text_is_refused(capsys):
+    code, d, _ = describe(capsys, "--stack", "", "--input-shape", "1,8,8")
+    assert code == 2 and d["field"] == "stack" and "empty" in d["error"]
+
+
 def test_a_stack_needs_an_input_shape(capsys, tmp_path):
     text = "nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.MaxPool2d(2))"
     code, d, err = describe(capsys, "--stack", text)

@@ -40,7 +40,7 @@ from convplay.compute.checkpoints import (
 from convplay.compute.devices import ComputeError, check_device
 from convplay.core.kernel_io import KernelFileError, npz_tensors
 from convplay.core.layer_trace import trace
-from convplay.core.layers import ACTIVATION_KINDS, CONV_KINDS, Layer, Stack, pair
+from convplay.core.layers import ACTIVATION_KINDS, Layer, Stack, pair
 
 MAX_PARAMETERS = 50_000_000
 MAX_ACTIVATION_BYTES = 512 * 2**20
@@ -65,22 +65,9 @@ class StackError(ValueError):
 # -- sizes, from the layers' arguments alone ------------------------------------------------------
 
 
-def layer_parameters(layer: Layer) -> int:
-    """The number of parameters ``nn.<kind>(**args)`` holds (buffers not counted)."""
-    if layer.kind in CONV_KINDS:
-        kh, kw = pair(layer["kernel_size"])
-        weight = layer["in_channels"] * (layer["out_channels"] // layer["groups"]) * kh * kw
-        return weight + (layer["out_channels"] if layer["bias"] else 0)
-    if layer.kind == "Linear":
-        return layer["in_features"] * layer["out_features"] + (layer["out_features"] if layer["bias"] else 0)
-    if layer.kind == "BatchNorm2d":
-        return 2 * layer["num_features"] if layer["affine"] else 0
-    return 0
-
-
 def parameter_count(stack: Stack) -> int:
     """The parameters of the stack, a module used twice counted once."""
-    return sum(layer_parameters(layer) for layer in _plan(stack).modules.values())
+    return sum(layer.params for layer in _plan(stack).modules.values())
 
 
 def _too_many_parameters(stack: Stack) -> str:
@@ -121,6 +108,8 @@ def _layer_module(layer: Layer) -> nn.Module:
         # A stack passes one tensor from layer to layer; the indices would feed an unpooling
         # layer, which a stack does not have.
         kwargs["return_indices"] = False
+    if layer.kind == "BatchNorm2d" and kwargs.get("bias", True):
+        del kwargs["bias"]  # older PyTorch has no such argument; True is its default
     if "inplace" in kwargs:
         kwargs["inplace"] = False  # every layer's output is kept, so none may be overwritten
     return getattr(nn, layer.kind)(**kwargs)
@@ -307,7 +296,7 @@ class _CpuLayers:
 
     def small(self, index: int, *shapes: tuple[int, ...]) -> bool:
         layer = self.model._stack.layers[index]
-        return all(math.prod(s) <= _MAX_TRY_VALUES for s in shapes) and layer_parameters(layer) <= _MAX_TRY_VALUES
+        return all(math.prod(s) <= _MAX_TRY_VALUES for s in shapes) and layer.params <= _MAX_TRY_VALUES
 
     def run(self, index: int, shape: tuple[int, ...]) -> tuple[tuple[int, ...] | None, str]:
         """Layer ``index``'s output shape for an input of ``shape``, or torch's words for its refusal."""

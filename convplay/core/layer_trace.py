@@ -199,8 +199,7 @@ def _conv_step(layer: Layer, shape: Shape, previous: Shape | None) -> _Step:
     except ConvSpecError as exc:
         raise _Refusal(str(exc), _conv_fix(layer, spec, h, w, exc)) from None
     kh, kw = spec.kernel_hw
-    weights = c_in * (c_out // groups) * kh * kw
-    params = weights + (c_out if layer["bias"] else 0)
+    params = layer.params
     if spec.transposed:
         macs = c * h * w * (c_out // groups) * kh * kw
         backs = tuple(_transposed_back(spec.kernel_hw[i], spec.stride_hw[i], pair(layer["padding"])[i],
@@ -278,7 +277,7 @@ def _flatten_step(layer: Layer, shape: Shape) -> _Step:
 def _linear_step(layer: Layer, shape: Shape, previous: Shape | None, previous_layer: Layer | None) -> _Step:
     n_in, n_out = layer["in_features"], layer["out_features"]
     last = shape[-1]
-    params = n_in * n_out + (n_out if layer["bias"] else 0)
+    params = layer.params
     fixed = layer.replace(in_features=math.prod(shape) if len(shape) > 1 else last)
     if len(shape) == 1:
         if last != n_in:
@@ -304,8 +303,7 @@ def _batchnorm_step(layer: Layer, shape: Shape, previous: Shape | None) -> _Step
     if c != n:
         raise _Refusal(f"BatchNorm2d expects {n} channels, the stack gives {c}",
                        f"use {layer.replace(num_features=c).code()}")
-    params = 2 * n if layer["affine"] else 0
-    return _Step(tuple(shape), params, c * h * w,
+    return _Step(tuple(shape), layer.params, c * h * w,
                  (f"(x − running_mean) / √(running_var + {layer['eps']:g}) · weight + bias, over {n} channels",),
                  (_identity_back, _identity_back))
 
@@ -347,7 +345,7 @@ def trace(stack: Stack, input_shape) -> StackTrace:
         if layer.name:
             seen_names.setdefault(layer.name, layer)  # counted once, whether it traces or not
         if failed is not None:
-            params = 0 if shared else _static_params(layer)
+            params = 0 if shared else layer.params
             total_params += params
             rows.append(LayerRow(index, layer, None, None, params, 0, total_params=total_params,
                                  total_macs=total_macs))
@@ -358,7 +356,7 @@ def trace(stack: Stack, input_shape) -> StackTrace:
             failed = index
             label = layer.label if layer.label == layer.kind else f"{layer.label} ({layer.kind})"
             error = f"{label}: {refusal.reason}" + (f": {refusal.fix}" if refusal.fix else "")
-            params = 0 if shared else _static_params(layer)
+            params = 0 if shared else layer.params
             total_params += params
             rows.append(LayerRow(index, layer, shape, None, params, 0, error=refusal.reason, fix=refusal.fix,
                                  total_params=total_params, total_macs=total_macs))
@@ -387,19 +385,6 @@ def trace(stack: Stack, input_shape) -> StackTrace:
         previous, shape = shape, step.output
     notes = tuple(stack.notes) + tuple(row.note for row in rows if row.note.startswith("x.view"))
     return StackTrace(stack, tuple(int(v) for v in input_shape), tuple(rows), failed, error, notes, tuple(backs))
-
-
-def _static_params(layer: Layer) -> int:
-    """Parameters a layer has whatever its input (for the rows past a failure)."""
-    if layer.kind in CONV_KINDS:
-        kh, kw = pair(layer["kernel_size"])
-        return layer["in_channels"] * (layer["out_channels"] // layer["groups"]) * kh * kw + (
-            layer["out_channels"] if layer["bias"] else 0)
-    if layer.kind == "Linear":
-        return layer["in_features"] * layer["out_features"] + (layer["out_features"] if layer["bias"] else 0)
-    if layer.kind == "BatchNorm2d":
-        return 2 * layer["num_features"] if layer["affine"] else 0
-    return 0
 
 
 def _fixed_view_note(n: int, features: int) -> str:

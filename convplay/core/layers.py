@@ -38,10 +38,11 @@ class Arg:
     choices: tuple = ()
     low: float | None = None  # for numbers: the smallest value allowed
     high: float | None = None
+    keyword_only: bool = False  # after PyTorch's device and dtype: never given by position
 
 
-def _a(name, kind, default=REQUIRED, choices=(), low=None, high=None) -> Arg:
-    return Arg(name, kind, default, tuple(choices), low, high)
+def _a(name, kind, default=REQUIRED, choices=(), low=None, high=None, keyword_only=False) -> Arg:
+    return Arg(name, kind, default, tuple(choices), low, high, keyword_only)
 
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -82,7 +83,7 @@ KINDS: dict[str, tuple[Arg, ...]] = {
     "BatchNorm2d": (
         _a("num_features", "int", low=1, high=MAX_CHANNELS), _a("eps", "float", 1e-5, low=0.0, high=1e6),
         _a("momentum", "optional_float", 0.1, low=0.0, high=1.0), _a("affine", "bool", True),
-        _a("track_running_stats", "bool", True),
+        _a("track_running_stats", "bool", True), _a("bias", "bool", True, keyword_only=True),
     ),
     "Dropout": (_a("p", "float", 0.5, low=0.0, high=1.0), _a("inplace", "bool", False)),
     "Flatten": (_a("start_dim", "int", 1, low=-4, high=3), _a("end_dim", "int", -1, low=-4, high=3)),
@@ -205,12 +206,13 @@ class Layer:
         if kind not in KINDS:
             raise LayerError(f"nn.{kind} is not a layer convplay knows; it knows {', '.join(KINDS)}", "kind")
         signature = KINDS[kind]
-        if len(args) > len(signature):
+        positional = [arg for arg in signature if not arg.keyword_only]
+        if len(args) > len(positional):
             raise LayerError(
-                f"nn.{kind} takes at most {len(signature)} positional argument{'s' if len(signature) != 1 else ''}, "
+                f"nn.{kind} takes at most {len(positional)} positional argument{'s' if len(positional) != 1 else ''}, "
                 f"got {len(args)}", "")
         given: dict[str, object] = {}
-        for arg, value in zip(signature, args):
+        for arg, value in zip(positional, args):
             given[arg.name] = value
         names = [arg.name for arg in signature]
         for key, value in kwargs.items():
@@ -267,6 +269,19 @@ class Layer:
         kwargs = dict(self.args)
         kwargs.update(changes)
         return Layer.make(self.kind, name=self.name if name is None else name, **kwargs)
+
+    @property
+    def params(self) -> int:
+        """The learnable parameters ``nn.<kind>(...)`` holds (buffers not counted)."""
+        if self.kind in CONV_KINDS:
+            kh, kw = _pair(self["kernel_size"])
+            weight = self["in_channels"] * (self["out_channels"] // self["groups"]) * kh * kw
+            return weight + (self["out_channels"] if self["bias"] else 0)
+        if self.kind == "Linear":
+            return self["in_features"] * self["out_features"] + (self["out_features"] if self["bias"] else 0)
+        if self.kind == "BatchNorm2d" and self["affine"]:
+            return self["num_features"] * (2 if self["bias"] else 1)
+        return 0
 
     def code(self) -> str:
         """The shortest ``nn.X(...)`` call that builds it: required arguments positional, the

@@ -1277,11 +1277,8 @@ def _parse_printed(text: str, title: str) -> Stack:
             if kind not in KINDS:
                 raise StackParseError(f"{kind} is not a layer convplay knows; it knows {_KNOWN}", number)
             args, kwargs = builder.call_values(call, kind, values)
-            if kind == "BatchNorm2d" and "bias" in kwargs:
-                bias = kwargs.pop("bias")
-                if bias != kwargs.get("affine", True):
-                    raise StackParseError("BatchNorm2d with affine=True and bias=False (a scale without a "
-                                          "shift) is not a layer convplay holds", number)
+            if kind == "BatchNorm2d" and (kwargs.get("bias") is not False or not kwargs.get("affine", True)):
+                kwargs.pop("bias", None)  # PyTorch prints bias=True, and bias says nothing without affine
             if kind == "AvgPool2d" and not avg_note:
                 avg_note = True
                 notes.append("print(model) leaves out AvgPool2d's ceil_mode, count_include_pad and "

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from convplay.core.layers import KINDS, Layer, LayerError, pair
-from convplay.core.stack_parse import StackParseError, parse_stack
+from convplay.core.stack_parse import parse_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -401,11 +401,11 @@ def test_printed_form_of_random_modules_round_trips(data):
     assert back.args == printed.args
 
 
-def test_printed_batchnorm_without_a_shift_is_refused():
-    text = f"Net(\n  (bn): {nn.BatchNorm2d(4, affine=True, bias=False)}\n)"
-    with pytest.raises(StackParseError) as caught:
-        parse_stack(text)
-    assert caught.value.line == 2 and "bias=False" in str(caught.value)
+def test_printed_batchnorm_without_a_shift_reads_back():
+    module = nn.BatchNorm2d(4, affine=True, bias=False)
+    (layer,) = parse_stack(f"Net(\n  (bn): {module}\n)").layers
+    assert layer["bias"] is False and layer["affine"] is True
+    assert layer.params == sum(p.numel() for p in module.parameters()) == 4
 
 
 def test_repeated_modules_in_a_module_list():

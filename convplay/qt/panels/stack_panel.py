@@ -102,6 +102,8 @@ class StackPanel(QWidget):
         self.pooling_model = pooling_model
         self.controller = controller
         self.setToolTip("")
+        self._code_dialog: StackCodeDialog | None = None  # while open (tests reach them)
+        self._edit_dialog: LayerDialog | None = None
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -571,7 +573,7 @@ class StackPanel(QWidget):
         clip = QGuiApplication.clipboard().text() if QGuiApplication.clipboard() is not None else ""
         if clip and len(clip) < 200_000 and ("nn." in clip or "Sequential" in clip):
             dialog.set_text(clip)
-        self._code_dialog = dialog  # tests reach it while it is open
+        self._code_dialog = dialog
         if dialog.exec() and dialog.stack is not None:
             self.use_pasted(dialog.stack)
         self._code_dialog = None

@@ -495,3 +495,25 @@ def test_opening_a_transposed_convolution_takes_pytorchs_weight_layout(setup, qt
     assert session.kernel_name == "upsampler up.weight"
     history.undo()
     assert session.image.shape == (1, 16, 16)
+
+
+def test_ctrl_shift_v_in_the_panel_opens_the_paste_dialog(setup, qtbot):
+    panel, network, *_ = setup
+    with qtbot.waitActive(panel):
+        panel.show()
+        panel.activateWindow()
+    panel.table.setFocus()
+    seen = []
+
+    def close_it():  # once the dialog is up (the key's events may run this first)
+        if panel._code_dialog is None:
+            QTimer.singleShot(10, close_it)
+            return
+        seen.append(panel._code_dialog)
+        panel._code_dialog.reject()
+
+    QTimer.singleShot(0, close_it)
+    before = network.stack
+    qtbot.keyClick(panel.table, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert seen and seen[0] is not None
+    assert network.stack is before  # cancelled: the stack stays

@@ -153,8 +153,9 @@ class BarChart(QWidget):
         value = min(max(value, lo), hi)
         return left + (value - lo) / (hi - lo) * (right - left)
 
-    def bar_rect(self, index: int) -> QRectF:
-        """Where bar ``index`` is drawn (widget coordinates)."""
+    def bar_rect(self, index: int, columns: tuple[float, float, float] | None = None) -> QRectF:
+        """Where bar ``index`` is drawn (widget coordinates); ``columns`` (``_columns()``),
+        when given, saves measuring every label again."""
         value = float(self._values[index]) if np.isfinite(self._values[index]) else 0.0
         if self.strip:
             left, right = PAD, self.width() - PAD
@@ -164,7 +165,7 @@ class BarChart(QWidget):
             y0 = bottom - (0 - lo) / (hi - lo) * (bottom - top)
             y1 = bottom - (min(max(value, lo), hi) - lo) / (hi - lo) * (bottom - top)
             return QRectF(left + index * width, min(y0, y1), max(width, 1.0), abs(y1 - y0)).normalized()
-        _, left, right = self._columns()
+        _, left, right = columns or self._columns()
         row = self._row_h()
         x0, x1 = self._x_of(0.0, left, right), self._x_of(value, left, right)
         return QRectF(min(x0, x1), PAD + index * row + 3, abs(x1 - x0), row - 6)
@@ -204,19 +205,20 @@ class BarChart(QWidget):
             painter.setPen(QPen(text, style.line_width(1)))
             painter.drawLine(QPointF(PAD, y0), QPointF(self.width() - PAD, y0))
         else:
-            label_w, left, right = self._columns()
+            columns = self._columns()
+            label_w, left, right = columns
             row = self._row_h()
+            font, bold = self._font(), self._font()
+            bold.setBold(True)
             for i in range(n):
                 y = PAD + i * row
-                font = self._font()
-                font.setBold(i == self._highlight)
-                painter.setFont(font)
+                painter.setFont(bold if i == self._highlight else font)
                 painter.setPen(text)
                 painter.drawText(QRectF(PAD, y, label_w - PAD / 2, row),
                                  Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self._labels[i])
                 value = self._values[i]
                 colour = strong if i == self._highlight else (negative if value < 0 else plain)
-                painter.fillRect(self.bar_rect(i), colour)
+                painter.fillRect(self.bar_rect(i, columns), colour)
                 painter.setPen(text)
                 painter.drawText(QRectF(right + PAD / 2, y, self.width() - right, row),
                                  Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._texts[i])

@@ -37,9 +37,14 @@ class LayerCombo(QComboBox):
         self.setMinimumContentsLength(12)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._texts: list[str] = []
+        self._trace: StackTrace | None = None
+        self._new_texts: list[str] = []
 
     def set_trace(self, trace: StackTrace, layer: int) -> None:
-        texts = [layer_text(row) for row in trace.rows]
+        if trace is not self._trace:  # a stroke keeps the trace: its texts are not made again
+            self._trace = trace
+            self._new_texts = [layer_text(row) for row in trace.rows]
+        texts = self._new_texts
         with QSignalBlocker(self):
             if texts != self._texts:
                 self.clear()

@@ -34,6 +34,7 @@ KIND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _NAME_PREFIX = {"Conv2d": "conv", "ConvTranspose2d": "deconv", "Linear": "fc", "BatchNorm2d": "bn"}
 
 _FIX_CODE = re.compile(r"^use (nn\.[A-Za-z0-9_]+\(.*\))$")
+_FIX_INSERT = re.compile(r"^add (nn\.[A-Za-z0-9_]+\([^()]*\)) before it and use (nn\.[A-Za-z0-9_]+\(.*\))$")
 
 
 def shape_before(trace_: StackTrace, position: int):
@@ -130,6 +131,29 @@ def fix_code(row: LayerRow | None) -> str:
         return ""
     match = _FIX_CODE.match(row.fix.strip())
     return match.group(1) if match else ""
+
+
+def fixed_layers(trace_: StackTrace) -> tuple[tuple[Layer, ...], str] | None:
+    """The stack's layers with the trace's fix applied, and what was done in words, when the
+    fix is layers ("use nn.Linear(800, 10)": that layer in place of the failing one, its name
+    kept; "add nn.Flatten() before it and use nn.Linear(512, 10)": both); None otherwise."""
+    if trace_.failed is None:
+        return None
+    row = trace_.rows[trace_.failed]
+    layers = trace_.stack.layers
+    fix = row.fix.strip()
+    try:
+        code = fix_code(row)
+        if code:
+            return replaced(layers, row.index, layer_from_code(code, row.layer.name)), f"{row.layer.label} is now {code}"
+        match = _FIX_INSERT.match(fix)
+        if match:
+            before, code = layer_from_code(match.group(1)), layer_from_code(match.group(2), row.layer.name)
+            return (inserted(replaced(layers, row.index, code), row.index, before),
+                    f"{match.group(1)} added before {row.layer.label}, which is now {match.group(2)}")
+    except LayerError:
+        return None
+    return None
 
 
 def layer_from_code(code: str, name: str = "") -> Layer:

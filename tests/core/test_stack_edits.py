@@ -16,6 +16,7 @@ from convplay.core.stack_edits import (
     KIND_GROUPS,
     fitted_layer,
     fix_code,
+    fixed_layers,
     fresh_name,
     inserted,
     layer_from_code,
@@ -154,3 +155,21 @@ def test_parameter_and_mac_formulas_end_in_torchs_counts():
     out = conv2(torch.zeros(1, 8, 8, 8))
     assert macs_formula(traced.rows[2]).endswith(f"= {out.numel() * 8 * 3 * 3:,}")
     assert params_formula(traced.rows[1]) == "no parameters"
+
+
+def test_the_fix_for_a_linear_on_maps_adds_the_flatten_and_torch_runs_the_result():
+    stack = Stack((Layer.make("Conv2d", 1, 4, 3, name="c"), Layer.make("Linear", 100, 10, name="fc")))
+    traced = trace(stack, (1, 8, 8))
+    assert traced.failed == 1
+    layers, words = fixed_layers(traced)
+    assert [layer.code() for layer in layers] == ["nn.Conv2d(1, 4, 3)", "nn.Flatten()", "nn.Linear(144, 10)"]
+    assert layers[2].name == "fc" and "nn.Flatten() added before fc" in words
+    model = nn.Sequential(*(getattr(nn, la.kind)(**dict(la.args)) for la in layers))
+    assert tuple(model(torch.zeros(1, 1, 8, 8)).shape) == (1, 10)
+    assert trace(Stack(layers), (1, 8, 8)).failed is None
+
+
+def test_no_layers_are_offered_for_a_fix_in_words():
+    stack = Stack((Layer.make("Flatten"), Layer.make("Conv2d", 1, 8, 3)))
+    assert fixed_layers(trace(stack, (1, 8, 8))) is None
+    assert fixed_layers(trace(Stack((Layer.make("ReLU"),)), (1, 8, 8))) is None

@@ -43,10 +43,9 @@ from convplay.core.pooling import PoolSpec, PoolSpecError
 from convplay.core.stack_edits import (
     KIND_GROUPS,
     fitted_layer,
-    fix_code,
+    fixed_layers,
     fresh_name,
     inserted,
-    layer_from_code,
     module_path,
     moved,
     removed,
@@ -431,9 +430,9 @@ class StackPanel(QWidget):
             self.banner.hide()
             return
         self.error_label.setText(f"✗ {trace_.error}")
-        code = fix_code(trace_.rows[trace_.failed])
-        self.fix_button.setVisible(bool(code))
-        self.fix_button.setToolTip(f"Replace layer {trace_.failed} with {code}, keeping its name" if code else "")
+        fixed = fixed_layers(trace_)
+        self.fix_button.setVisible(fixed is not None)
+        self.fix_button.setToolTip(f"One click: {fixed[1]} (its name kept)" if fixed else "")
         self.banner.show()
 
     def _show_notes(self, trace_) -> None:
@@ -481,6 +480,8 @@ class StackPanel(QWidget):
 
     def _on_busy(self, busy: bool) -> None:
         self.busy_label.setText("PyTorch is working…" if busy else "")
+        if not busy:
+            self._on_weights_changed()  # a file that could not be loaded leaves no "loading…"
 
     def _on_theme(self, *_args) -> None:
         self.table_model.refresh_colours()
@@ -679,18 +680,11 @@ class StackPanel(QWidget):
 
     def apply_fix(self) -> bool:
         trace_ = self.network.trace
-        if trace_.failed is None:
+        fixed = fixed_layers(trace_)
+        if fixed is None:
             return False
-        row = trace_.rows[trace_.failed]
-        code = fix_code(row)
-        if not code:
-            return False
-        try:
-            layer = layer_from_code(code, row.layer.name)
-        except LayerError as exc:
-            self.show_message(f"the fix {code} could not be read: {exc}")
-            return False
-        return self.replace_layer(trace_.failed, layer)
+        layers, _words = fixed
+        return self._set_layers(layers, trace_.failed)
 
     # -- the playground -------------------------------------------------------------------------------
     def open_selected(self) -> bool:

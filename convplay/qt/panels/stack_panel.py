@@ -474,6 +474,7 @@ class StackPanel(QWidget):
 
     def _on_shape_check(self, text: str) -> None:
         self.check_badge.setText(text)
+        self.check_badge.setVisible(bool(text))
         ok = text.startswith("✓")
         set_sheet(self.check_badge, style.OK_TEXT_STYLE if ok else (style.ERROR_TEXT_STYLE if text else ""))
         self.check_badge.setToolTip(text or "Every shape of the trace is checked again by PyTorch on the meta device")
@@ -498,7 +499,7 @@ class StackPanel(QWidget):
         n = self.table_model.columnCount()
         sizes = {c: max(header.sectionSizeHint(c), table.sizeHintForColumn(c)) for c in range(n)}
         others = sum(size for c, size in sizes.items() if c != 1)
-        readable = table.fontMetrics().horizontalAdvance("Conv2d(16, 32, 3)") + 12
+        readable = table.fontMetrics().horizontalAdvance("Conv2d(16, 32") + 12
         room = table.viewport().width() - others
         sizes[1] = max(readable, room)
         for c in range(n):

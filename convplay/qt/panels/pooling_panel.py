@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -200,6 +201,7 @@ class PoolingPanel(QWidget):
         self.worker.errored.connect(self._on_check_error)
         self._check_key = None
         self._when_shown = WhenShown(self, self._refresh)
+        self._steady_heights()
         hear_while_alive(self, (model.changed, self._request), (model.playing_changed, self._on_playing),
                          (model.speed_changed, self._on_speed))
         if session is not None and hasattr(session, "image_changed"):
@@ -442,7 +444,15 @@ class PoolingPanel(QWidget):
         self._when_shown.request()
 
     def _restyle(self, *_args) -> None:
+        self._steady_heights()
         self._refresh()
+
+    def _steady_heights(self) -> None:
+        """The lines that change with every step keep their height (three for the window's
+        arithmetic, two for the hover), so the picture is not resized, and redrawn whole, per step."""
+        line = QFontMetrics(self.arithmetic.font()).lineSpacing()
+        self.arithmetic.setMinimumHeight(3 * line + 2)
+        self.hover_label.setMinimumHeight(2 * line + 2)
 
     def _refresh(self) -> None:
         model = self.model

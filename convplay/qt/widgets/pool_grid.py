@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from convplay.core.formatting import format_cell
@@ -129,7 +129,10 @@ class PoolGrid(QWidget):
         self._hover: tuple[str, int, int] | None = None  # ("in" | "out", row, col)
         self._geometry: Geometry | None = None
         self._geometry_key = None
+        self._static: QPixmap | None = None
+        self._static_key = None
         self.setMouseTracking(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # every pixel is painted: no parent background
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 120)
@@ -143,6 +146,7 @@ class PoolGrid(QWidget):
 
     def _restyle(self, *_args) -> None:
         self._geometry_key = None
+        self._static_key = None
         self.update()
 
     # -- geometry --------------------------------------------------------------------------
@@ -194,26 +198,49 @@ class PoolGrid(QWidget):
                         extent.cropped)
 
     # -- painting ---------------------------------------------------------------------------
+    # What does not move with the window (the cells, their numbers, the headings) is drawn
+    # once into a pixmap per picture, size, zoom and theme; a step draws that pixmap and the
+    # window, the winner, the output's pending cells and the hover over it: a few dozen
+    # painter calls, whatever the size.
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.fillRect(self.rect(), QColor(style.colour("VIEW_BACKGROUND")))
         shown = self.model.shown
-        if shown is None:
-            self._message(painter, "No pooling to show yet: the settings are refused for this input.")
-            return
-        if too_large(shown):
-            _, h, w = shown.input.shape
-            oh, ow = shown.out_hw
-            self._message(painter, f"No whole window fits the top-left {CROP}×{CROP} cells this view draws of a "
-                                   f"large input; this one pools {h}×{w} to {oh}×{ow}. The output size, the formula "
-                                   "and the PyTorch check below are for the whole input.")
+        if shown is None or too_large(shown):
+            painter.fillRect(self.rect(), QColor(style.colour("VIEW_BACKGROUND")))
+            if shown is None:
+                self._message(painter, "No pooling to show yet: the settings are refused for this input.")
+            else:
+                _, h, w = shown.input.shape
+                oh, ow = shown.out_hw
+                self._message(painter, f"No whole window fits the top-left {CROP}×{CROP} cells this view draws of "
+                                       f"a large input; this one pools {h}×{w} to {oh}×{ow}. The output size, the "
+                                       "formula and the PyTorch check below are for the whole input.")
             return
         g = self.geometry_now()
-        self._paint_input(painter, shown, g)
-        self._paint_output(painter, shown, g)
-        self._paint_headings(painter, shown, g)
+        painter.drawPixmap(0, 0, self._static_picture(shown, g))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if shown.spec.adaptive:
+            self._paint_bands(painter, shown, g)
+        self._paint_window(painter, shown, g)
+        self._paint_output_state(painter, shown, g)
+        self._paint_note(painter, g)
         painter.end()
+
+    def _static_picture(self, shown: ShownPooling, g: Geometry) -> QPixmap:
+        ratio = self.devicePixelRatioF()
+        key = (shown, self.width(), self.height(), ratio, text_zoom().factor, style.high_contrast())
+        if key != self._static_key or self._static is None:
+            pixmap = QPixmap(max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio)))
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(QColor(style.colour("VIEW_BACKGROUND")))
+            painter = QPainter(pixmap)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            self._paint_input_cells(painter, shown, g)
+            self._paint_output_cells(painter, shown, g)
+            self._paint_headings(painter, shown, g)
+            painter.end()
+            self._static, self._static_key = pixmap, key
+        return self._static
 
     def _message(self, painter: QPainter, text: str) -> None:
         painter.setPen(QColor(style.colour("MUTED")))
@@ -233,88 +260,112 @@ class PoolGrid(QWidget):
         font.setBold(bold)
         return font
 
-    def _tint(self, value: float, lo: float, hi: float) -> QColor:
+    @staticmethod
+    def _levels(values: np.ndarray) -> tuple[float, float]:
+        finite = values[np.isfinite(values)]
+        return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+
+    @staticmethod
+    def _tint(value: float, lo: float, hi: float) -> QColor:
         base = QColor(style.colour("CELL_BACKGROUND"))
-        if not math.isfinite(value) or hi <= lo:
-            return base if math.isfinite(value) or math.isnan(value) else QColor(style.POSITIVE_TINT if value > 0
-                                                                                    else style.NEGATIVE_TINT)
+        if math.isnan(value):
+            return base
+        if math.isinf(value):
+            return QColor(style.POSITIVE_TINT if value > 0 else style.NEGATIVE_TINT)
+        if hi <= lo:
+            return base
         t = (value - lo) / (hi - lo)
         tint = QColor(style.POSITIVE_TINT)
-        return QColor(round(base.red() + (tint.red() - base.red()) * t), round(base.green() + (tint.green() - base.green()) * t),
+        return QColor(round(base.red() + (tint.red() - base.red()) * t),
+                      round(base.green() + (tint.green() - base.green()) * t),
                       round(base.blue() + (tint.blue() - base.blue()) * t))
 
-    def _paint_input(self, painter: QPainter, shown: ShownPooling, g: Geometry) -> None:
+    @staticmethod
+    def _input_chars(shown: ShownPooling, g: Geometry) -> int:
+        """The longest label of the input part drawn (counted once per picture)."""
+        if "input_chars" not in shown._cache:
+            _, h, w = shown.input.shape
+            part = shown.plane[max(g.rows[0], 0):max(min(g.rows[1], h), 0), max(g.cols[0], 0):max(min(g.cols[1], w), 0)]
+            shown._cache["input_chars"] = max([len(cell_text(float(v))) for v in part.flat] + [2])
+        return shown._cache["input_chars"]
+
+    @staticmethod
+    def _output_chars(shown: ShownPooling, g: Geometry) -> int:
+        if "output_chars" not in shown._cache:
+            oh, ow = g.out_hw
+            shown._cache["output_chars"] = max([len(cell_text(float(v))) for v in shown.values()[:oh, :ow].flat] + [2])
+        return shown._cache["output_chars"]
+
+    def _paint_input_cells(self, painter: QPainter, shown: ShownPooling, g: Geometry) -> None:
         spec = shown.spec
         plane = shown.plane
         _, h, w = shown.input.shape
-        finite = plane[np.isfinite(plane)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        lo, hi = self._levels(plane)
         ph, pw = (0, 0) if spec.adaptive else spec.padding_hw
         pad_text = "−∞" if spec.is_max else "0"
         grid_pen = QPen(QColor(style.colour("GRID_LINE")), style.line_width(1))
         pad_pen = QPen(QColor(style.colour("PADDING")), style.line_width(1), Qt.PenStyle.DashLine)
         outside_pen = QPen(QColor(style.colour("GRID_LINE")), style.line_width(1), Qt.PenStyle.DotLine)
-        part = plane[max(g.rows[0], 0):max(min(g.rows[1], h), 0), max(g.cols[0], 0):max(min(g.cols[1], w), 0)]
-        chars = max([len(cell_text(float(v))) for v in part.flat] + [2])
-        font = self._label_font(g.cell, chars)
-        cell = self.model.cell
-        window = self.model.window() if cell is not None and g.shows_output(*cell) else None
-        winner = window.winner if window is not None and spec.is_max else None
-        ties = set()
-        if window is not None and spec.is_max and window.ties > 1:
-            ties = {(r, c) for r, c in window.cells if plane[r, c] == window.value}
+        font = self._label_font(g.cell, self._input_chars(shown, g))
         text_colour = QColor(style.colour("LABEL_TEXT"))
         pad_colour = QColor(style.colour("PAD_LABEL_TEXT"))
         hatch = QColor(style.colour("PAD_HATCH"))
         hatch.setAlpha(40)
+        if font is not None:
+            painter.setFont(font)
         for r in range(*g.rows):
             for c in range(*g.cols):
                 rect = g.in_rect(r, c)
-                inside = 0 <= r < h and 0 <= c < w
-                in_padding = -ph <= r < h + ph and -pw <= c < w + pw
-                if inside:
+                if 0 <= r < h and 0 <= c < w:
                     value = float(plane[r, c])
                     painter.fillRect(rect, self._tint(value, lo, hi))
                     painter.setPen(grid_pen)
                     painter.drawRect(rect)
                     if font is not None:
-                        painter.setFont(font)
                         painter.setPen(text_colour)
                         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(value))
-                elif in_padding:
+                elif -ph <= r < h + ph and -pw <= c < w + pw:
                     painter.fillRect(rect, hatch)
                     painter.setPen(pad_pen)
                     painter.drawRect(rect.adjusted(1, 1, -1, -1))
                     if font is not None:
-                        painter.setFont(font)
                         painter.setPen(pad_colour)
                         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, pad_text)
                 else:
                     painter.setPen(outside_pen)
                     painter.drawRect(rect.adjusted(2, 2, -2, -2))
-        if spec.adaptive:
-            self._paint_bands(painter, shown, g)
+
+    def _paint_window(self, painter: QPainter, shown: ShownPooling, g: Geometry) -> None:
+        spec = shown.spec
+        plane = shown.plane
+        _, h, w = shown.input.shape
+        cell = self.model.cell
+        window = self.model.window() if cell is not None and g.shows_output(*cell) else None
         if window is not None:
+            winner = window.winner if spec.is_max else None
             fill = QColor(style.colour("WINDOW"))
             fill.setAlpha(70)
             pen = QPen(QColor(style.colour("WINDOW")), style.line_width(2.5))
+            painter.setPen(pen)
             for r in window.rows:
                 for c in window.cols:
-                    if not (g.rows[0] <= r < g.rows[1] and g.cols[0] <= c < g.cols[1]):
-                        continue
-                    rect = g.in_rect(r, c)
-                    painter.fillRect(rect, fill)
-                    painter.setPen(pen)
-                    painter.drawRect(rect.adjusted(1.5, 1.5, -1.5, -1.5))
-            for cell in ties - {winner}:
-                painter.setPen(QPen(QColor(style.colour("WINDOW")).darker(140), style.line_width(2), Qt.PenStyle.DashLine))
-                painter.drawRect(g.in_rect(*cell).adjusted(4, 4, -4, -4))
+                    if g.rows[0] <= r < g.rows[1] and g.cols[0] <= c < g.cols[1]:
+                        rect = g.in_rect(r, c)
+                        painter.fillRect(rect, fill)
+                        painter.drawRect(rect.adjusted(1.5, 1.5, -1.5, -1.5))
+            if spec.is_max and window.ties > 1:
+                tie_pen = QPen(QColor(style.colour("WINDOW")).darker(140), style.line_width(2), Qt.PenStyle.DashLine)
+                painter.setPen(tie_pen)
+                for r, c in window.cells:
+                    if (r, c) != winner and plane[r, c] == window.value:
+                        painter.drawRect(g.in_rect(r, c).adjusted(4, 4, -4, -4))
             if winner is not None and 0 <= winner[0] < h and 0 <= winner[1] < w and window.cells:
                 rect = g.in_rect(*winner)
                 painter.fillRect(rect, QColor(style.colour("WINDOW")))
                 painter.setPen(QPen(QColor(style.colour("LABEL_TEXT")), style.line_width(3)))
                 painter.drawRect(rect.adjusted(1.5, 1.5, -1.5, -1.5))
-                bold = self._label_font(g.cell, chars + 1, bold=True)
+                chars = self._input_chars(shown, g)
+                bold = self._label_font(g.cell, chars + 1, bold=True) or self._label_font(g.cell, chars)
                 if bold is not None:
                     painter.setFont(bold)
                     painter.setPen(QColor(style.colour("LABEL_TEXT")))
@@ -325,11 +376,13 @@ class PoolGrid(QWidget):
 
     def _paint_bands(self, painter: QPainter, shown: ShownPooling, g: Geometry) -> None:
         """Each output row's window as a bar left of the input, each column's above it; two
-        lanes, so that overlapping windows show as overlapping bars."""
+        lanes, so that overlapping windows show as overlapping bars.  The output grid's rows
+        and columns carry the same colours."""
         cell = self.model.cell
         for axis, windows in ((0, shown.windows(0)), (1, shown.windows(1))):
             for o, taps in enumerate(windows[:g.out_hw[axis]]):
                 colour = QColor(style.GROUP_COLOURS[o % len(style.GROUP_COLOURS)])
+                painter.fillRect(self._output_band(g, axis, o), colour)
                 current = cell is not None and cell[axis] == o
                 if not current:
                     colour.setAlpha(150)
@@ -346,68 +399,86 @@ class PoolGrid(QWidget):
                     painter.setPen(QPen(QColor(style.colour("LABEL_TEXT")), style.line_width(1)))
                     painter.drawRect(rect)
 
-    def _paint_output(self, painter: QPainter, shown: ShownPooling, g: Geometry) -> None:
+    @staticmethod
+    def _output_band(g: Geometry, axis: int, o: int) -> QRectF:
+        if axis == 0:
+            r = g.out_rect(o, 0)
+            return QRectF(r.left() - BAND_PX - BAND_GAP, r.top() + 1, BAND_PX, r.height() - 2)
+        r = g.out_rect(0, o)
+        return QRectF(r.left() + 1, r.top() - BAND_PX - BAND_GAP, r.width() - 2, BAND_PX)
+
+    def _paint_output_cells(self, painter: QPainter, shown: ShownPooling, g: Geometry) -> None:
+        """Every visible output cell with its value (the pending ones are covered per step)."""
         oh, ow = g.out_hw
         values = shown.values()
-        full_w = shown.out_hw[1]
-        position = self.model.position
-        chars = max([len(cell_text(float(v))) for v in values[:oh, :ow].flat] + [2])
-        font = self._label_font(g.cell, chars)
+        font = self._label_font(g.cell, self._output_chars(shown, g))
         grid_pen = QPen(QColor(style.colour("GRID_LINE")), style.line_width(1))
-        pending = QColor(style.colour("PENDING"))
-        pending.setAlpha(45)
-        readers = set()
-        if self._hover is not None and self._hover[0] == "in":
-            readers = {cell for cell in shown.readers(self._hover[1], self._hover[2]) if g.shows_output(*cell)}
-        finite = values[np.isfinite(values)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        text_colour = QColor(style.colour("LABEL_TEXT"))
+        lo, hi = self._levels(values)
+        if font is not None:
+            painter.setFont(font)
         for i in range(oh):
             for j in range(ow):
                 rect = g.out_rect(i, j)
-                k = i * full_w + j
-                if k <= position:
-                    value = float(values[i, j])
-                    painter.fillRect(rect, self._tint(value, lo, hi) if math.isfinite(value) else
-                                     QColor(style.colour("CELL_BACKGROUND")))
-                    if font is not None:
-                        painter.setFont(font)
-                        painter.setPen(QColor(style.colour("LABEL_TEXT")))
-                        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(value))
-                else:
-                    painter.fillRect(rect, pending)
+                value = float(values[i, j])
+                painter.fillRect(rect, self._tint(value, lo, hi))
                 painter.setPen(grid_pen)
                 painter.drawRect(rect)
-        if shown.spec.adaptive:
-            cell = self.model.cell
-            for i in range(oh):
-                colour = QColor(style.GROUP_COLOURS[i % len(style.GROUP_COLOURS)])
-                r = g.out_rect(i, 0)
-                painter.fillRect(QRectF(r.left() - BAND_PX - BAND_GAP, r.top() + 1, BAND_PX, r.height() - 2), colour)
-            for j in range(ow):
-                colour = QColor(style.GROUP_COLOURS[j % len(style.GROUP_COLOURS)])
-                r = g.out_rect(0, j)
-                painter.fillRect(QRectF(r.left() + 1, r.top() - BAND_PX - BAND_GAP, r.width() - 2, BAND_PX), colour)
-            del cell
+                if font is not None:
+                    painter.setPen(text_colour)
+                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(value))
+
+    def _pending_rects(self, shown: ShownPooling, g: Geometry) -> list[tuple[int, int, int, int]]:
+        """The visible output cells past the window on screen, as (row, col, rows, cols) blocks:
+        the rest of the current row and every row below it."""
+        oh, ow = g.out_hw
+        pi, pj = divmod(self.model.position, shown.out_hw[1])
+        blocks = []
+        if pi < oh and pj + 1 < ow:
+            blocks.append((pi, pj + 1, 1, ow - pj - 1))
+        first = pi + 1 if pi < oh else oh
+        if first < oh:
+            blocks.append((first, 0, oh - first, ow))
+        return blocks
+
+    def _paint_output_state(self, painter: QPainter, shown: ShownPooling, g: Geometry) -> None:
+        base, pending = QColor(style.colour("CELL_BACKGROUND")), QColor(style.colour("PENDING"))
+        cover = QColor(round(base.red() * 0.82 + pending.red() * 0.18), round(base.green() * 0.82 + pending.green() * 0.18),
+                       round(base.blue() * 0.82 + pending.blue() * 0.18))
+        painter.setPen(QPen(QColor(style.colour("GRID_LINE")), style.line_width(1)))
+        for i, j, rows, cols in self._pending_rects(shown, g):
+            top_left, bottom_right = g.out_rect(i, j), g.out_rect(i + rows - 1, j + cols - 1)
+            block = QRectF(top_left.topLeft(), bottom_right.bottomRight())
+            painter.fillRect(block, cover)
+            painter.drawRect(block)
+            for k in range(1, rows):
+                y = top_left.top() + k * g.cell
+                painter.drawLine(QPointF(block.left(), y), QPointF(block.right(), y))
+            for k in range(1, cols):
+                x = top_left.left() + k * g.cell
+                painter.drawLine(QPointF(x, block.top()), QPointF(x, block.bottom()))
         current = self.model.cell
         if current is not None and g.shows_output(*current):
             fill = QColor(style.colour("WINDOW"))
             fill.setAlpha(90)
             rect = g.out_rect(*current)
-            painter.fillRect(rect, QColor(style.colour("CELL_BACKGROUND")))  # the plain label goes: one label
+            painter.fillRect(rect, base)  # the plain label goes: one label, in bold
             painter.fillRect(rect, fill)
             painter.setPen(QPen(QColor(style.colour("WINDOW")), style.line_width(3)))
             painter.drawRect(rect.adjusted(1.5, 1.5, -1.5, -1.5))
-            if font is not None:
-                bold = self._label_font(g.cell, chars + 1, bold=True)
-                painter.setFont(bold or font)
+            chars = self._output_chars(shown, g)
+            bold = self._label_font(g.cell, chars + 1, bold=True) or self._label_font(g.cell, chars)
+            if bold is not None:
+                painter.setFont(bold)
                 painter.setPen(QColor(style.colour("LABEL_TEXT")))
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(float(values[current])))
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(float(shown.values()[current])))
         pen = QPen(QColor(style.colour("PREVIEW")), style.line_width(2.5))
-        for cell in readers:
-            painter.setPen(pen)
-            painter.drawRect(g.out_rect(*cell).adjusted(3, 3, -3, -3))
+        painter.setPen(pen)
+        if self._hover is not None and self._hover[0] == "in":
+            for cell in shown.readers(self._hover[1], self._hover[2]):
+                if g.shows_output(*cell):
+                    painter.drawRect(g.out_rect(*cell).adjusted(3, 3, -3, -3))
         if self._hover is not None and self._hover[0] == "out":
-            painter.setPen(pen)
             painter.drawRect(g.out_rect(self._hover[1], self._hover[2]).adjusted(1, 1, -1, -1))
 
     def _paint_headings(self, painter: QPainter, shown: ShownPooling, g: Geometry) -> None:
@@ -425,15 +496,6 @@ class PoolGrid(QWidget):
         out_top = g.out_origin.y() - g.band - g.heading_px if g.horizontal else g.out_origin.y() - g.heading_px
         painter.drawText(QRectF(g.out_origin.x(), out_top, max(ow * g.cell, 10) + 80, g.heading_px),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"output {oh}×{ow}{part}")
-        cell = self.model.cell
-        if g.cropped and cell is not None and not g.shows_output(*cell):
-            painter.setPen(QColor(style.colour("MUTED")))
-            below = g.out_origin.y() + g.out_hw[0] * g.cell + 4
-            painter.drawText(QRectF(g.out_origin.x(), below, max(self.width() - g.out_origin.x() - 4, 40),
-                                    max(self.height() - below, g.heading_px)),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
-                             f"output ({cell[0]}, {cell[1]})'s window is past the part drawn: click a cell "
-                             "here to come back")
         if g.horizontal:
             y = g.in_origin.y() + min((g.rows[1] - g.rows[0]), g.out_hw[0]) * g.cell / 2
             x0 = g.in_origin.x() + in_width + g.cell * 0.25
@@ -445,6 +507,18 @@ class PoolGrid(QWidget):
                 head = min(8.0, (x1 - x0) / 3)
                 painter.drawLine(QPointF(x1, y), QPointF(x1 - head, y - head / 1.6))
                 painter.drawLine(QPointF(x1, y), QPointF(x1 - head, y + head / 1.6))
+
+    def _paint_note(self, painter: QPainter, g: Geometry) -> None:
+        cell = self.model.cell
+        if g.cropped and cell is not None and not g.shows_output(*cell):
+            painter.setFont(self._heading_font())
+            painter.setPen(QColor(style.colour("MUTED")))
+            below = g.out_origin.y() + g.out_hw[0] * g.cell + 4
+            painter.drawText(QRectF(g.out_origin.x(), below, max(self.width() - g.out_origin.x() - 4, 40),
+                                    max(self.height() - below, g.heading_px)),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+                             f"output ({cell[0]}, {cell[1]})'s window is past the part drawn: click a cell "
+                             "here to come back")
 
     # -- the mouse and the keys -----------------------------------------------------------------
     def _hit(self, pos: QPointF) -> tuple[str, int, int] | None:

@@ -239,7 +239,7 @@ class PoolingModel:
     def set_channel(self, channel) -> None:
         try:
             channel = int(channel)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # None, text, NaN, infinity: nowhere to go
             return
         channel = min(max(channel, 0), self.n_channels - 1)
         if channel == self._channel:
@@ -251,7 +251,7 @@ class PoolingModel:
     def set_position(self, k) -> None:
         try:
             k = int(k)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # None, text, NaN, infinity: nowhere to go
             return
         k = min(max(k, 0), max(self.n_steps - 1, 0))
         if k != self._position:

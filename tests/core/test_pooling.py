@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from convplay.core.pooling import (
     PoolSpec,
@@ -328,3 +330,45 @@ def test_unknown_or_foreign_pooling_keys_are_ignored_with_a_warning():
     assert doc.steps[0].pooling == PoolSpec("avg", 2)
     assert "unknown key 'colour' in step 1's pooling ignored" in warnings
     assert "step 1's pooling: dilation is not an argument of AvgPool2d; ignored" in warnings
+
+
+# -- the model never raises, whatever it is given -------------------------------------------------
+
+ANY_VALUE = st.one_of(st.integers(-3, 70), st.tuples(st.integers(-1, 5), st.integers(-1, 5)), st.none(),
+                      st.booleans(), st.text(max_size=2), st.floats(allow_nan=True))
+ACTIONS = st.one_of(
+    st.tuples(st.just("spec"), st.sampled_from(["kind", "kernel_size", "stride", "padding", "dilation", "ceil_mode",
+                                                "count_include_pad", "divisor_override", "output_size"]),
+              st.one_of(ANY_VALUE, st.sampled_from(["max", "avg", "adaptive_max", "adaptive_avg"]))),
+    st.tuples(st.just("input"), st.integers(0, 3), st.integers(0, 9)),
+    st.tuples(st.just("position"), ANY_VALUE, st.none()),
+    st.tuples(st.just("channel"), ANY_VALUE, st.none()),
+    st.tuples(st.just("step"), st.integers(-3, 3), st.none()),
+    st.tuples(st.just("play"), st.booleans(), st.none()),
+)
+
+
+@settings(max_examples=int(__import__('os').environ.get('POOL_EXAMPLES', 60)), deadline=None)
+@given(st.lists(ACTIONS, max_size=12))
+def test_random_setters_never_raise_and_the_picture_stays_consistent(actions):
+    model = PoolingModel()
+    for action, a, b in actions:
+        if action == "spec":
+            model.update_spec(**{a: b})
+        elif action == "input":
+            model.set_input(np.arange(float(max(a, 1) * b * b)).reshape(max(a, 1), b, b) if a and b else np.zeros(a))
+        elif action == "position":
+            model.set_position(a)
+        elif action == "channel":
+            model.set_channel(a)
+        elif action == "step":
+            model.step(a)
+        else:
+            model.set_playing(a)
+        shown = model.shown
+        assert shown is not None
+        assert shown.spec.output_shape(shown.input.shape) == shown.output_shape  # the last good state is good
+        assert 0 <= model.position < max(model.n_steps, 1)
+        assert 0 <= model.channel < model.n_channels
+        assert bool(model.error) == (not model.spec.is_valid(model.input.shape) or model.error_field == "input"
+                                     or model.error.startswith(("not pooling", "these settings")))

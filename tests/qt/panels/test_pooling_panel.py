@@ -314,3 +314,22 @@ def test_the_lessons_max_pooling_step_sets_the_pooling_view(qtbot, tmp_path):
     assert window.lesson_panel.check_text == "nn.MaxPool2d(2) gives 1\u00d72\u00d72 and the step's values \u2713"
     window.lesson.previous()  # a step without pooling leaves the pooling view as it is
     assert pooling.spec == PoolSpec("max", 2)
+
+
+def test_a_step_draws_over_the_same_picture(qtbot, setup):
+    """The cells are drawn once per picture: stepping (and the text changing under the
+    picture) neither resizes the picture nor draws its cells again."""
+    model, _, panel = setup
+    model.set_input(np.random.default_rng(3).integers(0, 10, (1, 32, 32)).astype(float), "a 32×32 input")
+    model.set_spec(PoolSpec("max", 3, 1, 1))
+    QApplication.processEvents()
+    panel.grid.repaint()
+    picture, size = panel.grid._static, panel.grid.size()
+    for _ in range(6):
+        model.step(1)
+        QApplication.processEvents()
+        panel.grid.repaint()
+    assert panel.grid._static is picture and panel.grid.size() == size
+    model.set_input(np.array([[[9.0, 9.0], [1.0, 9.0]]]), "ties")  # a third line of arithmetic
+    QApplication.processEvents()
+    assert panel.grid.size() == size

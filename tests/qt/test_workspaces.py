@@ -51,7 +51,7 @@ def test_workspace_shortcuts_are_their_own(qapp):  # standard keys need the appl
     others = [QKeySequence(k).toString() for entry in actions.ACTIONS if isinstance(entry, actions.Action)
               and entry.id not in {ws.action for ws in WORKSPACES} for k in entry.keys]
     assert not set(mine) & set(others)
-    assert [ws.keys[0] for ws in WORKSPACES] == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5"]
+    assert [ws.keys[0] for ws in WORKSPACES] == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6", "Ctrl+7"]
 
 
 def test_placement_splits_siblings_before_dividing_them():

@@ -231,7 +231,7 @@ def describe_stack(args: argparse.Namespace) -> dict:
     object (``StackTrace.as_dict()``) with ``checked_by_torch``, and ``torch_error``
     (PyTorch's own words at the layer it refused) when torch refused one; text that does
     not parse, or a stack with no input shape, gives ``{"error": "--stack: line N: ...",
-    "field": ...}`` alone."""
+    "field": ..., "line": N}`` alone (``line`` only for text that does not parse)."""
     from convplay.core.layer_trace import trace
     from convplay.startup import StartupError, initial_session, stack_choice
 
@@ -241,7 +241,10 @@ def describe_stack(args: argparse.Namespace) -> dict:
             image_shape = initial_session(args)[0].image.shape  # the playground's input, as the window has it
         choice = stack_choice(args, image_shape)
     except StartupError as exc:
-        return _startup_refusal(str(exc), getattr(exc, "field", "") or "stack")
+        refusal = _startup_refusal(str(exc), getattr(exc, "field", "") or "stack")
+        if getattr(exc, "line", None):
+            refusal["line"] = exc.line  # where in the text, for an editor to jump to
+        return refusal
     traced = trace(choice.stack, choice.input_shape)
     out = traced.as_dict()
     agrees, torch_error = _torch_agrees(choice.stack, choice.input_shape, traced)

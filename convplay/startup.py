@@ -359,7 +359,9 @@ def _stack_from_text(text: str, option: str):
     try:
         stack = parse_stack(text)
     except StackParseError as exc:
-        raise StartupError(f"{option}: {exc}", "stack_file" if option.startswith("--stack-file") else "stack") from None
+        refused = StartupError(f"{option}: {exc}", "stack_file" if option.startswith("--stack-file") else "stack")
+        refused.line = exc.line  # for --describe's JSON
+        raise refused from None
     if not stack.layers:
         raise StartupError(f"{option}: the stack has no layers", "stack")
     if not stack.title:

@@ -175,9 +175,9 @@ def test_a_parse_error_names_the_line(capsys, tmp_path):
     script.write_text("import torch\nimport torch.nn as nn\nimport torch.optim as optim\n" + CIFAR10_CODE, encoding="utf-8")
     code, d, err = describe(capsys, "--stack-file", str(script), "--input-shape", "3,32,32")
     assert code == 2 and d["field"] == "stack_file"
-    assert d["error"].startswith("--stack-file train.py: line 3: ")
+    assert d["error"].startswith("--stack-file train.py: line 3: ") and d["line"] == 3
     code, d, err = describe(capsys, "--stack", "nn.Sequential(\n  nn.Conv2d(1, 8, 3),\n  nn.Foo(3),\n)")
-    assert code == 2 and d["error"].startswith("--stack: line 3: ") and "nn.Foo" in err
+    assert code == 2 and d["error"].startswith("--stack: line 3: ") and "nn.Foo" in err and d["line"] == 3
 
 
 @pytest.mark.parametrize("hostile", [

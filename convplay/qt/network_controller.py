@@ -367,8 +367,9 @@ class NetworkController(QObject):
         return network_input(self._source_image, self.network.input_shape)
 
     def _on_stack_changed(self) -> None:
-        if self.network.weights:
-            self._weights_for = self.network.stack
+        # A stack set again (a built-in chosen twice is the same object) with no weights has
+        # lost them: they are made again.
+        self._weights_for = self.network.stack if self.network.weights else None
         self._schedule()
 
     def _follow_network(self) -> None:

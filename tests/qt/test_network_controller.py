@@ -185,3 +185,12 @@ def test_a_layer_opened_in_the_playground_does_not_become_the_network_s_input(ma
     session.set_image(digit_canvas(7))  # a new drawing: the network follows again
     qtbot.waitUntil(lambda: network.run_is_fresh, timeout=WAIT_MS)
     assert controller.follows_session and int(np.argmax(network.run.outputs[-1])) == 7
+
+
+def test_the_same_built_in_chosen_again_gets_its_weights_again(make, qtbot):
+    controller, network, _ = make()
+    assert controller.load_builtin("digits")  # the same Stack object as before, its weights emptied
+    assert not network.weights
+    qtbot.waitUntil(lambda: network.run_is_fresh and bool(network.weights), timeout=WAIT_MS)
+    assert network.weights_source == "digits_cnn.safetensors: loaded 6 of 6 tensors"
+    assert int(np.argmax(network.run.outputs[-1])) == 3

@@ -111,7 +111,9 @@ def setup_job(job: dict) -> dict:
                 for name in kept:
                     weights[name] = np.array(arg[name], dtype=np.float32)
                 out["weights"] = weights
-                if kept and len(kept) < len(weights):
+                if not weights:
+                    out["source"] = "none: no layer of this stack has parameters"
+                elif kept and len(kept) < len(weights):
                     out["source"] = (f"{len(kept)} of {len(weights)} tensors kept, the others "
                                      f"{_initialised_text(seed)}")
                 elif kept:
@@ -254,7 +256,6 @@ class NetworkController(QObject):
         self._plan_in_flight: tuple | None = None  # (stack, weights plan) submitted, not back yet
         self._weights_for = None  # the stack whose weights are in the network
         self._previous_weights: dict = {}
-        self._previous_key = ""
         self._last_image = session.image
         self._source_image = session.image  # the session image the network's input is made from
         self._held_shape: tuple | None = None
@@ -396,14 +397,13 @@ class NetworkController(QObject):
         if network.key and network.stack is getattr(self, "_builtin_stack", None) and resource:
             return ("resource", str(weights_resource(resource)))
         keep = {}
-        if not network.key and not network.stack.source and not self._previous_key:
-            keep = self._previous_weights  # an edit in the panel: what still fits stays
+        if not network.key and not network.stack.source:
+            keep = self._previous_weights  # an edit in the panel (no code behind it): what still fits stays
         return ("init", keep)
 
     def _remember_weights(self) -> None:
         if self.network.weights:
             self._previous_weights = self.network.weights
-            self._previous_key = self.network.key
 
     def _submit_setup(self, weights, check: bool) -> None:
         network = self.network

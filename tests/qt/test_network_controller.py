@@ -194,3 +194,16 @@ def test_the_same_built_in_chosen_again_gets_its_weights_again(make, qtbot):
     qtbot.waitUntil(lambda: network.run_is_fresh and bool(network.weights), timeout=WAIT_MS)
     assert network.weights_source == "digits_cnn.safetensors: loaded 6 of 6 tensors"
     assert int(np.argmax(network.run.outputs[-1])) == 3
+
+
+def test_an_edit_keeps_the_weights_that_still_fit(make, qtbot):
+    from convplay.core.layers import Layer
+
+    _, network, _ = make()
+    before = network.weights
+    network.set_layers(network.stack.layers[:3] + (Layer.make("Conv2d", 16, 4, 1, name="head"),))
+    qtbot.waitUntil(lambda: network.run_is_fresh and bool(network.weights), timeout=WAIT_MS)
+    assert network.weights_source == "4 of 6 tensors kept, the others initialised as PyTorch does (seed 0)"
+    for name in ("conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias"):
+        np.testing.assert_array_equal(network.weights[name], before[name])
+    assert tuple(network.run.outputs[-1].shape) == (4, 8, 8)

@@ -437,7 +437,9 @@ def axis_formula(spec: PoolSpec, axis: int, n: int) -> PoolAxisFormula:
         covered = (out - 1) * s - p + d * (k - 1) + 1
         if covered < n:
             left = n - covered
-            note = f"the last {left} {'row' if axis == 0 else 'column'}{'s' if left != 1 else ''} never enter a window (floor)"
+            unit = "row" if axis == 0 else "column"
+            note = (f"the floor leaves the last {unit} out: no window reaches it" if left == 1 else
+                    f"the floor leaves the last {left} {unit}s out: no window reaches them")
     return PoolAxisFormula(name, general, numbers, out, note)
 
 

@@ -123,12 +123,14 @@ HIDE_ANSWER = ("formula",)
 
 
 def direct(number: int, title: str, caption: str, *, i: int, k: int, s: int = 1, p=0, d: int = 1,
-           o: int, formula, weight=None, ask: str = "") -> dict:
+           o: int, formula, weight=None, ask: str = "", kernel_name: str = "Ones", pooling: dict | None = None,
+           view: dict | None = None) -> dict:
     conv = spec(kernel_size=k, stride=s, padding=p, dilation=d)
     return step(
         f"{number} · {title}", caption,
-        state(inline(ramp(i)), conv, ones_kernel(k) if weight is None else weight, kernel_name="Ones"),
-        formula=formula, ask=ask, hide=HIDE_ANSWER if ask else (), output_shape=[1, o, o],
+        state(inline(ramp(i)), conv, ones_kernel(k) if weight is None else weight, kernel_name=kernel_name,
+              view=view),
+        formula=formula, ask=ask, hide=HIDE_ANSWER if ask else (), output_shape=[1, o, o], pooling=pooling,
     )
 
 
@@ -198,11 +200,12 @@ def arithmetic() -> dict:
         direct(
             7, "Pooling",
             "Pooling slides a window as a convolution does, but takes each window's maximum or "
-            "mean instead of a weighted sum; its output size follows the same rule. Pooling is not "
-            "in convplay yet: the state here is a convolution standing in for it, with the same "
-            "3×3 window and stride 1 on the same input, so its output has the same size. Its "
-            "weights are all 1/9, so each value is its window's mean: what 3×3 average pooling gives.",
-            i=5, k=3, s=1, o=3, weight=np.full((1, 1, 3, 3), 1 / 9),
+            "mean instead of a weighted sum; its output size follows the same rule. The pooling view "
+            "steps 3×3 average pooling with stride 1 through the 5×5 window by window, each output "
+            "the sum of its nine cells over 9. The convolution behind it has the same 3×3 window "
+            "with weights of 1/9, so it gives the same means.",
+            i=5, k=3, s=1, o=3, weight=np.full((1, 1, 3, 3), 1 / 9), kernel_name="Mean 3×3",
+            pooling={"kind": "avg", "kernel_size": 3, "stride": 1}, view={"workspace": "pooling"},
             formula=["o = ⌊(i − k)/s⌋ + 1", "o = ⌊(5 − 3)/1⌋ + 1 = 3"],
         ),
         transposed(

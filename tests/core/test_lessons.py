@@ -256,9 +256,10 @@ def test_step_6_also_holds_for_a_6x6_input():
                for line in steps_of("arithmetic")[5]["formula"])
 
 
-def test_step_7_says_pooling_is_stood_in_for_and_matches_average_pooling():
+def test_step_7_is_average_pooling_in_the_pooling_view_and_its_convolution_gives_the_same_means():
     step = steps_of("arithmetic")[6]
-    assert "not in convplay yet" in step["caption"] and "standing in" in step["caption"]
+    assert (step["pooling"]["kind"], step["pooling"]["kernel_size"], step["pooling"]["stride"]) == ("avg", 3, 1)
+    assert step["state"]["view"]["workspace"] == "pooling"
     snap = document("arithmetic")[0].steps[6].state.snapshot
     pooled = F.avg_pool2d(torch.from_numpy(np.array(snap.image))[None], 3, stride=1)[0]
     torch.testing.assert_close(torch_output("arithmetic", 6), pooled)

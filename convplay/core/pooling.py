@@ -172,11 +172,13 @@ class PoolSpec:
         """The nn.<layer_kind> constructor's arguments for these settings."""
         if self.adaptive:
             return {"output_size": self.output_size}
-        kwargs = {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
-                  "ceil_mode": self.ceil_mode}
+        # In the constructor's own order, so that code() reads as PyTorch's signature does.
+        kwargs = {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding}
         if self.kind == "max":
             kwargs["dilation"] = self.dilation
+            kwargs["ceil_mode"] = self.ceil_mode
         else:
+            kwargs["ceil_mode"] = self.ceil_mode
             kwargs["count_include_pad"] = self.count_include_pad
             kwargs["divisor_override"] = self.divisor_override
         return kwargs
@@ -257,6 +259,11 @@ class PoolWindow:
 
 def pool_window(spec: PoolSpec, channel: np.ndarray, oh: int, ow: int) -> PoolWindow:
     """Output cell (oh, ow)'s window over ``channel`` (H, W)."""
+    with np.errstate(invalid="ignore", over="ignore"):  # ∞ − ∞ in a sum is NaN, as in PyTorch
+        return _pool_window(spec, channel, oh, ow)
+
+
+def _pool_window(spec: PoolSpec, channel: np.ndarray, oh: int, ow: int) -> PoolWindow:
     h, w = channel.shape
     rows = axis_windows(spec, 0, h)[oh]
     cols = axis_windows(spec, 1, w)[ow]
@@ -296,6 +303,11 @@ def _avg_divisor(spec: PoolSpec, h: int, w: int, rows, cols, inside: int) -> int
 def pool_reference(spec: PoolSpec, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """(values (C, H_out, W_out) float64, argmax indices h·W + w (int64) or None for average
     pooling) of ``x`` (C, H, W), as PyTorch computes them.  PoolSpecError if it refuses."""
+    with np.errstate(invalid="ignore", over="ignore"):  # ∞ − ∞ in a sum is NaN, as in PyTorch
+        return _pool_reference(spec, x)
+
+
+def _pool_reference(spec: PoolSpec, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     x = np.asarray(x, dtype=np.float64)
     c, h, w = x.shape
     _, oh, ow = spec.output_shape(x.shape)

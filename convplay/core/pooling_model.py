@@ -68,8 +68,7 @@ class ShownPooling:
     def values(self) -> np.ndarray:
         """The shown channel's output (H_out, W_out), computed once."""
         if "values" not in self._cache:
-            with np.errstate(invalid="ignore", over="ignore"):  # −inf + inf is NaN, as in PyTorch
-                values, indices = pool_reference(self.spec, self.input[self.channel:self.channel + 1])
+            values, indices = pool_reference(self.spec, self.input[self.channel:self.channel + 1])
             self._cache["values"] = values[0]
             self._cache["indices"] = None if indices is None else indices[0]
         return self._cache["values"]
@@ -85,8 +84,7 @@ class ShownPooling:
         return self._cache[key]
 
     def window(self, oh: int, ow: int) -> PoolWindow:
-        with np.errstate(invalid="ignore", over="ignore"):
-            return pool_window(self.spec, self.plane, oh, ow)
+        return pool_window(self.spec, self.plane, oh, ow)
 
     def readers(self, h: int, w: int) -> list[tuple[int, int]]:
         """The output cells whose window reads input cell (h, w)."""

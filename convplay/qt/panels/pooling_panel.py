@@ -82,8 +82,7 @@ def check_against_pytorch(job) -> tuple[bool | None, str]:
     from convplay.compute.pooling import run_pool  # torch: after the window has painted
 
     try:
-        with np.errstate(invalid="ignore", over="ignore"):
-            ours = pool_reference(spec, x)
+        ours = pool_reference(spec, x)
         our_error = ""
     except PoolSpecError as exc:
         ours, our_error = None, str(exc)

@@ -29,7 +29,7 @@ from convplay.qt.shown import hear_while_alive
 from convplay.qt.workers import LatestWorker
 
 START_WAIT_MS = 2.0  # a stroke's run starts before the UI thread goes on redrawing
-SHAPES_OK = "\u2713 every shape checked by PyTorch (meta device)"
+SHAPES_OK = "\u2713 every shape checked by PyTorch"
 DEFAULT_BUILTIN = "digits"
 
 _thread_state = threading.local()
@@ -127,66 +127,13 @@ def setup_job(job: dict) -> dict:
     return out
 
 
-_model_cache = threading.local()
-
-
 def run_job(job: dict):
-    """The input through the stack; the module is built once per stack, weights and device.
-
-    The first run of a module and input shape goes through ``run_stack``, which checks the
-    sizes on the meta device before it allocates anything; once that run worked, a stroke
-    (same shapes, new pixels) runs the module directly: the check costs ten forwards of
-    the digits CNN, and a stroke changes nothing it checks."""
+    """The input through the stack (``run_stack`` keeps the module it built for the same
+    stack and weights, so a stroke builds nothing)."""
     _thread_policy()
-    from convplay.compute.stack import StackError, build_model, run_stack
+    from convplay.compute.stack import run_stack
 
-    stack, weights, device, x = job["stack"], job["weights"], job["device"], job["input"]
-    cached = getattr(_model_cache, "entry", None)
-    model = None
-    if cached is not None and cached[0] is stack and cached[1] is weights and cached[2] == device:
-        model = cached[3]
-        if model is not None and cached[4] == tuple(x.shape):
-            run = _forward(model, len(stack), x, device)
-            if run is not None:
-                return run
-    elif weights:
-        try:
-            model = build_model(stack, weights, seed=job["seed"], device=device)
-        except (StackError, RuntimeError, ValueError):
-            model = None  # run_stack says why, in the run's error
-    run = run_stack(stack, model if model is not None else weights, x, device=device)
-    checked = tuple(x.shape) if run.ok else None
-    _model_cache.entry = (stack, weights, device, model, checked)
-    return run
-
-
-def _forward(model, layers: int, x: np.ndarray, device: str):
-    """``run_stack``'s forward for a module and input shape it has already run: every
-    layer's output kept; None on any failure (``run_stack`` then says what it is)."""
-    import time
-
-    import torch
-
-    from convplay.compute.stack import StackRun
-
-    try:
-        started = time.perf_counter()
-        with torch.no_grad():
-            t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)[None]).to(device)
-            kept = []
-            for index in range(layers):
-                t = model.step(index, t)
-                kept.append(t)
-            if device.startswith("cuda"):
-                torch.cuda.synchronize(device)
-            seconds = time.perf_counter() - started
-            outputs = []
-            for t in kept:
-                out = t.detach().to("cpu", torch.float32)
-                outputs.append(out[0].numpy().copy() if out.ndim >= 2 else out.numpy().copy())
-    except Exception:  # noqa: BLE001 - the checked path reports it in torch's words
-        return None
-    return StackRun(outputs, "", None, seconds)
+    return run_stack(job["stack"], job["weights"], job["input"], device=job["device"])
 
 
 def effective_job(job: dict):
@@ -216,8 +163,12 @@ def shape_check_text(trace, check) -> str:
     if check.error and check.failed is None:
         return f"\u2717 PyTorch could not check the shapes: {check.error}"
     if trace.failed is not None:
-        return f"\u2713 PyTorch (meta device) refuses {rows[trace.failed].layer.label} too: {check.error}"
-    return SHAPES_OK
+        return f"\u2713 PyTorch{_by(check)} refuses {rows[trace.failed].layer.label} too: {check.error}"
+    return SHAPES_OK + _by(check)
+
+
+def _by(check) -> str:
+    return f" ({check.by})" if check.by else ""
 
 
 class NetworkController(QObject):

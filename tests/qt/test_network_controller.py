@@ -79,7 +79,7 @@ def test_the_digits_cnn_loads_with_its_shipped_weights_and_runs_as_torch_does(ma
     for mine, theirs in zip(run.outputs, expected):
         np.testing.assert_allclose(mine, theirs[0].numpy(), rtol=1e-5, atol=1e-5)
     assert int(np.argmax(run.outputs[-1])) == 3
-    assert controller.shape_check == SHAPES_OK
+    assert controller.shape_check.startswith(SHAPES_OK)
 
 
 def test_a_stroke_makes_a_newer_run_for_the_new_image(make, qtbot):
@@ -154,7 +154,7 @@ def test_the_mnist_model_fails_where_torch_fails_and_the_check_agrees(make, qtbo
     with qtbot.waitSignal(controller.shape_check_changed, timeout=WAIT_MS) as checked:
         assert controller.load_builtin("mnist")
     assert network.trace.failed == 7
-    assert checked.args[0].startswith("\u2713 PyTorch (meta device) refuses fc too")
+    assert checked.args[0].startswith("\u2713 PyTorch (") and " refuses fc too" in checked.args[0]
     qtbot.waitUntil(lambda: network.run_is_fresh, timeout=WAIT_MS)
     run = network.run
     assert run.failed == 7 and "800" in run.error and "4608" in run.error

@@ -76,16 +76,24 @@ class _Runner(QObject):
                     if not self._is_current(generation):
                         result.close()
                         break
-                    self.yielded.emit(generation, last)
+                    self._tell(self.yielded, generation, last)
                 result = last
         except Exception as exc:  # every failure reaches the screen as text
             message = describe_error(exc)
             if not isinstance(exc, (ValueError, MemoryError, OSError)):
                 # An unexpected exception is a bug: its trace goes to stderr as well.
                 traceback.print_exc()
-            self.finished.emit(generation, None, message)
+            self._tell(self.finished, generation, None, message)
         else:
-            self.finished.emit(generation, result, "")
+            self._tell(self.finished, generation, result, "")
+
+    def _tell(self, signal, *args) -> None:
+        # A job still running when its window closed (a first torch import outlasting the
+        # shutdown wait) ends after this object is gone: nobody is left to tell.
+        try:
+            signal.emit(*args)
+        except RuntimeError:
+            pass
 
 
 class LatestWorker(QObject):

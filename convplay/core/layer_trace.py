@@ -176,7 +176,8 @@ def _maps(layer: Layer, shape: Shape, previous: Shape | None) -> tuple[int, int,
                    "move the Flatten after the last convolution or pooling layer")
 
 
-def _conv_spec(layer: Layer, c: int) -> ConvSpec:
+def conv_spec(layer: Layer) -> ConvSpec:
+    """The ConvSpec of a Conv2d or ConvTranspose2d layer's arguments."""
     transposed = layer.kind == "ConvTranspose2d"
     return ConvSpec(
         in_channels=layer["in_channels"], out_channels=layer["out_channels"], kernel_size=layer["kernel_size"],
@@ -193,7 +194,7 @@ def _conv_step(layer: Layer, shape: Shape, previous: Shape | None) -> _Step:
         fixed = layer.replace(in_channels=c, groups=groups if c % groups == 0 else 1)
         raise _Refusal(f"{layer.kind} expects {c_in} input channel{'s' if c_in != 1 else ''}, the stack gives {c}",
                        f"use {fixed.code()}")
-    spec = _conv_spec(layer, c)
+    spec = conv_spec(layer)
     try:
         out = spec.output_shape((c, h, w))
     except ConvSpecError as exc:

@@ -126,6 +126,15 @@ class Theme(QObject):
         text_zoom().refit_dock_titles()
 
 
+def set_sheet(widget, sheet: str) -> None:
+    """``widget.setStyleSheet(sheet)`` (written in the normal colours), in the colours of the
+    theme that is on now: a sheet set while high contrast is on is recoloured at once, and
+    goes back with the theme."""
+    widget.setStyleSheet(sheet)
+    if style.high_contrast() and sheet:
+        _recolour_sheet(widget, True)
+
+
 def _recolour_sheet(widget: QWidget, on: bool) -> None:
     sheet = widget.styleSheet()
     themed = widget.property(_THEMED_SHEET)

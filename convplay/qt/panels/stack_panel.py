@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from convplay.core.history import push_change
-from convplay.core.layer_trace import _conv_spec, shape_text
+from convplay.core.layer_trace import conv_spec, shape_text
 from convplay.core.layers import CONV_KINDS, DESCRIPTIONS, POOL_KINDS, LayerError, Stack
 from convplay.core.pooling import PoolSpec, PoolSpecError
 from convplay.core.stack_edits import (
@@ -55,13 +55,12 @@ from convplay.core.stack_edits import (
 )
 from convplay.qt import style
 from convplay.qt.shown import hear_while_alive
-from convplay.qt.theme import theme
+from convplay.qt.theme import set_sheet, theme
 from convplay.qt.widgets.layer_dialog import LayerDialog
 from convplay.qt.widgets.stack_code_dialog import StackCodeDialog
 from convplay.qt.widgets.stack_table import (
     COLUMNS,
     StackTableModel,
-    set_sheet,
     totals_text,
 )
 from convplay.qt.zoom import text_zoom
@@ -709,7 +708,7 @@ class StackPanel(QWidget):
         path = module_path(network.stack, i)
         weight = np.asarray(network.weights[f"{path}.weight"], dtype=np.float64)
         bias = network.weights.get(f"{path}.bias") if layer["bias"] else None
-        spec = _conv_spec(layer, int(x.shape[0]))
+        spec = conv_spec(layer)
         name = f"{_short_title(network.stack.title)} {path}.weight"
         what = f"the output of {previous}" if previous else "the network's input"
 

@@ -36,7 +36,8 @@ from convplay.core.layers import (
 )
 from convplay.core.stack_edits import layer_from_code
 from convplay.qt import style
-from convplay.qt.widgets.stack_table import code_font, set_sheet
+from convplay.qt.theme import set_sheet
+from convplay.qt.widgets.stack_table import code_font
 
 _NAME = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*|[0-9]+)(\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+))*$")
 _INT = re.compile(r"^[+-]?[0-9]{1,9}$")

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 from convplay.core.layers import LayerError, Stack
 from convplay.core.stack_parse import StackParseError, looks_like, parse_stack
 from convplay.qt import style
-from convplay.qt.widgets.stack_table import code_font, set_sheet
+from convplay.qt.theme import set_sheet
+from convplay.qt.widgets.stack_table import code_font
 
 PARSE_DELAY_MS = 150
 HINT = ("Paste an nn.Sequential(...), a module class (its __init__ with self.name = nn.X(...) lines, "

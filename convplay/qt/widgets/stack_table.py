@@ -16,7 +16,6 @@ from convplay.core.layer_trace import LayerRow, StackTrace, shape_text, trace
 from convplay.core.layers import DESCRIPTIONS, Stack
 from convplay.core.stack_edits import macs_formula, params_formula, uses
 from convplay.qt import style
-from convplay.qt.theme import _recolour_sheet
 from convplay.qt.zoom import text_zoom
 
 COLUMNS = ("#", "Layer", "Input", "Output", "Params", "MACs", "RF", "Jump")
@@ -195,15 +194,6 @@ def totals_text(trace_: StackTrace) -> str:
            else f"stops at layer {trace_.failed} ({trace_.rows[trace_.failed].layer.label})")
     return (f"Total: {trace_.total_params:,} parameters · {trace_.total_macs:,} MACs · "
             f"{shape_text(trace_.input_shape)} in, {out}")
-
-
-def set_sheet(widget, sheet: str) -> None:
-    """``widget.setStyleSheet(sheet)`` (written in the normal colours), in the colours of the
-    theme that is on now: a sheet set while high contrast is on is recoloured at once, and
-    goes back with the theme."""
-    widget.setStyleSheet(sheet)
-    if style.high_contrast() and sheet:
-        _recolour_sheet(widget, True)
 
 
 def code_font() -> QFont:

@@ -157,8 +157,8 @@ class Network:
         self._retrace()
         self._weights = _frozen(weights or {})
         self._weights_source, self._weights_note = weights_source, weights_note
-        if self._selected >= len(stack.layers):
-            self._selected = len(stack.layers) - 1
+        # The first layer is picked for a new stack, so that its views show something.
+        self._selected = min(max(self._selected, 0), len(stack.layers) - 1)
         self._probe = None
         self._generation += 1
         self.stack_changed.emit()

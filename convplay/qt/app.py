@@ -39,9 +39,7 @@ def _screenshot(app, window, path: str) -> None:
     saved = []
     # The Network workspace on screen waits for the stack's weights, shape check and run
     # too: a picture of it shows feature maps and class scores, not "running...".
-    network = getattr(window, "network_controller", None)
-    if getattr(window, "workspace", "") != "network" or not hasattr(network, "settled"):
-        network = None
+    network = window.network_controller if window.workspace == "network" else None
 
     def save_once(*_args) -> None:
         # A view on screen that shows the check against the float64 reference (the sliding

@@ -228,8 +228,8 @@ class MainWindow(QMainWindow):
             self._restore_window()
         self._check_workspace_action()
 
-        self.output_panel.hovered.connect(self.hover_label.setText)
-        self.input_panel.hovered.connect(self.hover_label.setText)
+        for panel in (self.output_panel, self.input_panel, self.maps_panel, self.receptive_panel, self.scores_panel):
+            panel.hovered.connect(self.hover_label.setText)
         # The sliding window's position, picked on the output (a click) or the input (Ctrl+click, a plain click draws).
         self.output_panel.cell_picked.connect(self.animation_panel.pick_output_cell)
         self.input_panel.canvas.picked.connect(self.animation_panel.pick_input_pixel)
@@ -239,9 +239,7 @@ class MainWindow(QMainWindow):
             spin.valueChanged.connect(self._share_kernel_pair)
         self._share_kernel_pair()
         # A layer of the stack opened in the playground: its view comes to the front.
-        opened = getattr(self.stack_panel, "open_requested", None)
-        if opened is not None:
-            opened.connect(self.show_layer_view)
+        self.stack_panel.open_requested.connect(self.show_layer_view)
         # The sliding window's overview colours the output as the output panel does.
         for changed in (self.output_panel.displayed, self.output_panel.mapping_combo.currentIndexChanged,
                         self.output_panel.mode_combo.currentIndexChanged):

@@ -62,7 +62,7 @@ def panel_for(qtbot):
 def test_the_first_conv_layer_is_shown_with_one_tile_per_channel(panel_for, x):
     network = digits_network(x)
     panel = panel_for(network)
-    assert network.selected == -1 and panel.layer == 0
+    assert network.selected == 0 and panel.layer == 0  # a new stack has its first layer picked
     assert panel.layer_combo.currentIndex() == 0
     assert panel.grid.count == 8
     network.select(2)

@@ -677,12 +677,13 @@ class _ModuleReader:
                                   "(left out of the stack)")
             counts: dict[str, int] = {}
             for step in self.steps:
-                if step.name:
+                # Only a module with weights is worth a word: its weights are shared.
+                if step.name and step.layer is not None and step.layer.params:
                     counts[step.name] = counts.get(step.name, 0) + 1
             twice = [name for name, n in counts.items() if n > 1]
             if twice:
                 self.notes.append(f"used more than once in forward: {', '.join(twice)} "
-                                  "(one module each, the same weights every time)")
+                                  "(one module each: every use shares its weights)")
         elif forward is not None and not self.modules:
             self.read_forward(forward)  # all functional
         else:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from model_code import CIFAR10
 
 from convplay import cli, startup
 from convplay.__main__ import main
@@ -20,52 +21,6 @@ from convplay.core.builtin_stacks import BUILTIN_STACKS
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST_ERROR = "fc (Linear): Linear expects 4608 inputs, the stack gives 32×5×5 = 800: use nn.Linear(800, 10)"
-
-# The CIFAR-10 tutorial's model, as its page writes it (with the imports and the line
-# that makes the model).
-CIFAR10_CODE = '''\
-import torch
-import torch.nn as nn
-
-class CIFAR10Model(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 32, kernel_size=(3,3), stride=1, padding=1)
-        self.act1 = nn.ReLU()
-        self.drop1 = nn.Dropout(0.3)
-
-        self.conv2 = nn.Conv2d(32, 32, kernel_size=(3,3), stride=1, padding=1)
-        self.act2 = nn.ReLU()
-        self.pool2 = nn.MaxPool2d(kernel_size=(2, 2))
-
-        self.flat = nn.Flatten()
-
-        self.fc3 = nn.Linear(8192, 512)
-        self.act3 = nn.ReLU()
-        self.drop3 = nn.Dropout(0.5)
-
-        self.fc4 = nn.Linear(512, 10)
-
-    def forward(self, x):
-        # input 3x32x32, output 32x32x32
-        x = self.act1(self.conv1(x))
-        x = self.drop1(x)
-        # input 32x32x32, output 32x32x32
-        x = self.act2(self.conv2(x))
-        # input 32x32x32, output 32x16x16
-        x = self.pool2(x)
-        # input 32x16x16, output 8192
-        x = self.flat(x)
-        # input 8192, output 512
-        x = self.act3(self.fc3(x))
-        x = self.drop3(x)
-        # input 512, output 10
-        x = self.fc4(x)
-        return x
-
-model = CIFAR10Model()
-'''
-
 
 def describe(capsys, *argv: str) -> tuple[int, dict, str]:
     code = main([*argv, "--describe"])
@@ -118,7 +73,7 @@ def test_the_digits_cnn_is_described(capsys):
 
 def test_a_file_of_the_cifar10_tutorial_s_model_code(capsys, tmp_path):
     path = tmp_path / "cifar10_model.py"
-    path.write_text(CIFAR10_CODE, encoding="utf-8")
+    path.write_text(CIFAR10, encoding="utf-8")
     code, d, err = describe(capsys, "--stack-file", str(path), "--input-shape", "3,32,32")
     assert code == 0, err
     assert d["title"] == "CIFAR10Model" and d["checked_by_torch"] is True and d["error"] is None
@@ -172,7 +127,7 @@ def test_a_built_in_model_keeps_its_own_input_shape_unless_told(capsys):
 
 def test_a_parse_error_names_the_line(capsys, tmp_path):
     script = tmp_path / "train.py"
-    script.write_text("import torch\nimport torch.nn as nn\nimport torch.optim as optim\n" + CIFAR10_CODE, encoding="utf-8")
+    script.write_text("import torch\nimport torch.nn as nn\nimport torch.optim as optim\n" + CIFAR10, encoding="utf-8")
     code, d, err = describe(capsys, "--stack-file", str(script), "--input-shape", "3,32,32")
     assert code == 2 and d["field"] == "stack_file"
     assert d["error"].startswith("--stack-file train.py: line 3: ") and d["line"] == 3

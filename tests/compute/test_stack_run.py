@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from safetensors.torch import save_file
 from torch import nn
+from torch_models import CIFAR10Model
 
 from convplay.compute.stack import (
     MAX_PARAMETERS,
@@ -485,34 +486,10 @@ def test_seeded_initialisation_holds_while_other_threads_build():
             assert all(np.array_equal(weights[k], expected[k]) for k in expected)
 
 
-class _Cifar10Model(nn.Module):
-    """The CIFAR-10 model as its code writes it."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 32, kernel_size=(3, 3), stride=1, padding=1)
-        self.act1 = nn.ReLU()
-        self.drop1 = nn.Dropout(0.3)
-        self.conv2 = nn.Conv2d(32, 32, kernel_size=(3, 3), stride=1, padding=1)
-        self.act2 = nn.ReLU()
-        self.pool2 = nn.MaxPool2d(kernel_size=(2, 2))
-        self.flat = nn.Flatten()
-        self.fc3 = nn.Linear(8192, 512)
-        self.act3 = nn.ReLU()
-        self.drop3 = nn.Dropout(0.5)
-        self.fc4 = nn.Linear(512, 10)
-
-    def forward(self, x):
-        x = self.drop1(self.act1(self.conv1(x)))
-        x = self.pool2(self.act2(self.conv2(x)))
-        x = self.drop3(self.act3(self.fc3(self.flat(x))))
-        return self.fc4(x)
-
-
 def test_the_cifar10_stack_is_the_model_its_code_builds():
     stack, info = builtin_stack("cifar10")
     torch.manual_seed(0)
-    direct = _Cifar10Model().eval()
+    direct = CIFAR10Model().eval()
     weights = initial_weights(stack, seed=0)  # the same draws as the code's own model for seed 0
     assert list(weights) == list(direct.state_dict())
     for key, value in direct.state_dict().items():

@@ -168,7 +168,13 @@ def is_busy(window) -> bool:
         if results.busy:
             return True
     worker = getattr(window, "worker", None)
-    return bool(getattr(worker, "busy", False))
+    if getattr(worker, "busy", False):
+        return True
+    controller = getattr(window, "network_controller", None)  # the stack's setup, runs and fields
+    if controller is not None and (controller.busy or controller._pending.isActive()):
+        return True
+    pooling = getattr(window, "pooling_panel", None)  # the pooling view's PyTorch check
+    return bool(pooling is not None and pooling.worker.busy)
 
 
 def stale_banner_shown(window) -> bool:
@@ -643,6 +649,278 @@ def o_gradient(m: Monkey, index: int, percent: int) -> None:
         panel.edge_slider.setValue(percent)
 
 
+# -- the network: the layer stack, feature maps, class scores, receptive field ----------------
+STACK_KEYS = {"alt_up": (Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier),
+              "alt_down": (Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier),
+              "delete": (Qt.Key.Key_Delete, Qt.KeyboardModifier.NoModifier),
+              "enter": (Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier)}
+SHAPE_VALUES = (1, 1, 2, 3, 8, 16, 28, 32, 64, 256, 1024)
+LAYER_CODES = ("nn.Conv2d(1, 8, 3, padding=1)", "nn.Conv2d(1, 8, 64)", "nn.Conv2d(8, 8, 3, padding=40)",
+               "nn.MaxPool2d(64)", "nn.MaxPool2d(2, padding=2)", "nn.AvgPool2d(3, stride=1, padding=1)",
+               "nn.MaxPool2d(3, ceil_mode=True, dilation=2)", "nn.AdaptiveAvgPool2d(1)", "nn.AdaptiveMaxPool2d((4096, 1))",
+               "nn.Linear(10, 10)", "nn.Linear(256, 1)", "nn.Flatten()", "nn.ReLU()", "nn.BatchNorm2d(8)",
+               "nn.ConvTranspose2d(8, 8, 4, stride=2)", "nn.Conv2d(1, 8, 0)", "nn.Linear(1e12, 3)", "garbage(")
+PASTE_CODES = (
+    "nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 3 * 3, 10))",
+    "nn.Sequential(nn.Conv2d(1, 4, 64))",
+    "nn.Sequential(nn.MaxPool2d(2, padding=1), nn.AvgPool2d(1), nn.Flatten(), nn.Linear(1, 1))",
+    "nn.Sequential(nn.Flatten())",
+    "nn.Sequential(nn.Conv2d(3, 8, 3), nn.Linear(32 * 12 * 12, 10))",
+    "import os",
+    "",
+)
+FORM_INTS = (0, 1, 2, 3, 64, 4096, -1)
+
+
+def _stack(m: Monkey):
+    return m.window.stack_panel
+
+
+def n_model(m: Monkey, frac: float) -> None:
+    """The Model combo: a built-in network, or the empty stack (never the disabled "Your own")."""
+    combo = _stack(m).model_combo
+    enabled = [i for i in range(combo.count()) if combo.model().item(i) is None or combo.model().item(i).isEnabled()]
+    if enabled:
+        _choose(combo, enabled[min(int(frac * len(enabled)), len(enabled) - 1)])
+
+
+def n_select(m: Monkey, frac: float) -> None:
+    """Click a row of the stack's table."""
+    table = _stack(m).table
+    rows = table.model().rowCount()
+    if not reachable(table) or rows == 0:
+        return
+    row = min(int(frac * rows), rows - 1)
+    table.scrollTo(table.model().index(row, 0))
+    rect = table.visualRect(table.model().index(row, 0))
+    if rect.isValid() and table.viewport().rect().contains(rect.center()):
+        QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect.center())
+
+
+def n_add(m: Monkey, frac: float) -> None:
+    """Add layer > one kind (inserted after the selected layer)."""
+    panel = _stack(m)
+    if not reachable(panel.add_button):
+        return
+    actions = [a for a in panel.add_menu.actions() if not a.isSeparator() and a.isEnabled()]
+    if actions:
+        actions[min(int(frac * len(actions)), len(actions) - 1)].trigger()
+
+
+def n_button(m: Monkey, name: str) -> None:
+    """Remove, up, down, Apply the fix, Open, Copy code, Initialise."""
+    _click(getattr(_stack(m), f"{name}_button"))
+
+
+def n_remove_all(m: Monkey) -> None:
+    """Select the first row and press Remove until the stack is empty."""
+    panel = _stack(m)
+    for _ in range(64):
+        if not m.window.network.stack.layers or not reachable(panel.table):
+            return
+        n_select(m, 0.0)
+        if not reachable(panel.remove_button):
+            return
+        panel.remove_button.click()
+
+
+def n_key(m: Monkey, key: str) -> None:
+    """Alt+Up / Alt+Down / Delete / Enter on the table (Alt+arrows past the ends too)."""
+    table = _stack(m).table
+    if reachable(table):
+        table.setFocus()
+        QTest.keyClick(table, *STACK_KEYS[key])
+
+
+def n_shape(m: Monkey, index: int, value: int) -> None:
+    _set_spin(_stack(m).shape_spins[index % 3], value)
+
+
+def n_seed(m: Monkey, value: int) -> None:
+    panel = _stack(m)
+    if _set_spin(panel.seed_spin, value):
+        _click(panel.init_button)
+
+
+def _in_dialog(m: Monkey, get, act) -> None:
+    """Run ``act(dialog)`` once the modal dialog is open, and make sure it closes."""
+    from PySide6.QtCore import QTimer
+
+    def later() -> None:
+        dialog = get()
+        if dialog is None:
+            return
+        try:
+            act(dialog)
+        finally:
+            if dialog.isVisible():
+                dialog.reject()
+
+    QTimer.singleShot(0, later)
+
+
+def n_edit(m: Monkey, how: str, frac: float, value, accept: bool) -> None:
+    """Edit… the selected layer: a form field set, or code typed; OK (or Cancel)."""
+    panel = _stack(m)
+    if not reachable(panel.edit_button):
+        return
+
+    def act(dialog) -> None:
+        if how == "code":
+            dialog.code_edit.setText(str(value))
+            dialog.code_edit.textEdited.emit(dialog.code_edit.text())
+        else:
+            fields = list(dialog._fields.values())
+            if not fields:
+                return
+            f = fields[min(int(frac * len(fields)), len(fields) - 1)]
+            if f._spin is not None:
+                f._spin.setValue(int(value))
+            elif f._pair is not None and f._pair[0].isEnabled():
+                f._pair[0].setValue(int(value))
+            elif f._check is not None:
+                f._check.toggle()
+            elif f._combo is not None:
+                f._combo.setCurrentIndex(int(value) % max(f._combo.count(), 1))
+        if accept:
+            dialog.accept()
+        else:
+            dialog.reject()
+
+    _in_dialog(m, lambda: panel._edit_dialog, act)
+    panel.edit_button.click()
+
+
+def n_paste(m: Monkey, index: int, accept: bool) -> None:
+    """Paste code…: text typed into the dialog, then Use this stack (or Cancel)."""
+    panel = _stack(m)
+    if not reachable(panel.paste_button):
+        return
+
+    def act(dialog) -> None:
+        dialog.editor.setPlainText(PASTE_CODES[index % len(PASTE_CODES)])
+        if accept:
+            dialog.accept()
+        else:
+            dialog.reject()
+
+    _in_dialog(m, lambda: panel._code_dialog, act)
+    panel.paste_button.click()
+
+
+def mp_layer(m: Monkey, index: int) -> None:
+    _choose(m.window.maps_panel.layer_combo, index)
+
+
+def mp_shared(m: Monkey) -> None:
+    _click(m.window.maps_panel.shared_check)
+
+
+def mp_tile(m: Monkey, frac: float) -> None:
+    """Click a feature map's tile in the grid."""
+    grid = m.window.maps_panel.grid
+    if not reachable(grid) or grid.count == 0:
+        return
+    channel = min(int(frac * grid.count), grid.count - 1)
+    point = grid.tile_rect(channel).center().toPoint()
+    if grid.visibleRegion().contains(point):
+        QTest.mouseClick(grid, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+
+
+def mp_pixel(m: Monkey, fy: float, fx: float) -> None:
+    """Click a pixel of the large map."""
+    view = m.window.maps_panel.large
+    rect = view.image_rect()
+    if not reachable(view) or rect.isEmpty():
+        return
+    point = QPointF(rect.x() + fx * rect.width() * 0.999, rect.y() + fy * rect.height() * 0.999).toPoint()
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+
+
+def sc_button(m: Monkey, name: str) -> None:
+    panel = m.window.scores_panel
+    _click(panel.softmax_check if name == "softmax" else panel.draw_button)
+
+
+def sc_example(m: Monkey, digit: int) -> None:
+    button = m.window.scores_panel.examples_button
+    if reachable(button):
+        actions = button.menu().actions()
+        actions[digit % len(actions)].trigger()
+
+
+def rf_layer(m: Monkey, index: int) -> None:
+    _choose(m.window.receptive_panel.layer_combo, index)
+
+
+def rf_spin(m: Monkey, which: str, frac: float) -> None:
+    """channel / row / col: a fraction of the range, or past it (-1, 10**6: the box clamps)."""
+    spin = getattr(m.window.receptive_panel, f"{which}_spin")
+    value = -1 if frac < 0 else 10**6 if frac > 1 else spin.minimum() + round(frac * (spin.maximum() - spin.minimum()))
+    _set_spin(spin, value)
+
+
+# -- pooling ---------------------------------------------------------------------------------
+POOL_VALUES = {
+    "kernel": (1, 2, 2, 3, 4, 5, 64),
+    "stride": (1, 1, 2, 3, 64),
+    "padding": (0, 0, 1, 2, 3, 32),
+    "dilation": (1, 1, 2, 3, 64),
+    "output_size": (0, 1, 1, 2, 3, 7, 4096),
+}
+POOL_KEYS = {"right": Qt.Key.Key_Right, "left": Qt.Key.Key_Left, "down": Qt.Key.Key_Down, "up": Qt.Key.Key_Up,
+             "home": Qt.Key.Key_Home, "end": Qt.Key.Key_End, "space": Qt.Key.Key_Space}
+
+
+def q_pair(m: Monkey, name: str, axis: str, value: int) -> None:
+    field_ = getattr(m.window.pooling_panel, name)
+    _set_spin(field_.h if axis == "h" else field_.w, value)
+
+
+def q_kind(m: Monkey, index: int) -> None:
+    _choose(m.window.pooling_panel.kind_combo, index)
+
+
+def q_input(m: Monkey, index: int) -> None:
+    _choose(m.window.pooling_panel.input_combo, index)
+
+
+def q_check(m: Monkey, name: str) -> None:
+    _click(getattr(m.window.pooling_panel, name))
+
+
+def q_spin(m: Monkey, name: str, value) -> None:
+    _set_spin(getattr(m.window.pooling_panel, f"{name}_spin"), value)
+
+
+def q_step(m: Monkey, name: str) -> None:
+    _click(getattr(m.window.pooling_panel, f"{name}_button"))
+
+
+def q_cell(m: Monkey, fi: float, fj: float, click: bool) -> None:
+    """Hover (and click) an output cell of the pooling picture."""
+    grid = m.window.pooling_panel.grid
+    if not reachable(grid):
+        return
+    g = grid.geometry_now()
+    if g is None or not g.out_hw[0] or not g.out_hw[1]:
+        return
+    i, j = min(int(fi * g.out_hw[0]), g.out_hw[0] - 1), min(int(fj * g.out_hw[1]), g.out_hw[1] - 1)
+    point = g.out_rect(i, j).center().toPoint()
+    if not grid.rect().contains(point):
+        return
+    QTest.mouseMove(grid, point)
+    if click:
+        QTest.mouseClick(grid, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+
+
+def q_key(m: Monkey, key: str) -> None:
+    grid = m.window.pooling_panel.grid
+    if reachable(grid):
+        grid.setFocus()
+        QTest.keyClick(grid, POOL_KEYS[key])
+
+
 def w_tab(m: Monkey, key: str) -> None:
     """Click a dock's tab: the dock comes to the front of its tab group."""
     dock = m.window.docks.get(key)
@@ -735,6 +1013,12 @@ def _stroke_points(rng) -> tuple:
     return tuple((round(float(rng.uniform(-0.2, 1.2)), 3), round(float(rng.uniform(-0.2, 1.2)), 3)) for _ in range(n))
 
 
+def _draw_edit(rng) -> tuple:
+    how = _pick(rng, ("code", "form"))
+    value = _pick(rng, LAYER_CODES) if how == "code" else _pick(rng, FORM_INTS)
+    return how, _frac(rng), value, bool(rng.random() < 0.8)
+
+
 def _actions() -> list[Action]:
     pair_fields = tuple(PAIR_VALUES)
     A = Action
@@ -794,11 +1078,45 @@ def _actions() -> list[Action]:
         A("wb_two_passes", 1, lambda r: (), wb_two_passes),
         A("wb_compare", 1.5, lambda r: (_pick(r, ("pin", "pin", "preset", "view")), int(r.integers(20))), wb_compare),
         A("o_gradient", 1.5, lambda r: (int(r.integers(5)), int(r.integers(101))), o_gradient),
-        A("w_tab", 8, lambda r: (_pick(r, ("output", "animation", "animation", "formula", "device", "designer",
-                                           "analysis", "response", "compare")),), w_tab),
-        A("w_toggle_dock", 0.7, lambda r: (_pick(r, ("animation", "output", "kernel", "device")),), w_toggle_dock),
+        # The network: the layer stack, its feature maps, class scores and receptive fields
+        A("n_model", 1.5, lambda r: (_frac(r),), n_model),
+        A("n_select", 4, lambda r: (_frac(r),), n_select),
+        A("n_add", 3, lambda r: (_frac(r),), n_add),
+        A("n_button", 5, lambda r: (_pick(r, ("remove", "up", "down", "fix", "fix", "open", "open", "copy")),), n_button),
+        A("n_remove_all", 0.3, lambda r: (), n_remove_all),
+        A("n_key", 2, lambda r: (_pick(r, tuple(STACK_KEYS)),), n_key),
+        A("n_shape", 2.5, lambda r: (int(r.integers(3)), _pick(r, SHAPE_VALUES)), n_shape),
+        A("n_seed", 0.7, lambda r: (_pick(r, (0, 1, 7, 2**31 - 1)),), n_seed),
+        A("n_edit", 2, _draw_edit, n_edit),
+        A("n_paste", 0.7, lambda r: (int(r.integers(len(PASTE_CODES))), bool(r.random() < 0.8)), n_paste),
+        A("mp_layer", 2, lambda r: (int(r.integers(12)),), mp_layer),
+        A("mp_shared", 0.7, lambda r: (), mp_shared),
+        A("mp_tile", 2, lambda r: (_frac(r),), mp_tile),
+        A("mp_pixel", 1.5, lambda r: (_frac(r), _frac(r)), mp_pixel),
+        A("sc_button", 1.5, lambda r: (_pick(r, ("softmax", "draw")),), sc_button),
+        A("sc_example", 1.5, lambda r: (int(r.integers(10)),), sc_example),
+        A("rf_layer", 1.5, lambda r: (int(r.integers(12)),), rf_layer),
+        A("rf_spin", 2, lambda r: (_pick(r, ("channel", "row", "col")), _pick(r, (-0.5, 0.0, 0.5, 1.0, 1.5, _frac(r)))),
+          rf_spin),
+        # Pooling: every field, extreme values included
+        A("q_pair", 8, lambda r: (f := _pick(r, tuple(POOL_VALUES)), _pick(r, "hw"), _pick(r, POOL_VALUES[f])), q_pair),
+        A("q_kind", 2, lambda r: (int(r.integers(4)),), q_kind),
+        A("q_input", 1.5, lambda r: (int(r.integers(3)),), q_input),
+        A("q_check", 3, lambda r: (_pick(r, ("stride_auto", "ceil_mode", "count_pad", "divisor_check")),), q_check),
+        A("q_spin", 1.5, lambda r: (("divisor", _pick(r, (-3, 0, 1, 5, 1024))) if r.random() < 0.6
+                                    else ("channel", int(r.integers(1, 5)))) if r.random() < 0.8
+          else ("speed", _pick(r, (0.1, 4.0, 1000.0))), q_spin),
+        A("q_step", 3, lambda r: (_pick(r, ("first", "back", "play", "next", "last")),), q_step),
+        A("q_cell", 2.5, lambda r: (_frac(r), _frac(r), bool(r.random() < 0.6)), q_cell),
+        A("q_key", 1, lambda r: (_pick(r, tuple(POOL_KEYS)),), q_key),
+        A("w_tab", 10, lambda r: (_pick(r, ("output", "animation", "animation", "formula", "device", "designer",
+                                            "analysis", "response", "compare", "stack", "stack", "maps", "maps", "scores",
+                                            "receptive", "receptive", "pooling", "pooling")),), w_tab),
+        A("w_toggle_dock", 1.2, lambda r: (_pick(r, ("animation", "output", "kernel", "device", "stack", "maps",
+                                                     "scores", "receptive", "pooling")),), w_toggle_dock),
         A("i_view_tab", 1, lambda r: (int(r.integers(2)),), i_view_tab),
         A("w_workspace", 1.5, lambda r: (_pick(r, tuple(w.action for w in WORKSPACES)),), w_workspace),
+        A("w_network_workspace", 5, lambda r: (_pick(r, ("workspace_network", "workspace_pooling")),), w_workspace),
         A("w_zoom", 0.7, lambda r: (_pick(r, ("zoom_in", "zoom_out", "reset_zoom", "high_contrast")),), w_zoom),
         A("w_resize", 1.5, lambda r: _pick(r, WINDOW_SIZES), w_resize),
         A("w_focus", 1.5, lambda r: (), w_focus),
@@ -833,6 +1151,38 @@ def check_views(m: Monkey) -> None:
         if "\u2713" in check.text() and check.isVisibleTo(panel):  # a hidden panel says nothing
             m.recorder.add("stale-view", f"'{message.text()[:60]}' while the arithmetic says: {check.text()[:60]}",
                            "arithmetic: last valid check kept while it cannot animate")
+    stack = _attr(window, "stack_panel")
+    network = _attr(window, "network")
+    if stack is not None and network is not None:
+        rows, layers = stack.table_model.rowCount(), len(network.stack.layers)
+        if rows != layers:
+            m.recorder.add("stale-view", f"the stack table has {rows} rows for {layers} layers",
+                           "stack table: rows differ from the layers")
+    pooling = _attr(window, "pooling_panel")
+    if pooling is not None and reachable(pooling) and not pooling.worker.busy:
+        badge = pooling.badge.text()
+        if badge.startswith(("\u2717", "the PyTorch check failed")):
+            m.recorder.add("wrong-output", f"the pooling view: {badge[:200]}", "pooling badge: differs from PyTorch",
+                           detail=repr(pooling.model.spec))
+    if stack is not None and network is not None and stack.check_badge.text().startswith("\u2717"):
+        m.recorder.add("wrong-output", f"the stack's shape check: {stack.check_badge.text()[:200]}",
+                       "stack shape check: differs from PyTorch", detail=network.stack.code()[:500])
+    if (pooling is not None and reachable(pooling) and pooling.model.error and not pooling.worker.busy
+            and "matches" in pooling.badge.text()):
+        m.recorder.add("stale-view", f"the pooling badge says '{pooling.badge.text()[:60]}' while the settings "
+                       f"are refused: {pooling.model.error[:80]}", "pooling badge: matches on refused settings")
+    maps = _attr(window, "maps_panel")
+    if (maps is not None and network is not None and reachable(maps) and network.run_is_fresh
+            and maps.status.text().endswith("running\u2026")):
+        m.recorder.add("stale-view", f"the feature maps still say '{maps.status.text()[:80]}' after the run",
+                       "feature maps: running after the run")
+    probe = getattr(network, "probe", None)
+    if probe is not None and 0 <= probe.layer < len(network.trace.rows):
+        shape = network.trace.rows[probe.layer].output_shape
+        if shape is not None and len(shape) == 3 and not (
+                0 <= probe.channel < shape[0] and 0 <= probe.row < shape[1] and 0 <= probe.col < shape[2]):
+            m.recorder.add("stale-view", f"the probe {probe} lies outside layer {probe.layer}'s output {shape}",
+                           "receptive field: probe outside the layer's output")
 
 
 # -- the end-of-run check ------------------------------------------------------------------------

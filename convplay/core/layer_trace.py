@@ -21,7 +21,7 @@ from fractions import Fraction
 import numpy as np
 
 from convplay.core.formula import shown_formula
-from convplay.core.layers import ACTIVATION_KINDS, CONV_KINDS, POOL_KINDS, Layer, Stack, pair
+from convplay.core.layers import ACTIVATION_KINDS, CONV_KINDS, MAX_FEATURES, POOL_KINDS, Layer, LayerError, Stack, pair
 from convplay.core.pooling import PoolSpec, PoolSpecError, axis_formula
 from convplay.core.spec import ConvSpec, ConvSpecError
 
@@ -279,19 +279,24 @@ def _linear_step(layer: Layer, shape: Shape, previous: Shape | None, previous_la
     n_in, n_out = layer["in_features"], layer["out_features"]
     last = shape[-1]
     params = layer.params
-    fixed = layer.replace(in_features=math.prod(shape) if len(shape) > 1 else last)
+    features = math.prod(shape) if len(shape) > 1 else last
+    try:
+        fix = f"use {layer.replace(in_features=features).code()}"
+    except LayerError:  # more inputs than a Linear may have: no layer to put in its place
+        fix = (f"make the maps smaller before it: {features:,} inputs are more than a Linear may have "
+               f"({MAX_FEATURES:,})")
     if len(shape) == 1:
         if last != n_in:
             given = f"{last}"
             if previous is not None and len(previous) > 1 and previous_layer is not None and previous_layer.kind == "Flatten":
                 given = f"{shape_text(previous)} = {last}"
-            raise _Refusal(f"Linear expects {n_in} inputs, the stack gives {given}", f"use {fixed.code()}")
+            raise _Refusal(f"Linear expects {n_in} inputs, the stack gives {given}", fix)
         return _Step((n_out,), params, n_in * n_out, (f"{n_in} inputs → {n_out} outputs",), None)
     if last != n_in:
         raise _Refusal(
             f"Linear acts on the last axis: it expects {n_in} inputs, the stack gives {shape_text(shape)} "
             f"maps whose last axis is {last}",
-            f"add nn.Flatten() before it and use {fixed.code()}")
+            f"add nn.Flatten() before it and {fix}" if fix.startswith("use ") else f"add nn.Flatten() and {fix}")
     out = tuple(shape[:-1]) + (n_out,)
     lead = math.prod(shape[:-1])
     return _Step(out, params, lead * n_in * n_out, (f"{n_in} → {n_out} along the last axis, {lead} times",), None,

@@ -203,6 +203,22 @@ def test_linear_on_maps_without_a_flatten():
     assert "Flatten" in fits.rows[1].note and fits.rows[1].macs == 4 * 10 * 10 * 6
 
 
+def test_a_linear_given_more_inputs_than_any_linear_may_have_is_refused_without_a_layer_fix():
+    # The digits CNN at 1×8×1024 (the monkey, seed 410): 16×4×512 = 32768 fits; 2,064,512 does not
+    # fit any nn.Linear convplay builds, so the fix says what to do instead of raising.
+    t = trace(Stack((L("Flatten"), L("Linear", 256, 10, name="fc"))), (2, 1016, 1016))
+    assert t.failed == 1
+    assert t.rows[1].error == "Linear expects 256 inputs, the stack gives 2×1016×1016 = 2064512"
+    assert t.rows[1].fix == ("make the maps smaller before it: 2,064,512 inputs are more than a Linear may have "
+                             "(1,000,000)")
+    on_maps = trace(Stack((L("Linear", 256, 10),)), (2, 1016, 1016))
+    assert on_maps.failed == 0
+    assert on_maps.rows[0].fix.startswith("add nn.Flatten() and make the maps smaller before it: 2,064,512 inputs")
+    from convplay.core.stack_edits import fixed_layers
+
+    assert fixed_layers(t) is None and fixed_layers(on_maps) is None  # no one-click fix offered
+
+
 def test_maps_layers_after_a_flatten():
     t = trace(Stack((L("Flatten"), L("MaxPool2d", 2))), (2, 4, 4))
     assert t.failed == 1 and "after the Flatten" in t.rows[1].error

@@ -3,7 +3,8 @@
 Each seed drives a ``MainWindow`` through its widgets (tests/monkey.py: every parameter
 with extreme values, samples, working size, strokes as mouse events, typed values, kernel
 edits and presets, undo/redo, the animation's controls and cells, tabs, resizes, focus
-view), sometimes waiting for the worker and sometimes not.  Every exception and every Qt
+view, the layer stack, feature maps, class scores, receptive field and pooling panels and
+their workspaces), sometimes waiting for the worker and sometimes not.  Every exception and every Qt
 warning fails the seed; so does a kernel-size edit that is silently lost, and, at the end,
 an output on screen that is not PyTorch's (nn.Conv2d built from the user's arguments)
 unless the settings are refused and the stale banner says so.
@@ -55,6 +56,10 @@ REGRESSION_STEPS = {
         ("w_tab", "animation"), ("s_process",), ("a_button", "forward"), ("s_idle",), ("p_groups", 2), ("s_idle",)],
     # the formula shows a weight shape with a 0 for refused groups
     "formula-with-refused-groups": [("p_groups", 2), ("s_idle",)],
+    # seed 410: an input shape typed in the stack panel gives the digits CNN's Linear more
+    # inputs than any Linear may have (16×512×512): the trace raised while making the fix
+    "stack-input-too-large-for-any-linear": [
+        ("w_network_workspace", "workspace_network"), ("n_shape", 1, 1024), ("n_shape", 2, 1024), ("s_idle",)],
 }
 
 

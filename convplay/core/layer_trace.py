@@ -236,7 +236,9 @@ def _pool_step(layer: Layer, shape: Shape, previous: Shape | None) -> _Step:
     except PoolSpecError as exc:
         fix = ""
         if exc.field == "padding":
-            fix = f"use padding={min(k // 2 for k in spec.kernel_hw)} or less"
+            (kh, kw), (ph, pw) = spec.kernel_hw, spec.padding_hw
+            fitted = (min(ph, kh // 2), min(pw, kw // 2))
+            fix = f"use {layer.replace(padding=fitted[0] if fitted[0] == fitted[1] else fitted).code()}"
         elif exc.field == "kernel_size":
             fix = f"use a kernel of at most {min(h, w)}, or pool fewer times before it"
         raise _Refusal(str(exc), fix) from None

@@ -254,7 +254,7 @@ def test_padding_same_keeps_the_size():
 
 def test_pooling_refusals():
     padded = one(L("MaxPool2d", 3, padding=2), (2, 5, 6))
-    assert padded.failed == 0 and padded.rows[0].fix == "use padding=1 or less"
+    assert padded.failed == 0 and padded.rows[0].fix == "use nn.MaxPool2d(3, padding=1)"
     large = one(L("MaxPool2d", 7), (2, 5, 6))
     assert large.failed == 0 and large.rows[0].fix == "use a kernel of at most 5, or pool fewer times before it"
 

@@ -427,12 +427,13 @@ def axis_formula(spec: PoolSpec, axis: int, n: int) -> PoolAxisFormula:
             f"{name}_out = {size}: windows of {' or '.join(map(str, lengths))} over {n}", size)
     k, s, p, d = spec.kernel_hw[axis], spec.stride_hw[axis], spec.padding_hw[axis], spec.dilation_hw[axis]
     top = n + 2 * p - d * (k - 1) - 1
-    dil = f" − {d}·({k} − 1)" if d != 1 else f" − ({k} − 1)"
-    general_dil = " − d·(k − 1)" if d != 1 else " − (k − 1)"
+    # Written as the convolution formula writes it ("1·(3−1)"), so the two read alike.
+    dil = f" − {d}·({k}−1)"
+    general_dil = " − d·(k−1)"
     if spec.ceil_mode:
-        general = f"{name}_out = ⌈({name} + 2p{general_dil} − 1) / s⌉ + 1, minus 1 if the last window starts in the right padding"
+        general = f"{name}_out = ⌈({name}_in + 2·p{general_dil} − 1) / s⌉ + 1, minus 1 if the last window starts in the right padding"
         raw = -(-top // s) + 1
-        numbers = f"{name}_out = ⌈({n} + 2·{p}{dil} − 1) / {s}⌉ + 1 = ⌈{_frac(top, s)}⌉ + 1 = {raw}"
+        numbers = f"{name}_out = ⌈({n} + 2·{p}{dil} − 1) / {s}⌉ + 1 = {_frac(top, s, ceil=True)} = {raw}"
         start = (raw - 1) * s
         if raw != out:
             note = (f"the last window would start at ({raw} − 1)·{s} = {start} ≥ {n} + {p}, in the right "
@@ -442,8 +443,8 @@ def axis_formula(spec: PoolSpec, axis: int, n: int) -> PoolAxisFormula:
         else:
             note = ""
         return PoolAxisFormula(name, general, numbers, out, note)
-    general = f"{name}_out = ⌊({name} + 2p{general_dil} − 1) / s⌋ + 1"
-    numbers = f"{name}_out = ⌊({n} + 2·{p}{dil} − 1) / {s}⌋ + 1 = ⌊{_frac(top, s)}⌋ + 1 = {out}"
+    general = f"{name}_out = ⌊({name}_in + 2·p{general_dil} − 1) / s⌋ + 1"
+    numbers = f"{name}_out = ⌊({n} + 2·{p}{dil} − 1) / {s}⌋ + 1 = {_frac(top, s)} = {out}"
     note = ""
     if out >= 1:
         covered = (out - 1) * s - p + d * (k - 1) + 1
@@ -455,12 +456,21 @@ def axis_formula(spec: PoolSpec, axis: int, n: int) -> PoolAxisFormula:
     return PoolAxisFormula(name, general, numbers, out, note)
 
 
-def _frac(top: int, s: int) -> str:
-    if s == 1:
-        return str(top)
-    value = top / s
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return f"{top}/{s} = {text}" if top % s else f"{top}/{s} = {top // s}"
+def _frac(top: int, s: int, ceil: bool = False) -> str:
+    """The floor (or ceil) worked out step by step, each step a value, never an equation
+    inside the brackets: ⌊27/2⌋ + 1 = ⌊13.5⌋ + 1 = 13 + 1."""
+    left, right = ("⌈", "⌉") if ceil else ("⌊", "⌋")
+    rounded = -(-top // s) if ceil else top // s
+    steps = [] if s == 1 else [f"{left}{_signed(top)}/{s}{right} + 1"]
+    if top % s:
+        steps.append(f"{left}{_signed(float(f'{top / s:.2f}'))}{right} + 1")
+    steps.append(f"{_signed(rounded)} + 1")
+    return " = ".join(steps)
+
+
+def _signed(value) -> str:
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return text.replace("-", "−")
 
 
 def formula_lines(spec: PoolSpec, input_shape) -> list[str]:

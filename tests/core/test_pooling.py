@@ -98,9 +98,29 @@ def test_ties_and_nan():
 
 def test_formula_floor_with_numbers():
     f = axis_formula(PoolSpec("max", 2), 0, 4)
-    assert f.general == "H_out = ⌊(H + 2p − (k − 1) − 1) / s⌋ + 1"
-    assert f.numbers.startswith("H_out = ⌊(4 + 2·0 − (2 − 1) − 1) / 2⌋ + 1") and f.numbers.endswith("= 2")
+    assert f.general == "H_out = ⌊(H_in + 2·p − d·(k−1) − 1) / s⌋ + 1"
+    assert f.numbers == "H_out = ⌊(4 + 2·0 − 1·(2−1) − 1) / 2⌋ + 1 = ⌊2/2⌋ + 1 = 1 + 1 = 2"
     assert f.result == 2 and f.note == ""
+
+
+def test_formula_writes_no_equation_inside_a_floor_or_ceil():
+    """Each step is a value: ⌊27/2⌋ + 1 = ⌊13.5⌋ + 1, never ⌊27/2 = 13.5⌋; the dilation term
+    reads as the convolution formula's 1·(3−1)."""
+    import re
+    even = axis_formula(PoolSpec("max", 2), 0, 28).numbers
+    assert even == "H_out = ⌊(28 + 2·0 − 1·(2−1) − 1) / 2⌋ + 1 = ⌊26/2⌋ + 1 = 13 + 1 = 14"
+    odd = axis_formula(PoolSpec("max", 2), 0, 29).numbers
+    assert odd.endswith("= ⌊27/2⌋ + 1 = ⌊13.5⌋ + 1 = 13 + 1 = 14")
+    ceil = axis_formula(PoolSpec("max", 2, 2, 0, ceil_mode=True), 1, 14).numbers
+    assert ceil.endswith("= ⌈12/2⌉ + 1 = 6 + 1 = 7")
+    ceil_odd = axis_formula(PoolSpec("max", 3, 2, 1, ceil_mode=True), 0, 12).numbers
+    assert ceil_odd.endswith("= ⌈(12 + 2·1 − 1·(3−1) − 1) / 2⌉ + 1 = ⌈11/2⌉ + 1 = ⌈5.5⌉ + 1 = 6 + 1 = 7")
+    assert axis_formula(PoolSpec("max", 3, 1), 0, 5).numbers.endswith("/ 1⌋ + 1 = 2 + 1 = 3")
+    assert "2·(3−1)" in axis_formula(PoolSpec("max", 3, dilation=2), 0, 9).numbers
+    for spec, n in ((PoolSpec("max", 2), 29), (PoolSpec("max", 2, ceil_mode=True), 13),
+                    (PoolSpec("avg", 3, 2, 1), 10), (PoolSpec("max", 3, 3, dilation=2), 4)):
+        text = axis_formula(spec, 0, n).numbers
+        assert not re.search(r"[⌊⌈][^⌋⌉]*=", text), text
 
 
 def test_formula_ceil_mode_dropped_and_kept():

@@ -617,7 +617,7 @@ def shown_formula(spec: PoolSpec, input_shape, error: str = "") -> list[str]:
         w_lines = axis_formula(spec, 1, int(input_shape[2])).lines()
     except Exception:  # noqa: BLE001 - settings no formula can be written for: the refusal says why
         return [line for line in lines if line != error]
-    as_h = [line.replace("W_out", "H_out").replace("(W ", "(H ").replace("W/", "H/") for line in w_lines]
+    as_h = [line.replace("W_out", "H_out").replace("(W_in ", "(H_in ").replace("W/", "H/") for line in w_lines]
     out = [f"{h_lines[0]}   (W_out likewise)"] + h_lines[1:]
     if as_h != h_lines:
         out += w_lines[1:]

@@ -126,7 +126,7 @@ def test_cell_tooltips_give_the_formulas_with_numbers(setup):
     panel, *_ = setup
     model = panel.table_model
     tip = model.data(model.index(4, 3), Qt.ItemDataRole.ToolTipRole)
-    assert "⌊6/2 = 3⌋ + 1 = 4" in tip
+    assert "⌊6/2⌋ + 1 = 3 + 1 = 4" in tip
     assert "r = 5 + (2 − 1)·1·1 = 6" in model.data(model.index(4, 6), Qt.ItemDataRole.ToolTipRole)
     assert "the largest value of each window" in model.data(model.index(4, 1), Qt.ItemDataRole.ToolTipRole)
     assert "= 1,168" in model.data(model.index(2, 4), Qt.ItemDataRole.ToolTipRole)

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 from psygnal import Signal
 
 from convplay.core.image_io import to_channels
 from convplay.core.layer_trace import StackTrace, trace
 from convplay.core.layers import Stack
-from PIL import Image
 
 DEFAULT_INPUT_SHAPE = (1, 8, 8)
 
@@ -54,6 +54,62 @@ class Probe:
     channel: int
     row: int
     col: int
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkSnapshot:
+    """What an undo step of the network keeps: the stack, its input shape, its weights (the
+    network's own read-only dict, shared, never copied), where they came from, the class
+    labels and the built-in key."""
+
+    stack: Stack
+    input_shape: tuple[int, int, int]
+    weights: dict
+    weights_source: str
+    weights_note: str
+    labels: tuple[str, ...] | None
+    key: str
+
+    def arrays(self) -> list[np.ndarray]:
+        return [value for value in self.weights.values() if isinstance(value, np.ndarray)]
+
+    def same_as(self, other: NetworkSnapshot) -> bool:
+        return (self.stack is other.stack and self.input_shape == other.input_shape
+                and self.weights is other.weights and self.weights_source == other.weights_source
+                and self.weights_note == other.weights_note and self.labels == other.labels
+                and self.key == other.key)
+
+
+class NetworkStep:
+    """One undoable change of ``network``: the snapshots before and after.
+
+    The weights of a new stack are made on a worker after the step is pushed, so undo
+    first takes the network's state as the step's ``after`` (in a linear history it is that
+    state, with the weights that arrived since), and redo does the same for ``before``: a
+    redo brings the weights back instead of making them again.  ``arrays()`` are those of
+    the snapshots pushed, so the history's count of them stays balanced.
+    """
+
+    def __init__(self, network: Network, text: str, before: NetworkSnapshot, after: NetworkSnapshot):
+        self.text = text
+        self._network = network
+        self._before, self._after = before, after
+        self._arrays = before.arrays() + after.arrays()
+
+    def undo(self) -> None:
+        now = self._network.snapshot()
+        if now.stack is self._after.stack:
+            self._after = now
+        self._network.restore(self._before)
+
+    def redo(self) -> None:
+        now = self._network.snapshot()
+        if now.stack is self._before.stack:
+            self._before = now
+        self._network.restore(self._after)
+
+    def arrays(self) -> list[np.ndarray]:
+        return self._arrays
 
 
 class Network:
@@ -159,6 +215,29 @@ class Network:
         self._weights_source, self._weights_note = weights_source, weights_note
         # The first layer is picked for a new stack, so that its views show something.
         self._selected = min(max(self._selected, 0), len(stack.layers) - 1)
+        self._probe = None
+        self._generation += 1
+        self.stack_changed.emit()
+        self.weights_changed.emit()
+        self.probe_changed.emit()
+        self.selection_changed.emit(self._selected)
+        self.run_changed.emit()
+
+    def snapshot(self) -> NetworkSnapshot:
+        return NetworkSnapshot(self._stack, self._input_shape, self._weights, self._weights_source,
+                               self._weights_note, self._labels, self._key)
+
+    def restore(self, snapshot: NetworkSnapshot) -> None:
+        """Go back to ``snapshot`` (undo, redo, the own stack chosen again); its weights dict
+        is taken as it is, so the controller keeps them instead of making new ones."""
+        self._stack = snapshot.stack
+        self._input_shape = _checked_shape(snapshot.input_shape, self._input_shape)
+        self._labels = snapshot.labels
+        self._key = snapshot.key
+        self._retrace()
+        self._weights = snapshot.weights
+        self._weights_source, self._weights_note = snapshot.weights_source, snapshot.weights_note
+        self._selected = min(max(self._selected, 0), len(self._stack.layers) - 1)
         self._probe = None
         self._generation += 1
         self.stack_changed.emit()

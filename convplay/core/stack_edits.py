@@ -11,6 +11,7 @@ import re
 
 from convplay.core.layer_trace import LayerRow, StackTrace, shape_text
 from convplay.core.layers import (
+    ACTIVATION_KINDS,
     CONV_KINDS,
     KINDS,
     POOL_KINDS,
@@ -44,6 +45,30 @@ def shape_before(trace_: StackTrace, position: int):
         return tuple(trace_.input_shape)
     row = trace_.rows[min(position, len(trace_.rows)) - 1]
     return None if row.output_shape is None or row.error else tuple(row.output_shape)
+
+
+def pasted_input_shape(stack: Stack, current) -> tuple[int, int, int]:
+    """The input shape a pasted stack gets: its own when the code said it; else the channels
+    its first layer fixes (Conv2d's in_channels, BatchNorm2d's num_features) with the rows
+    and columns of ``current``; for a Linear first, 1×1×in_features (the trace applies a
+    Linear to the last axis, and on 1×1×F that is all F features) unless ``current``
+    already ends in F; else ``current``.  Activations and Dropout before it change no shape
+    and are looked past."""
+    c, h, w = (int(v) for v in current)
+    if stack.input_shape is not None:
+        return tuple(int(v) for v in stack.input_shape)
+    for layer in stack.layers:
+        if layer.kind in ACTIVATION_KINDS or layer.kind == "Dropout":
+            continue
+        if layer.kind in CONV_KINDS:
+            return (int(layer["in_channels"]), h, w)
+        if layer.kind == "BatchNorm2d":
+            return (int(layer["num_features"]), h, w)
+        if layer.kind == "Linear":
+            features = int(layer["in_features"])
+            return (c, h, w) if w == features else (1, 1, features)
+        break
+    return (c, h, w)
 
 
 def fitted_layer(kind: str, shape, name: str = "") -> Layer:

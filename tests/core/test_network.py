@@ -97,3 +97,43 @@ def test_network_input_converts_channels():
     np.testing.assert_allclose(gray[0], 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2], atol=1e-6)
     assert network_input(gray, (3, 8, 8)).shape == (3, 8, 8)
     assert network_input(rgb, (16, 4, 4)).shape == (16, 4, 4)
+
+
+def test_snapshot_and_restore_bring_back_stack_shape_and_the_same_weights_dict():
+    from convplay.core.history import History
+    from convplay.core.network import NetworkStep
+
+    network = Network()
+    network.set_stack(_digits(), labels=[str(i) for i in range(10)])
+    network.set_weights({"conv1.weight": np.ones((8, 1, 3, 3))}, "a file", "all matched")
+    before = network.snapshot()
+    weights = network.weights
+    network.set_stack(Stack((Layer.make("ReLU"),), title="other"), input_shape=(3, 5, 5))
+    after = network.snapshot()
+    history = History()
+    history.push(NetworkStep(network, "Choose the other", before, after))
+    assert history.nbytes == weights["conv1.weight"].nbytes  # the step keeps the old weights alive
+    seen = []
+    network.stack_changed.connect(lambda: seen.append("stack"))
+    history.undo()
+    assert network.stack is before.stack and network.input_shape == (1, 8, 8)
+    assert network.weights is weights  # shared, not copied: the controller sees weights, makes none
+    assert network.weights_source == "a file" and network.weights_note == "all matched"
+    assert network.labels == tuple(str(i) for i in range(10)) and seen == ["stack"]
+    history.redo()
+    assert network.stack is after.stack and network.input_shape == (3, 5, 5) and network.weights == {}
+
+
+def test_a_redo_brings_back_the_weights_that_arrived_after_the_step():
+    from convplay.core.network import NetworkStep
+
+    network = Network()
+    before = network.snapshot()
+    network.set_stack(_digits())
+    step = NetworkStep(network, "Choose the digits CNN", before, network.snapshot())
+    network.set_weights({"fc.weight": np.zeros((10, 256))}, "initialised")  # from the worker, later
+    made = network.weights
+    step.undo()
+    assert network.stack is before.stack
+    step.redo()
+    assert network.weights is made and network.weights_source == "initialised"

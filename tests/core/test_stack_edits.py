@@ -173,3 +173,29 @@ def test_no_layers_are_offered_for_a_fix_in_words():
     stack = Stack((Layer.make("Flatten"), Layer.make("Conv2d", 1, 8, 3)))
     assert fixed_layers(trace(stack, (1, 8, 8))) is None
     assert fixed_layers(trace(Stack((Layer.make("ReLU"),)), (1, 8, 8))) is None
+
+
+@pytest.mark.parametrize("code, current, expected", [
+    ("nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.Flatten())", (3, 32, 32), (1, 32, 32)),
+    ("nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(4, 2, 2))", (1, 28, 28), (4, 28, 28)),
+    ("nn.Sequential(nn.BatchNorm2d(16), nn.ReLU())", (3, 8, 8), (16, 8, 8)),
+    ("nn.Sequential(nn.Linear(20, 10))", (3, 32, 32), (1, 1, 20)),
+    ("nn.Sequential(nn.Linear(32, 10))", (3, 32, 32), (3, 32, 32)),
+    ("nn.Sequential(nn.Flatten(), nn.Linear(784, 10))", (1, 28, 28), (1, 28, 28)),
+    ("nn.Sequential(nn.MaxPool2d(2))", (3, 9, 9), (3, 9, 9)),
+])
+def test_a_pasted_stack_takes_the_channels_its_first_layer_fixes(code, current, expected):
+    import torch
+    from torch import nn
+
+    from convplay.core.stack_edits import pasted_input_shape
+    from convplay.core.stack_parse import parse_stack
+
+    shape = pasted_input_shape(parse_stack(code), current)
+    assert shape == expected
+    modules = {"nn.Conv2d(1, 8, 3)": nn.Conv2d(1, 8, 3), "nn.ConvTranspose2d(4, 2, 2)": nn.ConvTranspose2d(4, 2, 2),
+               "nn.BatchNorm2d(16)": nn.BatchNorm2d(16).eval(), "nn.Linear(20, 10)": nn.Linear(20, 10)}
+    for text, module in modules.items():
+        if text in code:  # PyTorch itself takes the input of that shape
+            with torch.no_grad():
+                module(torch.zeros((1, *shape)))

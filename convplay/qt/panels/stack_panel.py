@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from convplay.core.history import push_change
 from convplay.core.layer_trace import conv_spec, shape_text
 from convplay.core.layers import CONV_KINDS, DESCRIPTIONS, POOL_KINDS, LayerError, Stack
+from convplay.core.network import NetworkSnapshot, NetworkStep
 from convplay.core.pooling import PoolSpec, PoolSpecError
 from convplay.core.stack_edits import (
     KIND_GROUPS,
@@ -48,6 +49,7 @@ from convplay.core.stack_edits import (
     inserted,
     module_path,
     moved,
+    pasted_input_shape,
     removed,
     replaced,
     shape_before,
@@ -86,6 +88,15 @@ def _short_title(title: str) -> str:
     return short or "stack"
 
 
+def _choice_name(title: str) -> str:
+    """"An MNIST CNN with a wrong Linear size" → "the MNIST CNN", for an undo step's text."""
+    name = re.sub(r"\s*\(.*\)\s*$", "", title or "").strip().split(" with ")[0].strip()
+    name = re.sub(r"^(The|An|A)\s+", "", name) or "model"
+    if name[1:2].islower():  # "Empty stack", not "MNIST"
+        name = name[:1].lower() + name[1:]
+    return f"the {name}"
+
+
 class StackPanel(QWidget):
     """``open_requested(str)``: a layer was opened in the playground; the window shows the
     workspace named ("sliding", "pooling")."""
@@ -102,6 +113,12 @@ class StackPanel(QWidget):
         self.setToolTip("")
         self._code_dialog: StackCodeDialog | None = None  # while open (tests reach them)
         self._edit_dialog: LayerDialog | None = None
+        # The last stack pasted or edited here, weights and all: choosing a built-in model
+        # keeps it, and "Your own stack" brings it back.
+        self._own: NetworkSnapshot | None = None
+        # Load weights / Initialise asked of the controller: (the network before, the step's
+        # text) until the weights arrive, when the change becomes an undo step.
+        self._weights_asked: tuple[NetworkSnapshot, str] | None = None
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -359,11 +376,15 @@ class StackPanel(QWidget):
         self.model_combo.setItemData(self.model_combo.count() - 1, "No layers: add them one by one",
                                      Qt.ItemDataRole.ToolTipRole)
         self.model_combo.addItem("Your own stack", OWN)
-        self.model_combo.setItemData(self.model_combo.count() - 1, "A stack pasted or edited here",
+        self.model_combo.setItemData(self.model_combo.count() - 1,
+                                     "The last stack pasted or edited here, with its weights",
                                      Qt.ItemDataRole.ToolTipRole)
-        item = self.model_combo.model().item(self.model_combo.count() - 1)
+        self._enable_own()
+
+    def _enable_own(self) -> None:
+        item = self.model_combo.model().item(self.model_combo.findData(OWN))
         if item is not None:
-            item.setEnabled(False)  # shown, never picked: it is whatever was pasted or edited
+            item.setEnabled(self._own is not None)  # nothing to bring back before a paste or an edit
 
     def _add_menu(self) -> QMenu:
         menu = QMenu(self)
@@ -382,9 +403,18 @@ class StackPanel(QWidget):
     def selected(self) -> int:
         return self.network.selected
 
+    def _remember_own(self) -> None:
+        network = self.network
+        if not network.key and network.stack.layers:
+            self._own = network.snapshot()
+            self._enable_own()
+
     def _on_stack_changed(self) -> None:
         network = self.network
         trace_ = network.trace
+        self._remember_own()
+        if self._weights_asked is not None and self._weights_asked[0].stack is not network.stack:
+            self._weights_asked = None  # another stack came first: those weights will not arrive
         self.table_model.set_trace(trace_)
         for spin, value in zip(self.shape_spins, network.input_shape):
             spin.blockSignals(True)
@@ -417,7 +447,12 @@ class StackPanel(QWidget):
             info = BUILTIN_STACKS.get(network.key)
             description = info.description if info is not None else ""
         elif network.stack.layers:
-            description = f"{network.stack.title}: edited here" if network.stack.title else "A stack pasted or built here."
+            # Code read from a paste keeps its text as the source; an edit here drops it.
+            title = network.stack.title if network.stack.title not in ("", "Empty stack") else ""
+            if network.stack.source:
+                description = f"{title or 'A stack'}: pasted"
+            else:
+                description = f"{title}: edited here" if title else "A stack built here"
         # The first sentence, to leave the table its room; the tooltip has the rest.
         first = re.split(r"(?<=\.)\s+(?=[A-Z])", description, maxsplit=1)[0]
         self.description.setText(first)
@@ -444,6 +479,11 @@ class StackPanel(QWidget):
 
     def _on_weights_changed(self) -> None:
         network = self.network
+        self._remember_own()
+        asked = self._weights_asked
+        if asked is not None and asked[0].stack is network.stack and network.weights is not asked[0].weights:
+            self._weights_asked = None
+            self._push_step(asked[1], asked[0])
         source = network.weights_source or ("being made…" if network.stack.layers else "none: the stack is empty")
         self.weights_label.setText(source)
         self.weights_note.setText(network.weights_note)
@@ -554,13 +594,35 @@ class StackPanel(QWidget):
         return text, ""
 
     # -- commands ----------------------------------------------------------------------------------
+    # -- undo steps ------------------------------------------------------------------------------
+    def _push_step(self, text: str, before: NetworkSnapshot) -> None:
+        after = self.network.snapshot()
+        if self.history is not None and not after.same_as(before):
+            self.history.push(NetworkStep(self.network, text, before, after))
+
+    def _recorded(self, text: str, change):
+        """Run ``change`` (which changes the network) and make it one undo step ``text``."""
+        before = self.network.snapshot()
+        result = change()
+        self._push_step(text, before)
+        return result
+
     def _on_model_chosen(self, index: int) -> None:
         data = self.model_combo.itemData(index)
         self.show_message("")
+        if data == OWN:
+            own = self._own
+            if own is not None and own.stack is not self.network.stack:
+                self._recorded("Choose your own stack", lambda: self.network.restore(own))
+            else:
+                self._show_model_choice()
+            return
+        text = "Choose " + _choice_name(self.model_combo.itemText(index))
+        self._recorded(text, lambda: self._choose(data))
+
+    def _choose(self, data) -> None:
         if data == EMPTY:
             self.network.set_stack(Stack(title="Empty stack"), key="")
-        elif data == OWN:
-            return
         elif self.controller is not None and hasattr(self.controller, "load_builtin"):
             self.controller.load_builtin(str(data))
         else:
@@ -583,7 +645,12 @@ class StackPanel(QWidget):
         if not stack.title:
             stack = dataclasses.replace(stack, title="The pasted model")
         self.show_message("")
-        self.network.set_stack(stack, key="")
+        # The first layer says how many channels the input has (Conv2d(1, ...)): the input
+        # follows it, rather than the layer being "fixed" to the model shown before.
+        shape = pasted_input_shape(stack, self.network.input_shape)
+        n = len(stack.layers)
+        self._recorded(f"Paste a stack of {n} layer{'s' if n != 1 else ''}",
+                       lambda: self.network.set_stack(stack, input_shape=shape, key=""))
         if stack.layers:
             self.network.select(0)
 
@@ -594,7 +661,7 @@ class StackPanel(QWidget):
 
     def _on_shape_edited(self, *_args) -> None:
         shape = tuple(spin.value() for spin in self.shape_spins)
-        self.network.set_input_shape(shape)
+        self._recorded("Input shape " + "×".join(str(v) for v in shape), lambda: self.network.set_input_shape(shape))
 
     def choose_weights_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load weights", "", WEIGHT_FILTER)
@@ -604,7 +671,9 @@ class StackPanel(QWidget):
     def load_weights(self, path: str) -> None:
         self.show_message("")
         if self.controller is not None:
-            self.weights_label.setText(f"loading {path.replace(chr(92), '/').rsplit('/', 1)[-1]}…")
+            name = path.replace(chr(92), '/').rsplit('/', 1)[-1]
+            self.weights_label.setText(f"loading {name}…")
+            self._weights_asked = (self.network.snapshot(), f"Load weights from {name}")
             self.controller.load_weights_file(path)
 
     def initialise(self) -> None:
@@ -612,10 +681,14 @@ class StackPanel(QWidget):
         self.show_message("")
         self.network.set_seed(seed)
         if self.controller is not None:
+            self._weights_asked = (self.network.snapshot(), f"Initialise the weights (seed {seed})")
             self.controller.initialise(seed)
 
     # -- editing -------------------------------------------------------------------------------------
-    def _set_layers(self, layers, select: int) -> bool:
+    def _set_layers(self, layers, select: int, text: str = "Edit the stack") -> bool:
+        return self._recorded(text, lambda: self._change_layers(layers, select))
+
+    def _change_layers(self, layers, select: int) -> bool:
         shape = self.network.input_shape
         try:
             self.network.set_layers(tuple(layers))
@@ -639,27 +712,29 @@ class StackPanel(QWidget):
         except LayerError as exc:
             self.show_message(str(exc))
             return False
-        return self._set_layers(inserted(network.stack.layers, position, layer), position)
+        return self._set_layers(inserted(network.stack.layers, position, layer), position,
+                                f"Add {layer.label}")
 
     def remove_selected(self) -> bool:
         i = self.network.selected
         layers = self.network.stack.layers
         if not 0 <= i < len(layers):
             return False
-        return self._set_layers(removed(layers, i), min(i, len(layers) - 2))
+        return self._set_layers(removed(layers, i), min(i, len(layers) - 2), f"Remove {layers[i].label}")
 
     def move_selected(self, step: int) -> bool:
         i = self.network.selected
         layers = self.network.stack.layers
         if not 0 <= i < len(layers) or not 0 <= i + step < len(layers):
             return False
-        return self._set_layers(moved(layers, i, step), i + step)
+        return self._set_layers(moved(layers, i, step), i + step,
+                                f"Move {layers[i].label} {'up' if step < 0 else 'down'}")
 
     def replace_layer(self, index: int, layer) -> bool:
         layers = self.network.stack.layers
         if not 0 <= index < len(layers):
             return False
-        return self._set_layers(replaced(layers, index, layer), index)
+        return self._set_layers(replaced(layers, index, layer), index, f"Edit {layers[index].label}")
 
     def edit_dialog(self, index: int) -> LayerDialog | None:
         layers = self.network.stack.layers
@@ -684,7 +759,8 @@ class StackPanel(QWidget):
         if fixed is None:
             return False
         layers, _words = fixed
-        return self._set_layers(layers, trace_.failed)
+        label = trace_.rows[trace_.failed].layer.label
+        return self._set_layers(layers, trace_.failed, f"Apply the fix to {label}")
 
     # -- the playground -------------------------------------------------------------------------------
     def open_selected(self) -> bool:

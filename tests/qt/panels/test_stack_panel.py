@@ -517,3 +517,119 @@ def test_ctrl_shift_v_in_the_panel_opens_the_paste_dialog(setup, qtbot):
     qtbot.keyClick(panel.table, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert seen and seen[0] is not None
     assert network.stack is before  # cancelled: the stack stays
+
+
+def choose(panel, key):
+    index = panel.model_combo.findData(key)
+    panel.model_combo.setCurrentIndex(index)
+    panel.model_combo.activated.emit(index)
+
+
+def test_stack_edits_are_undo_steps_and_ctrl_z_takes_back_the_stack_edit(setup):
+    panel, network, session, history, *_ = setup
+    image = session.image
+    digits = network.stack
+    network.set_weights({"conv1.weight": np.ones((8, 1, 3, 3))}, "digits_cnn.safetensors")
+    trained = network.weights
+    choose(panel, "mnist")
+    assert history.undo_text == "Choose the MNIST CNN"
+    assert panel.apply_fix()
+    assert history.undo_text == "Apply the fix to fc"
+    network.select(1)
+    assert panel.remove_selected()
+    assert history.undo_text == "Remove relu"
+    network.select(0)
+    assert panel.move_selected(1) and history.undo_text == "Move conv1 down"
+    panel.shape_spins[1].setValue(30)
+    assert history.undo_text == "Input shape 1×30×28"
+    history.undo()
+    assert network.input_shape == (1, 28, 28)
+    history.undo()
+    history.undo()
+    assert [la.label for la in network.stack.layers][:2] == ["conv1", "relu"]
+    history.undo()
+    assert network.trace.failed == 7 and network.key == "mnist"  # the fix taken back
+    history.undo()
+    assert network.stack is digits and network.weights is trained  # not made again
+    assert panel.model_combo.currentData() == "digits"
+    assert session.image is image  # the undo took back the stack edit, not a session edit
+    history.redo()
+    assert network.key == "mnist"
+
+
+def test_add_edit_and_paste_are_undo_steps(setup):
+    panel, network, _session, history, *_ = setup
+    network.select(4)
+    assert panel.add_layer("BatchNorm2d") and history.undo_text == "Add bn1"
+    assert panel.replace_layer(0, Layer.make("Conv2d", 1, 4, 3, padding=1, name="conv1"))
+    assert history.undo_text == "Edit conv1"
+    panel.use_pasted(parse("nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU())"))
+    assert history.undo_text == "Paste a stack of 2 layers"
+    history.undo()
+    assert network.stack.layers[0]["out_channels"] == 4
+
+
+def test_load_weights_and_initialise_become_undo_steps_when_the_weights_arrive(setup, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    panel, network, _s, history, *_ = setup
+    network.set_weights({"fc.bias": np.zeros(10)}, "initialised as PyTorch does (seed 0)")
+    first = network.weights
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: ("/tmp/model.pth", "")))
+    panel.load_button.click()
+    assert history.undo_text == ""  # nothing has changed yet
+    network.set_weights({"fc.bias": np.ones(10)}, "model.pth: 1 of 6 tensors loaded")
+    assert history.undo_text == "Load weights from model.pth"
+    panel.seed_spin.setValue(3)
+    panel.init_button.click()
+    network.set_weights({"fc.bias": np.full(10, 3.0)}, "initialised as PyTorch does (seed 3)")
+    assert history.undo_text == "Initialise the weights (seed 3)"
+    history.undo()
+    history.undo()
+    assert network.weights is first
+
+
+def parse(code):
+    from convplay.core.stack_parse import parse_stack
+
+    return parse_stack(code)
+
+
+def test_a_pasted_one_channel_model_takes_one_channel_instead_of_a_fix_to_three(setup):
+    panel, network, *_ = setup
+    choose(panel, "cifar10")
+    assert network.input_shape == (3, 32, 32)
+    code = ("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)\n        self.pool = nn.MaxPool2d(2)\n"
+            "        self.fc = nn.Linear(8 * 16 * 16, 10)\n"
+            "    def forward(self, x):\n        return self.fc(torch.flatten(self.pool(self.conv1(x)), 1))\n")
+    panel.use_pasted(parse(code))
+    assert network.input_shape == (1, 32, 32)
+    assert network.trace.failed is None and not panel.banner.isVisibleTo(panel)
+    modules = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 16 * 16, 10))
+    assert tuple(modules(torch.zeros(1, *network.input_shape)).shape[1:]) == network.trace.output_shape
+
+
+def test_choosing_a_built_in_model_keeps_your_own_stack_to_come_back_to(setup):
+    panel, network, *_ = setup
+    panel.use_pasted(parse("nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU())"))
+    assert panel.description.text() == "The pasted model: pasted"
+    network.set_weights({"0.weight": np.ones((2, 1, 3, 3)), "0.bias": np.zeros(2)}, "mine.pth")
+    mine, weights = network.stack, network.weights
+    network.select(1)
+    panel.remove_selected()
+    assert panel.description.text() == "The pasted model: edited here"
+    edited = network.stack
+    choose(panel, "digits")
+    own = panel.model_combo.findData("__own__")
+    assert panel.model_combo.model().item(own).isEnabled()
+    choose(panel, "__own__")
+    assert network.stack is edited and network.key == "" and mine is not edited
+    assert network.weights is not weights or network.weights == weights  # the last own weights
+    assert panel.model_combo.currentData() == "__own__"
+    assert panel.history.undo_text == "Choose your own stack"
+
+
+def test_your_own_stack_cannot_be_chosen_before_there_is_one(setup):
+    panel, *_ = setup
+    assert not panel.model_combo.model().item(panel.model_combo.findData("__own__")).isEnabled()

@@ -17,6 +17,7 @@ Every answer is written into the ``Network`` on the UI thread; views follow its 
 from __future__ import annotations
 
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,14 @@ SHAPES_OK = "\u2713 every shape checked by PyTorch"
 DEFAULT_BUILTIN = "digits"
 
 _thread_state = threading.local()
+# The controller of each network (by id), for views made without one: they find it here.
+_CONTROLLERS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def controller_for(network) -> NetworkController | None:
+    """The live controller of ``network``, if one was made for it."""
+    controller = _CONTROLLERS.get(id(network))
+    return controller if controller is not None and controller.network is network else None
 
 
 def _thread_policy() -> None:
@@ -141,11 +150,21 @@ def effective_job(job: dict):
     from convplay.compute.stack import StackError, effective_receptive_field
 
     probe: Probe = job["probe"]
-    try:
-        field = effective_receptive_field(job["stack"], job["weights"], job["input"], probe.layer,
-                                          probe.channel, probe.row, probe.col)
-    except StackError as exc:
-        return probe, str(exc)
+    # A default probe comes with alternatives: the first whose gradient reaches the input is
+    # shown, so the panel does not open on a pixel a ReLU cuts off.
+    field = None
+    for candidate in (probe, *job.get("alternatives", ())):
+        try:
+            found = effective_receptive_field(job["stack"], job["weights"], job["input"], candidate.layer,
+                                              candidate.channel, candidate.row, candidate.col)
+        except StackError as exc:
+            if field is None:
+                return probe, str(exc)
+            break
+        if field is None:
+            field = found
+        if np.any(found):
+            return candidate, found
     return probe, field
 
 
@@ -181,6 +200,7 @@ class NetworkController(QObject):
     message = Signal(str)
     shape_check_changed = Signal(str)
     effective_ready = Signal(object, object)
+    follows_changed = Signal(bool)  # False: the session holds a layer's input, the network keeps its own
     settled = Signal()  # every job is done: the network holds the weights, check and run of now
 
     def __init__(self, network: Network, session, compute_settings=None, parent=None):
@@ -210,7 +230,9 @@ class NetworkController(QObject):
         self._last_image = session.image
         self._source_image = session.image  # the session image the network's input is made from
         self._held_shape: tuple | None = None
+        self._held_layer: int | None = None
         self._closed = False
+        _CONTROLLERS[id(network)] = self
         # Stack and weights changes come in bursts (a new stack emits both): one look after them.
         self._pending = QTimer(self)
         self._pending.setSingleShot(True)
@@ -284,21 +306,25 @@ class NetworkController(QObject):
             return
         self._submit_run()
 
-    def request_effective(self, probe: Probe | None = None) -> bool:
+    def request_effective(self, probe: Probe | None = None, alternatives=()) -> bool:
         """Compute the effective receptive field of ``probe`` (default: the network's) for
-        the current input; ``effective_ready`` answers.  False when there is nothing to ask."""
+        the current input; ``effective_ready`` answers.  With ``alternatives`` (probes), the
+        answer is for the first of probe and alternatives whose gradient is not 0 everywhere
+        (the probe's own field when none is).  False when there is nothing to ask."""
         probe = probe if probe is not None else self.network.probe
         if probe is None or self._closed or not self._started or not self._weights_ready():
             return False
         self._asked_probe = probe
         self._effective.submit({
             "stack": self.network.stack, "weights": self.network.weights, "input": self._input(),
-            "probe": probe,
+            "probe": probe, "alternatives": tuple(alternatives),
         })
         return True
 
     def shutdown(self) -> None:
         self._closed = True
+        if _CONTROLLERS.get(id(self.network)) is self:
+            del _CONTROLLERS[id(self.network)]
         self._pending.stop()
         for worker in (self._runs, self._effective, self._setup):
             worker.shutdown()
@@ -402,13 +428,15 @@ class NetworkController(QObject):
         if self._held_shape is not None:
             if image.shape == self._held_shape:
                 return True
-            self._held_shape = None
+            self._held_shape = self._held_layer = None
+            self.follows_changed.emit(True)
         run = self.network.run
         if run is None:
             return False
-        for out in run.outputs[:-1]:
+        for index, out in enumerate(run.outputs[:-1]):
             if out.ndim == 3 and out.shape == image.shape and np.array_equal(out, image):
-                self._held_shape = image.shape
+                self._held_shape, self._held_layer = image.shape, index + 1
+                self.follows_changed.emit(False)
                 return True
         return False
 
@@ -416,6 +444,22 @@ class NetworkController(QObject):
     def follows_session(self) -> bool:
         """False while the session holds a layer's input (the network keeps its own)."""
         return self._held_shape is None
+
+    @property
+    def held_layer(self) -> int | None:
+        """The layer whose input the session holds (None while the network follows it)."""
+        return self._held_layer
+
+    def held_text(self) -> str:
+        """A line for the views that show the network's results while the session holds a
+        layer's input ("" while the network follows the session)."""
+        index = self._held_layer
+        if self._held_shape is None or index is None:
+            return ""
+        layers = self.network.stack.layers
+        name = layers[index].label if 0 <= index < len(layers) else f"layer {index}"
+        return (f"The input panel holds {name}'s input (opened in the sliding window); the network keeps "
+                "your drawing — Ctrl+Z, Draw a digit or a new image gives it the input again")
 
     def _submit_run(self) -> None:
         network = self.network

@@ -176,13 +176,18 @@ def test_an_unknown_built_in_is_a_message(make, qtbot):
 def test_a_layer_opened_in_the_playground_does_not_become_the_network_s_input(make, qtbot):
     controller, network, session = make()
     run = network.run
-    session.set_image(run.outputs[1])  # what opening conv2 in the sliding window puts there
+    with qtbot.waitSignal(controller.follows_changed) as told:
+        session.set_image(run.outputs[1])  # what opening conv2 in the sliding window puts there
+    assert told.args == [False] and controller.held_layer == 2
+    assert controller.held_text().startswith("The input panel holds conv2's input (opened in the sliding window)")
     assert network.run is run and network.run_is_fresh and not controller.follows_session
     drawn = np.array(run.outputs[1], dtype=np.float64)
     drawn[0, 2, 2] += 1.0  # drawing on that feature map keeps its shape: still not the network's input
     session.set_image(drawn)
     assert network.run is run
-    session.set_image(digit_canvas(7))  # a new drawing: the network follows again
+    with qtbot.waitSignal(controller.follows_changed) as told:
+        session.set_image(digit_canvas(7))  # a new drawing: the network follows again
+    assert told.args == [True] and controller.held_text() == ""
     qtbot.waitUntil(lambda: network.run_is_fresh, timeout=WAIT_MS)
     assert controller.follows_session and int(np.argmax(network.run.outputs[-1])) == 7
 

@@ -72,6 +72,12 @@ class FeatureMapsPanel(QWidget):
         self.stale_label.setStyleSheet(style.STALE_BANNER_STYLE)
         self.stale_label.setToolTip("The input, the weights or the stack changed: the maps shown are the last run's")
         self.stale_label.hide()
+        self.held_label = QLabel("")
+        self.held_label.setWordWrap(True)
+        self.held_label.setStyleSheet(style.muted_text_style())
+        self.held_label.setToolTip("Opening a layer in the sliding window puts that layer's input in the Input "
+                                   "panel; the maps stay those of the network's own input")
+        self.held_label.hide()
         self.error_label = QLabel("")
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(style.ERROR_TEXT_STYLE)
@@ -132,6 +138,7 @@ class FeatureMapsPanel(QWidget):
         status_row.addWidget(self.status, 1)
         status_row.addWidget(self.stale_label)
         layout.addLayout(status_row)
+        layout.addWidget(self.held_label)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.hover)
 
@@ -152,6 +159,8 @@ class FeatureMapsPanel(QWidget):
                          (network.selection_changed, self._when_shown.request),
                          (network.run_changed, self._when_shown.request),
                          (network.probe_changed, self._on_probe))
+        if controller is not None and hasattr(controller, "follows_changed"):
+            controller.follows_changed.connect(self._show_held)
         self.refresh()
 
     # -- what is shown -----------------------------------------------------------------
@@ -186,6 +195,7 @@ class FeatureMapsPanel(QWidget):
             probe = network.probe
             self._channel = probe.channel if probe is not None and probe.layer == layer else 0
         self._follow_staleness()
+        self._show_held()
         if layer < 0:
             self._show_message("The stack has no layers yet: add one in the Layer stack panel.")
             return
@@ -214,6 +224,12 @@ class FeatureMapsPanel(QWidget):
             self._show_maps(row, out)
         else:
             self._show_vector(row, out, layer)
+
+    def _show_held(self, *_args) -> None:
+        controller = self.controller
+        text = controller.held_text() if controller is not None and hasattr(controller, "held_text") else ""
+        self.held_label.setText(text)
+        self.held_label.setVisible(bool(text))
 
     def _show_message(self, text: str) -> None:
         self._drawn = None

@@ -184,3 +184,29 @@ def test_hover_reads_the_value_under_the_pointer(panel_for, qtbot, x):
     value = network.run.outputs[0][2, 1, 3]
     assert panel.hover.text().startswith("map 2  row 1, col 3")
     assert f"{value:.4g}"[:4] in panel.hover.text()
+
+
+def test_a_layer_s_input_held_by_the_session_is_said_above_the_maps(qtbot, x):
+    from PySide6.QtCore import QObject, Signal
+
+    class Controller(QObject):
+        follows_changed = Signal(bool)
+        text = ""
+
+        def held_text(self):
+            return self.text
+
+    controller = Controller()
+    network = digits_network(x)
+    panel = FeatureMapsPanel(network, controller)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.held_label.isHidden()
+    controller.text = "The input panel holds conv2's input (opened in the sliding window); ..."
+    controller.follows_changed.emit(False)
+    assert not panel.held_label.isHidden() and panel.held_label.text() == controller.text
+    assert panel.pages.currentIndex() == 0  # the network's maps stay on screen
+    controller.text = ""
+    controller.follows_changed.emit(True)
+    assert panel.held_label.isHidden()

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont
+from PySide6.QtGui import QAction, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -28,8 +29,10 @@ from PySide6.QtWidgets import (
 from convplay.core.formatting import format_tick
 from convplay.core.history import push_change
 from convplay.core.layer_trace import shape_text
+from convplay.core.layers import ACTIVATION_KINDS
 from convplay.core.network import Network
 from convplay.qt import style
+from convplay.qt.network_controller import controller_for
 from convplay.qt.shown import WhenShown, hear_while_alive
 from convplay.qt.widgets.bar_chart import BarChart
 from convplay.qt.widgets.map_grid import MapView
@@ -43,6 +46,38 @@ DIGITS_ONLY_TIP = "For the digits CNN: choose it in the Layer stack panel to dra
 DRAW_TIP = ("Clear the input to a blank 32×32 canvas: draw a digit on the Input panel with the pen "
             "(value 1, brush 3) and watch the scores change (undo: Ctrl+Z)")
 EXAMPLES_TIP = "Put one of the digits CNN's held-out test digits on the input (scaled ×4 to 32×32; undo: Ctrl+Z)"
+# The values each trained built-in saw in training: an input far outside them gets a word.
+TRAINED_RANGES = {DIGITS_KEY: ("the digits CNN", 0.0, 1.0)}
+OUT_OF_RANGE = 2.0  # times the training range past its ends before the warning
+PASS_THROUGH = ("Dropout", "Flatten", *ACTIVATION_KINDS)  # layers after a classifier's Linear
+
+
+def ends_in_linear(stack) -> bool:
+    """True when the stack's last layer, activations and dropout after it aside, is a Linear."""
+    for layer in reversed(stack.layers):
+        if layer.kind == "Linear":
+            return True
+        if layer.kind not in PASS_THROUGH:
+            return False
+    return False
+
+
+def range_warning(key: str, x: np.ndarray | None) -> str:
+    """"the digits CNN was trained on values 0…1; this input reaches 25" for an input far
+    outside the training values of built-in ``key`` ("" when it is not, or not known)."""
+    if key not in TRAINED_RANGES or x is None or not np.size(x):
+        return ""
+    name, lo, hi = TRAINED_RANGES[key]
+    finite = np.asarray(x)[np.isfinite(x)]
+    if not finite.size:
+        return ""
+    low, high = float(finite.min()), float(finite.max())
+    margin = OUT_OF_RANGE * (hi - lo)
+    if high <= hi + margin and low >= lo - margin:
+        return ""
+    reach = high if high - hi >= lo - low else low
+    return (f"{name} was trained on values {format_tick(lo)}\u2026{format_tick(hi)}; this input reaches "
+            f"{format_tick(reach)}".replace("-", "\u2212"))
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -77,17 +112,22 @@ class ScoresPanel(QWidget):
 
     hovered = Signal(str)
 
-    def __init__(self, network: Network, parent: QWidget | None = None, *, session=None, history=None):
+    def __init__(self, network: Network, parent: QWidget | None = None, *, session=None, history=None,
+                 controller=None):
         super().__init__(parent)
         self.network = network
         self.session = session
         self.history = history
+        self.controller = controller if controller is not None else controller_for(network)
         self._drawn = None
+        self._head = ""
 
         self.top_label = QLabel("")
         self.top_label.setToolTip("The class the network scores highest, and its probability (or score)")
         self.top_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.top_label.setWordWrap(True)  # a narrow dock at a large text zoom: two lines, never cut
+        # One line, elided to the dock's width with the whole text in the tooltip: a wrapped
+        # "automobile · 10.5 %" pushed the bars down by a line.
+        self.top_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.softmax_check = QCheckBox("Softmax")
         self.softmax_check.setChecked(True)
         self.softmax_check.setToolTip("On: the scores as probabilities, softmax of the last layer's output "
@@ -135,12 +175,25 @@ class ScoresPanel(QWidget):
         self.message.setWordWrap(True)
         self.message.setStyleSheet(style.ERROR_TEXT_STYLE)
         self.message.hide()
+        self.held_label = QLabel("")
+        self.held_label.setWordWrap(True)
+        self.held_label.setStyleSheet(style.muted_text_style())
+        self.held_label.setToolTip("Opening a layer in the sliding window puts that layer's input in the Input "
+                                   "panel; the network goes on with the input it had")
+        self.held_label.hide()
+        self.warning = QLabel("")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet(style.muted_text_style())
+        self.warning.setToolTip("A trained network's scores mean little for inputs unlike its training data")
+        self.warning.hide()
 
         self.status.setStyleSheet(style.muted_text_style())
         layout = QVBoxLayout(self)
         layout.setSpacing(4)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(top)
+        layout.addWidget(self.held_label)
+        layout.addWidget(self.warning)
         layout.addLayout(status_row)
         layout.addWidget(self.bars, 1)
         layout.addLayout(bottom)
@@ -156,6 +209,8 @@ class ScoresPanel(QWidget):
         self._when_shown = WhenShown(self, self.refresh)
         hear_while_alive(self, (network.stack_changed, self._when_shown.request),
                          (network.run_changed, self._when_shown.request))
+        if self.controller is not None and hasattr(self.controller, "follows_changed"):
+            self.controller.follows_changed.connect(self._show_held)
         text_zoom().changed.connect(self._apply_zoom)
         self._apply_zoom()
         self.refresh()
@@ -163,7 +218,8 @@ class ScoresPanel(QWidget):
     # -- view ------------------------------------------------------------------------
     @property
     def classifier(self) -> bool:
-        return bool(self.network.labels)
+        """A stack with class names, or one that ends in a Linear (its outputs are the classes 0…n−1)."""
+        return bool(self.network.labels) or ends_in_linear(self.network.stack)
 
     @property
     def showing_softmax(self) -> bool:
@@ -174,6 +230,7 @@ class ScoresPanel(QWidget):
         font.setPixelSize(scaled(TOP_PX))
         font.setBold(True)
         self.top_label.setFont(font)
+        self._elide_head()
 
     def _redraw(self, *_args) -> None:
         self._drawn = None
@@ -190,8 +247,9 @@ class ScoresPanel(QWidget):
         self.softmax_check.setToolTip(
             "On: the scores as probabilities, softmax of the last layer's output (they add up to 100 %). "
             "Off: the raw scores (logits) the last layer returns." if self.classifier else
-            "Softmax needs a classifier: this stack has no class names, so its raw outputs are shown")
+            "Softmax needs a classifier: this stack does not end in a Linear layer, so its raw outputs are shown")
         self._follow_staleness()
+        self._show_held()
         run = network.run
         trace = network.trace
         if not trace.rows:
@@ -208,7 +266,7 @@ class ScoresPanel(QWidget):
         out = run.output_of(last) if run is not None else None
         want = trace.rows[last].output_shape
         if out is None or want is None or tuple(out.shape) != tuple(want):
-            self.top_label.setText("")
+            self._set_head("")
             self.status.setText("running\u2026")
             return
         if out.ndim != 1:
@@ -221,15 +279,41 @@ class ScoresPanel(QWidget):
         self._drawn = key
         self._show_scores(out, run)
 
+    def _show_held(self, *_args) -> None:
+        text = self.controller.held_text() if self.controller is not None and hasattr(self.controller,
+                                                                                        "held_text") else ""
+        self.held_label.setText(text)
+        self.held_label.setVisible(bool(text))
+
+    def _set_head(self, text: str) -> None:
+        self._head = text
+        self.top_label.setToolTip(text or "The class the network scores highest, and its probability (or score)")
+        self._elide_head()
+
+    def _elide_head(self) -> None:
+        metrics = QFontMetrics(self.top_label.font())
+        width = max(10, self.top_label.width())
+        self.top_label.setText(metrics.elidedText(self._head, Qt.TextElideMode.ElideRight, width))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide_head()
+
+    @property
+    def head(self) -> str:
+        """The top line in full (the label may show it elided)."""
+        return self._head
+
     def _show_nothing(self, text: str) -> None:
         self._drawn = None
-        self.top_label.setText("")
+        self._set_head("")
+        self.warning.hide()
         self.status.setText(text)
         self.bars.set_bars(np.zeros(0))
         self._show_seen()
 
     def _show_scores(self, out: np.ndarray, run) -> None:
-        labels = self.network.labels if self.classifier and len(self.network.labels) == out.size else None
+        labels = self.network.labels if self.network.labels and len(self.network.labels) == out.size else None
         names = list(labels) if labels else [str(i) for i in range(out.size)]
         top = int(np.argmax(out)) if np.isfinite(out).any() else None
         if self.showing_softmax:
@@ -242,7 +326,14 @@ class ScoresPanel(QWidget):
             self.bars.set_bars(out, names, [format_tick(v) for v in out], top)
             head = f"{names[top]} \u00b7 score {format_tick(out[top])}" if top is not None else "\u2014"
             what = "raw scores (logits)" if self.classifier else "raw output"
-        self.top_label.setText(head)
+        x = run.input
+        if x is not None and np.size(x) and not np.any(x):
+            # Every class is "confident" for a blank input: what to do instead.
+            head = "Draw a digit with the pen" if self.network.key == DIGITS_KEY else "The input is blank (all 0)"
+        self._set_head(head)
+        warning = range_warning(self.network.key, x)
+        self.warning.setText(warning)
+        self.warning.setVisible(bool(warning))
         layer = self.network.trace.rows[-1].layer.label
         self.status.setText(f"{what} of {layer} \u00b7 forward {run.seconds * 1000:.2f} ms")
         self.status.setToolTip(f"The bars are the {what} of the last layer ({layer}); PyTorch's forward pass "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -22,7 +22,7 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
 )
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from convplay.core.formatting import format_readout, format_tick
 from convplay.qt import style
@@ -141,9 +141,15 @@ class BarChart(QWidget):
 
     def _columns(self) -> tuple[float, float, float]:
         """(label width, bar area left, bar area right) of the horizontal bars."""
-        metrics = QFontMetricsF(self._font())
+        # The highlighted row is drawn bold: measured bold, so "automobile" is never clipped.
+        bold = self._font()
+        bold.setBold(True)
+        metrics = QFontMetricsF(bold)
         label_w = max((metrics.horizontalAdvance(t) for t in self._labels), default=0.0) + PAD
         text_w = max((metrics.horizontalAdvance(t) for t in self._texts), default=0.0) + PAD
+        # A narrow chart gives the bars at least a third of it: long labels are elided instead.
+        room = self.width() - 2 * PAD - text_w
+        label_w = min(label_w, max(room * 2 / 3, metrics.horizontalAdvance("M\u2026") + PAD))
         left = PAD + label_w
         right = max(left + 20, self.width() - PAD - text_w)
         return label_w, left, right
@@ -214,8 +220,10 @@ class BarChart(QWidget):
                 y = PAD + i * row
                 painter.setFont(bold if i == self._highlight else font)
                 painter.setPen(text)
+                label = QFontMetricsF(painter.font()).elidedText(self._labels[i], Qt.TextElideMode.ElideRight,
+                                                                  label_w - PAD / 2)
                 painter.drawText(QRectF(PAD, y, label_w - PAD / 2, row),
-                                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self._labels[i])
+                                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
                 value = self._values[i]
                 colour = strong if i == self._highlight else (negative if value < 0 else plain)
                 painter.fillRect(self.bar_rect(i, columns), colour)
@@ -235,6 +243,16 @@ class BarChart(QWidget):
         else:
             self.hovered.emit(f"{self._labels[index]}: {format_readout(float(self._values[index]))}")
         super().mouseMoveEvent(event)
+
+    def event(self, event) -> bool:
+        # The tooltip names the bar under the pointer in full: a long label may be elided.
+        if event.type() == QEvent.Type.ToolTip and not self.strip:
+            index = self.index_at(event.position() if hasattr(event, "position") else QPointF(event.pos()))
+            if index is not None:
+                text = f"{self._labels[index]}: {self._texts[index]}"
+                QToolTip.showText(event.globalPos(), f"{text}\n{self.toolTip()}" if self.toolTip() else text, self)
+                return True
+        return super().event(event)
 
     def leaveEvent(self, event) -> None:
         self.hovered.emit("")

@@ -92,6 +92,29 @@ def test_live_scores_from_the_controller_for_a_digit_example(panel_for, qtbot):
         controller.shutdown()
 
 
+def test_a_layer_s_input_in_the_session_is_said_and_the_thumbnail_stays_the_network_s(panel_for, qtbot):
+    drawing = np.kron(digit_example(2), np.ones((4, 4)))[None]
+    session, history = Session(drawing), History()
+    network = Network()
+    controller = NetworkController(network, session)
+    try:
+        panel = panel_for(network, session, history)
+        assert panel.controller is controller  # found without being passed
+        qtbot.waitUntil(lambda: network.run_is_fresh and bool(network.weights), timeout=30_000)
+        qtbot.waitUntil(lambda: panel.head.startswith("2 \u00b7"), timeout=30_000)
+        assert panel.held_label.isHidden()
+        seen = np.array(panel.seen._values)
+        session.set_image(network.run.outputs[1])  # opening conv2 in the sliding window
+        assert not panel.held_label.isHidden()
+        assert panel.held_label.text().startswith("The input panel holds conv2's input")
+        assert "Ctrl+Z" in panel.held_label.text()
+        np.testing.assert_array_equal(panel.seen._values, seen)
+        session.set_image(drawing)
+        assert panel.held_label.isHidden()
+    finally:
+        controller.shutdown()
+
+
 def test_draw_a_digit_makes_a_blank_32_by_32_canvas_as_one_undo_step(panel_for):
     x = digit_example(1)[None].astype(np.float32)
     session, history = Session(np.ones((3, 20, 30))), History()
@@ -116,18 +139,71 @@ def test_digit_buttons_wait_for_the_digits_cnn(panel_for):
     assert "digits CNN" in panel.draw_button.toolTip()
 
 
-def test_a_stack_without_labels_shows_raw_outputs(panel_for):
+def test_a_stack_ending_in_a_linear_is_a_classifier_with_classes_0_to_n(panel_for):
     from convplay.core.layers import Layer, Stack
 
     network = Network()
-    network.set_stack(Stack((Layer.make("Flatten"), Layer.make("Linear", 4, 3))), input_shape=(1, 2, 2))
+    layers = (Layer.make("Flatten"), Layer.make("Linear", 4, 3), Layer.make("ReLU"), Layer.make("Dropout"))
+    network.set_stack(Stack(layers), input_shape=(1, 2, 2))
     x = np.arange(4, dtype=np.float32).reshape(1, 2, 2)
-    out = np.array([0.5, -1.0, 2.0], np.float32)
-    network.set_run(NetworkRun(x, (x.ravel(), out), generation=network.generation))
+    out = np.array([0.5, 0.0, 2.0], np.float32)
+    network.set_run(NetworkRun(x, (x.ravel(), out, out, out), generation=network.generation))
     panel = panel_for(network)
-    assert not panel.softmax_check.isEnabled()
+    assert panel.softmax_check.isEnabled() and panel.showing_softmax
+    expected = torch.softmax(torch.tensor(out, dtype=torch.float64), 0).numpy()
+    np.testing.assert_allclose(panel.bars.values, expected, rtol=1e-12)
+    assert panel.bars.labels == ["0", "1", "2"] and panel.head.startswith(f"2 \u00b7 {100 * expected[2]:.1f}")
+    panel.softmax_check.setChecked(False)
     np.testing.assert_allclose(panel.bars.values, out)
-    assert panel.bars.labels == ["0", "1", "2"] and panel.top_label.text().startswith("2 \u00b7 score 2")
+    assert panel.head.startswith("2 \u00b7 score 2")
+
+
+def test_a_stack_ending_in_feature_maps_flattened_shows_raw_outputs(panel_for):
+    from convplay.core.layers import Layer, Stack
+
+    network = Network()
+    network.set_stack(Stack((Layer.make("Conv2d", 1, 1, 1), Layer.make("Flatten"))), input_shape=(1, 1, 3))
+    x = np.array([[[0.5, -1.0, 2.0]]], np.float32)
+    network.set_run(NetworkRun(x, (x, x.ravel()), generation=network.generation))
+    panel = panel_for(network)
+    assert not panel.softmax_check.isEnabled() and not panel.showing_softmax
+    np.testing.assert_allclose(panel.bars.values, x.ravel())
+
+
+def test_automobile_is_measured_bold_and_the_top_line_stays_one_line(panel_for, qtbot):
+    from PySide6.QtGui import QFontMetricsF
+
+    stack, info = builtin_stack("cifar10")
+    network = Network()
+    network.set_stack(stack, input_shape=info.input_shape, labels=info.labels, key="cifar10")
+    x = np.full((3, 32, 32), 0.5, np.float32)
+    outputs = [np.zeros(row.output_shape, np.float32) for row in network.trace.rows]
+    outputs[-1] = np.linspace(0, 1, 10, dtype=np.float32)[[0, 9, 1, 2, 3, 4, 5, 6, 7, 8]]  # automobile top
+    network.set_run(NetworkRun(x, tuple(outputs), generation=network.generation))
+    panel = panel_for(network)
+    panel.resize(300, 520)
+    qtbot.wait(10)
+    bold = panel.bars._font()
+    bold.setBold(True)
+    label_w, _left, _right = panel.bars._columns()
+    assert label_w >= QFontMetricsF(bold).horizontalAdvance("automobile")
+    assert panel.head.startswith("automobile \u00b7")
+    metrics = QFontMetricsF(panel.top_label.font())
+    assert metrics.horizontalAdvance(panel.top_label.text()) <= panel.top_label.width() + 1
+    assert panel.top_label.toolTip() == panel.head
+
+
+def test_a_blank_canvas_asks_for_a_digit_and_a_far_input_is_warned(panel_for):
+    blank = np.zeros((1, 8, 8), np.float32)
+    panel = panel_for(digits_network(blank, digits_logits(blank).numpy()))
+    assert panel.head == "Draw a digit with the pen" and panel.warning.isHidden()
+    far = np.arange(1, 65, dtype=np.float32).reshape(1, 8, 8) * (25 / 64)
+    network = digits_network(far, digits_logits(far).numpy())
+    panel = panel_for(network)
+    assert not panel.warning.isHidden()
+    assert panel.warning.text() == "the digits CNN was trained on values 0\u20261; this input reaches 25"
+    ok = digit_example(4)[None].astype(np.float32)
+    assert panel_for(digits_network(ok, digits_logits(ok).numpy())).warning.isHidden()
 
 
 def test_a_failed_run_says_where_it_stopped(panel_for):

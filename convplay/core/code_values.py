@@ -113,7 +113,9 @@ def _check_number(node, value):
         return value
     if isinstance(value, int):
         if abs(value) > MAX_NUMBER:
-            fail(node, f"{_show_big(value)} is too large: convplay reads numbers up to 10^7")
+            written, big = snippet(node), _show_big(value)
+            said = f"{big} is too large" if written == str(value) else f"{written} makes {big}, too large"
+            fail(node, f"{said}: convplay reads numbers up to 10^7")
         return value
     if isinstance(value, float):
         if not math.isfinite(value):

@@ -25,15 +25,28 @@ from convplay.core.pooling import (
 from convplay.core.samples import sample
 
 EXAMPLE_NAME = "the 4×4 max-pooling example"
+ADAPTIVE_EXAMPLE_NAME = "the 5×5 adaptive-pooling example"
+LESSON_INPUT_NAME = "the lesson step's input"
 EXAMPLE = "example"  # the input's source: the example,
+ADAPTIVE_EXAMPLE = "adaptive_example"  # the 5×5 whose adaptive windows are uneven,
 SESSION = "session"  # the session's image (the panel follows it),
 OTHER = "other"  # or what a layer stack or a lesson set
-SOURCES = (EXAMPLE, SESSION, OTHER)
+SOURCES = (EXAMPLE, ADAPTIVE_EXAMPLE, SESSION, OTHER)
+# Each example comes with its own settings: the lesson's nn.MaxPool2d(2) for the 4×4, and
+# 5 → 3, whose windows of 2, 3 and 2 cells overlap, for the 5×5.
+EXAMPLE_SPECS = {EXAMPLE: ("max", {"kernel_size": 2}), ADAPTIVE_EXAMPLE: ("adaptive_max", {"output_size": 3})}
+EXAMPLE_SAMPLES = {EXAMPLE: "tutorial_pool", ADAPTIVE_EXAMPLE: "tutorial_pool5"}
+EXAMPLE_NAMES = {EXAMPLE: EXAMPLE_NAME, ADAPTIVE_EXAMPLE: ADAPTIVE_EXAMPLE_NAME}
 MIN_SPEED, MAX_SPEED = 0.25, 30.0
 
 
-def example_input() -> np.ndarray:
-    return _sealed(sample("tutorial_pool").image())
+def example_input(which: str = EXAMPLE) -> np.ndarray:
+    return _sealed(sample(EXAMPLE_SAMPLES.get(which, "tutorial_pool")).image())
+
+
+def example_spec(which: str = EXAMPLE) -> PoolSpec:
+    kind, args = EXAMPLE_SPECS.get(which, EXAMPLE_SPECS[EXAMPLE])
+    return PoolSpec(kind, **args)
 
 
 def _sealed(array: np.ndarray) -> np.ndarray:
@@ -104,6 +117,7 @@ class PoolingModel:
     error_changed = Signal(str)
     playing_changed = Signal(bool)
     speed_changed = Signal(float)
+    answer_hidden_changed = Signal(bool)
 
     def __init__(self, spec: PoolSpec | None = None, image: np.ndarray | None = None, name: str = EXAMPLE_NAME,
                  source: str = EXAMPLE):
@@ -116,6 +130,7 @@ class PoolingModel:
         self._playing = False
         self._speed = 2.0
         self._error, self._error_field = "", ""
+        self._answer_hidden = False
         self._shown: ShownPooling | None = None
         self._update(emit=False)
 
@@ -179,6 +194,18 @@ class PoolingModel:
         return None if cell is None else self._shown.window(*cell)
 
     @property
+    def answer_hidden(self) -> bool:
+        """True while a lesson's question asks for the output: the views show no output value."""
+        return self._answer_hidden
+
+    def set_answer_hidden(self, on: bool) -> None:
+        on = bool(on)
+        if on != self._answer_hidden:
+            self._answer_hidden = on
+            self.answer_hidden_changed.emit(on)
+            self.changed.emit()
+
+    @property
     def playing(self) -> bool:
         return self._playing
 
@@ -231,8 +258,13 @@ class PoolingModel:
         self.input_changed.emit()
         self._update()
 
-    def use_example(self) -> None:
-        self.set_input(example_input(), EXAMPLE_NAME, EXAMPLE)
+    def use_example(self, which: str = EXAMPLE) -> None:
+        """An example with its own settings: what was set for another input does not carry
+        over (padding 1 would turn the 4×4 → 2×2 example into a 3×3 in a ring of −∞)."""
+        which = which if which in EXAMPLE_SPECS else EXAMPLE
+        self.set_input(example_input(which), EXAMPLE_NAMES[which], which)
+        self.set_spec(example_spec(which))
+        self.first()
 
     def set_channel(self, channel) -> None:
         try:

@@ -59,14 +59,19 @@ def apply_pooling(window, step) -> bool:
     state = getattr(step, "state", None)
     if spec is None or model is None or state is None:
         return False
-    from convplay.core.pooling_model import EXAMPLE, EXAMPLE_NAME, OTHER
+    from convplay.core.pooling_model import (
+        EXAMPLE,
+        EXAMPLE_NAME,
+        LESSON_INPUT_NAME,
+        OTHER,
+    )
 
     snap = state.snapshot
     source = getattr(snap.source, "sample", None)
     if getattr(source, "key", "") == "tutorial_pool":
         model.set_input(snap.image, EXAMPLE_NAME, EXAMPLE)
     else:
-        model.set_input(snap.image, "the lesson step's input", OTHER)
+        model.set_input(snap.image, LESSON_INPUT_NAME, OTHER)
     model.set_spec(spec)
     model.set_playing(False)
     model.first()
@@ -215,7 +220,11 @@ class LessonModel(QObject):
         return self.next()
 
     def reveal(self) -> None:
+        was_asking = self._asking
         self._cover(False)
+        model = getattr(self.window, "pooling_model", None)
+        if was_asking and model is not None and getattr(self.current, "pooling", None) is not None:
+            model.last()  # every window done: the whole output is the answer revealed
 
     def _cover(self, on: bool) -> None:
         question = step_text(self.current, "ask") if on and self.current is not None else ""
@@ -223,6 +232,10 @@ class LessonModel(QObject):
             self.covers.show(question)
         else:
             self.covers.hide()
+        # A pooling step's question asks for its output: the pooling view hides it too.
+        pooling = getattr(self.window, "pooling_model", None)
+        if pooling is not None:
+            pooling.set_answer_hidden(on and getattr(self.current, "pooling", None) is not None)
         if on != self._asking:
             self._asking = on
             self.asking_changed.emit(on)

@@ -42,7 +42,10 @@ from convplay.core.pooling import (
     pool_reference,
 )
 from convplay.core.pooling_model import (
+    ADAPTIVE_EXAMPLE,
     EXAMPLE,
+    EXAMPLE_SPECS,
+    LESSON_INPUT_NAME,
     MAX_SPEED,
     MIN_SPEED,
     OTHER,
@@ -74,6 +77,9 @@ FIELD_LABELS = {"kernel_size": "kernel_size", "stride": "stride", "padding": "pa
                 "divisor_override": "divisor_override", "output_size": "output_size", "kind": "kind", "input": "input"}
 HOVER_HINT = "Hover a cell to see which outputs read it; click an output cell to see its window."
 PLAY_TIP = "Play the windows one after another (Space when the picture has focus)"
+COPY_TIP = "Copy the layer's code to the clipboard"
+GRID_MIN_HEIGHT = 120
+ZOOMED_GRID_HEIGHT = 300  # px at 100 %: the picture's height in a 1280×720 window, about
 
 
 def check_against_pytorch(job) -> tuple[bool | None, str]:
@@ -187,10 +193,11 @@ def _labelled(text: str, widget: QWidget, tip: str) -> QFrame:
 
 
 class PoolingPanel(QWidget):
-    def __init__(self, model: PoolingModel, session=None, parent: QWidget | None = None):
+    def __init__(self, model: PoolingModel, session=None, parent: QWidget | None = None, network=None):
         super().__init__(parent)
         self.model = model
         self.session = session
+        self.network = None
         self.last_check: tuple[bool | None, str] = (None, "")
         self._build()
         self.timer = QTimer(self)
@@ -207,7 +214,22 @@ class PoolingPanel(QWidget):
             hear_while_alive(self, (session.image_changed, self._on_session_image))
         theme().theme_changed.connect(self._restyle)
         text_zoom().changed.connect(self._restyle)
+        self.set_network(network)
         self._refresh()
+
+    def set_network(self, network) -> None:
+        """Follow ``network``: a layer's input offered here goes when its stack is replaced."""
+        if network is None or network is self.network:
+            return
+        self.network = network
+        if hasattr(network, "stack_changed"):
+            hear_while_alive(self, (network.stack_changed, self._on_stack_changed))
+
+    def _on_stack_changed(self, *_args) -> None:
+        # A layer's input from a stack that is no longer there would be pooled as if it were:
+        # the example takes its place.  A lesson's input is not the stack's.
+        if self.model.source == OTHER and self.model.input_name != LESSON_INPUT_NAME:
+            self.model.use_example()
 
     # -- building ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -238,16 +260,22 @@ class PoolingPanel(QWidget):
         self.input_combo.setMinimumContentsLength(12)  # a long layer name is elided, its tooltip whole
         self.input_combo.addItem("The 4×4 max-pooling example", EXAMPLE)
         self.input_combo.addItem("The current input", SESSION)
-        self.input_combo.setItemData(0, "The 4×4 matrix [[7, 3, 5, 2], [8, 7, 1, 6], [4, 9, 3, 9], [0, 8, 4, 5]]",
-                                     Qt.ItemDataRole.ToolTipRole)
+        self.input_combo.addItem("The 5×5 adaptive-pooling example", ADAPTIVE_EXAMPLE)
+        self.input_combo.setItemData(0, "The 4×4 matrix [[7, 3, 5, 2], [8, 7, 1, 6], [4, 9, 3, 9], [0, 8, 4, 5]] "
+                                     "with its own settings, nn.MaxPool2d(2): the padding, ceil_mode and other "
+                                     "settings chosen before do not carry over", Qt.ItemDataRole.ToolTipRole)
+        self.input_combo.setItemData(2, "A 5×5 (the digits of π) with its own settings, nn.AdaptiveMaxPool2d(3): "
+                                     "windows of 2, 3 and 2 cells that overlap. The settings chosen before do not "
+                                     "carry over", Qt.ItemDataRole.ToolTipRole)
         self.input_combo.setItemData(1, "The image in the Input panel (it follows your edits)", Qt.ItemDataRole.ToolTipRole)
         self.input_frame = _labelled("Input", self.input_combo, "What is pooled: the example, the current input, or "
                                                                   "the layer picked in the stack")
         self.input_frame.setObjectName("pool_input")
         self.channel_spin = QSpinBox()
-        self.channel_spin.setRange(1, 1)
+        self.channel_spin.setRange(0, 0)
         self.channel_spin.setKeyboardTracking(False)
-        self.channel_frame = _labelled("channel", self.channel_spin, "The channel shown (pooling treats each channel "
+        self.channel_frame = _labelled("channel", self.channel_spin, "The channel shown, counted from 0 as the "
+                                                                       "feature maps are (pooling treats each channel "
                                                                        "on its own)")
 
         self.kernel = PairField("kernel_size", 1, MAX_POOL_KERNEL, "The window's size, kernel_size")
@@ -343,7 +371,7 @@ class PoolingPanel(QWidget):
         self.code_line.setReadOnly(True)
         self.code_line.setToolTip("These settings as a PyTorch layer")
         self.copy_button = QPushButton("Copy")
-        self.copy_button.setToolTip("Copy the layer's code to the clipboard")
+        self.copy_button.setToolTip(COPY_TIP)
         self.copy_button.clicked.connect(self.copy_code)
         code.addWidget(self.code_line, 1)
         code.addWidget(self.copy_button)
@@ -351,7 +379,7 @@ class PoolingPanel(QWidget):
 
         self.kind_combo.currentIndexChanged.connect(self._on_kind)
         self.input_combo.activated.connect(self._on_input_choice)
-        self.channel_spin.valueChanged.connect(lambda v: self.model.set_channel(v - 1))
+        self.channel_spin.valueChanged.connect(self.model.set_channel)
         for field in (self.kernel, self.stride, self.padding, self.dilation, self.output_size):
             field.connect(self._on_fields)
         for box in (self.stride_auto, self.ceil_mode, self.count_pad, self.divisor_check):
@@ -402,8 +430,8 @@ class PoolingPanel(QWidget):
 
     def _on_input_choice(self, *_args) -> None:
         choice = self.input_combo.currentData()
-        if choice == EXAMPLE:
-            self.model.use_example()
+        if choice in EXAMPLE_SPECS:
+            self.model.use_example(choice)
         elif choice == SESSION:
             self.use_session_input()
 
@@ -452,6 +480,10 @@ class PoolingPanel(QWidget):
         line = QFontMetrics(self.arithmetic.font()).lineSpacing()
         self.arithmetic.setMinimumHeight(3 * line + 2)
         self.hover_label.setMinimumHeight(2 * line + 2)
+        # Larger text takes room from the picture: zoomed, the picture keeps at least its
+        # normal height, grown with the text, and the panel scrolls instead.
+        factor = text_zoom().factor
+        self.grid.setMinimumHeight(GRID_MIN_HEIGHT if factor <= 1.0 else round(ZOOMED_GRID_HEIGHT * factor))
 
     def _refresh(self) -> None:
         model = self.model
@@ -459,7 +491,7 @@ class PoolingPanel(QWidget):
         self._show_fields(spec)
         self._show_input_choice()
         self._show_error()
-        self.code_line.setText(self._code(spec))
+        self._show_code()
         shown = model.shown
         self._show_step()
         self.formula.setText("\n".join(shown_formula(spec, model.input.shape, model.error)))
@@ -468,6 +500,24 @@ class PoolingPanel(QWidget):
         self.grid.update()
         self.grid.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         del shown
+
+    def _show_code(self) -> None:
+        """The settings as code; refused ones show the last code that worked, greyed, and
+        cannot be copied: pasted into a model, they would fail there."""
+        model = self.model
+        if not model.error:
+            self.code_line.setText(self._code(model.spec))
+            self.code_line.setStyleSheet("")
+            self.code_line.setToolTip("These settings as a PyTorch layer")
+            self.copy_button.setEnabled(bool(self.code_line.text()))
+            self.copy_button.setToolTip(COPY_TIP)
+            return
+        last = self._code(model.shown.spec) if model.shown is not None else ""
+        self.code_line.setText(last)
+        self.code_line.setStyleSheet(style.muted_text_style())
+        self.code_line.setToolTip("The last settings that worked (greyed): PyTorch refuses the ones set now")
+        self.copy_button.setEnabled(False)
+        self.copy_button.setToolTip(f"Nothing to copy: PyTorch refuses these settings ({model.error})")
 
     @staticmethod
     def _code(spec: PoolSpec) -> str:
@@ -519,8 +569,8 @@ class PoolingPanel(QWidget):
         self.output_size.set_value(spec.output_size)
         c = self.model.n_channels
         with QSignalBlocker(self.channel_spin):
-            self.channel_spin.setRange(1, c)
-            self.channel_spin.setValue(self.model.channel + 1)
+            self.channel_spin.setRange(0, c - 1)
+            self.channel_spin.setValue(self.model.channel)
         self.channel_frame.setVisible(c > 1)
         self.channel_spin.setSuffix(f" of {c}")
 
@@ -575,6 +625,10 @@ class PoolingPanel(QWidget):
         self.step_label.set_full_text(f"window {model.position + 1} of {model.n_steps}  ·  output ({oh}, {ow})")
         if too_large(shown):
             self.arithmetic.setText("")
+            return
+        if model.answer_hidden:
+            self.arithmetic.setText("<i>The lesson asks for the output: the window's arithmetic waits for the "
+                                    "Reveal (Ctrl+R).</i>")
             return
         window = model.window()
         self.arithmetic.setText(window_text(shown, window))

@@ -33,6 +33,7 @@ GAP_CELLS = 1.4  # between the input and the output: room for the arrow
 BAND_PX = 5.0  # one lane of an adaptive window's colour band
 BAND_GAP = 2.0
 LABEL_SHARE = 0.34
+SMALL_CELL_LABEL_PX = 10.0  # a cell of about 20 px still shows its number, in this smaller font
 LABEL_MAX_PX = 32.0
 
 
@@ -228,7 +229,8 @@ class PoolGrid(QWidget):
 
     def _static_picture(self, shown: ShownPooling, g: Geometry) -> QPixmap:
         ratio = self.devicePixelRatioF()
-        key = (shown, self.width(), self.height(), ratio, text_zoom().factor, style.high_contrast())
+        key = (shown, self.width(), self.height(), ratio, text_zoom().factor, style.high_contrast(),
+               self.model.answer_hidden)
         if key != self._static_key or self._static is None:
             pixmap = QPixmap(max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio)))
             pixmap.setDevicePixelRatio(ratio)
@@ -251,7 +253,8 @@ class PoolGrid(QWidget):
         painter.end()
 
     def _label_font(self, cell: float, chars: int, bold: bool = False) -> QFont | None:
-        px = label_px(cell, chars, height_share=min(LABEL_SHARE * max(text_zoom().factor, 1.0), 0.5),
+        share = max(LABEL_SHARE * max(text_zoom().factor, 1.0), SMALL_CELL_LABEL_PX / max(cell, 1.0))
+        px = label_px(cell, chars, height_share=min(share, 0.5),
                       max_px=LABEL_MAX_PX * max(text_zoom().factor, 1.0))
         if px < MIN_LABEL_PX:
             return None
@@ -342,7 +345,9 @@ class PoolGrid(QWidget):
         cell = self.model.cell
         window = self.model.window() if cell is not None and g.shows_output(*cell) else None
         if window is not None:
-            winner = window.winner if spec.is_max else None
+            # The winning cell is the answer a lesson's question asks for: marked once revealed.
+            marks = spec.is_max and not self.model.answer_hidden
+            winner = window.winner if marks else None
             fill = QColor(style.colour("WINDOW"))
             fill.setAlpha(70)
             pen = QPen(QColor(style.colour("WINDOW")), style.line_width(2.5))
@@ -353,7 +358,7 @@ class PoolGrid(QWidget):
                         rect = g.in_rect(r, c)
                         painter.fillRect(rect, fill)
                         painter.drawRect(rect.adjusted(1.5, 1.5, -1.5, -1.5))
-            if spec.is_max and window.ties > 1:
+            if marks and window.ties > 1:
                 tie_pen = QPen(QColor(style.colour("WINDOW")).darker(140), style.line_width(2), Qt.PenStyle.DashLine)
                 painter.setPen(tie_pen)
                 for r, c in window.cells:
@@ -411,6 +416,7 @@ class PoolGrid(QWidget):
         """Every visible output cell with its value (the pending ones are covered per step)."""
         oh, ow = g.out_hw
         values = shown.values()
+        hidden = self.model.answer_hidden  # a lesson's question asks for these: "?" and no tint
         font = self._label_font(g.cell, self._output_chars(shown, g))
         grid_pen = QPen(QColor(style.colour("GRID_LINE")), style.line_width(1))
         text_colour = QColor(style.colour("LABEL_TEXT"))
@@ -421,12 +427,12 @@ class PoolGrid(QWidget):
             for j in range(ow):
                 rect = g.out_rect(i, j)
                 value = float(values[i, j])
-                painter.fillRect(rect, self._tint(value, lo, hi))
+                painter.fillRect(rect, QColor(style.colour("CELL_BACKGROUND")) if hidden else self._tint(value, lo, hi))
                 painter.setPen(grid_pen)
                 painter.drawRect(rect)
                 if font is not None:
                     painter.setPen(text_colour)
-                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(value))
+                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "?" if hidden else cell_text(value))
 
     def _pending_rects(self, shown: ShownPooling, g: Geometry) -> list[tuple[int, int, int, int]]:
         """The visible output cells past the window on screen, as (row, col, rows, cols) blocks:
@@ -471,7 +477,8 @@ class PoolGrid(QWidget):
             if bold is not None:
                 painter.setFont(bold)
                 painter.setPen(QColor(style.colour("LABEL_TEXT")))
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell_text(float(shown.values()[current])))
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter,
+                                 "?" if self.model.answer_hidden else cell_text(float(shown.values()[current])))
         pen = QPen(QColor(style.colour("PREVIEW")), style.line_width(2.5))
         painter.setPen(pen)
         if self._hover is not None and self._hover[0] == "in":
@@ -486,7 +493,7 @@ class PoolGrid(QWidget):
         painter.setPen(QColor(style.colour("DIAGRAM_HEADING")))
         _, h, w = shown.input.shape
         oh, ow = shown.out_hw
-        channel = f", channel {shown.channel + 1}" if shown.input.shape[0] > 1 else ""
+        channel = f", channel {shown.channel}" if shown.input.shape[0] > 1 else ""  # from 0, as the feature maps
         part = ": the top-left part" if g.cropped else ""
         in_left = g.in_origin.x()
         in_top = g.in_origin.y() - g.band - g.heading_px
@@ -540,6 +547,8 @@ class PoolGrid(QWidget):
             return ""
         kind, r, c = hit
         if kind == "out":
+            if self.model.answer_hidden:
+                return f"output ({r}, {c}) = ?: the lesson's Reveal (Ctrl+R) shows it"
             value = float(shown.values()[r, c])
             return f"output ({r}, {c}) = {cell_text(value)}: click to see its window"
         value = float(shown.plane[r, c])

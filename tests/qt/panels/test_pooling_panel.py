@@ -9,7 +9,14 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
 from convplay.core.pooling import PoolSpec, PoolSpecError
-from convplay.core.pooling_model import EXAMPLE, OTHER, SESSION, PoolingModel
+from convplay.core.pooling_model import (
+    ADAPTIVE_EXAMPLE,
+    EXAMPLE,
+    LESSON_INPUT_NAME,
+    OTHER,
+    SESSION,
+    PoolingModel,
+)
 from convplay.core.session import Session
 from convplay.qt.panels.pooling_panel import (
     PoolingPanel,
@@ -203,7 +210,9 @@ def test_an_input_set_from_elsewhere_gets_its_name_and_a_channel_chooser(setup):
     assert model.source == OTHER
     assert panel.input_combo.currentText() == "conv2's output"
     assert panel.channel_frame.isVisibleTo(panel) and panel.channel_spin.suffix() == " of 4"
-    panel.channel_spin.setValue(3)
+    assert panel.channel_spin.minimum() == 0 and panel.channel_spin.maximum() == 3  # from 0, as the feature maps
+    assert panel.channel_spin.text() == "0 of 4"
+    panel.channel_spin.setValue(2)
     assert model.channel == 2
     np.testing.assert_array_equal(model.shown.plane, x[2])
     model.use_example()
@@ -333,3 +342,120 @@ def test_a_step_draws_over_the_same_picture(qtbot, setup):
     model.set_input(np.array([[[9.0, 9.0], [1.0, 9.0]]]), "ties")  # a third line of arithmetic
     QApplication.processEvents()
     assert panel.grid.size() == size
+
+
+# -- the examples, a stack replaced, refused code, the lesson's question --------------------------
+
+
+def test_choosing_the_example_sets_its_own_settings(setup):
+    """The 4×4 example comes with nn.MaxPool2d(2): padding and ceil_mode set before go."""
+    model, _, panel = setup
+    model.set_spec(PoolSpec("max", 2, padding=1, ceil_mode=True))
+    assert model.shown.out_hw == (3, 3)
+    panel.input_combo.setCurrentIndex(panel.input_combo.findData(EXAMPLE))
+    panel.input_combo.activated.emit(panel.input_combo.currentIndex())
+    assert model.spec == PoolSpec("max", 2) and model.shown.out_hw == (2, 2)
+    assert panel.code_line.text() == "nn.MaxPool2d(2)"
+    assert "do not carry over" in panel.input_combo.itemData(0, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_the_adaptive_example_shows_uneven_overlapping_windows(setup):
+    model, _, panel = setup
+    i = panel.input_combo.findData(ADAPTIVE_EXAMPLE)
+    assert i >= 0 and "5×5" in panel.input_combo.itemText(i)
+    panel.input_combo.setCurrentIndex(i)
+    panel.input_combo.activated.emit(i)
+    assert model.input.shape == (1, 5, 5) and model.spec.kind == "adaptive_max"
+    assert [len(w) for w in model.shown.windows(0)] == [2, 3, 2]
+    assert panel.code_line.text() == "nn.AdaptiveMaxPool2d(3)"
+    import torch
+    out = torch.nn.AdaptiveMaxPool2d(3)(torch.tensor(model.input)[None])[0, 0].numpy()
+    np.testing.assert_array_equal(model.shown.values(), out)
+
+
+def test_a_layer_input_goes_when_its_stack_is_replaced(qtbot):
+    from convplay.core.network import Network
+    network = Network()
+    model = PoolingModel()
+    panel = PoolingPanel(model, Session(np.zeros((1, 6, 6))), network=network)
+    qtbot.addWidget(panel)
+    model.set_input(np.random.default_rng(1).random((8, 8, 8)), "pool's input (the output of 2)")
+    assert panel.input_combo.findData(OTHER) >= 0
+    network.set_stack(network.stack.with_layers(network.stack.layers[:2]))
+    assert model.source == EXAMPLE and panel.input_combo.findData(OTHER) < 0
+    assert model.spec == PoolSpec("max", 2)
+    model.set_input(np.ones((1, 4, 4)), LESSON_INPUT_NAME)  # a lesson's input is not the stack's
+    network.set_stack(network.stack.with_layers(network.stack.layers[:1]))
+    assert model.source == OTHER and model.input_name == LESSON_INPUT_NAME
+
+
+def test_refused_settings_show_the_last_good_code_greyed_and_cannot_be_copied(setup):
+    model, _, panel = setup
+    model.set_spec(PoolSpec("max", 2, padding=(2, 0)))
+    assert model.error
+    assert panel.code_line.text() == "nn.MaxPool2d(2)"  # the last that worked, not the refused one
+    assert panel.code_line.styleSheet()
+    assert not panel.copy_button.isEnabled() and "refuses" in panel.copy_button.toolTip()
+    model.set_spec(PoolSpec("max", 3))
+    assert panel.code_line.text() == "nn.MaxPool2d(3)" and panel.copy_button.isEnabled()
+    assert not panel.code_line.styleSheet()
+
+
+def test_a_hidden_answer_shows_question_marks_until_revealed(qtbot, setup):
+    model, _, panel = setup
+    model.set_answer_hidden(True)
+    assert "max(" not in panel.arithmetic.text() and "Reveal" in panel.arithmetic.text()
+    assert "?" in panel.grid.describe(("out", 0, 0)) and "8" not in panel.grid.describe(("out", 0, 0))
+    hidden = panel.grid.grab().toImage()
+    model.set_answer_hidden(False)
+    assert panel.arithmetic.text().startswith("max(7, 3, 8, 7) = <b>8</b>")
+    assert panel.grid.grab().toImage() != hidden
+
+
+def test_input_cells_of_about_20_px_show_their_numbers(setup):
+    _, _, panel = setup
+    for cell in (20.0, 23.0, 40.0):
+        font = panel.grid._label_font(cell, 2)
+        assert font is not None and font.pixelSize() <= cell / 2, cell
+    assert panel.grid._label_font(12.0, 2) is None
+
+
+def test_a_lesson_question_hides_the_pooling_answer_until_reveal(qtbot, tmp_path):
+    """The tutorials' max-pooling step asks for the maxima: "?" and no arithmetic until the
+    Reveal, which then shows all four, 8, 6, 9 and 9 (PyTorch's own)."""
+    import torch
+    from small_window import open_window, settings_file
+
+    from convplay.qt import session_commands
+
+    window = open_window(qtbot, settings_file(tmp_path))
+    session_commands.open_builtin_lesson(window, "tutorials")
+    index = next(i for i, s in enumerate(window.lesson.steps) if getattr(s, "pooling", None) is not None and s.ask)
+    window.lesson.go_to(index)
+    model, panel = window.pooling_model, window.pooling_panel
+    assert window.lesson.asking and model.answer_hidden
+    panel._refresh()
+    assert "max(" not in panel.arithmetic.text()
+    assert panel.grid.describe(("out", 1, 1)).startswith("output (1, 1) = ?")
+    window.lesson.reveal()
+    assert not model.answer_hidden and model.position == model.n_steps - 1
+    expected = torch.nn.MaxPool2d(2)(torch.tensor(model.input)[None])[0, 0].numpy()
+    np.testing.assert_array_equal(expected, [[8, 6], [9, 9]])
+    np.testing.assert_array_equal(model.shown.values(), expected)
+    assert not panel.grid._pending_rects(model.shown, panel.grid.geometry_now())  # every cell filled in
+    panel._refresh()
+    assert panel.arithmetic.text().startswith("max(")
+
+
+def test_text_zoom_does_not_shrink_the_picture(qtbot, setup):
+    model, _, panel = setup
+    model.set_input(np.random.default_rng(0).integers(0, 9, (1, 14, 14)).astype(float), "a 14×14")
+    qtbot.wait(10)
+    normal = panel.grid.geometry_now().cell
+    try:
+        text_zoom().set_factor(1.5)
+        qtbot.waitUntil(lambda: panel.grid.height() >= panel.grid.minimumHeight())
+        zoomed = panel.grid.geometry_now().cell
+    finally:
+        text_zoom().set_factor(1.0)
+    assert zoomed >= normal

@@ -212,3 +212,26 @@ def test_an_edit_keeps_the_weights_that_still_fit(make, qtbot):
     for name in ("conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias"):
         np.testing.assert_array_equal(network.weights[name], before[name])
     assert tuple(network.run.outputs[-1].shape) == (4, 8, 8)
+
+
+def test_a_probe_the_gradient_does_not_reach_gives_way_to_an_alternative():
+    from convplay.core.layers import Layer, Stack
+    from convplay.core.network import Probe
+    from convplay.qt.network_controller import effective_job
+
+    stack = Stack((Layer.make("Conv2d", 1, 2, 1, name="conv"),))
+    weights = {"conv.weight": np.array([0.0, -2.0], np.float32).reshape(2, 1, 1, 1),
+               "conv.bias": np.zeros(2, np.float32)}
+    x = np.random.default_rng(0).random((1, 3, 3)).astype(np.float32)
+    dead, live = Probe(0, 0, 1, 1), Probe(0, 1, 1, 1)
+    conv = torch.nn.Conv2d(1, 2, 1).double()
+    conv.weight.data.copy_(torch.from_numpy(weights["conv.weight"].astype(np.float64)))
+    conv.bias.data.zero_()
+    t = torch.from_numpy(x[None].astype(np.float64)).requires_grad_(True)
+    (grad,) = torch.autograd.grad(conv(t)[0, 1, 1, 1], t)
+    job = {"stack": stack, "weights": weights, "input": x, "probe": dead, "alternatives": (live,)}
+    probe, field = effective_job(job)
+    assert probe == live
+    np.testing.assert_allclose(field, grad[0].abs().sum(0).numpy())
+    probe, field = effective_job({**job, "alternatives": ()})
+    assert probe == dead and not np.any(field)

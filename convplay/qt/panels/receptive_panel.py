@@ -15,7 +15,7 @@ centre pixel of the last layer with feature maps is shown.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -34,12 +34,19 @@ from convplay.qt.widgets.layer_combo import LayerCombo
 from convplay.qt.widgets.map_grid import MapView
 
 MAX_POOLS = ("MaxPool2d", "AdaptiveMaxPool2d")
+CANDIDATES = 8  # channels tried, most active first, for a default probe the gradient reaches
 
 
-def default_probe(trace, run=None) -> Probe | None:
+def minus(value) -> str:
+    """A number as text with a real minus sign (−1, not -1)."""
+    return str(value).replace("-", "\u2212")
+
+
+def default_candidates(trace, run=None) -> list[Probe]:
     """The centre pixel of the last layer with feature maps (where the receptive field is
-    largest before the maps are flattened), in the channel most active there in ``run``
-    (a channel whose ReLU is off at that pixel has no gradient to show), else channel 0."""
+    largest before the maps are flattened), in the channels most active there in ``run``,
+    the most active first: those with a positive activation (a channel whose ReLU is off at
+    that pixel has no gradient to show), else all; channel 0 alone without a run that fits."""
     best = None
     for row in trace.rows:
         if row.ok and row.output_shape is not None and len(row.output_shape) == 3:
@@ -49,12 +56,27 @@ def default_probe(trace, run=None) -> Probe | None:
     if best is None:
         return None
     _, h, w = best.output_shape
-    channel = 0
     out = run.output_of(best.index) if run is not None else None
-    if out is not None and tuple(out.shape) == tuple(best.output_shape):
-        centre = np.nan_to_num(out[:, h // 2, w // 2], nan=-np.inf)
-        channel = int(np.argmax(centre))
-    return Probe(best.index, channel, h // 2, w // 2)
+    if out is None or tuple(out.shape) != tuple(best.output_shape):
+        return [Probe(best.index, 0, h // 2, w // 2)]
+    centre = np.nan_to_num(out[:, h // 2, w // 2], nan=-np.inf)
+    order = [int(c) for c in np.argsort(-centre, kind="stable")]
+    positive = [c for c in order if centre[c] > 0]
+    return [Probe(best.index, c, h // 2, w // 2) for c in (positive or order)[:CANDIDATES]]
+
+
+def default_probe(trace, run=None) -> Probe | None:
+    """The first of ``default_candidates``: the most active channel at the centre pixel."""
+    candidates = default_candidates(trace, run)
+    return candidates[0] if candidates else None
+
+
+def run_fits(trace, run) -> bool:
+    """True when ``run`` has outputs of the trace's shapes (not a run of the stack before)."""
+    if run is None or not run.outputs or len(run.outputs) > len(trace.rows):
+        return False
+    return all(row.output_shape is not None and tuple(out.shape) == tuple(row.output_shape)
+               for row, out in zip(trace.rows, run.outputs))
 
 
 def clipped(box, h: int, w: int) -> tuple[int, int, int, int]:
@@ -108,6 +130,63 @@ def comparison_text(field: np.ndarray, box, stack, layer: int) -> str:
     return text
 
 
+class PicturePair(QWidget):
+    """The two pictures, each under its title, side by side or one above the other:
+    whichever makes them larger in the room the dock gives."""
+
+    GAP = 6
+
+    def __init__(self, *widgets: QWidget):
+        super().__init__()
+        self._widgets = widgets  # title, view, title, view
+        for widget in widgets:
+            widget.setParent(self)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.stacked = False
+
+    def _title_h(self) -> int:
+        return max(w.sizeHint().height() for w in self._widgets[0::2])
+
+    def sizeHint(self) -> QSize:
+        return QSize(2 * 90 + self.GAP, 90 + self._title_h())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(2 * 60 + self.GAP, 60 + self._title_h())
+
+    def side(self, width: int, height: int) -> tuple[int, bool]:
+        """(picture side, stacked) for a room of width × height."""
+        th, gap = self._title_h(), self.GAP
+        beside = min((width - gap) // 2, height - th)
+        above = min(width, (height - 2 * th - gap) // 2)
+        return (above, True) if above > beside else (max(beside, 1), False)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._place()
+
+    def _place(self) -> None:
+        width, height = self.width(), self.height()
+        size, self.stacked = self.side(width, height)
+        th, gap = self._title_h(), self.GAP
+        pairs = (self._widgets[0:2], self._widgets[2:4])
+        if self.stacked:
+            x = (width - size) // 2
+            for k, (title, view) in enumerate(pairs):
+                y = k * (th + size + gap)
+                title.setGeometry(x, y, size, th)
+                view.setGeometry(x, y + th, size, size)
+        else:
+            x0 = (width - 2 * size - gap) // 2
+            for k, (title, view) in enumerate(pairs):
+                x = x0 + k * (size + gap)
+                title.setGeometry(x, 0, size, th)
+                view.setGeometry(x, th, size, size)
+
+
 class ReceptiveFieldPanel(QWidget):
     """``hovered(str)``: the value under the pointer (for the window's status bar)."""
 
@@ -120,6 +199,11 @@ class ReceptiveFieldPanel(QWidget):
         self._field: np.ndarray | None = None
         self._field_for: tuple | None = None  # (probe, run) the field shown was computed for
         self._asked: tuple | None = None  # (probe, run) asked of the controller, not back yet
+        self._default_key: tuple | None = None  # (trace, weights) the default probe was chosen for
+        self._default_fixed = False
+        self._candidates: list[Probe] = []  # the default probe and the channels tried after it
+        self._default: Probe | None = None
+        self._asked_alternatives: tuple = ()
 
         self.layer_combo = LayerCombo("The layer whose output pixel is probed (a click on a feature map picks one)")
         self.channel_spin = QSpinBox()
@@ -153,12 +237,8 @@ class ReceptiveFieldPanel(QWidget):
             title.setToolTip(view.toolTip())
             title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        pictures = QGridLayout()
-        pictures.addWidget(self.theory_title, 0, 0)
-        pictures.addWidget(self.effective_title, 0, 1)
-        pictures.addWidget(self.theory_view, 1, 0)
-        pictures.addWidget(self.effective_view, 1, 1)
-        pictures.setRowStretch(1, 1)
+        self.pictures = PicturePair(self.theory_title, self.theory_view, self.effective_title,
+                                    self.effective_view)
 
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
@@ -170,8 +250,10 @@ class ReceptiveFieldPanel(QWidget):
         self.stale_label.hide()
 
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
         layout.addLayout(controls)
-        layout.addLayout(pictures, 1)
+        layout.addWidget(self.pictures, 1)
         status = QHBoxLayout()
         status.addWidget(self.caption, 1)
         status.addWidget(self.stale_label, 0, Qt.AlignmentFlag.AlignTop)
@@ -183,7 +265,7 @@ class ReceptiveFieldPanel(QWidget):
         for view in (self.theory_view, self.effective_view):
             view.hovered.connect(self.hovered)
         self._when_shown = WhenShown(self, self.refresh)
-        hear_while_alive(self, (network.stack_changed, self._when_shown.request),
+        hear_while_alive(self, (network.stack_changed, self._on_stack_changed),
                          (network.probe_changed, self._when_shown.request),
                          (network.run_changed, self._when_shown.request))
         if controller is not None and hasattr(controller, "effective_ready"):
@@ -193,14 +275,19 @@ class ReceptiveFieldPanel(QWidget):
     # -- what is shown -----------------------------------------------------------------
     @property
     def probe(self) -> Probe | None:
-        """The network's probe, else the default one (fixed once a run is in, so a stroke
-        does not move it)."""
+        """The network's probe, else the default one (fixed once a fresh run of this stack
+        and these weights is in, so a stroke does not move it)."""
         if self.network.probe is not None:
             return self.network.probe
-        key = (self.network.trace, self.network.run is not None)
-        if getattr(self, "_default_for", None) != key:
-            self._default_for = key
-            self._default = default_probe(self.network.trace, self.network.run)
+        network = self.network
+        key = (network.trace, id(network.weights))
+        fresh = network.run_is_fresh and run_fits(network.trace, network.run)
+        if self._default_key != key or (fresh and not self._default_fixed):
+            self._default_key, self._default_fixed = key, fresh
+            # A run of the stack before (another shape) says nothing about these channels.
+            run = network.run if run_fits(network.trace, network.run) else None
+            self._candidates = default_candidates(network.trace, run)
+            self._default = self._candidates[0] if self._candidates else None
         return self._default
 
     @property
@@ -235,6 +322,8 @@ class ReceptiveFieldPanel(QWidget):
         if probe is None:
             self.theory_view.set_box(None)
             self.effective_view.set_map(None)
+            self.theory_title.setText("theoretical")
+            self.effective_title.setText("effective")
             self.caption.setText("Pick an output pixel: no layer of this stack has an output yet.")
             self.stale_label.hide()
             return
@@ -264,7 +353,8 @@ class ReceptiveFieldPanel(QWidget):
         if vector or (box == (0, 0, h - 1, w - 1) and _flattened(network.trace, probe.layer)):
             theory = f"A {row.layer.kind} output reads every input pixel: the whole {w}×{h} input."
         else:
-            theory = f"{where} reads {box_text(box, h, w)}: rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]}."
+            theory = (f"{where} reads {box_text(box, h, w)}: rows {minus(box[0])}\u2013{minus(box[2])}, "
+                      f"columns {minus(box[1])}\u2013{minus(box[3])}.")
         if field is None:
             self.caption.setText(theory + " The effective field is being computed\u2026")
         else:
@@ -287,14 +377,31 @@ class ReceptiveFieldPanel(QWidget):
             return
         if not self.network.run_is_fresh:
             return  # asked again once the run for the current input is in
-        if self.controller.request_effective(probe):
-            self._asked = key
+        alternatives = ()
+        if self.network.probe is None and self._candidates and probe == self._candidates[0]:
+            alternatives = tuple(self._candidates[1:])
+        asked = (self.controller.request_effective(probe, alternatives) if alternatives
+                 else self.controller.request_effective(probe))
+        if asked:
+            self._asked, self._asked_alternatives = key, alternatives
+
+    def _on_stack_changed(self) -> None:
+        # Another stack: the field shown (and its header) belonged to the one before.
+        self._field = self._field_for = self._asked = None
+        self.effective_title.setText("effective")
+        self.theory_title.setText("theoretical")
+        self._when_shown.request()
 
     def _on_effective(self, probe, field) -> None:
         asked = self._asked
-        if asked is None or asked[0] != probe:
+        if asked is None or (asked[0] != probe and probe not in self._asked_alternatives):
             return
         self._asked = None
+        if probe != asked[0]:
+            # The default probe's gradient is 0 everywhere: the channel the worker found is shown.
+            self._default = probe
+            self._candidates = [probe]
+            asked = (probe, asked[1])
         if isinstance(field, str):
             self._field, self._field_for = None, asked
             self.caption.setText(f"The effective field could not be computed: {field}")

@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QImage,
     QMouseEvent,
     QPainter,
+    QPainterPath,
     QPaintEvent,
     QPalette,
     QPen,
@@ -348,13 +349,32 @@ class MapView(QWidget):
     def box(self) -> tuple[int, int, int, int] | None:
         return self._box
 
+    def box_margins(self) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right) cells of the box beyond the map (in its padding) that
+        the view makes room for, at most half the map a side (a bigger box is cut there)."""
+        if self._box is None or self._image is None:
+            return 0, 0, 0, 0
+        h, w = self._image.height(), self._image.width()
+        top, left, bottom, right = self._box
+
+        def room(n: int, size: int) -> int:
+            return min(max(0, n), max(1, size // 2))
+
+        return room(-top, h), room(-left, w), room(bottom - (h - 1), h), room(right - (w - 1), w)
+
     def image_rect(self) -> QRectF:
         if self._image is None:
             return QRectF()
         h, w = self._image.height(), self._image.width()
-        scale = min(self.width() / max(w, 1), self.height() / max(h, 1))
+        mt, ml, mb, mr = self.box_margins()
+        # A framed box keeps its pen inside the widget: a box on the edge is not cut in half.
+        pen = style.line_width(2.5) if self._box is not None else 0.0
+        room_w, room_h = max(1.0, self.width() - 2 * pen), max(1.0, self.height() - 2 * pen)
+        scale = min(room_w / (w + ml + mr), room_h / (h + mt + mb))
         iw, ih = w * scale, h * scale
-        return QRectF((self.width() - iw) / 2, (self.height() - ih) / 2, iw, ih)
+        x = (self.width() - (w + ml + mr) * scale) / 2 + ml * scale
+        y = (self.height() - (h + mt + mb) * scale) / 2 + mt * scale
+        return QRectF(x, y, iw, ih)
 
     def cell_at(self, pos: QPointF) -> tuple[int, int] | None:
         rect = self.image_rect()
@@ -398,6 +418,14 @@ class MapView(QWidget):
         painter.setOpacity(1.0)
         colour = QColor(style.colour("WINDOW"))
         if inside != full:
+            # The padding the box reaches: shaded and framed dashed, outside the map.
+            padding = QPainterPath()
+            padding.addRect(full)
+            image = QPainterPath()
+            image.addRect(rect)
+            shade = QColor(colour)
+            shade.setAlpha(60)
+            painter.fillPath(padding.subtracted(image), shade)
             dashed = QPen(colour, style.line_width(1.5), Qt.PenStyle.DashLine)
             painter.setPen(dashed)
             painter.drawRect(full)

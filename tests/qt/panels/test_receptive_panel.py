@@ -74,6 +74,17 @@ def test_the_part_of_the_box_in_the_padding_is_said(panel_for):
     assert box_text((-2, 0, 2, 3), 8, 8) == "5×4 (2 rows fall in the padding)"
     assert panel.theory_title.text() == "theoretical: 4×4"
     assert "4×4 (1 row and 1 column fall in the padding)" in panel.caption.text()
+    assert "rows \u22121\u20132, columns \u22121\u20132." in panel.caption.text()  # a real minus, en dashes
+    assert "-" not in panel.caption.text()
+    # The box's padding part is drawn inside the view, not cut at its edge.
+    view = panel.theory_view
+    rect = view.image_rect()
+    cell = rect.width() / 8
+    assert rect.left() - cell >= 0 and rect.top() - cell >= 0
+    network.set_probe(Probe(2, 0, 7, 7))  # the far corner: its box ends a row and a column past the map
+    assert panel.theoretical_box() == (5, 5, 8, 8)
+    rect = view.image_rect()
+    assert rect.right() + rect.width() / 8 <= view.width() and rect.bottom() + rect.height() / 8 <= view.height()
 
 
 def test_a_linear_output_reads_the_whole_input(panel_for):
@@ -138,5 +149,59 @@ def test_the_effective_field_is_torch_s_gradient_and_max_pooling_makes_it_smalle
                         and not panel.stale_label.isVisible(), timeout=WAIT_MS)
         expected = effective_by_torch(network.weights, session.image, nn.MaxPool2d(2, 2), probe)
         np.testing.assert_allclose(panel.field, expected, rtol=1e-10, atol=1e-12)
+    finally:
+        controller.shutdown()
+
+
+def test_the_pictures_go_one_above_the_other_when_the_dock_is_tall(panel_for, qtbot):
+    network = with_stack("digits")
+    panel = panel_for(network)
+    panel.resize(300, 900)
+    qtbot.waitUntil(lambda: panel.pictures.stacked)
+    assert panel.theory_view.width() > 200 and panel.theory_view.width() == panel.theory_view.height()
+    assert panel.effective_view.y() > panel.theory_view.y() + panel.theory_view.height()
+    panel.resize(700, 420)
+    qtbot.waitUntil(lambda: not panel.pictures.stacked)
+    assert panel.theory_view.y() == panel.effective_view.y()
+    assert panel.theory_view.width() > 150
+
+
+def test_an_empty_stack_clears_the_headers(panel_for, qtbot):
+    from convplay.core.layers import Stack
+
+    x = np.random.default_rng(2).random((1, 8, 8))
+    session = Session(x)
+    network = Network()
+    controller = NetworkController(network, session)
+    try:
+        panel = panel_for(network, controller)
+        qtbot.waitUntil(lambda: panel.field is not None, timeout=WAIT_MS)
+        assert panel.effective_title.text().startswith("effective: ")
+        network.set_stack(Stack(), input_shape=(1, 8, 8))
+        assert panel.probe is None and panel.field is None
+        assert panel.theory_title.text() == "theoretical" and panel.effective_title.text() == "effective"
+    finally:
+        controller.shutdown()
+
+
+def test_after_another_model_the_default_probe_is_a_pixel_the_gradient_reaches(panel_for, qtbot):
+    from convplay.core.samples import sample
+
+    session = Session(sample("camera").image(256))  # the photo the window opens with
+    network = Network()
+    controller = NetworkController(network, session)
+    try:
+        panel = panel_for(network, controller)
+        qtbot.waitUntil(lambda: panel.field is not None and network.run_is_fresh, timeout=WAIT_MS)
+        for key, area in (("mnist", 100), ("cifar10", 36)):
+            controller.load_builtin(key)  # the digits CNN's run is still in when the new stack comes
+            qtbot.waitUntil(lambda: network.run_is_fresh and bool(network.weights) and panel.field is not None
+                            and not panel.stale_label.isVisible(), timeout=WAIT_MS)
+            probe = panel.probe
+            last = network.run.output_of(probe.layer)
+            assert last[probe.channel, probe.row, probe.col] > 0
+            assert np.count_nonzero(panel.field) > 0
+            assert f"of the {area} pixels reach this output" in panel.caption.text()
+            assert "Max pooling" in panel.caption.text()
     finally:
         controller.shutdown()

@@ -177,6 +177,12 @@ def shape_check_text(trace, check) -> str:
             label = row.layer.label
             if torch_shape is None:
                 return f"\u2717 PyTorch refuses {label} (layer {index}): {check.error}"
+            if mine is None and index == trace.failed and row.input_shape is not None and len(row.input_shape) < 3:
+                # maps layers after a Flatten: torch takes the batched tensor for one image
+                # without a batch and runs it across the batch, where the trace refuses on purpose
+                return (f"\u2713 PyTorch{_by(check)} agrees up to {label} (layer {index}), which it would run on "
+                        f"the {shape_text(row.input_shape)} tensor as one image without a batch, across the "
+                        "batch: convplay refuses it")
             return (f"\u2717 PyTorch gives {shape_text(torch_shape)} after {label} (layer {index}), "
                     f"the trace {shape_text(mine)}")
     if check.error and check.failed is None:

@@ -235,3 +235,22 @@ def test_a_probe_the_gradient_does_not_reach_gives_way_to_an_alternative():
     np.testing.assert_allclose(field, grad[0].abs().sum(0).numpy())
     probe, field = effective_job({**job, "alternatives": ()})
     assert probe == dead and not np.any(field)
+
+
+@pytest.mark.parametrize("pool", ["nn.AdaptiveAvgPool2d(1)", "nn.MaxPool2d(2)"])
+def test_a_pool_after_a_partial_flatten_is_refused_by_the_trace_and_the_check_says_why_not_that_it_differs(pool):
+    # The monkey, seed 431: torch runs a pool on the (1, 8, 16) tensor a Flatten(start_dim=2)
+    # leaves as one image without a batch; the trace refuses it on purpose.  The badge said
+    # "✗ PyTorch gives 1×1 after AdaptiveAvgPool2d (layer 3), the trace —".
+    from convplay.compute.stack import check_shapes
+    from convplay.core.layer_trace import trace
+    from convplay.core.stack_parse import parse_stack
+    from convplay.qt.network_controller import shape_check_text
+
+    stack = parse_stack(f"nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.MaxPool2d(2), "
+                        f"nn.Flatten(start_dim=2, end_dim=3), {pool}, nn.ReLU())")
+    traced, check = trace(stack, (1, 8, 8)), check_shapes(stack, (1, 8, 8))
+    assert traced.failed == 3 and check.shapes[3] is not None  # torch runs it
+    text = shape_check_text(traced, check)
+    assert text.startswith("\u2713 PyTorch (") and "agrees up to" in text
+    assert "the 8×16 tensor as one image without a batch" in text and "convplay refuses it" in text

@@ -12,14 +12,16 @@ step.  A thumbnail shows the 8×8 input the network actually sees.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMenu,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -42,6 +44,8 @@ DIGITS_KEY = "digits"
 CANVAS = 32  # the blank canvas "Draw a digit" makes: 4× the digits' 8×8
 STALE_DELAY_MS = 150
 TOP_PX = 22
+MIN_TOP_PX = 14
+BARS_MIN_PX = 60  # the least the bars get before they scroll
 DIGITS_ONLY_TIP = "For the digits CNN: choose it in the Layer stack panel to draw digits for it"
 DRAW_TIP = ("Clear the input to a blank 32×32 canvas: draw a digit on the Input panel with the pen "
             "(value 1, brush 3) and watch the scores change (undo: Ctrl+Z)")
@@ -128,6 +132,7 @@ class ScoresPanel(QWidget):
         # One line, elided to the dock's width with the whole text in the tooltip: a wrapped
         # "automobile · 10.5 %" pushed the bars down by a line.
         self.top_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.top_label.installEventFilter(self)
         self.softmax_check = QCheckBox("Softmax")
         self.softmax_check.setChecked(True)
         self.softmax_check.setToolTip("On: the scores as probabilities, softmax of the last layer's output "
@@ -195,7 +200,16 @@ class ScoresPanel(QWidget):
         layout.addWidget(self.held_label)
         layout.addWidget(self.warning)
         layout.addLayout(status_row)
-        layout.addWidget(self.bars, 1)
+        # The bars scroll inside the panel, so the digit buttons under them stay in view at a
+        # large text zoom or in a short dock.
+        self.bars_scroll = QScrollArea()
+        self.bars_scroll.setWidgetResizable(True)
+        self.bars_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.bars_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.bars_scroll.setWidget(self.bars)
+        self.bars_scroll.setMinimumHeight(scaled(BARS_MIN_PX))
+        self.bars_scroll.setToolTip(self.bars.toolTip())
+        layout.addWidget(self.bars_scroll, 1)
         layout.addLayout(bottom)
         layout.addWidget(self.message)
 
@@ -230,6 +244,8 @@ class ScoresPanel(QWidget):
         font.setPixelSize(scaled(TOP_PX))
         font.setBold(True)
         self.top_label.setFont(font)
+        if hasattr(self, "bars_scroll"):
+            self.bars_scroll.setMinimumHeight(scaled(BARS_MIN_PX))
         self._elide_head()
 
     def _redraw(self, *_args) -> None:
@@ -291,13 +307,24 @@ class ScoresPanel(QWidget):
         self._elide_head()
 
     def _elide_head(self) -> None:
-        metrics = QFontMetrics(self.top_label.font())
+        # The large type shrinks (to the body text's size at least) before any text is elided:
+        # "3 · 100.0 %" keeps its number in a narrow dock at 150 %.
         width = max(10, self.top_label.width())
-        self.top_label.setText(metrics.elidedText(self._head, Qt.TextElideMode.ElideRight, width))
+        font = QFont(self.top_label.font())
+        px = scaled(TOP_PX)
+        font.setPixelSize(px)
+        while px > scaled(MIN_TOP_PX) and QFontMetrics(font).horizontalAdvance(self._head) > width:
+            px -= 1
+            font.setPixelSize(px)
+        if font.pixelSize() != self.top_label.font().pixelSize():
+            self.top_label.setFont(font)
+        self.top_label.setText(QFontMetrics(font).elidedText(self._head, Qt.TextElideMode.ElideRight, width))
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._elide_head()
+    def eventFilter(self, watched, event) -> bool:
+        # The label's own new width (the panel's resize comes before its layout's).
+        if watched is self.top_label and event.type() == QEvent.Type.Resize:
+            self._elide_head()
+        return False
 
     @property
     def head(self) -> str:

@@ -259,6 +259,21 @@ def test_inputs_and_channels():
     assert model.source == EXAMPLE and model.input_name == EXAMPLE_NAME
 
 
+def test_an_example_brings_its_own_settings_and_a_hidden_answer_is_a_state():
+    model = PoolingModel(PoolSpec("max", 2, padding=1, ceil_mode=True))
+    model.use_example()
+    assert model.spec == PoolSpec("max", 2) and model.shown.out_hw == (2, 2)
+    model.use_example("adaptive_example")
+    assert model.input.shape == (1, 5, 5) and model.spec == PoolSpec("adaptive_max", output_size=3)
+    assert [len(w) for w in model.shown.windows(1)] == [2, 3, 2]
+    heard = []
+    model.answer_hidden_changed.connect(heard.append)
+    model.set_answer_hidden(True)
+    model.set_answer_hidden(True)
+    model.set_answer_hidden(False)
+    assert heard == [True, False] and not model.answer_hidden
+
+
 def test_readers_of_an_input_cell():
     model = PoolingModel(PoolSpec("max", 3, 1))
     model.set_input(np.zeros((1, 5, 5)), "zeros")

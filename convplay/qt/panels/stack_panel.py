@@ -97,6 +97,45 @@ def _choice_name(title: str) -> str:
     return f"the {name}"
 
 
+class OneLineLabel(QLabel):
+    """A label that keeps to one line, its text elided to its width (``text()`` is the whole
+    text; the owner puts it in the tooltip): a long description or weights source cannot
+    push the buttons below it down a line, or squeeze the table at a small window."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(parent)
+        self._full = ""
+        self.setWordWrap(False)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def text(self) -> str:  # the whole text, not the elided one shown
+        return self._full
+
+    def setText(self, text: str) -> None:
+        self._full = str(text)
+        self._elide()
+
+    def is_elided(self) -> bool:
+        return super().text() != self._full
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._elide()
+
+    def _elide(self) -> None:
+        width = self.contentsRect().width()
+        shown = self._full.replace("\n", " ")
+        if width > 0:
+            shown = self.fontMetrics().elidedText(shown, Qt.TextElideMode.ElideRight, width)
+        QLabel.setText(self, shown)
+
+
 class StackPanel(QWidget):
     """``open_requested(str)``: a layer was opened in the playground; the window shows the
     workspace named ("sliding", "pooling")."""
@@ -138,7 +177,7 @@ class StackPanel(QWidget):
         self.model_combo = QComboBox()
         self.model_combo.setToolTip("A built-in network, or an empty stack to build layer by layer")
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(8)
+        self.model_combo.setMinimumContentsLength(3)
         self.model_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._fill_models()
         self.model_combo.activated.connect(self._on_model_chosen)
@@ -153,8 +192,7 @@ class StackPanel(QWidget):
         self.copy_button.clicked.connect(self.copy_code)
         row.addWidget(self.copy_button)
         layout.addLayout(row)
-        self.description = QLabel("")
-        self.description.setWordWrap(True)
+        self.description = OneLineLabel("")
         set_sheet(self.description, style.MUTED_TEXT_STYLE)
         self.description.setToolTip("What this model is")
         layout.addWidget(self.description)
@@ -172,10 +210,8 @@ class StackPanel(QWidget):
             spin.valueChanged.connect(self._on_shape_edited)
             self.shape_spins.append(spin)
             row.addWidget(spin)
-        self.check_badge = QLabel("")
-        self.check_badge.setWordWrap(True)
+        self.check_badge = OneLineLabel("")
         self.check_badge.setToolTip("Every shape of the trace checked again by PyTorch itself, on the meta device")
-        self.check_badge.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row.addStretch(1)
         layout.addLayout(row)
         layout.addWidget(self.check_badge)
@@ -183,9 +219,7 @@ class StackPanel(QWidget):
         # -- the weights -------------------------------------------------------------------
         row = QHBoxLayout()
         row.addWidget(QLabel("Weights"))
-        self.weights_label = QLabel("")
-        self.weights_label.setWordWrap(True)
-        self.weights_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.weights_label = OneLineLabel("")
         self.weights_label.setToolTip("Where the weights the runs use came from")
         row.addWidget(self.weights_label, 1)
         layout.addLayout(row)
@@ -204,10 +238,13 @@ class StackPanel(QWidget):
         self.seed_spin.setPrefix("seed ")
         self.seed_spin.setKeyboardTracking(False)
         self.seed_spin.setToolTip("The random seed of PyTorch's initialisation (Initialise uses it)")
+        # Sized for a seed of a few digits, not for 2³¹: the row fits a narrow dock at a zoom.
+        self.seed_spin.setMinimumWidth(self.seed_spin.fontMetrics().horizontalAdvance("seed 00000") + 32)
         row.addWidget(self.seed_spin)
         self.busy_label = QLabel("")
         set_sheet(self.busy_label, style.MUTED_TEXT_STYLE)
         self.busy_label.setToolTip("PyTorch is making the weights or running the stack")
+        self.busy_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row.addWidget(self.busy_label)
         row.addStretch(1)
         layout.addLayout(row)
@@ -248,14 +285,14 @@ class StackPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)
+        self.table.setWordWrap(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.table.setMinimumHeight(160)
+        self._fit_table_height()
         self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.table.setToolTip("The stack traced layer by layer; hover a cell for its formula")
         self.table.selectionModel().currentRowChanged.connect(self._on_row_changed)
@@ -453,9 +490,8 @@ class StackPanel(QWidget):
                 description = f"{title or 'A stack'}: pasted"
             else:
                 description = f"{title}: edited here" if title else "A stack built here"
-        # The first sentence, to leave the table its room; the tooltip has the rest.
-        first = re.split(r"(?<=\.)\s+(?=[A-Z])", description, maxsplit=1)[0]
-        self.description.setText(first)
+        # One line, to leave the table its room; the tooltip has it all.
+        self.description.setText(description)
         self.description.setToolTip(description or "What this model is")
         self.description.setVisible(bool(description))
 
@@ -486,6 +522,7 @@ class StackPanel(QWidget):
             self._push_step(asked[1], asked[0])
         source = network.weights_source or ("being made…" if network.stack.layers else "none: the stack is empty")
         self.weights_label.setText(source)
+        self.weights_label.setToolTip(f"Where the weights the runs use came from: {source}")
         self.weights_note.setText(network.weights_note)
         self.weights_note.setVisible(bool(network.weights_note))
         self.seed_spin.blockSignals(True)
@@ -526,25 +563,44 @@ class StackPanel(QWidget):
     def _on_theme(self, *_args) -> None:
         self.table_model.refresh_colours()
 
+    def _fit_table_height(self) -> None:
+        # Room for the header and four two-line rows at any text zoom: at a small window the
+        # panel scrolls (to the banner and notes below) rather than squeezing the table to
+        # one row.
+        lines = self.table.fontMetrics().lineSpacing()
+        self.table.setMinimumHeight(lines + 12 + 4 * (2 * lines + 8))
+
     def _on_zoom(self, *_args) -> None:
+        self._fit_table_height()
+        self.seed_spin.setMinimumWidth(self.seed_spin.fontMetrics().horizontalAdvance("seed 00000") + 32)
         self._fit_columns()
 
     def _fit_columns(self) -> None:
-        # The numbers keep their width; the layer's code takes what is left, elided (its
-        # tooltip has it whole), so a narrow dock still shows every column, down to a
-        # width where the code would be unreadable: then the table scrolls sideways.
+        # The numbers keep their width; the layer's code takes what is left and wraps onto
+        # another line where it would be cut ("Conv2d(3, 32, (3, 3))" in a 500-pixel dock).
+        # A dock too narrow for that hides the Input column first (a layer's input is the
+        # output of the row above; the Output cell's tooltip has both); below that the
+        # table scrolls sideways.
         table, header = self.table, self.table.horizontalHeader()
         header.setMinimumSectionSize(24)
         n = self.table_model.columnCount()
-        sizes = {c: max(header.sectionSizeHint(c), table.sizeHintForColumn(c)) for c in range(n)}
-        others = sum(size for c, size in sizes.items() if c != 1)
-        readable = table.fontMetrics().horizontalAdvance("Conv2d(16, 32") + 12
-        room = table.viewport().width() - others
-        sizes[1] = max(readable, room)
+        sizes = {c: max(header.sectionSizeHint(c), table.sizeHintForColumn(c)) for c in range(n) if c != 1}
+        readable = table.fontMetrics().horizontalAdvance("Conv2d(16, 32,") + 12
+        width = table.viewport().width()
+        hide_input = n > 2 and width - sum(sizes.values()) < readable
+        table.setColumnHidden(2, hide_input)
+        others = sum(size for c, size in sizes.items() if not (c == 2 and hide_input))
+        sizes[1] = max(readable, width - others)
         for c in range(n):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.Fixed)
             header.resizeSection(c, sizes[c])
         table.resizeRowsToContents()
+        # At most the name and two lines of code: a long layer in a narrow dock or at a
+        # large text zoom is elided (its tooltip has it) rather than taking the rows' room.
+        most = 3 * table.fontMetrics().lineSpacing() + 8
+        for r in range(self.table_model.rowCount()):
+            if table.rowHeight(r) > most:
+                table.setRowHeight(r, most)
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)

@@ -23,7 +23,7 @@ COLUMN_TIPS = (
     "The layer's place in the stack, from 0",
     "The layer's name in the model and the PyTorch code that builds it",
     "The shape the layer receives (channels×rows×columns, or features), without the batch",
-    "The shape the layer gives",
+    "The shape the layer gives (hover a cell for its input too: a narrow dock hides the Input column)",
     "Learned parameters (weights and biases); a module used twice counts once",
     "Multiply-accumulates of one forward pass with a batch of one",
     "Receptive field: how many input pixels (rows×columns) one output pixel of this layer sees",
@@ -48,6 +48,18 @@ def jump_text(jump) -> str:
     if jump is None:
         return DASH
     return fraction_text(jump[0]) if jump[0] == jump[1] else pair_text(jump)
+
+
+def wrap_between_arguments(code: str) -> str:
+    """``code`` with the spaces inside a tuple argument made non-breaking, so that a cell
+    too narrow for it wraps between arguments ("Conv2d(3, 32," / "(3, 3), padding=1)"),
+    never inside "(3, 3)"."""
+    out, depth = [], 0
+    for ch in code:
+        depth += ch == "("
+        depth -= ch == ")"
+        out.append("\u00a0" if ch == " " and depth >= 2 else ch)
+    return "".join(out)
 
 
 class StackTableModel(QAbstractTableModel):
@@ -127,7 +139,7 @@ class StackTableModel(QAbstractTableModel):
             return str(row.index)
         if column == 1:
             # The name above the code: a narrow dock keeps more of both (the tooltip has it all).
-            code = row.layer.code().removeprefix("nn.")
+            code = wrap_between_arguments(row.layer.code().removeprefix("nn."))
             return f"{row.layer.name}\n{code}" if row.layer.name else code
         if column == 2:
             return shape_text(row.input_shape)

@@ -345,9 +345,9 @@ def test_selection_follows_the_network_both_ways(setup, qtbot):
     panel, network, *_ = setup
     network.select(3)
     assert panel.table.currentIndex().row() == 3
-    rect = panel.table.visualRect(panel.table_model.index(5, 2))
     panel.show()
     qtbot.waitExposed(panel)
+    rect = panel.table.visualRect(panel.table_model.index(5, 3))  # once shown: rows wrap to its width
     qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert network.selected == 5
 
@@ -633,3 +633,56 @@ def test_choosing_a_built_in_model_keeps_your_own_stack_to_come_back_to(setup):
 def test_your_own_stack_cannot_be_chosen_before_there_is_one(setup):
     panel, *_ = setup
     assert not panel.model_combo.model().item(panel.model_combo.findData("__own__")).isEnabled()
+
+
+@pytest.mark.parametrize("key", ["cifar10", "mnist"])
+def test_the_layer_column_shows_the_whole_code_at_1280x720s_dock_width(setup, qtbot, key):
+    from PySide6.QtCore import QRect
+
+    panel, network, _s, _h, _p, controller = setup
+    controller.load_builtin(key)
+    panel.resize(500, 650)
+    panel.show()
+    qtbot.waitExposed(panel)
+    table = panel.table
+    assert not table.isColumnHidden(2)  # the Input column too
+    metrics = table.fontMetrics()
+    from PySide6.QtWidgets import QStyle
+
+    margin = table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1
+    width = table.columnWidth(1) - 2 * margin  # as the item delegate lays the text out
+    for row in range(panel.table_model.rowCount()):
+        text = cell(panel, row, 1)
+        assert "…" not in text
+        needed = metrics.boundingRect(QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, text).height()
+        assert needed <= table.rowHeight(row), (row, text)
+        # wrapped between arguments, never inside a tuple: "(3, 3)" stays whole
+        assert "(3,\u00a03)" in text or "(3, 3)" not in network.stack.layers[row].code()
+
+
+def test_at_text_zoom_150_the_table_still_shows_several_rows(setup, qtbot):
+    panel, _network, _s, _h, _p, controller = setup
+    controller.load_builtin("mnist")
+    text_zoom().set_factor(1.5)
+    panel.resize(500, 690)
+    panel.show()
+    qtbot.waitExposed(panel)
+    table = panel.table
+    shown = sum(1 for r in range(panel.table_model.rowCount())
+                if table.rowViewportPosition(r) + table.rowHeight(r) <= table.viewport().height())
+    assert shown >= 3
+
+
+def test_a_long_weights_source_or_description_keeps_to_one_line(setup, qtbot):
+    panel, network, *_ = setup
+    panel.resize(400, 650)
+    panel.show()
+    qtbot.waitExposed(panel)
+    y = panel.load_button.mapTo(panel, panel.load_button.rect().topLeft()).y()
+    source = "weights.safetensors: loaded 9 of 10 tensors; 5.weight is 10×99 in the file, the stack wants 10×676"
+    network.set_weights({"fc.bias": np.zeros(10)}, source)
+    qtbot.wait(10)
+    assert panel.load_button.mapTo(panel, panel.load_button.rect().topLeft()).y() == y
+    assert panel.weights_label.text() == source and source in panel.weights_label.toolTip()
+    assert panel.weights_label.is_elided()
+    assert panel.description.height() <= 2 * panel.description.fontMetrics().lineSpacing()

@@ -181,9 +181,11 @@ class PicturePair(QWidget):
                 view.setGeometry(x, y + th, size, size)
         else:
             x0 = (width - 2 * size - gap) // 2
+            half = (width - gap) // 2
             for k, (title, view) in enumerate(pairs):
                 x = x0 + k * (size + gap)
-                title.setGeometry(x, 0, size, th)
+                # A title may use its half of the width: "theoretical: 10×10" over a small picture.
+                title.setGeometry(min(x, k * (half + gap)), 0, max(size, half), th)
                 view.setGeometry(x, th, size, size)
 
 

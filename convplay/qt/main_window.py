@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
         self.pooling_model = PoolingModel()
         self.pooling_panel = PoolingPanel(self.pooling_model, session)
         self.network = Network()
+        self.pooling_panel.set_network(self.network)  # a layer's input goes when its stack does
         self.network_controller = NetworkController(self.network, session, self.compute_settings, self)
         self.stack_panel = StackPanel(self.network, session, self.undo_stack, self.pooling_model,
                                       self.network_controller)

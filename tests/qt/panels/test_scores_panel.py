@@ -213,3 +213,25 @@ def test_a_failed_run_says_where_it_stopped(panel_for):
     panel = panel_for(network)
     assert "nn.Linear(800, 10)" in panel.status.text()
     assert panel.top_label.text() == ""
+
+
+def test_at_150_percent_in_a_short_dock_the_bars_scroll_and_the_buttons_stay(panel_for, qtbot):
+    from convplay.qt.zoom import text_zoom
+
+    x = digit_example(9)[None].astype(np.float32)
+    zoom = text_zoom()
+    before = zoom.factor
+    try:
+        zoom.set_factor(1.5)
+        panel = panel_for(digits_network(x, digits_logits(x).numpy()), Session(np.zeros((1, 8, 8))), History())
+        panel.resize(300, 330)
+        qtbot.waitUntil(lambda: panel.bars_scroll.verticalScrollBar().maximum() > 0)
+        for button in (panel.draw_button, panel.examples_button):
+            assert button.isVisible() and button.geometry().bottom() <= panel.height()
+        panel.bars_scroll.verticalScrollBar().setValue(panel.bars_scroll.verticalScrollBar().maximum())
+        nine = panel.bars.bar_rect(9)
+        assert panel.bars.mapTo(panel.bars_scroll.viewport(), nine.bottomLeft().toPoint()).y() \
+            <= panel.bars_scroll.viewport().height()
+        assert panel.head.startswith("9 \u00b7")
+    finally:
+        zoom.set_factor(before)

@@ -487,7 +487,8 @@ class StackPanel(QWidget):
             # Code read from a paste keeps its text as the source; an edit here drops it.
             title = network.stack.title if network.stack.title not in ("", "Empty stack") else ""
             if network.stack.source:
-                description = f"{title or 'A stack'}: pasted"
+                pasted = title and title != "The pasted model"
+                description = f"{title}: read from pasted code" if pasted else "Read from pasted code"
             else:
                 description = f"{title}: edited here" if title else "A stack built here"
         # One line, to leave the table its room; the tooltip has it all.

@@ -613,7 +613,7 @@ def test_a_pasted_one_channel_model_takes_one_channel_instead_of_a_fix_to_three(
 def test_choosing_a_built_in_model_keeps_your_own_stack_to_come_back_to(setup):
     panel, network, *_ = setup
     panel.use_pasted(parse("nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU())"))
-    assert panel.description.text() == "The pasted model: pasted"
+    assert panel.description.text() == "Read from pasted code"
     network.set_weights({"0.weight": np.ones((2, 1, 3, 3)), "0.bias": np.zeros(2)}, "mine.pth")
     mine, weights = network.stack, network.weights
     network.select(1)

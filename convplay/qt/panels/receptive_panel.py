@@ -102,6 +102,17 @@ def box_text(box, h: int, w: int) -> str:
     return text
 
 
+def border_note(box, field) -> str:
+    """Why a box near the border is smaller than the layer's receptive field in the table."""
+    if box is None or field is None:
+        return ""
+    rows, cols = box[2] - box[0] + 1, box[3] - box[1] + 1
+    if rows >= field[0] and cols >= field[1]:
+        return ""
+    return (f" Smaller than the table's {field[0]}×{field[1]}: near the border an earlier layer's window "
+            "reads its padding, and no input pixel lies behind padding.")
+
+
 def max_pool_on_path(stack, layer: int) -> bool:
     return any(l.kind in MAX_POOLS for l in stack.layers[: layer + 1])
 
@@ -357,6 +368,7 @@ class ReceptiveFieldPanel(QWidget):
         else:
             theory = (f"{where} reads {box_text(box, h, w)}: rows {minus(box[0])}\u2013{minus(box[2])}, "
                       f"columns {minus(box[1])}\u2013{minus(box[3])}.")
+            theory += border_note(box, row.receptive_field)
         if field is None:
             self.caption.setText(theory + " The effective field is being computed\u2026")
         else:

@@ -56,6 +56,7 @@ def test_the_mnist_model_s_box_is_the_one_worked_out_by_hand(panel_for):
     assert panel.theory_view.box == (8, 8, 17, 17)
     assert panel.theory_title.text() == "theoretical: 10×10"
     assert "reads 10×10: rows 8–17, columns 8–17" in panel.caption.text()
+    assert "Smaller than" not in panel.caption.text()
 
 
 def test_the_part_of_the_box_in_the_padding_is_said(panel_for):
@@ -76,6 +77,8 @@ def test_the_part_of_the_box_in_the_padding_is_said(panel_for):
     assert "4×4 (1 row and 1 column fall in the padding)" in panel.caption.text()
     assert "rows \u22121\u20132, columns \u22121\u20132." in panel.caption.text()  # a real minus, en dashes
     assert "-" not in panel.caption.text()
+    assert network.trace.rows[2].receptive_field == (5, 5)
+    assert "Smaller than the table's 5×5: near the border" in panel.caption.text()
     # The box's padding part is drawn inside the view, not cut at its edge.
     view = panel.theory_view
     rect = view.image_rect()

@@ -686,3 +686,26 @@ def test_a_long_weights_source_or_description_keeps_to_one_line(setup, qtbot):
     assert panel.weights_label.text() == source and source in panel.weights_label.toolTip()
     assert panel.weights_label.is_elided()
     assert panel.description.height() <= 2 * panel.description.fontMetrics().lineSpacing()
+
+
+def test_undo_with_the_real_controller_brings_back_the_trained_weights_without_making_new_ones(qtbot):
+    from convplay.qt.network_controller import NetworkController
+
+    network = Network()
+    session = Session(np.zeros((1, 32, 32)), ConvSpec(1, 1, 3))
+    history = History()
+    controller = NetworkController(network, session)
+    try:
+        panel = StackPanel(network, session, history, PoolingModel(), controller)
+        qtbot.addWidget(panel)
+        qtbot.waitUntil(lambda: network.run_is_fresh and bool(network.weights), timeout=60_000)
+        trained, source = network.weights, network.weights_source
+        assert source.startswith("digits_cnn.safetensors")
+        choose(panel, "mnist")
+        qtbot.waitUntil(lambda: bool(network.weights) and controller.is_settled, timeout=60_000)
+        history.undo()
+        assert network.weights is trained and network.key == "digits"
+        qtbot.waitUntil(lambda: network.run_is_fresh and controller.is_settled, timeout=60_000)
+        assert network.weights is trained and network.weights_source == source  # kept, not made again
+    finally:
+        controller.shutdown()

@@ -357,7 +357,7 @@ class StackPanel(QWidget):
             (network.run_changed, self._update_buttons),
         )
         if controller is not None:
-            for name, slot in (("shape_check_changed", self._on_shape_check), ("message", self.show_message),
+            for name, slot in (("shape_check_changed", self._on_shape_check), ("message", self._on_controller_message),
                                ("busy_changed", self._on_busy)):
                 signal = getattr(controller, name, None)
                 if signal is not None:
@@ -602,6 +602,12 @@ class StackPanel(QWidget):
         for r in range(self.table_model.rowCount()):
             if table.rowHeight(r) > most:
                 table.setRowHeight(r, most)
+
+    def _on_controller_message(self, text: str) -> None:
+        # A file that could not be loaded: no weights are coming, and weights made later
+        # (after an edit) must not become "Load weights from" that file.
+        self._weights_asked = None
+        self.show_message(text)
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)

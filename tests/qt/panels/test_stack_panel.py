@@ -709,3 +709,14 @@ def test_undo_with_the_real_controller_brings_back_the_trained_weights_without_m
         assert network.weights is trained and network.weights_source == source  # kept, not made again
     finally:
         controller.shutdown()
+
+
+def test_a_weights_file_that_fails_to_load_leaves_no_undo_step(setup, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    panel, network, _s, history, _p, controller = setup
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: ("/tmp/bad.pth", "")))
+    panel.load_button.click()
+    controller.message.emit("bad.pth: there are no tensors in this file")
+    network.set_weights({"fc.bias": np.zeros(10)}, "initialised as PyTorch does (seed 0)")  # made for another reason
+    assert history.undo_text != "Load weights from bad.pth"

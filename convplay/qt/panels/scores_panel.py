@@ -84,6 +84,19 @@ def range_warning(key: str, x: np.ndarray | None) -> str:
             f"{format_tick(reach)}".replace("-", "\u2212"))
 
 
+def channels_note(session, channels: int) -> str:
+    """How the session image's channels became the network's ("" when they are the same)."""
+    image = getattr(session, "image", None)
+    have = image.shape[0] if image is not None and np.ndim(image) == 3 else channels
+    if have == channels:
+        return ""
+    if have == 1:
+        return f", the one-channel image repeated in its {channels} channels"
+    if channels == 1 and have == 3:
+        return ", the colours made gray (luma)"
+    return f", its {have} channels averaged and repeated in {channels}"
+
+
 def softmax(x: np.ndarray) -> np.ndarray:
     """exp(x) / Σ exp(x), computed in float64 without overflow (as torch.softmax)."""
     x = np.asarray(x, dtype=np.float64)
@@ -378,7 +391,8 @@ class ScoresPanel(QWidget):
                           "the network's input", colour_map=style.GREY_IMAGE)
         _c, h, w = x.shape
         self.seen_label.setText(f"sees {w}×{h}")
-        self.seen.setToolTip(f"What the network sees: the input resized to {w}×{h}, as the network's input")
+        self.seen.setToolTip(f"What the network sees: the input resized to {w}×{h}{channels_note(self.session, _c)}, "
+                             "as the network's input")
 
     # -- staleness ---------------------------------------------------------------------
     def _follow_staleness(self) -> None:

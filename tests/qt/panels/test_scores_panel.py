@@ -134,9 +134,12 @@ def test_digit_buttons_wait_for_the_digits_cnn(panel_for):
     stack, info = builtin_stack("cifar10")
     network = Network()
     network.set_stack(stack, input_shape=info.input_shape, labels=info.labels, key="cifar10")
+    outputs = tuple(np.zeros(row.output_shape, np.float32) for row in network.trace.rows)
+    network.set_run(NetworkRun(np.zeros((3, 32, 32), np.float32), outputs, generation=network.generation))
     panel = panel_for(network, Session(np.zeros((1, 8, 8))), History())
     assert not panel.draw_button.isEnabled() and not panel.examples_button.isEnabled()
     assert "digits CNN" in panel.draw_button.toolTip()
+    assert "the one-channel image repeated in its 3 channels" in panel.seen.toolTip()
 
 
 def test_a_stack_ending_in_a_linear_is_a_classifier_with_classes_0_to_n(panel_for):

@@ -477,6 +477,9 @@ class StackPanel(QWidget):
         self.model_combo.blockSignals(True)
         self.model_combo.setCurrentIndex(max(index, 0))
         self.model_combo.blockSignals(False)
+        # A narrow dock elides the name in the box: its tooltip has it whole.
+        self.model_combo.setToolTip(f"{self.model_combo.currentText()}: a built-in network, an empty stack to "
+                                    "build layer by layer, or your own stack (the last one pasted or edited)")
         description = ""
         if network.key:
             from convplay.core.builtin_stacks import BUILTIN_STACKS

@@ -720,3 +720,9 @@ def test_a_weights_file_that_fails_to_load_leaves_no_undo_step(setup, monkeypatc
     controller.message.emit("bad.pth: there are no tensors in this file")
     network.set_weights({"fc.bias": np.zeros(10)}, "initialised as PyTorch does (seed 0)")  # made for another reason
     assert history.undo_text != "Load weights from bad.pth"
+
+
+def test_the_model_boxs_tooltip_names_the_model_an_elided_box_cuts(setup):
+    panel, *_ = setup
+    choose(panel, "mnist")
+    assert panel.model_combo.toolTip().startswith("An MNIST CNN with a wrong Linear size:")

@@ -4,6 +4,9 @@ MACs, receptive field and jump, edit the layers, and open one in the playground.
 A view of ``core.network.Network``: the edits go through ``network.set_layers`` /
 ``set_stack`` / ``set_input_shape`` and the table follows ``stack_changed``; weights are
 asked of the network controller (a file, PyTorch's initialisation), which runs the stack.
+Every change of the network made here is one step of the window's undo history (a
+``NetworkStep`` of two snapshots; loaded or initialised weights become one when they
+arrive), and the last stack pasted or edited stays as "Your own stack" in the chooser.
 Opening a convolution in the sliding window is one undoable session change (its input is
 the previous layer's output of the last run, its kernel the layer's weight); a pooling
 layer opens in the pooling view with its input.

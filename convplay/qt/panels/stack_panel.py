@@ -71,6 +71,7 @@ from convplay.qt.widgets.stack_table import (
 from convplay.qt.zoom import text_zoom
 
 EMPTY = "__empty__"
+MAX_INPUT_VALUES = 1 << 26  # 64×1024×1024: 256 MB of float32, the largest input the stack runs
 OWN = "__own__"
 WEIGHT_FILTER = "Weights (*.pth *.pt *.ckpt *.bin *.safetensors *.npz);;All files (*)"
 NOTE_STYLE = (
@@ -731,6 +732,15 @@ class StackPanel(QWidget):
 
     def _on_shape_edited(self, *_args) -> None:
         shape = tuple(spin.value() for spin in self.shape_spins)
+        values = shape[0] * shape[1] * shape[2]
+        if values > MAX_INPUT_VALUES:  # the run makes this input: 4096×4096×4096 would be 275 GB
+            self.show_message(f"An input of {'×'.join(str(v) for v in shape)} holds {values:,} values: at most "
+                              f"{MAX_INPUT_VALUES:,} go through the stack here")
+            for spin, value in zip(self.shape_spins, self.network.input_shape):
+                spin.blockSignals(True)
+                spin.setValue(int(value))
+                spin.blockSignals(False)
+            return
         self._recorded("Input shape " + "×".join(str(v) for v in shape), lambda: self.network.set_input_shape(shape))
 
     def choose_weights_file(self) -> None:

@@ -180,6 +180,22 @@ def test_input_shape_spins_retrace_and_follow_the_network(setup):
     assert [s.value() for s in panel.shape_spins] == [1, 12, 12]
 
 
+def test_an_input_shape_too_large_to_run_is_refused_and_the_spins_keep_the_networks(setup):
+    # The monkey: 4096×4096×4096 typed into the spins made the run build a 275 GB input
+    # (a MemoryError out of the network controller after a minute).
+    from convplay.qt.panels.stack_panel import MAX_INPUT_VALUES
+
+    panel, network, *_ = setup
+    for spin in (panel.shape_spins[1], panel.shape_spins[2], panel.shape_spins[0]):
+        spin.setValue(4096)
+    c, h, w = network.input_shape
+    assert c * h * w <= MAX_INPUT_VALUES and network.input_shape == (1, 4096, 4096)
+    assert [s.value() for s in panel.shape_spins] == [1, 4096, 4096]
+    assert "4096×4096×4096 holds 68,719,476,736 values" in panel.message.text()
+    panel.shape_spins[0].setValue(4)  # 4×4096×4096 = 2**26: the largest that runs
+    assert network.input_shape == (4, 4096, 4096)
+
+
 def test_add_remove_move_and_edit_change_the_networks_stack(setup, qtbot):
     panel, network, *_ = setup
     panel.show()

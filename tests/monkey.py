@@ -654,7 +654,7 @@ STACK_KEYS = {"alt_up": (Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier),
               "alt_down": (Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier),
               "delete": (Qt.Key.Key_Delete, Qt.KeyboardModifier.NoModifier),
               "enter": (Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier)}
-SHAPE_VALUES = (1, 1, 2, 3, 8, 16, 28, 32, 64, 256, 1024)
+SHAPE_VALUES = (1, 1, 2, 3, 8, 16, 28, 32, 64, 256, 1024, 4096)
 LAYER_CODES = ("nn.Conv2d(1, 8, 3, padding=1)", "nn.Conv2d(1, 8, 64)", "nn.Conv2d(8, 8, 3, padding=40)",
                "nn.MaxPool2d(64)", "nn.MaxPool2d(2, padding=2)", "nn.AvgPool2d(3, stride=1, padding=1)",
                "nn.MaxPool2d(3, ceil_mode=True, dilation=2)", "nn.AdaptiveAvgPool2d(1)", "nn.AdaptiveMaxPool2d((4096, 1))",

@@ -24,6 +24,9 @@ from convplay.core.pooling import (
 )
 from convplay.core.samples import sample
 
+# Adaptive pooling's windows differ in size, so the reference walks them one by one in
+# Python: past this many outputs a channel the view (and its check) would stall.
+MAX_ADAPTIVE_OUTPUTS = 128 * 128
 EXAMPLE_NAME = "the 4×4 max-pooling example"
 ADAPTIVE_EXAMPLE_NAME = "the 5×5 adaptive-pooling example"
 LESSON_INPUT_NAME = "the lesson step's input"
@@ -341,6 +344,11 @@ class PoolingModel:
     def _update(self, emit: bool = True) -> None:
         try:
             shape = self._spec.output_shape(self._input.shape)
+            if self._spec.adaptive and shape[1] * shape[2] > MAX_ADAPTIVE_OUTPUTS:
+                raise PoolSpecError(
+                    f"the pooling view steps adaptive pooling to at most {MAX_ADAPTIVE_OUTPUTS:,} outputs a "
+                    f"channel, and {shape[1]}×{shape[2]} is more: choose a smaller output_size "
+                    "(PyTorch itself would take it)", "output_size")
         except PoolSpecError as exc:
             self._set_error(str(exc), exc.field)
         except Exception as exc:  # noqa: BLE001 - a value no check foresaw: said, never raised into the UI

@@ -407,3 +407,16 @@ def test_random_setters_never_raise_and_the_picture_stays_consistent(actions):
         assert 0 <= model.channel < model.n_channels
         assert bool(model.error) == (not model.spec.is_valid(model.input.shape) or model.error_field == "input"
                                      or model.error.startswith(("not pooling", "these settings")))
+
+
+def test_the_view_refuses_an_adaptive_output_too_large_to_step_and_keeps_its_state():
+    from convplay.core.pooling_model import MAX_ADAPTIVE_OUTPUTS, PoolingModel
+
+    model = PoolingModel()
+    model.set_input(np.zeros((1, 64, 64)), "zeros")
+    model.set_spec(PoolSpec("adaptive_max", output_size=4))
+    assert model.error == ""
+    side = int(MAX_ADAPTIVE_OUTPUTS ** 0.5) + 1
+    model.set_spec(PoolSpec("adaptive_max", output_size=side))
+    assert model.error_field == "output_size" and "at most" in model.error
+    assert model.shown.spec == PoolSpec("adaptive_max", output_size=4)  # the last good settings stay

@@ -72,7 +72,9 @@ class Waiter:
         if self._loop is not None and self._done():
             self._loop.quit()
 
-    def wait_until(self, done, timeout_s: float = 120.0) -> None:
+    def wait_until(self, done, timeout_s: float = 120.0, poll_ms: int = 0,
+                   late: str = "the window did not paint the output in time") -> None:
+        """``poll_ms``: also check that often, for a ``done`` no paint calls ``check()`` for."""
         if done():
             return
         self._loop, self._done = QEventLoop(), done
@@ -80,12 +82,17 @@ class Waiter:
         timer = QTimer()
         timer.setSingleShot(True)
         timer.timeout.connect(lambda: (timed_out.append(True), self._loop.quit()))
+        poll = QTimer()
+        poll.timeout.connect(self.check)
+        if poll_ms:
+            poll.start(poll_ms)
         timer.start(int(timeout_s * 1000))
         self._loop.exec()
         timer.stop()
+        poll.stop()
         self._loop = None
         if timed_out and not done():
-            raise TimeoutError("the window did not paint the output in time")
+            raise TimeoutError(late)
 
 
 class PaintClock:

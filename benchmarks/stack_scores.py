@@ -31,12 +31,14 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from convplay.core.session import Session
 from convplay.qt.main_window import MainWindow
 from convplay.qt.workers import apply_thread_switch_policy
+
+import live_update  # noqa: E402 - its wait for a paint, and the app's allocator setting
 
 apply_thread_switch_policy()  # the app's process policy, as convplay's start-up applies it
 
@@ -45,34 +47,12 @@ WARM = 3
 RAW_PER_STROKE = 3
 
 
-class Waiter:
-    """Runs the event loop (as the app does: it sleeps between events) until ``done()``."""
-
-    def __init__(self) -> None:
-        self._loop: QEventLoop | None = None
-        self._done = None
-
-    def check(self) -> None:
-        if self._loop is not None and self._done():
-            self._loop.quit()
+class Waiter(live_update.Waiter):
+    """live_update's wait, also polling: a worker's answer arrives as an event, and the
+    scores' paint calls no ``check()``."""
 
     def wait_until(self, done, timeout_s: float = 120.0) -> None:
-        if done():
-            return
-        self._loop, self._done = QEventLoop(), done
-        timer = QTimer()
-        timer.setSingleShot(True)
-        timer.timeout.connect(self._loop.quit)
-        poll = QTimer()  # a worker's answer arrives as an event; this only catches a missed check
-        poll.timeout.connect(self.check)
-        poll.start(5)
-        timer.start(int(timeout_s * 1000))
-        self._loop.exec()
-        timer.stop()
-        poll.stop()
-        self._loop = None
-        if not done():
-            raise TimeoutError("the scores were not painted in time")
+        super().wait_until(done, timeout_s, poll_ms=5, late="the scores were not painted in time")
 
 
 def measure(strokes: int) -> dict[str, list[float]]:

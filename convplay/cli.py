@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="open a built-in sample instead of a file: camera, chelsea, brick, checkerboard, "
         "vertical_edge, horizontal_edge, disk, stripes, noise, tutorial_x, tutorial_multi_in, "
-        "tutorial_1x1, tutorial_tens, tutorial_pool, tutorial_pool5",
+        "tutorial_1x1, tutorial_tens, tutorial_pool, tutorial_pool5, matrix_4x4",
     )
     parser.add_argument(
         "--input-shape", type=_shape_arg, metavar="C,H,W",

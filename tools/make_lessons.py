@@ -612,9 +612,93 @@ def edges() -> dict:
     )
 
 
+# -- Convolution as a matrix -------------------------------------------------------------------
+
+MATRIX_KERNEL = [[[[0, 1, 2], [2, 2, 0], [0, 1, 2]]]]
+MATRIX_INPUT = [[[3, 3, 2, 1], [0, 0, 1, 3], [3, 1, 2, 2], [2, 0, 0, 2]]]
+MATRIX_VIEW = {"workspace": "matrix", "animation_step": 1}
+MATRIX_KERNEL_NAME = "Matrix example (3×3)"
+
+
+def matrix() -> dict:
+    def matrix_step(title, caption, input_, conv, *, formula, output_shape, output=None, ask="", view=None):
+        return step(title, caption,
+                    state(inline(input_), conv, MATRIX_KERNEL, kernel_name=MATRIX_KERNEL_NAME, view=view or MATRIX_VIEW),
+                    formula=formula, ask=ask, hide=HIDE_ANSWER if ask else (), output_shape=output_shape,
+                    output=output)
+
+    steps = [
+        matrix_step(
+            "1 · y = C·x",
+            "Every output value is a weighted sum of input values, so the whole convolution is one "
+            "matrix. Unroll the 4×4 input row by row into a column x of 16 values: C has one row per "
+            "output value and one column per input pixel, and each row holds the 9 weights in the "
+            "columns of the pixels its window covers, zeros elsewhere. The first row is w₀₀ w₀₁ w₀₂ 0 "
+            "w₁₀ w₁₁ w₁₂ 0 w₂₀ w₂₁ w₂₂ 0 0 0 0 0; step through the outputs to see the rows slide.",
+            MATRIX_INPUT, spec(kernel_size=3), ask="How many rows and columns has C?",
+            formula=["C: 4 rows (outputs) × 16 columns (inputs)", "o = (4 − 3) + 1 = 2"],
+            output_shape=[1, 2, 2], output=[[12, 12], [10, 17]],
+        ),
+        matrix_step(
+            "2 · Zero padding adds no columns",
+            "With padding 1 the output is 4×4, so C is 16×16, but it still has only the 16 input "
+            "pixels as columns: a tap that lands on the zero padding multiplies 0 and leaves no entry. "
+            "The corner outputs' rows hold only 4 of the 9 weights.",
+            MATRIX_INPUT, spec(kernel_size=3, padding=1),
+            formula=["C: 16 × 16", "o = (4 − 3) + 2·1 + 1 = 4"], output_shape=[1, 4, 4],
+        ),
+        matrix_step(
+            "3 · Stride keeps every s-th row",
+            "Stride 2 computes only every second output of step 2 across and down: C keeps the rows "
+            "of outputs (0, 0), (0, 2), (2, 0) and (2, 2), and is 4×16 again.",
+            MATRIX_INPUT, spec(kernel_size=3, stride=2, padding=1),
+            formula=["C: 4 × 16", "o = ⌊(4 + 2·1 − 3)/2⌋ + 1 = 2"], output_shape=[1, 2, 2],
+            output=[[6, 17], [8, 17]],
+        ),
+        matrix_step(
+            "4 · im2col: the product libraries compute",
+            "For a 12×12 input C would be 100×144 and almost all zeros. Libraries unroll each "
+            "window into a column instead: the patch matrix (9 rows, one column per output "
+            "position) times the weight matrix (one row per output channel) gives every output at "
+            "once. The highlighted column is the current window.",
+            ramp(12), spec(kernel_size=3),
+            formula=["patch matrix: 9 × 100, weight matrix: 1 × 9", "o = (12 − 3) + 1 = 10"],
+            output_shape=[1, 10, 10],
+        ),
+        matrix_step(
+            "5 · The transposed convolution is Cᵀ",
+            "Take step 1's 2×2 output back with a transposed convolution of the same kernel: its "
+            "matrix is Cᵀ, 16×4, the transpose of step 1's C. Each input value goes back to the 9 "
+            "pixels it came from, through the same weights. That gives back the shape, not the "
+            "values: Cᵀ is not the inverse of C.",
+            [[[12, 12], [10, 17]]], spec(kernel_size=3, transposed=True),
+            formula=["Cᵀ: 16 × 4", "o′ = s(i′ − 1) + k − 2p = 1·(2 − 1) + 3 − 2·0 = 4"],
+            output_shape=[1, 4, 4], output=[[0, 12, 36, 24], [24, 58, 61, 34], [20, 66, 70, 24], [0, 10, 37, 34]],
+        ),
+        matrix_step(
+            "6 · One transposed convolution, four ways",
+            "Kernel 3, stride 2, padding 1 and output padding 1 take a 3×3 input to 6×6, computed "
+            "four ways that must agree: each input pixel scattering value × kernel; each output cell "
+            "gathering from the pixels that reach it; the input stretched with a zero between its "
+            "pixels to 5×5, padded by p′ = 1 and one more row and column (a), convolved at stride 1 "
+            "with the kernel turned by 180°; and y = Cᵀx.",
+            ramp(3), spec(kernel_size=3, stride=2, padding=1, transposed=True, output_padding=1),
+            formula=["ĩ′ = (i′ − 1)·s + 1 = (3 − 1)·2 + 1 = 5", "p′ = (k − 1) − p = (3 − 1) − 1 = 1", "a = 1",
+                     "o′ = ĩ′ + 2p′ + a − (k − 1) = 5 + 2·1 + 1 − 2 = 6"],
+            output_shape=[1, 6, 6], view={"workspace": "transposed", "animation_step": 1},
+        ),
+    ]
+    return lesson(
+        "Convolution as a matrix",
+        "The convolution as one sparse matrix C with y = C·x, padding and stride in C, the im2col "
+        "product libraries compute, and the transposed convolution as Cᵀ and three other ways.",
+        steps,
+    )
+
+
 # -- writing ------------------------------------------------------------------------------------
 
-LESSONS = {"arithmetic": arithmetic, "tutorials": tutorials, "edges": edges}
+LESSONS = {"arithmetic": arithmetic, "tutorials": tutorials, "edges": edges, "matrix": matrix}
 
 
 def build() -> dict[str, dict]:

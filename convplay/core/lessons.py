@@ -15,7 +15,7 @@ from convplay.core.resources import resource_path
 
 LESSONS_FOLDER = "lessons"
 # The order a course would take them in; lessons not named here follow, by id.
-TEACHING_ORDER = ("arithmetic", "tutorials", "edges")
+TEACHING_ORDER = ("arithmetic", "tutorials", "edges", "matrix")
 
 
 class LessonNotFound(KeyError):

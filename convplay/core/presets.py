@@ -125,6 +125,10 @@ PRESETS: tuple[Preset, ...] = (
            "The tutorial's 3×3 X: sums the centre and the four corners; on its 5×5 example "
            "it gives [[4,3,4],[2,4,3],[2,3,4]].",
            _kernel([[1, 0, 1], [0, 1, 0], [1, 0, 1]]), "Tutorial"),
+    Preset("matrix_example", "Matrix example (3×3)",
+           "The 3×3 kernel [[0,1,2],[2,2,0],[0,1,2]]: on the 4×4 matrix sample it gives "
+           "[[12,12],[10,17]], each output one row of the 4×16 matrix C times the input.",
+           _kernel([[0, 1, 2], [2, 2, 0], [0, 1, 2]]), "Tutorial"),
 )
 
 DEFAULT_PRESET_KEY = "sobel_x"

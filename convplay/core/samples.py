@@ -129,6 +129,10 @@ POOL_4X4 = np.array([[7.0, 3.0, 5.0, 2.0], [8.0, 7.0, 1.0, 6.0], [4.0, 9.0, 3.0,
 POOL_5X5 = np.array([[3.0, 1.0, 4.0, 1.0, 5.0], [9.0, 2.0, 6.0, 5.0, 3.0], [5.0, 8.0, 9.0, 7.0, 9.0],
                      [3.0, 2.0, 3.0, 8.0, 4.0], [6.0, 2.0, 6.0, 4.0, 3.0]])[None]
 
+# A 4×4 input for the convolution as a matrix: with the 3×3 kernel MATRIX_KERNEL and no
+# padding its 2×2 output is y = C·x with C of shape 4×16, [[12, 12], [10, 17]].
+MATRIX_4X4 = np.array([[3.0, 3.0, 2.0, 1.0], [0.0, 0.0, 1.0, 3.0], [3.0, 1.0, 2.0, 2.0], [2.0, 0.0, 0.0, 2.0]])[None]
+
 
 def _fixed(array: np.ndarray) -> Callable[[int], np.ndarray]:
     return lambda _long_side: array.copy()
@@ -153,6 +157,7 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("tutorial_1x1", "Tutorial: 3x3x3 for the 1x1 kernel", "The tutorial's 3-channel 3x3 input for the 1x1 convolution example (weight shape 3x3x1x1).", TUTORIAL, _fixed(ONE_BY_ONE_3X3X3), fixed_size=True),
     Sample("tutorial_tens", "Tutorial: 6x6 of 10s and 0s", "The tutorial's 6x6 input (10 on the left, 0 on the right) for learning an edge kernel by gradient descent.", TUTORIAL, _fixed(TENS_6X6), fixed_size=True),
     Sample("tutorial_pool", "4×4 for max pooling", "A 4×4 input whose 2×2 max pooling with stride 2 gives [[8, 6], [9, 9]].", TUTORIAL, _fixed(POOL_4X4), fixed_size=True),
+    Sample("matrix_4x4", "4×4 for the convolution as a matrix", "A 4×4 input: with the 3×3 kernel [[0,1,2],[2,2,0],[0,1,2]] (the \"Matrix example\" kernel) its 2×2 output [[12, 12], [10, 17]] is y = C·x, C a 4×16 matrix.", TUTORIAL, _fixed(MATRIX_4X4), fixed_size=True),
     Sample("tutorial_pool5", "5×5 for adaptive pooling", "A 5×5 input (the digits of π): adaptive pooling to 3×3 reads windows of 2, 3 and 2 cells per side, and they overlap.", TUTORIAL, _fixed(POOL_5X5), fixed_size=True),
 )
 

@@ -35,7 +35,7 @@ from convplay.startup import StartupError, lesson_document
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS_DIR = ROOT / "resources" / "lessons"
-IDS = ("arithmetic", "tutorials", "edges")
+IDS = ("arithmetic", "tutorials", "edges", "matrix")
 FILES = {path.stem: path for path in sorted(LESSONS_DIR.glob("*.json"))}
 RAW = {lesson_id: json.loads(path.read_text(encoding="utf-8")) for lesson_id, path in FILES.items()}
 STEPS = [(lesson_id, n) for lesson_id in FILES for n in range(len(RAW[lesson_id]["steps"]))]
@@ -109,7 +109,7 @@ def steps_of(lesson_id: str) -> list[dict]:
 # -- the files --------------------------------------------------------------------------------
 
 
-def test_the_three_lessons_ship():
+def test_the_four_lessons_ship():
     assert set(FILES) == set(IDS)
 
 
@@ -391,7 +391,7 @@ ANSWERS = {
     ("arithmetic", 0): ["2"], ("arithmetic", 4): ["2"], ("arithmetic", 7): ["4"], ("arithmetic", 13): ["6"],
     ("arithmetic", 15): ["4", "bottom", "right"],
     ("tutorials", 0): ["4"], ("tutorials", 3): ["30", "middle", "centre"], ("tutorials", 12): ["26"],
-    ("tutorials", 13): ["8", "6", "9"],
+    ("tutorials", 13): ["8", "6", "9"], ("matrix", 0): ["4", "16"],
 }
 
 
@@ -454,7 +454,7 @@ def test_load_lesson_and_an_unknown_id():
     with pytest.raises(LessonNotFound) as info:
         load_lesson("nope")
     assert isinstance(info.value, KeyError)
-    assert str(info.value) == "there is no built-in lesson 'nope'; the lessons are: arithmetic, tutorials, edges"
+    assert str(info.value) == "there is no built-in lesson 'nope'; the lessons are: arithmetic, tutorials, edges, matrix"
 
 
 def test_list_lines():
@@ -462,6 +462,7 @@ def test_list_lines():
         "arithmetic\tConvolution arithmetic\t16 steps",
         "tutorials\tFrom the tutorials\t14 steps",
         "edges\tEdge detectors by hand\t5 steps",
+        "matrix\tConvolution as a matrix\t6 steps",
     ]
 
 
@@ -481,6 +482,7 @@ def test_list_lessons_command_imports_no_qt():
         ["arithmetic", "Convolution arithmetic", "16 steps"],
         ["tutorials", "From the tutorials", "14 steps"],
         ["edges", "Edge detectors by hand", "5 steps"],
+        ["matrix", "Convolution as a matrix", "6 steps"],
     ]
 
 
@@ -503,7 +505,7 @@ def test_lesson_document_for_startup():
 @pytest.mark.parametrize(
     "kw, reason",
     [
-        ({"lesson": "nope"}, "there is no built-in lesson 'nope'; the lessons are: arithmetic, tutorials, edges"),
+        ({"lesson": "nope"}, "there is no built-in lesson 'nope'; the lessons are: arithmetic, tutorials, edges, matrix"),
         ({"lesson": "arithmetic", "lesson_step": 17}, "there are 16 steps (1 to 16)"),
         ({"lesson_step": 2}, "--lesson-step needs --lesson ID or a lesson file"),
         ({"lesson": "edges", "image": "photo.png"}, "give a file to open or --lesson, not both"),

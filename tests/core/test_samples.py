@@ -67,3 +67,15 @@ def test_samples_are_fresh_copies():
     a = sample("tutorial_x").image()
     a[:] = 7
     assert sample("tutorial_x").image().max() == 1
+
+
+def test_the_matrix_sample_with_its_kernel_gives_its_stated_output():
+    torch = pytest.importorskip("torch")
+    from convplay.core.presets import get_preset
+
+    x = torch.tensor(sample("matrix_4x4").image())[None]
+    conv = torch.nn.Conv2d(1, 1, 3, bias=False).double()
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor([[[[0.0, 1, 2], [2, 2, 0], [0, 1, 2]]]]))
+        assert conv(x)[0, 0].tolist() == [[12.0, 12.0], [10.0, 17.0]]
+    np.testing.assert_array_equal(get_preset("matrix_example").weights, conv.weight[0, 0].detach().numpy())

@@ -456,8 +456,10 @@ class AnimationDock(QWidget):
             self.show_step(k)
 
     def _on_output_clicked(self, i: int, j: int) -> None:
-        if self.walk is not None and not self.walk.spec.transposed:
-            self.state.seek_cell(self.state.cell()[0], i, j)
+        """A cell of the view's output: its step, or for a transposed conv (whose steps are
+        the input pixels' stamps) the stamp centred on it, on the output channel shown."""
+        if self.walk is not None:
+            self.pick_output_cell(self._shown_out_channel(), i, j)
 
     def _on_input_clicked(self, r: int, c: int) -> None:
         """A cell of the view's input panel: padded coordinates (input pixels, transposed)."""

@@ -526,3 +526,21 @@ def test_a_long_hover_readout_leaves_the_badge_alone_and_goes_with_the_settings(
     assert dock.badge.height() == height  # the badge keeps its lines; the scene does not move
     dock.session.set_image(dock.session.image * 2)
     assert dock.hover_label.text() == ""  # it described a cell of the image before
+
+
+def test_clicking_an_output_cell_of_a_transposed_conv_goes_to_a_stamp_that_reaches_it(qtbot):
+    rng = np.random.default_rng(8)
+    spec = ConvSpec(in_channels=1, out_channels=2, kernel_size=3, stride=2, padding=1, output_padding=1,
+                    transposed=True)
+    session = Session(rng.normal(size=(1, 3, 3)), spec, rng.normal(size=spec.weight_shape), None)
+    dock = AnimationDock(session)
+    qtbot.addWidget(dock)
+    dock.scatter_channel.setValue(1)
+    for i, j in [(0, 0), (5, 5), (2, 3), (4, 1)]:
+        dock.view.output_clicked.emit(i, j)
+        stamp = dock.walk.scatter(*dock.walk.scatter_pixel(dock.state.position))
+        reached = {(int(r), int(c)) for r, c, oc, inside in
+                   zip(stamp.out_row, stamp.out_col, stamp.out_channel, stamp.inside) if inside and oc == 1}
+        assert (i, j) in reached, (i, j, stamp.position)
+    assert dock.scatter_channel.value() == 1
+    dock.shutdown()

@@ -51,9 +51,11 @@ from convplay.qt.panels.lesson_panel import LessonPanel
 from convplay.qt.panels.output_panel import OutputPanel
 from convplay.qt.panels.feature_maps_panel import FeatureMapsPanel
 from convplay.qt.panels.params_panel import ParamsPanel
+from convplay.qt.panels.matrix_panel import MatrixPanel
 from convplay.qt.panels.pooling_panel import PoolingPanel
 from convplay.qt.panels.receptive_panel import ReceptiveFieldPanel
 from convplay.qt.panels.scores_panel import ScoresPanel
+from convplay.qt.panels.transposed_panel import TransposedPanel
 from convplay.qt.panels.stack_panel import StackPanel
 from convplay.qt.panels.response_panel import ResponsePanel
 from convplay.qt.status import ComputeStatus
@@ -168,6 +170,10 @@ class MainWindow(QMainWindow):
         self.maps_panel = FeatureMapsPanel(self.network, self.network_controller)
         self.scores_panel = ScoresPanel(self.network, session=session, history=self.undo_stack)
         self.receptive_panel = ReceptiveFieldPanel(self.network, self.network_controller)
+        # The convolution as a matrix, stepping with the sliding window, and a transposed
+        # convolution four ways, stepping on its own.
+        self.matrix_panel = MatrixPanel(session, self.animation_panel)
+        self.transposed_panel = TransposedPanel(session)
         self.lesson = LessonModel(self)  # the lesson open, if any (Lesson menu)
         self.lesson_panel = LessonPanel(self.lesson, self.results)
         self.devices_known = False  # until PyTorch has listed them
@@ -202,6 +208,8 @@ class MainWindow(QMainWindow):
         self._add_dock("scores", "Class scores", self.scores_panel)
         self._add_dock("receptive", "Receptive field", self.receptive_panel)
         self._add_dock("pooling", "Pooling", self.pooling_panel)
+        self._add_dock("matrix", "Convolution as a matrix", self.matrix_panel)
+        self._add_dock("transposed", "Transposed convolution four ways", self.transposed_panel)
         self._arrange(workspaces.workspace(self._workspace))
         self.setAcceptDrops(True)  # kernel files dropped anywhere; images on the input panel
 
@@ -258,7 +266,7 @@ class MainWindow(QMainWindow):
             self.set_workspace(name)
         except KeyError:
             return
-        dock = {"sliding": "animation", "pooling": "pooling"}.get(name)
+        dock = {"sliding": "animation", "pooling": "pooling", "matrix": "matrix", "transposed": "transposed"}.get(name)
         if dock in self.docks:
             self.docks[dock].show()
             self.docks[dock].raise_()
@@ -648,6 +656,8 @@ class MainWindow(QMainWindow):
         self.controller.shutdown()
         self.network_controller.shutdown()
         self.animation_panel.shutdown()
+        self.matrix_panel.shutdown()
+        self.transposed_panel.shutdown()
         super().closeEvent(event)
 
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Callable, Union
 
 DOCKS = ("input", "output", "animation", "kernel", "params", "formula", "device", "lesson",
-         "designer", "analysis", "response", "compare", "stack", "maps", "scores", "receptive", "pooling")
+         "designer", "analysis", "response", "compare", "stack", "maps", "scores", "receptive", "pooling",
+         "matrix", "transposed")
 HORIZONTAL, VERTICAL = "h", "v"  # side by side; one above the other
 # A part's share that says "as much as its panel needs across the room it gets" (a strip
 # of fields as tall as they are at that width); the other parts share what is left.
@@ -90,12 +91,14 @@ EXPLORE = "explore"
 WORKBENCH = "workbench"
 NETWORK = "network"
 POOLING = "pooling"
+MATRIX = "matrix"
+TRANSPOSED = "transposed"
 
 # The animation (its arithmetic beside it) takes all the width the kernel beside it
 # does not need; the parameters are a tab behind the kernel.
 _ANIMATION_LARGE = Split(
     HORIZONTAL,
-    (Tabs("animation", "output", "input", "pooling", "maps", "receptive"), 1.0),
+    (Tabs("animation", "output", "input", "pooling", "maps", "receptive", "matrix", "transposed"), 1.0),
     # A lesson's panel under the kernel, beside the animation (hidden without a lesson).
     (Split(VERTICAL, (Tabs("kernel", "params", "formula", "device", "designer", "analysis", "stack"), 1.0),
            (Tabs("lesson", "response", "compare", "scores"), 1.0)), FIT),
@@ -113,7 +116,7 @@ WORKSPACES: tuple[Workspace, ...] = (
               (Split(VERTICAL, (Tabs("input"), 1.0), (Tabs("lesson"), 1.0)), 0.3),
               (Split(VERTICAL,
                      (Split(HORIZONTAL, (Tabs("output", "animation", "response", "compare", "maps", "pooling",
-                                                   "receptive"), 1.0),
+                                                   "receptive", "matrix", "transposed"), 1.0),
                             (Tabs("kernel", "designer", "analysis", "stack", "scores"), FIT)), 1.0),
                      (Tabs("params", "formula", "device"), FIT)), 0.7)),
         "workspace_explore",
@@ -134,7 +137,7 @@ WORKSPACES: tuple[Workspace, ...] = (
         Split(HORIZONTAL,
               (Split(VERTICAL, (Tabs("params", "kernel", "input", "designer", "stack"), FIT),
                      (Tabs("device", "output", "animation", "lesson", "response", "compare", "analysis", "maps",
-                           "scores", "receptive", "pooling"), 1.0)),
+                           "scores", "receptive", "pooling", "matrix", "transposed"), 1.0)),
                FIT),
               (Tabs("formula"), 1.0)),
         "workspace_formula",
@@ -159,7 +162,7 @@ WORKSPACES: tuple[Workspace, ...] = (
         Split(HORIZONTAL,
               (Split(VERTICAL, (Tabs("designer", "input"), FIT), (Tabs("kernel", "stack"), 1.0)), FitWithin(0.25, 0.3)),
               (Split(VERTICAL, (Tabs("response", "compare", "maps", "pooling"), 1.0),
-                     (Tabs("output", "animation", "receptive"), WORKBENCH_OUTPUT)), 1.0),
+                     (Tabs("output", "animation", "receptive", "matrix", "transposed"), WORKBENCH_OUTPUT)), 1.0),
               (Split(VERTICAL, (Tabs("analysis", "params", "formula", "device", "scores"), 1.0), (Tabs("lesson"), 1.0)),
                FitWithin(0.2, 0.25))),
         "workspace_workbench",
@@ -172,7 +175,7 @@ WORKSPACES: tuple[Workspace, ...] = (
         # middle); the input to draw on over the scores it gives at the right.
         Split(HORIZONTAL,
               (Split(VERTICAL, (Tabs("stack", "params", "kernel", "designer"), 1.0), (Tabs("lesson"), 1.0)), 0.4),
-              (Tabs("maps", "pooling", "output", "animation", "response", "compare", "formula"), 0.36),
+              (Tabs("maps", "pooling", "output", "animation", "response", "compare", "formula", "matrix", "transposed"), 0.36),
               (Split(VERTICAL, (Tabs("input", "device", "analysis"), 1.0), (Tabs("scores", "receptive"), 1.0)), 0.24)),
         "workspace_network",
     ),
@@ -184,8 +187,32 @@ WORKSPACES: tuple[Workspace, ...] = (
               (Split(VERTICAL, (Tabs("input", "kernel", "params", "stack"), 1.0), (Tabs("lesson", "scores"), 1.0)),
                0.28),
               (Tabs("pooling", "animation", "output", "maps", "receptive", "formula", "device", "designer",
-                    "analysis", "response", "compare"), 0.72)),
+                    "analysis", "response", "compare", "matrix", "transposed"), 0.72)),
         "workspace_pooling",
+    ),
+    Workspace(
+        MATRIX, "Convolution as a &matrix", ("Ctrl+8",),
+        "The convolution as one matrix C with y = C·x + b (im2col for larger inputs), stepping with the sliding window",
+        ("matrix", "kernel", "params"),
+        # The kernel and the parameters to change at the left, as narrow as their fields;
+        # the matrix takes the rest of the width, as wide as a 4×16 C needs.
+        Split(HORIZONTAL,
+              (Split(VERTICAL, (Tabs("kernel", "params", "input", "designer", "stack"), 1.0),
+                     (Tabs("lesson", "formula", "device", "scores"), 1.0)), FitWithin(0.22, 0.3)),
+              (Tabs("matrix", "transposed", "animation", "output", "pooling", "maps", "receptive", "analysis",
+                    "response", "compare"), 1.0)),
+        "workspace_matrix",
+    ),
+    Workspace(
+        TRANSPOSED, "&Transposed convolution four ways", ("Ctrl+9",),
+        "A transposed convolution as a scatter, a gather, zero insertion and y = Cᵀx, stepping together",
+        ("transposed", "kernel", "params"),
+        Split(HORIZONTAL,
+              (Split(VERTICAL, (Tabs("params", "kernel", "input", "designer", "stack"), 1.0),
+                     (Tabs("lesson", "formula", "device", "scores"), 1.0)), FitWithin(0.22, 0.3)),
+              (Tabs("transposed", "matrix", "animation", "output", "pooling", "maps", "receptive", "analysis",
+                    "response", "compare"), 1.0)),
+        "workspace_transposed",
     ),
 )
 

@@ -6,8 +6,14 @@ refusal (MatrixTooLarge) takes for a 1024x1024 RGB -> 64 input: it must come bef
 O(input) work.  A raw F.conv2d (float64) of the smallest case runs in the same process for scale.
 Prints a table of medians (ms) and, as its last line, one JSON object with every figure.
 
+The matrix view itself (offscreen Qt): how long it takes to show a new input, drawn as C
+whole at 8x8 and, above its limit, as the im2col window of a large input (the dense view
+declining it must cost no O(input) work), each painted once (the
+session's own copy of the input is left out: every view pays it).
+
     python benchmarks/conv_matrix.py [--dense-sizes 8 16 32] [--coo-sizes 8 16 32 64]
                                      [--im2col-size 256] [--refuse-size 1024] [--repeats 20]
+                                     [--view-sizes 8 1024]
 """
 
 from __future__ import annotations
@@ -33,6 +39,46 @@ def _median_ms(fn, repeats: int) -> float:
     return statistics.median(times) * 1e3
 
 
+def _view_ms(rng, n: int, repeats: int) -> tuple[float, str]:
+    """The matrix view showing a new 3xnxn input (its rebuild and one paint, once the session
+    holds the input), median ms, and what it drew ("dense" or "im2col")."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from convplay.core.session import Session
+    from convplay.core.spec import ConvSpec
+    from convplay.qt.animation.dock import AnimationDock
+    from convplay.qt.panels.matrix_panel import MatrixPanel
+
+    app = QApplication.instance() or QApplication([])
+    spec = ConvSpec(IN_CHANNELS, OUT_CHANNELS, 3, padding=1)
+    images = [rng.random((IN_CHANNELS, n, n)) for _ in range(2)]
+    session = Session(images[0], spec, rng.standard_normal(spec.weight_shape), None)
+    dock = AnimationDock(session)
+    # In the matrix workspace the sliding window is a hidden tab, which does not rebuild: only
+    # the matrix view's own work is timed.
+    dock._disconnect_models()
+    panel = MatrixPanel(session, dock)
+    panel.resize(900, 550)
+    panel.show()
+    app.processEvents()
+    times = []
+    for k in range(repeats + 1):
+        session.set_image(images[k % 2])  # the session's own copy is not the view's cost
+        start = time.perf_counter()
+        panel._refresh()
+        panel.repaint()  # the paint the frame would do
+        times.append(time.perf_counter() - start)
+    ms = statistics.median(times[1:]) * 1e3
+    mode = panel.mode
+    panel.shutdown()
+    dock.shutdown()
+    panel.close()
+    return ms, mode
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dense-sizes", type=int, nargs="+", default=[8, 16, 32])
@@ -40,6 +86,8 @@ def main() -> None:
     parser.add_argument("--im2col-size", type=int, default=256)
     parser.add_argument("--refuse-size", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--view-sizes", type=int, nargs="*", default=[8, 1024],
+                        help="input sizes at which to time the matrix view (none: skip it)")
     args = parser.parse_args()
 
     import torch
@@ -95,6 +143,11 @@ def main() -> None:
     rows.append((f"refuse {size}x{size} -> 64", ms))
 
     rows.append(torch_row)
+    for n in args.view_sizes:
+        ms, mode = _view_ms(rng, n, args.repeats)
+        figures[f"view_{n}x{n}_ms"] = ms
+        figures[f"view_{n}x{n}_mode"] = mode
+        rows.append((f"matrix view {n}x{n} ({mode})", ms))
 
     # The headline case under its own names, whatever sizes were asked for.
     if "dense_8x8_rgb8_ms" not in figures:

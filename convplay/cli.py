@@ -21,7 +21,7 @@ PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 PRESET_KEYS = (
     "identity", "box3", "box5", "gaussian3", "gaussian5", "sharpen", "sobel_x", "sobel_y", "scharr_x",
     "scharr_y", "prewitt_x", "prewitt_y", "laplacian4", "laplacian8", "log5", "emboss", "edge_vertical",
-    "edge_horizontal", "x_shape",
+    "edge_horizontal", "x_shape", "matrix_example",
 )
 # core.kernel_recipe.help_text(), kept here for the same reason; a test checks they agree.
 KERNEL_FAMILIES_HELP = (

@@ -23,7 +23,8 @@ SMOKE = {
     "reference_speed.py": (["--sizes", "16"], {"sizes", "torch_threads"}),
     "raw_conv.py": (["--sizes", "16", "--repeats", "2"], None),
     "export.py": (["--runs", "1", "--size", "160x90", "--cases", "tutorial"], {"tutorial_9_gif_s", "tutorial_9_webp_s"}),
-    "conv_matrix.py": (["--dense-sizes", "8", "--coo-sizes", "8", "--im2col-size", "16", "--repeats", "1"],
+    "conv_matrix.py": (["--dense-sizes", "8", "--coo-sizes", "8", "--im2col-size", "16", "--repeats", "1",
+                        "--view-sizes", "4", "12"],
                        {"dense_8x8_rgb8_ms", "coo_8x8_rgb8_ms", "refuse_ms", "frame_ms"}),
     "stack_scores.py": (["--strokes", "2"], {"stroke_to_scores_ms", "raw_forward_ms", "ratio"}),
 }

@@ -28,6 +28,11 @@ def _screenshot(app, window, path: str) -> None:
         # Let wrapped labels and docks finish their layout passes before the picture.
         for _ in range(3):
             app.processEvents()
+        # A view on screen still checking itself against PyTorch (the matrix view, the four
+        # transposed views) is waited for: the picture shows its verdict, not "checking".
+        if window.checks_pending():
+            QTimer.singleShot(20, save)
+            return
         if window.grab().save(path):
             finish(0)
         else:

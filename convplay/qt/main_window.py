@@ -271,6 +271,10 @@ class MainWindow(QMainWindow):
             self.docks[dock].show()
             self.docks[dock].raise_()
 
+    def checks_pending(self) -> bool:
+        """True while a view on screen is still checking itself against PyTorch."""
+        return any(panel.isVisible() and panel.worker.busy for panel in (self.matrix_panel, self.transposed_panel))
+
     def _share_kernel_pair(self) -> None:
         pair = self.kernel_panel.pair
         for panel in (self.analysis_panel, self.response_panel, self.compare_panel):

@@ -183,6 +183,7 @@ class MatrixPanel(QWidget):
         self.shortcuts = install_shortcuts(self, self.state)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # an error's own quotes and brackets, as they are
         self.message.hide()
         root.addWidget(self.message)
         self.badge = QLabel()
@@ -249,7 +250,7 @@ class MatrixPanel(QWidget):
 
     def _show_problem(self) -> None:
         if self.problem:
-            self.message.setText(f"Cannot draw this convolution as a matrix: {html.escape(self.problem)}")
+            self.message.setText(f"Cannot draw this convolution as a matrix: {self.problem}")
             self.message.setStyleSheet(f"color: {style.colour('ERROR')};")
             self.message.show()
         else:
@@ -342,6 +343,9 @@ class MatrixPanel(QWidget):
         if spec.transposed:
             lines.append("This transposed convolution's matrix is Cᵀ, the transpose of the matching direct "
                          "convolution's C: each column is where one input pixel scatters.")
+        if spec.padding_mode != "zeros" and any(spec.pads()):
+            lines.append(f"{spec.padding_mode.capitalize()} padding is folded into C: a padded cell is a copy of "
+                         "an input pixel, so an entry can hold a sum of weights (hover over it to read it).")
         if c_in > 1 or c_out > 1:
             lines.append("Lines divide the channels.")
         if self.session.true_convolution:

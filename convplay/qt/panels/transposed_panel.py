@@ -38,7 +38,8 @@ from convplay.qt.shown import WhenShown, hear_while_alive
 from convplay.qt.widgets.transposed_boards import Board, BoardPicture, value_fill
 from convplay.qt.workers import LatestWorker
 
-DIRECT_MESSAGE = "Set Transposed in the parameters to see a transposed convolution four ways"
+DIRECT_MESSAGE = ("This is a direct convolution: tick \"transposed (ConvTranspose2d)\" in the Parameters to see "
+                  "a transposed convolution four ways.")
 MAX_SIDE = 32  # input rows and columns the four views draw
 MAX_MACS = 2_000_000  # multiply-adds of one computation: each view computes the whole output on the UI thread
 CROP = 9  # an output (or the stretched input) larger than this is shown around the current cell
@@ -556,7 +557,8 @@ class TransposedPanel(QWidget):
         if not read_cols.size:
             frame.detail.setText(f"row {row} of Cᵀ is all zeros: no pixel reaches this cell{self._only_bias(oc)}")
             return
-        frame.detail.setText(f"reads columns {', '.join(map(str, read_cols.tolist()))} of {n}: "
+        frame.detail.setText(f"reads column{'s' if read_cols.size != 1 else ''} "
+                             f"{', '.join(map(str, read_cols.tolist()))} of {n}: "
                              f"{', '.join(names)}\n= {_sum_text(terms)}{self._bias_term(oc)}")
 
     # -- the PyTorch check ------------------------------------------------------------

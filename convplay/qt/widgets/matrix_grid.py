@@ -14,12 +14,13 @@ the widget's own size follows, so a scroll area around it scrolls when zoomed in
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from convplay.qt import style
 from convplay.qt.widgets.lookup import lookup_table
@@ -168,7 +169,8 @@ class MatrixGrid(QWidget):
             self._origins.append(QPointF(x, top))
             x += block.shape[1] * self.col_width(block) + gap
         self._images = [self._block_image(block) for block in self.blocks]
-        self._size = QSize(int(np.ceil(width)), int(np.ceil(height)))
+        # Nothing to draw takes no room (not an empty frame in the corner).
+        self._size = QSize(int(np.ceil(width)), int(np.ceil(height))) if self.blocks else QSize(0, 0)
         self.setFixedSize(self._size)
         self.update()
 
@@ -218,6 +220,31 @@ class MatrixGrid(QWidget):
     def legible(self) -> bool:
         return self.cell >= LEGIBLE_CELL
 
+    def cell_tip(self, block_index: int, r: int, c: int) -> str:
+        """What a cell holds, in full (rich text): a small cell shows it shrunk or as "…"."""
+        block = self.blocks[block_index]
+        row = f"{r} {block.row_labels[r]}" if block.row_labels else str(r)
+        col = f"{c} {block.col_labels[c]}" if block.col_labels else str(c)
+        head = f"<b>{html.escape(block.name)}</b>, row {html.escape(row)}, column {html.escape(col)}"
+        if block.present is not None and not block.present[r, c]:
+            return f"{head}: 0 (no weight reaches here)"
+        value = number_text(float(block.values[r, c]))
+        if block.symbols is not None and block.symbols[r, c]:
+            terms = [f"{html.escape(a)}<sub>{html.escape(b)}</sub>" if b else html.escape(a)
+                     for a, _, b in (t.partition(SUBSCRIPT) for t in str(block.symbols[r, c]).split("+"))]
+            return f"{head}: {' + '.join(terms)} = {value}"
+        return f"{head}: {value}"
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            hit = self.cell_at(QPointF(event.pos()))
+            if hit is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPos(), self.cell_tip(*hit), self)
+            return True
+        return super().event(event)
+
     # -- input ------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
         hit = self.cell_at(event.position())
@@ -257,22 +284,6 @@ class MatrixGrid(QWidget):
             target = QRectF(origin.x() + col_range.start * cw, origin.y() + row_range.start * cell,
                             len(col_range) * cw, len(row_range) * cell)
             painter.drawImage(target, self._images[index], source)
-        if self.legible():
-            font = self._small_font() if cell < 26 else QFont(self.font())
-            painter.setFont(font)
-            metrics = QFontMetricsF(font)
-            light, dark = QColor(style.colour("LIGHT_LABEL_TEXT")), QColor(style.colour("LABEL_TEXT"))
-            image = self._images[index]
-            for r in row_range:
-                for c in col_range:
-                    if block.present is not None and not block.present[r, c]:
-                        continue
-                    text = self._text(block, r, c)
-                    if not text:
-                        continue
-                    rect = QRectF(origin.x() + c * cw, origin.y() + r * cell, cw, cell)
-                    painter.setPen(light if image.pixelColor(c, r).lightnessF() < 0.45 else dark)
-                    self._draw_text(painter, rect.adjusted(1, 0, -1, 0), text, font, metrics)
         # Grid lines, light; channel boundaries darker and wider.
         if cell >= 6 and row_range and col_range:
             painter.setPen(QPen(QColor(style.colour("GRID_LINE")), 1))
@@ -294,7 +305,31 @@ class MatrixGrid(QWidget):
             painter.drawLine(QPointF(x, origin.y()), QPointF(x, origin.y() + height))
         painter.drawRect(QRectF(origin.x(), origin.y(), width, height))
         self._paint_highlights(painter, block, origin, width, height)
+        # The numbers go over the highlights: a thick outline never hides the value it marks.
+        self._paint_texts(painter, index, block, row_range, col_range)
         self._paint_labels(painter, index, block, origin)
+
+    def _paint_texts(self, painter: QPainter, index: int, block: MatrixBlock, row_range: range,
+                     col_range: range) -> None:
+        if not self.legible():
+            return
+        cell, cw = self.cell, self.col_width(block)
+        origin = self._origins[index]
+        font = self._small_font() if cell < 26 else QFont(self.font())
+        painter.setFont(font)
+        metrics = QFontMetricsF(font)
+        light, dark = QColor(style.colour("LIGHT_LABEL_TEXT")), QColor(style.colour("LABEL_TEXT"))
+        image = self._images[index]
+        for r in row_range:
+            for c in col_range:
+                if block.present is not None and not block.present[r, c]:
+                    continue
+                text = self._text(block, r, c)
+                if not text:
+                    continue
+                rect = QRectF(origin.x() + c * cw, origin.y() + r * cell, cw, cell)
+                painter.setPen(light if image.pixelColor(c, r).lightnessF() < 0.45 else dark)
+                self._draw_text(painter, rect.adjusted(1, 0, -1, 0), text, font, metrics)
 
     def _paint_highlights(self, painter: QPainter, block: MatrixBlock, origin: QPointF, width: float,
                           height: float) -> None:
@@ -312,8 +347,9 @@ class MatrixGrid(QWidget):
             painter.drawRect(QRectF(origin.x(), origin.y() + r * cell, width, cell))
         for c in block.cols_lit:
             painter.drawRect(QRectF(origin.x() + c * cw, origin.y(), cw, height))
-        # The outline keeps to a quarter of a small cell: the value under it stays visible.
-        pen = min(style.line_width(3.0), max(1.0, min(cell, cw) / 4))
+        # The outline keeps to a sixth of a small cell (high contrast's thicker lines too):
+        # the number written over it keeps room.
+        pen = min(style.line_width(3.0), max(1.0, min(cell, cw) / 6))
         painter.setPen(QPen(lit, pen))
         inset = pen / 2
         for r, c in block.cells_lit:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from convplay.qt import style
 
 GAP_PX = 18  # between boards: room for the joining word ("→", "·")
-TITLE_PX = 15
+TITLE_PX = 15  # at 100 % text; the title row grows with the text zoom (_title_px)
 MIN_CELL_PX = 3
 MAX_CELL_PX = 40
 TEXT_FROM_PX = 12  # cells smaller than this show colour only
@@ -79,39 +79,45 @@ class BoardPicture(QWidget):
         """The cell size the boards get in the current widget size."""
         if not self.boards:
             return 0.0
+        title = self._title_px()
         labels = max((self._label_px(b) for b in self.boards), default=0)
         gaps = GAP_PX * (len(self.boards) - 1)
         if self.vertical:
             width_cells = max(b.cols for b in self.boards)
             height_cells = sum(b.rows for b in self.boards)
             across = (self.width() - 4 - labels) / max(width_cells, 1)
-            down = (self.height() - 4 - gaps - TITLE_PX * len(self.boards)) / max(height_cells, 1)
+            down = (self.height() - 4 - gaps - title * len(self.boards)) / max(height_cells, 1)
         else:
             across = (self.width() - 4 - gaps - sum(self._label_px(b) for b in self.boards)) / max(
                 sum(b.cols for b in self.boards), 1)
-            down = (self.height() - 4 - TITLE_PX) / max(max(b.rows for b in self.boards), 1)
+            down = (self.height() - 4 - title) / max(max(b.rows for b in self.boards), 1)
         return max(MIN_CELL_PX, min(MAX_CELL_PX, across, down))
 
-    @staticmethod
-    def _label_px(board: Board) -> int:
-        return 0 if not board.row_labels else 8 + 7 * max(len(t) for t in board.row_labels)
+    def _title_px(self) -> int:
+        return max(TITLE_PX, QFontMetrics(self.font()).height() + 1)
+
+    def _label_px(self, board: Board) -> int:
+        if not board.row_labels:
+            return 0
+        return 8 + max(QFontMetrics(self.font()).horizontalAdvance(t) for t in board.row_labels)
 
     def _layout(self) -> None:
         cell = self.cell_px()
+        title = self._title_px()
         self._placed = []
         if self.vertical:
             widest = max((b.cols * cell + self._label_px(b) for b in self.boards), default=0)
-            total = sum(b.rows * cell + TITLE_PX for b in self.boards) + GAP_PX * (len(self.boards) - 1)
+            total = sum(b.rows * cell + title for b in self.boards) + GAP_PX * (len(self.boards) - 1)
             y = max((self.height() - total) / 2, 2)
             x0 = max((self.width() - widest) / 2, 2)
             for board in self.boards:
-                self._placed.append((board, x0 + self._label_px(board), y + TITLE_PX, cell))
-                y += board.rows * cell + TITLE_PX + GAP_PX
+                self._placed.append((board, x0 + self._label_px(board), y + title, cell))
+                y += board.rows * cell + title + GAP_PX
             return
         total = sum(b.cols * cell + self._label_px(b) for b in self.boards) + GAP_PX * (len(self.boards) - 1)
         x = max((self.width() - total) / 2, 2)
         tallest = max((b.rows for b in self.boards), default=0) * cell
-        top = max((self.height() - tallest - TITLE_PX) / 2, 2) + TITLE_PX
+        top = max((self.height() - tallest - title) / 2, 2) + title
         for board in self.boards:
             x += self._label_px(board)
             self._placed.append((board, x, top + (tallest - board.rows * cell) / 2, cell))
@@ -126,6 +132,7 @@ class BoardPicture(QWidget):
         grid = QPen(QColor(style.colour("GRID_LINE")))
         grid.setWidthF(style.line_width(1.0))
         base_font = QFont(self.font())
+        title_px = self._title_px()
         for index, (board, x, y, cell) in enumerate(self._placed):
             w, h = board.cols * cell, board.rows * cell
             painter.setFont(base_font)
@@ -133,7 +140,7 @@ class BoardPicture(QWidget):
             # A title may reach half a gap past either side of its board, no further (elided).
             room = w + GAP_PX - 2 + (self._label_px(board) if board.row_labels else 0)
             title = QFontMetrics(base_font).elidedText(board.title, Qt.TextElideMode.ElideRight, int(room))
-            painter.drawText(QRectF(x + w / 2 - room / 2, y - TITLE_PX, room, TITLE_PX - 1),
+            painter.drawText(QRectF(x + w / 2 - room / 2, y - title_px, room, title_px - 1),
                              Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom, title)
             if board.row_labels:
                 for r, label in enumerate(board.row_labels):
@@ -151,6 +158,21 @@ class BoardPicture(QWidget):
                 painter.drawLine(x, y + r * cell, x + w, y + r * cell)
             for c in range(board.cols + 1):
                 painter.drawLine(x + c * cell, y, x + c * cell, y + h)
+            for r0, c0, r1, c1, colour in board.blocks:
+                pen = QPen(QColor(colour))
+                pen.setWidthF(style.line_width(2.0))
+                pen.setStyle(Qt.PenStyle.DashLine)
+                painter.setPen(pen)
+                painter.drawRect(QRectF(x + c0 * cell + 2, y + r0 * cell + 2,
+                                        (c1 - c0 + 1) * cell - 4, (r1 - r0 + 1) * cell - 4))
+            for r, c, colour, width in board.outlines:
+                pen = QPen(QColor(colour))
+                line = style.line_width(width)  # high contrast's wider line stays inside its cell too
+                pen.setWidthF(line)
+                painter.setPen(pen)
+                inset = line / 2
+                painter.drawRect(QRectF(x + c * cell + inset, y + r * cell + inset, cell - line, cell - line))
+            # The numbers last: an outline marks its cell without hiding the value.
             if board.texts and cell >= TEXT_FROM_PX:
                 font = QFont(base_font)
                 font.setPixelSize(max(min(int(cell * 0.42), 15), 8))
@@ -162,19 +184,6 @@ class BoardPicture(QWidget):
                             painter.setPen(muted if (r, c) in board.muted_texts else text_colour)
                             painter.drawText(QRectF(x + c * cell, y + r * cell, cell, cell),
                                              Qt.AlignmentFlag.AlignCenter, text)
-            for r0, c0, r1, c1, colour in board.blocks:
-                pen = QPen(QColor(colour))
-                pen.setWidthF(style.line_width(2.0))
-                pen.setStyle(Qt.PenStyle.DashLine)
-                painter.setPen(pen)
-                painter.drawRect(QRectF(x + c0 * cell + 2, y + r0 * cell + 2,
-                                        (c1 - c0 + 1) * cell - 4, (r1 - r0 + 1) * cell - 4))
-            for r, c, colour, width in board.outlines:
-                pen = QPen(QColor(colour))
-                pen.setWidthF(style.line_width(width))
-                painter.setPen(pen)
-                inset = width / 2
-                painter.drawRect(QRectF(x + c * cell + inset, y + r * cell + inset, cell - width, cell - width))
             if index < len(self.joins) and self.joins[index]:
                 painter.setFont(base_font)
                 painter.setPen(text_colour)

@@ -212,3 +212,26 @@ def test_steps_with_its_own_controls_while_the_animation_is_out_of_sight(make, q
     # The guide's kernel holds zeros: the taps are where a kernel of ones reads.
     taps = jacobian((1, 4, 4), lambda t: F.conv2d(t, torch.ones(1, 1, 3, 3, dtype=torch.float64), padding=1))
     assert panel.lit()["x"] == set(np.flatnonzero(taps[1]).tolist())
+
+
+def test_a_refusal_is_written_as_it_is_and_the_grid_takes_no_room(make):
+    panel, _ = make(Session(GUIDE_X, ConvSpec(kernel_size=3, bias=False), GUIDE_K))
+    panel.session.set_spec(panel.session.spec.replace(out_channels=2, groups=2))
+    assert panel.mode == ""
+    # PyTorch's own words keep their apostrophe (not "&#x27;" escaped into a plain label).
+    assert "can't" in panel.message.text() and "&#" not in panel.message.text()
+    assert panel.grid.size().isEmpty()  # no empty frame left in the corner
+
+
+def test_a_folded_padding_says_so_and_its_sums_read_in_full_on_hover(make):
+    spec = ConvSpec(kernel_size=3, padding=1, padding_mode="reflect", bias=False)
+    panel, _ = make(Session(GUIDE_X, spec, GUIDE_K))
+    assert "Reflect padding is folded into C" in panel.caption.text()
+    panel.symbols_button.setChecked(True)
+    # Reflect pads row -1 with row 1: output (0,0) reads x_{1,1} through w_{0,0}, w_{0,2}, w_{2,0} and w_{2,2}.
+    expected = jacobian((1, 4, 4), lambda t: F.conv2d(F.pad(t, (1, 1, 1, 1), mode="reflect"), torch.tensor(GUIDE_K)))
+    col = 1 * 4 + 1
+    assert panel.grid.blocks[0].values[0, col] == expected[0, col] == 0 + 2 + 0 + 2
+    tip = panel.grid.cell_tip(0, 0, col)
+    assert tip.count("<sub>") == 4 and tip.endswith("= 4")
+    assert "no weight" in panel.grid.cell_tip(0, 0, 15)  # x_{3,3} is out of output (0,0)'s reach

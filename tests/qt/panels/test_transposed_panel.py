@@ -233,3 +233,27 @@ def test_random_transposed_specs_every_cell_equals_pytorch(qtbot, seed):
         oc, i, j = panel.state.cell()
         for name, value in values_at_cell(panel).items():
             assert value == pytest.approx(expected[oc, i, j], abs=1e-12), name
+
+
+def test_board_titles_and_labels_grow_with_the_text(qtbot, guide_case):
+    from PySide6.QtGui import QFont
+
+    _, panel = guide_case
+    picture = panel.frames["matrix"].picture
+    board = picture.boards[0]
+    before = picture._title_px(), picture._label_px(board)
+    font = QFont(picture.font())
+    font.setPointSizeF(font.pointSizeF() * 2)
+    picture.setFont(font)
+    assert picture._title_px() > before[0] and picture._label_px(board) > before[1]
+
+
+def test_a_cell_reached_by_one_pixel_reads_one_column(qtbot, guide_case):
+    _, panel = guide_case
+    panel.state.seek_cell(0, 0, 0)  # with s = 2, p = 1 only x[0,0] reaches it, through w[1,1]
+    expected = F.conv_transpose2d(torch.tensor(np.arange(1.0, 10.0).reshape(1, 1, 3, 3)),
+                                  torch.tensor(np.arange(1.0, 10.0).reshape(1, 1, 3, 3)), stride=2, padding=1,
+                                  output_padding=1)
+    text = panel.frames["matrix"].detail.text()
+    assert text.startswith("reads column ") and not text.startswith("reads columns")
+    assert values_at_cell(panel)["matrix"] == pytest.approx(float(expected[0, 0, 0, 0]) + 0.5) == 1 * 5 + 0.5

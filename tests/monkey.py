@@ -914,6 +914,51 @@ def q_cell(m: Monkey, fi: float, fj: float, click: bool) -> None:
         QTest.mouseClick(grid, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
 
 
+def _front(m: Monkey, key: str, widget) -> bool:
+    """The dock brought forward first, as a user would: opened from the View menu when
+    closed (most workspaces close it), its tab clicked when behind another."""
+    dock = m.window.docks.get(key)
+    if not reachable(widget) and dock is not None:
+        if dock.isHidden():
+            dock.toggleViewAction().trigger()
+        dock.raise_()
+        QApplication.processEvents()
+    return reachable(widget)
+
+
+def mx_cell(m: Monkey, fr: float, fc: float, block: int) -> None:
+    """Click a cell of the matrix view (a row of C, an entry of x, b or y; a patch column)."""
+    grid = m.window.matrix_panel.grid
+    if not _front(m, "matrix", m.window.matrix_panel) or not reachable(grid) or not grid.blocks:
+        return
+    block %= len(grid.blocks)
+    rows, cols = grid.blocks[block].shape
+    rect = grid.cell_rect(block, min(int(fr * rows), rows - 1), min(int(fc * cols), cols - 1))
+    point = rect.center().toPoint()
+    if grid.visibleRegion().contains(point):
+        QTest.mouseClick(grid, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+
+
+def mx_button(m: Monkey, name: str) -> None:
+    """The matrix view's Symbols, −, Fit and + buttons."""
+    button = getattr(m.window.matrix_panel, f"{name}_button")
+    if reachable(button):
+        button.click()
+
+
+def tr_cell(m: Monkey, frame: str, fr: float, fc: float) -> None:
+    """Click a cell of one of the four transposed views (the gather output seeks it)."""
+    picture = m.window.transposed_panel.frames[frame].picture
+    if not _front(m, "transposed", m.window.transposed_panel) or not reachable(picture) or not picture.boards:
+        return
+    board = picture.boards[-1 if frame == "gather" else 0]
+    index = picture.boards.index(board)
+    r = board.origin[0] + min(int(fr * board.rows), board.rows - 1)
+    c = board.origin[1] + min(int(fc * board.cols), board.cols - 1)
+    QTest.mouseClick(picture, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     picture.centre_of(index, r, c))
+
+
 def q_key(m: Monkey, key: str) -> None:
     grid = m.window.pooling_panel.grid
     if reachable(grid):
@@ -1109,14 +1154,22 @@ def _actions() -> list[Action]:
         A("q_step", 3, lambda r: (_pick(r, ("first", "back", "play", "next", "last")),), q_step),
         A("q_cell", 2.5, lambda r: (_frac(r), _frac(r), bool(r.random() < 0.6)), q_cell),
         A("q_key", 1, lambda r: (_pick(r, tuple(POOL_KEYS)),), q_key),
+        # The matrix view and the four transposed views
+        A("mx_cell", 2.5, lambda r: (_frac(r), _frac(r), int(r.integers(4))), mx_cell),
+        A("mx_button", 1.5, lambda r: (_pick(r, ("symbols", "zoom_out", "fit", "zoom_in")),), mx_button),
+        A("tr_cell", 2, lambda r: (_pick(r, ("gather", "gather", "scatter", "zero insertion", "matrix")), _frac(r),
+                                   _frac(r)), tr_cell),
         A("w_tab", 10, lambda r: (_pick(r, ("output", "animation", "animation", "formula", "device", "designer",
                                             "analysis", "response", "compare", "stack", "stack", "maps", "maps", "scores",
-                                            "receptive", "receptive", "pooling", "pooling")),), w_tab),
+                                            "receptive", "receptive", "pooling", "pooling", "matrix", "matrix",
+                                            "transposed", "transposed")),), w_tab),
         A("w_toggle_dock", 1.2, lambda r: (_pick(r, ("animation", "output", "kernel", "device", "stack", "maps",
-                                                     "scores", "receptive", "pooling")),), w_toggle_dock),
+                                                     "scores", "receptive", "pooling", "matrix", "transposed")),),
+          w_toggle_dock),
         A("i_view_tab", 1, lambda r: (int(r.integers(2)),), i_view_tab),
         A("w_workspace", 1.5, lambda r: (_pick(r, tuple(w.action for w in WORKSPACES)),), w_workspace),
-        A("w_network_workspace", 5, lambda r: (_pick(r, ("workspace_network", "workspace_pooling")),), w_workspace),
+        A("w_network_workspace", 5, lambda r: (_pick(r, ("workspace_network", "workspace_pooling", "workspace_matrix",
+                                                         "workspace_transposed")),), w_workspace),
         A("w_zoom", 0.7, lambda r: (_pick(r, ("zoom_in", "zoom_out", "reset_zoom", "high_contrast")),), w_zoom),
         A("w_resize", 1.5, lambda r: _pick(r, WINDOW_SIZES), w_resize),
         A("w_focus", 1.5, lambda r: (), w_focus),

@@ -3,11 +3,12 @@
 Each seed drives a ``MainWindow`` through its widgets (tests/monkey.py: every parameter
 with extreme values, samples, working size, strokes as mouse events, typed values, kernel
 edits and presets, undo/redo, the animation's controls and cells, tabs, resizes, focus
-view, the layer stack, feature maps, class scores, receptive field and pooling panels and
-their workspaces), sometimes waiting for the worker and sometimes not.  Every exception and every Qt
-warning fails the seed; so does a kernel-size edit that is silently lost, and, at the end,
-an output on screen that is not PyTorch's (nn.Conv2d built from the user's arguments)
-unless the settings are refused and the stale banner says so.
+view, the layer stack, feature maps, class scores, receptive field, pooling, matrix and
+transposed-four-ways panels and their workspaces), sometimes waiting for the worker and
+sometimes not.  Every exception and every Qt warning fails the seed; so does a kernel-size
+edit that is silently lost, and, at the end, an output on screen that is not PyTorch's
+(nn.Conv2d built from the user's arguments) unless the settings are refused and the stale
+banner says so.
 
 ``--random-actions N`` runs N actions per seed, and more seeds; ``--random-seeds 7,8`` runs
 those seeds instead (ones it has never run).  A failure prints the seed

@@ -462,13 +462,16 @@ class MainWindow(QMainWindow):
         return title + max(height, panel.minimumSizeHint().height()) + _FIT_SLACK
 
     def show_animation_step(self, k: int) -> str:
-        """Bring the sliding-window animation to the front at step ``k`` (0-based).
+        """Bring the sliding-window animation to the front at step ``k`` (0-based); in the
+        matrix and transposed workspaces their own view stays in front (the matrix steps with
+        the animation).
 
         Returns "" when done, else why not (there is no such step, or nothing to animate).
         """
         panel = self.animation_panel
-        self.docks["animation"].show()
-        self.docks["animation"].raise_()
+        front = self._workspace if self._workspace in (workspaces.MATRIX, workspaces.TRANSPOSED) else "animation"
+        self.docks[front].show()
+        self.docks[front].raise_()
         n = panel.state.n_steps
         if n == 0:
             return f"these settings cannot be animated: {panel.problem}" if panel.problem else "there is nothing to animate"

@@ -440,3 +440,20 @@ def test_a_builtin_lesson_folds_the_editing_away_and_the_list_follows_the_step_s
     window.lesson.close()
     window.actions_by_id["lesson_add"].trigger()  # a lesson being written: the fields open
     assert panel.edit_toggle.isChecked()
+
+
+def test_the_matrix_lessons_steps_keep_their_own_view_in_front(window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    session_commands.open_builtin_lesson(window, "matrix", step=0)
+    for _ in range(4):
+        QApplication.processEvents()
+    assert window.workspace == "matrix"
+    assert not window.docks["matrix"].visibleRegion().isEmpty()
+    assert window.animation_panel.state.position == 0
+    window.lesson.go_to(5)  # the four ways
+    for _ in range(4):
+        QApplication.processEvents()
+    assert window.workspace == "transposed"
+    assert not window.docks["transposed"].visibleRegion().isEmpty()
+    assert window.docks["animation"].visibleRegion().isEmpty()

@@ -279,7 +279,18 @@ class AnimationDock(QWidget):
         # timer tick while the panel is out of sight.
         self.walk = None
         self.stamps.forget()
+        self._follow_steps()
         self._rebuild_when_shown.request()
+
+    def _follow_steps(self) -> None:
+        """The steps' shape for the session, at once even while out of sight: views that step
+        with this animation (the matrix view) read the state while the walk waits to be built."""
+        s = self.session
+        try:
+            shape = s.image.shape if s.spec.transposed else s.spec.output_shape(s.image.shape)
+        except (ConvSpecError, ValueError):
+            shape = (0, 0, 0)
+        self.state.set_shape(tuple(shape))
 
     def _on_visibility(self, shown: bool) -> None:
         self.results.want_reference(self.reference_name, shown)

@@ -232,8 +232,6 @@ class MatrixPanel(QWidget):
                 raise ConvSpecError(f"the kernel has shape {np.asarray(weight).shape} but these settings need "
                                     f"{spec.weight_shape}", "weight")
             _, h, w = x.shape
-            # The dock rebuilds its walk only when shown; the steps are the session's either way.
-            self.state.set_shape(tuple(x.shape) if spec.transposed else tuple(out_shape))
             self.controls.set_subject("input pixel" if spec.transposed else "output")
             if h <= DENSE_LIMIT and w <= DENSE_LIMIT:
                 self._dense = self._build_dense(spec, x, weight, bias, out_shape)
@@ -245,8 +243,6 @@ class MatrixPanel(QWidget):
         except Exception as exc:  # noqa: BLE001 - any refusal is said in the panel, never raised
             self.mode = ""
             self.problem = describe_error(exc)
-            if isinstance(exc, ConvSpecError):  # settings no walk takes either: no steps
-                self.state.set_shape((0, 0, 0))
 
     def _show_problem(self) -> None:
         if self.problem:

@@ -24,19 +24,10 @@ import statistics
 import time
 
 import numpy as np
+from reference_speed import median_ms  # the same warm-up and median (and the app's allocator setting)
 
 FRAME_MS = 1000 / 60
 IN_CHANNELS, OUT_CHANNELS = 3, 8
-
-
-def _median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up: first-call imports and allocations are not the steady cost
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def _view_ms(rng, n: int, repeats: int) -> tuple[float, str]:
@@ -108,22 +99,22 @@ def main() -> None:
     x_t = torch.from_numpy(rng.random((1, IN_CHANNELS, small, small)))
     w_t = torch.from_numpy(weight)
     with torch.inference_mode():
-        ms = _median_ms(lambda: F.conv2d(x_t, w_t, None, 1, 1), args.repeats)
+        ms = median_ms(lambda: F.conv2d(x_t, w_t, None, 1, 1), args.repeats)
     figures[f"torch_conv2d_{small}x{small}_ms"] = figures["torch_conv2d_ms"] = ms
     torch_row = (f"torch F.conv2d {small}x{small}", ms)
 
     for n in args.dense_sizes:
-        ms = _median_ms(lambda: conv_matrix(spec, weight, (IN_CHANNELS, n, n)), args.repeats)
+        ms = median_ms(lambda: conv_matrix(spec, weight, (IN_CHANNELS, n, n)), args.repeats)
         figures[f"dense_{n}x{n}_rgb8_ms"] = ms
         rows.append((f"conv_matrix dense {n}x{n}", ms))
     for n in args.coo_sizes:
-        ms = _median_ms(lambda: conv_matrix(spec, weight, (IN_CHANNELS, n, n), dense=False), args.repeats)
+        ms = median_ms(lambda: conv_matrix(spec, weight, (IN_CHANNELS, n, n), dense=False), args.repeats)
         figures[f"coo_{n}x{n}_rgb8_ms"] = ms
         rows.append((f"conv_matrix COO {n}x{n}", ms))
 
     n = args.im2col_size
     image = rng.random((IN_CHANNELS, n, n))
-    ms = _median_ms(lambda: im2col(spec, image), args.repeats)
+    ms = median_ms(lambda: im2col(spec, image), args.repeats)
     figures[f"im2col_{n}x{n}_ms"] = figures["im2col_ms"] = ms
     rows.append((f"im2col {n}x{n}", ms))
 
@@ -138,7 +129,7 @@ def main() -> None:
             return
         raise SystemExit(f"conv_matrix built {size}x{size} -> 64 instead of refusing it")
 
-    ms = _median_ms(refuse, args.repeats)
+    ms = median_ms(refuse, args.repeats)
     figures["refuse_ms"] = ms
     rows.append((f"refuse {size}x{size} -> 64", ms))
 
@@ -151,9 +142,9 @@ def main() -> None:
 
     # The headline case under its own names, whatever sizes were asked for.
     if "dense_8x8_rgb8_ms" not in figures:
-        figures["dense_8x8_rgb8_ms"] = _median_ms(lambda: conv_matrix(spec, weight, (3, 8, 8)), args.repeats)
+        figures["dense_8x8_rgb8_ms"] = median_ms(lambda: conv_matrix(spec, weight, (3, 8, 8)), args.repeats)
     if "coo_8x8_rgb8_ms" not in figures:
-        figures["coo_8x8_rgb8_ms"] = _median_ms(lambda: conv_matrix(spec, weight, (3, 8, 8), dense=False),
+        figures["coo_8x8_rgb8_ms"] = median_ms(lambda: conv_matrix(spec, weight, (3, 8, 8), dense=False),
                                                 args.repeats)
 
     print(f"3xNxN -> {OUT_CHANNELS} ch, 3x3, padding 1, float64, median of {args.repeats}, "

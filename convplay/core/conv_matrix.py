@@ -127,28 +127,21 @@ def matrix_taps(spec: ConvSpec, input_shape) -> MatrixTaps:
     out_shape = spec.output_shape(input_shape)
     in_shape = (int(input_shape[0]), int(input_shape[1]), int(input_shape[2]))
     n_rows, n_cols = int(np.prod(out_shape)), int(np.prod(in_shape))
-    if not spec.transposed:
-        bound = _tap_count(spec, out_shape)
-        if bound > MAX_MATRIX_TAPS:
-            raise MatrixTooLarge(bound, (n_rows, n_cols))
-        oc, i, j, c, si, sj, tap = _direct_taps(spec, in_shape[1:], out_shape[1:])
-        _, h_out, w_out = out_shape
-        _, h, w = in_shape
-        row = (oc * h_out + i) * w_out + j
-        col = (c * h + si) * w + sj
-    else:
-        # Transposed: the direct convolution from the transposed output to its input.
-        direct = matching_direct(spec)
-        bound = _tap_count(direct, in_shape)
-        if bound > MAX_MATRIX_TAPS:
-            raise MatrixTooLarge(bound, (n_rows, n_cols))
-        # Its own output may be a row or column longer (output_padding ≥ stride, allowed
-        # where the dilation is larger): only the outputs the transposed input has count.
-        oc, i, j, c, si, sj, tap = _direct_taps(direct, out_shape[1:], in_shape[1:])
-        _, h_out, w_out = out_shape
-        _, h, w = in_shape
-        row = (c * h_out + si) * w_out + sj
-        col = (oc * h + i) * w + j
+    # A transposed spec's taps are those of the direct convolution from its output back to
+    # its input, rows and columns exchanged.  That convolution's own output may be a row or
+    # column longer (output_padding ≥ stride, allowed where the dilation is larger): only the
+    # outputs the transposed input has count.
+    transposed = spec.transposed
+    direct = matching_direct(spec) if transposed else spec
+    conv_in, conv_out = (tuple(out_shape), in_shape) if transposed else (in_shape, tuple(out_shape))
+    bound = _tap_count(direct, conv_out)
+    if bound > MAX_MATRIX_TAPS:
+        raise MatrixTooLarge(bound, (n_rows, n_cols))
+    oc, i, j, c, si, sj, tap = _direct_taps(direct, conv_in[1:], conv_out[1:])
+    row = (oc * conv_out[1] + i) * conv_out[2] + j
+    col = (c * conv_in[1] + si) * conv_in[2] + sj
+    if transposed:
+        row, col = col, row
     return MatrixTaps(row, col, tap, (n_rows, n_cols), in_shape, tuple(out_shape), spec.weight_shape)
 
 

@@ -104,6 +104,18 @@ _ANIMATION_LARGE = Split(
            (Tabs("lesson", "response", "compare", "scores"), 1.0)), FIT),
 )
 
+
+def _matrix_views(editors: tuple[str, str], views: tuple[str, str]) -> Split:
+    """The matrix and the four transposed views: the kernel and the parameters (``editors``,
+    the first in front) at the left, as narrow as their fields; ``views`` (the first in front)
+    take the rest of the width, as wide as a 4×16 C needs."""
+    return Split(HORIZONTAL,
+                 (Split(VERTICAL, (Tabs(*editors, "input", "designer", "stack"), 1.0),
+                        (Tabs("lesson", "formula", "device", "scores"), 1.0)), FitWithin(0.22, 0.3)),
+                 (Tabs(*views, "animation", "output", "pooling", "maps", "receptive", "analysis", "response",
+                       "compare"), 1.0))
+
+
 WORKSPACES: tuple[Workspace, ...] = (
     Workspace(
         EXPLORE, "&Explore", ("Ctrl+1",),
@@ -194,24 +206,14 @@ WORKSPACES: tuple[Workspace, ...] = (
         MATRIX, "Convolution as a &matrix", ("Ctrl+8",),
         "The convolution as one matrix C with y = C·x + b (im2col for larger inputs), stepping with the sliding window",
         ("matrix", "kernel", "params"),
-        # The kernel and the parameters to change at the left, as narrow as their fields;
-        # the matrix takes the rest of the width, as wide as a 4×16 C needs.
-        Split(HORIZONTAL,
-              (Split(VERTICAL, (Tabs("kernel", "params", "input", "designer", "stack"), 1.0),
-                     (Tabs("lesson", "formula", "device", "scores"), 1.0)), FitWithin(0.22, 0.3)),
-              (Tabs("matrix", "transposed", "animation", "output", "pooling", "maps", "receptive", "analysis",
-                    "response", "compare"), 1.0)),
+        _matrix_views(("kernel", "params"), ("matrix", "transposed")),
         "workspace_matrix",
     ),
     Workspace(
         TRANSPOSED, "&Transposed convolution four ways", ("Ctrl+9",),
         "A transposed convolution as a scatter, a gather, zero insertion and y = Cᵀx, stepping together",
         ("transposed", "kernel", "params"),
-        Split(HORIZONTAL,
-              (Split(VERTICAL, (Tabs("params", "kernel", "input", "designer", "stack"), 1.0),
-                     (Tabs("lesson", "formula", "device", "scores"), 1.0)), FitWithin(0.22, 0.3)),
-              (Tabs("transposed", "matrix", "animation", "output", "pooling", "maps", "receptive", "analysis",
-                    "response", "compare"), 1.0)),
+        _matrix_views(("params", "kernel"), ("transposed", "matrix")),
         "workspace_transposed",
     ),
 )

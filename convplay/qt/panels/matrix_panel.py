@@ -110,6 +110,7 @@ class MatrixPanel(QWidget):
         self.last_check: tuple[bool | None, str] = (None, "")
         self._dense = None  # what the dense view draws, until the session changes
         self._patches = None  # the im2col view's operands
+        self._steps_shape = None  # the animation steps this picture is drawn for
         self._building = False
         self._build()
         self.worker = LatestWorker(check_job, "matrix-check", debounce_ms=40, parent=self)
@@ -223,6 +224,7 @@ class MatrixPanel(QWidget):
     def _refresh_now(self) -> None:
         s = self.session
         self._dense = self._patches = None
+        self._steps_shape = None
         self.problem = ""
         try:
             spec, x = s.spec, s.image
@@ -232,6 +234,9 @@ class MatrixPanel(QWidget):
                 raise ConvSpecError(f"the kernel has shape {np.asarray(weight).shape} but these settings need "
                                     f"{spec.weight_shape}", "weight")
             _, h, w = x.shape
+            # The steps this picture is drawn for: the animation's state takes the session's
+            # new shape first (the sliding window hears the change before this view does).
+            self._steps_shape = tuple(x.shape) if spec.transposed else tuple(out_shape)
             self.controls.set_subject("input pixel" if spec.transposed else "output")
             if h <= DENSE_LIMIT and w <= DENSE_LIMIT:
                 self._dense = self._build_dense(spec, x, weight, bias, out_shape)
@@ -479,8 +484,8 @@ class MatrixPanel(QWidget):
 
     # -- stepping ----------------------------------------------------------------------
     def _show_step(self) -> None:
-        if self._building:
-            return
+        if self._building or self._steps_shape != tuple(self.state.shape):
+            return  # a step of settings this picture is not drawn for yet: its refresh draws it
         if self.mode == "dense":
             self._dense_step()
         elif self.mode == "im2col":

@@ -235,3 +235,25 @@ def test_a_folded_padding_says_so_and_its_sums_read_in_full_on_hover(make):
     tip = panel.grid.cell_tip(0, 0, col)
     assert tip.count("<sub>") == 4 and tip.endswith("= 4")
     assert "no weight" in panel.grid.cell_tip(0, 0, 15)  # x_{3,3} is out of output (0,0)'s reach
+
+
+def test_a_larger_input_keeps_the_cell_and_draws_the_new_matrix_without_a_stale_step(make):
+    rng = np.random.default_rng(3)
+    session = Session(GUIDE_X, ConvSpec(kernel_size=3, bias=False), GUIDE_K)
+    panel, dock = make(session)
+    dock.state.to_end()  # output (0, 1, 1), step 3 of 4; on a 6×6 output it is step 7
+    x = rng.normal(size=(1, 8, 8))
+    session.set_image(x)  # the dock hears the change first and keeps the steps' shape current
+    assert dock.state.shape == (1, 6, 6) and dock.state.cell() == (0, 1, 1) and panel.mode == "dense"
+    y = F.conv2d(torch.tensor(x)[None], torch.tensor(GUIDE_K))[0, 0, 1, 1].item()
+    assert panel.grid.blocks[-1].values.ravel()[7] == pytest.approx(y, abs=1e-12)
+    assert "Output (1,1) is row 7" in panel.step_label.text()
+
+
+def test_a_step_of_a_shape_the_picture_is_not_drawn_for_waits_for_the_refresh(make):
+    panel, dock = make(Session(GUIDE_X, ConvSpec(kernel_size=3, bias=False), GUIDE_K))
+    dock.state.to_end()
+    before = panel.step_label.text()
+    dock.state.set_shape((1, 6, 6))  # the steps of settings the session is about to take
+    assert dock.state.position == 7
+    assert panel.step_label.text() == before  # no row 7 of this 4-row C is drawn

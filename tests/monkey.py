@@ -34,8 +34,12 @@ from PySide6.QtWidgets import QApplication
 
 from convplay.qt.workspaces import WORKSPACES
 
-# Qt messages allowed by name: the offscreen platform cannot size windows to their hints.
-BENIGN_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
+# Qt messages allowed by name: the offscreen platform can neither size windows to their hints
+# nor stack top-level windows (raising a floating dock asks it to).
+BENIGN_QT_MESSAGES = (
+    "This plugin does not support propagateSizeHints()",
+    "This plugin does not support raise()",
+)
 
 WINDOW_SIZES = ((1024, 640), (1280, 720), (1200, 800), (800, 600), (1600, 1000), (640, 480), (1920, 1080))
 WORKING_SIZES = (8, 9, 12, 16, 20, 24, 31, 32, 48, 64)

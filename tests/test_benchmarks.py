@@ -17,7 +17,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 SMOKE = {
-    "live_update.py": (["--sizes", "24", "--edits", "2", "--no-first-paint"], {"ratio_24", "edit_to_painted_24_ms"}),
+    "live_update.py": (["--sizes", "24", "--edits", "2", "--small-size", "16", "--no-first-paint"],
+                       {"ratio_best_24", "ratio_24", "edit_to_painted_24_ms", "small_edit_ms"}),
+    "scaling.py": (["--sizes", "24", "--outs", "1", "--kernels", "3", "--edits", "2"], {"rows"}),
     "animation.py": (["--seconds", "0.2", "--repeats", "1", "--load-size", "32"], {"fps", "p95_frame_ms", "fps_under_load"}),
     "timer_gaps.py": (["--size", "24", "--out", "2", "--edits", "2"], {"max_gap_ms", "max_gap_ms_sliding_window"}),
     "reference_speed.py": (["--sizes", "16"], {"sizes", "torch_threads"}),

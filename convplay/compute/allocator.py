@@ -21,14 +21,16 @@ _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 
 _MiB = 1 << 20
-_GiB = 1 << 30
+_INT_MAX = (1 << 31) - 1  # mallopt's values are C ints: 2 GiB less a byte is the most
 
-# (parameter, value): allocations up to 1 GiB come from the heap, freed memory stays
-# mapped up to 2 GiB, the heap grows in 256 MiB steps, and worker threads share the main
-# arena instead of each keeping its own.
+# (parameter, value): allocations up to 2 GiB come from the heap (the largest output the
+# window allows, 2048² x 64 channels of float32, is exactly 1 GiB: at a 1 GiB threshold it
+# was mmap'ed afresh and page-faulted on every call, 5-9 s instead of 0.3-3 s), freed
+# memory stays mapped up to 2 GiB, the heap grows in 256 MiB steps, and worker threads
+# share the main arena instead of each keeping its own.
 _SETTINGS = (
-    (_M_MMAP_THRESHOLD, _GiB),
-    (_M_TRIM_THRESHOLD, 2 * _GiB),
+    (_M_MMAP_THRESHOLD, _INT_MAX),
+    (_M_TRIM_THRESHOLD, _INT_MAX),
     (_M_TOP_PAD, 256 * _MiB),
     (_M_ARENA_MAX, 1),
 )
@@ -78,15 +80,22 @@ def release_memory() -> bool:
     return trim(0) == 1
 
 
-def compute_threads(cpu_count: int | None = None) -> int:
-    """How many intra-op threads torch should use: all cores but one, at least one.
+# Up to this many cores PyTorch gets all of them; on more, all but one.
+ALL_CORES_UP_TO = 4
 
-    The spare core keeps the UI thread responsive while a worker computes; on a 2-core
-    machine this is 1 thread, which is also faster for interactive sizes there
-    (see benchmarks/raw_conv.py).
+
+def compute_threads(cpu_count: int | None = None) -> int:
+    """How many intra-op threads torch should use.
+
+    On a 2-core machine two threads run a 3x3 conv 1.65-2.6 times faster than one
+    (benchmarks/raw_conv.py, 256² to 1024²), and the window still ticks at 60 Hz while
+    they run: the UI thread sleeps between events and the scheduler wakes it within a
+    millisecond (benchmarks/timer_gaps.py).  So small machines give PyTorch every core;
+    above ``ALL_CORES_UP_TO`` one core is left to the window, where it costs PyTorch at
+    most a fifth.
     """
     cores = cpu_count if cpu_count is not None else _usable_cpus()
-    return max(1, cores - 1)
+    return max(1, cores if cores <= ALL_CORES_UP_TO else cores - 1)
 
 
 def _usable_cpus() -> int:

@@ -17,9 +17,11 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from convplay.compute.run import channels_last_copy, channels_last_wins
 from convplay.core.compute_settings import ComputeSettings
 from convplay.core.results import ComputeOutcome, ComputeRequest, ReferenceOutcome, Results, reference_outcome
 from convplay.core.session import Session
+from convplay.qt.output_first import OUTPUT_FIRST
 from convplay.qt.workers import LatestWorker
 
 Runner = Callable[[ComputeRequest], ComputeOutcome]
@@ -102,7 +104,7 @@ class ComputeController(QObject):
         self._lister = lister
         self.preparer: Preparer | None = None  # read by the PyTorch worker, once per job
         self._started = False
-        self._host_image_cache: tuple[np.ndarray, np.dtype, np.ndarray] | None = None
+        self._host_image_cache: tuple[np.ndarray, tuple[np.dtype, bool], np.ndarray] | None = None
 
         self.torch = LatestWorker(self._run_torch, "convplay-compute", debounce_ms=debounce_ms,
                                   start_wait_ms=start_wait_ms, parent=self)
@@ -142,11 +144,12 @@ class ComputeController(QObject):
         if not self._started:
             return  # the first paint starts the backend and computes
         self.reference.cancel()
-        request = self.results.begin(self.session, self.settings, self._host_image(self.settings.dtype))
+        request = self.results.begin(self.session, self.settings, self._host_image())
         if request is None:
             self.torch.cancel()
         else:
             self.torch.submit((self.results.generation, request))
+            OUTPUT_FIRST.hold()  # the panels that follow the edit redraw after its output
 
     def shutdown(self) -> None:
         """Stop every worker (the window is closing); a long call is not waited for long."""
@@ -174,6 +177,7 @@ class ComputeController(QObject):
             self._maybe_reference()
 
     def _on_torch_failed(self, worker_generation: int, error: str) -> None:
+        OUTPUT_FIRST.release()
         if self.torch.is_current(worker_generation):
             self.results.set_failed(self.results.generation, error)
 
@@ -197,16 +201,22 @@ class ComputeController(QObject):
         if self.reference.is_current(worker_generation):
             self.results.set_reference_error(self.results.generation, error)
 
-    def _host_image(self, dtype: str) -> np.ndarray:
-        """The session's image in the host dtype PyTorch will read, converted once per image."""
-        image = self.session.image
+    def _host_image(self) -> np.ndarray:
+        """The session's image as PyTorch will read it, converted once per image: in the
+        host dtype, and laid out channels_last where the call runs on that layout."""
+        image, settings = self.session.image, self.settings
+        dtype = settings.dtype
         host = np.dtype(np.float64 if dtype == "float64" else np.float32)
+        channels_last = channels_last_wins(self.session.spec, settings.device, dtype)
         cache = self._host_image_cache
-        if cache is None or cache[0] is not image or cache[1] != host:
-            converted = np.ascontiguousarray(image, dtype=host)
-            if not converted.flags.writeable:  # torch reads a writeable array without a copy per call
-                converted = converted.copy()
-            cache = (image, host, converted)
+        if cache is None or cache[0] is not image or cache[1] != (host, channels_last):
+            if channels_last:
+                converted = channels_last_copy(image, host)
+            else:
+                converted = np.ascontiguousarray(image, dtype=host)
+                if not converted.flags.writeable:  # torch reads a writeable array without a copy per call
+                    converted = converted.copy()
+            cache = (image, (host, channels_last), converted)
             self._host_image_cache = cache
         return cache[2]
 

@@ -71,17 +71,17 @@ def test_dtypes_per_device():
         check_dtype("cuda:0", "half")
 
 
-@pytest.mark.parametrize("cores, threads", [(1, 1), (2, 1), (4, 3), (16, 15)])
-def test_thread_policy_leaves_one_core_for_the_ui(cores, threads):
+@pytest.mark.parametrize("cores, threads", [(1, 1), (2, 2), (4, 4), (5, 4), (16, 15)])
+def test_thread_policy_uses_every_core_of_a_small_machine(cores, threads):
     assert compute_threads(cores) == threads
 
 
 def test_apply_thread_policy_sets_torch_threads():
     before = torch.get_num_threads()
     try:
-        assert apply_thread_policy(3) == 2
-        assert torch.get_num_threads() == 2
-        assert devices()[0].name == "CPU (2 threads)"
+        assert apply_thread_policy(6) == 5
+        assert torch.get_num_threads() == 5
+        assert devices()[0].name == "CPU (5 threads)"
     finally:
         torch.set_num_threads(before)
 

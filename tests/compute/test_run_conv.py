@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from convplay.compute import ComputeError, ConvRun, run_conv
+from convplay.compute.run import channels_last_copy, channels_last_wins, is_channels_last
 from convplay.core.presets import get_preset
 from convplay.core.reference import conv2d_reference
 from convplay.core.spec import PADDING_MODES, ConvSpec, ConvSpecError
@@ -247,3 +248,41 @@ def test_cuda_without_cuda_says_why():
     with pytest.raises(ComputeError, match="cannot run on cuda:0: CUDA not available") as info:
         run_conv(ConvSpec(), np.ones((1, 4, 4)), np.ones((1, 1, 3, 3)), None, device="cuda:0")
     assert info.value.field == "device"
+
+
+def test_channels_last_where_it_runs_faster_and_the_output_left_as_pytorch_wrote_it():
+    rng = np.random.default_rng(3)
+    spec = ConvSpec(3, 16, 3, padding=1)
+    x = rng.standard_normal((3, 20, 24))
+    weight, bias = rng.standard_normal(spec.weight_shape), rng.standard_normal(16)
+    run = run_conv(spec, x, weight, bias)
+    # a (C, H, W) view of (H, W, C) memory: no NCHW copy was made
+    assert not run.output.flags.c_contiguous
+    assert run.output.transpose(1, 2, 0).flags.c_contiguous
+    expected = oracle(spec, x, weight, bias)
+    np.testing.assert_allclose(run.output, expected, rtol=0, atol=1e-5 * value_scale(x, weight, bias))
+    # an input already laid out channels_last gives the same numbers
+    same = run_conv(spec, channels_last_copy(x), weight, bias)
+    np.testing.assert_array_equal(same.output, run.output)
+
+
+@pytest.mark.parametrize("spec, dtype", [
+    (ConvSpec(3, 4, 3, padding=1, padding_mode="circular"), "float32"),
+    (ConvSpec(3, 4, 3, stride=2, transposed=True), "float32"),
+    (ConvSpec(3, 4, 3, padding=1), "float64"),
+])
+def test_nchw_kept_where_channels_last_does_not_win(spec, dtype):
+    assert not channels_last_wins(spec, "cpu", dtype)
+    x = np.random.default_rng(4).standard_normal((3, 9, 9))
+    w = np.random.default_rng(5).standard_normal(spec.weight_shape)
+    run = run_conv(spec, x, w, None, dtype=dtype)
+    assert run.output.flags.c_contiguous
+    np.testing.assert_allclose(run.output, oracle(spec, x, w, np.zeros(4)), rtol=0, atol=1e-4 * value_scale(x, w, np.zeros(1)))
+
+
+def test_channels_last_copy_is_a_chw_view_of_hwc_memory():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    laid = channels_last_copy(x)
+    assert laid.dtype == np.float32 and is_channels_last(laid) and not laid.flags.c_contiguous
+    np.testing.assert_array_equal(laid, x)
+    assert not is_channels_last(x)

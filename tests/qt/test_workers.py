@@ -197,6 +197,26 @@ def test_pytorchs_answer_lands_in_the_results(qtbot, make_controller):
     assert results.outcome.max_diff_cpu64 is None  # only compared on CUDA
 
 
+def test_float32_on_the_cpu_reads_a_channels_last_image_made_once_and_keeps_its_output_strided(
+        qtbot, make_controller):
+    session = _session()
+    controller = make_controller(session)  # float32 on the CPU: channels_last wins there
+    with qtbot.waitSignal(controller.results.outcome_changed, timeout=60_000):
+        controller.start()
+    request = controller.results.request
+    assert request.image.transpose(1, 2, 0).flags.c_contiguous and request.image.dtype == np.float32
+    output = controller.results.output
+    assert output.transpose(1, 2, 0).flags.c_contiguous and not output.flags.c_contiguous
+    np.testing.assert_allclose(output, session_output(session), rtol=1e-5, atol=1e-5)
+    with qtbot.waitSignal(controller.results.outcome_changed, timeout=60_000):
+        session.set_weight(session.weight * 2)
+    assert controller.results.request.image is request.image  # converted once per image
+    with qtbot.waitSignal(controller.results.outcome_changed, timeout=60_000):
+        controller.settings.set_dtype("float64")
+    assert controller.results.request.image.flags.c_contiguous
+    assert controller.results.output.flags.c_contiguous
+
+
 def test_invalid_settings_make_the_results_stale_and_run_nothing(qtbot, make_controller):
     session = _session()
     controller = make_controller(session)

@@ -51,7 +51,7 @@ BUILTIN_STACK_KEYS = ("digits", "cifar10", "mnist")
 OUTPUT_VIEWS = ("channel", "magnitude", "l1", "orientation", "edges")
 # core.image_io's MIN_WORKING_SIZE and MAX_WORKING_SIZE, for the help text only (start-up
 # checks --size against core's own); a test checks they agree.
-WORKING_SIZE_RANGE = (8, 1024)
+WORKING_SIZE_RANGE = (8, 2048)
 
 
 def _positive_int(text: str) -> int:
@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--input-shape", type=_shape_arg, metavar="C,H,W",
         help="a blank input (zeros) of this shape instead of an image or sample: 1 to 64 channels, "
-        "1 to 1024 px a side, at most 3x1024x1024 values; with --stack, the shape of the stack's input "
+        "1 to 2048 px a side, at most 3x2048x2048 values; with --stack, the shape of the stack's input "
         "instead (default: the built-in model's own, else the image's or sample's channels and size)",
     )
     conv = parser.add_argument_group("convolution (named as in nn.Conv2d)")

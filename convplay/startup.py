@@ -150,7 +150,7 @@ def initial_session(args: argparse.Namespace, working_size: int | None = None):
 # groups fields allow, sides up to the largest working size, no more values than an RGB
 # photo at that size.
 MAX_BLANK_CHANNELS = 64
-MAX_BLANK_VALUES = 3 * 1024 * 1024
+MAX_BLANK_VALUES = 3 * 2048 * 2048
 
 
 def blank_input(shape):
@@ -168,7 +168,7 @@ def blank_input(shape):
         raise StartupError(f"--input-shape: height and width from 1 to {MAX_WORKING_SIZE} px, not {h}×{w}", "input_shape")
     if c * h * w > MAX_BLANK_VALUES:
         raise StartupError(
-            f"--input-shape: at most {MAX_BLANK_VALUES:,} values (3×1024×1024), not {c}×{h}×{w} = {c * h * w:,}",
+            f"--input-shape: at most {MAX_BLANK_VALUES:,} values (3×2048×2048), not {c}×{h}×{w} = {c * h * w:,}",
             "input_shape")
     return InputSource.from_array(np.zeros((c, h, w)), f"blank {c}×{h}×{w}")
 

@@ -22,7 +22,7 @@ MAX_PIXELS = 40_000_000
 
 MIN_WORKING_SIZE = 8
 DEFAULT_WORKING_SIZE = 256  # the long side inputs are made at unless the user picks another
-MAX_WORKING_SIZE = 1024
+MAX_WORKING_SIZE = 2048
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 

@@ -23,6 +23,22 @@ from convplay.core.match import Match, compare_conv
 from convplay.core.reference import conv2d_reference
 from convplay.core.spec import ConvSpec, ConvSpecError
 
+# The most output values one call may make: 64 channels of a 2048×2048 input, 1 GiB of
+# float32.  A loaded kernel of 1024 channels, or a padding of hundreds, would otherwise ask
+# for tens of GiB and take the machine down instead of saying so.
+MAX_OUTPUT_VALUES = 64 * 2048 * 2048
+
+
+def output_size_problem(shape: tuple[int, ...]) -> str:
+    """Why an output of ``shape`` is too large to compute here, or "" when it is not."""
+    values = int(np.prod(shape, dtype=np.int64))
+    if values <= MAX_OUTPUT_VALUES:
+        return ""
+    dims = "×".join(str(n) for n in shape)
+    return (f"the output would be {dims} = {values:,} values ({values * 4 / 2**30:.1f} GiB in float32); "
+            f"convplay computes at most {MAX_OUTPUT_VALUES:,} (64×2048×2048): use a smaller input, "
+            "fewer output channels or a larger stride")
+
 
 @dataclass(frozen=True, eq=False)
 class ComputeRequest:
@@ -189,9 +205,13 @@ class Results:
         ``image``: the session's image already in the dtype PyTorch reads (a cached copy).
         """
         try:
-            session.spec.output_shape(session.image.shape)
+            shape = session.spec.output_shape(session.image.shape)
         except ConvSpecError as exc:
             self.invalidate(str(exc))
+            return None
+        too_large = output_size_problem(shape)
+        if too_large:
+            self.invalidate(too_large)
             return None
         request = ComputeRequest(
             session.spec, session.image if image is None else image, session.effective_weight(), session.bias,

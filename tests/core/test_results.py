@@ -58,6 +58,22 @@ def test_stale_after_an_invalid_spec_keeps_the_last_output():
     assert recorder.names() == ["stale"]
 
 
+def test_an_output_over_a_gibibyte_is_refused_in_words_and_the_last_output_kept():
+    results, session = Results(), _session()
+    request = results.begin(session, ComputeSettings())
+    results.set_outcome(results.generation, _outcome(request))
+    shown = results.output
+    # 1 -> 65 channels of a 2048x2048 input: one channel more than the largest allowed
+    session.set_image(np.zeros((1, 2048, 2048)))
+    session.set_spec(session.spec.replace(out_channels=65, padding=1))
+    assert results.begin(session, ComputeSettings()) is None
+    assert results.stale.startswith("the output would be 65×2048×2048 = 272,629,760 values (1.0 GiB in float32)")
+    assert "at most 268,435,456 (64×2048×2048)" in results.stale
+    assert results.output is shown
+    session.set_spec(session.spec.replace(out_channels=64))
+    assert results.begin(session, ComputeSettings()) is not None  # 64 channels: exactly the limit
+
+
 def test_fresh_again_after_the_settings_are_fixed():
     results, session = Results(), _session()
     session.set_spec(session.spec.replace(kernel_size=9))  # larger than the 6x6 input

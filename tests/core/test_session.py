@@ -156,7 +156,7 @@ def test_undo_of_a_resize_keeps_the_original_for_the_next_resize(tmp_path):
 
 
 def test_working_size_limits_and_default():
-    assert MIN_WORKING_SIZE == 8 and MAX_WORKING_SIZE == 1024 and DEFAULT_WORKING_SIZE == 256
+    assert MIN_WORKING_SIZE == 8 and MAX_WORKING_SIZE == 2048 and DEFAULT_WORKING_SIZE == 256
     session = Session(np.zeros((1, 32, 32)))
     assert session.working_size == 32 and not session.keeps_own_size
     for bad in (MIN_WORKING_SIZE - 1, MAX_WORKING_SIZE + 1, 2.5, True):

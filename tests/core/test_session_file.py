@@ -440,7 +440,7 @@ def _weight(shape, value=1.0, dtype="float64"):
         ({"input": {"blank": [1, 5, 5], "sample": "camera"}}, ("exactly one of",)),
         ({"input": {"sample": "mona_lisa"}}, ("mona_lisa", "convplay does not have")),
         ({"input": {"sample": "camera", "channels": 2}}, ("channels must be 1 or 3",)),
-        ({"input": {"blank": [1, 5, 5], "working_size": 5000}}, ("working_size must be between 8 and 1024",)),
+        ({"input": {"blank": [1, 5, 5], "working_size": 5000}}, ("working_size must be between 8 and 2048",)),
         ({"input": {"blank": [1, 5]}}, ("blank must be [C, H, W]",)),
         ({"input": {"blank": [3, 4096, 4096]}}, ("limit",)),
         ({"input": {"array": _weight((1, 1, 0))}}, ("at least one pixel",)),

@@ -32,6 +32,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt, QtMsgType, qInstallMessageHandle
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from convplay.qt.output_first import OUTPUT_FIRST
 from convplay.qt.workspaces import WORKSPACES
 
 # Qt messages allowed by name: the offscreen platform can neither size windows to their hints
@@ -167,6 +168,8 @@ def shown_output(window) -> np.ndarray | None:
 
 
 def is_busy(window) -> bool:
+    if OUTPUT_FIRST.pending:  # panels wait (a frame at most) for the edit's output
+        return True
     results = getattr(window, "results", None)
     if results is not None and isinstance(getattr(results, "busy", None), bool):
         if results.busy:
@@ -253,7 +256,9 @@ class Monkey:
 
     def check_kernel_size(self, wanted: tuple[int, int] | None, what: str) -> None:
         """No edit silently lost: the kernel has the size asked for, or the panel says why
-        not, and its size boxes show the kernel's real size."""
+        not, and its size boxes show the kernel's real size (once the redraws held for the
+        edit's output have run: a frame at most, before a person could look)."""
+        self.qtbot.waitUntil(lambda: not OUTPUT_FIRST.pending, timeout=1000)
         panel, session = self.window.kernel_panel, self.window.session
         actual = tuple(session.weight.shape[2:])
         shown = (panel.kh_spin.value(), panel.kw_spin.value())

@@ -58,6 +58,7 @@ from convplay.qt.panels.scores_panel import ScoresPanel
 from convplay.qt.panels.transposed_panel import TransposedPanel
 from convplay.qt.panels.stack_panel import StackPanel
 from convplay.qt.panels.response_panel import ResponsePanel
+from convplay.qt.output_first import OUTPUT_FIRST
 from convplay.qt.status import ComputeStatus
 from convplay.qt.undo import UndoKeysFromFields, undo_actions
 from convplay.qt.widgets.view_link import ProportionalLink
@@ -243,6 +244,9 @@ class MainWindow(QMainWindow):
         self.output_panel.cell_picked.connect(self.animation_panel.pick_output_cell)
         self.input_panel.canvas.picked.connect(self.animation_panel.pick_input_pixel)
         self.output_panel.displayed.connect(self.output_shown)
+        # The panels held back for the output redraw once it has been painted (the paint
+        # is posted; a zero timer comes after it).
+        self.output_shown.connect(lambda: QTimer.singleShot(0, OUTPUT_FIRST.release))
         # The workbench's views read the (out, in) pair the kernel panel shows.
         for spin in (self.kernel_panel.out_spin, self.kernel_panel.in_spin):
             spin.valueChanged.connect(self._share_kernel_pair)

@@ -46,6 +46,7 @@ from convplay.core.kernel_recipe import NORMALISATION_LABELS, KernelRecipe
 from convplay.core.parametric_kernels import KernelParameterError, Parameter
 from convplay.core.session import EDITED, Session
 from convplay.qt import style
+from convplay.qt.output_first import OUTPUT_FIRST
 from convplay.qt.shown import hear_while_alive
 
 # The families as an image-processing engineer looks for them; a family not named here
@@ -441,7 +442,9 @@ class DesignerPanel(QWidget):
         self.normalisation_combo.activated.connect(self._on_normalisation_activated)
         self.apply_button.clicked.connect(self.apply)
         session = self._session
-        hear_while_alive(self, (session.kernel_changed, self._refresh), (session.spec_changed, self._refresh))
+        follow = OUTPUT_FIRST.follow(self._refresh)
+        hear_while_alive(self, (session.kernel_changed, follow), (session.spec_changed, follow))
+        self.destroyed.connect(lambda *_args, refresh=self._refresh: OUTPUT_FIRST.discard(refresh))
 
     # -- what the panel shows -------------------------------------------------------------
     @property

@@ -33,6 +33,7 @@ from convplay.core.codegen import LIBRARIES, GeneratedCode, library_code
 from convplay.core.formula import NBSP, AxisFormula, CountRow, FormulaNote, Span, count_rows, shown_formula
 from convplay.core.session import Session
 from convplay.core.spec import ConvSpec
+from convplay.qt.output_first import OUTPUT_FIRST
 from convplay.qt.style import ERROR, MUTED
 from convplay.qt.zoom import scaled, text_zoom
 
@@ -111,9 +112,11 @@ class FormulaPanel(QWidget):
         self._user_split = False  # the user dragged the splitter: their heights stay
         self._build()
         self._apply_fonts()
-        session.changed.connect(self.refresh)
+        follow = OUTPUT_FIRST.follow(self.refresh)  # after the edit's output is on screen
+        session.changed.connect(follow)
         # The session outlives the panel: stop hearing it once the widget is gone.
-        self.destroyed.connect(lambda: session.changed.disconnect(self.refresh))
+        self.destroyed.connect(lambda *_args, refresh=self.refresh: (
+            session.changed.disconnect(follow), OUTPUT_FIRST.discard(refresh)))
         text_zoom().changed.connect(self._on_zoom)  # Qt disconnects it when the panel goes
         self.refresh()
 

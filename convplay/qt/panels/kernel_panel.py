@@ -43,6 +43,7 @@ from convplay.core.kernel_edits import ALL, FILTER, SELECTED, kernel_size_arg
 from convplay.core.presets import PRESETS, Preset
 from convplay.core.session import Session, edited_name
 from convplay.qt import style
+from convplay.qt.output_first import OUTPUT_FIRST
 from convplay.qt.shown import hear_while_alive
 from convplay.qt.panels.analysis_panel import properties_summary
 from convplay.qt.style import DIVERGING
@@ -247,7 +248,9 @@ class KernelPanel(QWidget):
         self.bias_grid.value_typed.connect(self._on_bias_typed)
         self.bias_grid.rejected.connect(self._show_error)
         session = self._session
-        hear_while_alive(self, (session.kernel_changed, self._refresh), (session.spec_changed, self._refresh))
+        follow = OUTPUT_FIRST.follow(self._refresh)
+        hear_while_alive(self, (session.kernel_changed, follow), (session.spec_changed, follow))
+        self.destroyed.connect(lambda *_args, refresh=self._refresh: OUTPUT_FIRST.discard(refresh))
 
     # -- public actions (buttons call these; so can menus and tests) ----------------------
     @property

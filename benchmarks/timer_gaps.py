@@ -12,6 +12,8 @@ Printed per tab: the largest and the 99th-percentile tick interval, the ticks co
 and how many PyTorch results and reference comparisons arrived.  The last line is one
 JSON object with ``max_gap_ms_<tab>`` for each tab and ``max_gap_ms`` over all.
 Run: QT_QPA_PLATFORM=offscreen python benchmarks/timer_gaps.py [--size 1024 --out 64]
+(the Session is built directly, so ``--size 2048 --out 16`` or ``--out 64`` runs whatever
+the window's working-size cap; at 2048 x 64 pass ``--edits 2``: each edit takes seconds).
 """
 
 from __future__ import annotations

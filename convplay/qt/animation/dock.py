@@ -50,6 +50,7 @@ from convplay.qt.animation.view import AnimationView
 from convplay.qt.shown import WhenShown, on_screen
 from convplay.qt.theme import theme
 from convplay.qt.widgets.lookup import lookup_table
+from convplay.qt.workers import LatestWorker
 
 ARITHMETIC_SHARE = 0.38  # of the splitter for the arithmetic, until the user drags the handle
 STACK_ASPECT = 0.9  # a dock taller than this times its width puts the arithmetic below the view
@@ -59,6 +60,15 @@ MIN_DIAGRAM_STRIP = 300  # pixels: the diagram's strip keeps this much width bes
 # The output panel's colour maps, until the window hands the dock the panel's own tables.
 OUTPUT_MAPS = {DIVERGING_MAP: style.DIVERGING, SEQUENTIAL_MAP: style.SEQUENTIAL, GREY_MAP: style.GREY_IMAGE}
 NO_MISMATCHES = np.zeros((0, 3), dtype=np.int64)
+# A channel of PyTorch's output up to this many cells is scanned for its levels at once
+# (about a millisecond); a larger one (2048², or a channels_last output, whose channel is
+# spread over all of its memory) on a worker, so that the UI thread keeps its 60 Hz.
+SYNC_LEVEL_CELLS = 1 << 20
+
+
+def _channel_levels(job: tuple[np.ndarray, int]) -> tuple[np.ndarray, tuple[float, float]]:
+    output, oc = job
+    return output, symmetric_levels(output[oc])
 
 
 class AnimationDock(QWidget):
@@ -149,6 +159,9 @@ class AnimationDock(QWidget):
         self.walk: ConvWalk | None = None
         self.problem = ""  # why these settings cannot be animated ("" when they can)
         self._torch_output: np.ndarray | None = None  # PyTorch's output for this walk, if in
+        self._torch_levels: tuple[np.ndarray, tuple[float, float]] | None = None  # (output, its channel's levels)
+        self._levels_worker = LatestWorker(_channel_levels, "convplay-animation-levels", parent=self)
+        self._levels_worker.returned.connect(self._on_torch_levels)
         self.stamps = StampSums(self._on_stamps_summed, lambda error: self.message.setText(f"Cannot add up the stamps: {error}"), self)
 
         # One pattern for every model event: drawn now when on screen, else once shown.
@@ -387,15 +400,35 @@ class AnimationDock(QWidget):
             self.view.set_output_values(reference.reference, reference.levels)
         elif self._torch_output is not None:
             # Until the reference is in: PyTorch's values, scaled by the channel on screen
-            # (one channel's scan, not the whole output's, on the UI thread).
-            oc = min(self.state.cell()[0] if self.state.n_steps else 0, self._torch_output.shape[0] - 1)
-            self.view.set_output_values(self._torch_output, symmetric_levels(self._torch_output[oc]))
+            # (one channel's scan, not the whole output's; a large one off the UI thread,
+            # the cells waiting as they wait for PyTorch's output until it is done).
+            levels = self._levels_of(self._torch_output)
+            if levels is None:
+                self.view.set_output_values(None, (-1.0, 1.0))
+            else:
+                self.view.set_output_values(self._torch_output, levels)
         else:
             self.view.set_output_values(None, (-1.0, 1.0))
         self._overview_output()
         self._show_badge()
         if draw and self.state.n_steps:
             self.show_step(self.state.position)
+
+    def _levels_of(self, output: np.ndarray) -> tuple[float, float] | None:
+        """The symmetric levels of ``output``'s channel on screen, or None while a worker finds them."""
+        if self._torch_levels is not None and self._torch_levels[0] is output:
+            return self._torch_levels[1]
+        oc = min(self.state.cell()[0] if self.state.n_steps else 0, output.shape[0] - 1)
+        if output[oc].size <= SYNC_LEVEL_CELLS:
+            self._torch_levels = (output, symmetric_levels(output[oc]))
+            return self._torch_levels[1]
+        self._levels_worker.submit((output, oc))
+        return None
+
+    def _on_torch_levels(self, _generation: int, answer: tuple[np.ndarray, tuple[float, float]]) -> None:
+        self._torch_levels = answer
+        if answer[0] is self._torch_output:
+            self._results_when_shown.request()
 
     @property
     def match(self):
@@ -555,10 +588,21 @@ class AnimationDock(QWidget):
         step = thumb_step(channel.shape)
         whole = values if values is not None and not walk.spec.transposed else self._torch_output
         if self._overview_signed is None or self._overview_signed[0] is not whole:
-            self._overview_signed = (whole, is_signed(whole, self._output_mode))
+            self._overview_signed = (whole, self._signed(whole))
         view = channel_view(whole[:, ::step, ::step], oc, self._output_mode, self._output_tables,
                             mapping=self._output_mapping, signed=self._overview_signed[1])
         self.overview.set_output(view.pixels, walk.output_shape[1:], caption)
+
+    def _signed(self, whole: np.ndarray) -> bool:
+        """Whether the output has negatives in the output panel's mode (decides auto): the
+        answer the PyTorch worker found for the panel (``OutputDisplay.signed``) when it is
+        for this mode, so that no scan of a 2048² x 64 output runs on the UI thread."""
+        outcome = self.results.outcome
+        display = getattr(outcome, "display", None) if self.results.fresh else None
+        view = getattr(display, "view", None)
+        if view is not None and view.mode == self._output_mode:
+            return bool(display.signed)
+        return is_signed(whole, self._output_mode)
 
     def set_output_colours(self, tables: dict[str, np.ndarray], mapping: str, mode: str) -> None:
         """Colour the overview's output as the output panel does: its ``argb_table``s (by
@@ -609,6 +653,7 @@ class AnimationDock(QWidget):
         """Stop the timer and the stamps' worker (the window is closing)."""
         self.state.pause()
         self.stamps.shutdown()
+        self._levels_worker.shutdown()
         self.results.want_reference(self.reference_name, False)
 
     def _disconnect_models(self) -> None:

@@ -101,6 +101,9 @@ class CellPlot:
         """Frame cells rows[0]..rows[1]-1 by cols[0]..cols[1]-1 (a neighbourhood)."""
         (r0, r1), (c0, c1) = rows, cols
         self.view_box.setRange(QRectF(c0 - 0.5, r0 - 0.5, max(c1 - c0, 1), max(r1 - r0, 1)), padding=FIT_PADDING)
+        # The view's transform now, not in the paint: pyqtgraph would move the items while
+        # the scene paints them, and Qt would paint the whole view a second time.
+        self.view_box.updateMatrix()
 
     def cell_pixels(self) -> float:
         """How many screen pixels one cell spans."""

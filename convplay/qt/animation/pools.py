@@ -185,6 +185,8 @@ class LabelPool:
         self._font.setPixelSize(scaled(START_PX))
         self.items: list[QGraphicsSimpleTextItem] = []
         self.used = 0
+        self._vacant: set[int] = set()  # slots below ``used`` that hold no label this frame
+        self._keys: list[object] = []  # what each label in use shows (``set``'s key), None: unknown
         self.visible = True
         self.longest = 0  # characters in the longest text so far: what the font must fit
         self.refit = False  # a longer text arrived: ``fit`` again
@@ -213,9 +215,17 @@ class LabelPool:
         rect = item.boundingRect()
         item.setTransform(QTransform.fromTranslate(-rect.width() / 2, -rect.height() / 2 + self.shift_px))
 
-    def set(self, n: int, x: float, y: float, text: str, light: bool = False) -> None:
-        """Label ``n`` at cell (x, y), in use from now on; ``light`` text for a dark cell."""
+    def holds(self, n: int, key: object) -> bool:
+        """Whether label ``n`` is in use and was last ``set`` with ``key``: showing it again costs nothing."""
+        return n < len(self._keys) and self._keys[n] == key and n < self.used and n not in self._vacant
+
+    def set(self, n: int, x: float, y: float, text: str, light: bool = False, key: object = None) -> None:
+        """Label ``n`` at cell (x, y), in use from now on; ``light`` text for a dark cell;
+        ``key`` names what it shows, for ``holds``."""
         item = self._item(n)
+        if len(self._keys) <= n:
+            self._keys.extend([None] * (n + 1 - len(self._keys)))
+        self._keys[n] = key
         brush = self._light_text if light else self._dark_text
         if item.brush() != brush:
             item.setBrush(brush)
@@ -226,13 +236,35 @@ class LabelPool:
                 self.longest, self.refit = len(text), True
         item.setPos(QPointF(x, y))
         item.setVisible(self.visible)
+        self._vacant.discard(n)
         self.used = max(self.used, n + 1)
 
     def finish(self, used: int) -> None:
         """Only labels 0 to ``used`` - 1 stay in use: hide the rest."""
         for item in self.items[used : self.used]:
             item.setVisible(False)
+        self._keys[used:] = []
         self.used = used
+        self._vacant = set()
+
+    def finish_slots(self, size: int, filled: set[int]) -> None:
+        """Labels 0 to ``size`` - 1 are this frame's slots and ``filled`` those ``set``:
+        hide the others (a neighbourhood cut short by the image's edge leaves slots empty)."""
+        vacant = set(range(min(size, len(self.items)))) - filled
+        for n in vacant:
+            self.items[n].setVisible(False)
+            if n < len(self._keys):
+                self._keys[n] = None
+        for item in self.items[size : self.used]:
+            item.setVisible(False)
+        self._keys[size:] = []
+        self.used = size
+        self._vacant = vacant
+
+    def shown(self) -> dict[tuple[float, float], str]:
+        """(x, y) -> text of each label in use (tests read it)."""
+        return {(item.pos().x(), item.pos().y()): item.text()
+                for n, item in enumerate(self.items[: self.used]) if n not in self._vacant}
 
     def reset(self) -> None:
         """No labels; the next texts decide the font again (a new convolution)."""
@@ -243,8 +275,8 @@ class LabelPool:
         if visible == self.visible:
             return
         self.visible = visible
-        for item in self.items[: self.used]:
-            item.setVisible(visible)
+        for n, item in enumerate(self.items[: self.used]):
+            item.setVisible(visible and n not in self._vacant)
 
     def pixel_size(self) -> int:
         """The labels' font size in pixels (tests read it)."""

@@ -318,23 +318,47 @@ class AnimationView(pg.GraphicsLayoutWidget):
                         f"in {ch}", group=group)
         self._label_inputs()
 
-    def _label_inputs(self) -> None:
-        """A value label on every input cell on screen, and "(r,c)" under each copied pad cell."""
+    def _label_inputs(self, fit: bool = True) -> None:
+        """A value label on every input cell on screen, and "(r,c)" under each copied pad cell;
+        fitted to the cells unless ``fit`` is False (cells of the size they had) and no text
+        grew longer."""
         source = self._source()
         (r0, r1), (c0, c1) = self._in_rect
         small = 0 < r1 - r0 <= LABEL_CELLS and 0 < c1 - c0 <= LABEL_CELLS
+        # A cell's label keeps its slot (its row and column modulo the neighbourhood's
+        # size) while the neighbourhood moves: a tile one column further on sets the
+        # texts of the column it brings in, not of every cell (a cramped view's tile
+        # moves every step).
+        rows, cols = self._label_slots()
         for panel, ch in zip(self.inputs, self._channels):
-            n = 0
+            filled: set[int] = set()
             if small:
                 block = source[ch, r0:r1, c0:c1]
                 for r in range(r1 - r0):
                     for c in range(c1 - c0):
+                        n = ((r0 + r) % rows) * cols + (c0 + c) % cols
+                        filled.add(n)
+                        key = (ch, r0 + r, c0 + c, self._short)
+                        if panel.labels.holds(n, key):
+                            continue
                         value = block[r, c]
-                        panel.labels.set(n, c0 + c, r0 + r, self._in_text(value), light=panel.is_dark(value, self._levels))
-                        n += 1
-            panel.labels.finish(n)
+                        panel.labels.set(n, c0 + c, r0 + r, self._in_text(value), light=panel.is_dark(value, self._levels),
+                                         key=key)
+            panel.labels.finish_slots(rows * cols if small else 0, filled)
             self._label_pad_sources(panel, source[ch], small)
-        self._fit_labels()
+        if fit or any(panel.labels.refit or panel.pad_labels.refit for panel in self.inputs):
+            self._fit_labels()
+
+    def _label_slots(self) -> tuple[int, int]:
+        """(rows, cols) of the input labels' slots: the input cells a whole neighbourhood
+        shows (every cell on screen when drawn whole)."""
+        (r0, r1), (c0, c1) = self._in_rect
+        rows, cols = r1 - r0, c1 - c0
+        if self._tiling is not None and not self._whole:
+            t = self._tiling
+            full = t.driver_cells if self._walk.spec.transposed else t.reached_cells
+            rows, cols = max(rows, full[0]), max(cols, full[1])
+        return max(rows, 1), max(cols, 1)
 
     def _in_text(self, value: float) -> str:
         """An input cell's label: the value, or, where the cells are too narrow for it
@@ -368,18 +392,26 @@ class AnimationView(pg.GraphicsLayoutWidget):
     def _enter_tile(self, tile: Neighbourhood) -> None:
         """Frame the neighbourhood ``tile``: its input and output cells, labelled."""
         self.tile = tile
+        # A tile of the same size as the last one (the usual move) keeps the cells' size on
+        # screen: the labels need no refit.
+        old = (_rect_shape(self._in_rect), _rect_shape(self._out_rect))
         if self._walk.spec.transposed:
             self._in_rect = (tile.driver_rows, tile.driver_cols)
             self._out_rect = (tile.reached_rows, tile.reached_cols)
         else:
             self._in_rect = (tile.reached_rows, tile.reached_cols)
             self._out_rect = (tile.driver_rows, tile.driver_cols)
-        for panel in self.inputs[: len(self._channels)]:
-            panel.show_region(*self._in_rect)
-        self.output.show_region(*self._out_rect)
+        # Each panel's new range asks for a refit of every panel's labels: one, once all are framed.
+        self._fit_held = True
+        try:
+            for panel in self.inputs[: len(self._channels)]:
+                panel.show_region(*self._in_rect)
+            self.output.show_region(*self._out_rect)
+        finally:
+            self._fit_held = False
         self._outline_output_cells()
         self._grid_inputs()
-        self._label_inputs()
+        self._label_inputs(fit=old != (_rect_shape(self._in_rect), _rect_shape(self._out_rect)))
         self._relabel_output()
         self.tile_changed.emit()
 
@@ -441,17 +473,22 @@ class AnimationView(pg.GraphicsLayoutWidget):
 
     def _fill_to(self, k: int, oc: int, i: int, j: int, total: float) -> None:
         """Output cells up to (i, j) of channel ``oc`` filled, later ones empty."""
-        _, h, w = self._walk.output_shape
         if k == self._last_k + 1 and oc == self._fill_channel:
             self._fill[i, j] = total
             self._label_output_cell(i, j)
         else:
-            self._fill[:] = np.nan
-            flat = self._fill.reshape(-1)
-            n = i * w + j
+            # Row by row, not through a flat copy of the channel: a channels_last output's
+            # channel is strided, and reshaping it would copy all of it.
+            fill = self._fill
             if self._values is not None:
-                flat[:n] = self._values[oc].reshape(-1)[:n]
-            flat[n] = total
+                fill[:i] = self._values[oc, :i]
+                fill[i, :j] = self._values[oc, i, :j]
+            else:
+                fill[:i] = np.nan
+                fill[i, :j] = np.nan
+            fill[i, j] = total
+            fill[i, j + 1:] = np.nan
+            fill[i + 1:] = np.nan
             self._fill_channel = oc
             self._relabel_output()
         self._last_k = k
@@ -557,6 +594,8 @@ class AnimationView(pg.GraphicsLayoutWidget):
     def _fit_labels(self, *_) -> None:
         """Value labels and weight tags sized to the cells on screen (called when the zoom
         or the size changes)."""
+        if self._fit_held:
+            return
         # The tags first: a value label fits below the band its cell's tag takes.
         for panel in self.inputs:
             px = panel.cell_pixels()
@@ -730,6 +769,7 @@ class AnimationView(pg.GraphicsLayoutWidget):
         else:
             grid.addItem(self.output.plot, 0, MAX_INPUT_PANELS)
 
+    _fit_held = False  # a neighbourhood is being framed: ``_enter_tile`` fits the labels once it is
     _title_timer: QTimer | None = None  # pyqtgraph resizes the view before ``__init__`` makes it
 
     def _refit_titles_later(self) -> None:

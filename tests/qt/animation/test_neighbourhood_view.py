@@ -398,3 +398,82 @@ def test_a_square_dock_stacks_only_where_the_height_holds_both(qtbot):
     _settle()
     assert dock.splitter.orientation() == Qt.Orientation.Vertical  # tall enough: the arithmetic below
     dock.shutdown()
+
+
+def test_labels_follow_a_neighbourhood_that_moves_every_step(qtbot):
+    """Three channels side by side at 1280x720: the tile is one window wide and moves on
+    every step; each cell's label keeps its slot, and at the image's edge a smaller tile
+    leaves no label of the one before."""
+    spec = ConvSpec(in_channels=3, out_channels=2, kernel_size=5, padding=2)
+    rng = np.random.default_rng(2)
+    session = Session(_photo(3, size=20), spec, np.round(rng.normal(size=spec.weight_shape), 2))
+    dock = _dock(qtbot, session)
+    view = dock.view
+    assert not view.whole
+    padded = _padded(session)
+    _, h_out, w_out = session_output(session).shape
+    tiles = set()
+    for k in [*range(0, w_out + 2), *range(h_out * w_out - w_out - 2, h_out * w_out + 3)]:
+        dock.state.seek(k)
+        _settle()
+        tiles.add(view.input_rect)
+        (r0, r1), (c0, c1) = view.input_rect
+        step = dock.walk.step(k)
+        for p, ch in enumerate(step.in_channels[: len(view._channels)]):
+            expected = {(float(c), float(r)): format_cell(padded[ch, r, c]) for r in range(r0, r1) for c in range(c0, c1)}
+            assert view.inputs[p].labels.shown() == expected, k
+            hidden = [item for n, item in enumerate(view.inputs[p].labels.items)
+                      if (item.pos().x(), item.pos().y()) not in expected and item.isVisible()]
+            assert not hidden, k  # no label of an earlier tile still on screen
+    assert len(tiles) > w_out // 2  # the tile did move
+    dock.shutdown()
+
+
+def test_a_large_channel_s_levels_come_from_a_worker(qtbot, monkeypatch):
+    """Until the reference is in, the cells are PyTorch's values scaled by the channel on
+    screen; a large channel is scanned off the UI thread, the cells waiting meanwhile."""
+    import convplay.qt.animation.dock as dock_module
+
+    monkeypatch.setattr(dock_module, "SYNC_LEVEL_CELLS", 0)
+    spec = ConvSpec(in_channels=1, out_channels=2, kernel_size=3, padding=1)
+    rng = np.random.default_rng(3)
+    session = Session(_photo(1), spec, np.round(rng.normal(size=spec.weight_shape), 2))
+    dock = _dock(qtbot, session)
+    torch_out = session_output(session).astype(np.float32)
+    feed_torch_only(dock, torch_out)
+    assert dock.view._values is None  # waiting for the levels, as for PyTorch's output
+    qtbot.waitUntil(lambda: dock.view._values is torch_out, timeout=5000)
+    oc = dock.state.cell()[0]
+    m = float(np.abs(torch_out[oc]).max())
+    assert dock.view._out_levels == (-m, m)
+    dock.shutdown()
+
+
+def feed_torch_only(dock: AnimationDock, output: np.ndarray) -> None:
+    results = dock.results
+    request = results.begin(dock.session, ComputeSettings(dtype="float32"))
+    results.set_outcome(results.generation, ComputeOutcome(request, output, 0.0, "CPU"))
+
+
+def test_label_slots_left_empty_hide_their_old_labels(qtbot):
+    """A frame that fills fewer slots than the last (a tile cut short) hides the rest, also
+    when the labels come back into sight after being too small to show."""
+    import pyqtgraph as pg
+
+    from convplay.qt.animation.pools import LabelPool
+
+    pool = LabelPool(pg.ViewBox(), "#000000")
+    for n in range(4):
+        pool.set(n, float(n), 0.0, f"v{n}", key=n)
+    pool.finish_slots(4, {0, 1, 2, 3})
+    assert pool.holds(2, 2) and not pool.holds(2, "other")
+    pool.set(1, 9.0, 9.0, "w", key="w")
+    pool.finish_slots(4, {1, 3})
+    assert pool.shown() == {(9.0, 9.0): "w", (3.0, 0.0): "v3"}
+    assert [item.isVisible() for item in pool.items] == [False, True, False, True]
+    assert not pool.holds(0, 0)  # an emptied slot must be set again
+    pool.set_visible(False)
+    pool.set_visible(True)
+    assert [item.isVisible() for item in pool.items] == [False, True, False, True]
+    pool.finish(0)
+    assert pool.shown() == {} and not any(item.isVisible() for item in pool.items)

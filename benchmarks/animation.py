@@ -10,7 +10,8 @@ step drawn but never painted, does not count.
 Figures: ``fps`` = painted frames / seconds played, ``p95_frame_ms`` = the 95th
 percentile of the intervals between painted frames; the same while a background thread
 runs 1024x1024 RGB -> 16 channel 3x3 ``F.conv2d`` back to back (``_under_load``), with
-the app's allocator setting and thread policy (or ``--load-threads``).  Each figure is the median of
+the app's allocator setting, channels_last, and the threads the app's convolutions use
+while it animates (or ``--load-threads``).  Each figure is the median of
 ``--repeats`` runs.  The last line is one JSON object.
 Run: QT_QPA_PLATFORM=offscreen python benchmarks/animation.py [--seconds 3 --repeats 3]
 """
@@ -24,7 +25,7 @@ import statistics
 import threading
 import time
 
-from convplay.compute.allocator import apply_thread_policy, tune_allocator
+from convplay.compute.allocator import animation_threads, apply_thread_policy, tune_allocator
 
 tune_allocator()  # as the app does, before any large allocation
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -82,11 +83,12 @@ def _figures(stamps: list[float], seconds: float) -> tuple[float, float]:
     return len(stamps) / seconds, float(np.percentile(intervals, 95)) * 1e3
 
 
-def _background_convolutions(stop: threading.Event, count: list[int], size: int) -> None:
+def _background_convolutions(stop: threading.Event, count: list[int], size: int, threads: int) -> None:
     import torch
     import torch.nn.functional as F
 
-    x = torch.rand(1, 3, size, size)
+    torch.set_num_threads(threads)  # in this thread: OpenMP's count is per thread
+    x = torch.rand(1, 3, size, size).contiguous(memory_format=torch.channels_last)  # as the app runs it
     w = torch.rand(16, 3, 3, 3)
     with torch.no_grad():
         while not stop.is_set():
@@ -100,15 +102,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--load-size", type=int, default=LOAD_SIZE, help="background conv input side (default 1024)")
     parser.add_argument("--load-threads", type=int, default=0,
-                        help="torch threads of the background conv (default 0: the app's thread policy)")
+                        help="torch threads of the background conv (default 0: the app's while it animates)")
     args = parser.parse_args()
 
     import torch
 
-    threads = apply_thread_policy()
-    if args.load_threads > 0:
-        torch.set_num_threads(args.load_threads)
-        threads = args.load_threads
+    apply_thread_policy()
+    # While the sliding window plays, the app's convolutions leave a core to the window.
+    threads = args.load_threads if args.load_threads > 0 else animation_threads()
     app = QApplication.instance() or QApplication([])
     rng = np.random.default_rng(0)
     spec = ConvSpec(in_channels=3, out_channels=8, kernel_size=5, padding=2)
@@ -122,7 +123,7 @@ def main() -> None:
     loaded, convs, conv_s = [], 0, 0.0
     for _ in range(args.repeats):
         stop, count = threading.Event(), [0]
-        thread = threading.Thread(target=_background_convolutions, args=(stop, count, args.load_size))
+        thread = threading.Thread(target=_background_convolutions, args=(stop, count, args.load_size, threads))
         thread.start()
         time.sleep(0.5)  # torch warmed up in the thread
         before, start = count[0], time.perf_counter()

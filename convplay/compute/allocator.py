@@ -98,6 +98,16 @@ def compute_threads(cpu_count: int | None = None) -> int:
     return max(1, cores if cores <= ALL_CORES_UP_TO else cores - 1)
 
 
+def animation_threads(cpu_count: int | None = None) -> int:
+    """The intra-op threads while an animation plays: one core left to the window.
+
+    Why: a frame of the sliding window is 12-15 ms of the UI thread's time; with PyTorch on
+    both cores of a 2-core machine it painted 38 fps instead of 55 (benchmarks/animation.py).
+    """
+    cores = cpu_count if cpu_count is not None else _usable_cpus()
+    return max(1, min(compute_threads(cores), cores - 1))
+
+
 def _usable_cpus() -> int:
     """The cores this process may run on (a container's CPU set, not the host's)."""
     if hasattr(os, "sched_getaffinity"):

@@ -44,15 +44,20 @@ def run_request(request: ComputeRequest) -> ComputeOutcome:
     The thread policy is applied in the thread that runs the convolution, before its
     first one: OpenMP keeps the thread count a thread started its first parallel region
     with, so a policy set only in another thread (the device listing's) may come too late.
+    The controller's ``set_spare_core`` changes it there the same way, per job.
     """
     from convplay.compute.run import run_conv
 
-    if not getattr(_thread_state, "policy_applied", False):
+    if getattr(_thread_state, "threads", None) is None:
         from convplay.compute.allocator import apply_thread_policy
 
-        apply_thread_policy()
-        _thread_state.policy_applied = True
+        _thread_state.threads = apply_thread_policy()
+    wanted = getattr(_thread_state, "wanted_threads", None)  # fewer while an animation plays
+    if wanted is not None and wanted != _thread_state.threads:
+        import torch
 
+        torch.set_num_threads(wanted)
+        _thread_state.threads = wanted
     result = run_conv(
         request.spec, request.image, request.weight, request.bias,
         device=request.device, dtype=request.dtype, tf32=request.tf32,
@@ -103,6 +108,7 @@ class ComputeController(QObject):
         self._reference = reference
         self._lister = lister
         self.preparer: Preparer | None = None  # read by the PyTorch worker, once per job
+        self._threads: int | None = None  # PyTorch's threads for the next job (None: the policy's)
         self._started = False
         self._host_image_cache: tuple[np.ndarray, tuple[np.dtype, bool], np.ndarray] | None = None
 
@@ -158,8 +164,16 @@ class ComputeController(QObject):
         self._disconnect()
 
     # -- jobs (worker threads) --------------------------------------------------------------
+    def set_spare_core(self, spare: bool) -> None:
+        """Leave a core to the window (while an animation plays) or give PyTorch its
+        policy's threads; the next convolution runs so."""
+        from convplay.compute.allocator import animation_threads, compute_threads
+
+        self._threads = animation_threads() if spare else compute_threads()
+
     def _run_torch(self, job: tuple[int, ComputeRequest]) -> tuple[int, ComputeOutcome]:
         generation, request = job
+        _thread_state.wanted_threads = self._threads  # read by run_request, in this thread
         outcome = self._runner(request)
         preparer = self.preparer
         if preparer is not None:

@@ -244,6 +244,8 @@ class MainWindow(QMainWindow):
         self.output_panel.cell_picked.connect(self.animation_panel.pick_output_cell)
         self.input_panel.canvas.picked.connect(self.animation_panel.pick_input_pixel)
         self.output_panel.displayed.connect(self.output_shown)
+        # While the sliding window plays, PyTorch leaves a core to its frames.
+        self.animation_panel.state.playing_changed.connect(self.controller.set_spare_core)
         # The panels held back for the output redraw once it has been painted (the paint
         # is posted; a zero timer comes after it).
         self.output_shown.connect(lambda: QTimer.singleShot(0, OUTPUT_FIRST.release))

@@ -345,3 +345,31 @@ def test_pytorch_runs_with_the_policys_thread_count_in_the_worker(qtbot, make_co
     with qtbot.waitSignal(controller.results.outcome_changed, timeout=60_000):
         controller.start()
     assert seen == [compute_threads()]
+
+
+def test_while_an_animation_plays_pytorch_leaves_a_core_to_the_window(qtbot, make_controller, monkeypatch):
+    import torch
+
+    import convplay.compute.allocator as allocator
+
+    monkeypatch.setattr(allocator, "_usable_cpus", lambda: 3)  # a 3-core machine: 3 threads, 2 while playing
+    seen = []
+
+    def runner(request):
+        outcome = run_request(request)
+        seen.append(torch.get_num_threads())  # in the worker's own thread
+        return outcome
+
+    session = _session()
+    controller = make_controller(session, runner=runner)
+    with qtbot.waitSignal(controller.results.outcome_changed, timeout=60_000):
+        controller.start()
+    controller.set_spare_core(True)
+    with qtbot.waitSignal(controller.results.outcome_changed, timeout=60_000):
+        session.set_weight(session.weight * 2)
+    controller.set_spare_core(False)
+    with qtbot.waitSignal(controller.results.outcome_changed, timeout=60_000):
+        session.set_weight(session.weight * 2)
+    assert seen == [3, 2, 3]
+    assert allocator.animation_threads(1) == 1 and allocator.animation_threads(2) == 1
+    assert allocator.animation_threads(16) == 15
